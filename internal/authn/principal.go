@@ -1,0 +1,22 @@
+// Package authn authenticates callers and turns their credentials into a
+// Principal: who they are, which realm vouched for them, and their roles.
+package authn
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// Username is the caller's name as the realm knows it.
+	Username string
+	// Realm is the configured name of the realm that authenticated the caller
+	// (for the file realm, "default_file" as in Elasticsearch).
+	Realm string
+	// RealmType is the realm's type: "file", "oidc", "jwt", "pki", "api_key".
+	RealmType string
+	// Roles are the role names assigned to the caller, sorted, without duplicates.
+	Roles []string
+	// FullName and Email come from the realm where it knows them.
+	FullName string
+	Email    string
+	// Metadata holds realm-specific attributes (claims, DN…), usable in role
+	// mapping and DLS templates.
+	Metadata map[string]any
+}
