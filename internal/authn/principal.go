@@ -20,3 +20,21 @@ type Principal struct {
 	// mapping and DLS templates.
 	Metadata map[string]any
 }
+
+// Clone returns a copy that shares nothing mutable at the top level with p:
+// Roles is copied, and so is the Metadata map (its values are not deep
+// copied). Caches hand out clones so callers cannot alter cached state.
+func (p *Principal) Clone() *Principal {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Roles = append([]string{}, p.Roles...)
+	if p.Metadata != nil {
+		c.Metadata = make(map[string]any, len(p.Metadata))
+		for k, v := range p.Metadata {
+			c.Metadata[k] = v
+		}
+	}
+	return &c
+}

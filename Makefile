@@ -1,0 +1,41 @@
+# Portcullis — the two commands a newcomer needs:
+#   make demo   run the proxy for real in front of a real OpenSearch (TLS, sample users, roles and data)
+#   make test   run every test (installs what it needs, starts and stops the servers)
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build demo test unit e2e vet fuzz bench clean deps
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/proxy ./cmd/proxy
+
+demo: build
+	scripts/demo.sh
+
+deps:
+	scripts/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Short fuzzing runs of every fuzz target (the seeds also run in `unit`).
+fuzz:
+	scripts/fuzz.sh 10s
+
+e2e: build
+	scripts/e2e.sh
+
+test: deps vet unit e2e fuzz
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf bin .run

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/config"
+	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/metrics"
+	"github.com/portcullis-proxy/portcullis/internal/server"
+	"github.com/portcullis-proxy/portcullis/internal/upstream"
+)
+
+// runServe loads the configuration, wires the stages together and serves
+// until SIGTERM/SIGINT. SIGHUP reloads security files and certificates.
+func runServe(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "proxy serve: --config FILE is required")
+		return 2
+	}
+	cfg, probs := config.Load(*path, os.LookupEnv)
+	if probs.HasErrors() {
+		printProblems(stderr, probs)
+		fmt.Fprintln(stderr, "proxy serve: configuration has errors; not starting")
+		return 1
+	}
+	log, err := newLogger(cfg.Log.Level)
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy serve: %v\n", err)
+		return 1
+	}
+	defer func() { _ = log.Sync() }()
+	logProblems(log, probs)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("proxy stopped with an error", zap.Error(err))
+		return 1
+	}
+	log.Info("proxy stopped")
+	return 0
+}
+
+// serve builds every stage from cfg and runs until ctx is done.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	if cfg.InsecureHTTP {
+		log.Warn("!!! INSECURE: serving plain HTTP (insecure_http: true). Credentials and data cross the network in clear text. Use only for local development. !!!")
+	}
+	m := metrics.New()
+
+	realm, err := authn.NewFileRealm(authn.FileRealmOptions{
+		UsersPath: cfg.Security.Users, UsersRolesPath: cfg.Security.UsersRoles,
+		CacheTTL: cfg.Security.AuthCache.TTL, CacheMaxUsers: cfg.Security.AuthCache.MaxUsers,
+		Logger: log.Named("file_realm"), Observer: m,
+	})
+	if err != nil {
+		return fmt.Errorf("loading the file realm: %w", err)
+	}
+	limiter := authn.NewLoginLimiter(authn.LoginLimiterOptions{
+		MaxFailures: cfg.Security.LoginRateLimit.MaxFailures, Window: cfg.Security.LoginRateLimit.Window, Observer: m,
+	})
+	basic := authn.NewBasicAuthenticator(realm, authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
+
+	roles, err := authz.NewRoleStore(cfg.Security.Roles, log.Named("roles"))
+	if err != nil {
+		return fmt.Errorf("loading roles: %w", err)
+	}
+
+	up, err := upstream.New(upstreamConfig(cfg), log.Named("upstream"), m)
+	if err != nil {
+		return fmt.Errorf("configuring the upstream: %w", err)
+	}
+
+	var certs *server.CertReloader
+	if !cfg.InsecureHTTP {
+		certs, err = newCertReloader(cfg, log, m)
+		if err != nil {
+			return err
+		}
+	}
+
+	srv, err := server.New(server.Options{
+		Listen: cfg.Listen, MetricsListen: cfg.Metrics.Listen, TLS: certs,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
+		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
+		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
+		Log:          log, Authenticator: basic, Authorizer: roles,
+		Upstream: up, Readiness: up, Observer: m, MetricsHandler: m.Handler(),
+	})
+	if err != nil {
+		return err
+	}
+
+	up.Start(ctx)
+	go realm.Watch(ctx, cfg.Security.ReloadInterval)
+	go roles.Watch(ctx, cfg.Security.ReloadInterval)
+	if certs != nil {
+		go certs.Watch(ctx, cfg.TLS.ReloadInterval)
+	}
+	go reloadOnSIGHUP(ctx, log, m, realm, roles, certs)
+	return srv.Run(ctx)
+}
+
+// reloadOnSIGHUP re-reads security files and certificates on SIGHUP.
+func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, realm *authn.FileRealm, roles *authz.RoleStore, certs *server.CertReloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("SIGHUP: reloading security files and certificates")
+			_, err := realm.Reload()
+			m.Reloaded("users", err)
+			_, err = roles.Reload()
+			m.Reloaded("roles", err)
+			if certs != nil {
+				_, _ = certs.Reload() // reports through its onLoad hook
+			}
+		}
+	}
+}
+
+func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*server.CertReloader, error) {
+	minV, err := server.ParseMinVersion(cfg.TLS.MinVersion)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := server.ParseClientAuth(cfg.TLS.ClientAuthentication)
+	if err != nil {
+		return nil, err
+	}
+	return server.NewCertReloader(server.TLSOptions{
+		CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, MinVersion: minV,
+		ClientCAFile: cfg.TLS.ClientCAFile, ClientAuth: ca,
+	}, log.Named("tls"), func(err error) { m.Reloaded("certificate", err) })
+}
+
+// upstreamConfig translates the file's upstream section.
+func upstreamConfig(cfg *config.Config) upstream.Config {
+	u := cfg.Upstream
+	nodes := make([]*url.URL, 0, len(u.Nodes))
+	for _, n := range u.Nodes {
+		if parsed, err := config.ParseNodeURL(n); err == nil { // validated by config.Load
+			nodes = append(nodes, parsed)
+		}
+	}
+	return upstream.Config{
+		Nodes: nodes, CAFile: u.CAFile, ClientCertFile: u.ClientCertFile, ClientKeyFile: u.ClientKeyFile,
+		InsecureSkipVerify: u.InsecureSkipVerify, Username: u.Username, Password: u.Password, APIKey: u.APIKey,
+		PassAuthorization: u.PassAuthorization, DialTimeout: u.Timeouts.Dial,
+		ResponseHeaderTimeout: u.Timeouts.ResponseHeader, IdleConnTimeout: u.Timeouts.Idle,
+		MaxIdleConnsPerHost: u.MaxIdleConnsPerHost, HealthCheckInterval: u.HealthCheck.Interval,
+		HealthCheckTimeout: u.HealthCheck.Timeout,
+	}
+}
+
+// newLogger builds the JSON logger at the configured level.
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.EncoderConfig.TimeKey = "ts"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	zc.Sampling = nil // every request line matters
+	return zc.Build()
+}
+
+func printProblems(w io.Writer, probs diag.Problems) {
+	for _, p := range probs {
+		fmt.Fprintln(w, p.String())
+	}
+}
+
+func logProblems(log *zap.Logger, probs diag.Problems) {
+	for _, p := range probs {
+		log.Warn("configuration", zap.String("problem", p.String()))
+	}
+}

@@ -1,0 +1,14 @@
+// Package authz holds Elasticsearch's authorization model as the proxy
+// enforces it: role descriptors read from roles.yml (Elastic's schema,
+// checked as strictly as Elasticsearch checks it), the built-in roles, the
+// catalogue of named privileges and the action patterns they grant, index
+// name patterns (wildcards and Lucene regular expressions) with
+// restricted-index awareness, and the Evaluator that decides a request.
+//
+// The cluster behind the proxy has no security of its own, so every choice
+// here fails closed: a role with any problem is dropped, an unknown privilege
+// makes its role invalid, a pattern we cannot translate exactly is refused.
+//
+// The package knows nothing of HTTP: callers describe a request as a Request
+// (user, roles, action name, index expressions) and get a Decision back.
+package authz

@@ -1,0 +1,51 @@
+package authz
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// reservedRolesYAML defines the built-in roles in roles.yml syntax, so they
+// go through exactly the same validation as operators' roles.
+//
+//go:embed reserved_roles.yml
+var reservedRolesYAML []byte
+
+// reservedRoles parses the built-in roles once. They are part of the
+// program: a problem in them is a bug (covered by tests), hence the panic.
+var reservedRoles = sync.OnceValue(func() map[string]*Role {
+	fp := &fileParser{file: "reserved_roles.yml", reserved: true, budget: aliasBudget}
+	roles := fp.parseFile(reservedRolesYAML)
+	if len(fp.probs) > 0 {
+		msgs := make([]string, len(fp.probs))
+		for i, p := range fp.probs {
+			msgs[i] = p.String()
+		}
+		panic(fmt.Sprintf("authz: invalid built-in roles:\n%s", strings.Join(msgs, "\n")))
+	}
+	out := make(map[string]*Role, len(roles))
+	for _, r := range roles {
+		out[r.name] = r
+	}
+	return out
+})
+
+// IsReservedRoleName reports whether name is a built-in role, which roles.yml
+// cannot define.
+func IsReservedRoleName(name string) bool {
+	_, ok := reservedRoles()[name]
+	return ok
+}
+
+// ReservedRoleNames returns the built-in role names, sorted.
+func ReservedRoleNames() []string {
+	names := make([]string, 0, len(reservedRoles()))
+	for name := range reservedRoles() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}

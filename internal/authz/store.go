@@ -1,0 +1,99 @@
+package authz
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/diag"
+)
+
+// RoleStore holds the evaluator for the current roles.yml and replaces it
+// when the file changes. Decisions always use one consistent role set.
+type RoleStore struct {
+	path string
+	log  *zap.Logger
+
+	current atomic.Pointer[Evaluator]
+	mu      sync.Mutex // serialises reloads
+	digest  [sha256.Size]byte
+	loaded  bool
+}
+
+// NewRoleStore loads path (a missing file means built-in roles only, with a
+// warning) and returns the store. Problems are logged with file:line.
+func NewRoleStore(path string, log *zap.Logger) (*RoleStore, error) {
+	s := &RoleStore{path: path, log: log}
+	if _, err := s.Reload(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Decide decides req against the current roles.
+func (s *RoleStore) Decide(req Request) Decision { return s.current.Load().Decide(req) }
+
+// Reload re-reads the file and swaps in its roles if its content changed.
+// A file that cannot be read or parsed leaves only its valid roles (none,
+// when it is unreadable): failing closed, as Elasticsearch does for a
+// broken roles file. The error reports why.
+func (s *RoleStore) Reload() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, readErr := os.ReadFile(s.path)
+	if readErr != nil && !os.IsNotExist(readErr) {
+		data = nil
+	}
+	digest := sha256.Sum256(append(bytes.Clone(data), boolByte(readErr != nil)))
+	if s.loaded && digest == s.digest {
+		return false, nil
+	}
+	var rs *RoleSet
+	var probs diag.Problems
+	if readErr == nil {
+		rs, probs = ParseRoles(s.path, data)
+	} else {
+		rs, probs = LoadRolesFile(s.path) // reports missing/unreadable files
+	}
+	for _, p := range probs {
+		if p.Severity == diag.Error {
+			s.log.Error("roles file problem; the role is skipped", zap.String("problem", p.String()))
+		} else {
+			s.log.Warn("roles file", zap.String("problem", p.String()))
+		}
+	}
+	s.current.Store(NewEvaluator(rs))
+	s.digest, s.loaded = digest, true
+	s.log.Info("roles loaded", zap.String("file", s.path), zap.Int("roles", len(rs.Names())))
+	if readErr != nil && !os.IsNotExist(readErr) {
+		return true, readErr
+	}
+	return true, nil
+}
+
+// Watch polls the file every interval until ctx is done.
+func (s *RoleStore) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = s.Reload() // problems are logged by Reload
+		}
+	}
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}

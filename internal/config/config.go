@@ -1,0 +1,128 @@
+// Package config defines Portcullis's configuration file: its schema, the
+// expansion of ${VAR} references, and validation that reports every problem
+// as file:line. Unknown keys are errors: a typo in a security setting must
+// never silently fall back to a default.
+package config
+
+import "time"
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the address of the client-facing listener, e.g. "0.0.0.0:9243".
+	Listen string `yaml:"listen"`
+	// InsecureHTTP allows serving plain HTTP (no tls section). Local development only.
+	InsecureHTTP bool     `yaml:"insecure_http"`
+	TLS          TLS      `yaml:"tls"`
+	Upstream     Upstream `yaml:"upstream"`
+	Security     Security `yaml:"security"`
+	Audit        Audit    `yaml:"audit"`
+	Metrics      Metrics  `yaml:"metrics"`
+	Server       Server   `yaml:"server"`
+	Log          Log      `yaml:"log"`
+
+	// File is the path the configuration was read from (not part of the file).
+	File string `yaml:"-"`
+	// lines maps dotted key paths ("upstream.nodes") to their line in File.
+	lines map[string]int
+}
+
+// TLS configures TLS termination on the client-facing listener.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// MinVersion is "1.2" (default) or "1.3".
+	MinVersion string `yaml:"min_version"`
+	// ClientCAFile holds the CAs that client certificates must chain to.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// ClientAuthentication is Elastic's setting of the same name:
+	// "none" (default), "optional" or "required".
+	ClientAuthentication string `yaml:"client_authentication"`
+	// ReloadInterval is how often certificate files are checked for changes.
+	ReloadInterval time.Duration `yaml:"reload_interval"`
+}
+
+// Upstream configures the cluster behind the proxy.
+type Upstream struct {
+	Nodes              []string `yaml:"nodes"`
+	CAFile             string   `yaml:"ca_file"`
+	ClientCertFile     string   `yaml:"client_cert_file"`
+	ClientKeyFile      string   `yaml:"client_key_file"`
+	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
+	// Username and Password are injected as Basic credentials upstream,
+	// for clusters that run their own security.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// APIKey is injected as "Authorization: ApiKey <APIKey>" instead.
+	APIKey string `yaml:"api_key"`
+	// PassAuthorization forwards the client's own Authorization header.
+	PassAuthorization   bool        `yaml:"pass_authorization"`
+	Timeouts            Timeouts    `yaml:"timeouts"`
+	MaxIdleConnsPerHost int         `yaml:"max_idle_conns_per_host"`
+	HealthCheck         HealthCheck `yaml:"health_check"`
+	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
+	MaxRequestBodyBytes int64 `yaml:"max_request_body_bytes"`
+}
+
+// Timeouts bound each phase of talking to the cluster.
+type Timeouts struct {
+	Dial           time.Duration `yaml:"dial"`
+	ResponseHeader time.Duration `yaml:"response_header"`
+	Idle           time.Duration `yaml:"idle"`
+}
+
+// HealthCheck configures active health checks of the nodes.
+type HealthCheck struct {
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// Security names Elastic's security files.
+type Security struct {
+	Users          string        `yaml:"users"`
+	UsersRoles     string        `yaml:"users_roles"`
+	Roles          string        `yaml:"roles"`
+	RoleMapping    string        `yaml:"role_mapping"`
+	ReloadInterval time.Duration `yaml:"reload_interval"`
+	AuthCache      AuthCache     `yaml:"auth_cache"`
+	LoginRateLimit RateLimit     `yaml:"login_rate_limit"`
+}
+
+// AuthCache configures the credential cache (Elastic: cache.ttl, cache.max_users).
+type AuthCache struct {
+	TTL      time.Duration `yaml:"ttl"`
+	MaxUsers int           `yaml:"max_users"`
+}
+
+// RateLimit configures throttling of failed logins.
+type RateLimit struct {
+	// MaxFailures per source address and per username within Window; 0 disables.
+	MaxFailures int           `yaml:"max_failures"`
+	Window      time.Duration `yaml:"window"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	File string `yaml:"file"`
+}
+
+// Metrics configures the operations listener (/metrics, /healthz, /readyz).
+type Metrics struct {
+	Listen string `yaml:"listen"`
+}
+
+// Server holds client-side timeouts and shutdown behaviour.
+type Server struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+}
+
+// Line returns the line of the dotted key path in the file, or 0.
+func (c *Config) Line(path string) int { return c.lines[path] }

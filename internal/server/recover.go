@@ -1,0 +1,31 @@
+package server
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// withRecover turns a panic in a handler into a logged 500 with an
+// Elastic-shaped body, so one bad request cannot take the process down.
+// http.ErrAbortHandler is re-raised: it is how a handler aborts a response.
+func withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			st := stateOf(r)
+			st.Decision = "error"
+			st.Log.Error("panic while handling request", zap.Any("panic", v), zap.Stack("stack"))
+			(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "internal proxy error"}).Write(w)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

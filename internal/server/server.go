@@ -1,0 +1,151 @@
+// Package server runs Portcullis's listeners: the client-facing one (TLS,
+// HTTP/2, the middleware chain in front of the forwarder) and the
+// operations one (metrics and health), with graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+)
+
+// Options wires a Server. Every field is required unless marked optional.
+type Options struct {
+	Listen        string
+	MetricsListen string
+	// TLS is nil only when plain HTTP was explicitly allowed.
+	TLS *CertReloader
+
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+	MaxHeaderBytes    int
+	MaxBodyBytes      int64
+
+	Log           *zap.Logger
+	Authenticator authn.Authenticator
+	Authorizer    Authorizer
+	// Upstream forwards allowed requests; Readiness reports its health.
+	Upstream  http.Handler
+	Readiness Readiness
+	// Observer and MetricsHandler come from the metrics package.
+	Observer       RequestObserver
+	MetricsHandler http.Handler
+}
+
+// Server is a configured, not yet running, pair of listeners.
+type Server struct {
+	opts Options
+}
+
+// New checks the options and returns a Server.
+func New(opts Options) (*Server, error) {
+	if opts.Authenticator == nil || opts.Authorizer == nil || opts.Upstream == nil || opts.Log == nil ||
+		opts.Observer == nil || opts.MetricsHandler == nil || opts.Readiness == nil {
+		return nil, errors.New("server: incomplete options")
+	}
+	return &Server{opts: opts}, nil
+}
+
+// Handler returns the client-facing handler: the whole middleware chain.
+// The order is the request's path through the proxy; each stage may end it.
+func (s *Server) Handler() http.Handler {
+	o := s.opts
+	var h http.Handler = o.Upstream
+	h = withAuthorization(o.Authorizer, h)
+	h = withAuthentication(o.Authenticator, h)
+	h = withBodyLimit(o.MaxBodyBytes, h)
+	h = withClassification(h)
+	h = withFraming(h)
+	h = withRecover(h)
+
+	// gorilla/mux routes the proxy's own endpoints (later: OIDC login) apart
+	// from the cluster's. It must not clean or redirect paths: the cluster
+	// sees the path exactly as classified.
+	r := mux.NewRouter()
+	r.SkipClean(true)
+	r.UseEncodedPath()
+	r.PathPrefix("/").Handler(h)
+	return withAccessLog(o.Log, o.Observer, r)
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish up to ShutdownTimeout, and
+// returns nil on a clean drain.
+func (s *Server) Run(ctx context.Context) error {
+	o := s.opts
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.Listen, err)
+	}
+	opsLn, err := net.Listen("tcp", o.MetricsListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listening on %s (metrics): %w", o.MetricsListen, err)
+	}
+	return s.Serve(ctx, ln, opsLn)
+}
+
+// Serve is Run on listeners the caller opened (tests use port 0).
+func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
+	o := s.opts
+	main := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(o.Log.Named("http")),
+		// No ReadTimeout/WriteTimeout: bodies and responses stream and may be
+		// large; slow clients are bounded by header and idle timeouts.
+	}
+	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness), ReadHeaderTimeout: 5 * time.Second}
+	if o.TLS != nil {
+		main.TLSConfig = o.TLS.ServerConfig()
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- serve(main, ln, o.TLS != nil) }()
+	go func() { errc <- ops.Serve(opsLn) }()
+	o.Log.Info("listening", zap.String("address", ln.Addr().String()), zap.Bool("tls", o.TLS != nil),
+		zap.String("metrics_address", opsLn.Addr().String()))
+
+	select {
+	case err := <-errc:
+		_ = main.Close()
+		_ = ops.Close()
+		return err
+	case <-ctx.Done():
+	}
+	o.Log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", o.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	err := main.Shutdown(sctx)
+	_ = ops.Shutdown(sctx)
+	if err != nil {
+		_ = main.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// serve runs srv on ln; with TLS, ServeTLS terminates it and enables HTTP/2
+// through ALPN.
+func serve(srv *http.Server, ln net.Listener, tlsOn bool) error {
+	var err error
+	if tlsOn {
+		err = srv.ServeTLS(ln, "", "") // certificates come from TLSConfig.GetConfigForClient
+	} else {
+		err = srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+)
+
+// requestState is what the middlewares learn about one request. The outermost
+// middleware creates it; inner ones fill it in, and the access log reads it
+// once the response is written.
+type requestState struct {
+	ID        string
+	Log       *zap.Logger
+	Principal *authn.Principal
+	// Route is a low-cardinality class of the endpoint ("search", "bulk", …).
+	Route string
+	// Action is the Elastic action name the request was classified as.
+	Action string
+	// Indices are the index expressions the request names.
+	Indices []string
+	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".
+	Decision string
+}
+
+type stateKey struct{}
+
+func withState(r *http.Request, st *requestState) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+}
+
+// stateOf returns the request's state; a fallback that logs nowhere if a
+// handler is used outside the chain (tests).
+func stateOf(r *http.Request) *requestState {
+	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
+		return st
+	}
+	return &requestState{Log: zap.NewNop(), Decision: "error"}
+}

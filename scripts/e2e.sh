@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# End-to-end tests against real components: starts OpenSearch (and
+# Elasticsearch where its launcher works here), runs test/e2e and the
+# security corpus against each, and stops what it started.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+started=()
+cleanup() {
+  for s in "${started[@]}"; do "scripts/$s.sh" stop >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT INT TERM
+
+backends=${E2E_BACKENDS:-opensearch}
+for b in $backends; do
+  if ! "scripts/$b.sh" status >/dev/null 2>&1; then started+=("$b"); fi
+  url=$("scripts/$b.sh" start | tail -1)
+  echo "e2e: $b at $url"
+  E2E_REQUIRED=1 E2E_OPENSEARCH_URL="$url" E2E_BACKEND="$b" \
+    go test -count=1 -timeout 15m ./test/e2e/ "$@"
+done

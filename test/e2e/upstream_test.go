@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// echoUpstream is a local stand-in for a cluster node that records what
+// reaches it, for tests that must see exactly what the proxy forwards.
+type echoUpstream struct {
+	*httptest.Server
+	count atomic.Int64
+	mu    sync.Mutex
+	last  *http.Request
+	// handler, when set, answers instead of the default Elasticsearch-like body.
+	handler http.HandlerFunc
+}
+
+func newEchoUpstream(t *testing.T) *echoUpstream {
+	t.Helper()
+	e := &echoUpstream{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("User-Agent") == "portcullis-healthcheck" {
+			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+			_, _ = w.Write([]byte(`{"name":"echo"}`))
+			return
+		}
+		e.count.Add(1)
+		e.mu.Lock()
+		e.last = r.Clone(r.Context())
+		h := e.handler
+		e.mu.Unlock()
+		if h != nil {
+			h(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.Header().Set("X-elastic-product", "Elasticsearch")
+		_, _ = w.Write([]byte(`{"name":"echo","cluster_name":"echo","version":{"number":"7.17.0"},"tagline":"You Know, for Search"}`))
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+// Count is the number of requests (other than health checks) that reached
+// the upstream.
+func (e *echoUpstream) Count() int64 { return e.count.Load() }
+
+// Last returns the last request that reached the upstream.
+func (e *echoUpstream) Last() *http.Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
+}
+
+func (e *echoUpstream) setHandler(h http.HandlerFunc) {
+	e.mu.Lock()
+	e.handler = h
+	e.mu.Unlock()
+}
