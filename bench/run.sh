@@ -137,11 +137,12 @@ PROXY_BIN="$ROOT/bin/proxy"
 
 # ---- helpers ---------------------------------------------------------------
 NEXT_PORT=$PORT_BASE
-free_port() { # prints a loopback TCP port nobody listens on
+FREE_PORT=""
+free_port() { # sets FREE_PORT to a loopback TCP port nobody listens on (no subshell: NEXT_PORT must advance)
   local p=$NEXT_PORT
   for _ in $(seq 1 500); do
     if [[ -z $(ss -Hltn "sport = :$p" 2>/dev/null) ]]; then
-      NEXT_PORT=$((p + 1)); echo "$p"; return 0
+      NEXT_PORT=$((p + 1)); FREE_PORT=$p; return 0
     fi
     p=$((p + 1))
   done
@@ -272,7 +273,7 @@ bcrypt_hash() { # password on stdin -> hash on stdout
 
 start_nginx() { # set upstream_hostport -> registers row
   local set=$1 up=$2 d="$TMPD/nginx-$1" port user_line=""
-  port=$(free_port)
+  free_port; port=$FREE_PORT
   mkdir -p "$d"
   [[ $(id -u) == 0 ]] && user_line="user root root;"
   local ka=$(( CONNS > 32 ? CONNS : 32 ))
@@ -320,7 +321,7 @@ EOF
 
 start_bare() {
   local set=$1 upurl=$2 port
-  port=$(free_port)
+  free_port; port=$FREE_PORT
   start_bg "bareproxy-$set" "$OUT/bin/bareproxy" -listen "127.0.0.1:$port" -upstream "$upurl" -conns "$CONNS"
   local pid=$LAST_PID
   if ! wait_http "http://127.0.0.1:$port/" "$pid"; then
@@ -346,7 +347,7 @@ start_portcullis() { # set upstream_url mode(http|tls)
   local set=$1 upurl=$2 mode=$3 row="portcullis-$3" port mport cfg scheme
   if [[ -n $PORTCULLIS_SKIP ]]; then SKIP["$set|$row"]=$PORTCULLIS_SKIP; return 0; fi
   portcullis_files || { SKIP["$set|$row"]=$PORTCULLIS_SKIP; return 0; }
-  port=$(free_port); mport=$(free_port)
+  free_port; port=$FREE_PORT; free_port; mport=$FREE_PORT
   cfg="$TMPD/portcullis-$set-$mode.yaml"
   local ka=$(( CONNS > 64 ? CONNS : 64 ))
   {
@@ -383,7 +384,11 @@ EOF
     sleep 0.2
   done
   if [[ $ready != 1 ]]; then
-    SKIP["$set|$row"]="Portcullis ($mode) did not become ready in ${READY_TIMEOUT}s (see $LOGS/portcullis-$set-$mode.log)"
+    if kill -0 "$pid" 2>/dev/null; then
+      SKIP["$set|$row"]="Portcullis ($mode) did not become ready in ${READY_TIMEOUT}s (see $LOGS/portcullis-$set-$mode.log)"
+    else
+      SKIP["$set|$row"]="Portcullis ($mode) exited at start: $(tail -n1 "$LOGS/portcullis-$set-$mode.log" | tr '|' '/' | cut -c1-160) (see $LOGS/portcullis-$set-$mode.log)"
+    fi
     return 0
   fi
   local path=$FAST_PATH; [[ $set == opensearch ]] && path=$OS_PATH
@@ -463,13 +468,13 @@ run_rate_row() { # set row path rate round
   log "rate $set/$row  round $round  $rate req/s  $url"
   # shellcheck disable=SC2086
   timeout $((RATE_S + 30)) $LOADGEN_CPU "$OUT/bin/rateload" -url "$url" -rate "$rate" -d "$RATE_DURATION" \
-    -max-inflight $((CONNS * 16)) -H "$AUTH_HEADER" "${ins[@]}" >"$f" 2>&1 || warn "rateload failed for $set/$row (see $f)"
+    -c "$CONNS" -H "$AUTH_HEADER" "${ins[@]}" >"$f" 2>&1 || warn "rateload failed for $set/$row (see $f)"
   local line; line=$(grep '^RESULT' "$f" || true)
   kv() { local v; v=$(sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"); echo "${v:-$2}"; }
   local p50 p99; p50=$(kv p50_us -); p99=$(kv p99_us -)
   [[ $p50 == -1.0 ]] && p50=-; [[ $p99 == -1.0 ]] && p99=-
   add "$key|rp50" "$p50"; add "$key|rp99" "$p99"
-  add "$key|rbad" "$(( $(kv errors 0) + $(kv non2xx 0) + $(kv dropped 0) ))"
+  add "$key|rbad" "$(( $(kv errors 0) + $(kv non2xx 0) + $(kv late 0) ))"
 }
 
 run_set() { # set upstream_url path
@@ -527,7 +532,7 @@ cat "$OUT/env.txt" >&2
 
 # ---- set 1: fast static upstream -------------------------------------------
 FAST_PATH=/
-ES_PORT=$(free_port)
+free_port; ES_PORT=$FREE_PORT
 start_bg esupstream "$OUT/bin/esupstream" -listen "127.0.0.1:$ES_PORT"
 ES_PID=$LAST_PID
 wait_http "http://127.0.0.1:$ES_PORT/" "$ES_PID" || die "esupstream did not start (see $LOGS/esupstream.log)"
@@ -623,7 +628,7 @@ report() {
     echo "Open loop (bench/rateload, latency from the intended send time): every target of a set at the same constant rate for $RATE_DURATION;"
     echo "added = target − direct at that rate."
     echo
-    echo "| upstream | target | rate req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | errors+dropped |"
+    echo "| upstream | target | rate req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | errors+late |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
     local p50 p99 d50 d99
     for key in "${ORDER[@]}"; do

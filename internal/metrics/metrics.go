@@ -94,7 +94,9 @@ func (m *Metrics) UpstreamRequest(node string, status int, d time.Duration) {
 }
 
 // UpstreamError records a failed attempt to reach a node.
-func (m *Metrics) UpstreamError(node, kind string) { m.upstreamErrors.WithLabelValues(node, kind).Inc() }
+func (m *Metrics) UpstreamError(node, kind string) {
+	m.upstreamErrors.WithLabelValues(node, kind).Inc()
+}
 
 // NodeHealth records whether a node is in rotation.
 func (m *Metrics) NodeHealth(node string, healthy bool) {
@@ -112,7 +114,9 @@ func (m *Metrics) CacheHit(realm string) { m.cacheHits.WithLabelValues(realm).In
 func (m *Metrics) CacheMiss(realm string) { m.cacheMisses.WithLabelValues(realm).Inc() }
 
 // LoginFailed records refused credentials.
-func (m *Metrics) LoginFailed(realm, reason string) { m.failedLogins.WithLabelValues(realm, reason).Inc() }
+func (m *Metrics) LoginFailed(realm, reason string) {
+	m.failedLogins.WithLabelValues(realm, reason).Inc()
+}
 
 // RateLimited records a login refused by the limiter.
 func (m *Metrics) RateLimited(by string) { m.rateLimited.WithLabelValues(by).Inc() }

@@ -168,7 +168,8 @@ func TestUpstreamFailures(t *testing.T) {
 	slow := newEchoUpstream(t)
 	slow.setHandler(func(w http.ResponseWriter, r *http.Request) { time.Sleep(5 * time.Second) })
 	o2, u2 := superuserOpts(t, slow.URL)
-	p2 := startProxy(t, o2) // response_header timeout is 3s
+	o2.ResponseHeaderTimeout = 2 * time.Second
+	p2 := startProxy(t, o2)
 	r = do(t, p2.client(nil), "GET", p2.URL+"/_search", u2.Name, u2.Password, nil, nil)
 	if r.Status != 504 || parseESError(t, r.Body).Status != 504 {
 		t.Fatalf("slow upstream: %d %s", r.Status, r.Body)
@@ -190,7 +191,10 @@ func TestGracefulShutdown(t *testing.T) {
 	var wg sync.WaitGroup
 	var res result
 	wg.Add(1)
-	go func() { defer wg.Done(); res = do(t, p.client(nil), "GET", p.URL+"/slow", u.Name, u.Password, nil, nil) }()
+	go func() {
+		defer wg.Done()
+		res = do(t, p.client(nil), "GET", p.URL+"/slow", u.Name, u.Password, nil, nil)
+	}()
 	<-started
 	p.signal(syscall.SIGTERM)
 	time.Sleep(200 * time.Millisecond)

@@ -126,6 +126,8 @@ type proxyOpts struct {
 	ExtraConfig string // appended YAML (top-level keys not otherwise set)
 	MaxBody     int64
 	MaxFailures int // failed logins before 429; default 100 (tests of other things fail logins on purpose)
+	// ResponseHeaderTimeout is upstream.timeouts.response_header; default 60s.
+	ResponseHeaderTimeout time.Duration
 }
 
 // proxy is a running proxy process.
@@ -146,8 +148,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
@@ -195,7 +201,10 @@ func startProxy(t *testing.T, o proxyOpts) *proxy {
 	for _, u := range o.Upstreams {
 		fmt.Fprintf(&cfg, "    - %q\n", u)
 	}
-	cfg.WriteString("  health_check:\n    interval: 200ms\n    timeout: 1s\n  timeouts:\n    response_header: 3s\n")
+	if o.ResponseHeaderTimeout == 0 {
+		o.ResponseHeaderTimeout = time.Minute
+	}
+	fmt.Fprintf(&cfg, "  health_check:\n    interval: 200ms\n    timeout: 1s\n  timeouts:\n    response_header: %s\n", o.ResponseHeaderTimeout)
 	if o.MaxBody > 0 {
 		fmt.Fprintf(&cfg, "  max_request_body_bytes: %d\n", o.MaxBody)
 	}
