@@ -19,4 +19,5 @@ for b in $backends; do
   echo "e2e: $b at $url"
   E2E_REQUIRED=1 E2E_OPENSEARCH_URL="$url" E2E_BACKEND="$b" \
     go test -count=1 -timeout 15m ./test/e2e/ "$@"
+  BACKEND_URL="$url" scripts/corpus.sh
 done

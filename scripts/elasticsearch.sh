@@ -27,7 +27,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
-# shellcheck source=scripts/lib-jvmnode.sh
+# shellcheck source=lib-jvmnode.sh source-path=SCRIPTDIR
 . "$here/lib-jvmnode.sh"
 
 NODE_LABEL=elasticsearch

@@ -59,6 +59,14 @@ jvmnode_resolve_home() {
   if [[ -d $NODE_HOME ]]; then NODE_HOME=$(cd "$NODE_HOME" && pwd -P); fi
 }
 
+# Serialise start/stop for one NODE_HOME (two concurrent starts would otherwise launch two
+# JVMs on one data directory and lose one pid). fd 9 stays open until the script exits.
+jvmnode_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$NODE_HOME/.lock"
+  flock -w "$1" 9 || jvmnode_die "another start/stop holds $NODE_HOME/.lock"
+}
+
 jvmnode_pidfile() { printf '%s/%s.pid' "$NODE_HOME" "$NODE_LABEL"; }
 
 # Prints the pid from the pid file if that process is alive and is our launcher for this home.
@@ -139,6 +147,7 @@ jvmnode_start() {
   url=$(jvmnode_url)
   mkdir -p "$NODE_HOME"
   jvmnode_resolve_home
+  jvmnode_lock $((timeout + 60))
 
   if pid=$(jvmnode_running_pid); then
     # Already ours; it may still be starting up.
@@ -183,7 +192,7 @@ jvmnode_start() {
   local target=${NODE_TARGET:-$NODE_SRC/target}
   "${launcher[@]}" "$java" "${jvm[@]}" -cp "$target/classes:$(<"$target/classpath.txt")" \
     "$NODE_MAIN" "$NODE_HOME" "$NODE_PORT" "$NODE_TPORT" \
-    </dev/null >"$NODE_HOME/stdout.log" 2>&1 &
+    </dev/null >"$NODE_HOME/stdout.log" 2>&1 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$(jvmnode_pidfile)"
 
@@ -207,6 +216,7 @@ jvmnode_start() {
 jvmnode_stop() {
   local pid pf timeout=${NODE_STOP_TIMEOUT:-30} deadline
   jvmnode_resolve_home
+  [[ -d $NODE_HOME ]] && jvmnode_lock $((timeout + 60))
   pf=$(jvmnode_pidfile)
   if ! pid=$(jvmnode_running_pid); then
     [[ -f $pf ]] && jvmnode_log "removing stale pid file $pf"

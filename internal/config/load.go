@@ -38,6 +38,8 @@ func Load(path string, env LookupEnv) (*Config, diag.Problems) {
 }
 
 // Parse decodes configuration text. Relative paths are left as they are.
+// The configuration is returned whenever it could be decoded, even with
+// errors among the problems; callers must not serve with it then.
 func Parse(file string, data []byte, env LookupEnv) (*Config, diag.Problems) {
 	var probs diag.Problems
 	var doc yaml.Node
@@ -57,9 +59,8 @@ func Parse(file string, data []byte, env LookupEnv) (*Config, diag.Problems) {
 	}
 	checkKeys(file, root, reflect.TypeOf(*cfg), "", cfg.lines, &probs)
 	expandEnv(file, root, env, &probs)
-	if probs.HasErrors() {
-		return nil, probs
-	}
+	// Unknown keys and unset variables are errors, but decoding goes on so
+	// that `check` can report the problems of the files the config names too.
 	if err := root.Decode(cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {

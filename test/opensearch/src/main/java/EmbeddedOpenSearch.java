@@ -34,6 +34,7 @@ public final class EmbeddedOpenSearch {
         "org.opensearch.analysis.common.CommonAnalysisPlugin",
         "org.opensearch.index.mapper.MapperExtrasPlugin",
         "org.opensearch.index.reindex.ReindexPlugin",
+        "org.opensearch.script.mustache.MustachePlugin", // search templates, stored mustache scripts
     };
 
     /** Nice-to-have plugins; a failure to load is reported on stderr, never hidden. */

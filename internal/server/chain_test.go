@@ -1,0 +1,154 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+)
+
+type fakeAuthn struct {
+	p   *authn.Principal
+	err error
+}
+
+func (f fakeAuthn) Authenticate(*http.Request) (*authn.Principal, error) { return f.p, f.err }
+
+type fakeAuthz struct{ allow bool }
+
+func (f fakeAuthz) Decide(req authz.Request) authz.Decision {
+	if f.allow {
+		return authz.Decision{Allowed: true, Unrestricted: true}
+	}
+	return authz.Decision{Reason: "action [" + req.Action + "] is unauthorized for user [" + req.User + "]"}
+}
+
+type nopObserver struct{ calls int }
+
+func (o *nopObserver) RequestDone(string, string, int, string, time.Duration) { o.calls++ }
+
+type always bool
+
+func (a always) Healthy() bool { return bool(a) }
+
+func newTestServer(t *testing.T, a authn.Authenticator, z Authorizer, maxBody int64) (*Server, *int) {
+	t.Helper()
+	forwarded := 0
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		forwarded++
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	s, err := New(Options{
+		MaxBodyBytes: maxBody, Log: zap.NewNop(), Authenticator: a, Authorizer: z,
+		Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &forwarded
+}
+
+func TestChainDecisions(t *testing.T) {
+	user := &authn.Principal{Username: "u", Roles: []string{"r"}}
+	tests := []struct {
+		name       string
+		authn      authn.Authenticator
+		authz      Authorizer
+		method     string
+		path       string
+		headers    map[string]string
+		body       string
+		wantCode   int
+		wantInBody string
+		forwarded  bool
+	}{
+		{"allowed", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_cluster/health", nil, "", 200, `"ok"`, true},
+		{"no credentials", fakeAuthn{err: authn.ErrNoCredentials}, fakeAuthz{true}, "GET", "/a/_search?q=x", nil, "", 401,
+			`missing authentication credentials for REST request [/a/_search?q=x]`, false},
+		{"bad password", fakeAuthn{err: &authn.AuthError{Username: "bob", Reason: "x"}}, fakeAuthz{true}, "GET", "/", nil, "", 401,
+			`unable to authenticate user [bob] for REST request [/]`, false},
+		{"nil principal fails closed", fakeAuthn{}, fakeAuthz{true}, "GET", "/", nil, "", 401, `missing authentication credentials`, false},
+		{"rate limited", fakeAuthn{err: &authn.RateLimitError{By: "ip", RetryAfter: 30 * time.Second}}, fakeAuthz{true}, "GET", "/", nil, "", 429, `too many failed`, false},
+		{"other error", fakeAuthn{err: errors.New("boom")}, fakeAuthz{true}, "GET", "/", nil, "", 401, `unable to authenticate for REST request`, false},
+		{"denied", fakeAuthn{p: user}, fakeAuthz{false}, "GET", "/secret/_search", nil, "", 403, `action [indices:data/read/search] is unauthorized for user [u]`, false},
+		{"upgrade refused", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/", map[string]string{"Upgrade": "h2c", "Connection": "Upgrade"}, "", 400, `protocol upgrades`, false},
+		{"method override refused", fakeAuthn{p: user}, fakeAuthz{true}, "POST", "/", map[string]string{"X-HTTP-Method-Override": "DELETE"}, "", 400, `X-HTTP-Method-Override`, false},
+		{"body too large", fakeAuthn{p: user}, fakeAuthz{true}, "POST", "/i/_doc", nil, strings.Repeat("x", 11), 413, `content_too_long_exception`, false},
+		{"TRACE refused", fakeAuthn{p: user}, fakeAuthz{true}, "TRACE", "/", nil, "", 400, `method [TRACE]`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, forwarded := newTestServer(t, tc.authn, tc.authz, 10)
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantInBody) {
+				t.Fatalf("got %d %s, want %d containing %q", rec.Code, rec.Body.String(), tc.wantCode, tc.wantInBody)
+			}
+			if (*forwarded > 0) != tc.forwarded {
+				t.Fatalf("forwarded=%d, want %v", *forwarded, tc.forwarded)
+			}
+			if rec.Header().Get(RequestIDHeader) == "" {
+				t.Fatal("no request id header")
+			}
+			if rec.Code == 401 && rec.Header().Get("WWW-Authenticate") != basicChallenge {
+				t.Fatalf("401 without the Basic challenge: %q", rec.Header().Get("WWW-Authenticate"))
+			}
+			if rec.Code == 429 && rec.Header().Get("Retry-After") != "30" {
+				t.Fatalf("429 Retry-After = %q", rec.Header().Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// TestPanicIsContained: a panicking stage gives a 500 with an Elastic body.
+func TestPanicIsContained(t *testing.T) {
+	s, err := New(Options{Log: zap.NewNop(), MaxBodyBytes: 10, Authenticator: fakeAuthn{p: &authn.Principal{Username: "u"}},
+		Authorizer: fakeAuthz{true}, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(),
+		Upstream: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"status":500`) {
+		t.Fatalf("got %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestRequestIDsAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		id := newRequestID()
+		if seen[id] || len(id) != 22 {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestOpsEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		ready bool
+		path  string
+		code  int
+	}{{true, "/healthz", 200}, {false, "/healthz", 200}, {true, "/readyz", 200}, {false, "/readyz", 503}} {
+		rec := httptest.NewRecorder()
+		opsHandler(http.NotFoundHandler(), always(tc.ready)).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		if rec.Code != tc.code {
+			t.Errorf("%s ready=%v: %d, want %d", tc.path, tc.ready, rec.Code, tc.code)
+		}
+	}
+}
