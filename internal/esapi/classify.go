@@ -1,150 +1,188 @@
 // Package esapi classifies an Elasticsearch/OpenSearch REST request: which
-// action it performs (Elastic's action names) and which index expressions it
-// names. It knows nothing of roles.
+// transport action it performs (Elastic's action names; OpenSearch's for
+// OpenSearch-only APIs), which index expressions it names and where, what
+// body it carries, and which query parameters change what it reads. It
+// knows nothing of roles.
 //
-// This is the foundation's coarse classifier: it names the action of the
-// common endpoints so refusals read like Elasticsearch's, and returns an
-// empty action for everything else. Authorization fails closed on an empty
-// action for every user who is not a superuser.
+// The cluster behind the proxy has no security of its own, so the
+// classifier reads every request exactly as the cluster's RestController
+// does (raw-token route matching with the same precedence, per-segment
+// percent-decoding, path and query parameters in one map) and refuses what
+// it cannot read unambiguously. An error from ClassifyRequest always means
+// "refuse".
 package esapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
-// Classification is what the classifier learned about one request.
-type Classification struct {
-	// Action is Elastic's action name, e.g. "indices:data/read/search"; empty
-	// when the endpoint is not (yet) known.
-	Action string
-	// Indices are the index expressions named in the path, as written.
-	Indices []string
-	// Route is a low-cardinality class for metrics and logs.
-	Route string
+// ClassifyRequest classifies a request from its method, its escaped path
+// (r.URL.EscapedPath(), or better the raw request target up to '?') and its
+// query parameters. Use ParseRawQuery on the raw query string to decode it
+// the way the cluster does; url.ParseQuery turns '+' into a space.
+//
+// It returns an error for unknown endpoints and for anything ambiguous;
+// the caller refuses those. A Classification with a non-empty Denied must
+// be refused too.
+func ClassifyRequest(method, rawPath string, query url.Values) (*Classification, error) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+	default:
+		// OPTIONS, TRACE, CONNECT and extension methods never reach data;
+		// the cluster answers OPTIONS itself, nothing else is routed.
+		return nil, fmt.Errorf("%w: method %q", ErrUnknownEndpoint, method)
+	}
+	segs, err := splitPath(rawPath)
+	if err != nil {
+		return nil, err
+	}
+	params, err := parseParams(query)
+	if err != nil {
+		return nil, err
+	}
+	t := routeTable()
+	r := t.lookup(method, segs)
+	// A denied namespace wins over everything except routes registered
+	// literally inside it (explicitly modelled exceptions): a parameter
+	// route such as /{index}/{type}/{id} must not swallow it.
+	if d := t.deny(segs); d != nil && (r == nil || !r.under(d.segs)) {
+		return &Classification{
+			Action:   d.action,
+			Route:    d.route,
+			Endpoint: method + " /" + strings.Join(d.segs, "/") + "/*",
+			Denied:   d.reason,
+			Params:   params,
+		}, nil
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: %s %s", ErrUnknownEndpoint, method, rawPath)
+	}
+	return bind(r, segs, params)
 }
 
-// Classify returns the classification of a method and an (escaped) path.
-func Classify(method, escapedPath string) Classification {
-	segs := splitPath(escapedPath)
-	if len(segs) == 0 {
-		return Classification{Action: "cluster:monitor/main", Route: "root"}
+// ClassifyURL classifies a request from its method, escaped path and raw
+// query string, decoding the query the way the cluster does.
+func ClassifyURL(method, rawPath, rawQuery string) (*Classification, error) {
+	q, err := ParseRawQuery(rawQuery)
+	if err != nil {
+		return nil, err
 	}
-	if strings.HasPrefix(segs[0], "_") {
-		return classifyAPI(method, segs)
-	}
-	return classifyIndexScoped(method, segs)
+	return ClassifyRequest(method, rawPath, q)
 }
 
-func splitPath(p string) []string {
+// bind fills a Classification from the matched route: path parameters,
+// parameters of the same family taken from the query string, index
+// expressions and targets.
+func bind(r *route, segs []segment, params Params) (*Classification, error) {
+	a := r.api
+	c := &Classification{
+		Action:   a.action,
+		Route:    a.route,
+		Endpoint: r.endpoint,
+		Body:     a.body,
+		Denied:   a.denied,
+		Params:   params,
+	}
+	bound := map[string]string{}
+	for i, s := range r.segs {
+		if isParam(s) {
+			bound[paramName(s)] = segs[i].Dec
+		}
+	}
+	// The cluster puts path parameters into the same map as query
+	// parameters, path last: the path wins. A query parameter that the
+	// path overrides is ambiguous to everyone but the cluster: refuse.
+	for name := range bound {
+		if _, ok := params.Values[name]; ok {
+			return nil, fmt.Errorf("%w: %q given in both path and query", ErrBadParams, name)
+		}
+	}
+	fromQuery := map[string]bool{}
+	for _, name := range familyParams(a) {
+		if _, ok := bound[name]; ok {
+			continue
+		}
+		if v, ok := params.Values[name]; ok {
+			if v == "" {
+				// An empty value reads as "not given" in some handlers and
+				// as "all" in others.
+				return nil, fmt.Errorf("%w: empty %q parameter", ErrBadParams, name)
+			}
+			bound[name] = v
+			fromQuery[name] = true
+		}
+	}
+	idxName := a.indexParam()
+	if v, ok := bound[idxName]; ok {
+		names, exprs, err := ParseIndexList(v)
+		if err != nil {
+			return nil, err
+		}
+		c.Indices, c.Expressions = names, exprs
+		c.IndicesFrom = IndicesPath
+		if fromQuery[idxName] {
+			c.IndicesFrom = IndicesQuery
+		}
+		delete(bound, idxName)
+	} else {
+		c.IndicesFrom = a.implicit
+	}
+	c.BodyIndices = a.bodyIdx
+	for _, tp := range a.targets {
+		v, ok := bound[tp]
+		if !ok {
+			continue
+		}
+		names, _, err := ParseIndexList(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tp, err)
+		}
+		c.Targets = append(c.Targets, names...)
+	}
+	if len(bound) > 0 {
+		c.PathParams = bound
+	}
+	return c, nil
+}
+
+// familyParams lists the path parameter names used by any pattern of a.
+func familyParams(a *api) []string {
+	seen := map[string]bool{}
 	var out []string
-	for _, s := range strings.Split(p, "/") {
-		if s != "" {
-			out = append(out, s)
+	if a.queryIndex {
+		seen["index"] = true
+		out = append(out, "index")
+	}
+	for _, p := range a.patterns() {
+		for _, s := range patternSegments(p) {
+			if isParam(s) && !seen[paramName(s)] {
+				seen[paramName(s)] = true
+				out = append(out, paramName(s))
+			}
 		}
 	}
 	return out
 }
 
-// clusterAPIs maps the first segment of cluster-level endpoints to a route
-// class and, where the method does not change it, the action.
-var clusterAPIs = map[string]Classification{
-	"_cat":      {Route: "cat", Action: "cluster:monitor/state"},
-	"_nodes":    {Route: "nodes", Action: "cluster:monitor/nodes/info"},
-	"_tasks":    {Route: "tasks", Action: "cluster:monitor/tasks/lists"},
-	"_search":   {Route: "search", Action: "indices:data/read/search"},
-	"_msearch":  {Route: "msearch", Action: "indices:data/read/msearch"},
-	"_bulk":     {Route: "bulk", Action: "indices:data/write/bulk"},
-	"_mget":     {Route: "mget", Action: "indices:data/read/mget"},
-	"_count":    {Route: "count", Action: "indices:data/read/search"},
-	"_aliases":  {Route: "aliases", Action: "indices:admin/aliases"},
-	"_mapping":  {Route: "mapping", Action: "indices:admin/mappings/get"},
-	"_settings": {Route: "settings", Action: "indices:monitor/settings/get"},
-	"_security": {Route: "security"},
-	"_plugins":  {Route: "plugins"},
-	"_snapshot": {Route: "snapshot"},
-	"_ingest":   {Route: "ingest"},
-}
-
-func classifyAPI(method string, segs []string) Classification {
-	if segs[0] == "_cluster" && len(segs) > 1 {
-		switch segs[1] {
-		case "health":
-			return Classification{Route: "cluster", Action: "cluster:monitor/health"}
-		case "state":
-			return Classification{Route: "cluster", Action: "cluster:monitor/state"}
-		case "stats":
-			return Classification{Route: "cluster", Action: "cluster:monitor/stats"}
-		case "settings":
-			if method == http.MethodPut {
-				return Classification{Route: "cluster", Action: "cluster:admin/settings/update"}
-			}
-			return Classification{Route: "cluster", Action: "cluster:monitor/settings"}
+// Classify is the coarse entry point the server used before
+// ClassifyRequest existed: it sees no query string, so it cannot see
+// "?index=" (use ClassifyRequest). Unknown, ambiguous and denied requests
+// come back with an empty Action, which authorization refuses for everyone
+// but superusers; the Route then says why ("unknown", "invalid", "denied").
+func Classify(method, escapedPath string) Classification {
+	c, err := ClassifyRequest(method, escapedPath, nil)
+	if err != nil {
+		if errors.Is(err, ErrUnknownEndpoint) {
+			return Classification{Route: "unknown"}
 		}
-		return Classification{Route: "cluster"}
+		return Classification{Route: "invalid"}
 	}
-	if c, ok := clusterAPIs[segs[0]]; ok {
-		if c.Route == "aliases" && method != http.MethodPost {
-			c.Action = "indices:admin/aliases/get"
-		}
-		return c
+	if c.Denied != "" {
+		return Classification{Route: "denied", Denied: c.Denied, Endpoint: c.Endpoint}
 	}
-	return Classification{Route: "other"}
-}
-
-func classifyIndexScoped(method string, segs []string) Classification {
-	idx := strings.Split(segs[0], ",")
-	c := Classification{Indices: idx, Route: "index"}
-	if len(segs) == 1 {
-		switch method {
-		case http.MethodPut:
-			c.Action = "indices:admin/create"
-		case http.MethodDelete:
-			c.Action = "indices:admin/delete"
-		case http.MethodGet, http.MethodHead:
-			c.Action = "indices:admin/get"
-		}
-		return c
-	}
-	switch segs[1] {
-	case "_search":
-		c.Route, c.Action = "search", "indices:data/read/search"
-	case "_count":
-		c.Route, c.Action = "count", "indices:data/read/search"
-	case "_msearch":
-		c.Route, c.Action = "msearch", "indices:data/read/msearch"
-	case "_bulk":
-		c.Route, c.Action = "bulk", "indices:data/write/bulk"
-	case "_mget":
-		c.Route, c.Action = "mget", "indices:data/read/mget"
-	case "_doc", "_create", "_source", "_update":
-		c.Route = "document"
-		c.Action = documentAction(method, segs[1])
-	case "_mapping", "_mappings":
-		c.Route, c.Action = "mapping", "indices:admin/mappings/get"
-		if method == http.MethodPut || method == http.MethodPost {
-			c.Action = "indices:admin/mapping/put"
-		}
-	case "_refresh":
-		c.Route, c.Action = "admin", "indices:admin/refresh"
-	default:
-		c.Route = "other"
-	}
-	return c
-}
-
-func documentAction(method, kind string) string {
-	switch {
-	case kind == "_update":
-		return "indices:data/write/update"
-	case kind == "_create":
-		return "indices:data/write/index"
-	case method == http.MethodGet || method == http.MethodHead:
-		return "indices:data/read/get"
-	case method == http.MethodDelete:
-		return "indices:data/write/delete"
-	case method == http.MethodPut || method == http.MethodPost:
-		return "indices:data/write/index"
-	}
-	return ""
+	return *c
 }

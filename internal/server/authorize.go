@@ -6,7 +6,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
-	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
@@ -14,17 +13,6 @@ import (
 // implements it.
 type Authorizer interface {
 	Decide(req authz.Request) authz.Decision
-}
-
-// withClassification works out what the request does before anything else
-// looks at it, so that logs and metrics of refused requests name it too.
-func withClassification(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := stateOf(r)
-		c := esapi.Classify(r.Method, r.URL.EscapedPath())
-		st.Route, st.Action, st.Indices = c.Route, c.Action, c.Indices
-		next.ServeHTTP(w, r)
-	})
 }
 
 // withAuthorization lets the request through only when the authorizer allows

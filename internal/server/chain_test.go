@@ -28,7 +28,7 @@ func (f fakeAuthz) Decide(req authz.Request) authz.Decision {
 	if f.allow {
 		return authz.Decision{Allowed: true, Unrestricted: true}
 	}
-	return authz.Decision{Reason: "action [" + req.Action + "] is unauthorized for user [" + req.User + "]"}
+	return authz.Decision{Reason: "action [" + req.Action + "] is unauthorized for user [" + req.User + "] on indices [" + strings.Join(req.Indices, ",") + "]"}
 }
 
 type nopObserver struct{ calls int }
@@ -83,6 +83,12 @@ func TestChainDecisions(t *testing.T) {
 		{"upgrade refused", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/", map[string]string{"Upgrade": "h2c", "Connection": "Upgrade"}, "", 400, `protocol upgrades`, false},
 		{"method override refused", fakeAuthn{p: user}, fakeAuthz{true}, "POST", "/", map[string]string{"X-HTTP-Method-Override": "DELETE"}, "", 400, `X-HTTP-Method-Override`, false},
 		{"body too large", fakeAuthn{p: user}, fakeAuthz{true}, "POST", "/i/_doc", nil, strings.Repeat("x", 11), 413, `content_too_long_exception`, false},
+		{"unknown endpoint", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_no_such_api/x", nil, "", 403, `is not an API the security proxy knows`, false},
+		{"unknown endpoint, anonymous", fakeAuthn{err: authn.ErrNoCredentials}, fakeAuthz{true}, "GET", "/_no_such_api/x", nil, "", 401, `missing authentication credentials`, false},
+		{"denied endpoint", fakeAuthn{p: user}, fakeAuthz{true}, "POST", "/_nodes/reload_secure_settings", nil, "", 403, `refused by the security proxy`, false},
+		{"dot segment", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/a/%2e%2e/_search", nil, "", 400, `ambiguous or malformed`, false},
+		{"duplicate index param", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_search?index=a&index=b", nil, "", 400, `ambiguous or malformed`, false},
+		{"index in query reaches authz", fakeAuthn{p: user}, fakeAuthz{false}, "GET", "/_search?index=hr-payroll", nil, "", 403, `indices:data/read/search] is unauthorized for user [u] on indices [hr-payroll]`, false},
 		{"TRACE refused", fakeAuthn{p: user}, fakeAuthz{true}, "TRACE", "/", nil, "", 400, `method [TRACE]`, false},
 	}
 	for _, tc := range tests {

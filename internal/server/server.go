@@ -61,6 +61,7 @@ func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withAuthorization(o.Authorizer, h)
+	h = withClassifiedOnly(h)
 	h = withAuthentication(o.Authenticator, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)
 	h = withClassification(h)

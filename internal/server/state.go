@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 )
 
 // requestState is what the middlewares learn about one request. The outermost
@@ -22,6 +23,10 @@ type requestState struct {
 	Action string
 	// Indices are the index expressions the request names.
 	Indices []string
+	// Class is the classifier's full result (nil when it failed).
+	Class *esapi.Classification
+	// classifyErr is why the classifier refused the request, if it did.
+	classifyErr error
 	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".
 	Decision string
 }
