@@ -6,7 +6,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit e2e vet fuzz bench clean deps
+.PHONY: all build demo test unit spec e2e vet fuzz bench clean deps
 
 all: build
 
@@ -25,6 +25,12 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
+# Route-table coverage against the REST API specifications from Maven Central.
+spec:
+	scripts/fetch-rest-spec.sh
+	REST_SPEC_DIR=$${REST_SPEC_DIR:-$$HOME/.cache/portcullis/rest-api-spec} REST_SPEC_REQUIRED=1 \
+	  $(GO) test -count=1 -run TestSpecCoverage -v ./internal/esapi/ | grep -E '^(spec coverage|--- |ok|FAIL)'
+
 # Short fuzzing runs of every fuzz target (the seeds also run in `unit`).
 fuzz:
 	scripts/fuzz.sh 10s
@@ -32,7 +38,7 @@ fuzz:
 e2e: build
 	scripts/e2e.sh
 
-test: deps vet unit e2e fuzz
+test: deps vet unit spec e2e fuzz
 
 bench: build
 	bench/run.sh

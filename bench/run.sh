@@ -96,6 +96,7 @@ secs() { # 10s / 2m / 500ms / 10 -> whole seconds (rounded up)
 }
 DUR_S=$(secs "$DURATION"); WARM_S=$(secs "$WARMUP"); RATE_S=$(secs "$RATE_DURATION")
 [[ $DUR_S -ge 1 && $DUR_S -le 300 ]] || die "DURATION must be 1s..300s"
+[[ $WARM_S -ge 0 && $WARM_S -le 300 ]] || die "WARMUP must be 0..300s"
 [[ $RATE_S -ge 1 && $RATE_S -le 300 ]] || die "RATE_DURATION must be 1s..300s"
 
 # ---- prerequisites ---------------------------------------------------------
@@ -224,17 +225,18 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # (its servers + the finished load generator, via the shell's `times`).
 machine_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 OWN_EXTRA_PIDS=()  # e.g. an OpenSearch we did not start
-own_ticks() {
+OWN_TICKS=0
+own_ticks() { # sets OWN_TICKS; must not run in a subshell, or `times` misses wrk
   local pid all=()
   for pid in "${PIDS[@]}" "${OWN_EXTRA_PIDS[@]}"; do
     kill -0 "$pid" 2>/dev/null || continue
     mapfile -t -O "${#all[@]}" all < <(pid_tree "$pid")
   done
   local t; t=$(cpu_ticks "${all[@]}")
-  times >"$TMPD/times"   # builtin in this shell: 2nd line = reaped children
-  awk -v t="$t" -v hz="$CLK_TCK" 'NR==2{
+  times >"$TMPD/times"   # builtin in this shell: 2nd line = its reaped children (wrk)
+  OWN_TICKS=$(awk -v t="$t" -v hz="$CLK_TCK" 'NR==2{
       split($1,a,/[ms]/); split($2,b,/[ms]/);
-      printf "%d", t + (a[1]*60+a[2] + b[1]*60+b[2])*hz }' "$TMPD/times"
+      printf "%d", t + (a[1]*60+a[2] + b[1]*60+b[2])*hz }' "$TMPD/times")
 }
 now_ns() { date +%s%N; }
 
@@ -422,18 +424,20 @@ run_wrk_row() { # set row path round
   local url="${URL[$key]}$path" f="$RAW/wrk-$set-$row-r$round.txt"
   local pids; mapfile -t pids < <(pids_of "${PIDSPEC[$key]:-}")
   log "wrk  $set/$row  round $round  $url"
-  # shellcheck disable=SC2086
-  timeout $((WARM_S + 30)) $LOADGEN_CPU wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "$AUTH_HEADER" "$url" \
-    >"$RAW/warmup-$set-$row-r$round.txt" 2>&1 || true
+  if [[ $WARM_S -gt 0 ]]; then
+    # shellcheck disable=SC2086
+    timeout $((WARM_S + 30)) $LOADGEN_CPU wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "$AUTH_HEADER" "$url" \
+      >"$RAW/warmup-$set-$row-r$round.txt" 2>&1 || true
+  fi
   local l t0 t1 m0 m1 o0 o1 n0 n1
   l=$(load1)
-  t0=$(cpu_ticks "${pids[@]}"); m0=$(machine_busy); o0=$(own_ticks); n0=$(now_ns)
+  t0=$(cpu_ticks "${pids[@]}"); m0=$(machine_busy); own_ticks; o0=$OWN_TICKS; n0=$(now_ns)
   # shellcheck disable=SC2086
   if ! timeout $((DUR_S + 30)) $LOADGEN_CPU wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
         -H "$AUTH_HEADER" "$url" >"$f" 2>&1; then
     warn "wrk failed for $set/$row (see $f)"
   fi
-  t1=$(cpu_ticks "${pids[@]}"); m1=$(machine_busy); o1=$(own_ticks); n1=$(now_ns)
+  t1=$(cpu_ticks "${pids[@]}"); m1=$(machine_busy); own_ticks; o1=$OWN_TICKS; n1=$(now_ns)
   local other
   other=$(awk -v m="$((m1 - m0))" -v o="$((o1 - o0))" -v ns="$((n1 - n0))" -v hz="$CLK_TCK" \
           'BEGIN{ v=(m-o)/hz/(ns/1e9); if (v<0) v=0; printf "%.2f", v }')
@@ -457,8 +461,9 @@ run_wrk_row() { # set row path round
   add "$key|err" "$((nerr + sock))"
   add "$key|load" "$l"
   add "$key|other" "$other"
-  printf '%s/%s round %s: %s req/s, p50 %s, p99 %s, cpu %s us/req, rss %s MiB, errors %s, load1 %s, other-cpu %s cores\n' \
-    "$set" "$row" "$round" "$rps" "${p50:--}" "${p99:--}" "$cpu" "$rss" "$((nerr + sock))" "$l" "$other" >>"$OUT/summary.log"
+  printf '%s/%s round %s: %s req/s, p50 %s, p99 %s, cpu %s us/req, rss %s MiB, errors %s, load1 %s, other-cpu %s cores (ticks: machine %s, ours %s, target %s; %s ms)\n' \
+    "$set" "$row" "$round" "$rps" "${p50:--}" "${p99:--}" "$cpu" "$rss" "$((nerr + sock))" "$l" "$other" \
+    "$((m1 - m0))" "$((o1 - o0))" "$((t1 - t0))" "$(((n1 - n0) / 1000000))" >>"$OUT/summary.log"
 }
 
 run_rate_row() { # set row path rate round

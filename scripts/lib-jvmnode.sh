@@ -16,7 +16,9 @@
 # Optional environment:
 #   JAVA_HOME        JDK to use (default: java/javac on PATH)
 #   M2_REPO          local Maven repository (default: Maven's own, normally ~/.m2/repository)
-#   MAVEN_OPTS, MAVEN_ARGS   passed through to mvn (MAVEN_ARGS is word-split)
+#   MAVEN_OPTS       read by mvn itself (JVM options and -D properties)
+#   MAVEN_ARGS       extra mvn arguments, word-split (Maven 3.9+ also reads it natively, so
+#                    there they are passed twice, which is harmless for -D/-P/-s)
 #   NODE_START_TIMEOUT (s, default 180), NODE_STOP_TIMEOUT (s, default 30)
 # This file is meant to be sourced, not run.
 
@@ -147,7 +149,7 @@ jvmnode_start() {
   url=$(jvmnode_url)
   mkdir -p "$NODE_HOME"
   jvmnode_resolve_home
-  jvmnode_lock $((timeout + 60))
+  jvmnode_lock $((timeout + 300))
 
   if pid=$(jvmnode_running_pid); then
     # Already ours; it may still be starting up.
@@ -216,7 +218,8 @@ jvmnode_start() {
 jvmnode_stop() {
   local pid pf timeout=${NODE_STOP_TIMEOUT:-30} deadline
   jvmnode_resolve_home
-  [[ -d $NODE_HOME ]] && jvmnode_lock $((timeout + 60))
+  # Wait as long as a concurrent start may hold the lock (build + health wait).
+  [[ -d $NODE_HOME ]] && jvmnode_lock $((${NODE_START_TIMEOUT:-180} + 300))
   pf=$(jvmnode_pidfile)
   if ! pid=$(jvmnode_running_pid); then
     [[ -f $pf ]] && jvmnode_log "removing stale pid file $pf"

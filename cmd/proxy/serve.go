@@ -89,6 +89,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("configuring the upstream: %w", err)
 	}
 
+	md := upstream.NewMetadataCache(up.Fetch, upstream.MetadataCacheConfig{}, log.Named("metadata"))
+
 	var certs *server.CertReloader
 	if !cfg.InsecureHTTP {
 		certs, err = newCertReloader(cfg, log, m)
@@ -102,14 +104,15 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		Log:          log, Authenticator: basic, Authorizer: roles,
-		Upstream: up, Readiness: up, Observer: m, MetricsHandler: m.Handler(),
+		Log:          log, Authenticator: basic, Authorizer: roles, Metadata: md,
+		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(),
 	})
 	if err != nil {
 		return err
 	}
 
 	up.Start(ctx)
+	go md.Run(ctx)
 	go realm.Watch(ctx, cfg.Security.ReloadInterval)
 	go roles.Watch(ctx, cfg.Security.ReloadInterval)
 	if certs != nil {
@@ -200,3 +203,13 @@ func logProblems(log *zap.Logger, probs diag.Problems) {
 		log.Warn("configuration", zap.String("problem", p.String()))
 	}
 }
+
+// readiness is ready when a node is healthy and the cluster's metadata has
+// been read at least once (before that, wildcards would expand to nothing).
+type readiness struct {
+	up *upstream.Proxy
+	md *upstream.MetadataCache
+}
+
+// Healthy implements server.Readiness.
+func (r readiness) Healthy() bool { return r.up.Healthy() && r.md.Ready() }

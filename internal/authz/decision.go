@@ -1,13 +1,15 @@
 package authz
 
-import (
-	"encoding/json"
-	"slices"
-)
-
 // Request is what authz needs to know about one request (no HTTP).
+//
+// The cluster metadata and the indices options travel in the request, so
+// that a decision is a pure function of the role set and the request (and
+// the evaluator's clock, for date math). Items of _bulk, _mget and
+// _msearch are decided one by one: one Request per item, with the item's
+// action and index.
 type Request struct {
-	// User is the authenticated user name, as printed in refusals.
+	// User is the authenticated (effective) user name, as printed in
+	// refusals.
 	User string
 	// Roles are the role names assigned to the user; names that resolve to
 	// no role are ignored (and named in refusals).
@@ -15,153 +17,76 @@ type Request struct {
 	// Action is Elastic's action name ("indices:data/read/search"); empty
 	// when the request could not be classified.
 	Action string
-	// Indices are the index expressions the request names, as given (may be
-	// empty, may hold wildcards, date math, remote prefixes).
+	// Indices are the index expressions the request names, split at commas
+	// and percent-decoded, otherwise as given: they may be empty (all),
+	// "_all", wildcards, "-exclusions", date math, "cluster:index", or
+	// carry a "::data"/"::failures" selector.
 	Indices []string
+	// Options are the request's indices options (expand_wildcards,
+	// ignore_unavailable, allow_no_indices…).
+	Options IndicesOptions
+	// Metadata is the cluster metadata to resolve names against; nil means
+	// a cluster without any index (wildcards then reach nothing, explicit
+	// names are judged by name).
+	Metadata *Metadata
+	// TargetUser is, for the security APIs about one user (has_privileges,
+	// list_privileges, change_password), the user the request is about;
+	// empty means the caller.
+	TargetUser string
 }
 
 // Decision is the outcome for one request.
 //
-// Today a decision is all or nothing. It is shaped to grow: a later
-// evaluator will allow a request on some of its indices only, or with
-// document- and field-level security, by clearing Unrestricted and listing
-// what each index may show in Indices. Callers must therefore forward a
-// request unchanged only when Allowed && Unrestricted.
+// For an index action that is allowed, Indices are the names to forward in
+// place of the request's expressions (never holding a wildcard, date math,
+// an exclusion or a selector), MatchNothing says to forward an expression
+// that matches nothing instead ("*,-*", which Elasticsearch answers with an
+// empty result), and Access says what each concrete index may show.
+// Callers forward a request unchanged only when Allowed && Unrestricted.
 type Decision struct {
 	// Allowed says whether the request may proceed at all.
 	Allowed bool
-	// Unrestricted says the request may proceed exactly as sent.
+	// Unrestricted says the request may proceed exactly as sent: no name
+	// to rewrite, no document- or field-level security.
 	Unrestricted bool
-	// Reason is Elasticsearch's refusal message (for 403 bodies) when
-	// Allowed is false.
+
+	// Status is the HTTP status of a refusal: 403 (security_exception), 404
+	// (index_not_found_exception) or 400 (a malformed index expression).
+	// Zero when Allowed.
+	Status int
+	// ErrorType is the Elasticsearch error type of a refusal.
+	ErrorType string
+	// Reason is Elasticsearch's refusal message when Allowed is false.
 	Reason string
+	// NotFoundIndex is, for a 404, the index named in the error body
+	// (resource.id and index fields).
+	NotFoundIndex string
+
 	// EffectiveRoles are the user's roles that exist, sorted.
 	EffectiveRoles []string
 	// MissingRoles are the user's role names that resolve to no role, sorted.
 	MissingRoles []string
-	// Indices, when Allowed but not Unrestricted, says what may be read or
-	// written in each index (not produced yet).
-	Indices []IndexAccess
-}
 
-// IndexAccess is the access a decision grants on one concrete index.
-type IndexAccess struct {
-	// Index is the concrete index name.
-	Index string
-	// Queries are the document-level security queries, OR-ed; empty means
-	// every document.
-	Queries []json.RawMessage
-	// Fields is the field-level security; nil means every field.
-	Fields *FieldSecurity
-}
-
-// Evaluator decides requests against a RoleSet. It is immutable and safe for
-// concurrent use; Decide is a pure function of the role set and the request.
-type Evaluator struct {
-	roles *RoleSet
-}
-
-// NewEvaluator returns an evaluator over rs; a nil rs means the built-in
-// roles only.
-func NewEvaluator(rs *RoleSet) *Evaluator {
-	if rs == nil {
-		rs = newRoleSet(nil)
-	}
-	return &Evaluator{roles: rs}
-}
-
-// Decide decides one request. For now only superusers pass (roles granting
-// cluster "all" and index "all" on "*"), and even they need
-// allow_restricted_indices to name restricted indices; everybody else gets
-// Elasticsearch's refusal.
-func (e *Evaluator) Decide(req Request) Decision {
-	roles, effective, missing := e.resolve(req.Roles)
-	d := Decision{EffectiveRoles: effective, MissingRoles: missing}
-	if !isSuperuser(roles) {
-		plain, restricted := splitRestricted(req.Indices)
-		d.Reason = denialMessage(req, effective, missing, plain, restricted)
-		return d
-	}
-	if denied := restrictedNotGranted(roles, req); len(denied) > 0 {
-		d.Reason = denialMessage(req, effective, missing, nil, denied)
-		return d
-	}
-	d.Allowed, d.Unrestricted = true, true
-	return d
-}
-
-// resolve maps role names to roles: the roles found, and the sorted names of
-// those found and of those not found.
-func (e *Evaluator) resolve(names []string) (roles []*Role, effective, missing []string) {
-	seen := make(map[string]bool, len(names))
-	for _, name := range names {
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		if r, ok := e.roles.Get(name); ok {
-			roles = append(roles, r)
-			effective = append(effective, name)
-		} else {
-			missing = append(missing, name)
-		}
-	}
-	slices.Sort(effective)
-	slices.Sort(missing)
-	return roles, effective, missing
-}
-
-// splitRestricted separates concrete restricted index names from the other
-// expressions, as Elasticsearch lists them apart in refusals.
-func splitRestricted(indices []string) (plain, restricted []string) {
-	for _, ix := range indices {
-		if !isWildcardExpression(ix) && IsRestrictedIndex(ix) {
-			restricted = append(restricted, ix)
-		} else {
-			plain = append(plain, ix)
-		}
-	}
-	return plain, restricted
-}
-
-// restrictedNotGranted returns the request's index expressions that may reach
-// restricted indices without a group allowing it. Cluster actions name no
-// index. A wildcard that may expand to restricted indices needs a group on
-// "*" with allow_restricted_indices: the proxy cannot yet narrow the
-// expansion to what is allowed, as Elasticsearch does, so it refuses.
-func restrictedNotGranted(roles []*Role, req Request) []string {
-	if IsClusterAction(req.Action) {
-		return nil
-	}
-	var denied []string
-	for _, ix := range req.Indices {
-		if mayReachRestricted(ix) && !restrictedGranted(roles, req.Action, ix) {
-			denied = append(denied, ix)
-		}
-	}
-	return denied
-}
-
-func restrictedGranted(roles []*Role, action, expr string) bool {
-	concrete := !isWildcardExpression(expr)
-	return anyRole(roles, func(r *Role) bool {
-		for _, g := range r.indices {
-			if !g.AllowRestrictedIndices || !groupAllowsAction(g, action) {
-				continue
-			}
-			if (concrete && g.MatchesIndex(expr)) || (!concrete && groupNamesEverything(g)) {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-// groupAllowsAction: an unclassified action could be anything, so only a
-// group granting every index action allows it.
-func groupAllowsAction(g IndexGroup, action string) bool {
-	if IsIndexAction(action) {
-		return g.Allows(action)
-	}
-	return groupGrantsAllActions(g)
+	// Indices are the index names to forward (an index action that is
+	// allowed): concrete indices, aliases and data streams, each a plain
+	// name to percent-encode (url.PathEscape) when joined into a path.
+	// When Rewritten is false they equal the request's expressions.
+	Indices []string
+	// MatchNothing says nothing may be reached: forward "*,-*" (with
+	// allow_no_indices) or answer an empty result.
+	MatchNothing bool
+	// Rewritten says Indices differ from the request's expressions.
+	Rewritten bool
+	// ActionOnly says the action was authorized by its name alone (some
+	// group grants it somewhere): a composite request (_bulk, _mget,
+	// _msearch, _mtermvectors) whose items the caller decides one by one,
+	// or the continuation of a scroll, point in time or async search, whose
+	// restrictions are those of the request that opened it. Indices and
+	// Access are empty; Unrestricted is false.
+	ActionOnly bool
+	// Access lists, per concrete index reached, the document- and
+	// field-level security that applies, sorted by index. It is nil when
+	// the user may access everything without restriction (then the
+	// request is forwarded as it is).
+	Access []IndexAccess
 }

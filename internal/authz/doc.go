@@ -9,6 +9,17 @@
 // here fails closed: a role with any problem is dropped, an unknown privilege
 // makes its role invalid, a pattern we cannot translate exactly is refused.
 //
+// Decisions follow Elasticsearch's RBAC engine: cluster actions by the
+// roles' cluster privileges; index actions by resolving the request's index
+// expressions under security against a snapshot of the cluster's
+// namespace (Metadata): wildcards expand only to what the user may access,
+// explicit names are refused or dropped, date math, exclusions, aliases,
+// data streams, hidden, closed and restricted indices behave as in
+// Elasticsearch. An allowed index decision lists the names to forward and,
+// per concrete index, the document- and field-level security to apply,
+// combined over the user's roles.
+//
 // The package knows nothing of HTTP: callers describe a request as a Request
-// (user, roles, action name, index expressions) and get a Decision back.
+// (user, roles, action name, index expressions, indices options, metadata)
+// and get a Decision back.
 package authz

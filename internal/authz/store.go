@@ -36,8 +36,18 @@ func NewRoleStore(path string, log *zap.Logger) (*RoleStore, error) {
 	return s, nil
 }
 
-// Decide decides req against the current roles.
+// Decide decides req against the current roles (req carries the cluster
+// metadata and the indices options; see Request).
 func (s *RoleStore) Decide(req Request) Decision { return s.current.Load().Decide(req) }
+
+// Subject resolves a user's roles against the current roles, to decide the
+// items of one composite request against one consistent role set.
+func (s *RoleStore) Subject(user string, roles []string) *Subject {
+	return s.current.Load().Subject(user, roles)
+}
+
+// Evaluator returns the evaluator of the current roles.
+func (s *RoleStore) Evaluator() *Evaluator { return s.current.Load() }
 
 // Reload re-reads the file and swaps in its roles if its content changed.
 // A file that cannot be read or parsed leaves only its valid roles (none,

@@ -85,3 +85,70 @@ func setsCoverPrefix(sets []actionSet, stem string) bool {
 	}
 	return false
 }
+
+// decideUnclassified lets only superusers through (every cluster action and
+// every index action on every index), and even they need
+// allow_restricted_indices to name restricted indices.
+func (e *Evaluator) decideUnclassified(req Request, roles []*compiledRole, d Decision) Decision {
+	plain := make([]*Role, len(roles))
+	for i, r := range roles {
+		plain[i] = r.role
+	}
+	d.Status, d.ErrorType = 403, "security_exception"
+	if !isSuperuser(plain) {
+		p, restricted := splitRestricted(req.Indices)
+		d.Reason = denialMessage(req, d.EffectiveRoles, d.MissingRoles, p, restricted)
+		return d
+	}
+	if denied := restrictedNotGranted(plain, req); len(denied) > 0 {
+		d.Reason = denialMessage(req, d.EffectiveRoles, d.MissingRoles, nil, denied)
+		return d
+	}
+	d.Status, d.ErrorType = 0, ""
+	d.Allowed, d.Unrestricted = true, true
+	return d
+}
+
+// splitRestricted separates concrete restricted index names from the other
+// expressions, as Elasticsearch lists them apart in refusals.
+func splitRestricted(indices []string) (plain, restricted []string) {
+	for _, ix := range indices {
+		if !isWildcardExpression(ix) && IsRestrictedIndex(ix) {
+			restricted = append(restricted, ix)
+		} else {
+			plain = append(plain, ix)
+		}
+	}
+	return plain, restricted
+}
+
+// restrictedNotGranted returns the request's index expressions that may reach
+// restricted indices without a group allowing it. A wildcard that may
+// expand to restricted indices needs a group on "*" with
+// allow_restricted_indices.
+func restrictedNotGranted(roles []*Role, req Request) []string {
+	var denied []string
+	for _, ix := range req.Indices {
+		if mayReachRestricted(ix) && !restrictedGranted(roles, ix) {
+			denied = append(denied, ix)
+		}
+	}
+	return denied
+}
+
+// restrictedGranted: an unclassified action could be anything, so only a
+// group granting every index action counts.
+func restrictedGranted(roles []*Role, expr string) bool {
+	concrete := !isWildcardExpression(expr)
+	return anyRole(roles, func(r *Role) bool {
+		for _, g := range r.indices {
+			if !g.AllowRestrictedIndices || !groupGrantsAllActions(g) {
+				continue
+			}
+			if (concrete && g.MatchesIndex(expr)) || (!concrete && groupNamesEverything(g)) {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -1,39 +1,176 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
-// Authorizer decides requests; *authz.Evaluator (behind a reloadable store)
-// implements it.
+// Authorizer decides requests; *authz.RoleStore implements it.
 type Authorizer interface {
 	Decide(req authz.Request) authz.Decision
 }
 
-// withAuthorization lets the request through only when the authorizer allows
-// it; everything else gets Elasticsearch's 403.
-func withAuthorization(az Authorizer, next http.Handler) http.Handler {
+// MetadataSource gives the cluster's current indices, aliases and data
+// streams (upstream.MetadataCache). Nil means an empty cluster.
+type MetadataSource interface {
+	Snapshot() *authz.Metadata
+}
+
+// withAuthorization decides the classified request with Elastic's role
+// model and lets through only what the decision allows, narrowing index
+// expressions to the authorized names where Elasticsearch would. What the
+// proxy cannot yet enforce (document- and field-level security, per-item
+// decisions of composite requests, indices named in bodies) is refused for
+// everyone but users with unrestricted access: fail closed.
+func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		p := st.Principal
-		if p == nil { // cannot happen behind withAuthentication; fail closed anyway
+		p, c := st.Principal, st.Class
+		if p == nil || c == nil { // cannot happen behind the earlier stages; fail closed anyway
 			st.Decision = "error"
-			eserr.Security(http.StatusForbidden, "request has no authenticated principal").Write(w)
+			eserr.Security(http.StatusForbidden, "request has no authenticated principal or classification").Write(w)
 			return
 		}
-		d := az.Decide(authz.Request{User: p.Username, Roles: p.Roles, Action: st.Action, Indices: st.Indices})
+		req := authzRequest(st, md)
+		d := az.Decide(req)
 		if !d.Allowed {
-			st.Decision = "deny"
-			st.Log.Info("access denied", zap.String("user", p.Username), zap.String("action", st.Action))
-			eserr.Security(http.StatusForbidden, d.Reason).Write(w)
+			deny(w, st, d)
 			return
+		}
+		if d.ActionOnly && !hasFullAccess(az, req) {
+			if ref := authorizeItems(r, az, req, st); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		} else if !d.Unrestricted {
+			if reason := unenforceable(az, req, d, c); reason != "" {
+				refuse(w, st, http.StatusForbidden, reason)
+				return
+			}
+			if d.Rewritten || d.MatchNothing {
+				if err := narrow(r, c, d); err != nil {
+					st.Log.Warn("cannot narrow the request's indices", zap.Error(err))
+					refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: the request's indices cannot be narrowed safely", c.Action, p.Username))
+					return
+				}
+				st.Indices = d.Indices
+			}
 		}
 		st.Decision = "allow"
 		next.ServeHTTP(w, r)
+		refreshAfter(md, c.Action)
 	})
+}
+
+// Refresher is a MetadataSource that can be told the cluster's indices
+// changed.
+type Refresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// refreshAfter asks for fresh metadata after requests that create, delete
+// or re-point indices, aliases and data streams, so that later wildcard
+// expansions see them without waiting for the next periodic refresh.
+func refreshAfter(md MetadataSource, action string) {
+	rf, ok := md.(Refresher)
+	if !ok {
+		return
+	}
+	for _, prefix := range []string{"indices:admin/create", "indices:admin/auto_create", "indices:admin/delete", "indices:admin/aliases",
+		"indices:admin/rollover", "indices:admin/data_stream/", "indices:admin/resize", "indices:admin/open", "indices:admin/close"} {
+		if strings.HasPrefix(action, prefix) {
+			go func() { _ = rf.Refresh(context.Background()) }() // failures keep the previous snapshot
+			return
+		}
+	}
+}
+
+// authzRequest builds what authz needs from the request's state.
+func authzRequest(st *requestState, md MetadataSource) authz.Request {
+	c := st.Class
+	req := authz.Request{
+		User: st.Principal.Username, Roles: st.Principal.Roles, Action: c.Action, Indices: c.Indices,
+		TargetUser: c.PathParams["username"],
+	}
+	if md != nil {
+		req.Metadata = md.Snapshot()
+	}
+	o := c.Params.IndicesOptions
+	if len(o.ExpandWildcards) > 0 {
+		// Validated by the classifier; a parse error here fails closed to "open".
+		req.Options.ExpandWildcards, _ = authz.ParseExpandWildcards(strings.Join(o.ExpandWildcards, ","))
+	}
+	if o.IgnoreUnavailable != nil {
+		req.Options.IgnoreUnavailable = *o.IgnoreUnavailable
+	}
+	if o.AllowNoIndices != nil {
+		req.Options.ForbidNoIndices = !*o.AllowNoIndices
+	}
+	return req
+}
+
+// unenforceable says why an allowed but restricted request cannot be
+// forwarded safely yet, or "" when it can.
+func unenforceable(az Authorizer, req authz.Request, d authz.Decision, c *esapi.Classification) string {
+	full := hasFullAccess(az, req)
+	switch {
+	case full:
+		return ""
+	case d.ActionOnly:
+		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", req.Action, req.User)
+	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
+		return fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", req.Action, req.User, strings.Join(filteredIndices(d.Access), ","))
+	case c.BodyIndices:
+		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: this request can name indices in its body, which the security proxy does not authorize yet", req.Action, req.User)
+	}
+	return ""
+}
+
+// hasFullAccess reports whether the user may perform the action on every
+// index, restricted ones included, without DLS/FLS: then nothing in the
+// request can reach data the user may not see.
+func hasFullAccess(az Authorizer, req authz.Request) bool {
+	probe := req
+	probe.Indices = []string{"*"}
+	probe.Options = authz.IndicesOptions{ExpandWildcards: authz.ExpandAll}
+	d := az.Decide(probe)
+	return d.Allowed && d.Unrestricted
+}
+
+func filteredIndices(access []authz.IndexAccess) []string {
+	var out []string
+	for _, a := range access {
+		if a.Filtered() {
+			out = append(out, a.Index)
+		}
+	}
+	return out
+}
+
+func deny(w http.ResponseWriter, st *requestState, d authz.Decision) {
+	st.Decision = "deny"
+	status, typ := d.Status, d.ErrorType
+	if status == 0 {
+		status = http.StatusForbidden
+	}
+	if typ == "" {
+		typ = "security_exception"
+	}
+	st.Log.Info("access denied", zap.String("user", st.Principal.Username), zap.String("action", st.Action), zap.Int("status", status))
+	(&eserr.Error{Status: status, Type: typ, Reason: d.Reason}).Write(w)
+}
+
+func refuse(w http.ResponseWriter, st *requestState, status int, reason string) {
+	st.Decision = "deny"
+	st.Log.Info("request refused", zap.String("reason", reason))
+	eserr.Security(status, reason).Write(w)
 }

@@ -33,6 +33,9 @@ type Options struct {
 	Log           *zap.Logger
 	Authenticator authn.Authenticator
 	Authorizer    Authorizer
+	// Metadata is the cluster's indices, aliases and data streams
+	// (optional: nil means an empty cluster, which fails closed).
+	Metadata MetadataSource
 	// Upstream forwards allowed requests; Readiness reports its health.
 	Upstream  http.Handler
 	Readiness Readiness
@@ -60,7 +63,8 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
-	h = withAuthorization(o.Authorizer, h)
+	h = withAuthorization(o.Authorizer, o.Metadata, h)
+	h = withBody(o.MaxBodyBytes, h)
 	h = withClassifiedOnly(h)
 	h = withAuthentication(o.Authenticator, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)

@@ -25,6 +25,8 @@ type requestState struct {
 	Indices []string
 	// Class is the classifier's full result (nil when it failed).
 	Class *esapi.Classification
+	// Body is the parsed request body (nil without one).
+	Body *parsedBody
 	// classifyErr is why the classifier refused the request, if it did.
 	classifyErr error
 	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".

@@ -34,28 +34,28 @@ const (
 // value, including a stacked list like "gzip, gzip", is passed to the cluster
 // undecoded, which then parses the raw bytes. The proxy cannot know which of
 // these the cluster does, so it accepts only what it can reproduce.
-func contentCoding(h http.Header) (coding, string, *Error) {
+func contentCoding(h http.Header) (coding, *Error) {
 	vals := h.Values("Content-Encoding")
 	if len(vals) == 0 {
-		return codingIdentity, "", nil
+		return codingIdentity, nil
 	}
 	unsupported := func(v string) *Error {
 		return newError(http.StatusUnsupportedMediaType, TypeIllegalArgument, fmt.Sprintf(
 			"Content-Encoding [%s] is not supported: only one of gzip, x-gzip, deflate, x-deflate or identity is accepted", v))
 	}
 	if len(vals) > 1 {
-		return 0, "", unsupported(strings.Join(vals, ", "))
+		return 0, unsupported(strings.Join(vals, ", "))
 	}
 	v := strings.TrimSpace(vals[0])
 	switch strings.ToLower(v) {
 	case "", "identity":
-		return codingIdentity, v, nil
+		return codingIdentity, nil
 	case "gzip", "x-gzip":
-		return codingGzip, v, nil
+		return codingGzip, nil
 	case "deflate", "x-deflate":
-		return codingDeflate, v, nil
+		return codingDeflate, nil
 	}
-	return 0, "", unsupported(v)
+	return 0, unsupported(v)
 }
 
 // decodeBody decompresses raw, refusing (413) as soon as the output would

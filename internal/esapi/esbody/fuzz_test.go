@@ -235,6 +235,9 @@ func FuzzParseMsearch(f *testing.F) {
 	for _, s := range ndjsonSeeds(f) {
 		f.Add(s)
 	}
+	// Headers using every key, so mutations start from accepted bodies.
+	f.Add([]byte("{\"index\":\"a\",\"expand_wildcards\":\"open,hidden\",\"ignore_unavailable\":true,\"allow_no_indices\":\"false\",\"search_type\":\"query_then_fetch\",\"routing\":\"r\",\"preference\":\"_local\",\"request_cache\":false,\"ccs_minimize_roundtrips\":true,\"allow_partial_search_results\":false,\"ignore_throttled\":false}\n{\"query\":{\"match_all\":{}}}\n"))
+	f.Add([]byte("{\"indices\":[\"a\",\"b\"],\"expandWildcards\":[\"all\"],\"ignoreUnavailable\":\"true\",\"allowNoIndices\":true,\"searchType\":\"dfs_query_then_fetch\",\"requestCache\":true,\"ccsMinimizeRoundtrips\":false,\"ignoreThrottled\":true}\r\n{}\r\n \n{\"size\":0}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		items, err := ParseMsearch(data)
 		if err != nil {

@@ -126,3 +126,14 @@ func TestParseObject(t *testing.T) {
 		wantErr(t, err, 400, TypeParse, "expected a JSON object")
 	}
 }
+
+func TestErrorInterface(t *testing.T) {
+	_, err := ParseJSON([]byte(`{"a":1,"a":2}`))
+	var e *Error
+	if !errors.As(err, &e) || !strings.HasPrefix(err.Error(), "400 x_content_parse_exception: [1:8] Duplicate field 'a'") {
+		t.Fatalf("Error() = %q", err)
+	}
+	if e.Unwrap() == nil {
+		t.Fatal("Unwrap lost the jsontext error")
+	}
+}

@@ -185,3 +185,18 @@ func mustObject(t *testing.T, members ...Member) *Object {
 	}
 	return o
 }
+
+func TestMsearchRefresh(t *testing.T) {
+	items, err := ParseMsearch([]byte("{}\n{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := items[0]
+	it.Header.Set("indices", String("x,y"))
+	if err := it.Refresh(); err != nil || strings.Join(it.Indices, "+") != "x+y" || it.Body == nil || it.Line != 1 {
+		t.Fatalf("Refresh: %v, %+v", err, it)
+	}
+	it.Header.Set("index", String("z"))
+	err = it.Refresh()
+	wantErr(t, err, 400, TypeIllegalArgument, "both [indices] and [index]")
+}

@@ -82,7 +82,7 @@ func read(r *http.Request, maxBytes int64) (*Body, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	coding, _, err := contentCoding(r.Header)
+	coding, err := contentCoding(r.Header)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Group commit. One goroutine owns the file. It takes the first queued
+// record, then everything else already queued (all that arrived while the
+// previous fsync ran), seals them into the chain, writes them with one
+// write, fsyncs once and only then releases every waiter. Concurrency
+// therefore raises the records per fsync instead of queueing fsyncs.
+//
+// On a write or fsync error every waiter of the batch gets the error, the
+// chain head does not move, and the file is marked broken: before the next
+// batch the writer truncates it back to the last committed size (reopening
+// it if needed), so a half-written batch never stays in the file. While
+// that fails, batches fail at once: Append returns quickly instead of
+// hanging.
+
+// run is the writer goroutine.
+func (l *FileLog) run() {
+	defer close(l.stopped)
+	tick := time.NewTicker(l.opts.Rotate.checkEvery())
+	defer tick.Stop()
+	for {
+		select {
+		case p := <-l.queue:
+			l.batch = append(l.batch[:0], p)
+			l.fill()
+			l.commit()
+		case <-tick.C:
+			if l.broken == nil && l.size > 0 && l.opts.Rotate.dueByAge(l.fileStart, l.now()) {
+				l.rotate("age")
+			}
+		case <-l.quit:
+			for {
+				l.batch = l.batch[:0]
+				l.fill()
+				if len(l.batch) == 0 {
+					break
+				}
+				l.commit()
+			}
+			if l.f != nil {
+				if err := l.f.Close(); err != nil {
+					l.log.Warn("closing audit file", zap.String("file", l.opts.Path), zap.Error(err))
+				}
+				l.f = nil
+			}
+			return
+		}
+	}
+}
+
+// fill adds to the batch whatever is queued right now, up to MaxBatchBytes.
+func (l *FileLog) fill() {
+	size := 0
+	for _, p := range l.batch {
+		size += p.size
+	}
+	for size < l.opts.MaxBatchBytes {
+		select {
+		case p := <-l.queue:
+			l.batch = append(l.batch, p)
+			size += p.size
+		default:
+			return
+		}
+	}
+}
+
+// commit makes the batch durable and releases its waiters.
+func (l *FileLog) commit() {
+	defer l.recycle()
+	if l.broken != nil {
+		if err := l.repair(); err != nil {
+			l.fail(fmt.Errorf("audit: %s unusable: %w", l.opts.Path, err))
+			return
+		}
+	}
+	records, est := 0, 0
+	for _, p := range l.batch {
+		records += len(p.bodies)
+		est += p.size
+	}
+	if bySize := l.opts.Rotate.dueBySize(l.size, est); l.size > 0 && (bySize || l.opts.Rotate.dueByAge(l.fileStart, l.now())) {
+		reason := "age"
+		if bySize {
+			reason = "size"
+		}
+		if !l.rotate(reason) {
+			l.fail(fmt.Errorf("audit: rotating %s: %w", l.opts.Path, l.broken))
+			return
+		}
+	}
+	buf := l.buf[:0]
+	head := l.head
+	for _, p := range l.batch {
+		for _, b := range p.bodies {
+			buf, head = l.hasher.appendSealed(buf, b, head)
+		}
+	}
+	l.buf = buf
+	n, err := l.f.Write(buf)
+	if err == nil && n != len(buf) {
+		err = fmt.Errorf("short write: %d of %d bytes", n, len(buf))
+	}
+	if err != nil {
+		l.broken = err
+		l.fail(fmt.Errorf("audit: writing %s: %w", l.opts.Path, err))
+		return
+	}
+	start := time.Now()
+	err = l.f.Sync()
+	took := time.Since(start)
+	if err != nil {
+		l.broken = err
+		l.fail(fmt.Errorf("audit: fsync %s: %w", l.opts.Path, err))
+		return
+	}
+	if l.fileSeq == 0 {
+		l.fileSeq = l.head.seq + 1
+	}
+	l.head = head
+	l.size += int64(len(buf))
+	l.publish()
+	l.obs.Committed(records, len(buf), took)
+	for _, p := range l.batch {
+		p.done <- nil
+	}
+}
+
+// fail releases every waiter of the batch with err.
+func (l *FileLog) fail(err error) {
+	for _, p := range l.batch {
+		for range p.bodies {
+			l.obs.AppendFailed(FailIO)
+		}
+		p.done <- err
+	}
+}
+
+// recycle returns the batch's record buffers to the pool.
+func (l *FileLog) recycle() {
+	for _, p := range l.batch {
+		for i, b := range p.bodies {
+			if cap(b) <= 64<<10 {
+				b := b
+				l.bodies.Put(&b)
+			}
+			p.bodies[i] = nil
+		}
+	}
+	if cap(l.buf) > 4*l.opts.MaxBatchBytes {
+		l.buf = nil
+	}
+}
+
+// repair brings a broken file back to its last committed size: first
+// through the open handle, then by reopening the path. A file that is now
+// shorter than what was committed is not ours any more: refuse it.
+func (l *FileLog) repair() error {
+	if l.f != nil {
+		if err := l.truncateCommitted(l.f); err == nil {
+			l.broken = nil
+			return nil
+		}
+		_ = l.f.Close()
+		l.f = nil
+	}
+	f, err := l.opts.Open(l.opts.Path)
+	if err != nil {
+		return fmt.Errorf("reopening after %v: %w", l.broken, err)
+	}
+	if err := l.truncateCommitted(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("repairing after %v: %w", l.broken, err)
+	}
+	l.f = f
+	l.log.Warn("audit file repaired after an I/O error", zap.String("file", l.opts.Path), zap.NamedError("cause", l.broken))
+	l.broken = nil
+	return nil
+}
+
+func (l *FileLog) truncateCommitted(f File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() < l.size {
+		return fmt.Errorf("file is %d bytes, %d were committed: it was replaced or truncated", st.Size(), l.size)
+	}
+	if st.Size() > l.size {
+		if err := f.Truncate(l.size); err != nil {
+			return err
+		}
+	}
+	return f.Sync()
+}

@@ -1,0 +1,274 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Every Append must return only after its own record was synced, and
+// concurrent appends must share fsyncs.
+func TestGroupCommitDurableBeforeReturn(t *testing.T) {
+	for _, goroutines := range []int{1, 8, 64} {
+		t.Run("", func(t *testing.T) {
+			ff := &fakeFile{syncDelay: 2 * time.Millisecond}
+			obs := &countingObserver{}
+			l := openFake(t, ff, func(o *FileLogOptions) { o.Observer = obs })
+			const perG = 20
+			var wg sync.WaitGroup
+			errs := make(chan error, goroutines*perG)
+			for g := 0; g < goroutines; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < perG; i++ {
+						ev := testEvent(g*perG + i)
+						if err := l.Append(context.Background(), ev); err != nil {
+							errs <- err
+							return
+						}
+						// The record must already be in the synced prefix.
+						if !ff.isSynced(ev.RequestID) {
+							errs <- errors.New("Append returned before its record was synced: " + ev.RequestID)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			total := goroutines * perG
+			writes, syncs := ff.counts()
+			if got := len(lines(ff.durable())); got != total {
+				t.Fatalf("%d records durable, want %d", got, total)
+			}
+			if writes != syncs {
+				t.Fatalf("%d writes for %d syncs: one write per group commit expected", writes, syncs)
+			}
+			if goroutines > 1 && syncs >= total {
+				t.Fatalf("%d fsyncs for %d records: no group commit", syncs, total)
+			}
+			if obs.records.Load() != int64(total) || obs.commits.Load() != int64(syncs) {
+				t.Fatalf("observer: %d records in %d commits; file: %d records, %d syncs", obs.records.Load(), obs.commits.Load(), total, syncs)
+			}
+			if rep := verifyBytes(nil, ff.durable()); !rep.OK() || rep.Records != total {
+				t.Fatalf("chain: %+v %v", rep, rep.Break)
+			}
+			t.Logf("%d goroutines: %d records, %d fsyncs (%.1f records/fsync)", goroutines, total, syncs, float64(total)/float64(syncs))
+		})
+	}
+}
+
+func TestAppendBatchIsContiguous(t *testing.T) {
+	ff := &fakeFile{}
+	l := openFake(t, ff, nil)
+	evs := []*Event{testEvent(1), testEvent(2), testEvent(3)}
+	if err := l.AppendBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if w, s := ff.counts(); w != 1 || s != 1 {
+		t.Fatalf("batch took %d writes and %d syncs", w, s)
+	}
+	ls := lines(ff.durable())
+	for i, want := range []string{"req-000001", "req-000002", "req-000003"} {
+		if !bytes.Contains([]byte(ls[i]), []byte(want)) {
+			t.Fatalf("line %d = %s", i, ls[i])
+		}
+	}
+}
+
+// Fail closed: write and fsync errors reach the caller; the half-written
+// batch is cut off before the next one, so the chain stays intact.
+func TestAppendFailuresFailClosed(t *testing.T) {
+	tests := []struct {
+		name   string
+		inject func(*fakeFile)
+	}{
+		{"torn write", func(f *fakeFile) { f.failNextWrites = 1 }},
+		{"fsync error", func(f *fakeFile) { f.failNextSyncs = 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ff := &fakeFile{}
+			obs := &countingObserver{}
+			l := openFake(t, ff, func(o *FileLogOptions) { o.Observer = obs })
+			ctx := context.Background()
+			if err := l.Append(ctx, testEvent(1)); err != nil {
+				t.Fatal(err)
+			}
+			ff.set(tt.inject)
+			err := l.Append(ctx, testEvent(2))
+			if !errors.Is(err, errInjected) {
+				t.Fatalf("Append = %v, want the injected error", err)
+			}
+			if obs.get(&obs.failed, FailIO) != 1 {
+				t.Fatal("failure not observed")
+			}
+			if err := l.Append(ctx, testEvent(3)); err != nil {
+				t.Fatalf("after repair: %v", err)
+			}
+			data := ff.durable()
+			if bytes.Contains(data, []byte("req-000002")) {
+				t.Fatalf("failed record left in the file:\n%s", data)
+			}
+			rep := verifyBytes(nil, data)
+			if !rep.OK() || rep.Records != 2 || rep.LastSeq != 2 {
+				t.Fatalf("chain after repair: %+v %v", rep, rep.Break)
+			}
+		})
+	}
+}
+
+// A dead disk: every Append fails fast, none hangs.
+func TestAppendDeadDiskFailsFast(t *testing.T) {
+	ff := &fakeFile{}
+	l := openFake(t, ff, func(o *FileLogOptions) { o.AppendTimeout = time.Minute })
+	ff.set(func(f *fakeFile) { f.failAll = errInjected })
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Append(context.Background(), testEvent(i)); err == nil {
+				t.Error("Append succeeded on a dead disk")
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("failing appends took %v", d)
+	}
+	// The disk comes back: appends succeed again.
+	ff.set(func(f *fakeFile) { f.failAll = nil })
+	if err := l.Append(context.Background(), testEvent(99)); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// A hung fsync: Append gives up at its deadline; a full queue refuses at
+// once (within the deadline) instead of piling up.
+func TestAppendTimeoutAndQueueFull(t *testing.T) {
+	ff := &fakeFile{block: make(chan struct{})}
+	obs := &countingObserver{}
+	l := openFake(t, ff, func(o *FileLogOptions) {
+		o.AppendTimeout = 50 * time.Millisecond
+		o.QueueSize = 1
+		o.Observer = obs
+	})
+	ctx := context.Background()
+	if err := l.Append(ctx, testEvent(1)); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Append = %v, want ErrTimeout", err)
+	}
+	waitFor(t, "writer stuck in fsync", func() bool { return ff.syncsEntered.Load() == 1 })
+	// The writer is stuck in Sync with record 1; one record fits the queue.
+	if err := l.Append(ctx, testEvent(2)); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Append = %v, want ErrTimeout", err)
+	}
+	if err := l.Append(ctx, testEvent(3)); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("Append = %v, want ErrQueueFull", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := l.Append(cctx, testEvent(4)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append = %v, want context.Canceled", err)
+	}
+	if obs.get(&obs.failed, FailQueueFull) != 1 || obs.get(&obs.failed, FailTimeout) != 3 {
+		t.Fatalf("observer: queue_full=%d timeout=%d", obs.get(&obs.failed, FailQueueFull), obs.get(&obs.failed, FailTimeout))
+	}
+	close(ff.block)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(ctx, testEvent(5)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append after Close = %v", err)
+	}
+}
+
+func TestCloseCommitsQueued(t *testing.T) {
+	ff := &fakeFile{syncDelay: time.Millisecond}
+	l := openFake(t, ff, nil)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if l.Append(context.Background(), testEvent(i)) == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(2 * time.Millisecond)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if got := len(lines(ff.durable())); got != ok {
+		t.Fatalf("%d appends succeeded, %d records durable", ok, got)
+	}
+}
+
+// on_failure: allow lets requests through and counts them; deny refuses.
+func TestTrailOnFailure(t *testing.T) {
+	for _, mode := range []string{"", OnFailureDeny, OnFailureAllow} {
+		t.Run(mode, func(t *testing.T) {
+			ff := &fakeFile{}
+			obs := &countingObserver{}
+			l := openFake(t, ff, nil)
+			tr, err := NewWithLog(Config{OnFailure: mode}, l, Options{Observer: obs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ff.set(func(f *fakeFile) { f.failAll = errInjected })
+			err = tr.Record(context.Background(), testEvent(1), testEvent(2))
+			if mode == OnFailureAllow {
+				if err != nil || obs.unaudited.Load() != 2 {
+					t.Fatalf("allow: err=%v unaudited=%d", err, obs.unaudited.Load())
+				}
+			} else if !errors.Is(err, errInjected) || obs.unaudited.Load() != 0 {
+				t.Fatalf("deny: err=%v unaudited=%d", err, obs.unaudited.Load())
+			}
+		})
+	}
+}
+
+func TestTrailFiltersBeforeWriting(t *testing.T) {
+	ff := &fakeFile{}
+	l := openFake(t, ff, nil)
+	tr, err := NewWithLog(Config{
+		NodeID:        "proxy-1",
+		IgnoreFilters: map[string]IgnoreFilter{"kibana": {Users: []string{"kibana_system"}}},
+	}, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kib := testEvent(1)
+	kib.UserName = "kibana_system"
+	success := testEvent(2)
+	success.EventAction = AuthenticationSuccess // not in the default include
+	change := DeleteUserEvent("kibana_system")
+	change.UserName = "kibana_system"
+	if err := tr.Record(t.Context(), kib, success, testEvent(3), change); err != nil {
+		t.Fatal(err)
+	}
+	ls := lines(ff.durable())
+	if len(ls) != 2 || !bytes.Contains([]byte(ls[0]), []byte("req-000003")) || !bytes.Contains([]byte(ls[1]), []byte(`"event.action":"delete_user"`)) {
+		t.Fatalf("records: %q", ls)
+	}
+	if !bytes.Contains([]byte(ls[1]), []byte(`"node.id":"proxy-1"`)) {
+		t.Fatalf("node.id not set: %s", ls[1])
+	}
+	if !tr.Enabled(AccessGranted) || tr.Enabled(AuthenticationSuccess) {
+		t.Fatal("Enabled disagrees with the default include")
+	}
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// parsedBody is the request body as the cluster will parse it.
+type parsedBody struct {
+	body    *esbody.Body
+	json    esbody.Value // JSON APIs other than _mget
+	bulk    []esbody.BulkItem
+	msearch []esbody.MsearchItem
+	mget    []esbody.MgetDoc
+	mgetIDs []string
+}
+
+// withBody reads and parses the request body exactly as the cluster would
+// (encodings, content type, the `source` query parameter, strict JSON,
+// NDJSON), or refuses the request. The forwarded body is the parsed bytes,
+// never the client's original encoding, so the cluster cannot read
+// something the proxy did not.
+func withBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if !carriesBody(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if st.Class.Body == esapi.BodyNone {
+			bodyRefused(w, st, &eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception",
+				Reason: fmt.Sprintf("request [%s %s] does not support having a body", r.Method, r.URL.EscapedPath())})
+			return
+		}
+		pb, err := parseBody(r, st.Class, max)
+		if err != nil {
+			var e *eserr.Error
+			if be, ok := err.(*esbody.Error); ok {
+				e = be.ESError()
+			} else {
+				e = &eserr.Error{Status: http.StatusBadRequest, Type: "parse_exception", Reason: err.Error()}
+			}
+			bodyRefused(w, st, e)
+			return
+		}
+		pb.body.Apply(r)
+		st.Body = pb
+		next.ServeHTTP(w, r)
+	})
+}
+
+// carriesBody reports whether the request has a body, in its payload or in
+// the `source` query parameter.
+func carriesBody(r *http.Request) bool {
+	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+		return true
+	}
+	_, inQuery := r.URL.Query()["source"]
+	return inQuery
+}
+
+func parseBody(r *http.Request, c *esapi.Classification, max int64) (*parsedBody, error) {
+	b, err := esbody.Read(r, max)
+	if err != nil {
+		return nil, err
+	}
+	pb := &parsedBody{body: b}
+	switch {
+	case c.Body == esapi.BodyNDJSON && c.Action == "indices:data/write/bulk":
+		pb.bulk, err = esbody.ParseBulk(b.Raw)
+	case c.Body == esapi.BodyNDJSON:
+		pb.msearch, err = esbody.ParseMsearch(b.Raw)
+	case c.Action == "indices:data/read/mget":
+		pb.mget, pb.mgetIDs, err = esbody.ParseMget(b.Raw)
+	case c.Body == esapi.BodyJSON:
+		pb.json, err = esbody.ParseJSON(b.Raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pb, nil
+}
+
+func bodyRefused(w http.ResponseWriter, st *requestState, e *eserr.Error) {
+	st.Decision = "rejected"
+	st.Log.Info("request body refused", zap.Int("status", e.Status), zap.String("reason", e.Reason))
+	e.Write(w)
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// itemRefusal is why one item of a composite request may not go through.
+// Elasticsearch answers such items one by one inside a 200; the proxy
+// refuses the whole request instead (fail closed, and nothing of a
+// partially authorized request reaches the cluster).
+type itemRefusal struct {
+	status int
+	reason string
+}
+
+// authorizeItems decides every item of a _bulk, _mget or _msearch request
+// on its own, as Elasticsearch does, narrowing _msearch items' indices
+// where needed. It returns nil when all items may go through (and the body
+// of r then holds the possibly rewritten items).
+func authorizeItems(r *http.Request, az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+	pb := st.Body
+	if pb == nil {
+		return &itemRefusal{http.StatusBadRequest, fmt.Sprintf("request [%s] requires a body", base.Action)}
+	}
+	switch base.Action {
+	case "indices:data/write/bulk":
+		return authorizeBulk(r, az, base, st, pb.bulk)
+	case "indices:data/read/mget":
+		return authorizeMget(az, base, st, pb)
+	case "indices:data/read/msearch", "indices:data/read/msearch/template":
+		return authorizeMsearch(r, az, base, st, pb)
+	}
+	return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", base.Action, base.User)}
+}
+
+// defaultIndex is the index named in the URL of a composite request, used
+// by items that name none.
+func defaultIndex(st *requestState) (string, bool) {
+	if len(st.Class.Indices) == 1 {
+		return st.Class.Indices[0], true
+	}
+	return "", false
+}
+
+// decideItem decides one item on one explicit index: it must be allowed
+// as named (no narrowing) and without document- or field-level security.
+func decideItem(az Authorizer, base authz.Request, action, index string) *itemRefusal {
+	req := base
+	req.Action, req.Indices, req.Options = action, []string{index}, authz.IndicesOptions{}
+	d := az.Decide(req)
+	switch {
+	case !d.Allowed:
+		return &itemRefusal{statusOr403(d.Status), d.Reason}
+	case d.Rewritten || d.MatchNothing || len(d.Indices) != 1:
+		return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: item index [%s] must name one index, alias or data stream", action, base.User, index)}
+	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
+		return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User, index)}
+	}
+	return nil
+}
+
+func bulkItemAction(it esbody.BulkItem) string {
+	switch it.Op {
+	case "create":
+		return "indices:data/write/index:op_type/create"
+	case "update":
+		return "indices:data/write/update"
+	case "delete":
+		return "indices:data/write/delete"
+	}
+	if it.ID == "" { // an auto-generated id is a create
+		return "indices:data/write/index:op_type/create"
+	}
+	return "indices:data/write/index"
+}
+
+func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *requestState, items []esbody.BulkItem) *itemRefusal {
+	def, hasDef := defaultIndex(st)
+	if _, ok := st.Class.Params.Values["pipeline"]; ok {
+		return &itemRefusal{http.StatusForbidden, "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+	}
+	for _, it := range items {
+		idx := it.Index
+		if idx == "" {
+			if !hasDef {
+				return &itemRefusal{http.StatusBadRequest, "bulk item on line " + strconv.Itoa(it.Line) + " names no index"}
+			}
+			idx = def
+		}
+		if it.Pipeline != "" {
+			return &itemRefusal{http.StatusForbidden, "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+		}
+		if ref := decideItem(az, base, bulkItemAction(it), idx); ref != nil {
+			return ref
+		}
+	}
+	return nil
+}
+
+func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
+	def, hasDef := defaultIndex(st)
+	if len(pb.mgetIDs) > 0 && !hasDef {
+		return &itemRefusal{http.StatusBadRequest, "mget by ids needs an index in the URL"}
+	}
+	indices := make([]string, 0, len(pb.mget)+1)
+	if len(pb.mgetIDs) > 0 {
+		indices = append(indices, def)
+	}
+	for _, doc := range pb.mget {
+		idx := doc.Index
+		if idx == "" {
+			if !hasDef {
+				return &itemRefusal{http.StatusBadRequest, "mget document names no index"}
+			}
+			idx = def
+		}
+		indices = append(indices, idx)
+	}
+	for _, idx := range indices {
+		if ref := decideItem(az, base, "indices:data/read/get", idx); ref != nil {
+			return ref
+		}
+	}
+	return nil
+}
+
+func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
+	action := "indices:data/read/search"
+	if base.Action == "indices:data/read/msearch/template" {
+		action = "indices:data/read/search/template"
+	}
+	changed := false
+	for i := range pb.msearch {
+		it := &pb.msearch[i]
+		req := base
+		req.Action, req.Indices = action, it.Indices
+		if it.Indices == nil {
+			req.Indices = st.Class.Indices
+		}
+		req.Options = itemOptions(it)
+		d := az.Decide(req)
+		switch {
+		case !d.Allowed:
+			return &itemRefusal{statusOr403(d.Status), d.Reason}
+		case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
+			return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)}
+		case d.Rewritten || d.MatchNothing:
+			names := d.Indices
+			if d.MatchNothing {
+				names = matchNothing
+			}
+			if err := it.SetIndices(names); err != nil {
+				return &itemRefusal{http.StatusForbidden, "cannot narrow msearch item: " + err.Error()}
+			}
+			changed = true
+		}
+	}
+	if changed {
+		data, err := esbody.EncodeMsearch(pb.msearch)
+		if err != nil {
+			return &itemRefusal{http.StatusForbidden, "cannot re-encode msearch: " + err.Error()}
+		}
+		replaceBody(r, data)
+	}
+	return nil
+}
+
+func itemOptions(it *esbody.MsearchItem) authz.IndicesOptions {
+	var o authz.IndicesOptions
+	if len(it.ExpandWildcards) > 0 {
+		o.ExpandWildcards, _ = authz.ParseExpandWildcards(joinComma(it.ExpandWildcards))
+	}
+	if it.IgnoreUnavailable != nil {
+		o.IgnoreUnavailable = *it.IgnoreUnavailable
+	}
+	if it.AllowNoIndices != nil {
+		o.ForbidNoIndices = !*it.AllowNoIndices
+	}
+	return o
+}
+
+func joinComma(s []string) string {
+	var b bytes.Buffer
+	for i, v := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// replaceBody makes data the request's body, with a matching length.
+func replaceBody(r *http.Request, data []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data))
+	r.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+func statusOr403(s int) int {
+	if s == 0 {
+		return http.StatusForbidden
+	}
+	return s
+}

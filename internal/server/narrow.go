@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+)
+
+// matchNothing is what Elasticsearch itself rewrites an empty authorized
+// expansion to: a wildcard excluded entirely, so the cluster answers an
+// empty result.
+var matchNothing = []string{"*", "-*"}
+
+// narrow replaces the request's index expressions with the authorized names
+// of the decision, where the request carried them: in the path, in the
+// `index` query parameter, or (for requests that name no index, meaning
+// all) by moving to the same API's index-scoped path. The rewritten request
+// is classified again and must come out as the same action on exactly the
+// decided names; anything else is an error and the request is refused.
+func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
+	names := d.Indices
+	if d.MatchNothing {
+		names = matchNothing
+	}
+	if len(names) == 0 {
+		return errors.New("no index to narrow to")
+	}
+	joined := joinIndices(names)
+	path, query := r.URL.EscapedPath(), r.URL.RawQuery
+	switch c.IndicesFrom {
+	case esapi.IndicesPath:
+		p, err := replacePathIndex(path, c.Endpoint, joined)
+		if err != nil {
+			return err
+		}
+		path = p
+	case esapi.IndicesQuery:
+		q, err := replaceQueryParam(query, "index", joined)
+		if err != nil {
+			return err
+		}
+		query = q
+	case esapi.IndicesAllImplicit:
+		path = "/" + joined + path
+	default:
+		return fmt.Errorf("indices come from %v and cannot be narrowed", c.IndicesFrom)
+	}
+	again, err := esapi.ClassifyURL(r.Method, path, query)
+	if err != nil {
+		return fmt.Errorf("narrowed request does not classify: %w", err)
+	}
+	if again.Action != c.Action || again.Denied != "" || !slices.Equal(again.Indices, names) {
+		return fmt.Errorf("narrowed request classifies as %s on %v, not %s on %v", again.Action, again.Indices, c.Action, names)
+	}
+	u, err := url.Parse(path)
+	if err != nil {
+		return fmt.Errorf("narrowed path: %w", err)
+	}
+	r.URL.Path, r.URL.RawPath, r.URL.RawQuery = u.Path, u.RawPath, query
+	r.RequestURI = r.URL.RequestURI()
+	return nil
+}
+
+// joinIndices percent-encodes each name for a path segment and joins them
+// with the literal comma the cluster splits on.
+func joinIndices(names []string) string {
+	esc := make([]string, len(names))
+	for i, n := range names {
+		esc[i] = url.PathEscape(n)
+	}
+	return strings.Join(esc, ",")
+}
+
+// replacePathIndex replaces the {index} segment of an escaped path matched
+// by endpoint ("POST /{index}/_search").
+func replacePathIndex(path, endpoint, joined string) (string, error) {
+	_, pattern, ok := strings.Cut(endpoint, " ")
+	if !ok {
+		return "", fmt.Errorf("endpoint %q has no path", endpoint)
+	}
+	pat := strings.Split(strings.Trim(pattern, "/"), "/")
+	pos := slices.Index(pat, "{index}")
+	if pos < 0 {
+		return "", fmt.Errorf("endpoint %q has no {index} segment", endpoint)
+	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) != len(pat) {
+		return "", fmt.Errorf("path %q does not have the shape of %q", path, pattern)
+	}
+	segs[pos] = joined
+	return "/" + strings.Join(segs, "/"), nil
+}
+
+// replaceQueryParam replaces the value of one parameter in a raw query,
+// leaving every other byte as the client sent it.
+func replaceQueryParam(raw, name, value string) (string, error) {
+	parts := strings.Split(raw, "&")
+	found := 0
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if dk, err := url.QueryUnescape(k); err == nil && dk == name {
+			parts[i] = name + "=" + value
+			found++
+		}
+	}
+	if found != 1 {
+		return "", fmt.Errorf("query parameter %q appears %d times", name, found)
+	}
+	return strings.Join(parts, "&"), nil
+}
