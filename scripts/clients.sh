@@ -119,7 +119,7 @@ if [ "$(cat "$js/node_modules/.portcullis-stamp" 2>/dev/null)" != "$js_stamp" ] 
 fi
 
 # --- the proxy.
-bin/proxy serve --config "$run/config.yaml" 2>"$run/proxy.log" &
+bin/proxy serve --config "$run/config.yaml" >"$run/proxy.log" 2>&1 &
 proxy_pid=$!
 ready=
 for _ in $(seq 1 150); do

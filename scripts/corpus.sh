@@ -45,7 +45,7 @@ security:
 audit: {file: audit.json}
 metrics: {listen: "127.0.0.1:$mport"}
 YAML
-bin/proxy serve --config "$run/config.yaml" 2>"$run/proxy.log" &
+bin/proxy serve --config "$run/config.yaml" >"$run/proxy.log" 2>&1 &
 proxy_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$mport/readyz" >/dev/null 2>&1 && break

@@ -20,4 +20,5 @@ for b in $backends; do
   E2E_REQUIRED=1 E2E_OPENSEARCH_URL="$url" E2E_BACKEND="$b" \
     go test -count=1 -timeout 15m ./test/e2e/ "$@"
   BACKEND_URL="$url" scripts/corpus.sh
+  BACKEND_URL="$url" scripts/clients.sh
 done

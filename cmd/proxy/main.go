@@ -4,6 +4,7 @@
 //	proxy serve --config FILE    run the proxy
 //	proxy check --config FILE    validate the configuration and every file it names
 //	proxy users hash             read a password on stdin, print a bcrypt hash for the users file
+//	proxy audit verify FILE…     check the audit log's hash chain
 //	proxy version                print the version
 package main
 
@@ -22,6 +23,7 @@ commands:
   serve --config FILE    run the proxy
   check --config FILE    validate the configuration and the files it references
   users hash             read a password from stdin and print its bcrypt hash
+  audit verify FILE...   check the audit log's hash chain; report the first broken record
   version                print the version
 `
 
@@ -40,6 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(args[1:], stdout, stderr)
 	case "users":
 		return runUsers(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
@@ -99,12 +100,18 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 	}
 
+	trail, err := audit.New(auditConfig(cfg), audit.Options{Observer: m, Logger: log.Named("audit")})
+	if err != nil {
+		return fmt.Errorf("opening the audit trail: %w", err)
+	}
+	defer trail.Close()
+
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, MetricsListen: cfg.Metrics.Listen, TLS: certs,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		Log:          log, Authenticator: basic, Authorizer: roles, Metadata: md,
+		Log:          log, Authenticator: basic, Authorizer: roles, Metadata: md, Auditor: trail,
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(),
 	})
 	if err != nil {
@@ -157,6 +164,23 @@ func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*
 		CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, MinVersion: minV,
 		ClientCAFile: cfg.TLS.ClientCAFile, ClientAuth: ca,
 	}, log.Named("tls"), func(err error) { m.Reloaded("certificate", err) })
+}
+
+// auditConfig translates the file's audit section.
+func auditConfig(cfg *config.Config) audit.Config {
+	a := cfg.Audit
+	filters := make(map[string]audit.IgnoreFilter, len(a.IgnoreFilters))
+	for name, f := range a.IgnoreFilters {
+		filters[name] = audit.IgnoreFilter{Users: f.Users, Realms: f.Realms, Roles: f.Roles, Indices: f.Indices, Actions: f.Actions}
+	}
+	return audit.Config{
+		File: a.File, NodeID: a.NodeID, Include: a.Include, Exclude: a.Exclude, EmitRequestBody: a.EmitRequestBody,
+		IgnoreFilters: filters, OnFailure: a.OnFailure, HMACKeyFile: a.HMACKeyFile, Stdout: a.Stdout,
+		Rotate: audit.RotateConfig{MaxBytes: a.Rotate.MaxBytes, Interval: a.Rotate.Interval, MaxFiles: a.Rotate.MaxFiles,
+			MaxAge: a.Rotate.MaxAge, Compress: a.Rotate.Compress},
+		Index: audit.IndexConfig{URL: a.Index.URL, IndexPattern: a.Index.IndexPattern, Username: a.Index.Username,
+			Password: a.Index.Password, BatchSize: a.Index.BatchSize, FlushInterval: a.Index.FlushInterval, CursorFile: a.Index.CursorFile},
+	}
 }
 
 // upstreamConfig translates the file's upstream section.

@@ -100,9 +100,57 @@ type RateLimit struct {
 	Window      time.Duration `yaml:"window"`
 }
 
-// Audit configures the audit trail.
+// Audit configures the audit trail (Elastic's xpack.security.audit.* settings).
 type Audit struct {
+	// File is the active audit log; rotated files are written beside it.
 	File string `yaml:"file"`
+	// NodeID is written as node.id (default: the host name).
+	NodeID string `yaml:"node_id"`
+	// Include and Exclude are events.include/exclude (event.action names).
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+	// EmitRequestBody writes request.body, with credentials redacted.
+	EmitRequestBody bool `yaml:"emit_request_body"`
+	// IgnoreFilters are events.ignore_filters policies by name.
+	IgnoreFilters map[string]AuditIgnoreFilter `yaml:"ignore_filters"`
+	// OnFailure is "deny" (default: refuse with 503 when the log cannot be
+	// written) or "allow" (forward anyway and count it).
+	OnFailure string      `yaml:"on_failure"`
+	Rotate    AuditRotate `yaml:"rotate"`
+	// HMACKeyFile turns the record hash chain into an HMAC chain.
+	HMACKeyFile string `yaml:"hmac_key_file"`
+	// Stdout copies committed records to standard output.
+	Stdout bool       `yaml:"stdout"`
+	Index  AuditIndex `yaml:"index"`
+}
+
+// AuditIgnoreFilter is one ignore policy: it matches when all its filters do.
+type AuditIgnoreFilter struct {
+	Users   []string `yaml:"users"`
+	Realms  []string `yaml:"realms"`
+	Roles   []string `yaml:"roles"`
+	Indices []string `yaml:"indices"`
+	Actions []string `yaml:"actions"`
+}
+
+// AuditRotate is rotation and retention of the audit log.
+type AuditRotate struct {
+	MaxBytes int64         `yaml:"max_bytes"`
+	Interval time.Duration `yaml:"interval"`
+	MaxFiles int           `yaml:"max_files"`
+	MaxAge   time.Duration `yaml:"max_age"`
+	Compress bool          `yaml:"compress"`
+}
+
+// AuditIndex ships committed records into a cluster index.
+type AuditIndex struct {
+	URL           string        `yaml:"url"`
+	IndexPattern  string        `yaml:"index_pattern"`
+	Username      string        `yaml:"username"`
+	Password      string        `yaml:"password"`
+	BatchSize     int           `yaml:"batch_size"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	CursorFile    string        `yaml:"cursor_file"`
 }
 
 // Metrics configures the operations listener (/metrics, /healthz, /readyz).

@@ -200,7 +200,7 @@ func (c *Config) resolvePaths(dir string) {
 		&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCAFile,
 		&c.Upstream.CAFile, &c.Upstream.ClientCertFile, &c.Upstream.ClientKeyFile,
 		&c.Security.Users, &c.Security.UsersRoles, &c.Security.Roles, &c.Security.RoleMapping,
-		&c.Audit.File,
+		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

@@ -27,6 +27,16 @@ type Metrics struct {
 	failedLogins    *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
 	reloads         *prometheus.CounterVec
+
+	auditRecords   prometheus.Counter
+	auditFsync     prometheus.Histogram
+	auditGroup     prometheus.Histogram
+	auditFailures  *prometheus.CounterVec
+	auditUnaudited *prometheus.CounterVec
+	auditRotations prometheus.Counter
+	auditShipped   *prometheus.CounterVec
+	auditShipFail  *prometheus.CounterVec
+	auditShipLag   *prometheus.GaugeVec
 }
 
 // latencyBuckets spans 100µs to 30s: the proxy's own overhead sits at the low end.
@@ -68,6 +78,7 @@ func New() *Metrics {
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "reloads_total", Help: "Reloads of security files and certificates by what and result.",
 	}, []string{"what", "result"})
+	m.newAuditCollectors()
 	m.registry.MustRegister(m.requests, m.requestDuration, m.upstreamDur, m.upstreamErrors, m.nodeHealthy,
 		m.cacheHits, m.cacheMisses, m.failedLogins, m.rateLimited, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -27,6 +27,10 @@ func withAuthentication(a authn.Authenticator, next http.Handler) http.Handler {
 		}
 		if err != nil {
 			st.Decision = "unauthenticated"
+			var ae *authn.AuthError
+			if errors.As(err, &ae) {
+				st.AuthUser = ae.Username
+			}
 			authFailure(r, err).Write(w)
 			st.Log.Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
 			return

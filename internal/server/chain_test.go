@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 )
@@ -35,11 +37,31 @@ type nopObserver struct{ calls int }
 
 func (o *nopObserver) RequestDone(string, string, int, string, time.Duration) { o.calls++ }
 
+// fakeAuditor records events, or fails every Record.
+type fakeAuditor struct {
+	events []*audit.Event
+	fail   bool
+}
+
+func (f *fakeAuditor) Record(_ context.Context, evs ...*audit.Event) error {
+	if f.fail {
+		return errors.New("disk full")
+	}
+	f.events = append(f.events, evs...)
+	return nil
+}
+
+func (f *fakeAuditor) EmitRequestBody() bool { return false }
+
 type always bool
 
 func (a always) Healthy() bool { return bool(a) }
 
 func newTestServer(t *testing.T, a authn.Authenticator, z Authorizer, maxBody int64) (*Server, *int) {
+	return newAuditedServer(t, a, z, maxBody, &fakeAuditor{})
+}
+
+func newAuditedServer(t *testing.T, a authn.Authenticator, z Authorizer, maxBody int64, au Auditor) (*Server, *int) {
 	t.Helper()
 	forwarded := 0
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +70,7 @@ func newTestServer(t *testing.T, a authn.Authenticator, z Authorizer, maxBody in
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	})
 	s, err := New(Options{
-		MaxBodyBytes: maxBody, Log: zap.NewNop(), Authenticator: a, Authorizer: z,
+		MaxBodyBytes: maxBody, Log: zap.NewNop(), Authenticator: a, Authorizer: z, Auditor: au,
 		Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(),
 	})
 	if err != nil {
@@ -121,7 +143,7 @@ func TestChainDecisions(t *testing.T) {
 
 // TestPanicIsContained: a panicking stage gives a 500 with an Elastic body.
 func TestPanicIsContained(t *testing.T) {
-	s, err := New(Options{Log: zap.NewNop(), MaxBodyBytes: 10, Authenticator: fakeAuthn{p: &authn.Principal{Username: "u"}},
+	s, err := New(Options{Log: zap.NewNop(), MaxBodyBytes: 10, Authenticator: fakeAuthn{p: &authn.Principal{Username: "u"}}, Auditor: &fakeAuditor{},
 		Authorizer: fakeAuthz{true}, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(),
 		Upstream: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })})
 	if err != nil {
@@ -156,5 +178,52 @@ func TestOpsEndpoints(t *testing.T) {
 		if rec.Code != tc.code {
 			t.Errorf("%s ready=%v: %d, want %d", tc.path, tc.ready, rec.Code, tc.code)
 		}
+	}
+}
+
+// TestAuditBeforeEffect: every decision is recorded, with Elastic's event
+// action, and nothing is forwarded or refused when the record cannot be
+// written (503 instead).
+func TestAuditBeforeEffect(t *testing.T) {
+	user := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{"r"}}
+	tests := []struct {
+		name       string
+		authn      authn.Authenticator
+		authz      Authorizer
+		path       string
+		wantCode   int
+		wantAction string
+	}{
+		{"granted", fakeAuthn{p: user}, fakeAuthz{true}, "/_cluster/health", 200, audit.AccessGranted},
+		{"denied", fakeAuthn{p: user}, fakeAuthz{false}, "/secret/_search", 403, audit.AccessDenied},
+		{"anonymous", fakeAuthn{err: authn.ErrNoCredentials}, fakeAuthz{true}, "/", 401, audit.AnonymousAccessDenied},
+		{"bad password", fakeAuthn{err: &authn.AuthError{Username: "bob"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		{"tampered", fakeAuthn{p: user}, fakeAuthz{true}, "/a/%2e%2e/_search", 400, audit.TamperedRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			au := &fakeAuditor{}
+			s, forwarded := newAuditedServer(t, tc.authn, tc.authz, 100, au)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+			if rec.Code != tc.wantCode || len(au.events) != 1 || au.events[0].EventAction != tc.wantAction {
+				t.Fatalf("got %d with events %+v", rec.Code, au.events)
+			}
+			ev := au.events[0]
+			if ev.RequestID != rec.Header().Get(RequestIDHeader) || ev.URLPath == "" {
+				t.Fatalf("event not tied to the request: %+v", ev)
+			}
+			if tc.wantAction == audit.AuthenticationFailed && ev.UserName != "bob" {
+				t.Fatalf("failed login without the user name: %+v", ev)
+			}
+
+			failing := &fakeAuditor{fail: true}
+			s, forwarded = newAuditedServer(t, tc.authn, tc.authz, 100, failing)
+			rec = httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+			if rec.Code != 503 || *forwarded != 0 || !strings.Contains(rec.Body.String(), "audit trail cannot be written") {
+				t.Fatalf("audit failure: got %d (forwarded %d) %s", rec.Code, *forwarded, rec.Body.String())
+			}
+		})
 	}
 }

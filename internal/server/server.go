@@ -33,6 +33,8 @@ type Options struct {
 	Log           *zap.Logger
 	Authenticator authn.Authenticator
 	Authorizer    Authorizer
+	// Auditor records every decision durably before it takes effect.
+	Auditor Auditor
 	// Metadata is the cluster's indices, aliases and data streams
 	// (optional: nil means an empty cluster, which fails closed).
 	Metadata MetadataSource
@@ -52,7 +54,7 @@ type Server struct {
 // New checks the options and returns a Server.
 func New(opts Options) (*Server, error) {
 	if opts.Authenticator == nil || opts.Authorizer == nil || opts.Upstream == nil || opts.Log == nil ||
-		opts.Observer == nil || opts.MetricsHandler == nil || opts.Readiness == nil {
+		opts.Observer == nil || opts.MetricsHandler == nil || opts.Readiness == nil || opts.Auditor == nil {
 		return nil, errors.New("server: incomplete options")
 	}
 	return &Server{opts: opts}, nil
@@ -63,6 +65,7 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
+	h = withGrantAudit(o.Auditor, h)
 	h = withAuthorization(o.Authorizer, o.Metadata, h)
 	h = withBody(o.MaxBodyBytes, h)
 	h = withClassifiedOnly(h)
@@ -71,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 	h = withClassification(h)
 	h = withFraming(h)
 	h = withRecover(h)
+	h = withAuditedRefusals(o.Auditor, h)
 
 	// gorilla/mux routes the proxy's own endpoints (later: OIDC login) apart
 	// from the cluster's. It must not clean or redirect paths: the cluster

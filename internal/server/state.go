@@ -27,6 +27,10 @@ type requestState struct {
 	Class *esapi.Classification
 	// Body is the parsed request body (nil without one).
 	Body *parsedBody
+	// AuthUser is the user name of refused credentials (for the audit).
+	AuthUser string
+	// auditDone says the request's event is already recorded.
+	auditDone bool
 	// classifyErr is why the classifier refused the request, if it did.
 	classifyErr error
 	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".

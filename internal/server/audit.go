@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/audit"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// Auditor makes audit events durable; *audit.Trail implements it. Record
+// returns nil only when the events are on disk (or were filtered out, or
+// the operator chose on_failure: allow).
+type Auditor interface {
+	Record(ctx context.Context, evs ...*audit.Event) error
+	EmitRequestBody() bool
+}
+
+// auditUnavailable is the answer when the audit trail cannot be written:
+// nothing is forwarded or refused without its record (fail closed).
+func auditUnavailable() *eserr.Error {
+	return &eserr.Error{Status: http.StatusServiceUnavailable, Type: "security_exception",
+		Reason: "the audit trail cannot be written; the request was not processed"}
+}
+
+// withAuditedRefusals makes sure every response the proxy produces itself
+// (401, 403, 400, 413, 429…) has its audit record on disk before its
+// status line is sent. If the record cannot be written, the client gets
+// 503 instead. Forwarded requests are audited by withGrantAudit.
+func withAuditedRefusals(a Auditor, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		aw := &auditWriter{ResponseWriter: w, r: r, a: a}
+		next.ServeHTTP(aw, r)
+	})
+}
+
+// withGrantAudit records access_granted for a request about to be
+// forwarded, and forwards it only once the record is durable.
+func withGrantAudit(a Auditor, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		ev := newEvent(r, st, a, audit.TypeTransport, audit.AccessGranted)
+		if err := a.Record(r.Context(), ev); err != nil {
+			st.Decision = "error"
+			st.Log.Error("audit write failed; request refused", zap.Error(err))
+			st.auditDone = true
+			auditUnavailable().Write(w)
+			return
+		}
+		st.auditDone = true
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auditWriter audits the proxy's own refusals at their first WriteHeader.
+type auditWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	a       Auditor
+	started bool
+	failed  bool
+}
+
+func (aw *auditWriter) WriteHeader(code int) {
+	aw.before()
+	if aw.failed {
+		return
+	}
+	aw.ResponseWriter.WriteHeader(code)
+}
+
+func (aw *auditWriter) Write(p []byte) (int, error) {
+	aw.before()
+	if aw.failed {
+		return len(p), nil // the 503 is already written; drop the refusal's body
+	}
+	return aw.ResponseWriter.Write(p)
+}
+
+// Flush keeps streaming responses streaming.
+func (aw *auditWriter) Flush() {
+	if f, ok := aw.ResponseWriter.(http.Flusher); ok && !aw.failed {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (aw *auditWriter) Unwrap() http.ResponseWriter { return aw.ResponseWriter }
+
+func (aw *auditWriter) before() {
+	if aw.started {
+		return
+	}
+	aw.started = true
+	st := stateOf(aw.r)
+	if st.auditDone {
+		return
+	}
+	ev := refusalEvent(aw.r, st, aw.a)
+	if ev == nil {
+		return
+	}
+	if err := aw.a.Record(aw.r.Context(), ev); err != nil {
+		aw.failed = true
+		st.Decision = "error"
+		st.Log.Error("audit write failed; refusal replaced by 503", zap.Error(err))
+		h := aw.ResponseWriter.Header()
+		for k := range h {
+			if k != RequestIDHeader {
+				delete(h, k)
+			}
+		}
+		auditUnavailable().Write(aw.ResponseWriter)
+	}
+}
+
+// refusalEvent describes the proxy's refusal of the request, following
+// Elasticsearch's event actions.
+func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
+	switch st.Decision {
+	case "unauthenticated":
+		if st.AuthUser == "" {
+			return newEvent(r, st, a, audit.TypeRest, audit.AnonymousAccessDenied)
+		}
+		ev := newEvent(r, st, a, audit.TypeRest, audit.AuthenticationFailed)
+		ev.UserName = st.AuthUser
+		return ev
+	case "deny":
+		return newEvent(r, st, a, audit.TypeTransport, audit.AccessDenied)
+	case "rejected":
+		return newEvent(r, st, a, audit.TypeRest, audit.TamperedRequest)
+	case "error":
+		return nil // internal errors (panics, upstream failures) are logged, not audited
+	}
+	return nil
+}
+
+// newEvent fills the fields every event of the request shares.
+func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) *audit.Event {
+	ev := &audit.Event{
+		EventType: typ, EventAction: action,
+		OriginType: audit.OriginRest, OriginAddress: r.RemoteAddr,
+		URLPath: r.URL.EscapedPath(), URLQuery: r.URL.RawQuery, RequestMethod: r.Method,
+		RequestID: st.ID, Action: st.Action, Indices: st.Indices,
+		OpaqueID: r.Header.Get("X-Opaque-Id"), XForwardedFor: r.Header.Get("X-Forwarded-For"),
+	}
+	if p := st.Principal; p != nil {
+		ev.UserName, ev.UserRealm, ev.UserRoles = p.Username, p.Realm, p.Roles
+		ev.AuthenticationType = audit.AuthRealm
+	}
+	if a.EmitRequestBody() && st.Body != nil {
+		ev.RequestBody = string(st.Body.body.Raw)
+	}
+	return ev
+}
