@@ -111,6 +111,9 @@ func TestChainDecisions(t *testing.T) {
 		{"dot segment", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/a/%2e%2e/_search", nil, "", 400, `ambiguous or malformed`, false},
 		{"duplicate index param", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_search?index=a&index=b", nil, "", 400, `ambiguous or malformed`, false},
 		{"index in query reaches authz", fakeAuthn{p: user}, fakeAuthz{false}, "GET", "/_search?index=hr-payroll", nil, "", 403, `indices:data/read/search] is unauthorized for user [u] on indices [hr-payroll]`, false},
+		{"sniffing refused", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_nodes/http", nil, "", 403, `reveal the cluster nodes' addresses`, false},
+		{"cat nodes refused", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_cat/nodes?h=ip", nil, "", 403, `reveal the cluster nodes' addresses`, false},
+		{"authenticate answered locally", fakeAuthn{p: user}, fakeAuthz{true}, "GET", "/_security/_authenticate", nil, "", 200, `"username":"u","roles":["r"]`, false},
 		{"TRACE refused", fakeAuthn{p: user}, fakeAuthz{true}, "TRACE", "/", nil, "", 400, `method [TRACE]`, false},
 	}
 	for _, tc := range tests {

@@ -65,9 +65,11 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
+	h = withLocalAPIs(h)
 	h = withGrantAudit(o.Auditor, h)
 	h = withAuthorization(o.Authorizer, o.Metadata, h)
 	h = withBody(o.MaxBodyBytes, h)
+	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
 	h = withAuthentication(o.Authenticator, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// addressRevealingActions are APIs whose answers carry the cluster nodes'
+// own addresses. A sniffing client (the official clients' "sniff" option)
+// would learn them and then talk to the nodes directly, around the proxy
+// and its audit. They are refused for every user; clients must be
+// configured without sniffing, with the proxy as their only node.
+var addressRevealingActions = map[string]bool{
+	"cluster:monitor/nodes/info":        true, // _nodes, _nodes/http, _cat/nodes, _cat/nodeattrs
+	"cluster:monitor/nodes/stats":       true, // _nodes/stats
+	"cluster:monitor/nodes/hot_threads": true,
+	"cluster:monitor/nodes/usage":       true,
+	"cluster:monitor/state":             true, // _cluster/state, _cat/master, _cat/allocation
+	"cluster:monitor/remote/info":       true, // remote cluster seeds
+}
+
+// withSniffingGuard refuses the APIs that reveal node addresses.
+func withSniffingGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if addressRevealingActions[st.Action] {
+			refuse(w, st, http.StatusForbidden, "action ["+st.Action+"] is refused by the security proxy: its answer would reveal the cluster nodes' addresses "+
+				"(configure clients without sniffing, with the proxy as their only node)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticateAction is GET /_security/_authenticate.
+const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
+
+// withLocalAPIs answers the security APIs that describe the caller
+// itself, as Elasticsearch would, since the cluster behind the proxy has no
+// security of its own.
+func withLocalAPIs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.Action != authenticateAction {
+			next.ServeHTTP(w, r)
+			return
+		}
+		writeAuthenticate(w, st)
+	})
+}
+
+// authenticateResponse is Elasticsearch's GET /_security/_authenticate body.
+type authenticateResponse struct {
+	Username            string         `json:"username"`
+	Roles               []string       `json:"roles"`
+	FullName            *string        `json:"full_name"`
+	Email               *string        `json:"email"`
+	Metadata            map[string]any `json:"metadata"`
+	Enabled             bool           `json:"enabled"`
+	AuthenticationRealm realmRef       `json:"authentication_realm"`
+	LookupRealm         realmRef       `json:"lookup_realm"`
+	AuthenticationType  string         `json:"authentication_type"`
+}
+
+type realmRef struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+func writeAuthenticate(w http.ResponseWriter, st *requestState) {
+	p := st.Principal
+	resp := authenticateResponse{
+		Username: p.Username, Roles: p.Roles, Metadata: map[string]any{}, Enabled: true,
+		AuthenticationRealm: realmRef{p.Realm, p.RealmType}, LookupRealm: realmRef{p.Realm, p.RealmType},
+		AuthenticationType: "realm",
+	}
+	if resp.Roles == nil {
+		resp.Roles = []string{}
+	}
+	if p.FullName != "" {
+		resp.FullName = &p.FullName
+	}
+	if p.Email != "" {
+		resp.Email = &p.Email
+	}
+	for k, v := range p.Metadata {
+		if !strings.HasPrefix(k, "_") {
+			resp.Metadata[k] = v
+		}
+	}
+	body, err := json.Marshal(resp)
+	if err != nil {
+		(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "cannot render the authentication"}).Write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	_, _ = w.Write(body)
+}
