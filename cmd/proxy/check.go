@@ -47,6 +47,9 @@ func checkAll(path string) diag.Problems {
 	if s.Users != "" && s.UsersRoles != "" {
 		probs = append(probs, authn.ValidateFileRealm(s.Users, s.UsersRoles)...)
 	}
+	if err := auditConfig(cfg).Validate(); err != nil {
+		probs.Errorf(path, cfg.Line("audit"), "audit: %v", err)
+	}
 	if s.Roles != "" {
 		_, rp := authz.LoadRolesFile(s.Roles)
 		probs = append(probs, rp...)

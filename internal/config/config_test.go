@@ -142,3 +142,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestExampleConfigParses keeps config.example.yaml in step with the schema:
+// every documented key must exist.
+func TestExampleConfigParses(t *testing.T) {
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, probs := Parse("config.example.yaml", data, env(nil))
+	if len(probs) > 0 || cfg == nil {
+		t.Fatalf("config.example.yaml: %v", probs)
+	}
+	if cfg.Audit.OnFailure != "deny" || !cfg.Audit.Rotate.Compress || cfg.Listen == "" {
+		t.Fatalf("example values not read: %+v", cfg.Audit)
+	}
+}
