@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"time"
 
 	"go.uber.org/zap"
@@ -45,16 +46,7 @@ func (r *FileRealm) Watch(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = r.Reload() // Reload logs what changed and any error
-		}
-	}
+	reload.Poll(ctx, interval, func() { _, _ = r.Reload() }) // Reload logs what changed and any error
 }
 
 // logLoad reports a (re)load. Problem messages name file:line and users but

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -89,16 +90,7 @@ func (s *RoleStore) Reload() (bool, error) {
 
 // Watch polls the file every interval until ctx is done.
 func (s *RoleStore) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = s.Reload() // problems are logged by Reload
-		}
-	}
+	reload.Poll(ctx, interval, func() { _, _ = s.Reload() }) // problems are logged by Reload
 }
 
 func boolByte(b bool) byte {

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -106,16 +107,7 @@ func (cr *CertReloader) Reload() (bool, error) {
 // Watch polls the files every interval until ctx is done. Polling (rather
 // than inotify) also follows Kubernetes' symlink swaps of mounted secrets.
 func (cr *CertReloader) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = cr.Reload() // errors are logged in Reload
-		}
-	}
+	reload.Poll(ctx, interval, func() { _, _ = cr.Reload() }) // errors are logged in Reload
 }
 
 func (cr *CertReloader) readFiles() ([]byte, error) {
