@@ -11,6 +11,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
@@ -52,7 +53,7 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 				return
 			}
 		} else if !d.Unrestricted {
-			if reason := unenforceable(az, req, d, c); reason != "" {
+			if reason := unenforceable(az, req, d, c, st.Body); reason != "" {
 				refuse(w, st, http.StatusForbidden, reason)
 				return
 			}
@@ -120,7 +121,7 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 
 // unenforceable says why an allowed but restricted request cannot be
 // forwarded safely yet, or "" when it can.
-func unenforceable(az Authorizer, req authz.Request, d authz.Decision, c *esapi.Classification) string {
+func unenforceable(az Authorizer, req authz.Request, d authz.Decision, c *esapi.Classification, pb *parsedBody) string {
 	full := hasFullAccess(az, req)
 	switch {
 	case full:
@@ -129,10 +130,30 @@ func unenforceable(az Authorizer, req authz.Request, d authz.Decision, c *esapi.
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", req.Action, req.User)
 	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", req.Action, req.User, strings.Join(filteredIndices(d.Access), ","))
-	case c.BodyIndices:
+	case c.BodyIndices && bodyMayNameIndices(c, pb):
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: this request can name indices in its body, which the security proxy does not authorize yet", req.Action, req.User)
 	}
 	return ""
+}
+
+// bodyMayNameIndices reports whether the parsed body can make the cluster
+// read indices other than those in the path. For searches that is a point
+// in time ("pit"), whose id carries its own indices; other APIs whose
+// bodies can name indices count as naming them whenever they have a body.
+func bodyMayNameIndices(c *esapi.Classification, pb *parsedBody) bool {
+	if pb == nil {
+		return false
+	}
+	switch c.Action {
+	case "indices:data/read/search", "indices:data/read/search/template":
+		obj, ok := pb.json.(*esbody.Object)
+		if !ok {
+			return pb.json != nil
+		}
+		_, hasPIT := obj.Get("pit")
+		return hasPIT
+	}
+	return true
 }
 
 // hasFullAccess reports whether the user may perform the action on every

@@ -32,6 +32,9 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 		return errors.New("no index to narrow to")
 	}
 	joined := joinIndices(names)
+	if d.MatchNothing {
+		joined = "*,-*" // literal: the cluster parses it as an exclusion of everything
+	}
 	path, query := r.URL.EscapedPath(), r.URL.RawQuery
 	switch c.IndicesFrom {
 	case esapi.IndicesPath:

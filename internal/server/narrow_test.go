@@ -1,0 +1,89 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+)
+
+type staticMetadata struct{ md *authz.Metadata }
+
+func (s staticMetadata) Snapshot() *authz.Metadata { return s.md }
+
+// TestAuthorizationRewrites runs the real evaluator behind the chain and
+// checks what reaches the cluster: narrowed paths, narrowed _msearch items,
+// and nothing at all for refusals.
+func TestAuthorizationRewrites(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+logs_reader:
+  indices:
+    - names: ["logs-*"]
+      privileges: [read]
+writer:
+  indices:
+    - names: ["logs-a"]
+      privileges: [write]
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "logs-b"}, {Name: "secret"}}, nil, nil)
+	alice := &authn.Principal{Username: "alice", Realm: "default_file", Roles: []string{"logs_reader", "writer"}}
+	tests := []struct {
+		name, method, target, body string
+		wantCode                   int
+		wantPath, wantBody         string // what the upstream saw ("" = nothing forwarded)
+	}{
+		{"implicit all narrowed", "GET", "/_search", "", 200, "/logs-a,logs-b/_search", ""},
+		{"wildcard narrowed", "POST", "/*/_count", `{"query":{"match_all":{}}}`, 200, "/logs-a,logs-b/_count", `{"query":{"match_all":{}}}`},
+		{"explicit forbidden", "GET", "/secret/_search", "", 403, "", ""},
+		{"forbidden dropped with ignore_unavailable", "GET", "/logs-a,secret/_search?ignore_unavailable=true", "", 200, "/logs-a/_search", ""},
+		{"nothing visible", "GET", "/secret*/_search", "", 200, "/*,-*/_search", ""},
+		{"index query parameter", "GET", "/_search?index=secret", "", 403, "", ""},
+		{"pit in body refused", "POST", "/_search", `{"pit":{"id":"abc"}}`, 403, "", ""},
+		{"duplicate keys refused", "POST", "/logs-a/_search", `{"query":{},"query":{}}`, 400, "", ""},
+		{"msearch item narrowed", "POST", "/_msearch", "{\"index\":\"logs-*\"}\n{}\n", 200, "/_msearch", "{\"index\":[\"logs-a\",\"logs-b\"]}\n{}\n"},
+		{"msearch forbidden item", "POST", "/_msearch", "{\"index\":\"logs-a\"}\n{}\n{\"index\":\"secret\"}\n{}\n", 403, "", ""},
+		{"bulk allowed", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
+		{"bulk forbidden item", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 403, "", ""},
+		{"mget forbidden doc", "POST", "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"},{"_index":"secret","_id":"2"}]}`, 403, "", ""},
+		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var gotPath, gotBody string
+			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotPath = r.URL.EscapedPath()
+				b, _ := io.ReadAll(r.Body)
+				gotBody = string(b)
+				_, _ = w.Write([]byte(`{}`))
+			})
+			s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: alice},
+				Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
+				Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			if tc.body != "" {
+				ct := "application/json"
+				if strings.Contains(tc.target, "_msearch") || strings.Contains(tc.target, "_bulk") {
+					ct = "application/x-ndjson"
+				}
+				req.Header.Set("Content-Type", ct)
+			}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode || gotPath != tc.wantPath || (tc.wantBody != "" && gotBody != tc.wantBody) {
+				t.Fatalf("got %d, upstream saw %q %q; want %d %q %q\n%s", rec.Code, gotPath, gotBody, tc.wantCode, tc.wantPath, tc.wantBody, rec.Body.String())
+			}
+		})
+	}
+}
