@@ -69,8 +69,14 @@ Try (the certificate is self-signed; --cacert trusts it):
   # allowed: admin is a superuser
   curl --cacert $run/tls/cert.pem -u admin:admin-demo-pass '$p/orders/_search?size=1&pretty'
 
-  # refused with Elasticsearch's 403: alice may only read logs-*
+  # alice may read logs-* only: a search over everything is narrowed to logs-web
+  curl --cacert $run/tls/cert.pem -u alice:alice-demo-pass '$p/_search?size=1&pretty'
+
+  # refused with Elasticsearch's 403: alice names an index she may not read
   curl --cacert $run/tls/cert.pem -u alice:alice-demo-pass '$p/hr-employees/_search?pretty'
+
+  # refused: bob's role has document- and field-level security, not enforced yet (issue #4)
+  curl --cacert $run/tls/cert.pem -u bob:bob-demo-pass '$p/orders/_search?pretty'
 
   # refused with 401: wrong password / no credentials
   curl --cacert $run/tls/cert.pem -u admin:wrong '$p/?pretty'
