@@ -348,10 +348,12 @@ func newUserModel(p *Principal) *userModel {
 }
 
 // Principal.Metadata keys the role mapper reads for the dn and groups
-// fields. Realms that know a DN or groups set them.
+// fields (Principal has no fields for them). Realms that know a DN or
+// groups set them; the "_" prefix is reserved, so they cannot clash with a
+// claim or user metadata key. Groups is a []string, DN a string.
 const (
-	MetadataDN     = "dn"
-	MetadataGroups = "groups"
+	MetadataDN     = "_dn"
+	MetadataGroups = "_groups"
 )
 
 func stringList(v any) []string {

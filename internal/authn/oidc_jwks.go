@@ -1,0 +1,74 @@
+package authn
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// refetchThrottle is the HTTP transport the bearer authenticator gives
+// go-oidc. go-oidc refetches an issuer's JWKS whenever a token fails to
+// verify against the cached keys (unknown kid or bad signature), so a flood
+// of forged tokens naming a trusted issuer would become a flood of JWKS
+// requests to the provider. This transport answers a GET for a URL fetched
+// successfully less than minInterval ago with the remembered response
+// instead. Verification itself stays entirely in go-oidc.
+type refetchThrottle struct {
+	next        http.RoundTripper
+	minInterval time.Duration
+
+	mu      sync.Mutex
+	entries map[string]*throttled
+}
+
+type throttled struct {
+	at     time.Time
+	status int
+	header http.Header
+	body   []byte
+}
+
+const maxThrottledBody = 1 << 20 // a JWKS or discovery document is far smaller
+
+func newRefetchThrottle(next http.RoundTripper, minInterval time.Duration) *refetchThrottle {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &refetchThrottle{next: next, minInterval: minInterval, entries: map[string]*throttled{}}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *refetchThrottle) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet || t.minInterval <= 0 {
+		return t.next.RoundTrip(r)
+	}
+	key := r.URL.String()
+	t.mu.Lock()
+	e := t.entries[key]
+	t.mu.Unlock()
+	if e != nil && time.Since(e.at) < t.minInterval {
+		return &http.Response{
+			Status: http.StatusText(e.status), StatusCode: e.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: e.header.Clone(), Body: io.NopCloser(bytes.NewReader(e.body)),
+			ContentLength: int64(len(e.body)), Request: r,
+		}, nil
+	}
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxThrottledBody+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) <= maxThrottledBody {
+		t.mu.Lock()
+		t.entries[key] = &throttled{at: time.Now(), status: resp.StatusCode, header: resp.Header.Clone(), body: body}
+		t.mu.Unlock()
+	}
+	return resp, nil
+}
