@@ -12,6 +12,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The OpenID provider (Dex, built from the Go module proxy on first use).
+if ! scripts/dex.sh status >/dev/null 2>&1; then started+=(dex); fi
+scripts/dex.sh start >/dev/null
+eval "$(scripts/dex.sh env)"
+export OIDC_E2E_REQUIRED=1
+go test -count=1 ./test/oidc/
+
 backends=${E2E_BACKENDS:-opensearch}
 for b in $backends; do
   if ! "scripts/$b.sh" status >/dev/null 2>&1; then started+=("$b"); fi

@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"github.com/portcullis-proxy/portcullis/internal/server"
 	"github.com/portcullis-proxy/portcullis/internal/upstream"
 )
@@ -79,6 +80,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		MaxFailures: cfg.Security.LoginRateLimit.MaxFailures, Window: cfg.Security.LoginRateLimit.Window, Observer: m,
 	})
 	basic := authn.NewBasicAuthenticator(realm, authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
+	authenticator, mappings, err := bearerChain(ctx, cfg, log, basic)
+	if err != nil {
+		return err
+	}
 
 	roles, err := authz.NewRoleStore(cfg.Security.Roles, log.Named("roles"))
 	if err != nil {
@@ -111,7 +116,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		Log:          log, Authenticator: basic, Authorizer: roles, Metadata: md, Auditor: trail,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail,
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(),
 	})
 	if err != nil {
@@ -125,12 +130,41 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if certs != nil {
 		go certs.Watch(ctx, cfg.TLS.ReloadInterval)
 	}
-	go reloadOnSIGHUP(ctx, log, m, realm, roles, certs)
+	if mappings != nil {
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
+	}
+	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs)
 	return srv.Run(ctx)
 }
 
+// bearerChain puts the OIDC bearer-token authenticator in front of Basic
+// authentication when security.oidc is enabled.
+func bearerChain(ctx context.Context, cfg *config.Config, log *zap.Logger, basic authn.Authenticator) (authn.Authenticator, *authn.RoleMapperStore, error) {
+	o := cfg.Security.OIDC
+	if !o.Enabled {
+		return basic, nil, nil
+	}
+	mappings, probs := authn.NewRoleMapperStore(o.RoleMapping)
+	logProblems(log, probs)
+	bearer, err := authn.NewBearerAuthenticator(ctx, authn.BearerOptions{
+		RealmName: o.RealmName, RealmType: o.RealmType, Issuers: o.Issuers, Audiences: o.Audiences,
+		AllowedAlgorithms: o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew,
+		ClaimPrincipal: o.Claims.Principal, ClaimGroups: o.Claims.Groups, ClaimMail: o.Claims.Mail,
+		ClaimName: o.Claims.Name, ClaimDN: o.Claims.DN, PrincipalPattern: o.ClaimPatterns.Principal,
+		ClientSharedSecret: o.ClientSharedSecret, RoleMapper: mappings, CacheSize: o.Cache.Size, CacheTTL: o.Cache.TTL,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuring the OIDC realm: %w", err)
+	}
+	for iss, e := range bearer.DiscoveryErrors() {
+		log.Warn("OIDC discovery failed; will retry on use", zap.String("issuer", iss), zap.Error(e))
+	}
+	return authn.Chain{bearer, basic}, mappings, nil
+}
+
 // reloadOnSIGHUP re-reads security files and certificates on SIGHUP.
-func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, realm *authn.FileRealm, roles *authz.RoleStore, certs *server.CertReloader) {
+func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, realm *authn.FileRealm, roles *authz.RoleStore,
+	mappings *authn.RoleMapperStore, certs *server.CertReloader) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -144,6 +178,9 @@ func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, re
 			m.Reloaded("users", err)
 			_, err = roles.Reload()
 			m.Reloaded("roles", err)
+			if mappings != nil {
+				logProblems(log, mappings.Reload())
+			}
 			if certs != nil {
 				_, _ = certs.Reload() // reports through its onLoad hook
 			}

@@ -85,6 +85,44 @@ type Security struct {
 	ReloadInterval time.Duration `yaml:"reload_interval"`
 	AuthCache      AuthCache     `yaml:"auth_cache"`
 	LoginRateLimit RateLimit     `yaml:"login_rate_limit"`
+	OIDC           OIDC          `yaml:"oidc"`
+}
+
+// OIDC configures bearer-token (JWT) authentication against OpenID
+// providers, like Elastic's oidc/jwt realms.
+type OIDC struct {
+	Enabled bool `yaml:"enabled"`
+	// RealmName is realm.name in role mappings; RealmType is oidc or jwt.
+	RealmName string `yaml:"realm_name"`
+	RealmType string `yaml:"realm_type"`
+	// Issuers are discovered (/.well-known/openid-configuration); a token's
+	// iss must be one of them and its aud must contain one of Audiences.
+	Issuers           []string      `yaml:"issuers"`
+	Audiences         []string      `yaml:"audiences"`
+	AllowedAlgorithms []string      `yaml:"allowed_algorithms"`
+	AllowedClockSkew  time.Duration `yaml:"allowed_clock_skew"`
+	Claims            OIDCClaims    `yaml:"claims"`
+	ClaimPatterns     struct {
+		Principal string `yaml:"principal"`
+	} `yaml:"claim_patterns"`
+	// ClientSharedSecret requires "ES-Client-Authentication: SharedSecret <s>".
+	ClientSharedSecret string `yaml:"client_shared_secret"`
+	// RoleMapping is a file of Elastic role mappings (API format or
+	// role_mapping.yml), reloaded with the other security files.
+	RoleMapping string `yaml:"role_mapping"`
+	Cache       struct {
+		Size int           `yaml:"size"`
+		TTL  time.Duration `yaml:"ttl"`
+	} `yaml:"cache"`
+}
+
+// OIDCClaims names the claims a principal is built from.
+type OIDCClaims struct {
+	Principal string `yaml:"principal"`
+	Groups    string `yaml:"groups"`
+	Mail      string `yaml:"mail"`
+	Name      string `yaml:"name"`
+	DN        string `yaml:"dn"`
 }
 
 // AuthCache configures the credential cache (Elastic: cache.ttl, cache.max_users).

@@ -199,7 +199,7 @@ func (c *Config) resolvePaths(dir string) {
 	for _, p := range []*string{
 		&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCAFile,
 		&c.Upstream.CAFile, &c.Upstream.ClientCertFile, &c.Upstream.ClientKeyFile,
-		&c.Security.Users, &c.Security.UsersRoles, &c.Security.Roles, &c.Security.RoleMapping,
+		&c.Security.Users, &c.Security.UsersRoles, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
 		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {

@@ -155,6 +155,20 @@ func (v *validator) security() {
 			v.errorf(f.key, "%s: a file path is required", f.key)
 		}
 	}
+	if o := s.OIDC; o.Enabled {
+		if len(o.Issuers) == 0 || len(o.Audiences) == 0 {
+			v.errorf("security.oidc", "security.oidc: issuers and audiences are required when enabled")
+		}
+		for _, iss := range o.Issuers {
+			if u, err := url.Parse(iss); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				v.errorf("security.oidc.issuers", "security.oidc.issuers: %q is not an http(s) URL", iss)
+			}
+		}
+		if o.RoleMapping == "" {
+			v.errorf("security.oidc.role_mapping", "security.oidc.role_mapping: a role-mapping file is required (users without mapped roles can do nothing)")
+		}
+		v.readable("security.oidc.role_mapping", o.RoleMapping)
+	}
 	if s.ReloadInterval < 0 || s.AuthCache.TTL < 0 || s.AuthCache.MaxUsers < 0 || s.LoginRateLimit.MaxFailures < 0 {
 		v.errorf("security", "security: intervals, TTLs and limits must not be negative")
 	}

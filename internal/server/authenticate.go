@@ -16,9 +16,12 @@ import (
 // basicChallenge is Elasticsearch 8's Basic challenge, byte for byte.
 const basicChallenge = `Basic realm="security", charset="UTF-8"`
 
+// bearerChallenge is offered next to Basic when bearer tokens are accepted.
+const bearerChallenge = `Bearer realm="security"`
+
 // withAuthentication resolves the caller to a Principal, or answers 401/429
 // the way Elasticsearch does. Nothing unauthenticated gets past it.
-func withAuthentication(a authn.Authenticator, next http.Handler) http.Handler {
+func withAuthentication(a authn.Authenticator, challenges []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		p, err := a.Authenticate(r)
@@ -31,7 +34,7 @@ func withAuthentication(a authn.Authenticator, next http.Handler) http.Handler {
 			if errors.As(err, &ae) {
 				st.AuthUser = ae.Username
 			}
-			authFailure(r, err).Write(w)
+			authFailure(r, err, challenges).Write(w)
 			st.Log.Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
 			return
 		}
@@ -41,8 +44,8 @@ func withAuthentication(a authn.Authenticator, next http.Handler) http.Handler {
 }
 
 // authFailure builds the response Elasticsearch sends for err.
-func authFailure(r *http.Request, err error) *eserr.Error {
-	challenge := map[string][]string{"WWW-Authenticate": {basicChallenge}}
+func authFailure(r *http.Request, err error, challenges []string) *eserr.Error {
+	challenge := map[string][]string{"WWW-Authenticate": challenges}
 	var ae *authn.AuthError
 	switch {
 	case errors.Is(err, authn.ErrRateLimited):

@@ -32,7 +32,9 @@ type Options struct {
 
 	Log           *zap.Logger
 	Authenticator authn.Authenticator
-	Authorizer    Authorizer
+	// BearerTokens adds the Bearer challenge to 401 answers (OIDC enabled).
+	BearerTokens bool
+	Authorizer   Authorizer
 	// Auditor records every decision durably before it takes effect.
 	Auditor Auditor
 	// Metadata is the cluster's indices, aliases and data streams
@@ -71,7 +73,11 @@ func (s *Server) Handler() http.Handler {
 	h = withBody(o.MaxBodyBytes, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
-	h = withAuthentication(o.Authenticator, h)
+	challenges := []string{basicChallenge}
+	if o.BearerTokens {
+		challenges = append(challenges, bearerChallenge)
+	}
+	h = withAuthentication(o.Authenticator, challenges, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)
 	h = withClassification(h)
 	h = withFraming(h)

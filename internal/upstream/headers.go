@@ -35,6 +35,7 @@ var strippedHeaders = []headerRule{
 	{"authorization", false, "client credentials are for the proxy (unless PassAuthorization)"},
 	{"proxy-authorization", false, "credentials for a proxy"},
 	{"es-secondary-authorization", false, "Elasticsearch secondary credentials"},
+	{"es-client-authentication", false, "JWT realm client shared secret"},
 	{"x-api-key", false, "credential"},
 	{"x-auth-token", false, "credential"},
 	{"x-access-token", false, "credential"},

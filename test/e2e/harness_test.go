@@ -166,9 +166,16 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// startProxy writes the files, starts the binary and waits until /readyz
-// answers (or /healthz when no upstream is expected to be healthy).
+// startProxy writes the files, starts the binary and waits until /healthz
+// answers.
 func startProxy(t *testing.T, o proxyOpts) *proxy {
+	t.Helper()
+	return startProxyWith(t, o, nil)
+}
+
+// startProxyWith is startProxy with extra lines for the security section,
+// written by security(dir) after the proxy's folder exists.
+func startProxyWith(t *testing.T, o proxyOpts, security func(dir string) string) *proxy {
 	t.Helper()
 	dir := t.TempDir()
 	p := &proxy{t: t, Dir: dir, logs: &syncBuffer{}, done: make(chan error, 1)}
@@ -209,6 +216,9 @@ func startProxy(t *testing.T, o proxyOpts) *proxy {
 		fmt.Fprintf(&cfg, "  max_request_body_bytes: %d\n", o.MaxBody)
 	}
 	cfg.WriteString("security:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\n  reload_interval: 200ms\n")
+	if security != nil {
+		cfg.WriteString(security(dir))
+	}
 	if o.MaxFailures == 0 {
 		o.MaxFailures = 100
 	}
