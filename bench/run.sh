@@ -7,6 +7,7 @@
 #   nginx            wrk -> private nginx instance (upstream keepalive) -> upstream
 #   portcullis-http  wrk -> bin/proxy (plain HTTP, Basic auth, warm cache) -> upstream
 #   portcullis-tls   wrk -> bin/proxy (TLS 1.2+, Basic auth, warm cache) -> upstream
+#   portcullis-noaudit  as portcullis-http, but access_granted not audited (no fsync per forwarded request)
 # for two upstreams: the fast static bench/esupstream, and a real OpenSearch
 # started with scripts/opensearch.sh (skipped when unavailable).
 #
@@ -354,7 +355,7 @@ start_portcullis() { # set upstream_url mode(http|tls)
   local ka=$(( CONNS > 64 ? CONNS : 64 ))
   {
     echo "listen: \"127.0.0.1:$port\""
-    if [[ $mode == http ]]; then
+    if [[ $mode == http || $mode == noaudit ]]; then
       echo "insecure_http: true"
     else
       echo "tls: {cert_file: \"$TMPD/cert.pem\", key_file: \"$TMPD/key.pem\", min_version: \"1.2\"}"
@@ -369,6 +370,7 @@ security:
   roles: $TMPD/roles.yml
 audit:
   file: $TMPD/audit-$set-$mode.log
+  exclude: [$([[ $mode == noaudit ]] && echo access_granted)]
 metrics:
   listen: "127.0.0.1:$mport"
 EOF
@@ -416,7 +418,7 @@ port_pid() { # pid listening on 127.0.0.1:PORT (for an OpenSearch we did not sta
   ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2
 }
 
-ROWS=(direct bare-go-proxy nginx portcullis-http portcullis-tls)
+ROWS=(direct bare-go-proxy nginx portcullis-http portcullis-tls portcullis-noaudit)
 
 # ---- measurement -----------------------------------------------------------
 run_wrk_row() { # set row path round
@@ -546,6 +548,7 @@ start_bare fast "http://127.0.0.1:$ES_PORT"
 start_nginx fast "127.0.0.1:$ES_PORT"
 start_portcullis fast "http://127.0.0.1:$ES_PORT" http
 start_portcullis fast "http://127.0.0.1:$ES_PORT" tls
+start_portcullis fast "http://127.0.0.1:$ES_PORT" noaudit
 run_set fast "http://127.0.0.1:$ES_PORT" "$FAST_PATH"
 FAST_PIDS=("${PIDS[@]}")
 stop_pids "${FAST_PIDS[@]}"   # keep the fast stack out of the OpenSearch runs
@@ -591,6 +594,7 @@ else
   start_nginx opensearch "$OS_HP"
   start_portcullis opensearch "$OS_URL" http
   start_portcullis opensearch "$OS_URL" tls
+  start_portcullis opensearch "$OS_URL" noaudit
   log "warming up the OpenSearch JVM for $OS_WARMUP"
   # shellcheck disable=SC2086
   timeout $(( $(secs "$OS_WARMUP") + 30 )) $LOADGEN_CPU wrk -t"$THREADS" -c"$CONNS" -d"$OS_WARMUP" \

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -117,7 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
 		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail,
-		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(),
+		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})
 	if err != nil {
 		return err
@@ -239,18 +240,22 @@ func upstreamConfig(cfg *config.Config) upstream.Config {
 	}
 }
 
-// newLogger builds the JSON logger at the configured level.
+// newLogger builds the JSON logger at the configured level. Lines go to
+// stderr through a buffer flushed every second (and on exit): a write
+// syscall per access-log line costs the proxy about a tenth of its
+// throughput. Audit records do not go through it; they have their own
+// durable log.
 func newLogger(level string) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
 	}
-	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	zc.EncoderConfig.TimeKey = "ts"
-	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	zc.Sampling = nil // every request line matters
-	return zc.Build()
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey = "ts"
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	out := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(os.Stderr), Size: 256 << 10, FlushInterval: time.Second}
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), out, lvl)
+	return zap.New(core, zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel), zap.ErrorOutput(zapcore.Lock(os.Stderr))), nil
 }
 
 func printProblems(w io.Writer, probs diag.Problems) {

@@ -194,6 +194,9 @@ type AuditIndex struct {
 // Metrics configures the operations listener (/metrics, /healthz, /readyz).
 type Metrics struct {
 	Listen string `yaml:"listen"`
+	// Pprof serves Go's /debug/pprof/ profiles on the same listener (off by
+	// default: profiles reveal internals; keep this listener private).
+	Pprof bool `yaml:"pprof"`
 }
 
 // Server holds client-side timeouts and shutdown behaviour.

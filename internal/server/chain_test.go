@@ -177,7 +177,7 @@ func TestOpsEndpoints(t *testing.T) {
 		code  int
 	}{{true, "/healthz", 200}, {false, "/healthz", 200}, {true, "/readyz", 200}, {false, "/readyz", 503}} {
 		rec := httptest.NewRecorder()
-		opsHandler(http.NotFoundHandler(), always(tc.ready)).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		opsHandler(http.NotFoundHandler(), always(tc.ready), false).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
 		if rec.Code != tc.code {
 			t.Errorf("%s ready=%v: %d, want %d", tc.path, tc.ready, rec.Code, tc.code)
 		}

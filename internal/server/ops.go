@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/http/pprof"
 )
 
 // Readiness reports whether the proxy can serve: configuration loaded and at
@@ -12,8 +13,14 @@ type Readiness interface {
 
 // opsHandler serves the operations listener: /metrics, /healthz (the process
 // is up) and /readyz (it can serve traffic).
-func opsHandler(metrics http.Handler, ready Readiness) http.Handler {
+func opsHandler(metrics http.Handler, ready Readiness, pprofOn bool) http.Handler {
 	mux := http.NewServeMux()
+	if pprofOn {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	}
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

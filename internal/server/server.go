@@ -46,6 +46,8 @@ type Options struct {
 	// Observer and MetricsHandler come from the metrics package.
 	Observer       RequestObserver
 	MetricsHandler http.Handler
+	// Pprof serves /debug/pprof/ on the operations listener.
+	Pprof bool
 }
 
 // Server is a configured, not yet running, pair of listeners.
@@ -123,7 +125,7 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 		// No ReadTimeout/WriteTimeout: bodies and responses stream and may be
 		// large; slow clients are bounded by header and idle timeouts.
 	}
-	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness), ReadHeaderTimeout: 5 * time.Second}
+	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness, o.Pprof), ReadHeaderTimeout: 5 * time.Second}
 	if o.TLS != nil {
 		main.TLSConfig = o.TLS.ServerConfig()
 	}

@@ -101,8 +101,11 @@ type Config struct {
 	EjectFor time.Duration
 
 	// FlushInterval is how often response bodies are flushed to the client.
-	// Zero selects -1: flush after every write, so large and chunked
-	// responses stream.
+	// Zero keeps httputil.ReverseProxy's behaviour: responses of unknown
+	// length (chunked, event streams) are flushed after every write, and
+	// others go through the server's write buffer, which sends as it fills,
+	// so large responses still stream with bounded memory, without a
+	// syscall per small write. -1 flushes after every write always.
 	FlushInterval time.Duration
 }
 
@@ -120,7 +123,6 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.EjectFor, DefaultEjectFor)
 	setDefault(&c.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
 	setDefault(&c.HealthCheckPath, DefaultHealthCheckPath)
-	setDefault(&c.FlushInterval, -1)
 	if c.HealthCheckInterval > 0 && c.HealthCheckTimeout > c.HealthCheckInterval {
 		c.HealthCheckTimeout = c.HealthCheckInterval
 	}

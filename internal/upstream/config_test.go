@@ -75,7 +75,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"HealthCheckPath", cfg.HealthCheckPath, "/"},
 		{"EjectAfterFailures", cfg.EjectAfterFailures, DefaultEjectAfterFailures},
 		{"EjectFor", cfg.EjectFor, DefaultEjectFor},
-		{"FlushInterval", cfg.FlushInterval, time.Duration(-1)},
+		{"FlushInterval", cfg.FlushInterval, time.Duration(0)},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

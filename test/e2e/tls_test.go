@@ -97,7 +97,7 @@ func TestCertificateRotation(t *testing.T) {
 	if s := serialOf(); s != "200" {
 		t.Fatalf("after a broken replacement the serial is %s", s)
 	}
-	if !strings.Contains(p.logs.String(), "TLS certificate reload failed") {
+	if !eventually(3*time.Second, func() bool { return strings.Contains(p.logs.String(), "TLS certificate reload failed") }) {
 		t.Fatal("broken certificate not logged")
 	}
 }
