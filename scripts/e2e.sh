@@ -19,13 +19,19 @@ eval "$(scripts/dex.sh env)"
 export OIDC_E2E_REQUIRED=1
 go test -count=1 ./test/oidc/
 
-backends=${E2E_BACKENDS:-opensearch}
+# Elasticsearch 7.17 runs here without painless and analysis-common (their
+# jars are not on Maven Central; test/elasticsearch/STATUS.md): the Go suite
+# runs against it, the corpus (its fixture needs mustache scripts) and the
+# OpenSearch clients against OpenSearch only.
+backends=${E2E_BACKENDS:-opensearch elasticsearch}
 for b in $backends; do
   if ! "scripts/$b.sh" status >/dev/null 2>&1; then started+=("$b"); fi
   url=$("scripts/$b.sh" start | tail -1)
   echo "e2e: $b at $url"
   E2E_REQUIRED=1 E2E_OPENSEARCH_URL="$url" E2E_BACKEND="$b" \
     go test -count=1 -timeout 15m ./test/e2e/ "$@"
-  BACKEND_URL="$url" scripts/corpus.sh
-  BACKEND_URL="$url" scripts/clients.sh
+  if [ "$b" = opensearch ]; then
+    BACKEND_URL="$url" scripts/corpus.sh
+    BACKEND_URL="$url" scripts/clients.sh
+  fi
 done
