@@ -134,6 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if mappings != nil {
 		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
 	}
+	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
 	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs)
 	return srv.Run(ctx)
 }
@@ -202,6 +203,20 @@ func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*
 		CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, MinVersion: minV,
 		ClientCAFile: cfg.TLS.ClientCAFile, ClientAuth: ca,
 	}, log.Named("tls"), func(err error) { m.Reloaded("certificate", err) })
+}
+
+// securityFiles are the files whose changes are audited as
+// security_config_change events.
+func securityFiles(cfg *config.Config) []audit.WatchedFile {
+	files := []audit.WatchedFile{
+		{Kind: "users", Path: cfg.Security.Users},
+		{Kind: "users_roles", Path: cfg.Security.UsersRoles},
+		{Kind: "roles", Path: cfg.Security.Roles},
+	}
+	if cfg.Security.OIDC.Enabled {
+		files = append(files, audit.WatchedFile{Kind: "role_mapping", Path: cfg.Security.OIDC.RoleMapping})
+	}
+	return files
 }
 
 // auditConfig translates the file's audit section.

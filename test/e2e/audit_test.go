@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuditTrail: each decision is in the audit log in Elastic's format,
@@ -26,7 +27,15 @@ func TestAuditTrail(t *testing.T) {
 	if granted.Status != 200 || denied.Status != 403 || failed.Status != 401 {
 		t.Fatalf("statuses %d %d %d", granted.Status, denied.Status, failed.Status)
 	}
+	// A change of the roles file is a security_config_change event.
+	writeFile(t, filepath.Join(p.Dir, "roles.yml"), "extra_role:\n  cluster: [monitor]\n")
 	log := filepath.Join(p.Dir, "audit.json")
+	if !eventually(5*time.Second, func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), `"event.type":"security_config_change","event.action":"reload_file"`)
+	}) {
+		t.Fatal("no security_config_change event for the roles file change")
+	}
 	events := map[string]map[string]any{}
 	f, err := os.Open(log)
 	if err != nil {
