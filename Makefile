@@ -38,7 +38,7 @@ fuzz:
 e2e: build
 	scripts/e2e.sh
 
-test: deps vet unit spec e2e fuzz
+test: deps vet unit e2e spec fuzz
 
 bench: build
 	bench/run.sh

@@ -56,8 +56,11 @@ POM
 # fetch LABEL GROUP ARTIFACT VERSION: copy the jar and unpack rest-api-spec/api/*.json into $out/LABEL.
 fetch() {
   local label=$1 g=$2 a=$3 v=$4
+  if [[ -f $out/$label/SOURCE && $(cat "$out/$label/SOURCE") == "$g:$a:$v" ]]; then
+    log "$g:$a:$v already in $out/$label"; return 0
+  fi
   log "$g:$a:$v -> $out/$label"
-  if ! mvn "${mvn_args[@]}" -U "$dep_plugin:copy" "-Dartifact=$g:$a:$v" "-DoutputDirectory=$work/jars" >"$work/mvn.log" 2>&1; then
+  if ! mvn "${mvn_args[@]}" "$dep_plugin:copy" "-Dartifact=$g:$a:$v" "-DoutputDirectory=$work/jars" >"$work/mvn.log" 2>&1; then
     log "not available: $g:$a:$v"; tail -3 "$work/mvn.log" >&2; return 1
   fi
   rm -rf "${out:?}/$label" && mkdir -p "$out/$label"
