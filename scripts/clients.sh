@@ -13,6 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/lib-proxy.sh
+. scripts/lib-proxy.sh
 : "${BACKEND_URL:?set BACKEND_URL to the backend (e.g. from scripts/opensearch.sh start)}"
 suites=${*:-${CLIENTS_SUITES:-python js go}}
 start=$SECONDS
@@ -78,20 +80,7 @@ s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 read -r port mport <<<"$ports"
-cat >"$run/config.yaml" <<YAML
-listen: "127.0.0.1:$port"
-tls: {cert_file: cert.pem, key_file: key.pem}
-upstream:
-  nodes: ["$BACKEND_URL"]
-  health_check: {interval: 1s}
-security:
-  users: users
-  users_roles: users_roles
-  roles: roles.yml
-  login_rate_limit: {max_failures: 1000, window: 1m}
-audit: {file: audit.json}
-metrics: {listen: "127.0.0.1:$mport"}
-YAML
+write_proxy_config "$run" "$port" "$mport" "$BACKEND_URL"
 
 # --- client dependencies, cached: reinstalled only when the pinned lists change.
 venv=.run/clients-venv

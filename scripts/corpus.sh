@@ -13,6 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/lib-proxy.sh
+. scripts/lib-proxy.sh
 : "${BACKEND_URL:?set BACKEND_URL to the backend (e.g. from scripts/opensearch.sh start)}"
 for tool in jq curl openssl; do
   command -v "$tool" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
@@ -31,20 +33,7 @@ cp test/corpus/fixture/{users,users_roles,roles.yml} "$run/"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout "$run/key.pem" -out "$run/cert.pem" 2>/dev/null
 port=${CORPUS_PROXY_PORT:-9250}; mport=$((port + 1))
-cat >"$run/config.yaml" <<YAML
-listen: "127.0.0.1:$port"
-tls: {cert_file: cert.pem, key_file: key.pem}
-upstream:
-  nodes: ["$BACKEND_URL"]
-  health_check: {interval: 1s}
-security:
-  users: users
-  users_roles: users_roles
-  roles: roles.yml
-  login_rate_limit: {max_failures: 1000, window: 1m}
-audit: {file: audit.json}
-metrics: {listen: "127.0.0.1:$mport"}
-YAML
+write_proxy_config "$run" "$port" "$mport" "$BACKEND_URL"
 bin/proxy serve --config "$run/config.yaml" >"$run/proxy.log" 2>&1 &
 proxy_pid=$!
 for _ in $(seq 1 100); do

@@ -56,4 +56,3 @@ func TestWatchFilesRecordsChanges(t *testing.T) {
 		}
 	}
 }
-
