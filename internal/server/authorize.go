@@ -47,6 +47,11 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 			deny(w, st, d)
 			return
 		}
+		if bodyReadsDocuments(st.Body) && !hasFullAccess(az, req) {
+			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: the request body reads documents by index and id "+
+				"(terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet", c.Action, p.Username))
+			return
+		}
 		if d.ActionOnly && !hasFullAccess(az, req) {
 			if ref := authorizeItems(r, az, req, st); ref != nil {
 				refuse(w, st, ref.status, ref.reason)
