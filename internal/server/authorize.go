@@ -47,9 +47,8 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 			deny(w, st, d)
 			return
 		}
-		if bodyReadsDocuments(st.Body) && !hasFullAccess(az, req) {
-			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: the request body reads documents by index and id "+
-				"(terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet", c.Action, p.Username))
+		if reason := readsBeyondItsIndices(c, st.Body); reason != "" && !hasFullAccess(az, req) {
+			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
 		}
 		if d.ActionOnly && !hasFullAccess(az, req) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
@@ -67,4 +68,30 @@ func bodyReadsDocuments(pb *parsedBody) bool {
 		}
 	}
 	return false
+}
+
+// readsBeyondItsIndices says why a request could make the cluster read data
+// outside the indices it was authorized on, or "" when it cannot:
+//   - a body referencing documents by index and id;
+//   - search templates, whose rendered query (stored, or inline as a string)
+//     the proxy does not see, so it could hold such a reference;
+//   - an ingest pipeline chosen by the request, whose processors (enrich)
+//     copy data from other indices into the documents the user reads back.
+func readsBeyondItsIndices(c *esapi.Classification, pb *parsedBody) string {
+	switch {
+	case bodyReadsDocuments(pb):
+		return "the request body reads documents by index and id (terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet"
+	case templateActions[c.Action]:
+		return "search templates are rendered by the cluster, out of the security proxy's sight; they are not supported yet"
+	}
+	if _, ok := c.Params.Values["pipeline"]; ok {
+		return "requests naming an ingest pipeline are not supported by the security proxy (a pipeline can read other indices)"
+	}
+	return ""
+}
+
+// templateActions are the actions whose query is a template.
+var templateActions = map[string]bool{
+	"indices:data/read/search/template":  true,
+	"indices:data/read/msearch/template": true,
 }

@@ -51,6 +51,8 @@ writer:
 		{"terms lookup on another index refused", "POST", "/logs-a/_search", `{"query":{"terms":{"user":{"index":"secret","id":"1","path":"users"}}}}`, 403, "", ""},
 		{"more_like_this by id refused", "POST", "/logs-a/_search", `{"query":{"more_like_this":{"fields":["t"],"like":[{"_index":"secret","_id":"1"}]}}}`, 403, "", ""},
 		{"terms lookup inside msearch refused", "POST", "/_msearch", "{\"index\":\"logs-a\"}\n{\"query\":{\"terms\":{\"u\":{\"index\":\"secret\",\"id\":\"1\",\"path\":\"p\"}}}}\n", 403, "", ""},
+		{"search template refused", "POST", "/logs-a/_search/template", `{"id":"t1","params":{}}`, 403, "", ""},
+		{"ingest pipeline refused", "PUT", "/logs-a/_doc/1?pipeline=enrich-secret", `{"f":1}`, 403, "", ""},
 		{"field named index is fine", "POST", "/logs-a/_search", `{"query":{"match":{"index":"x"}}}`, 200, "/logs-a/_search", ""},
 		{"duplicate keys refused", "POST", "/logs-a/_search", `{"query":{},"query":{}}`, 400, "", ""},
 		{"msearch item narrowed", "POST", "/_msearch", "{\"index\":\"logs-*\"}\n{}\n", 200, "/_msearch", "{\"index\":[\"logs-a\",\"logs-b\"]}\n{}\n"},
