@@ -53,7 +53,13 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 		}
 		if d.ActionOnly && !hasFullAccess(az, req) {
 			if ref := authorizeItems(r, az, req, st); ref != nil {
-				refuse(w, st, ref.status, ref.reason)
+				if ref.merge == nil {
+					refuse(w, st, ref.status, ref.reason)
+					return
+				}
+				st.Decision = "allow"
+				st.Log.Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
+				ref.merge.serve(w, r, next)
 				return
 			}
 		} else if !d.Unrestricted {

@@ -19,6 +19,9 @@ import (
 type itemRefusal struct {
 	status int
 	reason string
+	// merge, when set, means some items were refused one by one: the rest
+	// is forwarded and the response merged (not a refusal of the request).
+	merge *bulkMerger
 }
 
 // authorizeItems decides every item of a _bulk, _mget or _msearch request
@@ -28,7 +31,7 @@ type itemRefusal struct {
 func authorizeItems(r *http.Request, az Authorizer, base authz.Request, st *requestState) *itemRefusal {
 	pb := st.Body
 	if pb == nil {
-		return &itemRefusal{http.StatusBadRequest, fmt.Sprintf("request [%s] requires a body", base.Action)}
+		return &itemRefusal{status: http.StatusBadRequest, reason: fmt.Sprintf("request [%s] requires a body", base.Action)}
 	}
 	switch base.Action {
 	case "indices:data/write/bulk":
@@ -38,7 +41,7 @@ func authorizeItems(r *http.Request, az Authorizer, base authz.Request, st *requ
 	case "indices:data/read/msearch", "indices:data/read/msearch/template":
 		return authorizeMsearch(r, az, base, st, pb)
 	}
-	return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", base.Action, base.User)}
+	return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", base.Action, base.User)}
 }
 
 // defaultIndex is the index named in the URL of a composite request, used
@@ -58,11 +61,11 @@ func decideItem(az Authorizer, base authz.Request, action, index string) *itemRe
 	d := az.Decide(req)
 	switch {
 	case !d.Allowed:
-		return &itemRefusal{statusOr403(d.Status), d.Reason}
+		return &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
 	case d.Rewritten || d.MatchNothing || len(d.Indices) != 1:
-		return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: item index [%s] must name one index, alias or data stream", action, base.User, index)}
+		return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: item index [%s] must name one index, alias or data stream", action, base.User, index)}
 	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
-		return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User, index)}
+		return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User, index)}
 	}
 	return nil
 }
@@ -82,33 +85,43 @@ func bulkItemAction(it esbody.BulkItem) string {
 	return "indices:data/write/index"
 }
 
+// authorizeBulk decides every item. Items that name no usable index, or a
+// pipeline, refuse the whole request; items the user may not write are
+// refused one by one, as Elasticsearch does, and the others go through.
 func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *requestState, items []esbody.BulkItem) *itemRefusal {
 	def, hasDef := defaultIndex(st)
 	if _, ok := st.Class.Params.Values["pipeline"]; ok {
-		return &itemRefusal{http.StatusForbidden, "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 	}
-	for _, it := range items {
+	var denied []deniedItem
+	for pos, it := range items {
 		idx := it.Index
 		if idx == "" {
 			if !hasDef {
-				return &itemRefusal{http.StatusBadRequest, "bulk item on line " + strconv.Itoa(it.Line) + " names no index"}
+				return &itemRefusal{status: http.StatusBadRequest, reason: "bulk item on line " + strconv.Itoa(it.Line) + " names no index"}
 			}
 			idx = def
 		}
 		if it.Pipeline != "" {
-			return &itemRefusal{http.StatusForbidden, "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+			return &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 		}
 		if ref := decideItem(az, base, bulkItemAction(it), idx); ref != nil {
-			return ref
+			denied = append(denied, deniedItem{pos: pos, op: it.Action, index: idx, id: it.ID, status: ref.status, reason: ref.reason})
 		}
 	}
-	return nil
+	if len(denied) == 0 {
+		return nil
+	}
+	if err := keepAllowed(r, items, denied); err != nil {
+		return &itemRefusal{status: http.StatusForbidden, reason: err.Error()}
+	}
+	return &itemRefusal{merge: &bulkMerger{denied: denied, total: len(items)}}
 }
 
 func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
 	def, hasDef := defaultIndex(st)
 	if len(pb.mgetIDs) > 0 && !hasDef {
-		return &itemRefusal{http.StatusBadRequest, "mget by ids needs an index in the URL"}
+		return &itemRefusal{status: http.StatusBadRequest, reason: "mget by ids needs an index in the URL"}
 	}
 	indices := make([]string, 0, len(pb.mget)+1)
 	if len(pb.mgetIDs) > 0 {
@@ -118,7 +131,7 @@ func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *pars
 		idx := doc.Index
 		if idx == "" {
 			if !hasDef {
-				return &itemRefusal{http.StatusBadRequest, "mget document names no index"}
+				return &itemRefusal{status: http.StatusBadRequest, reason: "mget document names no index"}
 			}
 			idx = def
 		}
@@ -149,16 +162,16 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 		d := az.Decide(req)
 		switch {
 		case !d.Allowed:
-			return &itemRefusal{statusOr403(d.Status), d.Reason}
+			return &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
 		case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
-			return &itemRefusal{http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)}
+			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)}
 		case d.Rewritten || d.MatchNothing:
 			names := d.Indices
 			if d.MatchNothing {
 				names = matchNothing
 			}
 			if err := it.SetIndices(names); err != nil {
-				return &itemRefusal{http.StatusForbidden, "cannot narrow msearch item: " + err.Error()}
+				return &itemRefusal{status: http.StatusForbidden, reason: "cannot narrow msearch item: " + err.Error()}
 			}
 			changed = true
 		}
@@ -166,7 +179,7 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 	if changed {
 		data, err := esbody.EncodeMsearch(pb.msearch)
 		if err != nil {
-			return &itemRefusal{http.StatusForbidden, "cannot re-encode msearch: " + err.Error()}
+			return &itemRefusal{status: http.StatusForbidden, reason: "cannot re-encode msearch: " + err.Error()}
 		}
 		replaceBody(r, data)
 	}

@@ -58,7 +58,8 @@ writer:
 		{"msearch item narrowed", "POST", "/_msearch", "{\"index\":\"logs-*\"}\n{}\n", 200, "/_msearch", "{\"index\":[\"logs-a\",\"logs-b\"]}\n{}\n"},
 		{"msearch forbidden item", "POST", "/_msearch", "{\"index\":\"logs-a\"}\n{}\n{\"index\":\"secret\"}\n{}\n", 403, "", ""},
 		{"bulk allowed", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
-		{"bulk forbidden item", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 403, "", ""},
+		{"bulk forbidden item refused alone", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
+		{"bulk all items forbidden", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
 		{"mget forbidden doc", "POST", "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"},{"_index":"secret","_id":"2"}]}`, 403, "", ""},
 		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
 	}
@@ -69,6 +70,10 @@ writer:
 				gotPath = r.URL.EscapedPath()
 				b, _ := io.ReadAll(r.Body)
 				gotBody = string(b)
+				if r.URL.Path == "/_bulk" {
+					_, _ = w.Write([]byte(`{"took":3,"errors":false,"items":[{"index":{"_index":"logs-a","_id":"1","status":201}}]}`))
+					return
+				}
 				_, _ = w.Write([]byte(`{}`))
 			})
 			s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: alice},
@@ -87,6 +92,15 @@ writer:
 			}
 			rec := httptest.NewRecorder()
 			s.Handler().ServeHTTP(rec, req)
+			if strings.HasPrefix(tc.name, "bulk") && strings.Contains(tc.body, "secret") {
+				want := `{"delete":{"_id":"1","_index":"secret","error":{"reason":"action [indices:data/write/delete] is unauthorized for user [alice]`
+				if !strings.Contains(rec.Body.String(), `"errors":true,"items":[`+want) {
+					t.Fatalf("refused item not first in Elasticsearch's shape: %s", rec.Body.String())
+				}
+				if strings.Contains(tc.body, "logs-a") && !strings.Contains(rec.Body.String(), `{"index":{"_index":"logs-a","_id":"1","status":201}}]`) {
+					t.Fatalf("forwarded item missing after the refused one: %s", rec.Body.String())
+				}
+			}
 			if rec.Code != tc.wantCode || gotPath != tc.wantPath || (tc.wantBody != "" && gotBody != tc.wantBody) {
 				t.Fatalf("got %d, upstream saw %q %q; want %d %q %q\n%s", rec.Code, gotPath, gotBody, tc.wantCode, tc.wantPath, tc.wantBody, rec.Body.String())
 			}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// deniedItem is a _bulk item refused by the proxy, kept to be put back,
+// as Elasticsearch reports it, at its place in the response.
+type deniedItem struct {
+	pos    int // position among all items of the request
+	op     string
+	index  string
+	id     string
+	status int
+	reason string
+}
+
+// bulkItemError renders one refused item in Elasticsearch's shape:
+// {"index":{"_index":…,"_id":…,"status":403,"error":{"type":"security_exception",…}}}.
+func (d deniedItem) json() json.RawMessage {
+	item := map[string]any{
+		"_index": d.index,
+		"status": d.status,
+		"error":  map[string]any{"type": "security_exception", "reason": d.reason},
+	}
+	if d.id != "" {
+		item["_id"] = d.id
+	}
+	b, _ := json.Marshal(map[string]any{d.op: item}) // strings and ints only: cannot fail
+	return b
+}
+
+// bulkMerger forwards the allowed items of a _bulk and, once the cluster
+// answered, puts the refused items back at their places (errors: true),
+// so that clients see Elasticsearch's per-item 403s in a 200.
+type bulkMerger struct {
+	denied []deniedItem
+	total  int
+}
+
+// serve forwards what is left of the request through next and writes the
+// merged response to w. With nothing left to forward it answers alone.
+func (m *bulkMerger) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if len(m.denied) == m.total {
+		stateOf(r).Decision = "deny" // nothing forwarded: audited as access_denied
+		m.write(w, http.StatusOK, nil, nil)
+		return
+	}
+	r.Header.Del("Accept-Encoding") // the response is rewritten: keep it plain
+	rec := &bufferedResponse{header: http.Header{}}
+	next.ServeHTTP(rec, r)
+	if rec.status != http.StatusOK {
+		copyResponse(w, rec) // an error of the whole request: pass it through
+		return
+	}
+	var resp struct {
+		Took   json.RawMessage   `json:"took"`
+		Errors bool              `json:"errors"`
+		Items  []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), &resp); err != nil || len(resp.Items) != m.total-len(m.denied) {
+		(&eserr.Error{Status: http.StatusBadGateway, Type: "exception",
+			Reason: "the cluster's bulk response could not be merged with the refused items"}).Write(w)
+		return
+	}
+	m.write(w, http.StatusOK, resp.Items, resp.Took)
+}
+
+func (m *bulkMerger) write(w http.ResponseWriter, status int, forwarded []json.RawMessage, took json.RawMessage) {
+	items := make([]json.RawMessage, 0, m.total)
+	next := 0
+	for pos := 0; pos < m.total; pos++ {
+		if next < len(m.denied) && m.denied[next].pos == pos {
+			items = append(items, m.denied[next].json())
+			next++
+			continue
+		}
+		items = append(items, forwarded[pos-next])
+	}
+	if len(took) == 0 {
+		took = json.RawMessage("0")
+	}
+	body, _ := json.Marshal(struct {
+		Took   json.RawMessage   `json:"took"`
+		Errors bool              `json:"errors"`
+		Items  []json.RawMessage `json:"items"`
+	}{took, true, items})
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// keepAllowed re-encodes the request body with the allowed items only.
+func keepAllowed(r *http.Request, items []esbody.BulkItem, denied []deniedItem) error {
+	kept := make([]esbody.BulkItem, 0, len(items)-len(denied))
+	next := 0
+	for pos, it := range items {
+		if next < len(denied) && denied[next].pos == pos {
+			next++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	data, err := esbody.EncodeBulk(kept)
+	if err != nil {
+		return fmt.Errorf("re-encoding the allowed bulk items: %w", err)
+	}
+	replaceBody(r, data)
+	return nil
+}
+
+// bufferedResponse collects a response in memory (bulk responses are
+// bounded by the request's item count).
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func copyResponse(w http.ResponseWriter, b *bufferedResponse) {
+	for k, vs := range b.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
