@@ -37,12 +37,38 @@ func (d deniedItem) json() json.RawMessage {
 	return b
 }
 
-// bulkMerger forwards the allowed items of a _bulk and, once the cluster
-// answered, puts the refused items back at their places (errors: true),
-// so that clients see Elasticsearch's per-item 403s in a 200.
+// bulkMerger forwards the allowed items of a _bulk or _msearch and, once
+// the cluster answered, puts the refused items back at their places in the
+// response's item array ("items", with errors: true, for _bulk;
+// "responses" for _msearch), so that clients see Elasticsearch's per-item
+// 403s in a 200.
 type bulkMerger struct {
 	denied []deniedItem
 	total  int
+	// key is the response's item array; render draws one refused item.
+	key    string
+	render func(deniedItem) json.RawMessage
+}
+
+// newBulkMerger merges _bulk responses.
+func newBulkMerger(denied []deniedItem, total int) *bulkMerger {
+	return &bulkMerger{denied: denied, total: total, key: "items", render: deniedItem.json}
+}
+
+// newMsearchMerger merges _msearch responses.
+func newMsearchMerger(denied []deniedItem, total int) *bulkMerger {
+	return &bulkMerger{denied: denied, total: total, key: "responses", render: deniedItem.searchError}
+}
+
+// searchError renders a refused _msearch item as Elasticsearch does: an
+// error object with its status in place of a search response.
+func (d deniedItem) searchError() json.RawMessage {
+	cause := map[string]any{"type": "security_exception", "reason": d.reason}
+	b, _ := json.Marshal(map[string]any{
+		"error":  map[string]any{"root_cause": []any{cause}, "type": "security_exception", "reason": d.reason},
+		"status": d.status,
+	})
+	return b
 }
 
 // serve forwards what is left of the request through next and writes the
@@ -60,17 +86,17 @@ func (m *bulkMerger) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		copyResponse(w, rec) // an error of the whole request: pass it through
 		return
 	}
-	var resp struct {
-		Took   json.RawMessage   `json:"took"`
-		Errors bool              `json:"errors"`
-		Items  []json.RawMessage `json:"items"`
+	var resp map[string]json.RawMessage
+	var forwarded []json.RawMessage
+	if err := json.Unmarshal(rec.body.Bytes(), &resp); err == nil {
+		err = json.Unmarshal(resp[m.key], &forwarded)
 	}
-	if err := json.Unmarshal(rec.body.Bytes(), &resp); err != nil || len(resp.Items) != m.total-len(m.denied) {
+	if resp == nil || len(forwarded) != m.total-len(m.denied) {
 		(&eserr.Error{Status: http.StatusBadGateway, Type: "exception",
-			Reason: "the cluster's bulk response could not be merged with the refused items"}).Write(w)
+			Reason: "the cluster's response could not be merged with the refused items"}).Write(w)
 		return
 	}
-	m.write(w, http.StatusOK, resp.Items, resp.Took)
+	m.write(w, http.StatusOK, forwarded, resp["took"])
 }
 
 func (m *bulkMerger) write(w http.ResponseWriter, status int, forwarded []json.RawMessage, took json.RawMessage) {
@@ -78,7 +104,7 @@ func (m *bulkMerger) write(w http.ResponseWriter, status int, forwarded []json.R
 	next := 0
 	for pos := 0; pos < m.total; pos++ {
 		if next < len(m.denied) && m.denied[next].pos == pos {
-			items = append(items, m.denied[next].json())
+			items = append(items, m.render(m.denied[next]))
 			next++
 			continue
 		}
@@ -87,11 +113,11 @@ func (m *bulkMerger) write(w http.ResponseWriter, status int, forwarded []json.R
 	if len(took) == 0 {
 		took = json.RawMessage("0")
 	}
-	body, _ := json.Marshal(struct {
-		Took   json.RawMessage   `json:"took"`
-		Errors bool              `json:"errors"`
-		Items  []json.RawMessage `json:"items"`
-	}{took, true, items})
+	out := map[string]any{"took": took, m.key: items}
+	if m.key == "items" {
+		out["errors"] = true
+	}
+	body, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

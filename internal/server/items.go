@@ -115,7 +115,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	if err := keepAllowed(r, items, denied); err != nil {
 		return &itemRefusal{status: http.StatusForbidden, reason: err.Error()}
 	}
-	return &itemRefusal{merge: &bulkMerger{denied: denied, total: len(items)}}
+	return &itemRefusal{merge: newBulkMerger(denied, len(items))}
 }
 
 func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
@@ -145,11 +145,15 @@ func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *pars
 	return nil
 }
 
+// authorizeMsearch decides every search: refused ones come back as
+// per-item 403s (as in Elasticsearch), others are narrowed to the indices
+// the user may read and forwarded.
 func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
 	action := "indices:data/read/search"
 	if base.Action == "indices:data/read/msearch/template" {
 		action = "indices:data/read/search/template"
 	}
+	var denied []deniedItem
 	changed := false
 	for i := range pb.msearch {
 		it := &pb.msearch[i]
@@ -162,9 +166,9 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 		d := az.Decide(req)
 		switch {
 		case !d.Allowed:
-			return &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
+			denied = append(denied, deniedItem{pos: i, status: statusOr403(d.Status), reason: d.Reason})
 		case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
-			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)}
+			denied = append(denied, deniedItem{pos: i, status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)})
 		case d.Rewritten || d.MatchNothing:
 			names := d.Indices
 			if d.MatchNothing {
@@ -176,14 +180,29 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 			changed = true
 		}
 	}
-	if changed {
-		data, err := esbody.EncodeMsearch(pb.msearch)
+	if !changed && len(denied) == 0 {
+		return nil
+	}
+	kept := make([]esbody.MsearchItem, 0, len(pb.msearch)-len(denied))
+	next := 0
+	for i, it := range pb.msearch {
+		if next < len(denied) && denied[next].pos == i {
+			next++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if len(kept) > 0 {
+		data, err := esbody.EncodeMsearch(kept)
 		if err != nil {
 			return &itemRefusal{status: http.StatusForbidden, reason: "cannot re-encode msearch: " + err.Error()}
 		}
 		replaceBody(r, data)
 	}
-	return nil
+	if len(denied) == 0 {
+		return nil
+	}
+	return &itemRefusal{merge: newMsearchMerger(denied, len(pb.msearch))}
 }
 
 func itemOptions(it *esbody.MsearchItem) authz.IndicesOptions {

@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPerItemRefusals: against the real cluster, _bulk and _msearch items
+// the user may not touch come back as per-item 403s at their places, the
+// others are executed, and nothing reaches the forbidden index.
+func TestPerItemRefusals(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, u := superuserOpts(t, os_)
+	o.Users += "writer:" + u.Password + "\n"
+	o.UsersRoles += "e2e_writer:writer\n"
+	o.Roles = "e2e_writer:\n  indices:\n    - names: [\"e2e-own-*\"]\n      privileges: [read, write, create_index]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	n := time.Now().UnixNano()
+	own, other := fmt.Sprintf("e2e-own-%d", n), fmt.Sprintf("e2e-other-%d", n)
+	for _, idx := range []string{own, other} {
+		if r := do(t, c, "PUT", p.URL+"/"+idx, u.Name, u.Password, nil, nil); r.Status != 200 {
+			t.Fatalf("create %s: %d %s", idx, r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+own+","+other, u.Name, u.Password, nil, nil) })
+	p.waitReady()
+	time.Sleep(300 * time.Millisecond) // metadata refresh after the creations
+
+	bulk := fmt.Sprintf("{\"index\":{\"_index\":%q,\"_id\":\"x\"}}\n{\"f\":\"CANARY-PERITEM\"}\n{\"index\":{\"_index\":%q,\"_id\":\"y\"}}\n{\"f\":1}\n", other, own)
+	r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "writer", u.Password, strings.NewReader(bulk), map[string]string{"Content-Type": "application/x-ndjson"})
+	var br struct {
+		Errors bool `json:"errors"`
+		Items  []map[string]struct {
+			Index  string `json:"_index"`
+			Status int    `json:"status"`
+			Error  *struct {
+				Type string `json:"type"`
+			} `json:"error"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &br); err != nil || r.Status != 200 || !br.Errors || len(br.Items) != 2 {
+		t.Fatalf("bulk: %d %s", r.Status, r.Body)
+	}
+	if it := br.Items[0]["index"]; it.Status != 403 || it.Error == nil || it.Error.Type != "security_exception" || it.Index != other {
+		t.Fatalf("first item should be a 403 on %s: %s", other, r.Body)
+	}
+	if it := br.Items[1]["index"]; it.Status != 201 || it.Index != own {
+		t.Fatalf("second item should be created in %s: %s", own, r.Body)
+	}
+	if direct := do(t, c, "GET", p.URL+"/"+other+"/_search", u.Name, u.Password, nil, nil); strings.Contains(direct.Body, "CANARY-PERITEM") {
+		t.Fatal("the refused item reached the forbidden index")
+	}
+
+	ms := fmt.Sprintf("{\"index\":%q}\n{}\n{\"index\":%q}\n{}\n", other, own)
+	r = do(t, c, "POST", p.URL+"/_msearch", "writer", u.Password, strings.NewReader(ms), map[string]string{"Content-Type": "application/x-ndjson"})
+	var mr struct {
+		Responses []struct {
+			Status int             `json:"status"`
+			Error  json.RawMessage `json:"error"`
+			Hits   *struct {
+				Hits []json.RawMessage `json:"hits"`
+			} `json:"hits"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &mr); err != nil || r.Status != 200 || len(mr.Responses) != 2 {
+		t.Fatalf("msearch: %d %s", r.Status, r.Body)
+	}
+	if mr.Responses[0].Status != 403 || !strings.Contains(string(mr.Responses[0].Error), "security_exception") {
+		t.Fatalf("first search should be a 403: %s", r.Body)
+	}
+	if mr.Responses[1].Hits == nil || len(mr.Responses[1].Hits.Hits) != 1 {
+		t.Fatalf("second search should find the written document: %s", r.Body)
+	}
+}
