@@ -43,15 +43,16 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 		}
 		req := authzRequest(st, md)
 		d := az.Decide(req)
+		full := fullAccessProbe(az, req) // evaluated at most once, only when needed
 		if !d.Allowed {
 			deny(w, st, d)
 			return
 		}
-		if reason := readsBeyondItsIndices(c, st.Body); reason != "" && !hasFullAccess(az, req) {
+		if reason := readsBeyondItsIndices(c, st.Body); reason != "" && !full() {
 			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
 		}
-		if d.ActionOnly && !hasFullAccess(az, req) {
+		if d.ActionOnly && !full() {
 			if ref := authorizeItems(r, az, req, st); ref != nil {
 				if ref.merge == nil {
 					refuse(w, st, ref.status, ref.reason)
@@ -63,7 +64,7 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 				return
 			}
 		} else if !d.Unrestricted {
-			if reason := unenforceable(az, req, d, c, st.Body); reason != "" {
+			if reason := unenforceable(req, d, c, st.Body); reason != "" && !full() {
 				refuse(w, st, http.StatusForbidden, reason)
 				return
 			}
@@ -130,14 +131,9 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 }
 
 // unenforceable says why an allowed but restricted request cannot be
-// forwarded safely yet, or "" when it can.
-func unenforceable(az Authorizer, req authz.Request, d authz.Decision, c *esapi.Classification, pb *parsedBody) string {
-	full := hasFullAccess(az, req)
+// forwarded safely yet (unless the user has full access), or "" when it can.
+func unenforceable(req authz.Request, d authz.Decision, c *esapi.Classification, pb *parsedBody) string {
 	switch {
-	case full:
-		return ""
-	case d.ActionOnly:
-		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: per-item authorization of this request is not supported by the security proxy yet", req.Action, req.User)
 	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", req.Action, req.User, strings.Join(filteredIndices(d.Access), ","))
 	case c.BodyIndices && bodyMayNameIndices(c, pb):
@@ -166,15 +162,23 @@ func bodyMayNameIndices(c *esapi.Classification, pb *parsedBody) bool {
 	return true
 }
 
-// hasFullAccess reports whether the user may perform the action on every
-// index, restricted ones included, without DLS/FLS: then nothing in the
-// request can reach data the user may not see.
-func hasFullAccess(az Authorizer, req authz.Request) bool {
-	probe := req
-	probe.Indices = []string{"*"}
-	probe.Options = authz.IndicesOptions{ExpandWildcards: authz.ExpandAll}
-	d := az.Decide(probe)
-	return d.Allowed && d.Unrestricted
+// fullAccessProbe returns a memoised check of whether the user may perform
+// the action on every index, restricted ones included, without DLS/FLS:
+// then nothing in the request can reach data the user may not see. The
+// probe expands "*" over the whole cluster, so it runs only for requests
+// that need it, once.
+func fullAccessProbe(az Authorizer, req authz.Request) func() bool {
+	var done, full bool
+	return func() bool {
+		if !done {
+			probe := req
+			probe.Indices = []string{"*"}
+			probe.Options = authz.IndicesOptions{ExpandWildcards: authz.ExpandAll}
+			d := az.Decide(probe)
+			done, full = true, d.Allowed && d.Unrestricted
+		}
+		return full
+	}
 }
 
 func filteredIndices(access []authz.IndexAccess) []string {

@@ -29,7 +29,7 @@ type parsedBody struct {
 func withBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if !carriesBody(r) {
+		if !carriesBody(r, st.Class) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -56,12 +56,12 @@ func withBody(max int64, next http.Handler) http.Handler {
 }
 
 // carriesBody reports whether the request has a body, in its payload or in
-// the `source` query parameter.
-func carriesBody(r *http.Request) bool {
+// the `source` query parameter (as the classifier parsed the query).
+func carriesBody(r *http.Request, c *esapi.Classification) bool {
 	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
 		return true
 	}
-	_, inQuery := r.URL.Query()["source"]
+	_, inQuery := c.Params.Values["source"]
 	return inQuery
 }
 

@@ -37,12 +37,12 @@ func (d deniedItem) json() json.RawMessage {
 	return b
 }
 
-// bulkMerger forwards the allowed items of a _bulk or _msearch and, once
+// itemMerger forwards the allowed items of a _bulk or _msearch and, once
 // the cluster answered, puts the refused items back at their places in the
 // response's item array ("items", with errors: true, for _bulk;
 // "responses" for _msearch), so that clients see Elasticsearch's per-item
 // 403s in a 200.
-type bulkMerger struct {
+type itemMerger struct {
 	denied []deniedItem
 	total  int
 	// key is the response's item array; render draws one refused item.
@@ -51,13 +51,13 @@ type bulkMerger struct {
 }
 
 // newBulkMerger merges _bulk responses.
-func newBulkMerger(denied []deniedItem, total int) *bulkMerger {
-	return &bulkMerger{denied: denied, total: total, key: "items", render: deniedItem.json}
+func newBulkMerger(denied []deniedItem, total int) *itemMerger {
+	return &itemMerger{denied: denied, total: total, key: "items", render: deniedItem.json}
 }
 
 // newMsearchMerger merges _msearch responses.
-func newMsearchMerger(denied []deniedItem, total int) *bulkMerger {
-	return &bulkMerger{denied: denied, total: total, key: "responses", render: deniedItem.searchError}
+func newMsearchMerger(denied []deniedItem, total int) *itemMerger {
+	return &itemMerger{denied: denied, total: total, key: "responses", render: deniedItem.searchError}
 }
 
 // searchError renders a refused _msearch item as Elasticsearch does: an
@@ -73,7 +73,7 @@ func (d deniedItem) searchError() json.RawMessage {
 
 // serve forwards what is left of the request through next and writes the
 // merged response to w. With nothing left to forward it answers alone.
-func (m *bulkMerger) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func (m *itemMerger) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if len(m.denied) == m.total {
 		stateOf(r).Decision = "deny" // nothing forwarded: audited as access_denied
 		m.write(w, http.StatusOK, nil, nil)
@@ -99,7 +99,7 @@ func (m *bulkMerger) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	m.write(w, http.StatusOK, forwarded, resp["took"])
 }
 
-func (m *bulkMerger) write(w http.ResponseWriter, status int, forwarded []json.RawMessage, took json.RawMessage) {
+func (m *itemMerger) write(w http.ResponseWriter, status int, forwarded []json.RawMessage, took json.RawMessage) {
 	items := make([]json.RawMessage, 0, m.total)
 	next := 0
 	for pos := 0; pos < m.total; pos++ {

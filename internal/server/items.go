@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -21,7 +22,7 @@ type itemRefusal struct {
 	reason string
 	// merge, when set, means some items were refused one by one: the rest
 	// is forwarded and the response merged (not a refusal of the request).
-	merge *bulkMerger
+	merge *itemMerger
 }
 
 // authorizeItems decides every item of a _bulk, _mget or _msearch request
@@ -208,7 +209,7 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 func itemOptions(it *esbody.MsearchItem) authz.IndicesOptions {
 	var o authz.IndicesOptions
 	if len(it.ExpandWildcards) > 0 {
-		o.ExpandWildcards, _ = authz.ParseExpandWildcards(joinComma(it.ExpandWildcards))
+		o.ExpandWildcards, _ = authz.ParseExpandWildcards(strings.Join(it.ExpandWildcards, ","))
 	}
 	if it.IgnoreUnavailable != nil {
 		o.IgnoreUnavailable = *it.IgnoreUnavailable
@@ -217,17 +218,6 @@ func itemOptions(it *esbody.MsearchItem) authz.IndicesOptions {
 		o.ForbidNoIndices = !*it.AllowNoIndices
 	}
 	return o
-}
-
-func joinComma(s []string) string {
-	var b bytes.Buffer
-	for i, v := range s {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(v)
-	}
-	return b.String()
 }
 
 // replaceBody makes data the request's body, with a matching length.

@@ -54,6 +54,7 @@ writer:
 		{"search template refused", "POST", "/logs-a/_search/template", `{"id":"t1","params":{}}`, 403, "", ""},
 		{"ingest pipeline refused", "PUT", "/logs-a/_doc/1?pipeline=enrich-secret", `{"f":1}`, 403, "", ""},
 		{"field named index is fine", "POST", "/logs-a/_search", `{"query":{"match":{"index":"x"}}}`, 200, "/logs-a/_search", ""},
+		{"body in the source parameter is parsed", "GET", "/logs-a/_search?source=%7B%22query%22%3A%7B%7D%2C%22query%22%3A%7B%7D%7D&source_content_type=application/json", "", 400, "", ""},
 		{"duplicate keys refused", "POST", "/logs-a/_search", `{"query":{},"query":{}}`, 400, "", ""},
 		{"msearch item narrowed", "POST", "/_msearch", "{\"index\":\"logs-*\"}\n{}\n", 200, "/_msearch", "{\"index\":[\"logs-a\",\"logs-b\"]}\n{}\n"},
 		{"msearch forbidden item refused alone", "POST", "/_msearch", "{\"index\":\"secret\"}\n{}\n{\"index\":\"logs-a\"}\n{}\n", 200, "/_msearch", "{\"index\":\"logs-a\"}\n{}\n"},
