@@ -21,6 +21,7 @@ var forbiddenHeaders = []string{
 	"Es-Security-Runas-User",
 	"es_security_runas_user", // underscore spelling
 	"Es-Secondary-Authorization",
+	"ES-Client-Authentication", // JWT realm shared secret
 	"X-Forwarded-User",
 	"X-Forwarded-Email",
 	"X-Forwarded-Preferred-Username",
