@@ -38,6 +38,7 @@ OS_KEEP=${OS_KEEP:-0}             # 1: leave an OpenSearch we started running
 OS_WARMUP=${OS_WARMUP:-20s}       # extra JIT warm-up load on OpenSearch before its rows
 OS_START_TIMEOUT=${OS_START_TIMEOUT:-600} # bound on `scripts/opensearch.sh start` (may build its launcher)
 PORTCULLIS=${PORTCULLIS:-1}       # 0 skips the Portcullis rows
+TARGETS=${TARGETS:-}              # rows to measure, e.g. "portcullis-http portcullis-noaudit" (default: all)
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 BENCH_USER=bench
 BENCH_PASSWORD=${BENCH_PASSWORD:-bench-Pa55-word}
@@ -419,6 +420,7 @@ port_pid() { # pid listening on 127.0.0.1:PORT (for an OpenSearch we did not sta
 }
 
 ROWS=(direct bare-go-proxy nginx portcullis-http portcullis-tls portcullis-noaudit)
+[[ -z $TARGETS ]] || read -r -a ROWS <<<"$TARGETS"
 
 # ---- measurement -----------------------------------------------------------
 run_wrk_row() { # set row path round

@@ -16,7 +16,12 @@
 #   scripts/dex.sh env      print the export lines (eval "$(scripts/dex.sh env)")
 #
 # Environment: DEX_PORT (5556), DEX_TELEMETRY_PORT (5558),
-#              DEX_CLIENT_ID (portcullis), DEX_CLIENT_SECRET (portcullis-secret).
+#              DEX_CLIENT_ID (portcullis), DEX_CLIENT_SECRET (portcullis-secret),
+#              DEX_ID_TOKENS_EXPIRY (1h; ID and access token lifetime).
+# A Dex on another port than 5556 keeps its own pid, log and config files
+# (.run/dex/dex-<port>.*), so several can run side by side. The client
+# portcullis-web (secret portcullis-web-secret) is the browser login's
+# (test/browser).
 # Static users (password "password"): alice@example.com in groups
 # logs-readers, team-a; admin@example.com in group admins.
 set -euo pipefail
@@ -32,9 +37,11 @@ client_secret=${DEX_CLIENT_SECRET:-portcullis-secret}
 issuer="http://127.0.0.1:${port}/dex"
 dir=$root/.run/dex
 bin=$dir/bin/dex
-pidfile=$dir/dex.pid
-log=$dir/dex.log
-conf=$dir/dex.yaml
+id_tokens_expiry=${DEX_ID_TOKENS_EXPIRY:-1h}
+suffix=; [ "$port" = 5556 ] || suffix=-$port
+pidfile=$dir/dex$suffix.pid
+log=$dir/dex$suffix.log
+conf=$dir/dex$suffix.yaml
 
 build() {
   if [ -x "$bin" ] && [ -f "$dir/bin/version" ] && [ "$(cat "$dir/bin/version")" = "$DEX_PSEUDO" ]; then
@@ -69,7 +76,7 @@ start() {
   fi
   build
   sed -e "s#@ISSUER@#$issuer#" -e "s#@HTTP@#127.0.0.1:$port#" -e "s#@TELEMETRY@#127.0.0.1:$tport#" \
-      -e "s#@CLIENT_ID@#$client_id#" -e "s#@CLIENT_SECRET@#$client_secret#" \
+      -e "s#@CLIENT_ID@#$client_id#" -e "s#@CLIENT_SECRET@#$client_secret#" -e "s#@ID_TOKENS_EXPIRY@#$id_tokens_expiry#" \
       test/oidc/dex.yaml.tmpl >"$conf"
   "$bin" serve "$conf" >"$log" 2>&1 &
   echo $! >"$pidfile"

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authn/session"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
@@ -49,6 +50,11 @@ func checkAll(path string) diag.Problems {
 	}
 	if err := auditConfig(cfg).Validate(); err != nil {
 		probs.Errorf(path, cfg.Line("audit"), "audit: %v", err)
+	}
+	if f := s.Sessions.EncryptionKeysFile; f != "" && s.OIDC.Login.Enabled {
+		if _, err := session.LoadSecrets(f); err != nil {
+			probs.Errorf(path, cfg.Line("security.sessions.encryption_keys_file"), "security.sessions.encryption_keys_file: %v", err)
+		}
 	}
 	if s.Roles != "" {
 		_, rp := authz.LoadRolesFile(s.Roles)

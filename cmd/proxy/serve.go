@@ -21,6 +21,8 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
 	"github.com/portcullis-proxy/portcullis/internal/server"
 	"github.com/portcullis-proxy/portcullis/internal/upstream"
 )
@@ -81,10 +83,12 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		MaxFailures: cfg.Security.LoginRateLimit.MaxFailures, Window: cfg.Security.LoginRateLimit.Window, Observer: m,
 	})
 	basic := authn.NewBasicAuthenticator(realm, authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
-	authenticator, mappings, err := bearerChain(ctx, cfg, log, basic)
+	auth, err := newAuthStack(ctx, cfg, log, basic)
 	if err != nil {
 		return err
 	}
+	defer auth.Close()
+	authenticator, mappings := auth.authenticator, auth.mappings
 
 	roles, err := authz.NewRoleStore(cfg.Security.Roles, log.Named("roles"))
 	if err != nil {
@@ -97,6 +101,12 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 
 	md := upstream.NewMetadataCache(up.Fetch, upstream.MetadataCacheConfig{}, log.Named("metadata"))
+	restrictions := &server.Restrictions{
+		Cluster:  up,
+		Mappings: upstream.NewMappingCache(up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL),
+		Queries:  dls.NewCache(dls.DefaultCacheEntries),
+		WriteDLS: *cfg.Security.DLSFLS.WriteCheck,
+	}
 
 	var certs *server.CertReloader
 	if !cfg.InsecureHTTP {
@@ -117,7 +127,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, Restrictions: restrictions,
+		Login:    auth.loginService(),
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})
 	if err != nil {
@@ -137,31 +148,6 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
 	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs)
 	return srv.Run(ctx)
-}
-
-// bearerChain puts the OIDC bearer-token authenticator in front of Basic
-// authentication when security.oidc is enabled.
-func bearerChain(ctx context.Context, cfg *config.Config, log *zap.Logger, basic authn.Authenticator) (authn.Authenticator, *authn.RoleMapperStore, error) {
-	o := cfg.Security.OIDC
-	if !o.Enabled {
-		return basic, nil, nil
-	}
-	mappings, probs := authn.NewRoleMapperStore(o.RoleMapping)
-	logProblems(log, probs)
-	bearer, err := authn.NewBearerAuthenticator(ctx, authn.BearerOptions{
-		RealmName: o.RealmName, RealmType: o.RealmType, Issuers: o.Issuers, Audiences: o.Audiences,
-		AllowedAlgorithms: o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew,
-		ClaimPrincipal: o.Claims.Principal, ClaimGroups: o.Claims.Groups, ClaimMail: o.Claims.Mail,
-		ClaimName: o.Claims.Name, ClaimDN: o.Claims.DN, PrincipalPattern: o.ClaimPatterns.Principal,
-		ClientSharedSecret: o.ClientSharedSecret, RoleMapper: mappings, CacheSize: o.Cache.Size, CacheTTL: o.Cache.TTL,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("configuring the OIDC realm: %w", err)
-	}
-	for iss, e := range bearer.DiscoveryErrors() {
-		log.Warn("OIDC discovery failed; will retry on use", zap.String("issuer", iss), zap.Error(e))
-	}
-	return authn.Chain{bearer, basic}, mappings, nil
 }
 
 // reloadOnSIGHUP re-reads security files and certificates on SIGHUP.

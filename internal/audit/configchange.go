@@ -70,6 +70,11 @@ type InvalidateAPIKeysChange struct {
 // FileChange describes a security file the proxy reloaded (Elasticsearch has
 // no such event: file-based changes are invisible to its audit trail). Kind
 // is the file's role: "users", "users_roles", "roles", "role_mapping", ….
+//
+// The lists hold entry names only, never their definitions: for "users" the
+// user names (modified: the password hash changed), for "users_roles" the
+// user names whose set of roles changed (added: a user who had no role
+// before), for "roles" and "role_mapping" the role and mapping names.
 type FileChange struct {
 	Kind           string   `json:"-"`                         // the key under "change"
 	Path           string   `json:"path"`                      // file path
@@ -78,6 +83,9 @@ type FileChange struct {
 	Added          []string `json:"added,omitempty"`           // entries added
 	Removed        []string `json:"removed,omitempty"`         // entries removed
 	Modified       []string `json:"modified,omitempty"`        // entries changed
+	// Unparsable says the new content could not be read or parsed, so its
+	// entries were not compared (the stores keep their previous state).
+	Unparsable bool `json:"unparsable,omitempty"`
 }
 
 // ReloadFileAction is the event.action of FileReloadEvent.

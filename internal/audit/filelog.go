@@ -117,6 +117,12 @@ type FileLog struct {
 	hasher        *hasher
 	buf           []byte
 	batch         []*pending
+	// lastReleased and lastFsync describe the previous commit: the
+	// appends it released and its fsync's duration; gatherTarget is the
+	// appends expected in the next group (see gather).
+	lastReleased int
+	lastFsync    time.Duration
+	gatherTarget int
 
 	mu      sync.Mutex // guards wm and changed
 	wm      Watermark

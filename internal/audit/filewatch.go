@@ -11,7 +11,8 @@ import (
 // WatchedFile is a security file whose changes are audited.
 type WatchedFile struct {
 	// Kind names the file under "change" in the event: "users",
-	// "users_roles", "roles", "role_mapping".
+	// "users_roles", "roles", "role_mapping". These four are compared entry
+	// by entry; other kinds only by content digest.
 	Kind string
 	Path string
 }
@@ -24,14 +25,11 @@ type Recorder interface {
 // WatchFiles records a security_config_change event (event.action
 // reload_file) whenever the content of one of the files changes, checking
 // every interval until ctx is done; the proxy's stores re-read the same
-// files at the same interval. The event names the file and the SHA-256 of
-// its previous and new content. Entry-level lists (added/removed users or
-// roles) are left empty here.
+// files at the same interval. The event names the file, the SHA-256 of its
+// previous and new content, and the users, roles or mappings added,
+// removed and modified (names only: see FileChange).
 func WatchFiles(ctx context.Context, rec Recorder, files []WatchedFile, interval time.Duration) {
-	last := make(map[string]string, len(files))
-	for _, f := range files {
-		last[f.Path] = fileDigest(f.Path)
-	}
+	w := newFileWatcher(files)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -39,27 +37,83 @@ func WatchFiles(ctx context.Context, rec Recorder, files []WatchedFile, interval
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, f := range files {
-				d := fileDigest(f.Path)
-				if d == last[f.Path] {
-					continue
-				}
-				ev := FileReloadEvent(FileChange{Kind: f.Kind, Path: f.Path, SHA256: d, PreviousSHA256: last[f.Path]})
-				if rec.Record(ctx, ev) == nil {
-					last[f.Path] = d // a failed record is tried again next tick
-				}
-			}
+			w.check(ctx, rec)
 		}
 	}
 }
 
-// fileDigest is the hex SHA-256 of a file's content, or "" when it cannot
+// fileWatcher remembers, per file, the last recorded content digest and the
+// entries of the last version that parsed (what the stores hold: they keep
+// their previous state when a new version does not load).
+type fileWatcher struct {
+	files []WatchedFile
+	state map[string]watchedState
+}
+
+type watchedState struct {
+	digest  string
+	entries fileEntries
+}
+
+func newFileWatcher(files []WatchedFile) *fileWatcher {
+	w := &fileWatcher{files: files, state: make(map[string]watchedState, len(files))}
+	for _, f := range files {
+		data, err := os.ReadFile(f.Path)
+		st := watchedState{digest: digestOf(data, err)}
+		if err == nil {
+			st.entries, _ = parseEntries(f.Kind, data)
+		}
+		w.state[f.Path] = st
+	}
+	return w
+}
+
+// check records one event per file whose content changed since the last
+// recorded change. A change whose event cannot be recorded is tried again
+// at the next check.
+func (w *fileWatcher) check(ctx context.Context, rec Recorder) {
+	for _, f := range w.files {
+		data, err := os.ReadFile(f.Path)
+		d := digestOf(data, err)
+		prev := w.state[f.Path]
+		if d == prev.digest {
+			continue
+		}
+		change, entries := describeChange(f, prev, data, err)
+		change.SHA256 = d
+		if rec.Record(ctx, FileReloadEvent(change)) == nil {
+			w.state[f.Path] = watchedState{digest: d, entries: entries}
+		}
+	}
+}
+
+// describeChange compares the new content (or read error) with the
+// previous state; it returns the change and the entries to remember.
+func describeChange(f WatchedFile, prev watchedState, data []byte, readErr error) (FileChange, fileEntries) {
+	c := FileChange{Kind: f.Kind, Path: f.Path, PreviousSHA256: prev.digest}
+	if !comparableKind(f.Kind) {
+		return c, nil
+	}
+	var next fileEntries
+	ok := false
+	if readErr == nil {
+		next, ok = parseEntries(f.Kind, data)
+	}
+	if !ok {
+		c.Unparsable = true
+		return c, prev.entries
+	}
+	d := diffEntries(prev.entries, next)
+	c.Added, c.Removed, c.Modified = d.added, d.removed, d.modified
+	return c, next
+}
+
+// digestOf is the hex SHA-256 of a file's content, or "" when it could not
 // be read (a missing file is a change too).
-func fileDigest(path string) string {
-	b, err := os.ReadFile(path)
+func digestOf(data []byte, err error) string {
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

@@ -20,6 +20,21 @@ import (
 // that fails, batches fail at once: Append returns quickly instead of
 // hanging.
 
+// Gathering the previous group. Under a steady load of N concurrent
+// requests, those that arrive during an fsync wait for it and then for one
+// more; the requests a commit releases come back (their next request)
+// while the next fsync already runs, so the load splits into cohorts that
+// take turns, each paying for its own fsync: about N/2 records per fsync
+// for twice the latency. Before an fsync the writer therefore waits, for at
+// most the duration of the previous fsync (and maxGatherWait), for the
+// appenders the previous commit released: records that come in time share
+// this fsync instead of waiting for the next one, whose duration they
+// would have waited anyway. A commit that released a single append (a
+// light load) never waits.
+
+// maxGatherWait bounds the wait for the previous group.
+const maxGatherWait = 2 * time.Millisecond
+
 // run is the writer goroutine.
 func (l *FileLog) run() {
 	defer close(l.stopped)
@@ -30,6 +45,7 @@ func (l *FileLog) run() {
 		case p := <-l.queue:
 			l.batch = append(l.batch[:0], p)
 			l.fill()
+			l.gather()
 			l.commit()
 		case <-tick.C:
 			if l.broken == nil && l.size > 0 && l.opts.Rotate.dueByAge(l.fileStart, l.now()) {
@@ -67,6 +83,32 @@ func (l *FileLog) fill() {
 			l.batch = append(l.batch, p)
 			size += p.size
 		default:
+			return
+		}
+	}
+}
+
+// gather waits for the appenders the previous commit released to queue
+// again, so that they share the coming fsync (see maxGatherWait).
+func (l *FileLog) gather() {
+	want, wait := l.gatherTarget, min(l.lastFsync, maxGatherWait)
+	if l.lastReleased < 2 || len(l.batch) >= want || wait <= 0 || l.broken != nil {
+		return
+	}
+	size := 0
+	for _, p := range l.batch {
+		size += p.size
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for len(l.batch) < want && size < l.opts.MaxBatchBytes {
+		select {
+		case p := <-l.queue:
+			l.batch = append(l.batch, p)
+			size += p.size
+		case <-timer.C:
+			return
+		case <-l.quit:
 			return
 		}
 	}
@@ -126,6 +168,10 @@ func (l *FileLog) commit() {
 	}
 	l.head = head
 	l.size += int64(len(buf))
+	// Those queued during the fsync and those released now make the
+	// next group.
+	l.lastReleased, l.lastFsync = len(l.batch), took
+	l.gatherTarget = len(l.queue) + len(l.batch)
 	l.publish()
 	l.obs.Committed(records, len(buf), took)
 	for _, p := range l.batch {

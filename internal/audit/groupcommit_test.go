@@ -272,3 +272,74 @@ func TestTrailFiltersBeforeWriting(t *testing.T) {
 		t.Fatal("Enabled disagrees with the default include")
 	}
 }
+
+// TestGatherWaitsForTheReleasedGroup: before an fsync the writer waits for
+// the appenders the previous commit released, never after a commit that
+// released a single one, and never longer than the previous fsync took.
+func TestGatherWaitsForTheReleasedGroup(t *testing.T) {
+	p := func() *pending { return &pending{size: 100} }
+	tests := []struct {
+		name         string
+		lastReleased int
+		target       int
+		lastFsync    time.Duration
+		inBatch      int // already taken from the queue
+		arriving     int // queued meanwhile
+		want         int // batch size after gather
+	}{
+		{name: "light load: no wait", lastReleased: 1, target: 5, lastFsync: time.Hour, inBatch: 1, arriving: 0, want: 1},
+		{name: "the group is back", lastReleased: 4, target: 5, lastFsync: time.Hour, inBatch: 2, arriving: 3, want: 5},
+		{name: "stops at the target", lastReleased: 4, target: 4, lastFsync: time.Hour, inBatch: 1, arriving: 6, want: 4},
+		{name: "bounded by the previous fsync", lastReleased: 8, target: 8, lastFsync: time.Millisecond, inBatch: 1, arriving: 2, want: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &FileLog{queue: make(chan *pending, 16), quit: make(chan struct{}), opts: FileLogOptions{MaxBatchBytes: 1 << 20},
+				lastReleased: tc.lastReleased, gatherTarget: tc.target, lastFsync: tc.lastFsync}
+			for i := 0; i < tc.inBatch; i++ {
+				l.batch = append(l.batch, p())
+			}
+			for i := 0; i < tc.arriving; i++ {
+				l.queue <- p()
+			}
+			start := time.Now()
+			l.gather()
+			if len(l.batch) != tc.want {
+				t.Fatalf("batch of %d, want %d", len(l.batch), tc.want)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Fatalf("gather took %s", took)
+			}
+		})
+	}
+}
+
+// TestGroupCommitKeepsTheLoadTogether: 16 clients in a closed loop (append,
+// think, append…) with a slow fsync share fsyncs as one group, not as
+// cohorts taking turns (about 8 records per fsync).
+func TestGroupCommitKeepsTheLoadTogether(t *testing.T) {
+	ff := &fakeFile{syncDelay: 5 * time.Millisecond}
+	obs := &countingObserver{}
+	l := openFake(t, ff, func(o *FileLogOptions) { o.Observer = obs })
+	const clients, perClient = 16, 25
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perClient; i++ {
+				if err := l.Append(context.Background(), testEvent(c*perClient+i)); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(200 * time.Microsecond) // the cluster's answer, the client's next request
+			}
+		}()
+	}
+	wg.Wait()
+	perFsync := float64(obs.records.Load()) / float64(obs.commits.Load())
+	if perFsync < 10 { // cohorts taking turns give 8
+		t.Fatalf("%.1f records per fsync for %d clients in a closed loop", perFsync, clients)
+	}
+	t.Logf("%.1f records per fsync", perFsync)
+}

@@ -10,12 +10,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -86,7 +84,7 @@ type BearerAuthenticator struct {
 	opts      BearerOptions
 	ctx       context.Context
 	issuers   map[string]*bearerIssuer
-	pattern   *regexp.Regexp
+	claims    *ClaimMapping
 	cache     *tokenCache
 	now       func() time.Time
 	skew      time.Duration
@@ -176,16 +174,14 @@ func NewBearerAuthenticator(ctx context.Context, opts BearerOptions) (*BearerAut
 		opts: opts, ctx: oidc.ClientContext(ctx, opts.HTTPClient), issuers: map[string]*bearerIssuer{},
 		now: opts.Now, skew: opts.ClockSkew, audiences: slices.Clone(opts.Audiences),
 	}
-	if opts.PrincipalPattern != "" {
-		re, err := regexp.Compile(opts.PrincipalPattern)
-		if err != nil {
-			return nil, fmt.Errorf("bearer realm: claim_patterns.principal: %w", err)
-		}
-		if re.NumSubexp() < 1 {
-			return nil, errors.New("bearer realm: claim_patterns.principal needs a capturing group")
-		}
-		a.pattern = re
+	claims, err := NewClaimMapping(ClaimOptions{
+		RealmName: opts.RealmName, RealmType: opts.RealmType, ClaimPrincipal: opts.ClaimPrincipal, ClaimGroups: opts.ClaimGroups,
+		ClaimMail: opts.ClaimMail, ClaimName: opts.ClaimName, ClaimDN: opts.ClaimDN, PrincipalPattern: opts.PrincipalPattern,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bearer realm: %w", err)
 	}
+	a.claims = claims
 	if opts.CacheSize > 0 {
 		a.cache = newTokenCache(opts.CacheSize)
 	}
@@ -335,10 +331,8 @@ func (a *BearerAuthenticator) validate(token string, now time.Time) (*Principal,
 	if err != nil {
 		return fail("invalid bearer token: %v", err)
 	}
-	var claims map[string]any
-	dec := json.NewDecoder(strings.NewReader(rawClaims(idt)))
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil || claims == nil {
+	claims, err := DecodeClaims([]byte(rawClaims(idt)))
+	if err != nil {
 		return fail("invalid bearer token claims")
 	}
 	// From here the signature is valid: the subject may be named in errors.
@@ -373,44 +367,9 @@ func (a *BearerAuthenticator) validate(token string, now time.Time) (*Principal,
 		}
 	}
 
-	principal, ok := claims[a.opts.ClaimPrincipal].(string)
-	if !ok || principal == "" {
-		return refuse("bearer token has no string %q claim for the principal", a.opts.ClaimPrincipal)
-	}
-	if a.pattern != nil {
-		m := a.pattern.FindStringSubmatch(principal)
-		if m == nil || m[1] == "" {
-			return refuse("principal claim does not match claim_patterns.principal")
-		}
-		principal = m[1]
-	}
-	if !utf8.ValidString(principal) || len(principal) > MaxNameLength {
-		return refuse("principal claim is not a valid user name")
-	}
-	p := &Principal{
-		Username: principal, Realm: a.opts.RealmName, RealmType: a.opts.RealmType,
-		Metadata: map[string]any{},
-	}
-	if a.opts.ClaimMail != "" {
-		p.Email, _ = claims[a.opts.ClaimMail].(string)
-	}
-	if a.opts.ClaimName != "" {
-		p.FullName, _ = claims[a.opts.ClaimName].(string)
-	}
-	groups := claimStrings(claims[a.opts.ClaimGroups])
-	p.Metadata[MetadataGroups] = groups
-	if a.opts.ClaimDN != "" {
-		if dn, ok := claims[a.opts.ClaimDN].(string); ok {
-			p.Metadata[MetadataDN] = dn
-		}
-	}
-	for name, raw := range claims {
-		v, ok := metadataValue(raw)
-		if !ok {
-			continue
-		}
-		p.Metadata["oidc("+name+")"] = v
-		p.Metadata["jwt_claim_"+name] = v
+	p, err := a.claims.Principal(claims)
+	if err != nil {
+		return refuse("bearer token: %v", err)
 	}
 	p.Metadata["jwt_token_type"] = "id_token"
 	return p, exp, nil

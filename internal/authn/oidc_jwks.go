@@ -72,3 +72,10 @@ func (t *refetchThrottle) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// ThrottledTransport wraps next so that a GET of a URL fetched successfully
+// less than minInterval ago is answered from memory (see refetchThrottle).
+// Browser login uses it for the provider's discovery document and JWKS.
+func ThrottledTransport(next http.RoundTripper, minInterval time.Duration) http.RoundTripper {
+	return newRefetchThrottle(next, minInterval)
+}

@@ -86,6 +86,26 @@ type Security struct {
 	AuthCache      AuthCache     `yaml:"auth_cache"`
 	LoginRateLimit RateLimit     `yaml:"login_rate_limit"`
 	OIDC           OIDC          `yaml:"oidc"`
+	DLSFLS         DLSFLS        `yaml:"dls_fls"`
+	// Sessions configures the server-side sessions of browser logins
+	// (oidc.login).
+	Sessions Sessions `yaml:"sessions"`
+	// Authentication says which authenticators apply, globally and per
+	// site and path.
+	Authentication Authentication `yaml:"authentication"`
+}
+
+// DLSFLS tunes how document- and field-level security are enforced.
+type DLSFLS struct {
+	// WriteCheck makes every document written through a role with DLS
+	// match that role's query (beyond Elasticsearch). Default true.
+	WriteCheck *bool `yaml:"write_check"`
+	// MappingTTL is how long index mappings (needed by FLS) are cached.
+	MappingTTL time.Duration `yaml:"mapping_ttl"`
+	// CursorKeyFile holds the secret that binds scroll, point-in-time and
+	// async-search ids to their owner; replicas must share it. Empty: a
+	// random key per process (cursors do not survive a restart).
+	CursorKeyFile string `yaml:"cursor_key_file"`
 }
 
 // OIDC configures bearer-token (JWT) authentication against OpenID
@@ -114,6 +134,84 @@ type OIDC struct {
 		Size int           `yaml:"size"`
 		TTL  time.Duration `yaml:"ttl"`
 	} `yaml:"cache"`
+	// Login is the browser login (authorization code flow with PKCE).
+	Login OIDCLogin `yaml:"login"`
+}
+
+// OIDCLogin configures the browser login against one OpenID provider.
+type OIDCLogin struct {
+	Enabled bool `yaml:"enabled"`
+	// Issuer is the provider (default: the first of security.oidc.issuers).
+	Issuer string `yaml:"issuer"`
+	// ClientID and ClientSecret are the proxy's client at the provider.
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// RedirectURI is https://<proxy site>/_portcullis/oidc/callback, as
+	// registered at the provider.
+	RedirectURI string   `yaml:"redirect_uri"`
+	Scopes      []string `yaml:"scopes"`
+	// PostLogoutRedirectURI is where the provider sends the browser after
+	// logout (default: the proxy's /_portcullis/logged_out page).
+	PostLogoutRedirectURI string `yaml:"post_logout_redirect_uri"`
+	// EndSessionEndpoint overrides the provider's end_session_endpoint.
+	EndSessionEndpoint string `yaml:"end_session_endpoint"`
+	// RefreshBefore: tokens are refreshed when they expire within this.
+	RefreshBefore time.Duration `yaml:"refresh_before"`
+}
+
+// Sessions configures server-side sessions: where they are stored, how
+// they are encrypted, their cookie and their lifetime.
+type Sessions struct {
+	// Store is "memory" (one instance) or "redis" (shared by replicas).
+	Store string       `yaml:"store"`
+	Redis SessionRedis `yaml:"redis"`
+	// EncryptionKeysFile holds base64 keys, one per line, the first one
+	// current (required with redis: replicas must share it).
+	EncryptionKeysFile string `yaml:"encryption_keys_file"`
+	CookieName         string `yaml:"cookie_name"`
+	// SameSite is lax (default), strict or none.
+	SameSite    string        `yaml:"same_site"`
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	Lifespan    time.Duration `yaml:"lifespan"`
+	// MaxPerUser bounds a user's concurrent sessions (0: no limit).
+	MaxPerUser int `yaml:"max_per_user"`
+	// XSRFHeader must be on state-changing requests unless their Origin
+	// is allowed (AllowedOrigins, or the site's own).
+	XSRFHeader     string   `yaml:"xsrf_header"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// SessionRedis is the Redis server of the session store.
+type SessionRedis struct {
+	Address   string `yaml:"address"`
+	Username  string `yaml:"username"`
+	Password  string `yaml:"password"`
+	DB        int    `yaml:"db"`
+	KeyPrefix string `yaml:"key_prefix"`
+	// TLS connects with TLS, verifying the server against CAFile (or the
+	// system roots).
+	TLS         bool          `yaml:"tls"`
+	CAFile      string        `yaml:"ca_file"`
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	Timeout     time.Duration `yaml:"timeout"`
+}
+
+// Authentication selects authenticators (session, bearer, basic) for all
+// requests and per route.
+type Authentication struct {
+	// Authenticators are tried in order (default: session when the browser
+	// login is on, bearer when OIDC is on, then basic).
+	Authenticators []string `yaml:"authenticators"`
+	// Routes override Authenticators for a site and path prefix (the
+	// longest matching prefix wins).
+	Routes []AuthRoute `yaml:"routes"`
+}
+
+// AuthRoute is one per-route authenticator list.
+type AuthRoute struct {
+	Host           string   `yaml:"host"`
+	PathPrefix     string   `yaml:"path_prefix"`
+	Authenticators []string `yaml:"authenticators"`
 }
 
 // OIDCClaims names the claims a principal is built from.

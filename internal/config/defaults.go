@@ -27,6 +27,12 @@ func (c *Config) applyDefaults() {
 		c.Security.LoginRateLimit.MaxFailures = 10
 	}
 	setDuration(&c.Security.LoginRateLimit.Window, time.Minute)
+	if c.Security.DLSFLS.WriteCheck == nil {
+		on := true
+		c.Security.DLSFLS.WriteCheck = &on
+	}
+	setDuration(&c.Security.DLSFLS.MappingTTL, 30*time.Second)
+	c.applySessionDefaults()
 	setString(&c.Metrics.Listen, "127.0.0.1:9464")
 	setDuration(&c.Server.ReadHeaderTimeout, 10*time.Second)
 	setDuration(&c.Server.IdleTimeout, 120*time.Second)
@@ -47,4 +53,27 @@ func setDuration(d *time.Duration, def time.Duration) {
 	if *d == 0 {
 		*d = def
 	}
+}
+
+// applySessionDefaults fills the browser login and session settings
+// (Kibana's session defaults: 3 days idle, 30 days lifespan).
+func (c *Config) applySessionDefaults() {
+	l := &c.Security.OIDC.Login
+	if l.Issuer == "" && len(c.Security.OIDC.Issuers) > 0 {
+		l.Issuer = c.Security.OIDC.Issuers[0]
+	}
+	if len(l.Scopes) == 0 {
+		l.Scopes = []string{"openid", "email", "profile", "offline_access"}
+	}
+	setDuration(&l.RefreshBefore, time.Minute)
+	s := &c.Security.Sessions
+	setString(&s.Store, "memory")
+	setString(&s.CookieName, "portcullis_session")
+	setString(&s.SameSite, "lax")
+	setDuration(&s.IdleTimeout, 72*time.Hour)
+	setDuration(&s.Lifespan, 30*24*time.Hour)
+	setString(&s.XSRFHeader, "kbn-xsrf")
+	setString(&s.Redis.KeyPrefix, "portcullis:session:")
+	setDuration(&s.Redis.DialTimeout, 2*time.Second)
+	setDuration(&s.Redis.Timeout, time.Second)
 }

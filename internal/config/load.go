@@ -102,6 +102,11 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, prefix string, lines m
 			}
 			checkKeys(file, val, ft, path, lines, probs)
 		}
+		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && val.Kind == yaml.SequenceNode {
+			for _, item := range val.Content { // lists of mappings: their keys are checked too
+				checkKeys(file, item, ft.Elem(), path, lines, probs)
+			}
+		}
 	}
 }
 
@@ -201,6 +206,7 @@ func (c *Config) resolvePaths(dir string) {
 		&c.Upstream.CAFile, &c.Upstream.ClientCertFile, &c.Upstream.ClientKeyFile,
 		&c.Security.Users, &c.Security.UsersRoles, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
 		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile,
+		&c.Security.Sessions.EncryptionKeysFile, &c.Security.Sessions.Redis.CAFile,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

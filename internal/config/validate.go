@@ -18,6 +18,8 @@ func (c *Config) Validate() diag.Problems {
 	v.tls()
 	v.upstream()
 	v.security()
+	v.browserLogin()
+	v.authentication()
 	v.audit()
 	v.metrics()
 	return v.probs

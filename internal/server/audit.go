@@ -37,12 +37,19 @@ func withAuditedRefusals(a Auditor, next http.Handler) http.Handler {
 }
 
 // withGrantAudit records access_granted for a request about to be
-// forwarded, and forwards it only once the record is durable.
+// forwarded, with the per-item events of composite requests, and forwards
+// it only once the records are durable.
 func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		ev := newEvent(r, st, a, audit.TypeTransport, audit.AccessGranted)
-		if err := a.Record(r.Context(), ev); err != nil {
+		var err error
+		if items := itemEvents(r, st, a, true); len(items) > 0 {
+			err = a.Record(r.Context(), append([]*audit.Event{ev}, items...)...)
+		} else {
+			err = a.Record(r.Context(), ev)
+		}
+		if err != nil {
 			st.Decision = "error"
 			st.Log.Error("audit write failed; request refused", zap.Error(err))
 			st.auditDone = true
@@ -102,7 +109,11 @@ func (aw *auditWriter) before() {
 	if ev == nil {
 		return
 	}
-	if err := aw.a.Record(aw.r.Context(), ev); err != nil {
+	evs := []*audit.Event{ev}
+	if st.Decision == "deny" {
+		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
+	}
+	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
 		aw.failed = true
 		st.Decision = "error"
 		st.Log.Error("audit write failed; refusal replaced by 503", zap.Error(err))

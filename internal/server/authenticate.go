@@ -34,7 +34,18 @@ func withAuthentication(a authn.Authenticator, challenges []string, next http.Ha
 			if errors.As(err, &ae) {
 				st.AuthUser = ae.Username
 			}
-			authFailure(r, err, challenges).Write(w)
+			var ce *authn.CSRFError
+			if errors.As(err, &ce) {
+				refuseCSRF(w, st, ce)
+				return
+			}
+			if login := loginURL(a, r, err); login != "" {
+				st.Log.Info("no session: browser sent to log in", zap.String("remote", r.RemoteAddr))
+				w.Header().Set("Cache-Control", "no-store")
+				http.Redirect(w, r, login, http.StatusFound)
+				return
+			}
+			authFailure(r, err, challengesFor(a, r, challenges)).Write(w)
 			st.Log.Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
 			return
 		}
@@ -57,6 +68,13 @@ func authFailure(r *http.Request, err error, challenges []string) *eserr.Error {
 		}
 		e.Header = map[string][]string{"Retry-After": {strconv.Itoa(retry)}}
 		return e
+	case errors.Is(err, authn.ErrUnavailable):
+		var ue *authn.UnavailableError
+		reason := "authentication is temporarily unavailable"
+		if errors.As(err, &ue) {
+			reason = ue.Reason
+		}
+		return eserr.Security(http.StatusServiceUnavailable, fmt.Sprintf("unable to authenticate for REST request [%s]: %s", r.URL.RequestURI(), reason))
 	case errors.As(err, &ae) && ae.Username != "":
 		e := eserr.Security(http.StatusUnauthorized, fmt.Sprintf("unable to authenticate user [%s] for REST request [%s]", ae.Username, r.URL.RequestURI()))
 		e.Header = challenge
@@ -78,10 +96,53 @@ func authFailureReason(err error) string {
 	switch {
 	case errors.Is(err, authn.ErrRateLimited):
 		return "rate_limited"
+	case errors.Is(err, authn.ErrUnavailable):
+		return "unavailable: " + err.Error()
 	case errors.Is(err, authn.ErrNoCredentials):
 		return "missing_credentials"
 	case errors.As(err, &ae):
 		return ae.Reason
 	}
 	return "error"
+}
+
+// refuseCSRF answers a state-changing request that a session cookie
+// authenticated but that may come from another site: 400 (as Kibana does
+// for a missing kbn-xsrf), audited as a tampered request of the session's
+// user.
+func refuseCSRF(w http.ResponseWriter, st *requestState, ce *authn.CSRFError) {
+	st.Decision, st.Principal = "rejected", ce.Principal
+	st.Log.Warn("request refused: CSRF protection", zap.String("reason", ce.Reason))
+	eserr.Security(http.StatusBadRequest, ce.Reason).Write(w)
+}
+
+// loginURL is where a browser without a valid session goes to log in, or
+// "" when the request is not a page navigation or no interactive login
+// applies to its route.
+func loginURL(a authn.Authenticator, r *http.Request, err error) string {
+	lr, ok := a.(authn.LoginRedirector)
+	if !ok || !errors.Is(err, authn.ErrNoCredentials) || !wantsHTML(r) {
+		return ""
+	}
+	return lr.LoginURL(r)
+}
+
+// challengesFor lists the WWW-Authenticate challenges of the schemes that
+// apply to r (def when the authenticator cannot say). Sessions have no
+// challenge.
+func challengesFor(a authn.Authenticator, r *http.Request, def []string) []string {
+	sl, ok := a.(authn.SchemeLister)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, s := range sl.Schemes(r) {
+		switch s {
+		case authn.SchemeBasic:
+			out = append(out, basicChallenge)
+		case authn.SchemeBearer:
+			out = append(out, bearerChallenge)
+		}
+	}
+	return out
 }

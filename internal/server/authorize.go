@@ -29,10 +29,13 @@ type MetadataSource interface {
 // withAuthorization decides the classified request with Elastic's role
 // model and lets through only what the decision allows, narrowing index
 // expressions to the authorized names where Elasticsearch would. What the
-// proxy cannot yet enforce (document- and field-level security, per-item
-// decisions of composite requests, indices named in bodies) is refused for
-// everyone but users with unrestricted access: fail closed.
-func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http.Handler {
+// proxy cannot enforce (indices named in bodies; document- and field-level
+// security when no restriction stage is configured) is refused for
+// everyone but users with unrestricted access: fail closed. A request
+// allowed under document- or field-level security is marked for the
+// restriction stage (st.Restricted).
+func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next http.Handler) http.Handler {
+	restrict := rs != nil
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		p, c := st.Principal, st.Class
@@ -53,7 +56,14 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 			return
 		}
 		if d.ActionOnly && !full() {
-			if ref := authorizeItems(r, az, req, st); ref != nil {
+			if restrict {
+				st.restrictions = rs
+			}
+			ref := authorizeItems(r, az, req, st)
+			if len(st.itemAccess) > 0 && (ref == nil || ref.merge != nil) {
+				st.Restricted = &authz.Decision{Allowed: true, ActionOnly: true, Access: st.itemAccess}
+			}
+			if ref != nil {
 				if ref.merge == nil {
 					refuse(w, st, ref.status, ref.reason)
 					return
@@ -64,9 +74,12 @@ func withAuthorization(az Authorizer, md MetadataSource, next http.Handler) http
 				return
 			}
 		} else if !d.Unrestricted {
-			if reason := unenforceable(req, d, c, st.Body); reason != "" && !full() {
+			if reason := unenforceable(req, d, c, st.Body, restrict); reason != "" && !full() {
 				refuse(w, st, http.StatusForbidden, reason)
 				return
+			}
+			if restrict && slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered) && !full() {
+				st.Restricted = &d
 			}
 			if d.Rewritten || d.MatchNothing {
 				if err := narrow(r, c, d); err != nil {
@@ -132,9 +145,9 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 
 // unenforceable says why an allowed but restricted request cannot be
 // forwarded safely yet (unless the user has full access), or "" when it can.
-func unenforceable(req authz.Request, d authz.Decision, c *esapi.Classification, pb *parsedBody) string {
+func unenforceable(req authz.Request, d authz.Decision, c *esapi.Classification, pb *parsedBody, restrict bool) string {
 	switch {
-	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
+	case !restrict && slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", req.Action, req.User, strings.Join(filteredIndices(d.Access), ","))
 	case c.BodyIndices && bodyMayNameIndices(c, pb):
 		return fmt.Sprintf("action [%s] is unauthorized for user [%s]: this request can name indices in its body, which the security proxy does not authorize yet", req.Action, req.User)

@@ -55,20 +55,25 @@ func defaultIndex(st *requestState) (string, bool) {
 }
 
 // decideItem decides one item on one explicit index: it must be allowed
-// as named (no narrowing) and without document- or field-level security.
-func decideItem(az Authorizer, base authz.Request, action, index string) *itemRefusal {
+// as named (no narrowing). Under document- or field-level security it
+// returns the access to enforce when the request has a restriction stage
+// (st.restrictions), and refuses the item otherwise.
+func decideItem(az Authorizer, base authz.Request, st *requestState, action, index string) ([]authz.IndexAccess, *itemRefusal) {
 	req := base
 	req.Action, req.Indices, req.Options = action, []string{index}, authz.IndicesOptions{}
 	d := az.Decide(req)
 	switch {
 	case !d.Allowed:
-		return &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
+		return nil, &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
 	case d.Rewritten || d.MatchNothing || len(d.Indices) != 1:
-		return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: item index [%s] must name one index, alias or data stream", action, base.User, index)}
+		return nil, &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: item index [%s] must name one index, alias or data stream", action, base.User, index)}
 	case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
-		return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User, index)}
+		if st.restrictions == nil {
+			return nil, &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: document- or field-level security applies and is not enforced by the security proxy", action, base.User, index)}
+		}
+		return d.Access, nil
 	}
-	return nil
+	return nil, nil
 }
 
 func bulkItemAction(it esbody.BulkItem) string {
@@ -95,6 +100,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 	}
 	var denied []deniedItem
+	decisions := make([]bulkDecision, 0, len(items))
 	for pos, it := range items {
 		idx := it.Index
 		if idx == "" {
@@ -106,10 +112,17 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		if it.Pipeline != "" {
 			return &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 		}
-		if ref := decideItem(az, base, bulkItemAction(it), idx); ref != nil {
+		action := bulkItemAction(it)
+		access, ref := decideItem(az, base, st, action, idx)
+		if ref == nil && access != nil {
+			ref = st.restrictions.checkBulkItem(r, st, it, idx, access)
+		}
+		if ref != nil {
 			denied = append(denied, deniedItem{pos: pos, op: it.Action, index: idx, id: it.ID, status: ref.status, reason: ref.reason})
 		}
+		decisions = append(decisions, bulkDecision{index: idx, action: action, granted: ref == nil})
 	}
+	st.items, st.itemsDecided = bulkAudits(decisions), true
 	if len(denied) == 0 {
 		return nil
 	}
@@ -119,59 +132,77 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	return &itemRefusal{merge: newBulkMerger(denied, len(items))}
 }
 
+// authorizeMget decides every document's index; one refused index refuses
+// the whole request (every refused index is audited).
 func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
 	def, hasDef := defaultIndex(st)
 	if len(pb.mgetIDs) > 0 && !hasDef {
 		return &itemRefusal{status: http.StatusBadRequest, reason: "mget by ids needs an index in the URL"}
 	}
-	indices := make([]string, 0, len(pb.mget)+1)
-	if len(pb.mgetIDs) > 0 {
-		indices = append(indices, def)
-	}
 	for _, doc := range pb.mget {
-		idx := doc.Index
-		if idx == "" {
-			if !hasDef {
-				return &itemRefusal{status: http.StatusBadRequest, reason: "mget document names no index"}
-			}
-			idx = def
+		if doc.Index == "" && !hasDef {
+			return &itemRefusal{status: http.StatusBadRequest, reason: "mget document names no index"}
 		}
-		indices = append(indices, idx)
 	}
+	indices := mgetIndices(pb, def, hasDef)
+	var first *itemRefusal
+	decided, denied := map[string]bool{}, map[string]bool{}
 	for _, idx := range indices {
-		if ref := decideItem(az, base, "indices:data/read/get", idx); ref != nil {
-			return ref
+		if decided[idx] {
+			continue
+		}
+		decided[idx] = true
+		access, ref := decideItem(az, base, st, "indices:data/read/get", idx)
+		st.addItemAccess(access)
+		if ref != nil {
+			denied[idx] = true
+			if first == nil {
+				first = ref
+			}
 		}
 	}
-	return nil
+	st.items, st.itemsDecided = mgetAudits(indices, denied), true
+	return first
 }
 
 // authorizeMsearch decides every search: refused ones come back as
 // per-item 403s (as in Elasticsearch), others are narrowed to the indices
 // the user may read and forwarded.
 func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
-	action := "indices:data/read/search"
-	if base.Action == "indices:data/read/msearch/template" {
-		action = "indices:data/read/search/template"
-	}
+	action := searchItemAction(base.Action)
 	var denied []deniedItem
+	audits := make([]itemAudit, 0, len(pb.msearch))
 	changed := false
 	for i := range pb.msearch {
 		it := &pb.msearch[i]
 		req := base
-		req.Action, req.Indices = action, it.Indices
-		if it.Indices == nil {
-			req.Indices = st.Class.Indices
-		}
+		req.Action, req.Indices = action, msearchIndices(it, st)
 		req.Options = itemOptions(it)
 		d := az.Decide(req)
+		granted, names := false, req.Indices
 		switch {
 		case !d.Allowed:
 			denied = append(denied, deniedItem{pos: i, status: statusOr403(d.Status), reason: d.Reason})
 		case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
-			denied = append(denied, deniedItem{pos: i, status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy yet", action, base.User)})
+			if st.restrictions == nil {
+				denied = append(denied, deniedItem{pos: i, status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy", action, base.User)})
+				break
+			}
+			if ref := st.restrictions.restrictMsearchItem(r, st, it, d); ref != nil {
+				denied = append(denied, deniedItem{pos: i, status: ref.status, reason: ref.reason})
+				break
+			}
+			granted, names, changed = true, d.Indices, true
+			if d.Rewritten || d.MatchNothing {
+				if d.MatchNothing {
+					names = matchNothing
+				}
+				if err := it.SetIndices(names); err != nil {
+					return &itemRefusal{status: http.StatusForbidden, reason: "cannot narrow msearch item: " + err.Error()}
+				}
+			}
 		case d.Rewritten || d.MatchNothing:
-			names := d.Indices
+			granted, names = true, d.Indices
 			if d.MatchNothing {
 				names = matchNothing
 			}
@@ -179,8 +210,12 @@ func authorizeMsearch(r *http.Request, az Authorizer, base authz.Request, st *re
 				return &itemRefusal{status: http.StatusForbidden, reason: "cannot narrow msearch item: " + err.Error()}
 			}
 			changed = true
+		default:
+			granted = true
 		}
+		audits = append(audits, msearchAudit(action, names, granted))
 	}
+	st.items, st.itemsDecided = audits, true
 	if !changed && len(denied) == 0 {
 		return nil
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// Metadata is the cluster's indices, aliases and data streams
 	// (optional: nil means an empty cluster, which fails closed).
 	Metadata MetadataSource
+	// Restrictions enforces document- and field-level security (optional:
+	// without it, requests under DLS/FLS are refused).
+	Restrictions *Restrictions
 	// Upstream forwards allowed requests; Readiness reports its health.
 	Upstream  http.Handler
 	Readiness Readiness
@@ -48,6 +51,9 @@ type Options struct {
 	MetricsHandler http.Handler
 	// Pprof serves /debug/pprof/ on the operations listener.
 	Pprof bool
+	// Login is the browser login (optional): its endpoints are served under
+	// its reserved prefix, and its cookies are removed from requests.
+	Login LoginService
 }
 
 // Server is a configured, not yet running, pair of listeners.
@@ -70,14 +76,23 @@ func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(h)
+	if o.Restrictions != nil {
+		h = withRestrictionExec(h)
+	}
 	h = withGrantAudit(o.Auditor, h)
-	h = withAuthorization(o.Authorizer, o.Metadata, h)
+	if o.Restrictions != nil {
+		h = withRestrictionPlan(o.Restrictions, h)
+	}
+	h = withAuthorization(o.Authorizer, o.Metadata, o.Restrictions, h)
 	h = withBody(o.MaxBodyBytes, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
 	challenges := []string{basicChallenge}
 	if o.BearerTokens {
 		challenges = append(challenges, bearerChallenge)
+	}
+	if o.Login != nil {
+		h = withoutProxyCookies(o.Login, h)
 	}
 	h = withAuthentication(o.Authenticator, challenges, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)
@@ -92,6 +107,9 @@ func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
 	r.SkipClean(true)
 	r.UseEncodedPath()
+	if o.Login != nil {
+		mountLogin(r, o.Login)
+	}
 	r.PathPrefix("/").Handler(h)
 	return withAccessLog(o.Log, o.Observer, r)
 }
@@ -128,9 +146,12 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness, o.Pprof), ReadHeaderTimeout: 5 * time.Second}
 	if o.TLS != nil {
 		main.TLSConfig = o.TLS.ServerConfig()
+		denials := newConnDenials(o.Auditor, o.Log.Named("tls"), connDenialWindow, connDenialMaxPerWindow, time.Now)
+		go denials.run(ctx)
+		ln = newHandshakeListener(ln, main.TLSConfig, o.ReadHeaderTimeout, denials.handshakeFailed)
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- serve(main, ln, o.TLS != nil) }()
+	go func() { errc <- serve(main, ln) }()
 	go func() { errc <- ops.Serve(opsLn) }()
 	o.Log.Info("listening", zap.String("address", ln.Addr().String()), zap.Bool("tls", o.TLS != nil),
 		zap.String("metrics_address", opsLn.Addr().String()))
@@ -154,15 +175,11 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 	return nil
 }
 
-// serve runs srv on ln; with TLS, ServeTLS terminates it and enables HTTP/2
-// through ALPN.
-func serve(srv *http.Server, ln net.Listener, tlsOn bool) error {
-	var err error
-	if tlsOn {
-		err = srv.ServeTLS(ln, "", "") // certificates come from TLSConfig.GetConfigForClient
-	} else {
-		err = srv.Serve(ln)
-	}
+// serve runs srv on ln. With TLS, ln is a handshakeListener that hands
+// over completed *tls.Conn; srv enables HTTP/2 for those that negotiated
+// "h2" through ALPN (its TLSConfig lists it).
+func serve(srv *http.Server, ln net.Listener) error {
+	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 )
 
@@ -27,10 +28,26 @@ type requestState struct {
 	Class *esapi.Classification
 	// Body is the parsed request body (nil without one).
 	Body *parsedBody
+	// Restricted is the authorization decision of a request allowed under
+	// document- or field-level security: the restriction stage enforces
+	// its Access. Nil otherwise.
+	Restricted *authz.Decision
+	// plan is how the restriction stage enforces Restricted.
+	plan *restrictionPlan
+	// restrictions is the restriction stage, when the proxy has one: items
+	// of composite requests under DLS/FLS are then enforced, not refused.
+	restrictions *Restrictions
+	// itemAccess is the DLS/FLS of the items of a composite request,
+	// collected while they are decided one by one.
+	itemAccess []authz.IndexAccess
 	// AuthUser is the user name of refused credentials (for the audit).
 	AuthUser string
 	// auditDone says the request's event is already recorded.
 	auditDone bool
+	// items are the per-item audit events of a composite request whose
+	// items were decided one by one (itemsDecided).
+	items        []itemAudit
+	itemsDecided bool
 	// classifyErr is why the classifier refused the request, if it did.
 	classifyErr error
 	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".

@@ -1,8 +1,10 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 )
@@ -12,16 +14,33 @@ import (
 // cluster metadata cache uses; it has the retry and ejection behaviour of
 // forwarded requests.
 func (p *Proxy) Fetch(ctx context.Context, path string) (*http.Response, error) {
+	return p.Send(ctx, http.MethodGet, path, nil)
+}
+
+// Send sends one of the proxy's own requests (metadata loads, mapping
+// loads, document-visibility checks) to a healthy node, with the
+// configured upstream credentials. A non-nil body is sent as JSON. The
+// caller closes the response body.
+func (p *Proxy) Send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
 	u, err := url.Parse(path)
 	if err != nil || u.IsAbs() || u.Host != "" {
-		return nil, fmt.Errorf("upstream fetch: invalid path %q", path)
+		return nil, fmt.Errorf("upstream %s: invalid path %q", method, path)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("upstream fetch: %w", err)
+		return nil, fmt.Errorf("upstream %s: %w", method, err)
 	}
 	req.URL = u
-	req.Header.Set("User-Agent", "portcullis-metadata")
+	if body != nil {
+		req.Body = http.NoBody
+		if len(body) > 0 {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			req.Body, _ = req.GetBody()
+		}
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", "portcullis-internal")
 	p.health.headers.injectCredentials(req)
 	return p.rp.Transport.RoundTrip(req)
 }

@@ -27,7 +27,8 @@ func TestAuditTrail(t *testing.T) {
 	if granted.Status != 200 || denied.Status != 403 || failed.Status != 401 {
 		t.Fatalf("statuses %d %d %d", granted.Status, denied.Status, failed.Status)
 	}
-	// A change of the roles file is a security_config_change event.
+	// A change of the roles file is a security_config_change event naming
+	// the role added.
 	writeFile(t, filepath.Join(p.Dir, "roles.yml"), "extra_role:\n  cluster: [monitor]\n")
 	log := filepath.Join(p.Dir, "audit.json")
 	if !eventually(5*time.Second, func() bool {
@@ -35,6 +36,9 @@ func TestAuditTrail(t *testing.T) {
 		return strings.Contains(string(b), `"event.type":"security_config_change","event.action":"reload_file"`)
 	}) {
 		t.Fatal("no security_config_change event for the roles file change")
+	}
+	if b, _ := os.ReadFile(filepath.Join(p.Dir, "audit.json")); !strings.Contains(string(b), `"added":["extra_role"]`) {
+		t.Fatal("the security_config_change event does not name the added role")
 	}
 	events := map[string]map[string]any{}
 	f, err := os.Open(log)

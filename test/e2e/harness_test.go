@@ -128,6 +128,11 @@ type proxyOpts struct {
 	MaxFailures int // failed logins before 429; default 100 (tests of other things fail logins on purpose)
 	// ResponseHeaderTimeout is upstream.timeouts.response_header; default 60s.
 	ResponseHeaderTimeout time.Duration
+	// AuditFile is audit.file; default audit.json in the proxy's folder.
+	AuditFile string
+	// Audit holds extra lines of the audit section, each indented by two
+	// spaces ("  on_failure: allow\n").
+	Audit string
 }
 
 // proxy is a running proxy process.
@@ -223,7 +228,10 @@ func startProxyWith(t *testing.T, o proxyOpts, security func(dir string) string)
 		o.MaxFailures = 100
 	}
 	fmt.Fprintf(&cfg, "  login_rate_limit:\n    max_failures: %d\n    window: 1m\n", o.MaxFailures)
-	fmt.Fprintf(&cfg, "audit:\n  file: audit.json\nmetrics:\n  listen: \"127.0.0.1:%d\"\n", mport)
+	if o.AuditFile == "" {
+		o.AuditFile = "audit.json"
+	}
+	fmt.Fprintf(&cfg, "audit:\n  file: %q\n%smetrics:\n  listen: \"127.0.0.1:%d\"\n", o.AuditFile, o.Audit, mport)
 	cfg.WriteString("server:\n  shutdown_timeout: 10s\n")
 	cfg.WriteString(o.ExtraConfig)
 	writeFile(t, filepath.Join(dir, "config.yaml"), cfg.String())

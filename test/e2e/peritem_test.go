@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,14 @@ func TestPerItemRefusals(t *testing.T) {
 	if direct := do(t, c, "GET", p.URL+"/"+other+"/_search", u.Name, u.Password, nil, nil); strings.Contains(direct.Body, "CANARY-PERITEM") {
 		t.Fatal("the refused item reached the forbidden index")
 	}
+	// Each item has its audit event, in Elasticsearch's shapes, with the
+	// request's request.id.
+	wantEvents(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id"), []string{
+		"access_granted indices:data/write/bulk  []",
+		"access_denied indices:data/write/index BulkItemRequest [" + other + "]",
+		"access_granted indices:data/write/bulk[s] BulkShardRequest [" + own + "]",
+		"access_granted indices:data/write/index BulkItemRequest [" + own + "]",
+	})
 
 	ms := fmt.Sprintf("{\"index\":%q}\n{}\n{\"index\":%q}\n{}\n", other, own)
 	r = do(t, c, "POST", p.URL+"/_msearch", "writer", u.Password, strings.NewReader(ms), map[string]string{"Content-Type": "application/x-ndjson"})
@@ -75,5 +85,42 @@ func TestPerItemRefusals(t *testing.T) {
 	}
 	if mr.Responses[1].Hits == nil || len(mr.Responses[1].Hits.Hits) != 1 {
 		t.Fatalf("second search should find the written document: %s", r.Body)
+	}
+	wantEvents(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id"), []string{
+		"access_granted indices:data/read/msearch  []",
+		"access_denied indices:data/read/search SearchRequest [" + other + "]",
+		"access_granted indices:data/read/search SearchRequest [" + own + "]",
+	})
+}
+
+// wantEvents checks the audit records of one request, in order, each as
+// "event.action action request.name [indices]".
+func wantEvents(t *testing.T, path, requestID string, want []string) {
+	t.Helper()
+	if requestID == "" {
+		t.Fatal("response without X-Request-Id")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev struct {
+			Action      string   `json:"event.action"`
+			Name        string   `json:"action"`
+			RequestName string   `json:"request.name"`
+			Indices     []string `json:"indices"`
+			RequestID   string   `json:"request.id"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("audit line is not JSON: %v: %s", err, line)
+		}
+		if ev.RequestID == requestID {
+			got = append(got, fmt.Sprintf("%s %s %s [%s]", ev.Action, ev.Name, ev.RequestName, strings.Join(ev.Indices, ",")))
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit events of request %s:\n  %s\nwant:\n  %s", requestID, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -115,6 +116,14 @@ func TestClientCertificates(t *testing.T) {
 			t.Fatal("handshake without client certificate accepted")
 		}
 		conn.Close()
+	}
+	// The refusal is audited as Elasticsearch's connection_denied.
+	if !eventually(5*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+		return strings.Contains(string(b), `"event.type":"ip_filter","event.action":"connection_denied","origin.type":"rest","origin.address":"127.0.0.1:`) &&
+			strings.Contains(string(b), `"transport.profile":".http","rule":"deny client_authentication: required, no client certificate"`)
+	}) {
+		t.Fatal("no connection_denied record for the handshake without a client certificate")
 	}
 	cc := newCert(t, "client", p.CA, false, 300)
 	pair, err := tls.X509KeyPair(cc.CertPEM, cc.KeyPEM)

@@ -23,7 +23,7 @@ func newEchoUpstream(t *testing.T) *echoUpstream {
 	t.Helper()
 	e := &echoUpstream{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ua := r.Header.Get("User-Agent"); ua == "portcullis-healthcheck" || ua == "portcullis-metadata" {
+		if ua := r.Header.Get("User-Agent"); ua == "portcullis-healthcheck" || ua == "portcullis-internal" {
 			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 			_, _ = w.Write([]byte(`{"name":"echo"}`))
 			return

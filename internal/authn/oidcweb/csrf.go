@@ -1,0 +1,40 @@
+package oidcweb
+
+import (
+	"net/http"
+	"strings"
+)
+
+// csrfProblem says why a request authenticated by the session cookie may
+// have been forged by another site, or "" when it may not. Safe methods
+// pass. Other requests must carry the anti-CSRF header (a header a
+// cross-site form cannot send, and that a cross-site script cannot send
+// without a CORS preflight the proxy does not grant) or come from an
+// allowed Origin: the site's own (as the request reached the proxy, or as
+// RedirectURL names it) or a configured one. Without either, refused.
+func (s *Service) csrfProblem(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return ""
+	}
+	if _, ok := r.Header[http.CanonicalHeaderKey(s.o.XSRFHeader)]; ok {
+		return ""
+	}
+	origin := strings.ToLower(r.Header.Get("Origin"))
+	if origin != "" && origin != "null" && (s.origins[origin] || origin == requestOrigin(r)) {
+		return ""
+	}
+	if origin == "" {
+		return "Request must contain a " + s.o.XSRFHeader + " header."
+	}
+	return "Request must contain a " + s.o.XSRFHeader + " header (origin [" + truncate(origin, 200) + "] is not allowed)."
+}
+
+// requestOrigin is the origin the request was sent to.
+func requestOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + strings.ToLower(r.Host)
+}

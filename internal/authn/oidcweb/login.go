@@ -1,0 +1,47 @@
+package oidcweb
+
+import (
+	"net/http"
+	"net/url"
+
+	"go.uber.org/zap"
+	"golang.org/x/oauth2"
+)
+
+// LoginURL implements authn.LoginRedirector: where a browser without a
+// session goes to log in, coming back to the page it asked for.
+func (s *Service) LoginURL(r *http.Request) string {
+	return LoginPath + "?return=" + url.QueryEscape(safeReturn(r.URL.RequestURI()))
+}
+
+// login starts the authorization code flow: fresh state, nonce and PKCE
+// verifier sealed into the pre-login cookie, and a redirect to the
+// provider's authorization endpoint with the S256 challenge.
+func (s *Service) login(w http.ResponseWriter, r *http.Request) {
+	d, err := s.provider.get()
+	if err != nil {
+		s.o.Logger.Warn("login: OpenID provider unavailable", zap.Error(err))
+		loginFailed(w, http.StatusServiceUnavailable, "The identity provider cannot be reached; try again in a moment.")
+		return
+	}
+	verifier := oauth2.GenerateVerifier()
+	ls, err := newLoginState(safeReturn(r.URL.Query().Get("return")), s.o.Now(), verifier)
+	if err != nil {
+		s.o.Logger.Error("login: random state", zap.Error(err))
+		loginFailed(w, http.StatusInternalServerError, "Internal error.")
+		return
+	}
+	if err := s.setLoginState(w, ls); err != nil {
+		s.o.Logger.Error("login: sealing state", zap.Error(err))
+		loginFailed(w, http.StatusInternalServerError, "Internal error.")
+		return
+	}
+	if tok := s.sessionToken(r); tok != "" {
+		// A new login replaces the browser's session, if it still has one.
+		if err := s.o.Sessions.Delete(r.Context(), tok); err != nil {
+			s.o.Logger.Warn("login: could not delete the previous session", zap.Error(err))
+		}
+		s.clearSessionCookie(w)
+	}
+	redirect(w, r, d.oauth2.AuthCodeURL(ls.State, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", ls.Nonce)))
+}

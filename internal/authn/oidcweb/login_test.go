@@ -1,0 +1,183 @@
+package oidcweb
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoginFlowStepByStep(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	c := noRedirect(newBrowser(t))
+
+	r := e.do(c, "GET", "/logs-web/_search?q=a%20b", nil)
+	if r.status != http.StatusFound || r.header.Get("Location") != LoginPath+"?return="+url.QueryEscape("/logs-web/_search?q=a%20b") {
+		t.Fatalf("protected page without a session: %d %q", r.status, r.header.Get("Location"))
+	}
+	r = e.do(c, "GET", r.header.Get("Location"), nil)
+	auth, _ := url.Parse(r.header.Get("Location"))
+	q := auth.Query()
+	if r.status != http.StatusFound || !strings.HasPrefix(auth.String(), e.op.issuer()+"/auth?") ||
+		q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("state")) < 43 ||
+		len(q.Get("nonce")) < 43 || q.Get("redirect_uri") != e.site.URL+CallbackPath || q.Get("scope") != "openid email profile offline_access" {
+		t.Fatalf("authorization request: %d %s", r.status, auth)
+	}
+	stateCookie := findSetCookie(r.header, "portcullis_login")
+	if stateCookie == nil || !stateCookie.HttpOnly || stateCookie.SameSite != http.SameSiteLaxMode || stateCookie.MaxAge != 600 ||
+		strings.Contains(stateCookie.Value, q.Get("state")) || strings.Contains(stateCookie.Value, q.Get("nonce")) {
+		t.Fatalf("pre-login cookie: %+v (must be sealed, HttpOnly, Lax, 10 minutes)", stateCookie)
+	}
+	resp, err := c.Get(auth.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back := resp.Header.Get("Location")
+	if !strings.HasPrefix(back, e.site.URL+CallbackPath+"?") {
+		t.Fatalf("provider redirect: %q", back)
+	}
+	r = e.do(c, "GET", strings.TrimPrefix(back, e.site.URL), nil)
+	if r.status != http.StatusFound || r.header.Get("Location") != "/logs-web/_search?q=a%20b" {
+		t.Fatalf("callback: %d %q %s", r.status, r.header.Get("Location"), r.body)
+	}
+	sc := findSetCookie(r.header, "portcullis_session")
+	if sc == nil || !sc.HttpOnly || sc.Secure || sc.SameSite != http.SameSiteLaxMode || sc.Path != "/" || len(sc.Value) != 43 || sc.MaxAge != 0 {
+		t.Fatalf("session cookie: %+v", sc)
+	}
+	if cleared := findSetCookie(r.header, "portcullis_login"); cleared == nil || cleared.MaxAge >= 0 {
+		t.Fatalf("pre-login cookie not cleared: %+v", cleared)
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("callback Cache-Control %q", cc)
+	}
+	r = e.do(c, "GET", "/logs-web/_search?q=a%20b", nil)
+	if r.status != 200 || r.body != "hello alice@example.com logs_reader" {
+		t.Fatalf("with the session: %d %q", r.status, r.body)
+	}
+	// The callback cannot be replayed: the pre-login cookie is gone.
+	r = e.do(c, "GET", strings.TrimPrefix(back, e.site.URL), nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "no login in progress") {
+		t.Fatalf("replayed callback: %d %s", r.status, r.body)
+	}
+}
+
+func findSetCookie(h http.Header, suffix string) *http.Cookie {
+	resp := http.Response{Header: h}
+	for _, c := range resp.Cookies() {
+		if strings.HasSuffix(c.Name, suffix) {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestHTTPSCookies(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.RedirectURL = "https://proxy.example.com" + CallbackPath })
+	if e.svc.CookieName() != "__Host-portcullis_session" {
+		t.Fatalf("cookie name %q", e.svc.CookieName())
+	}
+	rec := httptestRecorder()
+	e.svc.setSessionCookie(rec, "tok")
+	e.svc.setLoginState(rec, &loginState{State: "s", IssuedAt: e.clock.Now()})
+	for _, name := range []string{"__Host-portcullis_session", "__Host-portcullis_login"} {
+		c := findSetCookie(rec.Header(), name)
+		if c == nil || c.Name != name || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" {
+			t.Fatalf("%s: %+v", name, c)
+		}
+	}
+}
+
+func TestCallbackRefusals(t *testing.T) {
+	tests := []struct {
+		name   string
+		op     func(*fakeOP)
+		tamper func(q url.Values)
+		fresh  bool // callback in another browser (no pre-login cookie)
+		status int
+		want   string
+	}{
+		{name: "state of another login", tamper: func(q url.Values) { q.Set("state", "forged") }, status: 400, want: "does not match"},
+		{name: "callback in another browser", fresh: true, status: 400, want: "no login in progress"},
+		{name: "provider error", tamper: func(q url.Values) { q.Del("code"); q.Set("error", "access_denied"); q.Set("error_description", "<b>no</b>") }, status: 401, want: "access_denied &lt;b&gt;no&lt;/b&gt;"},
+		{name: "code not accepted", tamper: func(q url.Values) { q.Set("code", "stolen") }, status: 401, want: "did not accept the login code"},
+		{name: "nonce mismatch", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["nonce"] = "replayed" } }, status: 401, want: "nonce"},
+		{name: "nonce missing", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { delete(c, "nonce") } }, status: 401, want: "nonce"},
+		{name: "audience of another client", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["aud"] = "other" } }, status: 401, want: "audience"},
+		{name: "azp of another client", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["aud"] = []string{"portcullis", "other"}; c["azp"] = "other" }
+		}, status: 401, want: "another client"},
+		{name: "several audiences without azp", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["aud"] = []string{"portcullis", "other"} }
+		}, status: 401, want: "no azp"},
+		{name: "expired ID token", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["exp"] = time.Now().Add(-2 * time.Hour).Unix() }
+		}, status: 401, want: "expired"},
+		{name: "issued in the future", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["iat"] = time.Now().Add(time.Hour).Unix() }
+		}, status: 401, want: "future"},
+		{name: "other issuer", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["iss"] = "https://evil" } }, status: 401, want: "different provider"},
+		{name: "no principal claim", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { delete(c, "email") } }, status: 401, want: "principal"},
+		{name: "no ID token", op: func(o *fakeOP) { o.noIDToken = true }, status: 401, want: "no ID token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.op, nil)
+			c := noRedirect(newBrowser(t))
+			r := e.do(c, "GET", LoginPath+"?return=/x", nil)
+			resp, err := c.Get(r.header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			back, _ := url.Parse(resp.Header.Get("Location"))
+			q := back.Query()
+			if tc.tamper != nil {
+				tc.tamper(q)
+			}
+			back.RawQuery = q.Encode()
+			if tc.fresh {
+				c = noRedirect(newBrowser(t))
+			}
+			r = e.do(c, "GET", back.RequestURI(), nil)
+			if r.status != tc.status || !strings.Contains(r.body, tc.want) {
+				t.Fatalf("callback: %d %s\nwant %d containing %q", r.status, r.body, tc.status, tc.want)
+			}
+			if findSetCookie(r.header, "portcullis_session") != nil {
+				t.Fatal("a refused callback set a session cookie")
+			}
+			if ct := r.header.Get("Content-Security-Policy"); !strings.Contains(ct, "default-src 'none'") {
+				t.Fatalf("error page CSP %q", ct)
+			}
+		})
+	}
+}
+
+func TestSafeReturn(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/app/kibana#/discover?x=1", "/app/kibana#/discover?x=1"},
+		{"/logs-*/_search?q=a%20b", "/logs-*/_search?q=a%20b"},
+		{"/%2F%2Fevil.example", "/%2F%2Fevil.example"}, // a path on this site
+		{"", "/"},
+		{"//evil.example/x", "/"},
+		{"///evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"\\\\evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"evil.example", "/"},
+		{"/\t/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/ /evil.example", "/"},
+		{"/caf\u00e9", "/"},
+		{"/_portcullis/logout", "/"},
+		{"/_PORTCULLIS/login", "/"},
+		{"/" + strings.Repeat("a", 3000), "/"},
+	}
+	for _, tc := range tests {
+		if got := safeReturn(tc.in); got != tc.want {
+			t.Errorf("safeReturn(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package oidcweb
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn/session"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// logout ends the browser's session: deleted from the store (so a copied
+// cookie is worthless too), cookie cleared, then, when the provider has an
+// end_session_endpoint, RP-initiated logout there (id_token_hint,
+// post_logout_redirect_uri); otherwise the logged-out page. GET is allowed
+// (links); POST must pass the CSRF check like any state-changing request.
+func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		if reason := s.csrfProblem(r); reason != "" {
+			eserr.Security(http.StatusBadRequest, reason).Write(w)
+			return
+		}
+	}
+	token := s.sessionToken(r)
+	var sess *session.Session
+	if token != "" {
+		loaded, err := s.o.Sessions.Load(r.Context(), token)
+		if err == nil {
+			sess = loaded
+		}
+		if err == nil || errors.Is(err, session.ErrNotFound) {
+			err = s.o.Sessions.Delete(r.Context(), token)
+		}
+		if err != nil {
+			s.o.Logger.Error("logout: session store unavailable; the session could not be revoked", zap.Error(err))
+			s.clearSessionCookie(w)
+			writePage(w, http.StatusServiceUnavailable, page{Title: "Logout incomplete",
+				Message: "You are logged out in this browser, but the session store is unavailable, so the session could not be revoked on the server. Try again later."})
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	if sess != nil {
+		s.o.Logger.Info("logout", zap.String("user", sess.Username))
+	}
+	redirect(w, r, s.afterLogout(sess))
+}
+
+// afterLogout is where the browser goes once its session is gone: the
+// provider's end-session endpoint when there was a session and the
+// provider has one, else the post-logout page.
+func (s *Service) afterLogout(sess *session.Session) string {
+	if sess == nil {
+		return s.o.PostLogoutRedirectURL
+	}
+	d, err := s.provider.get()
+	if err != nil || d.endSession == "" {
+		return s.o.PostLogoutRedirectURL
+	}
+	u, err := url.Parse(d.endSession)
+	if err != nil {
+		return s.o.PostLogoutRedirectURL
+	}
+	q := u.Query()
+	if sess.IDToken != "" {
+		q.Set("id_token_hint", sess.IDToken)
+	}
+	q.Set("client_id", s.o.ClientID)
+	q.Set("post_logout_redirect_uri", s.o.PostLogoutRedirectURL)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// loggedOut is the page shown after logout.
+func (s *Service) loggedOut(w http.ResponseWriter, _ *http.Request) {
+	writePage(w, http.StatusOK, page{Title: "Logged out", Message: "You are logged out.", Link: LoginPath, LinkText: "Log in again"})
+}

@@ -1,0 +1,145 @@
+package oidcweb
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+)
+
+func TestLocalLogout(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	token := e.login(e.client, "/")
+	c := noRedirect(e.client)
+	r := e.do(c, "POST", LogoutPath, nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "kbn-xsrf") {
+		t.Fatalf("POST logout without kbn-xsrf: %d %s", r.status, r.body)
+	}
+	r = e.do(c, "POST", LogoutPath, map[string]string{"kbn-xsrf": "1"})
+	if r.status != http.StatusFound || r.header.Get("Location") != e.site.URL+LoggedOutPath {
+		t.Fatalf("logout: %d %q", r.status, r.header.Get("Location"))
+	}
+	if sc := findSetCookie(r.header, "portcullis_session"); sc == nil || sc.MaxAge >= 0 {
+		t.Fatalf("cookie not cleared: %+v", sc)
+	}
+	// A copy of the cookie is worthless: the session is gone from the store.
+	if _, err := e.svc.Authenticate(requestWithCookie(e, "GET", token)); !errors.Is(err, authn.ErrNoCredentials) {
+		t.Fatalf("old cookie after logout: %v", err)
+	}
+	r = e.do(e.client, "GET", LoggedOutPath, nil)
+	if r.status != 200 || !strings.Contains(r.body, "You are logged out.") {
+		t.Fatalf("logged-out page: %d %s", r.status, r.body)
+	}
+}
+
+func TestRPInitiatedLogout(t *testing.T) {
+	e := newEnv(t, func(o *fakeOP) { o.endSession = true }, nil)
+	e.login(e.client, "/")
+	c := noRedirect(e.client)
+	r := e.do(c, "GET", LogoutPath, nil)
+	u, _ := url.Parse(r.header.Get("Location"))
+	q := u.Query()
+	if r.status != http.StatusFound || !strings.HasPrefix(u.String(), e.op.issuer()+"/end_session?") ||
+		q.Get("post_logout_redirect_uri") != e.site.URL+LoggedOutPath || q.Get("client_id") != "portcullis" || strings.Count(q.Get("id_token_hint"), ".") != 2 {
+		t.Fatalf("RP-initiated logout: %d %s", r.status, u)
+	}
+	// Through the provider and back to the logged-out page.
+	r = e.do(e.client, "GET", LogoutPath, nil)
+	if r.status != 200 || r.url.Path != LoggedOutPath {
+		t.Fatalf("after logout: %d at %s", r.status, r.url)
+	}
+}
+
+func TestBackchannelLogout(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(c map[string]any)
+		typ     string
+		status  int
+		want    string
+		killsA1 bool // alice's session with sid op-session-1
+		killsA2 bool // alice's other session (another provider session)
+	}{
+		{name: "by sid", status: 200, killsA1: true},
+		{name: "by sub", mutate: func(c map[string]any) { delete(c, "sid") }, status: 200, killsA1: true, killsA2: true},
+		{name: "sid of another subject", mutate: func(c map[string]any) { c["sub"] = "sub-bob" }, status: 200},
+		{name: "nonce present", mutate: func(c map[string]any) { c["nonce"] = "n" }, status: 400, want: "nonce"},
+		{name: "no events", mutate: func(c map[string]any) { delete(c, "events") }, status: 400, want: "event"},
+		{name: "other event", mutate: func(c map[string]any) { c["events"] = map[string]any{"urn:other": map[string]any{}} }, status: 400, want: "event"},
+		{name: "event not an object", mutate: func(c map[string]any) { c["events"] = map[string]any{backchannelEvent: true} }, status: 400, want: "event"},
+		{name: "neither sub nor sid", mutate: func(c map[string]any) { delete(c, "sub"); delete(c, "sid") }, status: 400, want: "neither"},
+		{name: "other audience", mutate: func(c map[string]any) { c["aud"] = "other" }, status: 400, want: "audience"},
+		{name: "other issuer", mutate: func(c map[string]any) { c["iss"] = "https://evil" }, status: 400, want: "different provider"},
+		{name: "old", mutate: func(c map[string]any) { c["iat"] = time.Now().Add(-time.Hour).Unix(); c["exp"] = time.Now().Add(time.Hour).Unix() }, status: 400, want: "iat"},
+		{name: "no iat", mutate: func(c map[string]any) { delete(c, "iat") }, status: 400, want: "iat"},
+		{name: "expired", mutate: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }, status: 400, want: "expired"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, nil)
+			a1 := e.login(e.client, "/")
+			e.op.sid = "op-session-2"
+			a2 := e.login(newBrowser(t), "/")
+			r := e.postLogout(e.op.logoutToken(func(c map[string]any) {
+				c["sid"] = "op-session-1"
+				if tc.mutate != nil {
+					tc.mutate(c)
+				}
+			}))
+			if r.status != tc.status || !strings.Contains(r.body, tc.want) || r.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("back-channel: %d %s %v", r.status, r.body, r.header)
+			}
+			if tc.killsA1 == e.alive(a1) || tc.killsA2 == e.alive(a2) {
+				t.Fatalf("after: a1 alive %v, a2 alive %v", e.alive(a1), e.alive(a2))
+			}
+		})
+	}
+}
+
+func TestBackchannelRefusesReplaysAndForgeries(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	tok := e.op.logoutToken(nil)
+	if r := e.postLogout(tok); r.status != 200 {
+		t.Fatalf("first use: %d %s", r.status, r.body)
+	}
+	if r := e.postLogout(tok); r.status != 400 || !strings.Contains(r.body, "replayed") {
+		t.Fatalf("replay: %d %s", r.status, r.body)
+	}
+	parts := strings.Split(e.op.logoutToken(nil), ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
+	if r := e.postLogout(forged); r.status != 400 {
+		t.Fatalf("forged signature: %d %s", r.status, r.body)
+	}
+	none := "eyJhbGciOiJub25lIn0." + parts[1] + "."
+	if r := e.postLogout(none); r.status != 400 {
+		t.Fatalf("alg none: %d %s", r.status, r.body)
+	}
+	if r := e.postLogout(""); r.status != 400 || !strings.Contains(r.body, "missing logout_token") {
+		t.Fatalf("no token: %d %s", r.status, r.body)
+	}
+	if r := e.do(newBrowser(t), "GET", BackchannelPath, nil); r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %d", r.status)
+	}
+}
+
+func (e *env) postLogout(token string) response {
+	e.t.Helper()
+	resp, err := http.PostForm(e.site.URL+BackchannelPath, url.Values{"logout_token": {token}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, body: string(b), header: resp.Header}
+}
+
+func (e *env) alive(token string) bool {
+	_, err := e.sessions.Load(context.Background(), token)
+	return err == nil
+}

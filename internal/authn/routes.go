@@ -1,0 +1,126 @@
+package authn
+
+import (
+	"net"
+	"net/http"
+	"strings"
+)
+
+// Authenticator scheme names, as configuration spells them.
+const (
+	SchemeSession = "session"
+	SchemeBearer  = "bearer"
+	SchemeBasic   = "basic"
+)
+
+// Named is an authenticator with its scheme name.
+type Named struct {
+	Scheme        string
+	Authenticator Authenticator
+}
+
+// Route chooses the authenticators of requests to a site and path prefix.
+type Route struct {
+	// Host matches the request's host name, case-insensitively, without
+	// the port ("" matches any host).
+	Host string
+	// PathPrefix matches the start of the request's escaped path ("" or
+	// "/" match every path).
+	PathPrefix string
+	// Authenticators are tried in order, as a Chain.
+	Authenticators []Named
+}
+
+// SchemeLister is implemented by authenticators that can say which schemes
+// apply to a request (for the WWW-Authenticate challenges of a 401).
+type SchemeLister interface {
+	Schemes(r *http.Request) []string
+}
+
+// LoginRedirector is implemented by authenticators that can send a browser
+// to an interactive login: LoginURL returns where, or "" when no
+// interactive login applies to r.
+type LoginRedirector interface {
+	LoginURL(r *http.Request) string
+}
+
+// Routes authenticates each request with the authenticators configured for
+// its site and path: the route with the longest matching prefix wins (a
+// route naming the host beats one that does not, at equal length), and
+// requests no route matches use the default list.
+type Routes struct {
+	def    []Named
+	routes []Route
+}
+
+// NewRoutes returns the per-route authenticator selection.
+func NewRoutes(def []Named, routes []Route) *Routes {
+	return &Routes{def: def, routes: routes}
+}
+
+// For returns the authenticators of r.
+func (rs *Routes) For(r *http.Request) []Named {
+	host := requestHost(r)
+	path := r.URL.EscapedPath()
+	best, bestLen, bestHost := rs.def, -1, false
+	for _, rt := range rs.routes {
+		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
+			continue
+		}
+		if !strings.HasPrefix(path, rt.PathPrefix) {
+			continue
+		}
+		n, named := len(rt.PathPrefix), rt.Host != ""
+		if n > bestLen || n == bestLen && named && !bestHost {
+			best, bestLen, bestHost = rt.Authenticators, n, named
+		}
+	}
+	return best
+}
+
+// requestHost is the Host header without its port.
+func requestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return r.Host
+}
+
+// Authenticate implements Authenticator: the route's authenticators as a Chain.
+func (rs *Routes) Authenticate(r *http.Request) (*Principal, error) {
+	named := rs.For(r)
+	chain := make(Chain, len(named))
+	for i, n := range named {
+		chain[i] = n.Authenticator
+	}
+	return chain.Authenticate(r)
+}
+
+// Schemes implements SchemeLister.
+func (rs *Routes) Schemes(r *http.Request) []string {
+	named := rs.For(r)
+	out := make([]string, len(named))
+	for i, n := range named {
+		out[i] = n.Scheme
+	}
+	return out
+}
+
+// LoginURL implements LoginRedirector: the first of the route's
+// authenticators that offers an interactive login decides.
+func (rs *Routes) LoginURL(r *http.Request) string {
+	for _, n := range rs.For(r) {
+		if lr, ok := n.Authenticator.(LoginRedirector); ok {
+			if u := lr.LoginURL(r); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
+
+var (
+	_ Authenticator   = (*Routes)(nil)
+	_ SchemeLister    = (*Routes)(nil)
+	_ LoginRedirector = (*Routes)(nil)
+)

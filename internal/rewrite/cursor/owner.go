@@ -1,0 +1,61 @@
+package cursor
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+)
+
+// Owner identifies who created a cursor. Two owners are the same only when
+// every field is equal: unlike Elasticsearch, which ignores the realm name
+// of file and native realms, Portcullis also tells apart two realms of the
+// same type, so a user name reused in another realm never continues a
+// cursor.
+type Owner struct {
+	// Username is the effective user (the run-as user, if any).
+	Username string
+	// RealmType is the type of the realm that authenticated the user.
+	RealmType string
+	// Realm is the configured name of that realm.
+	Realm string
+	// APIKeyID is the id of the API key the request authenticated with;
+	// empty for other credentials. Two keys of the same user are two
+	// owners, as in Elasticsearch.
+	APIKeyID string
+}
+
+// OwnerOf returns the owner of the cursors p creates. Principals that
+// authenticate with an API key must also have APIKeyID set by the caller.
+func OwnerOf(p *authn.Principal) Owner {
+	if p == nil {
+		return Owner{}
+	}
+	return Owner{Username: p.Username, RealmType: p.RealmType, Realm: p.Realm}
+}
+
+// IsZero reports whether o names nobody (an unauthenticated request).
+func (o Owner) IsZero() bool { return o == Owner{} }
+
+// digest is a collision-resistant summary of o: every field is length
+// prefixed, so ("ab","c") and ("a","bc") differ.
+func (o Owner) digest() [sha256.Size]byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, f := range [...]string{o.Username, o.RealmType, o.Realm, o.APIKeyID} {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
+		h.Write([]byte(f))
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// sameOwner compares two owners in constant time with respect to their
+// contents, so that timing does not reveal how much of a stolen token's
+// owner matches the caller.
+func sameOwner(a, b Owner) bool {
+	da, db := a.digest(), b.digest()
+	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
+}

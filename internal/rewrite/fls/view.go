@@ -1,0 +1,284 @@
+package fls
+
+import (
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+)
+
+// FieldPredicate decides whether a full dotted field path is granted by the
+// roles; *authz.FieldAccess implements it. Allows is called with concrete
+// paths only, never with patterns.
+type FieldPredicate interface {
+	Allows(field string) bool
+}
+
+// View is what one user may see of one index: the field predicate of the
+// user's roles on the index, resolved through the index's mapping. A View
+// is immutable and safe for concurrent use.
+//
+// A nil *View is unrestricted: every field is visible.
+type View struct {
+	// pred is nil when no field-level security applies.
+	pred FieldPredicate
+	// m is nil when the mapping is unknown.
+	m *Mapping
+}
+
+// maxResolveDepth bounds the chains a visibility decision follows (alias to
+// target, multi-field to parent, copy_to target to its sources); a longer
+// chain, or a cycle, is judged hidden.
+const maxResolveDepth = 16
+
+// NewView returns the view of an index under pred. A nil pred (or a nil
+// *authz.FieldAccess) means no field-level security: everything is
+// visible. m may be nil when the mapping is unknown: decisions are then
+// taken on names alone, and whatever needs the mapping fails closed
+// (Expand returns nothing; a dotted path needs each of its prefixes to be
+// allowed, since it may be a multi-field of a hidden field). Copy_to
+// targets, aliases and runtime fields can only be recognised through the
+// mapping: callers must pass it whenever the predicate is not nil.
+func NewView(pred FieldPredicate, m *Mapping) *View {
+	if fa, ok := pred.(*authz.FieldAccess); ok && fa == nil {
+		pred = nil
+	}
+	return &View{pred: pred, m: m}
+}
+
+// hiddenView returns a view that shows metadata fields only: the view of an
+// index the policy does not know.
+func hiddenView() *View { return &View{pred: denyAll{}} }
+
+// denyAll grants no field.
+type denyAll struct{}
+
+// Allows implements FieldPredicate.
+func (denyAll) Allows(string) bool { return false }
+
+// Unrestricted reports whether every field is visible.
+func (v *View) Unrestricted() bool { return v == nil || v.pred == nil }
+
+// Mapping returns the mapping the view resolves fields with (nil when
+// unknown).
+func (v *View) Mapping() *Mapping {
+	if v == nil {
+		return nil
+	}
+	return v.m
+}
+
+// WithMapping returns a view with the same predicate over another mapping.
+func (v *View) WithMapping(m *Mapping) *View {
+	if v == nil {
+		return nil
+	}
+	return &View{pred: v.pred, m: m}
+}
+
+// Kind returns what the mapping says path is (KindUnmapped when it does
+// not define it or the mapping is unknown).
+func (v *View) Kind(path string) FieldKind {
+	if f := v.Mapping().lookup(path); f != nil {
+		return f.Kind
+	}
+	return KindUnmapped
+}
+
+// Visible reports whether a concrete field path, as named in a query, an
+// aggregation, a sort, a highlight or a fields list, is visible. For an
+// object or nested path it reports whether the path is visible as a
+// container, that is whether one of its descendants is.
+func (v *View) Visible(field string) bool {
+	if v.Unrestricted() {
+		return true
+	}
+	return v.visible(field, 0)
+}
+
+func (v *View) visible(path string, depth int) bool {
+	switch {
+	case depth > maxResolveDepth:
+		return false
+	case visibleMetadata[path]:
+		return true
+	case hiddenMetadata[path]:
+		return false
+	case v.m == nil:
+		return v.allowsWithPrefixes(path, 0)
+	}
+	f := v.m.lookup(path)
+	if f == nil {
+		return v.unmappedVisible(path, depth)
+	}
+	switch f.Kind {
+	case KindRuntime:
+		// A script can read any field, hidden ones included.
+		return false
+	case KindObject, KindNested:
+		return v.anyDescendantVisible(path, depth)
+	case KindMultiField:
+		return v.visible(f.Parent, depth+1)
+	case KindAlias:
+		return v.pred.Allows(path) && v.aliasTargetVisible(f, depth)
+	}
+	return v.leafVisible(f, depth)
+}
+
+// aliasTargetVisible reports whether an alias points to a visible concrete
+// field (an alias to anything else is judged hidden).
+func (v *View) aliasTargetVisible(alias *Field, depth int) bool {
+	t := v.m.lookup(alias.Target)
+	if t == nil || (t.Kind != KindLeaf && t.Kind != KindMultiField) {
+		return false
+	}
+	return v.visible(t.Path, depth+1)
+}
+
+// leafVisible: the field must be allowed, and so must every field whose
+// values copy_to puts into it.
+func (v *View) leafVisible(f *Field, depth int) bool {
+	if !v.pred.Allows(f.Path) {
+		return false
+	}
+	for _, src := range v.m.copiedFrom[f.Path] {
+		if !v.visible(src, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *View) anyDescendantVisible(path string, depth int) bool {
+	for _, d := range v.m.descendants(path) {
+		if v.m.lookup(d).Kind.searchable() && v.visible(d, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// unmappedVisible judges a path the mapping does not define (a stale
+// mapping, a flattened sub-key, a geo_point's lat): under a mapped leaf it
+// needs that leaf to be visible and its own name to be allowed; under an
+// object each unmapped prefix must be allowed too, since it may be a field
+// added since the mapping was read, with multi-fields of its own.
+func (v *View) unmappedVisible(path string, depth int) bool {
+	q := v.m.longestMappedPrefix(path)
+	switch {
+	case q == nil:
+		return v.allowsWithPrefixes(path, 0)
+	case q.Kind == KindRuntime:
+		return false
+	case q.Kind.container():
+		return v.allowsWithPrefixes(path, len(q.Path)+1)
+	}
+	return v.visible(q.Path, depth+1) && v.pred.Allows(path)
+}
+
+// allowsWithPrefixes reports whether path and each of its proper dotted
+// prefixes that ends at or after byte from are allowed.
+func (v *View) allowsWithPrefixes(path string, from int) bool {
+	if !v.pred.Allows(path) {
+		return false
+	}
+	for i := strings.IndexByte(path, '.'); i >= 0; {
+		if i >= from && !v.pred.Allows(path[:i]) {
+			return false
+		}
+		j := strings.IndexByte(path[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
+}
+
+// SourceAllows reports whether a leaf value at a dotted path inside
+// _source is visible (arrays add no path segment). For a mapped field it
+// agrees with Visible; a path the mapping does not define (under a
+// dynamic:false or enabled:false object, or with no mapping at all) is
+// decided by the predicate on the path, since _source holds no
+// multi-fields or copies; under a mapped leaf (a geo_point's lat, a
+// flattened key) the leaf must be visible too.
+func (v *View) SourceAllows(path string) bool {
+	if v.Unrestricted() {
+		return true
+	}
+	switch {
+	case visibleMetadata[path]:
+		return true
+	case hiddenMetadata[path]:
+		return false
+	case v.m == nil:
+		return v.pred.Allows(path)
+	}
+	if f := v.m.lookup(path); f != nil {
+		switch f.Kind {
+		case KindRuntime:
+			return false
+		case KindObject, KindNested:
+			return v.pred.Allows(path)
+		}
+		return v.visible(path, 0)
+	}
+	q := v.m.longestMappedPrefix(path)
+	switch {
+	case q == nil || q.Kind.container():
+		return v.pred.Allows(path)
+	case q.Kind == KindRuntime:
+		return false
+	}
+	return v.visible(q.Path, 0) && v.pred.Allows(path)
+}
+
+// containerAllowed reports whether an object or array at path may be kept
+// even when nothing visible is left in it: its own name is granted.
+func (v *View) containerAllowed(path string) bool {
+	return v.Unrestricted() || v.pred.Allows(path)
+}
+
+// Expand returns the visible searchable fields of the mapping (leaves,
+// multi-fields, aliases, runtime fields; not objects, not metadata fields)
+// whose path matches an Elasticsearch wildcard pattern ('*' matches any
+// run of characters, dots included; no other character is special),
+// sorted. It returns nil when the mapping is unknown.
+func (v *View) Expand(pattern string) []string {
+	m := v.Mapping()
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range m.searchable {
+		if simpleMatch(pattern, p) && v.Visible(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// simpleMatch matches s against a pattern where '*' is the only wildcard,
+// as Elasticsearch's Regex.simpleMatch does.
+func simpleMatch(pattern, s string) bool {
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:star]) {
+		return false
+	}
+	s = s[star:]
+	pattern = pattern[star+1:]
+	for {
+		next := strings.IndexByte(pattern, '*')
+		if next < 0 {
+			return strings.HasSuffix(s, pattern)
+		}
+		i := strings.Index(s, pattern[:next])
+		if i < 0 {
+			return false
+		}
+		s = s[i+next:]
+		pattern = pattern[next+1:]
+	}
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn/oidcweb"
+)
+
+// LoginService is the browser login (*oidcweb.Service): its endpoints live
+// under oidcweb.PathPrefix, and its cookies must not reach the upstream.
+type LoginService interface {
+	http.Handler
+	// StripCookies removes the login's cookies from a request.
+	StripCookies(r *http.Request)
+}
+
+// mountLogin routes the reserved prefix to the login endpoints, through the
+// framing checks and panic recovery. They never reach the upstream.
+func mountLogin(r *mux.Router, login LoginService) {
+	h := withRecover(withFraming(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		st := stateOf(req)
+		st.Route, st.Decision = "login", "allow"
+		login.ServeHTTP(w, req)
+	})))
+	r.PathPrefix(oidcweb.PathPrefix).Handler(h)
+}
+
+// withoutProxyCookies removes the login's cookies once the request is
+// authenticated: a session token in the upstream's logs would be a
+// credential.
+func withoutProxyCookies(login LoginService, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		login.StripCookies(r)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wantsHTML: a browser navigating to a page (GET/HEAD asking for HTML),
+// which is sent to log in instead of getting a 401. API calls (fetch with
+// kbn-xsrf, clients asking for JSON) get the 401.
+func wantsHTML(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if r.Header.Get("kbn-xsrf") != "" || r.Header.Get("X-Requested-With") != "" {
+		return false
+	}
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "text/html")
+}

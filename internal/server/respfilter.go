@@ -1,0 +1,187 @@
+package server
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// bodyFilter rewrites a successful JSON response body as it streams from
+// the cluster to the client (field-level security, cursor wrapping…). It
+// must not buffer the whole body.
+type bodyFilter func(dst io.Writer, src io.Reader) error
+
+// prepareFilteredRequest makes the cluster's answer readable by a filter:
+// identity encoding, JSON. It refuses (with the reason) requests asking
+// for a response format the filter cannot read.
+func prepareFilteredRequest(r *http.Request) string {
+	q := r.URL.Query()
+	if f := q.Get("format"); f != "" && !strings.EqualFold(f, "json") {
+		return fmt.Sprintf("response format [%s] cannot be filtered by the security proxy; only JSON responses are available under field- or document-level security", f)
+	}
+	if q.Has("filter_path") {
+		return "the [filter_path] parameter is not supported under field- or document-level security"
+	}
+	if a := r.Header.Get("Accept"); a != "" && !acceptsJSON(a) {
+		return fmt.Sprintf("response media type [%s] cannot be filtered by the security proxy; only JSON responses are available under field- or document-level security", a)
+	}
+	r.Header.Del("Accept-Encoding")
+	r.Header.Del("Accept")
+	return ""
+}
+
+// acceptsJSON reports whether an Accept header lets the cluster answer
+// JSON (any JSON-compatible type or a wildcard).
+func acceptsJSON(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch {
+		case mt == "*/*", mt == "application/*", mt == "application/json",
+			strings.HasPrefix(mt, "application/vnd.elasticsearch+json"), strings.HasPrefix(mt, "application/vnd.opensearch+json"):
+			return true
+		}
+	}
+	return false
+}
+
+// serveFiltered forwards r to next and passes a successful JSON answer
+// through f, compressing it for the client when the client asked for
+// gzip. Error answers pass unchanged. A successful answer that is not
+// JSON cannot be filtered: it is replaced by a 502 (fail closed). A filter
+// failure after bytes reached the client aborts the connection, so the
+// client never takes a truncated body for a complete one.
+func serveFiltered(w http.ResponseWriter, r *http.Request, next http.Handler, f bodyFilter, log *zap.Logger, gzipOK bool) {
+	fw := &filteringWriter{w: w, filter: f, log: log, gzipOK: gzipOK}
+	defer fw.finish()
+	next.ServeHTTP(fw, r)
+}
+
+// clientAcceptsGzip reads the client's Accept-Encoding (before
+// prepareFilteredRequest removes it).
+func clientAcceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") && !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") {
+			return true
+		}
+	}
+	return false
+}
+
+type filteringWriter struct {
+	w      http.ResponseWriter
+	filter bodyFilter
+	log    *zap.Logger
+	gzipOK bool
+
+	wroteHeader bool
+	mode        int // passThrough, filtering, discarding
+	pw          *io.PipeWriter
+	done        chan error
+}
+
+const (
+	passThrough = iota
+	filtering
+	discarding
+)
+
+func (fw *filteringWriter) Header() http.Header { return fw.w.Header() }
+
+func (fw *filteringWriter) WriteHeader(status int) {
+	if fw.wroteHeader {
+		return
+	}
+	fw.wroteHeader = true
+	h := fw.w.Header()
+	switch {
+	case status < 200 || status >= 300 || status == http.StatusNoContent:
+		fw.w.WriteHeader(status)
+	case !isJSONContentType(h.Get("Content-Type")) || h.Get("Content-Encoding") != "":
+		fw.mode = discarding
+		fw.log.Warn("successful response cannot be filtered", zap.String("content_type", h.Get("Content-Type")), zap.String("content_encoding", h.Get("Content-Encoding")))
+		for k := range h {
+			delete(h, k)
+		}
+		eserr.Security(http.StatusBadGateway, "the cluster's response cannot be filtered by the security proxy").Write(fw.w)
+	default:
+		fw.mode = filtering
+		h.Del("Content-Length")
+		var dst io.Writer = fw.w
+		var gz *gzip.Writer
+		if fw.gzipOK {
+			h.Set("Content-Encoding", "gzip")
+			h.Add("Vary", "Accept-Encoding")
+			gz = gzip.NewWriter(fw.w)
+			dst = gz
+		}
+		fw.w.WriteHeader(status)
+		pr, pw := io.Pipe()
+		fw.pw, fw.done = pw, make(chan error, 1)
+		go func() {
+			bw := bufio.NewWriterSize(dst, 32<<10)
+			err := fw.filter(bw, pr)
+			if err == nil {
+				err = bw.Flush()
+			}
+			if err == nil && gz != nil {
+				err = gz.Close()
+			}
+			pr.CloseWithError(err) // unblocks the forwarder if the filter stopped early
+			fw.done <- err
+		}()
+	}
+}
+
+func (fw *filteringWriter) Write(p []byte) (int, error) {
+	if !fw.wroteHeader {
+		fw.WriteHeader(http.StatusOK)
+	}
+	switch fw.mode {
+	case filtering:
+		return fw.pw.Write(p)
+	case discarding:
+		return len(p), nil
+	}
+	return fw.w.Write(p)
+}
+
+// Flush is a no-op while filtering: the filter decides when bytes leave.
+func (fw *filteringWriter) Flush() {
+	if fw.mode == passThrough {
+		if f, ok := fw.w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+}
+
+func (fw *filteringWriter) finish() {
+	if fw.mode != filtering {
+		return
+	}
+	fw.pw.Close()
+	if err := <-fw.done; err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		fw.log.Error("response filter failed; aborting the response", zap.Error(err))
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func isJSONContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/vnd.elasticsearch+json") || strings.HasPrefix(mt, "application/vnd.opensearch+json")
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
+)
+
+// Cluster sends the proxy's own requests to the cluster (document
+// visibility checks under DLS); *upstream.Proxy implements it.
+type Cluster interface {
+	Send(ctx context.Context, method, path string, body []byte) (*http.Response, error)
+}
+
+// MappingSource gives the mappings of concrete indices, fetched no earlier
+// than notBefore when that is not zero; *upstream.MappingCache does.
+type MappingSource interface {
+	Get(ctx context.Context, indices []string, notBefore time.Time) (map[string]*fls.Mapping, error)
+}
+
+// Restrictions enforces document- and field-level security on requests
+// the roles allow only in part: it rewrites what the cluster will run and
+// filters what it answers. Without it (nil in Options), such requests are
+// refused.
+type Restrictions struct {
+	Cluster  Cluster
+	Mappings MappingSource
+	// Queries renders and caches the roles' DLS queries.
+	Queries *dls.Cache
+	// WriteDLS makes documents written through a role with DLS match that
+	// role's query (beyond Elasticsearch; on by default).
+	WriteDLS bool
+}
+
+// restrictionPlan is what the restriction stage decided for one request,
+// carried from before the audit record (rewriting, refusals) to after it
+// (checks against the cluster, response filtering).
+type restrictionPlan struct {
+	// answer, when set, runs instead of forwarding (a hidden document
+	// answered as missing, an empty terms_enum…); it may also decide to
+	// forward by returning false.
+	answer func(w http.ResponseWriter, r *http.Request) bool
+	// filter, when set, filters a successful response.
+	filter bodyFilter
+	// gzip says the client accepts a gzip-compressed filtered response.
+	gzip bool
+}
+
+// restrictedRequest is one request under DLS/FLS, as the planners see it.
+type restrictedRequest struct {
+	rs     *Restrictions
+	st     *requestState
+	r      *http.Request
+	d      *authz.Decision
+	access map[string]authz.IndexAccess
+	dls    bool // some reached index has DLS
+	fls    bool // some reached index has FLS
+
+	cachedViews fls.Views
+}
+
+func newRestrictedRequest(rs *Restrictions, st *requestState, r *http.Request) *restrictedRequest {
+	rr := &restrictedRequest{rs: rs, st: st, r: r, d: st.Restricted, access: make(map[string]authz.IndexAccess, len(st.Restricted.Access))}
+	for _, a := range st.Restricted.Access {
+		rr.access[a.Index] = a
+		rr.dls = rr.dls || len(a.Queries) > 0
+		rr.fls = rr.fls || a.Fields != nil
+	}
+	return rr
+}
+
+// withRestrictionPlan plans requests allowed under DLS/FLS: it rewrites the
+// request or refuses it before the audit record is written, so refusals
+// are audited as denials.
+func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.Restricted == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rr := newRestrictedRequest(rs, st, r)
+		plan, err := rr.plan()
+		if err != nil {
+			refuseRestricted(w, st, err)
+			return
+		}
+		if plan.filter != nil {
+			plan.gzip = clientAcceptsGzip(r)
+			if reason := prepareFilteredRequest(r); reason != "" {
+				st.Decision = "deny"
+				eserr.Security(http.StatusBadRequest, reason).Write(w)
+				return
+			}
+		}
+		st.plan = plan
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withRestrictionExec carries out the plan after the audit record.
+func withRestrictionExec(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		p := st.plan
+		if p == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p.answer != nil && p.answer(w, r) {
+			return
+		}
+		if p.filter != nil {
+			serveFiltered(w, r, next, p.filter, st.Log, p.gzip)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refuseRestricted answers a planning error: a refusal with its own
+// Elasticsearch error, or a 403 for anything else (fail closed).
+func refuseRestricted(w http.ResponseWriter, st *requestState, err error) {
+	st.Decision = "deny"
+	if e, ok := err.(interface{ ESError() *eserr.Error }); ok {
+		st.Log.Info("request refused under document/field level security", zap.Error(err))
+		e.ESError().Write(w)
+		return
+	}
+	st.Log.Warn("request cannot be made safe under document/field level security", zap.Error(err))
+	eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: document- or field-level security cannot be enforced on this request").Write(w)
+}

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/flsquery"
+)
+
+// planSearch rewrites a search-like request (search, count, explain,
+// validate query, delete by query) so that the cluster runs it as if
+// hidden documents and fields did not exist: the URL query moves into the
+// body, hidden field references are neutralised (FLS), the query is
+// wrapped with the per-index DLS filter; the response is filtered (FLS).
+func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
+	kind := rr.searchKind()
+	body, err := rr.bodyObject()
+	if err != nil {
+		return nil, err
+	}
+	values := rr.r.URL.Query()
+	if rr.dls {
+		if err := dls.CheckURL(kind, values); err != nil {
+			return nil, err
+		}
+	}
+	body, consumed, err := dls.ApplyURLQuery(kind, body, values)
+	if err != nil {
+		return nil, err
+	}
+	rr.removeParams(consumed)
+	if err := rr.moveURLSort(body); err != nil {
+		return nil, err
+	}
+	if body, err = rr.restrictSearchBody(kind, body); err != nil {
+		return nil, err
+	}
+	if err := rr.replaceBody(body); err != nil {
+		return nil, err
+	}
+	plan := &restrictionPlan{}
+	if rr.fls {
+		switch rr.st.Action {
+		case "indices:data/read/search":
+			plan.filter, err = rr.searchFilter()
+		case "indices:data/read/explain":
+			plan.filter, err = rr.explainFilter()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// restrictSearchBody neutralises hidden field references (FLS) and wraps
+// the query with the per-index DLS filter.
+func (rr *restrictedRequest) restrictSearchBody(kind dls.BodyKind, body *esbody.Object) (*esbody.Object, error) {
+	var err error
+	if rr.fls {
+		if body, err = rr.rewriteFieldRefs(kind, body); err != nil {
+			return nil, err
+		}
+	}
+	if rr.dls {
+		filter, err := rr.dlsFilter(rr.reachedIndices())
+		if err != nil {
+			return nil, err
+		}
+		if body, err = dls.Wrap(kind, body, filter); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// searchKind tells the dls package which body grammar applies.
+func (rr *restrictedRequest) searchKind() dls.BodyKind {
+	switch rr.st.Action {
+	case "indices:data/read/explain":
+		return dls.Explain
+	case "indices:admin/validate/query":
+		return dls.ValidateQuery
+	case "indices:data/write/delete/byquery":
+		return dls.DeleteByQuery
+	}
+	if containsSegment(rr.st.Class.Endpoint, "_count") {
+		return dls.Count
+	}
+	if containsSegment(rr.st.Class.Endpoint, "_knn_search") {
+		return dls.KnnSearch
+	}
+	return dls.Search
+}
+
+// reachedIndices are the concrete indices of the decision, sorted.
+func (rr *restrictedRequest) reachedIndices() []string {
+	out := make([]string, 0, len(rr.d.Access))
+	for _, a := range rr.d.Access {
+		out = append(out, a.Index)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// bodyObject is the request's JSON body as an object (a copy the planner
+// may change), or an empty object when there is none.
+func (rr *restrictedRequest) bodyObject() (*esbody.Object, error) {
+	pb := rr.st.Body
+	if pb == nil || pb.json == nil {
+		return &esbody.Object{}, nil
+	}
+	obj, ok := pb.json.(*esbody.Object)
+	if !ok {
+		return nil, refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "parsing_exception", Reason: fmt.Sprintf("request body must be an object, not %s", pb.json.Kind())})
+	}
+	return obj.Clone(), nil
+}
+
+// replaceBody makes body the request's body.
+func (rr *restrictedRequest) replaceBody(body *esbody.Object) error {
+	raw, err := esbody.Encode(body)
+	if err != nil {
+		return fmt.Errorf("encode rewritten body: %w", err)
+	}
+	pb := rr.st.Body
+	if pb == nil {
+		pb = &parsedBody{body: &esbody.Body{ContentType: "application/json", MediaType: esbody.MediaJSON}}
+		rr.st.Body = pb
+	}
+	pb.json = body
+	pb.body.Raw = raw
+	if pb.body.ContentType == "" {
+		pb.body.ContentType = "application/json"
+	}
+	pb.body.Apply(rr.r)
+	return nil
+}
+
+// removeParams drops query-string parameters the planner moved into the body.
+func (rr *restrictedRequest) removeParams(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	q := rr.r.URL.Query()
+	for _, n := range names {
+		q.Del(n)
+		delete(rr.st.Class.Params.Values, n)
+	}
+	rr.r.URL.RawQuery = q.Encode()
+}
+
+// moveURLSort moves the URL sort parameter into the body (where the
+// cluster appends it to the body's sort) so that FLS sees it.
+func (rr *restrictedRequest) moveURLSort(body *esbody.Object) error {
+	param, ok := rr.st.Class.Params.Values["sort"]
+	if !ok || !rr.fls {
+		return nil
+	}
+	entries, err := flsquery.SortFromURL(param)
+	if err != nil {
+		return err
+	}
+	var sort esbody.Array
+	if v, ok := body.Get("sort"); ok {
+		switch s := v.(type) {
+		case esbody.Array:
+			sort = append(sort, s...)
+		default:
+			sort = append(sort, s)
+		}
+	}
+	body.Set("sort", append(sort, entries...))
+	rr.removeParams([]string{"sort"})
+	return nil
+}
