@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
 	"github.com/portcullis-proxy/portcullis/internal/server"
@@ -101,6 +102,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 
 	md := upstream.NewMetadataCache(up.Fetch, upstream.MetadataCacheConfig{}, log.Named("metadata"))
+	cursors, err := newCursors(cfg)
+	if err != nil {
+		return err
+	}
 	restrictions := &server.Restrictions{
 		Cluster:  up,
 		Mappings: upstream.NewMappingCache(up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL),
@@ -127,7 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, Restrictions: restrictions,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, Restrictions: restrictions, Cursors: cursors,
 		Login:    auth.loginService(),
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})
@@ -280,3 +285,23 @@ type readiness struct {
 
 // Healthy implements server.Readiness.
 func (r readiness) Healthy() bool { return r.up.Healthy() && r.md.Ready() }
+
+// newCursors binds scroll, point-in-time and async-search ids to their
+// owner with the configured key (replicas share it), or a random key.
+func newCursors(cfg *config.Config) (*server.Cursors, error) {
+	var key []byte
+	var err error
+	if f := cfg.Security.DLSFLS.CursorKeyFile; f != "" {
+		key, err = cursor.LoadKey(f)
+	} else {
+		key, err = cursor.RandomKey()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	b, err := cursor.NewBinder(key)
+	if err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	return &server.Cursors{Binder: b, Registry: cursor.NewMemoryRegistry(cursor.RegistryLimits{}, time.Now)}, nil
+}

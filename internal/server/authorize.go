@@ -44,8 +44,13 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			eserr.Security(http.StatusForbidden, "request has no authenticated principal or classification").Write(w)
 			return
 		}
+		if st.cursor != nil && st.cursor.decision != nil {
+			authorizeContinuation(w, r, st, *st.cursor.decision, restrict, next)
+			return
+		}
 		req := authzRequest(st, md)
 		d := az.Decide(req)
+		st.decided = &d
 		full := fullAccessProbe(az, req) // evaluated at most once, only when needed
 		if !d.Allowed {
 			deny(w, st, d)
@@ -94,6 +99,22 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		next.ServeHTTP(w, r)
 		refreshAfter(md, c.Action)
 	})
+}
+
+// authorizeContinuation lets through the continuation of a cursor the
+// caller owns, already decided again on the cursor's indices
+// (withCursorResolution); its DLS/FLS goes to the restriction stage.
+func authorizeContinuation(w http.ResponseWriter, r *http.Request, st *requestState, d authz.Decision, restrict bool, next http.Handler) {
+	st.decided = &d
+	if slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered) {
+		if !restrict {
+			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document- or field-level security applies and is not enforced by the security proxy", st.Action, st.Principal.Username))
+			return
+		}
+		st.Restricted = &d
+	}
+	st.Decision = "allow"
+	next.ServeHTTP(w, r)
 }
 
 // Refresher is a MetadataSource that can be told the cluster's indices

@@ -24,15 +24,21 @@ type bodyFilter func(dst io.Writer, src io.Reader) error
 // identity encoding, JSON. It refuses (with the reason) requests asking
 // for a response format the filter cannot read.
 func prepareFilteredRequest(r *http.Request) string {
+	return prepareRewrittenRequest(r, false)
+}
+
+// prepareRewrittenRequest is prepareFilteredRequest; filter_path is kept
+// when allowFilterPath (the rewriter does not need the hits' _index).
+func prepareRewrittenRequest(r *http.Request, allowFilterPath bool) string {
 	q := r.URL.Query()
 	if f := q.Get("format"); f != "" && !strings.EqualFold(f, "json") {
-		return fmt.Sprintf("response format [%s] cannot be filtered by the security proxy; only JSON responses are available under field- or document-level security", f)
+		return fmt.Sprintf("response format [%s] cannot be checked by the security proxy for this request; only JSON responses are available", f)
 	}
-	if q.Has("filter_path") {
+	if q.Has("filter_path") && !allowFilterPath {
 		return "the [filter_path] parameter is not supported under field- or document-level security"
 	}
 	if a := r.Header.Get("Accept"); a != "" && !acceptsJSON(a) {
-		return fmt.Sprintf("response media type [%s] cannot be filtered by the security proxy; only JSON responses are available under field- or document-level security", a)
+		return fmt.Sprintf("response media type [%s] cannot be checked by the security proxy for this request; only JSON responses are available", a)
 	}
 	r.Header.Del("Accept-Encoding")
 	r.Header.Del("Accept")
@@ -68,6 +74,14 @@ func serveFiltered(w http.ResponseWriter, r *http.Request, next http.Handler, f 
 	next.ServeHTTP(fw, r)
 }
 
+// clientGzip is clientAcceptsGzip, read once per request.
+func clientGzip(st *requestState, r *http.Request) bool {
+	if !st.gzipKnown {
+		st.gzipOK, st.gzipKnown = clientAcceptsGzip(r), true
+	}
+	return st.gzipOK
+}
+
 // clientAcceptsGzip reads the client's Accept-Encoding (before
 // prepareFilteredRequest removes it).
 func clientAcceptsGzip(r *http.Request) bool {
@@ -85,8 +99,11 @@ type filteringWriter struct {
 	filter bodyFilter
 	log    *zap.Logger
 	gzipOK bool
+	// onSuccess, when set, runs once a 2xx answer has been passed on.
+	onSuccess func()
 
 	wroteHeader bool
+	status      int
 	mode        int // passThrough, filtering, discarding
 	pw          *io.PipeWriter
 	done        chan error
@@ -105,9 +122,10 @@ func (fw *filteringWriter) WriteHeader(status int) {
 		return
 	}
 	fw.wroteHeader = true
+	fw.status = status
 	h := fw.w.Header()
 	switch {
-	case status < 200 || status >= 300 || status == http.StatusNoContent:
+	case fw.filter == nil || status < 200 || status >= 300 || status == http.StatusNoContent:
 		fw.w.WriteHeader(status)
 	case !isJSONContentType(h.Get("Content-Type")) || h.Get("Content-Encoding") != "":
 		fw.mode = discarding
@@ -168,13 +186,15 @@ func (fw *filteringWriter) Flush() {
 }
 
 func (fw *filteringWriter) finish() {
-	if fw.mode != filtering {
-		return
+	if fw.mode == filtering {
+		fw.pw.Close()
+		if err := <-fw.done; err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			fw.log.Error("response filter failed; aborting the response", zap.Error(err))
+			panic(http.ErrAbortHandler)
+		}
 	}
-	fw.pw.Close()
-	if err := <-fw.done; err != nil && !errors.Is(err, io.ErrClosedPipe) {
-		fw.log.Error("response filter failed; aborting the response", zap.Error(err))
-		panic(http.ErrAbortHandler)
+	if fw.onSuccess != nil && fw.status >= 200 && fw.status < 300 && fw.mode != discarding {
+		fw.onSuccess()
 	}
 }
 

@@ -93,7 +93,7 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 			return
 		}
 		if plan.filter != nil {
-			plan.gzip = clientAcceptsGzip(r)
+			plan.gzip = clientGzip(st, r)
 			if reason := prepareFilteredRequest(r); reason != "" {
 				st.Decision = "deny"
 				eserr.Security(http.StatusBadRequest, reason).Write(w)

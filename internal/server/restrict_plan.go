@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
 	"net/http"
 	"strings"
 
@@ -24,6 +25,15 @@ func (rr *restrictedRequest) plan() (*restrictionPlan, error) {
 	case "indices:data/read/search", "indices:data/read/explain", "indices:admin/validate/query",
 		"indices:data/write/delete/byquery":
 		return rr.planSearch()
+	case "indices:data/read/async_search/submit":
+		return rr.planSearch()
+	case "indices:data/read/scroll", "indices:data/read/async_search/get":
+		return rr.planFieldFiltered(fls.KindSearch) // DLS is in the query the cursor runs
+	case "cluster:monitor/async_search/status", "indices:data/read/async_search/delete",
+		"indices:data/read/point_in_time/create", "indices:data/read/open_point_in_time":
+		// A point in time holds no data of its own: the searches on it
+		// get the DLS/FLS of its indices (withCursorResolution).
+		return &restrictionPlan{}, nil
 	case "indices:data/read/get":
 		return rr.planGet()
 	case "indices:data/read/mget":
@@ -63,7 +73,7 @@ func (rr *restrictedRequest) unsupported(why string) error {
 // client gets.
 type refusal struct{ e *eserr.Error }
 
-func (r refusal) Error() string          { return r.e.Type + ": " + r.e.Reason }
+func (r refusal) Error() string         { return r.e.Type + ": " + r.e.Reason }
 func (r refusal) ESError() *eserr.Error { return r.e }
 
 func refusalOf(e *eserr.Error) error { return refusal{e} }

@@ -45,7 +45,7 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 	plan := &restrictionPlan{}
 	if rr.fls {
 		switch rr.st.Action {
-		case "indices:data/read/search":
+		case "indices:data/read/search", "indices:data/read/async_search/submit":
 			plan.filter, err = rr.searchFilter()
 		case "indices:data/read/explain":
 			plan.filter, err = rr.explainFilter()

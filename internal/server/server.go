@@ -43,6 +43,10 @@ type Options struct {
 	// Restrictions enforces document- and field-level security (optional:
 	// without it, requests under DLS/FLS are refused).
 	Restrictions *Restrictions
+	// Cursors binds scroll, point-in-time and async-search ids to their
+	// owner (optional: without it, continuations are refused to users
+	// without unrestricted access).
+	Cursors *Cursors
 	// Upstream forwards allowed requests; Readiness reports its health.
 	Upstream  http.Handler
 	Readiness Readiness
@@ -76,6 +80,9 @@ func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(h)
+	if o.Cursors != nil {
+		h = withCursorResponses(o.Cursors, o.Restrictions, h)
+	}
 	if o.Restrictions != nil {
 		h = withRestrictionExec(h)
 	}
@@ -84,6 +91,9 @@ func (s *Server) Handler() http.Handler {
 		h = withRestrictionPlan(o.Restrictions, h)
 	}
 	h = withAuthorization(o.Authorizer, o.Metadata, o.Restrictions, h)
+	if o.Cursors != nil {
+		h = withCursorResolution(o.Cursors, o.Authorizer, o.Metadata, o.Restrictions, h)
+	}
 	h = withBody(o.MaxBodyBytes, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)

@@ -37,6 +37,13 @@ type requestState struct {
 	// restrictions is the restriction stage, when the proxy has one: items
 	// of composite requests under DLS/FLS are then enforced, not refused.
 	restrictions *Restrictions
+	// decided is the authorization decision of an allowed request.
+	decided *authz.Decision
+	// cursor is what the cursor stages learned (nil: no cursor involved).
+	cursor *cursorState
+	// gzipOK memoises whether the client accepts gzip, read before a
+	// stage removes Accept-Encoding for the cluster (gzipKnown).
+	gzipOK, gzipKnown bool
 	// itemAccess is the DLS/FLS of the items of a composite request,
 	// collected while they are decided one by one.
 	itemAccess []authz.IndexAccess

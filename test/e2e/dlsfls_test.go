@@ -27,6 +27,7 @@ type dlsFixture struct {
 	c     *http.Client
 	index string
 	pass  string
+	su    string // the superuser's name (same password)
 }
 
 const dlsMapping = `{"mappings":{"properties":{
@@ -62,7 +63,7 @@ func startDLSFixture(t *testing.T) *dlsFixture {
 		"r_writer:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, write]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
 	p := startProxy(t, o)
 	p.waitReady()
-	f := &dlsFixture{p: p, c: p.client(nil), index: index, pass: su.Password}
+	f := &dlsFixture{p: p, c: p.client(nil), index: index, pass: su.Password, su: su.Name}
 	hj := map[string]string{"Content-Type": "application/json"}
 	if r := do(t, f.c, "PUT", p.URL+"/"+index, su.Name, su.Password, strings.NewReader(dlsMapping), hj); r.Status != 200 {
 		t.Fatalf("create index: %d %s", r.Status, r.Body)

@@ -1,0 +1,432 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+)
+
+// Cursors binds the cluster's continuation ids (scroll, point in time,
+// async search) to the principal and the restrictions that created them:
+// clients only ever see tokens (cursor.Binder), and a token is honoured
+// only for its owner while the owner's restrictions on its indices are
+// unchanged. Without it (nil in Options), continuations are refused for
+// everyone but users with unrestricted access.
+type Cursors struct {
+	Binder   *cursor.Binder
+	Registry cursor.Registry
+}
+
+// cursorState is what the cursor stages learned about one request.
+type cursorState struct {
+	// decision authorizes a continuation: the action decided again on
+	// the cursor's indices (nil for requests that create cursors).
+	decision *authz.Decision
+	// binding is the binding of ids in the response: the continued
+	// cursor's, or a new one for requests that create cursors.
+	binding cursor.Binding
+	// fields are the response members holding ids to wrap.
+	fields []cursor.Field
+	// keepAlive is the requested keep-alive of the cursors (0: default).
+	keepAlive time.Duration
+	// answer, when set, answers instead of forwarding (an "_all" request
+	// for a caller who holds no cursor).
+	answer func(w http.ResponseWriter)
+	// allPITs filters GET _search/point_in_time/_all to the caller's own.
+	allPITs bool
+	// forget lists the ids the request deletes (removed from the registry
+	// once the cluster answers 2xx).
+	forget     []cursor.Cursor
+	forgetKind cursor.Kind
+	forgetIDs  []string
+}
+
+// cursorActions are the continuation requests: they name no index, the
+// cursor carries them.
+var cursorActions = map[string]bool{
+	"indices:data/read/scroll":                true,
+	"indices:data/read/scroll/clear":          true,
+	"indices:data/read/point_in_time/delete":  true,
+	"indices:data/read/point_in_time/readall": true,
+	"indices:data/read/close_point_in_time":   true,
+	"indices:data/read/async_search/get":      true,
+	"indices:data/read/async_search/delete":   true,
+	"cluster:monitor/async_search/status":     true,
+}
+
+// withCursorResolution replaces the tokens of a continuation request with
+// the cluster's ids, checks their owner, and decides the continuation
+// again on the cursor's indices: the caller's current roles must still
+// allow it, with the same document- and field-level security.
+func withCursorResolution(cs *Cursors, az Authorizer, md MetadataSource, rs *Restrictions, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.Principal == nil || st.Class == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		cr := &cursorRequest{cs: cs, az: az, md: md, rs: rs, st: st, r: r, owner: cursor.OwnerOf(st.Principal)}
+		if err := cr.resolve(); err != nil {
+			cr.refuse(w, err)
+			return
+		}
+		if c := st.cursor; c != nil && (len(c.fields) > 0 || c.allPITs) {
+			clientGzip(st, r)
+			if reason := prepareRewrittenRequest(r, true); reason != "" {
+				st.Decision = "deny"
+				eserr.Security(http.StatusBadRequest, reason).Write(w)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type cursorRequest struct {
+	cs    *Cursors
+	az    Authorizer
+	md    MetadataSource
+	rs    *Restrictions
+	st    *requestState
+	r     *http.Request
+	owner cursor.Owner
+}
+
+func (cr *cursorRequest) resolve() error {
+	c := cr.st.Class
+	q := cr.r.URL.Query()
+	switch {
+	case c.Action == "indices:data/read/scroll":
+		return cr.resolveScroll(q)
+	case c.Action == "indices:data/read/scroll/clear":
+		return cr.resolveClearScroll(q)
+	case c.Action == "indices:data/read/point_in_time/delete":
+		return cr.resolveDeletePIT()
+	case c.Action == "indices:data/read/point_in_time/readall":
+		cr.st.cursor = &cursorState{allPITs: true}
+		return nil
+	case c.Action == "indices:data/read/close_point_in_time":
+		return cr.resolveClosePIT()
+	case c.Action == "indices:data/read/async_search/get" || c.Action == "indices:data/read/async_search/delete" || c.Action == "cluster:monitor/async_search/status":
+		return cr.resolveAsync()
+	case c.Action == "indices:data/read/search" || c.Action == "indices:data/read/async_search/submit":
+		return cr.resolveCreate(q)
+	case c.Action == "indices:data/read/point_in_time/create":
+		cr.st.cursor = &cursorState{fields: cursor.CreatePITFields(), keepAlive: keepAliveParam(q, "keep_alive")}
+	case c.Action == "indices:data/read/open_point_in_time":
+		cr.st.cursor = &cursorState{fields: cursor.OpenPITFields(), keepAlive: keepAliveParam(q, "keep_alive")}
+	case c.Action == "indices:data/read/msearch":
+		cr.st.cursor = &cursorState{fields: cursor.MsearchFields()}
+		return cr.refusePITInMsearch()
+	}
+	return nil
+}
+
+// resolveCreate handles searches: one on a point in time continues it;
+// one with ?scroll creates a scroll; an async search creates an id.
+func (cr *cursorRequest) resolveCreate(q url.Values) error {
+	cs := &cursorState{fields: cursor.SearchFields(), keepAlive: keepAliveParam(q, "scroll")}
+	if cr.st.Action == "indices:data/read/async_search/submit" {
+		cs.fields = cursor.AsyncSearchFields()
+		cs.keepAlive = keepAliveParam(q, "keep_alive")
+	}
+	cr.st.cursor = cs
+	body := cr.bodyObject()
+	if body == nil {
+		return nil
+	}
+	pit, err := cr.cs.Binder.RewriteSearchPIT(cr.owner, body)
+	if err != nil || pit == nil {
+		return err
+	}
+	if err := cr.continueOn(pit.Cursor, "indices:data/read/search"); err != nil {
+		return err
+	}
+	if pit.KeepAlive > 0 {
+		cs.keepAlive = pit.KeepAlive
+	}
+	return cr.setBody(body)
+}
+
+func (cr *cursorRequest) resolveScroll(q url.Values) error {
+	body := cr.bodyObject()
+	t, err := cr.cs.Binder.RewriteScroll(cr.owner, cursor.ScrollRequest{PathID: cr.st.Class.PathParams["scroll_id"], Query: q, Body: body})
+	if err != nil {
+		return err
+	}
+	cr.st.cursor = &cursorState{fields: cursor.SearchFields(), keepAlive: t.KeepAlive}
+	if err := cr.continueOn(t.Cursor, "indices:data/read/search"); err != nil {
+		return err
+	}
+	cr.setURL("/_search/scroll", t.PathID, q)
+	if body != nil {
+		return cr.setBody(body)
+	}
+	return nil
+}
+
+func (cr *cursorRequest) resolveClearScroll(q url.Values) error {
+	body := cr.bodyObject()
+	t, err := cr.cs.Binder.RewriteClearScroll(cr.owner, cursor.ScrollRequest{PathID: cr.st.Class.PathParams["scroll_id"], Query: q, Body: body})
+	if err != nil {
+		return err
+	}
+	cs := &cursorState{decision: ownCursorsDecision(), forgetKind: cursor.KindScroll}
+	cr.st.cursor = cs
+	if t.All {
+		ids, err := cr.ownIDs(cursor.KindScroll)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			cs.answer = func(w http.ResponseWriter) { writeJSON(w, cursor.NoScrollsFreed) }
+			return nil
+		}
+		cs.forgetIDs = ids
+		q.Del("scroll_id")
+		cr.setURL("/_search/scroll", "", q)
+		return cr.setBody(cursor.ClearScrollBody(ids))
+	}
+	cs.forget = t.Cursors
+	cr.setURL("/_search/scroll", t.PathIDs, q)
+	if body != nil {
+		return cr.setBody(body)
+	}
+	return nil
+}
+
+func (cr *cursorRequest) resolveDeletePIT() error {
+	cs := &cursorState{decision: ownCursorsDecision(), fields: cursor.DeletePITFields(), forgetKind: cursor.KindPIT}
+	cr.st.cursor = cs
+	body := cr.bodyObject()
+	all := strings.HasSuffix(cr.r.URL.Path, "/_all")
+	var t cursor.PITTarget
+	if !all {
+		if body == nil {
+			return refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: no pit ids specified;"})
+		}
+		var err error
+		if t, err = cr.cs.Binder.RewriteDeletePIT(cr.owner, body); err != nil {
+			return err
+		}
+		all = t.All
+	}
+	if !all {
+		cs.forget = t.Cursors
+		return cr.setBody(body)
+	}
+	ids, err := cr.ownIDs(cursor.KindPIT)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		cs.answer = func(w http.ResponseWriter) { writeJSON(w, cursor.NoPITs) }
+		return nil
+	}
+	cs.forgetIDs = ids
+	cr.setURL("/_search/point_in_time", "", cr.r.URL.Query())
+	return cr.setBody(cursor.PITIDsBody(ids))
+}
+
+func (cr *cursorRequest) resolveClosePIT() error {
+	body := cr.bodyObject()
+	if body == nil {
+		return refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: id is required;"})
+	}
+	c, err := cr.cs.Binder.RewriteClosePIT(cr.owner, body)
+	if err != nil {
+		return err
+	}
+	cr.st.cursor = &cursorState{decision: ownCursorsDecision(), forget: []cursor.Cursor{c}, forgetKind: cursor.KindPIT}
+	return cr.setBody(body)
+}
+
+func (cr *cursorRequest) resolveAsync() error {
+	id := cr.st.Class.PathParams["id"]
+	c, err := cr.cs.Binder.RewriteAsyncID(cr.owner, id)
+	if err != nil {
+		return err
+	}
+	cs := &cursorState{fields: cursor.AsyncSearchFields()}
+	cr.st.cursor = cs
+	switch cr.st.Action {
+	case "indices:data/read/async_search/get":
+		if err := cr.continueOn(c, "indices:data/read/search"); err != nil {
+			return err
+		}
+	default:
+		cs.decision = ownCursorsDecision()
+		cs.binding = c.Binding
+		if cr.st.Action == "indices:data/read/async_search/delete" {
+			cs.fields = nil
+		}
+	}
+	prefix := "/_async_search/"
+	if cr.st.Action == "cluster:monitor/async_search/status" {
+		prefix = "/_async_search/status/"
+	}
+	cr.setURL(strings.TrimSuffix(prefix, "/"), c.UpstreamID, cr.r.URL.Query())
+	return nil
+}
+
+// refusePITInMsearch refuses point-in-time searches inside _msearch: their
+// ids would have to be resolved item by item.
+func (cr *cursorRequest) refusePITInMsearch() error {
+	if cr.st.Body == nil {
+		return nil
+	}
+	for _, it := range cr.st.Body.msearch {
+		if it.Body != nil && it.Body.Has("pit") {
+			return refusalOf(eserr.Security(http.StatusBadRequest, "point-in-time searches inside _msearch are not supported by the security proxy; send them as _search requests"))
+		}
+	}
+	return nil
+}
+
+// continueOn decides the continuation of c again for the caller: action on
+// the cursor's indices must be allowed without narrowing, and the
+// document- and field-level security must be those the cursor was made
+// with.
+func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
+	req := authz.Request{User: cr.st.Principal.Username, Roles: cr.st.Principal.Roles, Action: action, Indices: c.Binding.Indices}
+	if cr.md != nil {
+		req.Metadata = cr.md.Snapshot()
+	}
+	req.Options.IgnoreUnavailable = true // a cursor outlives the indices it read; they may be gone
+	d := cr.az.Decide(req)
+	if !d.Allowed || d.MatchNothing || d.ActionOnly {
+		return refusalOf(eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: the caller may no longer read what the cursor reads",
+			action, cr.st.Principal.Username, strings.Join(c.Binding.Indices, ","))))
+	}
+	if err := c.Binding.Check(cr.owner, cursor.FingerprintOf(cr.renderedAccess(d.Access))); err != nil {
+		return err
+	}
+	cr.st.cursor.decision = &d
+	cr.st.cursor.binding = c.Binding
+	cr.st.Indices = c.Binding.Indices
+	return nil
+}
+
+// renderedAccess returns access with the DLS templates rendered for the
+// caller, so that a change of the caller's attributes changes the
+// fingerprint too. Unrenderable queries stay as written (the search that
+// created the cursor could not have run then either).
+func (cr *cursorRequest) renderedAccess(access []authz.IndexAccess) []authz.IndexAccess {
+	if cr.rs == nil || len(access) == 0 {
+		return access
+	}
+	rendered, err := cr.rs.Queries.Render(dlsUser(cr.st.Principal), dls.FromAccess(access))
+	if err != nil || len(rendered) != len(access) {
+		return access
+	}
+	out := make([]authz.IndexAccess, len(access))
+	for i, a := range access {
+		out[i] = a
+		out[i].Queries = rendered[i].Queries
+	}
+	return out
+}
+
+// ownCursorsDecision allows a request that only touches the caller's own
+// cursors (checked by the Binder): clearing or deleting them.
+func ownCursorsDecision() *authz.Decision {
+	return &authz.Decision{Allowed: true, Unrestricted: true}
+}
+
+func (cr *cursorRequest) ownIDs(kind cursor.Kind) ([]string, error) {
+	entries, err := cr.cs.Registry.List(cr.r.Context(), cr.owner, kind)
+	if err != nil {
+		return nil, fmt.Errorf("listing the caller's cursors: %w", err)
+	}
+	return cursor.UpstreamIDs(entries), nil
+}
+
+func (cr *cursorRequest) bodyObject() *esbody.Object {
+	if cr.st.Body == nil {
+		return nil
+	}
+	obj, _ := cr.st.Body.json.(*esbody.Object)
+	return obj
+}
+
+// setBody makes body the forwarded body.
+func (cr *cursorRequest) setBody(body *esbody.Object) error {
+	raw, err := esbody.Encode(body)
+	if err != nil {
+		return fmt.Errorf("encode body: %w", err)
+	}
+	pb := cr.st.Body
+	if pb == nil {
+		pb = &parsedBody{body: &esbody.Body{ContentType: "application/json", MediaType: esbody.MediaJSON}}
+		cr.st.Body = pb
+	}
+	pb.json, pb.body.Raw = body, raw
+	pb.body.Apply(cr.r)
+	return nil
+}
+
+// setURL sets the forwarded path to base (plus "/" and the escaped id when
+// id is not empty) and the query string.
+func (cr *cursorRequest) setURL(base, id string, q url.Values) {
+	path := base
+	if id != "" {
+		path += "/" + url.PathEscape(id)
+	}
+	cr.r.URL.Path, cr.r.URL.RawPath = path, ""
+	if esc := (&url.URL{Path: path}).EscapedPath(); esc != path {
+		cr.r.URL.RawPath = esc
+	}
+	cr.r.URL.RawQuery = q.Encode()
+}
+
+// refuse answers a cursor error: a forged token is a tampered request
+// (400), another owner's an unknown context (404), changed restrictions a
+// 403.
+func (cr *cursorRequest) refuse(w http.ResponseWriter, err error) {
+	st := cr.st
+	st.Decision = "deny"
+	var e interface{ ESError() *eserr.Error }
+	switch {
+	case errors.As(err, &e):
+		e.ESError().Write(w)
+	case errors.Is(err, cursor.ErrTampered):
+		st.Decision = "rejected" // audited as tampered_request
+		st.Log.Warn("forged or altered cursor id", zap.Error(err))
+		(&eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception", Reason: "Cannot parse scroll id, point-in-time id or async search id"}).Write(w)
+	case errors.Is(err, cursor.ErrNotOwner):
+		st.Log.Info("cursor of another owner", zap.Error(err))
+		(&eserr.Error{Status: http.StatusNotFound, Type: "search_context_missing_exception", Reason: "No search context found for id"}).Write(w)
+	case errors.Is(err, cursor.ErrRestrictionsChanged):
+		eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: the document- or field-level security of the cursor's indices changed since it was created").Write(w)
+	case errors.Is(err, cursor.ErrMalformed):
+		(&eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception", Reason: err.Error()}).Write(w)
+	default:
+		st.Log.Error("cursor resolution failed", zap.Error(err))
+		eserr.Security(http.StatusForbidden, "the security proxy cannot resolve the request's cursor").Write(w)
+	}
+}
+
+func keepAliveParam(q url.Values, name string) time.Duration {
+	d, err := cursor.ParseKeepAlive(q.Get(name))
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+func writeJSON(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	_, _ = io.WriteString(w, body)
+}

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// scrollID returns the _scroll_id (or pit_id) of a response.
+func jsonString(t *testing.T, body, member string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("not JSON: %v: %.300s", err, body)
+	}
+	s, _ := m[member].(string)
+	return s
+}
+
+// TestCursorsBoundToOwner: scroll and point-in-time ids are tokens bound
+// to the user (and restrictions) that created them; later pages are
+// filtered like the first; "_all" touches only the caller's own.
+func TestCursorsBoundToOwner(t *testing.T) {
+	f := startDLSFixture(t)
+	ix := "/" + f.index
+	secrets := []string{canaryHiddenDoc, canarySecretField, canarySSN}
+
+	// A restricted user's scroll: every page filtered, ids are tokens.
+	r := f.req(t, "both", "POST", ix+"/_search?scroll=1m", `{"size":1,"sort":["_doc"]}`, secrets...)
+	sid := jsonString(t, r.Body, "_scroll_id")
+	if r.Status != 200 || !strings.HasPrefix(sid, "pc1") {
+		t.Fatalf("scroll start: want a wrapped id; %d %s", r.Status, r.Body)
+	}
+	seen := len(hitIDs(t, r.Body))
+	for i := 0; i < 5 && sid != ""; i++ {
+		r = f.req(t, "both", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, secrets...)
+		if r.Status != 200 {
+			t.Fatalf("scroll page: %d %s", r.Status, r.Body)
+		}
+		n := len(hitIDs(t, r.Body))
+		if n == 0 {
+			break
+		}
+		seen += n
+		sid = jsonString(t, r.Body, "_scroll_id")
+	}
+	if seen != 2 {
+		t.Fatalf("a DLS user's scroll must return exactly the 2 visible documents, got %d", seen)
+	}
+
+	// Someone else's scroll: answered as a missing context.
+	r = f.req(t, f.su, "POST", ix+"/_search?scroll=1m", `{"size":1}`)
+	suScroll := jsonString(t, r.Body, "_scroll_id")
+	if !strings.HasPrefix(suScroll, "pc1") {
+		t.Fatalf("superuser scroll ids are wrapped too: %s", r.Body)
+	}
+	r = f.req(t, "dls", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+suScroll+`"}`, secrets...)
+	if r.Status != 404 {
+		t.Fatalf("another user's scroll: want 404, got %d %s", r.Status, r.Body)
+	}
+	// A forged or altered id is a tampered request.
+	forged := suScroll[:len(suScroll)-2] + "AA"
+	r = f.req(t, f.su, "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+forged+`"}`)
+	if r.Status != 400 {
+		t.Fatalf("forged scroll id: want 400, got %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "GET", "/_search/scroll/"+suScroll+"?scroll=1m", "")
+	if r.Status != 200 {
+		t.Fatalf("the owner continues by path: %d %s", r.Status, r.Body)
+	}
+
+	// clear_scroll _all by the restricted user leaves the superuser's.
+	r = f.req(t, "both", "DELETE", "/_search/scroll/_all", "")
+	if r.Status != 200 {
+		t.Fatalf("clear own scrolls: %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+suScroll+`"}`)
+	if r.Status != 200 {
+		t.Fatalf("another user's _all must not clear the superuser's scroll: %d %s", r.Status, r.Body)
+	}
+
+	// OpenSearch point in time: a DLS user's PIT search is filtered; another
+	// user cannot use it.
+	r = f.req(t, "dls", "POST", ix+"/_search/point_in_time?keep_alive=1m", "", secrets...)
+	pit := jsonString(t, r.Body, "pit_id")
+	if r.Status != 200 || !strings.HasPrefix(pit, "pc1") {
+		t.Fatalf("OpenSearch point in time for a DLS user: %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, "dls", "POST", "/_search", `{"size":10,"pit":{"id":"`+pit+`","keep_alive":"1m"}}`, canaryHiddenDoc)
+	if r.Status != 200 || len(hitIDs(t, r.Body)) != 2 {
+		t.Fatalf("PIT search by its owner must show the 2 visible documents: %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, "lifted", "POST", "/_search", `{"size":10,"pit":{"id":"`+pit+`"}}`)
+	if r.Status != 404 {
+		t.Fatalf("another user's PIT: want 404, got %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "POST", ix+"/_search/point_in_time?keep_alive=1m", "")
+	suPIT := jsonString(t, r.Body, "pit_id")
+	r = f.req(t, "dls", "DELETE", "/_search/point_in_time/_all", "")
+	// The DLS user created two (req sends each request plain and gzipped).
+	if r.Status != 200 || strings.Count(r.Body, `"pit_id":"pc1`) != 2 || strings.Contains(r.Body, suPIT) {
+		t.Fatalf("DELETE _all deletes only the caller's PITs, shown as tokens: %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "POST", "/_search", `{"size":1,"pit":{"id":"`+suPIT+`"}}`)
+	if r.Status != 200 {
+		t.Fatalf("the superuser's PIT must survive another user's _all: %d %s", r.Status, r.Body)
+	}
+
+	// The same user after a change of their role's field security cannot
+	// continue a scroll made under the old one.
+	r = f.req(t, "both", "POST", ix+"/_search?scroll=1m", `{"size":1}`, secrets...)
+	sid = jsonString(t, r.Body, "_scroll_id")
+	rolesPath := filepath.Join(f.p.Dir, "roles.yml")
+	roles, err := os.ReadFile(rolesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(roles), `grant: ["tenant", "message"]`, `grant: ["tenant"]`, 1)
+	if changed == string(roles) {
+		t.Fatal("fixture: role query not found in roles.yml")
+	}
+	writeFile(t, rolesPath, changed)
+	f.p.signal(syscall.SIGHUP)
+	if !eventually(10*time.Second, func() bool {
+		r = f.req(t, "both", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, secrets...)
+		return r.Status == 403
+	}) {
+		t.Fatalf("a scroll made under a changed field_security must not continue: %d %s", r.Status, r.Body)
+	}
+}
