@@ -75,6 +75,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				}
 				st.Decision = "allow"
 				st.Log.Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
+				st.merged = true // the merger, outermost, reads the answer: no compression inside it
 				ref.merge.serve(w, r, next)
 				return
 			}

@@ -79,7 +79,7 @@ func clientGzip(st *requestState, r *http.Request) bool {
 	if !st.gzipKnown {
 		st.gzipOK, st.gzipKnown = clientAcceptsGzip(r), true
 	}
-	return st.gzipOK
+	return st.gzipOK && !st.merged
 }
 
 // clientAcceptsGzip reads the client's Accept-Encoding (before

@@ -118,7 +118,7 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			return
 		}
 		if p.filter != nil {
-			serveFiltered(w, r, next, p.filter, st.Log, p.gzip)
+			serveFiltered(w, r, next, p.filter, st.Log, p.gzip && !st.merged)
 			return
 		}
 		next.ServeHTTP(w, r)

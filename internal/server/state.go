@@ -41,6 +41,9 @@ type requestState struct {
 	decided *authz.Decision
 	// cursor is what the cursor stages learned (nil: no cursor involved).
 	cursor *cursorState
+	// merged says per-item refusals are merged into the cluster's answer
+	// by an outer writer, which must receive it uncompressed.
+	merged bool
 	// gzipOK memoises whether the client accepts gzip, read before a
 	// stage removes Accept-Encoding for the cluster (gzipKnown).
 	gzipOK, gzipKnown bool

@@ -31,7 +31,7 @@ def proxy():
 
 def _opensearch_py():
     import opensearchpy
-    from opensearchpy import exceptions
+    from opensearchpy import exceptions, helpers
 
     def make(url, auth=None, ca_file=None):
         kwargs = dict(verify_certs=True, max_retries=0, retry_on_timeout=False, timeout=30)
@@ -42,13 +42,13 @@ def _opensearch_py():
         return opensearchpy.OpenSearch(hosts=[url], **kwargs)
 
     return SimpleNamespace(
-        name="opensearch-py", version=opensearchpy.__versionstr__, make=make, exc=exceptions
+        name="opensearch-py", version=opensearchpy.__versionstr__, make=make, exc=exceptions, helpers=helpers
     )
 
 
 def _elasticsearch_py():
     import elasticsearch
-    from elasticsearch import exceptions
+    from elasticsearch import exceptions, helpers
 
     def make(url, auth=None, ca_file=None):
         kwargs = dict(verify_certs=True, max_retries=0, retry_on_timeout=False, timeout=30)
@@ -59,7 +59,7 @@ def _elasticsearch_py():
         return elasticsearch.Elasticsearch([url], **kwargs)
 
     return SimpleNamespace(
-        name="elasticsearch-py", version=elasticsearch.__versionstr__, make=make, exc=exceptions
+        name="elasticsearch-py", version=elasticsearch.__versionstr__, make=make, exc=exceptions, helpers=helpers
     )
 
 

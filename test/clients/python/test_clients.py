@@ -123,3 +123,25 @@ def test_certificate_is_verified(proxy, flavor):
     with pytest.raises(flavor.exc.SSLError) as exc:
         client.cluster.health()
     assert "CERTIFICATE_VERIFY_FAILED" in str(exc.value)
+
+
+def test_scroll_helpers_use_wrapped_ids(proxy, flavor):
+    """The clients' scan helper (scroll + clear_scroll) works through the
+    proxy, which hands out owner-bound tokens instead of cluster ids."""
+    client = flavor.make(proxy.url, auth=proxy.admin, ca_file=proxy.ca_file)
+    index = index_name(proxy, flavor) + "-scroll"
+    try:
+        ops = []
+        for n in range(23):
+            ops.append({"index": {"_index": index, "_id": str(n)}})
+            ops.append({"n": n})
+        assert client.bulk(body=ops, refresh="true")["errors"] is False
+
+        first = client.search(index=index, scroll="1m", size=5, body={"sort": ["_doc"]})
+        assert first["_scroll_id"].startswith("pc1"), "scroll ids must be the proxy's tokens"
+        client.clear_scroll(scroll_id=first["_scroll_id"])
+
+        seen = sorted(int(h["_id"]) for h in flavor.helpers.scan(client, index=index, size=5, scroll="1m"))
+        assert seen == list(range(23))
+    finally:
+        client.indices.delete(index=index, ignore=[404])
