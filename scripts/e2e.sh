@@ -7,8 +7,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 started=()
+stop_cmds=() # commands that stop what was started with settings (eval'ed)
 cleanup() {
   for s in "${started[@]}"; do "scripts/$s.sh" stop >/dev/null 2>&1 || true; done
+  for c in "${stop_cmds[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT INT TERM
 
@@ -18,6 +20,19 @@ scripts/dex.sh start >/dev/null
 eval "$(scripts/dex.sh env)"
 export OIDC_E2E_REQUIRED=1
 go test -count=1 ./test/oidc/
+
+# Browser login (test/browser, its own module): headless Chromium through
+# the proxy to a second Dex whose tokens live 20 s (so refreshes happen),
+# and Redis (sessions shared by two replicas; the test stops and restarts
+# it to check that sessions fail closed while Basic and bearer work).
+command -v chromium >/dev/null && command -v redis-server >/dev/null || scripts/install-deps.sh
+if ! DEX_PORT=5571 scripts/dex.sh status >/dev/null 2>&1; then stop_cmds+=("DEX_PORT=5571 scripts/dex.sh stop"); fi
+DEX_PORT=5571 DEX_TELEMETRY_PORT=5572 DEX_ID_TOKENS_EXPIRY=20s scripts/dex.sh start >/dev/null
+if ! scripts/redis.sh status >/dev/null 2>&1; then started+=(redis); fi
+redis_addr=$(scripts/redis.sh start | tail -1)
+REDIS_ADDR=$redis_addr SESSION_REDIS_REQUIRED=1 go test -count=1 ./internal/authn/session/
+(cd test/browser && BROWSER_E2E_REQUIRED=1 BROWSER_DEX_ISSUER=http://127.0.0.1:5571/dex BROWSER_DEX_TOKEN_TTL=20s \
+  REDIS_ADDR=$redis_addr go test -count=1 -timeout 10m ./)
 
 # Elasticsearch 7.17 runs here without painless and analysis-common (their
 # jars are not on Maven Central; test/elasticsearch/STATUS.md): the Go suite
@@ -30,8 +45,13 @@ for b in $backends; do
   echo "e2e: $b at $url"
   E2E_REQUIRED=1 E2E_OPENSEARCH_URL="$url" E2E_BACKEND="$b" \
     go test -count=1 -timeout 15m ./test/e2e/ "$@"
+  # The rewrite packages' checks against the real cluster (DLS filters and
+  # wrapping, FLS neutralisation, cursor ids).
   if [ "$b" = opensearch ]; then
-    BACKEND_URL="$url" scripts/corpus.sh
+    PORTCULLIS_TEST_OPENSEARCH="$url" E2E_OPENSEARCH_URL="$url" go test -count=1 ./internal/rewrite/...
+    CORPUS_STRICT=${CORPUS_STRICT:-1} BACKEND_URL="$url" scripts/corpus.sh
     BACKEND_URL="$url" scripts/clients.sh
+  else
+    PORTCULLIS_TEST_ELASTICSEARCH="$url" go test -count=1 ./internal/rewrite/dls/
   fi
 done

@@ -112,6 +112,11 @@ func dlsUser(p *authn.Principal) dls.User {
 // search-like body (request-side FLS): they behave as fields that do not
 // exist.
 func (rr *restrictedRequest) rewriteFieldRefs(kind dls.BodyKind, body *esbody.Object) (*esbody.Object, error) {
+	return rr.rewriteFieldRefsFor(flsAPI(kind), body)
+}
+
+// rewriteFieldRefsFor is rewriteFieldRefs for any body flsquery knows.
+func (rr *restrictedRequest) rewriteFieldRefsFor(api flsquery.API, body *esbody.Object) (*esbody.Object, error) {
 	vs, err := rr.views()
 	if err != nil {
 		return nil, err
@@ -124,7 +129,7 @@ func (rr *restrictedRequest) rewriteFieldRefs(kind dls.BodyKind, body *esbody.Ob
 		}
 		scope.Indices = append(scope.Indices, f)
 	}
-	return flsquery.RewriteBody(flsAPI(kind), body, scope)
+	return flsquery.RewriteBody(api, body, scope)
 }
 
 // flsAPI maps the dls body kinds onto flsquery's.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/flsquery"
 )
 
 // Response shapes planFieldFiltered filters.
@@ -44,6 +45,18 @@ func (rr *restrictedRequest) planFieldCaps() (*restrictionPlan, error) {
 	}
 	if !rr.fls {
 		return &restrictionPlan{}, nil
+	}
+	if rr.st.Body != nil {
+		body, err := rr.bodyObject()
+		if err != nil {
+			return nil, err
+		}
+		if body, err = rr.rewriteFieldRefsFor(flsquery.FieldCaps, body); err != nil {
+			return nil, err
+		}
+		if err := rr.replaceBody(body); err != nil {
+			return nil, err
+		}
 	}
 	f, err := rr.responseFilter(fls.KindFieldCaps, "")
 	if err != nil {

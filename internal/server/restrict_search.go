@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -43,6 +44,11 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 		return nil, err
 	}
 	plan := &restrictionPlan{}
+	if rr.dls && rr.st.Action == "indices:data/read/explain" {
+		if plan.answer, err = rr.explainVisibility(); err != nil {
+			return nil, err
+		}
+	}
 	if rr.fls {
 		switch rr.st.Action {
 		case "indices:data/read/search", "indices:data/read/async_search/submit":
@@ -177,4 +183,38 @@ func (rr *restrictedRequest) moveURLSort(body *esbody.Object) error {
 	body.Set("sort", append(sort, entries...))
 	rr.removeParams([]string{"sort"})
 	return nil
+}
+
+// explainVisibility answers _explain of a document the role queries hide
+// as the cluster answers for a missing one (404, "matched":false), so the
+// explanation cannot tell hidden from missing.
+func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *http.Request) bool, error) {
+	index, err := rr.singleIndex()
+	if err != nil {
+		return nil, err
+	}
+	id := rr.st.Class.PathParams["id"]
+	check, err := rr.visibilityCheck(index, id)
+	if err != nil {
+		return nil, err
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		visible, err := check(r)
+		if err != nil {
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
+		}
+		if visible {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.WriteHeader(http.StatusNotFound)
+		b, _ := json.Marshal(struct {
+			Index   string `json:"_index"`
+			ID      string `json:"_id"`
+			Matched bool   `json:"matched"`
+		}{index, id, false})
+		_, _ = w.Write(b)
+		return true
+	}, nil
 }

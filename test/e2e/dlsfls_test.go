@@ -196,6 +196,14 @@ func TestDocumentLevelSecurity(t *testing.T) {
 		if r.Status != 404 {
 			t.Fatalf("GET _source hidden: %d %s", r.Status, r.Body)
 		}
+		r = f.req(t, "dls", "POST", ix+"/_explain/g1", `{"query":{"match_all":{}}}`, hidden...)
+		if r.Status != 404 || !strings.Contains(r.Body, `"matched":false`) {
+			t.Fatalf("explain hidden: %d %s", r.Status, r.Body)
+		}
+		r = f.req(t, "dls", "POST", ix+"/_explain/a1", `{"query":{"match_all":{}}}`, hidden...)
+		if r.Status != 200 || !strings.Contains(r.Body, `"matched":true`) {
+			t.Fatalf("explain visible: %d %s", r.Status, r.Body)
+		}
 		r = f.req(t, "dls", "POST", ix+"/_mget", `{"ids":["a1","g1"]}`, hidden...)
 		if r.Status != 200 || strings.Count(r.Body, `"found":true`) != 1 || strings.Count(r.Body, `"found":false`) != 1 {
 			t.Fatalf("mget: %d %s", r.Status, r.Body)
@@ -302,6 +310,10 @@ func TestFieldLevelSecurity(t *testing.T) {
 		f.req(t, "fls", "POST", ix+"/_search", `{"sort":[{"salary":"desc"}],"size":10}`, "999", `"200"`)
 	})
 	t.Run("mappings and field capabilities omit hidden fields", func(t *testing.T) {
+		r := f.req(t, "fls", "POST", ix+"/_field_caps?fields=*", `{"index_filter":{"term":{"secret.keyword":"`+canarySecretField+`"}}}`, hiddenFields...)
+		if r.Status == 200 && strings.Contains(r.Body, f.index) {
+			t.Errorf("an index_filter on a hidden field must match nothing: %s", r.Body)
+		}
 		for _, path := range []string{ix + "/_mapping", ix, ix + "/_mapping/field/*", ix + "/_field_caps?fields=*"} {
 			r := f.req(t, "fls", "GET", path, "", hiddenFields...)
 			if r.Status != 200 || strings.Contains(r.Body, `"secret"`) || strings.Contains(r.Body, `salary`) || strings.Contains(r.Body, `"ssn"`) {
