@@ -83,9 +83,41 @@ func TestCursorsBoundToOwner(t *testing.T) {
 		t.Fatalf("another user's _all must not clear the superuser's scroll: %d %s", r.Status, r.Body)
 	}
 
-	// OpenSearch point in time: a DLS user's PIT search is filtered; another
-	// user cannot use it.
-	r = f.req(t, "dls", "POST", ix+"/_search/point_in_time?keep_alive=1m", "", secrets...)
+	// A point in time: a DLS user's PIT search is filtered; another user
+	// cannot use it.
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		testElasticsearchPIT(t, f)
+	} else {
+		testOpenSearchPIT(t, f)
+	}
+
+	// The same user after a change of their role's field security cannot
+	// continue a scroll made under the old one.
+	r = f.req(t, "both", "POST", ix+"/_search?scroll=1m", `{"size":1}`, secrets...)
+	sid = jsonString(t, r.Body, "_scroll_id")
+	rolesPath := filepath.Join(f.p.Dir, "roles.yml")
+	roles, err := os.ReadFile(rolesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(roles), `grant: ["tenant", "message"]`, `grant: ["tenant"]`, 1)
+	if changed == string(roles) {
+		t.Fatal("fixture: role query not found in roles.yml")
+	}
+	writeFile(t, rolesPath, changed)
+	f.p.signal(syscall.SIGHUP)
+	if !eventually(10*time.Second, func() bool {
+		r = f.req(t, "both", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, secrets...)
+		return r.Status == 403
+	}) {
+		t.Fatalf("a scroll made under a changed field_security must not continue: %d %s", r.Status, r.Body)
+	}
+}
+
+// testOpenSearchPIT: OpenSearch's point in time API, including "_all".
+func testOpenSearchPIT(t *testing.T, f *dlsFixture) {
+	ix, secrets := "/"+f.index, []string{canaryHiddenDoc}
+	r := f.req(t, "dls", "POST", ix+"/_search/point_in_time?keep_alive=1m", "", secrets...)
 	pit := jsonString(t, r.Body, "pit_id")
 	if r.Status != 200 || !strings.HasPrefix(pit, "pc1") {
 		t.Fatalf("OpenSearch point in time for a DLS user: %d %s", r.Status, r.Body)
@@ -110,25 +142,30 @@ func TestCursorsBoundToOwner(t *testing.T) {
 		t.Fatalf("the superuser's PIT must survive another user's _all: %d %s", r.Status, r.Body)
 	}
 
-	// The same user after a change of their role's field security cannot
-	// continue a scroll made under the old one.
-	r = f.req(t, "both", "POST", ix+"/_search?scroll=1m", `{"size":1}`, secrets...)
-	sid = jsonString(t, r.Body, "_scroll_id")
-	rolesPath := filepath.Join(f.p.Dir, "roles.yml")
-	roles, err := os.ReadFile(rolesPath)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// testElasticsearchPIT: Elasticsearch's _pit API.
+func testElasticsearchPIT(t *testing.T, f *dlsFixture) {
+	ix := "/" + f.index
+	r := f.req(t, "dls", "POST", ix+"/_pit?keep_alive=1m", "", canaryHiddenDoc)
+	pit := jsonString(t, r.Body, "id")
+	if r.Status != 200 || !strings.HasPrefix(pit, "pc1") {
+		t.Fatalf("Elasticsearch point in time for a DLS user: %d %s", r.Status, r.Body)
 	}
-	changed := strings.Replace(string(roles), `grant: ["tenant", "message"]`, `grant: ["tenant"]`, 1)
-	if changed == string(roles) {
-		t.Fatal("fixture: role query not found in roles.yml")
+	r = f.req(t, "dls", "POST", "/_search", `{"size":10,"pit":{"id":"`+pit+`","keep_alive":"1m"}}`, canaryHiddenDoc)
+	if r.Status != 200 || len(hitIDs(t, r.Body)) != 2 {
+		t.Fatalf("PIT search by its owner must show the 2 visible documents: %d %s", r.Status, r.Body)
 	}
-	writeFile(t, rolesPath, changed)
-	f.p.signal(syscall.SIGHUP)
-	if !eventually(10*time.Second, func() bool {
-		r = f.req(t, "both", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, secrets...)
-		return r.Status == 403
-	}) {
-		t.Fatalf("a scroll made under a changed field_security must not continue: %d %s", r.Status, r.Body)
+	r = f.req(t, "lifted", "POST", "/_search", `{"size":10,"pit":{"id":"`+pit+`"}}`)
+	if r.Status != 404 {
+		t.Fatalf("another user's PIT: want 404, got %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, "lifted", "DELETE", "/_pit", `{"id":"`+pit+`"}`)
+	if r.Status != 404 {
+		t.Fatalf("another user cannot close the PIT: %d %s", r.Status, r.Body)
+	}
+	r = do(t, f.c, "DELETE", f.p.URL+"/_pit", "dls", f.pass, strings.NewReader(`{"id":"`+pit+`"}`), map[string]string{"Content-Type": "application/json"})
+	if r.Status != 200 || !strings.Contains(r.Body, `"succeeded":true`) {
+		t.Fatalf("the owner closes the PIT: %d %s", r.Status, r.Body)
 	}
 }
