@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in openssl:openssl curl:curl jq:jq; do
+for pair in openssl:openssl curl:curl jq:jq redis-server:redis-server chromium:chromium; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

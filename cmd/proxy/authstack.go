@@ -43,6 +43,13 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 			return nil, err
 		}
 		byName[authn.SchemeBearer], st.mappings = bearer, mappings
+		if cfg.Security.OIDC.Introspection.Enabled {
+			in, err := newIntrospection(cfg, mappings)
+			if err != nil {
+				return nil, err
+			}
+			byName[authn.SchemeBearer] = authn.Chain{bearer, in} // JWTs locally, opaque tokens at the provider
+		}
 	}
 	if cfg.Security.OIDC.Login.Enabled {
 		if err := st.startLogin(ctx, cfg, log); err != nil {
@@ -121,6 +128,36 @@ func newBearer(ctx context.Context, cfg *config.Config, log *zap.Logger) (*authn
 		log.Warn("OIDC discovery failed; will retry on use", zap.String("issuer", iss), zap.Error(e))
 	}
 	return bearer, mappings, nil
+}
+
+// newIntrospection authenticates opaque bearer tokens at the provider,
+// with the bearer realm's claims and role mappings.
+func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore) (*authn.IntrospectionAuthenticator, error) {
+	o := cfg.Security.OIDC
+	realmType := o.RealmType
+	if realmType == "" {
+		realmType = "jwt" // as the bearer realm
+	}
+	realmName := o.RealmName
+	if realmName == "" {
+		realmName = realmType + "1"
+	}
+	claims, err := authn.NewClaimMapping(authn.ClaimOptions{
+		RealmName: realmName, RealmType: realmType, ClaimPrincipal: o.Claims.Principal, ClaimGroups: o.Claims.Groups,
+		ClaimMail: o.Claims.Mail, ClaimName: o.Claims.Name, ClaimDN: o.Claims.DN, PrincipalPattern: o.ClaimPatterns.Principal,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configuring token introspection: %w", err)
+	}
+	in := o.Introspection
+	a, err := authn.NewIntrospectionAuthenticator(authn.IntrospectionOptions{
+		Endpoint: in.Endpoint, ClientID: in.ClientID, ClientSecret: in.ClientSecret, Issuers: o.Issuers, Audiences: o.Audiences,
+		Claims: claims, RoleMapper: mappings, CacheTTL: in.CacheTTL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configuring token introspection: %w", err)
+	}
+	return a, nil
 }
 
 // startLogin builds the session store and the browser login. Sessions

@@ -136,6 +136,20 @@ type OIDC struct {
 	} `yaml:"cache"`
 	// Login is the browser login (authorization code flow with PKCE).
 	Login OIDCLogin `yaml:"login"`
+	// Introspection authenticates opaque (non-JWT) bearer tokens.
+	Introspection OIDCIntrospection `yaml:"introspection"`
+}
+
+// OIDCIntrospection configures opaque access tokens checked at the
+// provider's token introspection endpoint (RFC 7662), answers cached.
+type OIDCIntrospection struct {
+	Enabled      bool   `yaml:"enabled"`
+	Endpoint     string `yaml:"endpoint"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// CacheTTL caps how long an active answer is reused (a revoked token
+	// keeps working at most this long).
+	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 
 // OIDCLogin configures the browser login against one OpenID provider.

@@ -66,6 +66,7 @@ func (c *Config) applySessionDefaults() {
 		l.Scopes = []string{"openid", "email", "profile", "offline_access"}
 	}
 	setDuration(&l.RefreshBefore, time.Minute)
+	setDuration(&c.Security.OIDC.Introspection.CacheTTL, 2*time.Minute)
 	s := &c.Security.Sessions
 	setString(&s.Store, "memory")
 	setString(&s.CookieName, "portcullis_session")

@@ -19,6 +19,7 @@ func (c *Config) Validate() diag.Problems {
 	v.upstream()
 	v.security()
 	v.browserLogin()
+	v.introspection()
 	v.authentication()
 	v.audit()
 	v.metrics()

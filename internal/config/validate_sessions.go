@@ -11,6 +11,24 @@ import (
 // serves its callback there (internal/authn/oidcweb).
 const CallbackPath = "/_portcullis/oidc/callback"
 
+// introspection checks security.oidc.introspection.
+func (v *validator) introspection() {
+	o := v.cfg.Security.OIDC
+	in := o.Introspection
+	if !in.Enabled {
+		return
+	}
+	if !o.Enabled {
+		v.errorf("security.oidc.introspection.enabled", "security.oidc.introspection needs security.oidc.enabled (its claims and role mappings name the users)")
+	}
+	if !isHTTPURL(in.Endpoint) {
+		v.errorf("security.oidc.introspection.endpoint", "security.oidc.introspection.endpoint must be an absolute http(s) URL")
+	}
+	if in.ClientID == "" {
+		v.errorf("security.oidc.introspection", "security.oidc.introspection.client_id is required")
+	}
+}
+
 // browserLogin checks security.oidc.login and security.sessions.
 func (v *validator) browserLogin() {
 	o := v.cfg.Security.OIDC

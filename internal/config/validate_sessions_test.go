@@ -45,6 +45,9 @@ func TestBrowserLoginValidation(t *testing.T) {
 		{"duplicate authenticator", "  authentication:\n    authenticators: [basic, basic]\n", "listed twice"},
 		{"route without slash", "  authentication:\n    routes:\n      - {path_prefix: api, authenticators: [basic]}\n", "path_prefix must start with /"},
 		{"route without authenticators", "  authentication:\n    routes:\n      - {path_prefix: /api/}\n", "at least one is required"},
+		{"introspection ok", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/dex/token/introspect\", client_id: portcullis}\n", ""},
+		{"introspection without endpoint", "    introspection: {enabled: true, client_id: portcullis}\n", "introspection.endpoint must be"},
+		{"introspection without client", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/x\"}\n", "introspection.client_id is required"},
 		{"unknown key in a route", "  authentication:\n    routes:\n      - {path: /api/, authenticators: [basic]}\n", "unknown key \"security.authentication.routes.path\""},
 	}
 	for _, tc := range tests {

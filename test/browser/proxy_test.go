@@ -28,6 +28,8 @@ type proxyConfig struct {
 	TLS      bool
 	Issuer   string
 	Upstream string
+	// ClientSecret at the provider (default: Dex's portcullis-web secret).
+	ClientSecret string
 	// Store is memory (default) or redis; KeysFile is the shared key file.
 	Store, Redis, KeysFile string
 	// Session settings ("" keeps the defaults).
@@ -108,6 +110,9 @@ func startProxy(t *testing.T, c proxyConfig) *proxy {
 
 func proxyYAML(c proxyConfig, mport int) string {
 	var b strings.Builder
+	if c.ClientSecret == "" {
+		c.ClientSecret = clientSecret
+	}
 	fmt.Fprintf(&b, "listen: \"127.0.0.1:%d\"\n", c.Port)
 	if c.TLS {
 		b.WriteString("tls:\n  cert_file: cert.pem\n  key_file: key.pem\n")
@@ -130,7 +135,7 @@ func proxyYAML(c proxyConfig, mport int) string {
       client_secret: %q
       redirect_uri: "%s/_portcullis/oidc/callback"
       scopes: [openid, email, profile, groups, offline_access]
-`, c.Issuer, clientID, clientID, clientSecret, c.Site)
+`, c.Issuer, clientID, clientID, c.ClientSecret, c.Site)
 	b.WriteString("  sessions:\n")
 	if c.Store == "redis" {
 		fmt.Fprintf(&b, "    store: redis\n    redis: {address: %q, key_prefix: %q}\n", c.Redis, "portcullis-browser-test:")

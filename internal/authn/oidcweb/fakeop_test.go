@@ -23,10 +23,10 @@ import (
 // (authorization_code with PKCE S256, refresh_token with rotation) and an
 // end-session endpoint. Misbehaviours are switched on per test.
 type fakeOP struct {
-	t     *testing.T
-	srv   *httptest.Server
-	key   *rsa.PrivateKey
-	now   func() time.Time
+	t   *testing.T
+	srv *httptest.Server
+	key *rsa.PrivateKey
+	now func() time.Time
 
 	// Settings (set before use).
 	clientID, secret string

@@ -100,7 +100,11 @@ func TestCallbackRefusals(t *testing.T) {
 	}{
 		{name: "state of another login", tamper: func(q url.Values) { q.Set("state", "forged") }, status: 400, want: "does not match"},
 		{name: "callback in another browser", fresh: true, status: 400, want: "no login in progress"},
-		{name: "provider error", tamper: func(q url.Values) { q.Del("code"); q.Set("error", "access_denied"); q.Set("error_description", "<b>no</b>") }, status: 401, want: "access_denied &lt;b&gt;no&lt;/b&gt;"},
+		{name: "provider error", tamper: func(q url.Values) {
+			q.Del("code")
+			q.Set("error", "access_denied")
+			q.Set("error_description", "<b>no</b>")
+		}, status: 401, want: "access_denied &lt;b&gt;no&lt;/b&gt;"},
 		{name: "code not accepted", tamper: func(q url.Values) { q.Set("code", "stolen") }, status: 401, want: "did not accept the login code"},
 		{name: "nonce mismatch", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["nonce"] = "replayed" } }, status: 401, want: "nonce"},
 		{name: "nonce missing", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { delete(c, "nonce") } }, status: 401, want: "nonce"},

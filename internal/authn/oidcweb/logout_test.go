@@ -76,7 +76,10 @@ func TestBackchannelLogout(t *testing.T) {
 		{name: "neither sub nor sid", mutate: func(c map[string]any) { delete(c, "sub"); delete(c, "sid") }, status: 400, want: "neither"},
 		{name: "other audience", mutate: func(c map[string]any) { c["aud"] = "other" }, status: 400, want: "audience"},
 		{name: "other issuer", mutate: func(c map[string]any) { c["iss"] = "https://evil" }, status: 400, want: "different provider"},
-		{name: "old", mutate: func(c map[string]any) { c["iat"] = time.Now().Add(-time.Hour).Unix(); c["exp"] = time.Now().Add(time.Hour).Unix() }, status: 400, want: "iat"},
+		{name: "old", mutate: func(c map[string]any) {
+			c["iat"] = time.Now().Add(-time.Hour).Unix()
+			c["exp"] = time.Now().Add(time.Hour).Unix()
+		}, status: 400, want: "iat"},
 		{name: "no iat", mutate: func(c map[string]any) { delete(c, "iat") }, status: 400, want: "iat"},
 		{name: "expired", mutate: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }, status: 400, want: "expired"},
 	}

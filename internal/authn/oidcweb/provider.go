@@ -125,4 +125,3 @@ func (p *provider) tokenContext(ctx context.Context) (context.Context, context.C
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.o.HTTPClient)
 	return context.WithTimeout(ctx, tokenTimeout)
 }
-

@@ -95,9 +95,8 @@ func (s *Service) refresher(ctx context.Context) session.UpdateFunc {
 		defer cancel()
 		tok, err := d.oauth2.TokenSource(tctx, &oauth2.Token{RefreshToken: cur.RefreshToken}).Token()
 		if err != nil {
-			var re *oauth2.RetrieveError
-			if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client") {
-				return nil, fmt.Errorf("%w: %s", errRefreshRejected, re.ErrorCode)
+			if code, ok := refusedByProvider(err); ok {
+				return nil, fmt.Errorf("%w: %s", errRefreshRejected, code)
 			}
 			return nil, fmt.Errorf("refreshing tokens: %w", err)
 		}
@@ -140,4 +139,22 @@ func (s *Service) refreshed(ctx context.Context, d *discovered, cur *session.Ses
 	next.IDToken, next.Claims = raw, v.json
 	next.TokenExpiry = tokenExpiry(v.expiry, tok.Expiry)
 	return &next, nil
+}
+
+// refusedByProvider reports whether the token endpoint answered and said
+// no (a 4xx such as invalid_grant: revoked, expired or reused refresh
+// token), as opposed to failing (5xx, network): the former ends the
+// session, the latter is retried.
+func refusedByProvider(err error) (string, bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return "", false
+	}
+	if re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client" {
+		return re.ErrorCode, true
+	}
+	if re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+		return fmt.Sprintf("HTTP %d %s", re.Response.StatusCode, re.ErrorCode), true
+	}
+	return "", false
 }

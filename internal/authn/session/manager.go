@@ -313,9 +313,3 @@ func (m *Manager) open(key string, sealed []byte) (*Data, error) {
 	}
 	return &d, nil
 }
-
-// IsUnavailable reports whether err means the store could not be asked
-// (as opposed to a missing session).
-func IsUnavailable(err error) bool {
-	return err != nil && !errors.Is(err, ErrNotFound)
-}
