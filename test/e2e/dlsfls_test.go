@@ -285,6 +285,20 @@ func TestFieldLevelSecurity(t *testing.T) {
 		f.req(t, "fls", "GET", ix+"/_source/a1", "", hiddenFields...)
 		f.req(t, "fls", "POST", "/_mget", `{"docs":[{"_index":"`+f.index+`","_id":"a1","_source":["secret","customer.ssn"]},{"_index":"`+f.index+`","_id":"a2","stored_fields":["secret"]}]}`, hiddenFields...)
 		f.req(t, "fls", "POST", ix+"/_search", `{"size":10,"fields":["*"],"docvalue_fields":["secret.keyword","customer.ssn","ssn_alias"],"_source":["secret*","customer*"]}`, hiddenFields...)
+		for _, path := range []string{ix + "/_search", ix + "/_search?typed_keys=true"} {
+			r := f.req(t, "fls", "POST", path, `{"size":0,"aggs":{"th":{"top_hits":{"size":5}},"t":{"terms":{"field":"tenant"},"aggs":{"inner":{"top_hits":{"size":3,"_source":["secret","customer.*"]}}}}}}`, hiddenFields...)
+			if r.Status != 200 || !strings.Contains(r.Body, `"tenant"`) {
+				t.Errorf("top_hits %s: %d %s", path, r.Status, r.Body)
+			}
+		}
+		r = f.req(t, "fls", "POST", ix+"/_search", `{"size":10,"collapse":{"field":"tenant","inner_hits":{"name":"same","size":3}}}`, hiddenFields...)
+		if r.Status != 200 || !strings.Contains(r.Body, `"same"`) {
+			t.Errorf("collapse inner_hits: %d %s", r.Status, r.Body)
+		}
+		r = f.req(t, "fls", "POST", "/_msearch", "{\"index\":\""+f.index+"\"}\n{\"size\":5}\n{\"index\":\""+f.index+"\"}\n{\"query\":{\"match\":{\"secret\":\"amber\"}}}\n", hiddenFields...)
+		if r.Status != 200 || strings.Count(r.Body, `"status":200`) != 2 {
+			t.Errorf("msearch: %d %s", r.Status, r.Body)
+		}
 	})
 	t.Run("hidden fields behave as missing in queries, aggregations, sort and highlight", func(t *testing.T) {
 		for name, body := range map[string]string{
