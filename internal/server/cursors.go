@@ -363,18 +363,7 @@ func (cr *cursorRequest) bodyObject() *esbody.Object {
 
 // setBody makes body the forwarded body.
 func (cr *cursorRequest) setBody(body *esbody.Object) error {
-	raw, err := esbody.Encode(body)
-	if err != nil {
-		return fmt.Errorf("encode body: %w", err)
-	}
-	pb := cr.st.Body
-	if pb == nil {
-		pb = &parsedBody{body: &esbody.Body{ContentType: "application/json", MediaType: esbody.MediaJSON}}
-		cr.st.Body = pb
-	}
-	pb.json, pb.body.Raw = body, raw
-	pb.body.Apply(cr.r)
-	return nil
+	return setRequestBody(cr.st, cr.r, body)
 }
 
 // setURL sets the forwarded path to base (plus "/" and the escaped id when

@@ -3,14 +3,11 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
 
-	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
@@ -26,30 +23,17 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	source := isSourceEndpoint(rr.st.Class.Endpoint)
 	plan := &restrictionPlan{}
 	if rr.dls {
-		check, err := rr.visibilityCheck(index, id)
+		plan.answer, err = rr.answerIfHidden(index, id, func(w http.ResponseWriter, r *http.Request) {
+			writeMissingDocument(w, r, index, id, source)
+		})
 		if err != nil {
 			return nil, err
-		}
-		plan.answer = func(w http.ResponseWriter, r *http.Request) bool {
-			visible, err := check(r)
-			if err != nil {
-				rr.st.Log.Error("document visibility check failed", zap.Error(err))
-				eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
-				return true
-			}
-			if visible {
-				return false
-			}
-			writeMissingDocument(w, r, index, id, source)
-			return true
 		}
 	}
 	if rr.fls && rr.r.Method != http.MethodHead {
-		f, err := rr.docFilter(source)
-		if err != nil {
+		if plan.filter, err = rr.docFilter(source); err != nil {
 			return nil, err
 		}
-		plan.filter = f
 	}
 	return plan, nil
 }
@@ -65,23 +49,11 @@ func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 		return nil, err
 	}
 	id := rr.st.Class.PathParams["id"]
-	check, err := rr.visibilityCheck(index, id)
-	if err != nil {
-		return nil, err
-	}
-	return &restrictionPlan{answer: func(w http.ResponseWriter, r *http.Request) bool {
-		visible, err := check(r)
-		if err != nil {
-			rr.st.Log.Error("document visibility check failed", zap.Error(err))
-			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
-			return true
-		}
-		if !visible {
-			eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
-				rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
-		}
-		return !visible
-	}}, nil
+	answer, err := rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
+		eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
+			rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
+	})
+	return &restrictionPlan{answer: answer}, err
 }
 
 // singleIndex is the one concrete index a document API reaches.
@@ -92,71 +64,30 @@ func (rr *restrictedRequest) singleIndex() (string, error) {
 	return rr.d.Access[0].Index, nil
 }
 
-// visibilityCheck returns a function asking the cluster whether document
-// id of index matches the index's DLS filter: a search for that id under
-// the filter. The filter is built now (during planning) so that a role
+// answerIfHidden returns a plan answer that asks the cluster, just before
+// forwarding, whether document id of index matches the index's DLS filter,
+// and answers with hidden when it does not (a failed check answers 503:
+// fail closed). The filter is built now, during planning, so that a role
 // query that cannot be applied refuses the request before it is audited
 // as granted.
-func (rr *restrictedRequest) visibilityCheck(index, id string) (func(*http.Request) (bool, error), error) {
-	filter, err := rr.dlsFilter([]string{index})
-	if err != nil {
+func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.ResponseWriter, *http.Request)) (func(http.ResponseWriter, *http.Request) bool, error) {
+	if _, err := rr.dlsFilter([]string{index}); err != nil {
 		return nil, err
 	}
-	body, err := visibilityQuery(id, filter)
-	if err != nil {
-		return nil, err
-	}
-	q := url.Values{"filter_path": {"hits.total.value"}}
-	if routing := rr.st.Class.Params.Values["routing"]; routing != "" {
-		q.Set("routing", routing)
-	}
-	path := "/" + url.PathEscape(index) + "/_search?" + q.Encode()
-	return func(r *http.Request) (bool, error) {
-		resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodPost, path, body)
+	routing := rr.st.Class.Params.Values["routing"]
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		visible, err := rr.visibleIDs(r, index, []string{id}, routing)
 		if err != nil {
-			return false, err
+			rr.st.Log.Error("document visibility check failed", zap.Error(err))
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
 		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if err != nil {
-			return false, err
+		if visible[id] {
+			return false
 		}
-		if resp.StatusCode == http.StatusNotFound {
-			return false, nil
-		}
-		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("visibility search answered %d: %.200s", resp.StatusCode, raw)
-		}
-		var out struct {
-			Hits struct {
-				Total struct {
-					Value *int `json:"value"`
-				} `json:"total"`
-			} `json:"hits"`
-		}
-		if err := json.Unmarshal(raw, &out); err != nil || out.Hits.Total.Value == nil {
-			return false, fmt.Errorf("visibility search: unexpected answer %.200s", raw)
-		}
-		return *out.Hits.Total.Value > 0, nil
+		hidden(w, r)
+		return true
 	}, nil
-}
-
-// visibilityQuery is {"size":0,"track_total_hits":true,"query":{"bool":
-// {"filter":[{"ids":{"values":[id]}}, filter]}}}.
-func visibilityQuery(id string, filter esbody.Value) ([]byte, error) {
-	ids := &esbody.Object{}
-	ids.Set("values", esbody.Array{esbody.String(id)})
-	idsQ := &esbody.Object{}
-	idsQ.Set("ids", ids)
-	boolQ := &esbody.Object{}
-	boolQ.Set("filter", esbody.Array{idsQ, filter})
-	query := &esbody.Object{}
-	query.Set("bool", boolQ)
-	body := &esbody.Object{}
-	body.Set("size", esbody.Number("0"))
-	body.Set("track_total_hits", esbody.Bool(true))
-	body.Set("query", query)
-	return esbody.Encode(body)
 }
 
 // writeMissingDocument answers as the cluster does for a missing document.

@@ -129,21 +129,26 @@ func (rr *restrictedRequest) bodyObject() (*esbody.Object, error) {
 
 // replaceBody makes body the request's body.
 func (rr *restrictedRequest) replaceBody(body *esbody.Object) error {
+	return setRequestBody(rr.st, rr.r, body)
+}
+
+// setRequestBody makes body the forwarded body of r (and the parsed body
+// later stages see), creating a JSON body for a request that had none.
+func setRequestBody(st *requestState, r *http.Request, body *esbody.Object) error {
 	raw, err := esbody.Encode(body)
 	if err != nil {
 		return fmt.Errorf("encode rewritten body: %w", err)
 	}
-	pb := rr.st.Body
+	pb := st.Body
 	if pb == nil {
 		pb = &parsedBody{body: &esbody.Body{ContentType: "application/json", MediaType: esbody.MediaJSON}}
-		rr.st.Body = pb
+		st.Body = pb
 	}
-	pb.json = body
-	pb.body.Raw = raw
+	pb.json, pb.body.Raw = body, raw
 	if pb.body.ContentType == "" {
 		pb.body.ContentType = "application/json"
 	}
-	pb.body.Apply(rr.r)
+	pb.body.Apply(r)
 	return nil
 }
 
@@ -194,19 +199,7 @@ func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *htt
 		return nil, err
 	}
 	id := rr.st.Class.PathParams["id"]
-	check, err := rr.visibilityCheck(index, id)
-	if err != nil {
-		return nil, err
-	}
-	return func(w http.ResponseWriter, r *http.Request) bool {
-		visible, err := check(r)
-		if err != nil {
-			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
-			return true
-		}
-		if visible {
-			return false
-		}
+	return rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
 		b, _ := json.Marshal(struct {
@@ -215,6 +208,5 @@ func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *htt
 			Matched bool   `json:"matched"`
 		}{index, id, false})
 		_, _ = w.Write(b)
-		return true
-	}, nil
+	})
 }
