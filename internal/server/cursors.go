@@ -128,8 +128,7 @@ func (cr *cursorRequest) resolve() error {
 	case c.Action == "indices:data/read/open_point_in_time":
 		cr.st.cursor = &cursorState{fields: cursor.OpenPITFields(), keepAlive: keepAliveParam(q, "keep_alive")}
 	case c.Action == "indices:data/read/msearch":
-		cr.st.cursor = &cursorState{fields: cursor.MsearchFields()}
-		return cr.refusePITInMsearch()
+		return cr.refusePITInMsearch() // no item can open a cursor then
 	}
 	return nil
 }
@@ -137,20 +136,33 @@ func (cr *cursorRequest) resolve() error {
 // resolveCreate handles searches: one on a point in time continues it;
 // one with ?scroll creates a scroll; an async search creates an id.
 func (cr *cursorRequest) resolveCreate(q url.Values) error {
-	cs := &cursorState{fields: cursor.SearchFields(), keepAlive: keepAliveParam(q, "scroll")}
-	if cr.st.Action == "indices:data/read/async_search/submit" {
+	cs := &cursorState{keepAlive: keepAliveParam(q, "scroll")}
+	switch {
+	case cr.st.Action == "indices:data/read/async_search/submit":
 		cs.fields = cursor.AsyncSearchFields()
 		cs.keepAlive = keepAliveParam(q, "keep_alive")
+	case q.Has("scroll"):
+		cs.fields = cursor.SearchFields()
 	}
-	cr.st.cursor = cs
 	body := cr.bodyObject()
 	if body == nil {
+		if cs.fields != nil {
+			cr.st.cursor = cs
+		}
 		return nil
 	}
 	pit, err := cr.cs.Binder.RewriteSearchPIT(cr.owner, body)
-	if err != nil || pit == nil {
+	if err != nil {
 		return err
 	}
+	if pit == nil {
+		if cs.fields != nil {
+			cr.st.cursor = cs
+		}
+		return nil
+	}
+	cs.fields = cursor.SearchFields()
+	cr.st.cursor = cs
 	if err := cr.continueOn(pit.Cursor, "indices:data/read/search"); err != nil {
 		return err
 	}

@@ -50,16 +50,18 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 		}
 		query = q
 	case esapi.IndicesAllImplicit:
-		path = "/" + joined + path
+		// The index-scoped form of the same API: the indices lead the path
+		// (/_search -> /a,b/_search) or, for the _cat and data stream
+		// APIs, end it (/_cat/indices -> /_cat/indices/a,b).
+		var err error
+		if path, err = indexScopedPath(r.Method, path, query, c.Action, names, joined); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("indices come from %v and cannot be narrowed", c.IndicesFrom)
 	}
-	again, err := esapi.ClassifyURL(r.Method, path, query)
-	if err != nil {
-		return fmt.Errorf("narrowed request does not classify: %w", err)
-	}
-	if again.Action != c.Action || again.Denied != "" || !slices.Equal(again.Indices, names) {
-		return fmt.Errorf("narrowed request classifies as %s on %v, not %s on %v", again.Action, again.Indices, c.Action, names)
+	if err := sameRequestOn(r.Method, path, query, c.Action, names); err != nil {
+		return err
 	}
 	u, err := url.Parse(path)
 	if err != nil {
@@ -67,6 +69,35 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 	}
 	r.URL.Path, r.URL.RawPath, r.URL.RawQuery = u.Path, u.RawPath, query
 	r.RequestURI = r.URL.RequestURI()
+	return nil
+}
+
+// indexScopedPath returns the first index-scoped form of path that the
+// classifier reads as the same action on exactly names.
+func indexScopedPath(method, path, query, action string, names []string, joined string) (string, error) {
+	var firstErr error
+	for _, p := range []string{"/" + joined + path, strings.TrimSuffix(path, "/") + "/" + joined} {
+		err := sameRequestOn(method, p, query, action, names)
+		if err == nil {
+			return p, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return "", firstErr
+}
+
+// sameRequestOn checks that the rewritten request classifies as the same
+// action on exactly names.
+func sameRequestOn(method, path, query, action string, names []string) error {
+	again, err := esapi.ClassifyURL(method, path, query)
+	if err != nil {
+		return fmt.Errorf("narrowed request does not classify: %w", err)
+	}
+	if again.Action != action || again.Denied != "" || !slices.Equal(again.Indices, names) {
+		return fmt.Errorf("narrowed request classifies as %s on %v, not %s on %v", again.Action, again.Indices, action, names)
+	}
 	return nil
 }
 
