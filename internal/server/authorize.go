@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -59,6 +60,18 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		if reason := readsBeyondItsIndices(c, st.Body); reason != "" && !full() {
 			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
+		}
+		if c.BodyIndices && !full() {
+			if handled, ref := authorizeBodyIndices(az, req, st); handled {
+				if ref != nil {
+					refuse(w, st, ref.status, ref.reason)
+					return
+				}
+				st.Decision = "allow"
+				next.ServeHTTP(w, r)
+				refreshAfter(md, c.Action)
+				return
+			}
 		}
 		if d.ActionOnly && !full() {
 			if restrict {
@@ -146,7 +159,9 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 	c := st.Class
 	req := authz.Request{
 		User: st.Principal.Username, Roles: st.Principal.Roles, Action: c.Action, Indices: c.Indices,
-		TargetUser: c.PathParams["username"],
+		// The user a security API is about: {username} in most routes,
+		// {user} in has_privileges'.
+		TargetUser: cmp.Or(c.PathParams["username"], c.PathParams["user"]),
 	}
 	if md != nil {
 		req.Metadata = md.Snapshot()

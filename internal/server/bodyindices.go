@@ -1,0 +1,177 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// authorizeBodyIndices decides requests whose indices are named only in
+// their body, for users without full access: _reindex (read on the source,
+// write on the destination) and POST _aliases (each action on its indices
+// and aliases), as Elasticsearch authorizes their parts. Every name must
+// be allowed as written (no wildcard narrowing) and without DLS/FLS
+// (Elasticsearch refuses aliases on such indices, and a reindex would copy
+// hidden data out). handled is false for other actions.
+func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (handled bool, ref *itemRefusal) {
+	switch {
+	case base.Action == "indices:data/write/reindex":
+		return true, authorizeReindex(az, base, st)
+	case base.Action == "indices:admin/aliases" && len(st.Class.Indices) == 0 && len(st.Class.Targets) == 0:
+		return true, authorizeAliasActions(az, base, st)
+	}
+	return false, nil
+}
+
+// authorizeReindex: source.index read, dest.index index; remote sources,
+// scripts (they can change the destination of each document) and
+// destination pipelines are refused.
+func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+	body, ok := bodyObjectOf(st)
+	if !ok {
+		return badBody("reindex requires a JSON object body")
+	}
+	if body.Has("script") {
+		return forbidden(base, "a reindex script can change each document's destination index")
+	}
+	source, _ := body.Get("source")
+	dest, _ := body.Get("dest")
+	src, ok1 := source.(*esbody.Object)
+	dst, ok2 := dest.(*esbody.Object)
+	if !ok1 || !ok2 {
+		return badBody("reindex requires [source] and [dest] objects")
+	}
+	if src.Has("remote") {
+		return forbidden(base, "reindex from a remote cluster is not supported by the security proxy")
+	}
+	if dst.Has("pipeline") {
+		return forbidden(base, "an ingest pipeline can change the destination index")
+	}
+	srcIdx, err := indexNames(src, "index")
+	if err != nil {
+		return badBody(err.Error())
+	}
+	dstIdx, err := indexNames(dst, "index")
+	if err != nil || len(dstIdx) != 1 {
+		return badBody("reindex requires one [dest.index]")
+	}
+	if ref := decideNames(az, base, "indices:data/read/search", srcIdx); ref != nil {
+		return ref
+	}
+	return decideNames(az, base, "indices:data/write/index", dstIdx)
+}
+
+// authorizeAliasActions decides each action of POST _aliases: add and
+// remove need indices:admin/aliases on the indices and on the aliases,
+// remove_index needs indices:admin/delete on the index.
+func authorizeAliasActions(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+	body, ok := bodyObjectOf(st)
+	if !ok {
+		return badBody("aliases requires a JSON object body")
+	}
+	v, _ := body.Get("actions")
+	actions, ok := v.(esbody.Array)
+	if !ok || len(actions) == 0 || body.Len() != 1 {
+		return badBody("aliases requires only an [actions] array")
+	}
+	for _, a := range actions {
+		obj, ok := a.(*esbody.Object)
+		if !ok || obj.Len() != 1 {
+			return badBody("each alias action is an object with one member")
+		}
+		kind, spec := obj.At(0).Name, obj.At(0).Value
+		so, ok := spec.(*esbody.Object)
+		if !ok {
+			return badBody("alias action [" + kind + "] must be an object")
+		}
+		indices, err := indexNames(so, "index", "indices")
+		if err != nil {
+			return badBody(err.Error())
+		}
+		switch kind {
+		case "add", "remove":
+			aliases, err := indexNames(so, "alias", "aliases")
+			if err != nil {
+				return badBody(err.Error())
+			}
+			if ref := decideNames(az, base, "indices:admin/aliases", append(indices, aliases...)); ref != nil {
+				return ref
+			}
+		case "remove_index":
+			if ref := decideNames(az, base, "indices:admin/delete", indices); ref != nil {
+				return ref
+			}
+		default:
+			return badBody("unknown alias action [" + kind + "]")
+		}
+	}
+	return nil
+}
+
+// decideNames decides action on each name: allowed as written, one
+// target, no DLS/FLS.
+func decideNames(az Authorizer, base authz.Request, action string, names []string) *itemRefusal {
+	if len(names) == 0 {
+		return &itemRefusal{status: http.StatusBadRequest, reason: fmt.Sprintf("[%s] names no index", action)}
+	}
+	for _, name := range names {
+		req := base
+		req.Action, req.Indices, req.Options = action, []string{name}, authz.IndicesOptions{}
+		d := az.Decide(req)
+		switch {
+		case !d.Allowed:
+			return &itemRefusal{status: statusOr403(d.Status), reason: d.Reason}
+		case d.Rewritten || d.MatchNothing:
+			return forbidden(base, fmt.Sprintf("[%s] must be named explicitly (no wildcards) in the body", name))
+		case slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
+			return forbidden(base, fmt.Sprintf("document- or field-level security applies to [%s]", name))
+		}
+	}
+	return nil
+}
+
+// indexNames reads the first present member of keys as a string or an
+// array of strings.
+func indexNames(o *esbody.Object, keys ...string) ([]string, error) {
+	var out []string
+	for _, k := range keys {
+		v, ok := o.Get(k)
+		if !ok {
+			continue
+		}
+		switch t := v.(type) {
+		case esbody.String:
+			out = append(out, string(t))
+		case esbody.Array:
+			for _, e := range t {
+				s, ok := e.(esbody.String)
+				if !ok {
+					return nil, fmt.Errorf("[%s] must hold strings", k)
+				}
+				out = append(out, string(s))
+			}
+		default:
+			return nil, fmt.Errorf("[%s] must be a string or an array of strings", k)
+		}
+	}
+	return out, nil
+}
+
+func bodyObjectOf(st *requestState) (*esbody.Object, bool) {
+	if st.Body == nil {
+		return nil, false
+	}
+	o, ok := st.Body.json.(*esbody.Object)
+	return o, ok
+}
+
+func badBody(reason string) *itemRefusal {
+	return &itemRefusal{status: http.StatusBadRequest, reason: reason}
+}
+
+func forbidden(base authz.Request, why string) *itemRefusal {
+	return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", base.Action, base.User, why)}
+}
