@@ -39,16 +39,21 @@ func withSniffingGuard(next http.Handler) http.Handler {
 const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 
 // withLocalAPIs answers the security APIs that describe the caller
-// itself, as Elasticsearch would, since the cluster behind the proxy has no
-// security of its own.
-func withLocalAPIs(next http.Handler) http.Handler {
+// itself (who am I, what may I do), as Elasticsearch would, since the
+// cluster behind the proxy has no security of its own.
+func withLocalAPIs(az Authorizer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if st.Action != authenticateAction {
+		switch st.Action {
+		case authenticateAction:
+			writeAuthenticate(w, st)
+		case hasPrivilegesAction:
+			writeHasPrivileges(w, st, az)
+		case listPrivilegesAction:
+			writeUserPrivileges(w, st, az)
+		default:
 			next.ServeHTTP(w, r)
-			return
 		}
-		writeAuthenticate(w, st)
 	})
 }
 

@@ -79,7 +79,7 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
-	h = withLocalAPIs(h)
+	h = withLocalAPIs(o.Authorizer, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}

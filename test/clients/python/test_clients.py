@@ -145,3 +145,33 @@ def test_scroll_helpers_use_wrapped_ids(proxy, flavor):
         assert seen == list(range(23))
     finally:
         client.indices.delete(index=index, ignore=[404])
+
+
+def test_has_privileges_answered_by_the_proxy(proxy, flavor):
+    """security.has_privileges and get_user_privileges (elasticsearch-py) are
+    answered by the proxy from its roles: the reader may read public-* only."""
+    if flavor.name != "elasticsearch-py":
+        pytest.skip("opensearch-py has no Elasticsearch security API")
+    client = flavor.make(proxy.url, auth=proxy.reader, ca_file=proxy.ca_file)
+    res = client.security.has_privileges(
+        body={
+            "cluster": ["monitor"],
+            "index": [{"names": ["public-1", "public-*", index_name(proxy, flavor)], "privileges": ["read", "write"]}],
+        }
+    )
+    assert res == {
+        "username": proxy.reader[0],
+        "has_all_requested": False,
+        "cluster": {"monitor": False},
+        "index": {
+            "public-1": {"read": True, "write": False},
+            "public-*": {"read": True, "write": False},
+            index_name(proxy, flavor): {"read": False, "write": False},
+        },
+        "application": {},
+    }
+    privileges = client.security.get_user_privileges()
+    assert privileges["cluster"] == []
+    assert privileges["indices"] == [
+        {"names": ["public-*"], "privileges": ["read"], "allow_restricted_indices": False}
+    ]
