@@ -74,6 +74,50 @@ func (b *accessBuilder) add(g *compiledGroup) {
 // access computes the IndexAccess of every concrete index the entries
 // reach, sorted by index.
 func (r *resolver) access(entries []entry) []IndexAccess {
+	if out, ok := r.accessOfIndices(entries); ok {
+		return out
+	}
+	return r.accessOfNames(entries)
+}
+
+// accessOfIndices is access for the common case: entries that are distinct
+// concrete indices the metadata knows, in name order (what a wildcard
+// expanded over indices, or one explicit index, gives). Each entry is then
+// the only name reaching its index, so its access is that of its own
+// groups, and consecutive entries granted by the same groups share one
+// IndexAccess but for the name (Queries and Fields are read-only). It
+// reports false, having done nothing, in any other case. (Metadata
+// positions are in name order, and an index entry's name is its
+// abstraction's.)
+func (r *resolver) accessOfIndices(entries []entry) ([]IndexAccess, bool) {
+	for i, e := range entries {
+		if e.ab == nil || e.ab.kind != kindIndex || e.grants == allGroups || (i > 0 && entries[i-1].ab.pos >= e.ab.pos) {
+			return nil, false
+		}
+	}
+	out := make([]IndexAccess, len(entries))
+	var shared IndexAccess
+	var sharedGrants groupSet // never 0 for an entry
+	for i, e := range entries {
+		if e.grants != sharedGrants {
+			var b accessBuilder
+			for j, g := range r.groups {
+				if e.grants.has(j) {
+					b.add(g)
+				}
+			}
+			shared, sharedGrants = b.result(), e.grants
+			shared.Queries = slices.Clip(shared.Queries) // an append never writes into a neighbour's
+		}
+		out[i] = shared
+		out[i].Index = e.name
+	}
+	return out, true
+}
+
+// accessOfNames is access for any entries: aliases and data streams reach
+// several indices, which several entries may share.
+func (r *resolver) accessOfNames(entries []entry) []IndexAccess {
 	builders := make([]accessBuilder, 0, len(entries))
 	var byPos []int32 // metadata position -> builder+1
 	if n := r.md.Len(); n > 0 && len(entries) > 4 {

@@ -62,9 +62,12 @@ type Decision struct {
 	// (resource.id and index fields).
 	NotFoundIndex string
 
-	// EffectiveRoles are the user's roles that exist, sorted.
+	// EffectiveRoles are the user's roles that exist, sorted. Read-only:
+	// the slice is shared by the decisions of every user with the same
+	// role names.
 	EffectiveRoles []string
-	// MissingRoles are the user's role names that resolve to no role, sorted.
+	// MissingRoles are the user's role names that resolve to no role,
+	// sorted. Read-only, shared as EffectiveRoles.
 	MissingRoles []string
 
 	// Indices are the index names to forward (an index action that is

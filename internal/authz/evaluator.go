@@ -3,7 +3,6 @@ package authz
 import (
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -14,6 +13,7 @@ type Evaluator struct {
 	compiled map[string]*compiledRole
 	now      func() time.Time
 	cache    evaluatorCache // grants per group for the last metadata seen
+	roleSets roleSetCache   // role names resolved, per list of names
 }
 
 // EvaluatorOption configures an Evaluator.
@@ -48,37 +48,38 @@ func NewEvaluator(rs *RoleSet, opts ...EvaluatorOption) *Evaluator {
 //   - index actions by resolving the index expressions under security
 //     (resolve.go) and combining DLS/FLS per index (access.go);
 //   - an unclassified action only for superusers, on no restricted index.
-func (e *Evaluator) Decide(req Request) Decision { return e.Subject(req.User, req.Roles).Decide(req) }
+func (e *Evaluator) Decide(req Request) Decision {
+	s := e.subject(req.User, req.Roles)
+	return s.Decide(req)
+}
 
 // Subject is one user with their roles resolved, to decide many requests of
 // that user (the items of a _bulk, _mget or _msearch) without resolving the
 // roles again. It is safe for concurrent use. The EffectiveRoles and
-// MissingRoles slices of its decisions are shared: read-only.
+// MissingRoles slices of its decisions are shared (with every subject of
+// the same role names): read-only.
 type Subject struct {
 	e         *Evaluator
 	user      string
 	roles     []*compiledRole
 	effective []string
 	missing   []string
-
-	mu       sync.Mutex
-	byAction []actionGroups // groups per action, across roles (several roles only)
+	// grantee holds the resolved roles, shared by every subject with the
+	// same role names (see roleSetCache).
+	grantee *grantee
 }
-
-type actionGroups struct {
-	action string
-	groups []*compiledGroup
-}
-
-// maxSubjectActions bounds a Subject's per-action cache.
-const maxSubjectActions = 16
 
 // Subject resolves the user's role names (unknown names are kept as
 // missing, for refusals).
 func (e *Evaluator) Subject(user string, roles []string) *Subject {
-	s := &Subject{e: e, user: user}
-	s.roles, s.effective, s.missing = e.resolve(roles)
-	return s
+	s := e.subject(user, roles)
+	return &s
+}
+
+// subject is Subject without the allocation, for one decision.
+func (e *Evaluator) subject(user string, roles []string) Subject {
+	g := e.roleSets.get(e, roles)
+	return Subject{e: e, user: user, roles: g.roles, effective: g.effective, missing: g.missing, grantee: g}
 }
 
 // Decide decides req for the subject; req.User and req.Roles are ignored.
@@ -96,34 +97,13 @@ func (s *Subject) Decide(req Request) Decision {
 
 // groupsFor returns the subject's index groups granting action (shared;
 // read-only).
-func (s *Subject) groupsFor(action string) []*compiledGroup {
-	switch len(s.roles) {
-	case 0:
-		return nil
-	case 1:
-		return s.roles[0].groupsFor(action)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ag := range s.byAction {
-		if ag.action == action {
-			return ag.groups
-		}
-	}
-	var groups []*compiledGroup
-	for _, r := range s.roles {
-		groups = append(groups, r.groupsFor(action)...)
-	}
-	if len(s.byAction) < maxSubjectActions {
-		s.byAction = append(s.byAction, actionGroups{action: action, groups: groups})
-	}
-	return groups
-}
+func (s *Subject) groupsFor(action string) []*compiledGroup { return s.grantee.groupsFor(action) }
 
 // resolve maps role names to compiled roles: the roles found (sorted by
 // name, which orders DLS queries), and the sorted names of those found and
 // of those not found.
 func (e *Evaluator) resolve(names []string) (roles []*compiledRole, effective, missing []string) {
+	roles, effective = make([]*compiledRole, 0, len(names)), make([]string, 0, len(names))
 	for i, name := range names {
 		if slices.Contains(names[:i], name) {
 			continue
@@ -135,8 +115,12 @@ func (e *Evaluator) resolve(names []string) (roles []*compiledRole, effective, m
 			missing = append(missing, name)
 		}
 	}
+	if len(roles) == 0 {
+		roles, effective = nil, nil // as when nothing was appended
+	}
 	slices.SortFunc(roles, func(a, b *compiledRole) int { return strings.Compare(a.role.name, b.role.name) })
 	slices.Sort(effective)
 	slices.Sort(missing)
-	return roles, effective, missing
+	// Shared by every decision of these names: no spare capacity to write to.
+	return slices.Clip(roles), slices.Clip(effective), slices.Clip(missing)
 }

@@ -43,7 +43,7 @@ func (e *Evaluator) decideIndices(req Request, groups []*compiledGroup, d Decisi
 		d.Indices = slices.Clone(req.Indices)
 		return d
 	}
-	r := &resolver{md: req.Metadata, opts: req.Options, groups: groups, now: e.now()}
+	r := &resolver{md: req.Metadata, opts: req.Options, groups: groups, clock: e.now}
 	if c := e.grantsCache(req.Metadata); c != nil {
 		r.groupBits = make([][]uint64, len(groups))
 		for i, g := range groups {

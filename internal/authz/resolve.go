@@ -2,6 +2,7 @@ package authz
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -26,7 +27,11 @@ type resolver struct {
 	md     *Metadata
 	opts   IndicesOptions
 	groups []*compiledGroup // the user's groups that grant the action
-	now    time.Time
+	// clock gives the time date math resolves at; now is that time, read
+	// once, at the first expression that may hold date math.
+	clock func() time.Time
+	now   time.Time
+	nowOK bool
 	// groupBits are, per group, the names of md it grants (see
 	// grantCache); nil without a cache.
 	groupBits [][]uint64
@@ -87,6 +92,10 @@ func (r *resolver) run(exprs []string) {
 		if raw == "" {
 			continue
 		}
+		if !r.nowOK && strings.IndexByte(raw, '<') >= 0 {
+			// Only date math ("<…>", maybe after '-') reads the clock.
+			r.now, r.nowOK = r.clock(), true
+		}
 		e, err := parseExpression(raw, wildcardSeen, r.now)
 		if err != nil {
 			r.fail = badExpression(err)
@@ -125,13 +134,16 @@ func badExpression(err error) *failure {
 // matching pattern. It reports whether any name matched.
 func (r *resolver) expand(pattern string, exclude bool) bool {
 	matched := false
-	candidates := r.md.withPrefix(literalPrefix(pattern))
+	prefix := literalPrefix(pattern)
+	candidates := r.md.withPrefix(prefix)
+	// "prefix*" matches every candidate: no need to test each.
+	prefixOnly := len(pattern) == len(prefix)+1
 	if r.entries == nil {
 		r.entries = make([]entry, 0, len(candidates))
 	}
 	for i := range candidates {
 		ab := &candidates[i]
-		if !simpleMatch(pattern, ab.name) || !r.visible(pattern, ab) {
+		if (!prefixOnly && !simpleMatch(pattern, ab.name)) || !r.visible(pattern, ab) {
 			continue
 		}
 		grants := r.grantsAbstraction(ab)

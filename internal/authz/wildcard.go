@@ -11,6 +11,12 @@ import (
 // per Unicode code point, as Lucene automata are.
 type wildcard struct {
 	toks []wtok
+	// stemStar says the pattern is a literal stem and one final star
+	// ("indices:*", "logs-*"), the usual shape: it matches exactly the
+	// strings starting with stem's bytes. Only set when stem is valid
+	// UTF-8 without U+FFFD, where bytes and code points agree.
+	stemStar bool
+	stem     string
 }
 
 type wtokKind uint8
@@ -49,12 +55,36 @@ func compileWildcard(s string) wildcard {
 			toks = append(toks, wtok{kind: wLit, r: rs[i]})
 		}
 	}
-	return wildcard{toks: toks}
+	w := wildcard{toks: toks}
+	w.stem, w.stemStar = stemOfStemStar(toks)
+	return w
+}
+
+// stemOfStemStar returns the literal before the final star of a pattern
+// made of literals and one final star, and whether toks have that shape
+// with a stem that matches byte for byte.
+func stemOfStemStar(toks []wtok) (string, bool) {
+	n := len(toks)
+	if n == 0 || toks[n-1].kind != wStar {
+		return "", false
+	}
+	var b strings.Builder
+	for _, t := range toks[:n-1] {
+		if t.kind != wLit || t.r == utf8.RuneError {
+			return "", false
+		}
+		b.WriteRune(t.r)
+	}
+	stem := b.String()
+	return stem, utf8.ValidString(stem)
 }
 
 // match reports whether s matches the whole pattern. It backtracks only to
 // the last star, which is enough for glob patterns and stays O(len*len).
 func (w wildcard) match(s string) bool {
+	if w.stemStar {
+		return strings.HasPrefix(s, w.stem)
+	}
 	ti, si := 0, 0
 	starTi, starSi := -1, 0
 	for si < len(s) {
@@ -62,6 +92,8 @@ func (w wildcard) match(s string) bool {
 		if ti < len(w.toks) {
 			t := w.toks[ti]
 			switch {
+			case t.kind == wStar && ti == len(w.toks)-1:
+				return true // a final star matches whatever is left
 			case t.kind == wStar:
 				starTi, starSi = ti, si
 				ti++
