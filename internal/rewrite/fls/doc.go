@@ -38,10 +38,43 @@
 // A Filter rewrites a response body read from an io.Reader into an
 // io.Writer, token by token, without building the response in memory: the
 // memory used is bounded by the largest single value that has to be held
-// (a hit whose _index comes after its _source, one index's mapping), not by
-// the response size. What is not filtered is copied verbatim (same members,
+// (a hit whose _index comes after its _source, one index's mapping, a
+// value copied whole), not by the response size, and never exceeds 256 MiB
+// for one value. What is not filtered is copied verbatim (same members,
 // same order, numbers and strings byte for byte); whitespace between tokens
-// is dropped. A response the filter cannot read makes it fail with an
-// error; what it wrote until then is filtered output, and the caller must
-// abort the response rather than complete it.
+// is dropped, whitespace inside values copied whole is kept. A response
+// the filter cannot read makes it fail with an error; what it wrote until
+// then is filtered output, and the caller must abort the response rather
+// than complete it. Bodies of non-2xx responses pass unchanged (Apply).
+//
+// Choices, all failing closed:
+//   - an index the Policy does not know is hidden (metadata only) and
+//     reported through Filter.OnUnknownIndex; a hit without _index takes
+//     the index of the enclosing hit (inner hits, _explain's get), or is
+//     hidden;
+//   - a hit member the filter does not know is dropped under FLS, and a
+//     _source that is neither an object nor null is dropped;
+//   - a hit that may be a nested document (inner hits, top_hits) is held
+//     until its _nested is read, or to its end, since its _source is
+//     relative to the nested path; a _nested after content already
+//     filtered aborts;
+//   - as in Elasticsearch, an object or array of _source that filtering
+//     empties is dropped (one that was empty stays if its path is
+//     visible), and _source itself stays, as {} when nothing is visible;
+//   - each index's mappings are read whole and parsed, and judged against
+//     that mapping, so that a field added since the Policy's mapping was
+//     read is judged by its real definition;
+//   - in _field_caps, a type entry that lists its indices keeps those where
+//     the field is visible; one that does not (its indices are not named)
+//     stays only if the field is visible in every index of the response;
+//   - duplicate member names are not refused (Elasticsearch never writes
+//     them, and each one is judged on its own name) except where they
+//     would change the meaning: _index, _nested, field caps' indices.
+//
+// The JSON reader is the package's own (lexer.go, scan.go): a strict,
+// allocation-free tokenizer that accepts exactly what jsontext accepts
+// (fuzzed against it), written because jsontext's cost per token alone is
+// above the filter's budget. Whole-subtree decisions (subtree.go) and runs
+// of visible members copied at once keep the cost per byte near that of
+// validating the input.
 package fls

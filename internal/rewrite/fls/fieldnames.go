@@ -13,11 +13,16 @@ func (r *run) keyVisible(iv *indexView, prefix, key []byte) bool {
 	if !r.visible(iv, key) {
 		return false
 	}
-	if len(prefix) == 0 || (bytes.HasPrefix(key, prefix) && len(key) > len(prefix) && key[len(prefix)] == '.') {
+	if len(prefix) == 0 || within(key, prefix) {
 		return true
 	}
 	r.path = append(append(append(r.path[:0], prefix...), '.'), key...)
 	return r.visible(iv, r.path)
+}
+
+// within reports whether path is prefix or lies under it.
+func within(path, prefix []byte) bool {
+	return bytes.HasPrefix(path, prefix) && (len(path) == len(prefix) || path[len(prefix)] == '.')
 }
 
 // keyedMember filters an object keyed by field names whose values are
@@ -50,8 +55,10 @@ func (r *run) fieldsMember(lex *lexer, ref nameRef, iv *indexView, prefix []byte
 	}
 	r.w.openObject(ref, true)
 	err := r.eachMember(lex, func(ref nameRef, key []byte) error {
-		visible := r.keyVisible(iv, prefix, key)
-		return r.fieldValues(lex, ref, iv, key, visible)
+		if !r.keyVisible(iv, prefix, key) {
+			return lex.skip()
+		}
+		return r.fieldValue(lex, ref, iv, key)
 	})
 	if err != nil {
 		return err
@@ -60,36 +67,51 @@ func (r *run) fieldsMember(lex *lexer, ref nameRef, iv *indexView, prefix []byte
 	return nil
 }
 
-// fieldValues filters the values of the field at path. The values of a
-// mapped leaf are kept or dropped whole (a geo_point's values are
-// objects); objects among the values of any other path are filtered as
-// sub-fields of path.
-func (r *run) fieldValues(lex *lexer, ref nameRef, iv *indexView, path []byte, visible bool) error {
-	if lex.peek() != '[' || isLeafKind(iv.view.Kind(string(path))) {
-		if visible {
-			return r.copyMember(lex, ref)
-		}
-		return lex.skip()
-	}
-	r.w.openArray(ref, true)
-	own := append([]byte(nil), path...)
-	err := r.eachElement(lex, func() error {
-		switch lex.peek() {
-		case '{':
-			r.w.openObject(noName, true)
-			err := r.eachMember(lex, func(ref nameRef, key []byte) error {
-				sub := append(append(append([]byte(nil), own...), '.'), key...)
-				return r.fieldValues(lex, ref, iv, sub, r.visible(iv, sub))
-			})
-			r.w.close()
+// fieldValue filters a value of the visible field at path, written as the
+// member ref or as an element (noName). A mapped leaf's values are kept
+// whole (a geo_point's are objects); an object under any other path holds
+// sub-fields, each judged on its own; a scalar under an object or nested
+// path is dropped.
+func (r *run) fieldValue(lex *lexer, ref nameRef, iv *indexView, path []byte) error {
+	kind := iv.view.Kind(string(path))
+	switch lex.peek() {
+	case '[':
+		if err := lex.delim(); err != nil {
 			return err
-		case '[':
+		}
+		r.w.openArray(ref, true)
+		for lex.peek() != ']' {
+			if err := r.fieldValue(lex, noName, iv, path); err != nil {
+				return err
+			}
+		}
+		r.w.close()
+		return lex.delim()
+	case '{':
+		if !isLeafKind(kind) {
+			return r.subFields(lex, ref, iv, path)
+		}
+	default:
+		if kind.container() {
 			return lex.skip()
 		}
-		if visible {
-			return r.copyElement(lex)
+	}
+	if ref.start < 0 {
+		return r.copyElement(lex)
+	}
+	return r.copyMember(lex, ref)
+}
+
+// subFields filters an object of sub-fields of path.
+func (r *run) subFields(lex *lexer, ref nameRef, iv *indexView, path []byte) error {
+	r.w.openObject(ref, true)
+	own := append([]byte(nil), path...)
+	err := r.eachMember(lex, func(ref nameRef, key []byte) error {
+		sub := append(append(append([]byte(nil), own...), '.'), key...)
+		if !r.visible(iv, sub) {
+			return lex.skip()
 		}
-		return lex.skip()
+		return r.fieldValue(lex, ref, iv, sub)
 	})
 	if err != nil {
 		return err

@@ -12,13 +12,13 @@ type Filter struct {
 	// Policy gives the view of each index the response mentions. Required.
 	Policy Policy
 
-	// TopLevel transforms the string value of top-level members, by
-	// unescaped member name (for example "_scroll_id", "pit_id", "id"):
-	// the value written is the function's result. It applies to the
-	// top-level object of the body and to each search response embedded in
-	// it (the items of _msearch, the "response" of an async search). An
-	// error aborts the filtering. Members whose value is not a string are
-	// left alone.
+	// TopLevel transforms the string value of top-level members of search
+	// responses, by unescaped member name (for example "_scroll_id",
+	// "pit_id", "id"): the value written is the function's result. It
+	// applies to the top-level object of the body and to each search
+	// response embedded in it (the items of _msearch, the "response" of an
+	// async search). An error aborts the filtering. Members whose value is
+	// not a string are left alone.
 	TopLevel map[string]func(value string) (string, error)
 
 	// OnUnknownIndex, when set, is called each time a hit, document or
@@ -27,6 +27,10 @@ type Filter struct {
 	// index). The integrator logs or counts it: it means the policy and
 	// the response disagree.
 	OnUnknownIndex func(index string)
+
+	// noShortcuts turns off whole-subtree decisions and runs of members
+	// copied at once (tests compare both ways).
+	noShortcuts bool
 }
 
 // Kind is the shape of a response body.

@@ -29,6 +29,8 @@ type hit struct {
 	held []byte
 	// reported says an unknown index was reported for this hit.
 	reported bool
+	// filtered says content that depends on the context was written.
+	filtered bool
 }
 
 // contextFree reports whether a hit member is written as it is, whatever
@@ -150,6 +152,10 @@ func (r *run) hitNested(lex *lexer, h *hit, ref nameRef) error {
 	if h.nestedSeen {
 		return errors.New("a hit has two _nested members")
 	}
+	if h.filtered {
+		// Its content was already judged as a root document's.
+		return errors.New("a hit's _nested comes after its content")
+	}
 	raw, err := lex.raw()
 	if err != nil {
 		return err
@@ -240,15 +246,17 @@ func (r *run) replayHeld(h *hit) error {
 
 // hitMember filters one member of a hit whose context is known.
 func (r *run) hitMember(lex *lexer, h *hit, ref nameRef, name []byte) error {
-	if contextFree(name) {
+	switch {
+	case contextFree(name):
 		return r.copyMember(lex, ref)
-	}
-	if h.iv == nil {
-		r.resolveMissingIndex(h)
-	}
-	switch string(name) {
-	case "docs":
+	case string(name) == "docs":
+		// The documents of _mget and _mtermvectors carry their own index.
 		return r.hitArray(lex, ref, hitContext{})
+	case h.iv == nil:
+		return errors.New("a hit's member is filtered before its index is known")
+	}
+	h.filtered = true
+	switch string(name) {
 	case "get":
 		return r.hitObject(lex, ref, hitContext{parent: h.iv})
 	case "inner_hits":
@@ -377,6 +385,9 @@ func (r *run) nestedLevel(lex *lexer) (field []byte, next bool, err error) {
 		}
 		switch string(r.name) {
 		case "field":
+			if lex.peek() != '"' {
+				return nil, false, errors.New("field is not a string")
+			}
 			v, err := lex.raw()
 			if err != nil {
 				return nil, false, err

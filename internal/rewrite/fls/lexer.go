@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -31,9 +30,13 @@ type lexer struct {
 	// pos is the next unread byte of buf; end is where the last token
 	// read ends (pos may be past a separator after it).
 	pos, end int
-	// mark, when >= 0, is the start of a value being read whole: reading
-	// more input keeps buf from there.
-	mark int
+	// mark, when >= 0, is the start of a value being read whole,
+	// nameMark the start of the member name nextMember last returned, and
+	// runMark the start of a run of members copied as they are: reading
+	// more input keeps buf from the earliest of them.
+	mark, nameMark, runMark int
+	// runStop is the end of the run's last member.
+	runStop int
 	// base is the input offset of buf[0], for error messages.
 	base int64
 	// rerr is the reader's error (io.EOF at the end of input).
@@ -42,8 +45,8 @@ type lexer struct {
 	err   error
 	stack []byte
 	state lexState
-	// escaped says the last string read holds a backslash escape.
-	escaped bool
+	// scratch is the container stack of scanComposite.
+	scratch []byte
 }
 
 // lexState is where the lexer is in the grammar. Separators (',' and ':')
@@ -70,6 +73,16 @@ const maxDepth = 10000
 // lexerBlock is the initial buffer size and read granularity.
 const lexerBlock = 64 << 10
 
+// maxBuffered bounds what the lexer holds at once: one token, or one value
+// read whole (a _source copied as it is, a hit held back). Past it the
+// response is refused rather than buffered; Elasticsearch's own documents
+// stay under http.max_content_length (100 MB by default).
+const maxBuffered = 256 << 20
+
+// maxEmptyReads bounds the reads in a row that return nothing and no
+// error, which io.Reader discourages but allows.
+const maxEmptyReads = 100
+
 func newLexer(r io.Reader) *lexer {
 	l := &lexer{}
 	l.reset(r)
@@ -81,13 +94,13 @@ func (l *lexer) reset(r io.Reader) {
 	if l.own == nil {
 		l.own = make([]byte, 0, lexerBlock)
 	}
-	*l = lexer{r: r, buf: l.own[:0], own: l.own, stack: l.stack[:0], mark: -1}
+	*l = lexer{r: r, buf: l.own[:0], own: l.own, stack: l.stack[:0], scratch: l.scratch, mark: -1, nameMark: -1, runMark: -1}
 }
 
 // resetBytes makes the lexer read b, in place: b must not change while
 // the lexer reads it.
 func (l *lexer) resetBytes(b []byte) {
-	*l = lexer{buf: b, own: l.own, stack: l.stack[:0], mark: -1, rerr: io.EOF}
+	*l = lexer{buf: b, own: l.own, stack: l.stack[:0], scratch: l.scratch, mark: -1, nameMark: -1, runMark: -1, rerr: io.EOF}
 }
 
 // fail records a syntax error at the current position.
@@ -108,7 +121,13 @@ func (l *lexer) more() bool {
 	}
 	keep := l.pos
 	if l.mark >= 0 {
-		keep = l.mark
+		keep = min(keep, l.mark)
+	}
+	if l.nameMark >= 0 {
+		keep = min(keep, l.nameMark)
+	}
+	if l.runMark >= 0 {
+		keep = min(keep, l.runMark)
 	}
 	if keep > 0 {
 		n := copy(l.buf, l.buf[keep:])
@@ -117,21 +136,40 @@ func (l *lexer) more() bool {
 		if l.mark >= 0 {
 			l.mark -= keep
 		}
+		if l.nameMark >= 0 {
+			l.nameMark -= keep
+		}
+		if l.runMark >= 0 {
+			l.runMark -= keep
+			l.runStop -= keep
+		}
 		l.base += int64(keep)
 	}
 	if len(l.buf) == cap(l.buf) {
-		grown := make([]byte, len(l.buf), 2*cap(l.buf)+lexerBlock)
+		if len(l.buf) >= maxBuffered {
+			l.fail("a single value of the response exceeds %d bytes", maxBuffered)
+			return false
+		}
+		grown := make([]byte, len(l.buf), min(2*cap(l.buf)+lexerBlock, maxBuffered))
 		copy(grown, l.buf)
 		l.buf, l.own = grown, grown
 	}
 	start := len(l.buf)
-	for len(l.buf) < cap(l.buf) && l.rerr == nil {
+	for empty := 0; len(l.buf) < cap(l.buf) && l.rerr == nil; {
 		n, err := l.r.Read(l.buf[len(l.buf):cap(l.buf)])
 		l.buf = l.buf[:len(l.buf)+n]
-		if err != nil {
+		switch {
+		case err != nil:
 			l.rerr = err
-		} else if n == 0 && len(l.buf) > start {
-			break
+		case n > 0:
+			empty = 0
+		case len(l.buf) > start:
+			// Nothing more for now: use what came.
+			return true
+		default:
+			if empty++; empty >= maxEmptyReads {
+				l.rerr = io.ErrNoProgress
+			}
 		}
 	}
 	if l.rerr != nil && l.rerr != io.EOF && l.err == nil {
@@ -164,8 +202,9 @@ func (l *lexer) skipSpace() bool {
 // { } [ ] " 0 t f n (0 stands for every number), or 0 at the end of input
 // or on an error (which the next read returns).
 func (l *lexer) peek() byte {
-	if l.pos < len(l.buf) && !pendingSeparator[l.state] {
-		if k := tokenKind[l.buf[l.pos]]; k != 0 {
+	if l.pos < len(l.buf) {
+		// A closing bracket needs no separator before it.
+		if k := tokenKind[l.buf[l.pos]]; k != 0 && (!pendingSeparator[l.state] || k == '}' || k == ']') {
 			return k
 		}
 	}
@@ -349,14 +388,24 @@ func (l *lexer) raw() ([]byte, error) {
 		l.afterValue()
 		return l.buf[start:l.end], nil
 	}
-	l.mark = l.pos
-	err := l.skip()
-	start := l.mark
-	l.mark = -1
-	if err != nil {
-		return nil, err
+	for {
+		n, status := scanComposite(l.buf[l.pos:], maxDepth-len(l.stack), &l.scratch)
+		switch status {
+		case scanOK:
+			l.pos += n
+			l.afterValue()
+			return l.buf[l.end-n : l.end], nil
+		case scanInvalid:
+			l.pos += n
+			return nil, l.fail("invalid JSON value")
+		}
+		if !l.more() {
+			if l.err != nil {
+				return nil, l.err
+			}
+			return nil, l.fail("unexpected end of input")
+		}
 	}
-	return l.buf[start:l.end], nil
 }
 
 // skip consumes the next value without keeping it; a container is read
@@ -366,9 +415,22 @@ func (l *lexer) skip() error {
 	if l.err != nil {
 		return l.err
 	}
+	if !l.atValue() {
+		return l.unexpected()
+	}
 	if c != '{' && c != '[' {
-		_, err := l.raw()
+		_, err := l.scalar()
 		return err
+	}
+	// A container already buffered whole is skipped in one scan; a longer
+	// one is read token by token, without holding it in memory.
+	if n, status := scanComposite(l.buf[l.pos:], maxDepth-len(l.stack), &l.scratch); status != scanMore {
+		l.pos += n
+		if status == scanInvalid {
+			return l.fail("invalid JSON value")
+		}
+		l.afterValue()
+		return nil
 	}
 	depth := len(l.stack)
 	if err := l.delim(); err != nil {
@@ -421,16 +483,15 @@ func (l *lexer) skipScalarOrName() error {
 // nextMember reads the next member name of the object being read: it
 // returns the raw name, or nil after consuming the object's closing
 // brace. It is raw and delim for the common case, without peeking twice.
+//
+// The name stays in the buffer, at memberName, until dropName or the next
+// nextMember: reading the member's value does not invalidate it.
 func (l *lexer) nextMember() ([]byte, error) {
+	l.nameMark = -1
 	if l.pos < len(l.buf) && l.err == nil {
 		switch c := l.buf[l.pos]; {
 		case c == '"' && (l.state == stObjFirst || l.state == stObjName):
-			start, err := l.scanScalar()
-			if err != nil {
-				return nil, err
-			}
-			l.afterName()
-			return l.buf[start:l.end], nil
+			return l.markedName()
 		case c == '}' && (l.state == stObjFirst || l.state == stObjNext):
 			return nil, l.delim()
 		}
@@ -439,10 +500,44 @@ func (l *lexer) nextMember() ([]byte, error) {
 	case '}':
 		return nil, l.delim()
 	case '"':
-		return l.raw()
+		if l.state == stObjFirst || l.state == stObjName {
+			return l.markedName()
+		}
 	}
 	return nil, l.unexpected()
 }
+
+// markedName reads the member name at l.pos and marks it.
+func (l *lexer) markedName() ([]byte, error) {
+	start, err := l.scanScalar()
+	if err != nil {
+		return nil, err
+	}
+	l.afterName()
+	l.nameMark = start
+	return l.buf[start:l.end], nil
+}
+
+// memberName returns the name nextMember returned, n bytes long, where it
+// now is in the buffer.
+func (l *lexer) memberName(n int) []byte { return l.buf[l.nameMark : l.nameMark+n] }
+
+// dropName releases the name nextMember returned.
+func (l *lexer) dropName() { l.nameMark = -1 }
+
+// startRun starts a run of members at the name nextMember returned: the
+// input from there stays buffered until endRun.
+func (l *lexer) startRun() { l.runMark, l.runStop = l.nameMark, l.nameMark }
+
+// extendRun ends the run at the end of the last token read (a member's
+// value).
+func (l *lexer) extendRun() { l.runStop = l.end }
+
+// run returns the run: members with their separators, as received.
+func (l *lexer) run() []byte { return l.buf[l.runMark:l.runStop] }
+
+// endRun releases the run.
+func (l *lexer) endRun() { l.runMark = -1 }
 
 // scalar reads the string, number or literal a peek just announced.
 func (l *lexer) scalar() ([]byte, error) {
@@ -466,8 +561,13 @@ func (l *lexer) scalar() ([]byte, error) {
 func (l *lexer) scanScalar() (int, error) {
 	for {
 		if l.pos < len(l.buf) {
-			n, status, escaped := scanToken(l.buf[l.pos:], l.atEOF())
-			l.escaped = escaped
+			var n int
+			var status scanStatus
+			if b := l.buf[l.pos:]; b[0] == '"' {
+				n, status = scanString(b)
+			} else {
+				n, status = scanToken(b, l.atEOF())
+			}
 			switch status {
 			case scanOK:
 				l.pos += n
@@ -485,7 +585,7 @@ func (l *lexer) scanScalar() (int, error) {
 		}
 		// The input ends here: a number reaching the end is complete.
 		if l.pos < len(l.buf) {
-			if n, status, _ := scanToken(l.buf[l.pos:], true); status == scanOK {
+			if n, status := scanToken(l.buf[l.pos:], true); status == scanOK {
 				l.pos += n
 				return l.pos - n, nil
 			}
@@ -510,231 +610,6 @@ func (l *lexer) finish() error {
 		return l.fail("unexpected end of input")
 	}
 	return nil
-}
-
-// scanStatus is the outcome of scanning one token.
-type scanStatus uint8
-
-const (
-	scanOK      scanStatus = iota
-	scanMore               // the buffer ends inside the token
-	scanInvalid            // the token is malformed
-)
-
-// scanToken scans the string, number or literal at the start of b. At the
-// end of b, a token is complete only if eof says no input follows.
-// escaped reports a string holding an escape sequence.
-func scanToken(b []byte, eof bool) (n int, st scanStatus, escaped bool) {
-	switch b[0] {
-	case '"':
-		return scanString(b)
-	case 't':
-		n, st = scanLiteral(b, "true")
-	case 'f':
-		n, st = scanLiteral(b, "false")
-	case 'n':
-		n, st = scanLiteral(b, "null")
-	default:
-		n, st = scanNumber(b, eof)
-	}
-	return n, st, false
-}
-
-// plainString marks the bytes a string holds as they are: printable ASCII
-// other than the quote and the backslash.
-var plainString = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// scanString scans a string: no control character, valid escapes (a
-// \u escape of a UTF-16 surrogate must be a valid pair), valid UTF-8.
-func scanString(b []byte) (int, scanStatus, bool) {
-	i, escaped := 1, false
-	for {
-		for i+8 <= len(b) && plainString[b[i]] && plainString[b[i+1]] && plainString[b[i+2]] && plainString[b[i+3]] &&
-			plainString[b[i+4]] && plainString[b[i+5]] && plainString[b[i+6]] && plainString[b[i+7]] {
-			i += 8
-		}
-		for i < len(b) && plainString[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			return i, scanMore, escaped
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, scanOK, escaped
-		case c == '\\':
-			n, st := scanEscape(b[i:])
-			if st != scanOK {
-				return i, st, escaped
-			}
-			i += n
-			escaped = true
-		case c < 0x20:
-			return i, scanInvalid, escaped
-		default:
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size <= 1 {
-				if !utf8.FullRune(b[i:]) {
-					return i, scanMore, escaped
-				}
-				return i, scanInvalid, escaped
-			}
-			i += size
-		}
-	}
-}
-
-// scanEscape scans the escape sequence at the start of b.
-func scanEscape(b []byte) (int, scanStatus) {
-	if len(b) < 2 {
-		return 0, scanMore
-	}
-	switch b[1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2, scanOK
-	case 'u':
-	default:
-		return 0, scanInvalid
-	}
-	r, st := hex4(b[2:])
-	if st != scanOK {
-		return 0, st
-	}
-	switch {
-	case r >= 0xDC00 && r <= 0xDFFF:
-		return 0, scanInvalid
-	case r < 0xD800 || r > 0xDBFF:
-		return 6, scanOK
-	}
-	// A high surrogate must be followed by an escaped low surrogate.
-	if len(b) < 8 {
-		return 0, scanMore
-	}
-	if b[6] != '\\' || b[7] != 'u' {
-		return 0, scanInvalid
-	}
-	lo, st := hex4(b[8:])
-	if st != scanOK {
-		return 0, st
-	}
-	if lo < 0xDC00 || lo > 0xDFFF {
-		return 0, scanInvalid
-	}
-	return 12, scanOK
-}
-
-// hex4 decodes four hex digits.
-func hex4(b []byte) (rune, scanStatus) {
-	if len(b) < 4 {
-		for _, c := range b {
-			if hexValue(c) < 0 {
-				return 0, scanInvalid
-			}
-		}
-		return 0, scanMore
-	}
-	var r rune
-	for _, c := range b[:4] {
-		v := hexValue(c)
-		if v < 0 {
-			return 0, scanInvalid
-		}
-		r = r<<4 | v
-	}
-	return r, scanOK
-}
-
-func hexValue(c byte) rune {
-	switch {
-	case c >= '0' && c <= '9':
-		return rune(c - '0')
-	case c >= 'a' && c <= 'f':
-		return rune(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return rune(c-'A') + 10
-	}
-	return -1
-}
-
-// scanLiteral scans true, false or null.
-func scanLiteral(b []byte, lit string) (int, scanStatus) {
-	n := min(len(b), len(lit))
-	if string(b[:n]) != lit[:n] {
-		return 0, scanInvalid
-	}
-	if n < len(lit) {
-		return n, scanMore
-	}
-	return n, scanOK
-}
-
-// scanNumber scans -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; what
-// follows it is left to the grammar.
-func scanNumber(b []byte, eof bool) (int, scanStatus) {
-	i := 0
-	end := func(ok bool) (int, scanStatus) {
-		if i == len(b) && !eof {
-			return i, scanMore
-		}
-		if !ok {
-			return i, scanInvalid
-		}
-		return i, scanOK
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i == len(b):
-		return end(false)
-	case b[i] == '0':
-		i++
-	case b[i] >= '1' && b[i] <= '9':
-		i++
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	default:
-		return i, scanInvalid
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i == len(b) || !isDigit(b[i]) {
-			return end(false)
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i == len(b) || !isDigit(b[i]) {
-			return end(false)
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	}
-	return end(true)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// appendName appends the unescaped content of the string the lexer just
-// read (raw), skipping the escape search when it held none.
-func (l *lexer) appendName(dst, raw []byte) ([]byte, error) {
-	if !l.escaped {
-		return append(dst, raw[1:len(raw)-1]...), nil
-	}
-	return jsontext.AppendUnquote(dst, raw)
 }
 
 // appendUnquoted appends the unescaped content of a raw JSON string.

@@ -147,7 +147,8 @@ func keepDefinition(v *View, path string) bool {
 }
 
 // definition filters a kept field definition: its properties, its
-// copy_to targets; multi-fields ("fields") follow the field and stay.
+// copy_to targets; multi-fields ("fields") follow the field and stay, with
+// their own copy_to (legacy mappings) filtered.
 func (r *run) definition(lex *lexer, ref nameRef, iv *indexView, path string) error {
 	if lex.peek() != '{' {
 		return fmt.Errorf("the definition of %q is not an object", path)
@@ -159,8 +160,26 @@ func (r *run) definition(lex *lexer, ref nameRef, iv *indexView, path string) er
 			return r.properties(lex, ref, iv, path)
 		case "copy_to":
 			return r.copyTo(lex, ref, iv)
+		case "fields":
+			return r.multiFields(lex, ref, iv, path)
 		}
 		return r.copyMember(lex, ref)
+	})
+	if err != nil {
+		return err
+	}
+	r.w.close()
+	return nil
+}
+
+// multiFields filters the "fields" of the field at parent.
+func (r *run) multiFields(lex *lexer, ref nameRef, iv *indexView, parent string) error {
+	if lex.peek() != '{' {
+		return r.copyMember(lex, ref)
+	}
+	r.w.openObject(ref, false)
+	err := r.eachMember(lex, func(ref nameRef, name []byte) error {
+		return r.definition(lex, ref, iv, parent+"."+string(name))
 	})
 	if err != nil {
 		return err

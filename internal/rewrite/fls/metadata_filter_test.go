@@ -35,8 +35,8 @@ func TestFilterMapping(t *testing.T) {
 	}, {
 		name: "a field the policy's mapping does not know is judged by the response's",
 		kind: KindMapping,
-		in:   `{"i":{"mappings":{"properties":{"new":{"type":"keyword","copy_to":"all"},"secret":{"type":"keyword","copy_to":"all"},"all":{"type":"text"},"t":{"type":"text","fields":{"new":{"type":"keyword"}}}}}}}`,
-		want: `{"i":{"mappings":{"properties":{"new":{"type":"keyword"},"t":{"type":"text","fields":{"new":{"type":"keyword"}}}}}}}`,
+		in:   `{"i":{"mappings":{"properties":{"new":{"type":"keyword","copy_to":"all"},"secret":{"type":"keyword","copy_to":"all"},"all":{"type":"text"},"t":{"type":"text","fields":{"new":{"type":"keyword","copy_to":["all","a"]}}},"a":{"type":"text"}}}}}`,
+		want: `{"i":{"mappings":{"properties":{"new":{"type":"keyword"},"t":{"type":"text","fields":{"new":{"type":"keyword","copy_to":["a"]}}},"a":{"type":"text"}}}}}`,
 	}, {
 		name: "typed mapping",
 		kind: KindMapping,

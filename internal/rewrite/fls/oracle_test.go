@@ -202,6 +202,9 @@ func (o *oracle) checkHit(h *node, parent *string) {
 				if !keyVisibleIn(v, prefix, f.name) {
 					o.errorf("%s key %q of index %v is hidden", m.name, f.name, index)
 				}
+				if m.name == "fields" || m.name == "ignored_field_values" {
+					o.checkFieldValue(v, f.name, f.value)
+				}
 			}
 		case "_ignored":
 			for _, e := range m.value.elems {
@@ -231,7 +234,35 @@ func keyVisibleIn(v *View, prefix, key string) bool {
 	if !v.Visible(key) {
 		return false
 	}
-	return prefix == "" || strings.HasPrefix(key, prefix+".") || v.Visible(prefix+"."+key)
+	return prefix == "" || key == prefix || strings.HasPrefix(key, prefix+".") || v.Visible(prefix+"."+key)
+}
+
+// checkFieldValue checks the values of a visible field of "fields": the
+// members of objects under a non-leaf path are sub-fields that must be
+// visible; scalars under an object path must not be there.
+func (o *oracle) checkFieldValue(v *View, path string, n *node) {
+	kind := v.Kind(path)
+	switch n.kind {
+	case '[':
+		for _, e := range n.elems {
+			o.checkFieldValue(v, path, e)
+		}
+	case '{':
+		if isLeafKind(kind) {
+			return
+		}
+		for _, m := range n.members {
+			sub := path + "." + m.name
+			if !v.Visible(sub) {
+				o.errorf("fields sub-field %q is hidden", sub)
+			}
+			o.checkFieldValue(v, sub, m.value)
+		}
+	default:
+		if kind.container() {
+			o.errorf("fields value under object path %q", path)
+		}
+	}
 }
 
 func nestedPrefix(n *node) string {

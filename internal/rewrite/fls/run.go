@@ -214,6 +214,10 @@ func (r *run) eachElement(lex *lexer, fn func() error) error {
 		if err := fn(); err != nil {
 			return err
 		}
+		if r.w.err != nil {
+			// The client is gone: stop reading the upstream.
+			return r.w.err
+		}
 	}
 	return lex.delim()
 }

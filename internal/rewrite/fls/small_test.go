@@ -32,6 +32,17 @@ i_grant:
       privileges: [read]
       field_security:
         grant: ['a', 'o.x', 'n.x', 'n.m.x', 't']
+i_patterns:
+  indices:
+    - names: ['i']
+      privileges: [read]
+      field_security:
+        grant: ['o.*', 'n*', '/t.*/', 'b?nk.*', 'a', 'x\\*y*']
+        except: ['n.m.s', 'o.x?', 'n.*.deep', '/n[.]q.*/']
+    - names: ['i']
+      privileges: [read]
+      field_security:
+        grant: ['g.*', 'n.m.*']
 `
 
 // smallPolicy: "i" under the role, "open" without FLS, "j" under the role
@@ -153,6 +164,11 @@ func TestFilterSearchHits(t *testing.T) {
 		in:   `{"hits":{"hits":[{"_index":"i","fields":{"n":[{"x":["X"],"s":["S"],"m":[{"s":["S"]}]},{"s":["S"]}],"secret":["S"]},"ignored_field_values":{"secret":["S"],"a":["A"]}}]}}`,
 		want: `{"hits":{"hits":[{"_index":"i","fields":{"n":[{"x":["X"]}]},"ignored_field_values":{"a":["A"]}}]}}`,
 	}, {
+		name: "fields values: objects are sub-fields, scalars under objects dropped",
+		kind: KindSearch,
+		in:   `{"hits":{"hits":[{"_index":"i","fields":{"o":[{"x":["X"],"s":["S"]},"scalar"],"n":{"s":1,"x":"X","m":[{"s":2,"x":3}]},"g":[{"type":"Point","coordinates":[1,2]}],"u":{"secret":1}}}]}}`,
+		want: `{"hits":{"hits":[{"_index":"i","fields":{"o":[{"x":["X"]}],"n":{"x":"X","m":[{"x":3}]},"g":[{"type":"Point","coordinates":[1,2]}],"u":{"secret":1}}}]}}`,
+	}, {
 		name: "duplicate names are judged alike",
 		kind: KindSearch,
 		in:   `{"hits":{"hits":[{"_index":"i","_source":{"secret":1,"a":1,"s\u0065cret":2,"a":2,"secret":{"x":3}}}]}}`,
@@ -241,17 +257,19 @@ func TestFilterRefuses(t *testing.T) {
 		"_scroll_id": func(string) (string, error) { return "", errTest },
 	}}
 	for name, in := range map[string]string{
-		"not an object":       `[]`,
-		"trailing data":       `{"hits":{"hits":[]}} {}`,
-		"truncated":           `{"hits":{"hits":[{"_index":"i","_source":{"a":`,
-		"duplicate _index":    `{"hits":{"hits":[{"_index":"i","_id":"1","_index":"open"}]}}`,
-		"invalid UTF-8":       "{\"hits\":{\"hits\":[{\"_index\":\"i\",\"_source\":{\"a\":\"\xff\"}}]}}",
-		"_index not a string": `{"hits":{"hits":[{"_index":1}]}}`,
-		"hits not an object":  `{"hits":[]}`,
-		"hit not an object":   `{"hits":{"hits":[1]}}`,
-		"bad _nested":         `{"aggregations":{"a":{"hits":[{"_index":"i","_nested":{"offset":0},"_source":{}}]}}}`,
-		"hook error":          `{"_scroll_id":"x"}`,
-		"comment":             `{"hits":{"hits":[]} /* x */}`,
+		"not an object":        `[]`,
+		"trailing data":        `{"hits":{"hits":[]}} {}`,
+		"truncated":            `{"hits":{"hits":[{"_index":"i","_source":{"a":`,
+		"duplicate _index":     `{"hits":{"hits":[{"_index":"i","_id":"1","_index":"open"}]}}`,
+		"invalid UTF-8":        "{\"hits\":{\"hits\":[{\"_index\":\"i\",\"_source\":{\"a\":\"\xff\"}}]}}",
+		"_index not a string":  `{"hits":{"hits":[{"_index":1}]}}`,
+		"hits not an object":   `{"hits":[]}`,
+		"hit not an object":    `{"hits":{"hits":[1]}}`,
+		"bad _nested":          `{"aggregations":{"a":{"hits":[{"_index":"i","_nested":{"offset":0},"_source":{}}]}}}`,
+		"hook error":           `{"_scroll_id":"x"}`,
+		"late _nested":         `{"hits":{"hits":[{"_index":"i","_source":{"x":1},"_nested":{"field":"n","offset":0}}]}}`,
+		"_nested field number": `{"aggregations":{"a":{"hits":[{"_index":"i","_nested":{"field":1},"_source":{}}]}}}`,
+		"comment":              `{"hits":{"hits":[]} /* x */}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer

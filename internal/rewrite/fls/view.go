@@ -2,6 +2,7 @@ package fls
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 )
@@ -23,6 +24,10 @@ type View struct {
 	pred FieldPredicate
 	// m is nil when the mapping is unknown.
 	m *Mapping
+	// containers holds, once computed, the mapped objects with a visible
+	// descendant.
+	containersOnce sync.Once
+	containers     map[string]bool
 }
 
 // maxResolveDepth bounds the chains a visibility decision follows (alias to
@@ -115,9 +120,9 @@ func (v *View) visible(path string, depth int) bool {
 		// A script can read any field, hidden ones included.
 		return false
 	case KindObject, KindNested:
-		return v.anyDescendantVisible(path, depth)
+		return v.anyDescendantVisible(path)
 	case KindMultiField:
-		return v.visible(f.Parent, depth+1)
+		return v.concreteVisible(f.Parent, depth+1)
 	case KindAlias:
 		return v.pred.Allows(path) && v.aliasTargetVisible(f, depth)
 	}
@@ -125,13 +130,22 @@ func (v *View) visible(path string, depth int) bool {
 }
 
 // aliasTargetVisible reports whether an alias points to a visible concrete
-// field (an alias to anything else is judged hidden).
+// field.
 func (v *View) aliasTargetVisible(alias *Field, depth int) bool {
-	t := v.m.lookup(alias.Target)
-	if t == nil || (t.Kind != KindLeaf && t.Kind != KindMultiField) {
+	return v.concreteVisible(alias.Target, depth+1)
+}
+
+// concreteVisible reports whether path is a visible concrete field (a leaf
+// or a multi-field). The fields a field's visibility depends on (alias
+// target, multi-field parent, copy_to source) must be concrete: anything
+// else makes it hidden, and keeps the decision of a field from ever
+// depending on an object's.
+func (v *View) concreteVisible(path string, depth int) bool {
+	f := v.m.lookup(path)
+	if f == nil || (f.Kind != KindLeaf && f.Kind != KindMultiField) {
 		return false
 	}
-	return v.visible(t.Path, depth+1)
+	return v.visible(path, depth)
 }
 
 // leafVisible: the field must be allowed, and so must every field whose
@@ -141,20 +155,33 @@ func (v *View) leafVisible(f *Field, depth int) bool {
 		return false
 	}
 	for _, src := range v.m.copiedFrom[f.Path] {
-		if !v.visible(src, depth+1) {
+		if !v.concreteVisible(src, depth+1) {
 			return false
 		}
 	}
 	return true
 }
 
-func (v *View) anyDescendantVisible(path string, depth int) bool {
-	for _, d := range v.m.descendants(path) {
-		if v.m.lookup(d).Kind.searchable() && v.visible(d, depth+1) {
-			return true
+// anyDescendantVisible reports whether a mapped object holds a visible
+// field. The answers for all objects are computed at the first question,
+// in one pass: each visible field marks its ancestors. (A field's own
+// visibility never depends on an object's: see concreteVisible.)
+func (v *View) anyDescendantVisible(path string) bool {
+	v.containersOnce.Do(func() {
+		v.containers = map[string]bool{}
+		for _, p := range v.m.searchable {
+			if !v.visible(p, 0) {
+				continue
+			}
+			for i := strings.LastIndexByte(p, '.'); i > 0; i = strings.LastIndexByte(p[:i], '.') {
+				if v.containers[p[:i]] {
+					break
+				}
+				v.containers[p[:i]] = true
+			}
 		}
-	}
-	return false
+	})
+	return v.containers[path]
 }
 
 // unmappedVisible judges a path the mapping does not define (a stale

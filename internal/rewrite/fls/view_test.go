@@ -318,6 +318,24 @@ func TestRuntimeAndEdgeMappings(t *testing.T) {
 	}
 }
 
+// TestDependenciesOnObjects covers mappings Elasticsearch would refuse:
+// copy_to from an object, multi-fields on an object. The fields depending
+// on them are hidden (and deciding does not deadlock).
+func TestDependenciesOnObjects(t *testing.T) {
+	ms, err := ParseMappings([]byte(`{"i":{"mappings":{"properties":{
+		"o":{"copy_to":"t","fields":{"kw":{"type":"keyword"}},"properties":{"x":{"type":"keyword"}}},
+		"t":{"type":"text"}, "a":{"type":"alias","path":"o"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewView(predicate{"o": true, "o.x": true, "t": true, "o.kw": true, "a": true}, ms["i"])
+	for f, want := range map[string]bool{"o": true, "o.x": true, "t": false, "o.kw": false, "a": false} {
+		if got := v.Visible(f); got != want {
+			t.Errorf("Visible(%q) = %v, want %v", f, got, want)
+		}
+	}
+}
+
 func TestAliasNeedsItsOwnName(t *testing.T) {
 	m := fixtureMappings(t)["fls-people"]
 	if NewView(predicate{"salary": true}, m).Visible("pay") {

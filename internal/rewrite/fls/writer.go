@@ -83,16 +83,30 @@ func (w *writer) close() bool {
 
 // member writes a member whose value is complete raw JSON.
 func (w *writer) member(ref nameRef, value []byte) {
-	w.materialize()
-	w.separate()
-	w.buf = append(w.buf, w.names[ref.start:ref.end]...)
+	w.memberNamed(w.names[ref.start:ref.end], value)
+}
+
+// memberNamed writes a member given its raw name.
+func (w *writer) memberNamed(name, value []byte) {
+	f := &w.frames[len(w.frames)-1]
+	if !f.open {
+		w.materialize()
+	}
+	if !f.empty {
+		w.buf = append(w.buf, ',')
+	}
+	f.empty = false
+	w.buf = append(w.buf, name...)
 	w.buf = append(w.buf, ':')
 	w.buf = append(w.buf, value...)
-	w.maybeFlush()
+	if len(w.buf) >= flushThreshold {
+		w.flush()
+	}
 }
 
 // element writes an array element (or the top-level value) that is
-// complete raw JSON.
+// complete raw JSON, or raw members of an object (names, values and the
+// separators between them, as received).
 func (w *writer) element(value []byte) {
 	w.materialize()
 	w.separate()

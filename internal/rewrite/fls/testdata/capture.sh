@@ -6,10 +6,17 @@
 #   internal/rewrite/fls/testdata/capture.sh http://127.0.0.1:9241
 #   OPENSEARCH_PORT=9241 scripts/opensearch.sh stop
 #
+# and the same against Elasticsearch with a file name prefix:
+#
+#   ELASTICSEARCH_PORT=9241 scripts/elasticsearch.sh start
+#   internal/rewrite/fls/testdata/capture.sh http://127.0.0.1:9241 es_
+#   ELASTICSEARCH_PORT=9241 scripts/elasticsearch.sh stop
+#
 # Hidden fields of the test roles carry CANARY-FLS-* strings (and the number
 # 987654321 for salary); the tests assert that none survives filtering.
 set -euo pipefail
-url=${1:?usage: capture.sh <node url>}
+url=${1:?usage: capture.sh <node url> [file name prefix]}
+prefix=${2:-}
 out=$(cd "$(dirname "$0")" && pwd)/captured
 mkdir -p "$out"
 
@@ -23,7 +30,7 @@ req() { # method path [body] -> body on stdout
 }
 ndjson() { curl -sS -X POST "$url$1" -H 'Content-Type: application/x-ndjson' --data-binary "$2"; }
 save() { # name method path [body]
-  local name=$1; shift
+  local name=$prefix$1; shift
   req "$@" >"$out/$name.json"
   printf '%s\n' "$name"
 }
@@ -139,10 +146,17 @@ scroll_id=$(jq -r ._scroll_id "$out/search_scroll.json")
 save search_scroll_next POST /_search/scroll "{\"scroll\": \"1m\", \"scroll_id\": \"$scroll_id\"}"
 req DELETE /_search/scroll "{\"scroll_id\": \"$scroll_id\"}" >/dev/null
 save search_suggest POST /fls-people/_search '{"size": 0, "suggest": {"names": {"prefix": "ali", "completion": {"field": "suggest_name"}}}}'
-pit=$(req POST '/fls-people/_search/point_in_time?keep_alive=1m' | jq -r .pit_id)
-if [[ $pit != null && -n $pit ]]; then
+# Point in time: OpenSearch's API, or Elasticsearch's.
+pit=$(req POST '/fls-people/_search/point_in_time?keep_alive=1m' | jq -r '.pit_id // empty')
+if [[ -n $pit ]]; then
   save search_pit POST /_search "{\"size\": 1, \"pit\": {\"id\": \"$pit\", \"keep_alive\": \"1m\"}, \"sort\": [{\"_id\": \"asc\"}]}"
   req DELETE /_search/point_in_time "{\"pit_id\": [\"$pit\"]}" >/dev/null
+else
+  pit=$(req POST '/fls-people/_pit?keep_alive=1m' | jq -r '.id // empty')
+  if [[ -n $pit ]]; then
+    save search_pit POST /_search "{\"size\": 1, \"pit\": {\"id\": \"$pit\", \"keep_alive\": \"1m\"}, \"sort\": [{\"_shard_doc\": \"asc\"}]}"
+    req DELETE /_pit "{\"id\": \"$pit\"}" >/dev/null
+  fi
 fi
 ndjson /_msearch '{"index": "fls-people"}
 {"query": {"match": {"name": "alice"}}}
@@ -150,7 +164,7 @@ ndjson /_msearch '{"index": "fls-people"}
 {"query": {"match_all": {}}}
 {"index": "fls-missing"}
 {"query": {"match_all": {}}}
-' >"$out/msearch.json"; echo msearch
+' >"$out/${prefix}msearch.json"; echo "${prefix}msearch"
 
 # Documents.
 save doc_get GET '/fls-people/_doc/1?stored_fields=_source,all_text'
@@ -171,6 +185,19 @@ save field_caps_one GET '/fls-people/_field_caps?fields=*'
 
 # Errors pass through.
 save error_search POST /fls-missing/_search '{}'
+
+# Elasticsearch runtime fields (7.11+); without a script a runtime field
+# reads the source value of its name. A node without them answers an error
+# that is simply not captured.
+req DELETE /fls-runtime >/dev/null || true
+if req PUT /fls-runtime '{"mappings": {"runtime": {"day": {"type": "keyword"}, "ssn_rt": {"type": "keyword"}},
+    "properties": {"name": {"type": "keyword"}, "ssn": {"type": "keyword"}}}}' | grep -q '"acknowledged":true'; then
+  req PUT '/fls-runtime/_doc/r1?refresh=true' '{"name": "runtime doc", "ssn": "CANARY-FLS-RSSN-0001", "ssn_rt": "CANARY-FLS-RT-0001", "day": "monday"}' >/dev/null
+  save mapping_runtime GET /fls-runtime/_mapping
+  save search_runtime POST /fls-runtime/_search '{"fields": ["*"], "query": {"term": {"ssn_rt": "CANARY-FLS-RT-0001"}}}'
+  save field_caps_runtime GET '/fls-runtime/_field_caps?fields=*'
+fi
+req DELETE /fls-runtime >/dev/null || true
 
 # OpenSearch derived fields (2.15+); a node without them answers an error
 # that is simply not captured.
