@@ -14,20 +14,25 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The OpenID provider (Dex, built from the Go module proxy on first use).
+# The OpenID providers (Dex, built from the Go module proxy on first use):
+# the main one on 5556, and a second, independent one on 5571 (its own
+# signing keys) for the multi-issuer tests of test/oidc and for the browser
+# login below, whose tokens live 20 s (so that refreshes happen).
 if ! scripts/dex.sh status >/dev/null 2>&1; then started+=(dex); fi
 scripts/dex.sh start >/dev/null
 eval "$(scripts/dex.sh env)"
+if ! DEX_PORT=5571 scripts/dex.sh status >/dev/null 2>&1; then stop_cmds+=("DEX_PORT=5571 scripts/dex.sh stop"); fi
+DEX_PORT=5571 DEX_TELEMETRY_PORT=5572 DEX_ID_TOKENS_EXPIRY=20s scripts/dex.sh start >/dev/null
+export DEX_ISSUER_2=http://127.0.0.1:5571/dex
 export OIDC_E2E_REQUIRED=1
 go test -count=1 ./test/oidc/
 
 # Browser login (test/browser, its own module): headless Chromium through
-# the proxy to a second Dex whose tokens live 20 s (so refreshes happen),
-# and Redis (sessions shared by two replicas; the test stops and restarts
-# it to check that sessions fail closed while Basic and bearer work).
+# the proxy to the second Dex (started above; its tokens live 20 s, so
+# refreshes happen), and Redis (sessions shared by two replicas; the test
+# stops and restarts it to check that sessions fail closed while Basic and
+# bearer work).
 command -v chromium >/dev/null && command -v redis-server >/dev/null || scripts/install-deps.sh
-if ! DEX_PORT=5571 scripts/dex.sh status >/dev/null 2>&1; then stop_cmds+=("DEX_PORT=5571 scripts/dex.sh stop"); fi
-DEX_PORT=5571 DEX_TELEMETRY_PORT=5572 DEX_ID_TOKENS_EXPIRY=20s scripts/dex.sh start >/dev/null
 if ! scripts/redis.sh status >/dev/null 2>&1; then started+=(redis); fi
 redis_addr=$(scripts/redis.sh start | tail -1)
 REDIS_ADDR=$redis_addr SESSION_REDIS_REQUIRED=1 go test -count=1 ./internal/authn/session/

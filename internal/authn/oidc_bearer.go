@@ -267,32 +267,64 @@ func (a *BearerAuthenticator) Authenticate(r *http.Request) (p *Principal, err e
 	}
 	key := sha256.Sum256([]byte(token))
 	now := a.now()
+	snapshot := a.mappingSnapshot()
 	if a.cache != nil {
 		if cp, ok := a.cache.get(key, now); ok {
-			return a.withRoles(cp), nil
+			if roles, known := a.cache.roles(key, snapshot); known {
+				cp.Roles = roles
+				return cp, nil
+			}
+			a.mapRoles(cp, snapshot)
+			a.cache.memoizeRoles(key, snapshot, cp.Roles)
+			return cp, nil
 		}
 	}
 	p, exp, err := a.validate(token, now)
 	if err != nil {
 		return nil, err
 	}
+	out := p.Clone()
+	a.mapRoles(out, snapshot)
 	if a.cache != nil {
 		expires := exp
 		if capAt := now.Add(a.opts.CacheTTL); capAt.Before(expires) {
 			expires = capAt
 		}
 		a.cache.put(key, p, expires)
+		a.cache.memoizeRoles(key, snapshot, out.Roles)
 	}
-	return a.withRoles(p.Clone()), nil
+	return out, nil
 }
 
-func (a *BearerAuthenticator) withRoles(p *Principal) *Principal {
-	if a.opts.RoleMapper != nil {
+// snapshotMapper is a PrincipalMapper backed by an immutable *RoleMapper
+// that reloads replace (RoleMapperStore, RoleMapper): roles mapped with a
+// snapshot can be reused for the same principal while it is in force.
+type snapshotMapper interface {
+	PrincipalMapper
+	Snapshot() *RoleMapper
+}
+
+// mappingSnapshot is the role mapping in force, or nil when the mapper
+// cannot say (its results are then never memoized).
+func (a *BearerAuthenticator) mappingSnapshot() *RoleMapper {
+	if sm, ok := a.opts.RoleMapper.(snapshotMapper); ok {
+		return sm.Snapshot()
+	}
+	return nil
+}
+
+// mapRoles fills p.Roles, with snapshot when there is one (so that the
+// roles match the snapshot they are memoized under), else with the
+// configured mapper.
+func (a *BearerAuthenticator) mapRoles(p *Principal, snapshot *RoleMapper) {
+	switch {
+	case snapshot != nil:
+		p.Roles = snapshot.Map(p)
+	case a.opts.RoleMapper != nil:
 		p.Roles = a.opts.RoleMapper.Map(p)
-	} else {
+	default:
 		p.Roles = []string{}
 	}
-	return p
 }
 
 func (a *BearerAuthenticator) checkSharedSecret(r *http.Request) error {

@@ -21,7 +21,7 @@ func (c *bearerClock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock()
 func (c *bearerClock) Add(d time.Duration)    { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 func newBearerClock(t time.Time) *bearerClock { return &bearerClock{t: t} }
 
-func testMapper(t *testing.T) *RoleMapper {
+func testMapper(t testing.TB) *RoleMapper {
 	t.Helper()
 	m, ps := LoadRoleMappings("testdata/role_mapping_oidc.yml")
 	if ps.HasErrors() {
@@ -30,7 +30,7 @@ func testMapper(t *testing.T) *RoleMapper {
 	return m
 }
 
-func newTestBearer(t *testing.T, f *fakeIssuer, clock *bearerClock, mod func(*BearerOptions)) *BearerAuthenticator {
+func newTestBearer(t testing.TB, f *fakeIssuer, clock *bearerClock, mod func(*BearerOptions)) *BearerAuthenticator {
 	t.Helper()
 	o := BearerOptions{
 		RealmName: "oidc1", RealmType: "oidc",

@@ -3,6 +3,7 @@ package authn
 import (
 	"container/list"
 	"crypto/sha256"
+	"slices"
 	"sync"
 	"time"
 )
@@ -10,7 +11,9 @@ import (
 // tokenCache is a bounded LRU of validated bearer tokens, keyed by the
 // SHA-256 of the token (the token itself is never stored). An entry expires
 // at the token's exp (or earlier, capped by CacheTTL). Cached principals
-// carry no roles: roles are mapped on every hit so that a reloaded
+// carry no roles: an entry may memoize the roles mapped for it together
+// with the immutable role-mapping snapshot they came from, and a hit reuses
+// them only while that snapshot is still in force, so a reloaded
 // role-mapping file takes effect at once.
 type tokenCache struct {
 	max   int
@@ -23,6 +26,10 @@ type tokenEntry struct {
 	key       [sha256.Size]byte
 	principal *Principal
 	expires   time.Time
+	// mappedBy is the role-mapping snapshot roles were mapped with (nil:
+	// none memoized yet).
+	mappedBy *RoleMapper
+	roles    []string
 }
 
 func newTokenCache(max int) *tokenCache {
@@ -59,6 +66,38 @@ func (c *tokenCache) put(key [sha256.Size]byte, p *Principal, expires time.Time)
 		old := c.lru.Back()
 		c.lru.Remove(old)
 		delete(c.items, old.Value.(*tokenEntry).key)
+	}
+}
+
+// roles returns the roles memoized for key under snapshot m.
+func (c *tokenCache) roles(key [sha256.Size]byte, m *RoleMapper) ([]string, bool) {
+	if m == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*tokenEntry)
+	if e.mappedBy != m {
+		return nil, false
+	}
+	return slices.Clone(e.roles), true
+}
+
+// memoizeRoles remembers roles, mapped with snapshot m, for key's entry
+// (if it is still cached).
+func (c *tokenCache) memoizeRoles(key [sha256.Size]byte, m *RoleMapper, roles []string) {
+	if m == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		e := el.Value.(*tokenEntry)
+		e.mappedBy, e.roles = m, slices.Clone(roles)
 	}
 }
 

@@ -28,7 +28,7 @@ type fakeIssuer struct {
 	discovery atomic.Int32
 }
 
-func newFakeIssuer(t *testing.T) *fakeIssuer {
+func newFakeIssuer(t testing.TB) *fakeIssuer {
 	t.Helper()
 	f := &fakeIssuer{keys: map[string]*rsa.PrivateKey{}}
 	f.addKey(t, "k1")
@@ -58,7 +58,7 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 
 func (f *fakeIssuer) url() string { return f.srv.URL }
 
-func (f *fakeIssuer) addKey(t *testing.T, kid string) *rsa.PrivateKey {
+func (f *fakeIssuer) addKey(t testing.TB, kid string) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -76,7 +76,7 @@ func (f *fakeIssuer) key(kid string) *rsa.PrivateKey {
 	return f.keys[kid]
 }
 
-func signRS256(t *testing.T, key *rsa.PrivateKey, kid string, claims map[string]any) string {
+func signRS256(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid)
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, opts)

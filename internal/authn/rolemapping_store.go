@@ -10,7 +10,8 @@ import (
 // RoleMapperStore is a reloadable role-mapping file: Map uses the latest
 // successfully read version. It implements PrincipalMapper; the bearer
 // authenticator maps roles on every request (cache hits included), so a
-// reload takes effect at once.
+// reload takes effect at once (roles memoized for a cached token are reused
+// only while the snapshot they were mapped with is in force).
 type RoleMapperStore struct {
 	path string
 	cur  atomic.Pointer[RoleMapper]
@@ -37,6 +38,14 @@ func (s *RoleMapperStore) Reload() diag.Problems {
 	s.cur.Store(m)
 	return ps
 }
+
+// Snapshot returns the mappings in force. Reload replaces them and never
+// modifies a snapshot, so roles mapped with one can be reused while it is
+// still the one returned.
+func (s *RoleMapperStore) Snapshot() *RoleMapper { return s.cur.Load() }
+
+// Snapshot returns m itself: a RoleMapper is never modified once parsed.
+func (m *RoleMapper) Snapshot() *RoleMapper { return m }
 
 // Map implements PrincipalMapper.
 func (s *RoleMapperStore) Map(p *Principal) []string { return s.cur.Load().Map(p) }

@@ -1,8 +1,11 @@
 // Package oidc is the end-to-end test of the bearer (OIDC/JWT) authenticator
-// against a real OpenID provider (Dex). It starts nothing itself: run
+// against a real OpenID provider (Dex). It starts no provider itself: run
 //
 //	scripts/dex.sh start && eval "$(scripts/dex.sh env)" && go test ./test/oidc/
 //
+// The multi-issuer tests (multiissuer_test.go) also need a second Dex,
+// named by DEX_ISSUER_2, and run the proxy binary (built by the test, or
+// $PORTCULLIS_BIN) on ports 18560-18599; scripts/e2e.sh sets all of it up.
 // Without DEX_ISSUER, DEX_CLIENT_ID and DEX_CLIENT_SECRET the tests skip,
 // unless OIDC_E2E_REQUIRED=1, which makes them fail instead (for CI).
 // Static users come from test/oidc/dex.yaml.tmpl: alice@example.com (groups
