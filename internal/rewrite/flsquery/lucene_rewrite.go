@@ -118,11 +118,11 @@ func (t *textRewriter) prefixed(i, limit int) (int, string, error) {
 	switch {
 	case name == NeutralField:
 		return end, t.tokenText(i) + colon + value, nil
-	case hasWildcard(name):
-		return end, t.disjunction(t.r.expand(name), colon, value), nil
 	case t.kind(i+2) == tokStar:
 		// f:* is an exists query on f, which for an object covers its
-		// hidden children too.
+		// hidden children too; a wildcard name is one per visible leaf.
+		// Either way it is written as _exists_, the form a second walk
+		// leaves unchanged.
 		suffix, err := t.render(i+3, end)
 		if err != nil {
 			return 0, "", err
@@ -130,7 +130,12 @@ func (t *textRewriter) prefixed(i, limit int) (int, string, error) {
 		if i+3 < end {
 			suffix = t.gap(i+2) + suffix
 		}
+		if hasWildcard(name) {
+			return end, t.existsAny(t.r.expand(name), suffix), nil
+		}
 		return end, t.existsText(name, suffix), nil
+	case hasWildcard(name):
+		return end, t.disjunction(t.r.expand(name), colon, value), nil
 	case !t.r.visible(name):
 		return end, escapeLucene(NeutralField) + colon + value, nil
 	}
@@ -239,6 +244,22 @@ func (t *textRewriter) existsText(name, suffix string) string {
 	}
 	parts := make([]string, len(leaves))
 	for i, f := range leaves {
+		parts[i] = "_exists_:" + escapeLucene(f)
+	}
+	return "(" + strings.Join(parts, " OR ") + ")" + suffix
+}
+
+// existsAny is "_exists_" on any of fields (visible leaves), or on the
+// neutral field when there is none.
+func (t *textRewriter) existsAny(fields []string, suffix string) string {
+	switch len(fields) {
+	case 0:
+		return "_exists_:" + escapeLucene(NeutralField) + suffix
+	case 1:
+		return "_exists_:" + escapeLucene(fields[0]) + suffix
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
 		parts[i] = "_exists_:" + escapeLucene(f)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")" + suffix
