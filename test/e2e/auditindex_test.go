@@ -116,21 +116,29 @@ func shippedDocs(t *testing.T, cluster, pattern string) []shippedDoc {
 	if resp, err := http.Post(cluster+"/"+pattern+"/_refresh?ignore_unavailable=true&allow_no_indices=true", "application/json", nil); err == nil {
 		resp.Body.Close()
 	}
-	resp, err := http.Get(cluster + "/" + pattern + "/_search?size=10000&ignore_unavailable=true&allow_no_indices=true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var res struct {
 		Hits struct {
 			Hits []shippedDoc `json:"hits"`
 		} `json:"hits"`
 	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &res) != nil {
-		t.Fatalf("searching %s: %d %s", pattern, resp.StatusCode, b)
+	// A daily index the shipper has just created may not have its shard
+	// started yet (503 no_shard_available): wait for it, boundedly.
+	for attempt := 0; ; attempt++ {
+		resp, err := http.Get(cluster + "/" + pattern + "/_search?size=10000&ignore_unavailable=true&allow_no_indices=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && attempt < 50 {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if resp.StatusCode != 200 || json.Unmarshal(b, &res) != nil {
+			t.Fatalf("searching %s: %d %s", pattern, resp.StatusCode, b)
+		}
+		return res.Hits.Hits
 	}
-	return res.Hits.Hits
 }
 
 // fileHashes reads the chain.hash of every record of an audit file.
