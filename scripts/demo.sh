@@ -75,7 +75,7 @@ Try (the certificate is self-signed; --cacert trusts it):
   # refused with Elasticsearch's 403: alice names an index she may not read
   curl --cacert $run/tls/cert.pem -u alice:alice-demo-pass '$p/hr-employees/_search?pretty'
 
-  # refused: bob's role has document- and field-level security, not enforced yet (issue #4)
+  # document- and field-level security: bob sees only EMEA orders, without customer.card_number
   curl --cacert $run/tls/cert.pem -u bob:bob-demo-pass '$p/orders/_search?pretty'
 
   # refused with 401: wrong password / no credentials
