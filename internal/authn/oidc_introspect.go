@@ -220,4 +220,3 @@ func (a *IntrospectionAuthenticator) check(claims map[string]any) error {
 }
 
 var _ Authenticator = (*IntrospectionAuthenticator)(nil)
-

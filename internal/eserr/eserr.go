@@ -34,6 +34,14 @@ type envelope struct {
 	Status int `json:"status"`
 }
 
+// Error implements error, so stages can return an Elasticsearch error up
+// to the one that writes it.
+func (e *Error) Error() string { return e.Type + ": " + e.Reason }
+
+// ESError returns e; it lets callers treat *Error like the rewrite
+// packages' refusals, which convert to one.
+func (e *Error) ESError() *Error { return e }
+
 // Body returns the JSON body Elasticsearch would send for e.
 func (e *Error) Body() []byte {
 	var env envelope

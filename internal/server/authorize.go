@@ -51,7 +51,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		}
 		req := authzRequest(st, md)
 		d := az.Decide(req)
-		st.decided = &d
+		if st.cursor != nil {
+			st.decided = &d // a cursor this request opens is bound to it
+		}
 		full := fullAccessProbe(az, req) // evaluated at most once, only when needed
 		if !d.Allowed {
 			deny(w, st, d)

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -66,6 +67,16 @@ var cursorActions = map[string]bool{
 	"cluster:monitor/async_search/status":     true,
 }
 
+// cursorOpeners are the requests that may open a cursor (or search one:
+// a search body with "pit"), or that _msearch could smuggle one into.
+var cursorOpeners = map[string]bool{
+	"indices:data/read/search":               true,
+	"indices:data/read/async_search/submit":  true,
+	"indices:data/read/point_in_time/create": true,
+	"indices:data/read/open_point_in_time":   true,
+	"indices:data/read/msearch":              true,
+}
+
 // withCursorResolution replaces the tokens of a continuation request with
 // the cluster's ids, checks their owner, and decides the continuation
 // again on the cursor's indices: the caller's current roles must still
@@ -74,6 +85,10 @@ func withCursorResolution(cs *Cursors, az Authorizer, md MetadataSource, rs *Res
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if st.Principal == nil || st.Class == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !cursorActions[st.Class.Action] && !cursorOpeners[st.Class.Action] {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -227,7 +242,7 @@ func (cr *cursorRequest) resolveDeletePIT() error {
 	var t cursor.PITTarget
 	if !all {
 		if body == nil {
-			return refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: no pit ids specified;"})
+			return &eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: no pit ids specified;"}
 		}
 		var err error
 		if t, err = cr.cs.Binder.RewriteDeletePIT(cr.owner, body); err != nil {
@@ -255,7 +270,7 @@ func (cr *cursorRequest) resolveDeletePIT() error {
 func (cr *cursorRequest) resolveClosePIT() error {
 	body := cr.bodyObject()
 	if body == nil {
-		return refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: id is required;"})
+		return &eserr.Error{Status: http.StatusBadRequest, Type: "action_request_validation_exception", Reason: "Validation Failed: 1: id is required;"}
 	}
 	c, err := cr.cs.Binder.RewriteClosePIT(cr.owner, body)
 	if err != nil {
@@ -301,7 +316,7 @@ func (cr *cursorRequest) refusePITInMsearch() error {
 	}
 	for _, it := range cr.st.Body.msearch {
 		if it.Body != nil && it.Body.Has("pit") {
-			return refusalOf(eserr.Security(http.StatusBadRequest, "point-in-time searches inside _msearch are not supported by the security proxy; send them as _search requests"))
+			return eserr.Security(http.StatusBadRequest, "point-in-time searches inside _msearch are not supported by the security proxy; send them as _search requests")
 		}
 	}
 	return nil
@@ -319,10 +334,10 @@ func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
 	req.Options.IgnoreUnavailable = true // a cursor outlives the indices it read; they may be gone
 	d := cr.az.Decide(req)
 	if !d.Allowed || d.MatchNothing || d.ActionOnly {
-		return refusalOf(eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: the caller may no longer read what the cursor reads",
-			action, cr.st.Principal.Username, strings.Join(c.Binding.Indices, ","))))
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: the caller may no longer read what the cursor reads",
+			action, cr.st.Principal.Username, strings.Join(c.Binding.Indices, ",")))
 	}
-	if err := c.Binding.Check(cr.owner, cursor.FingerprintOf(cr.renderedAccess(d.Access))); err != nil {
+	if err := c.Binding.Check(cr.owner, cursor.FingerprintOf(renderedAccess(cr.rs, cr.st.Principal, d.Access))); err != nil {
 		return err
 	}
 	cr.st.cursor.decision = &d
@@ -331,15 +346,15 @@ func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
 	return nil
 }
 
-// renderedAccess returns access with the DLS templates rendered for the
-// caller, so that a change of the caller's attributes changes the
-// fingerprint too. Unrenderable queries stay as written (the search that
-// created the cursor could not have run then either).
-func (cr *cursorRequest) renderedAccess(access []authz.IndexAccess) []authz.IndexAccess {
-	if cr.rs == nil || len(access) == 0 {
+// renderedAccess returns access with the DLS templates rendered for p, so
+// that a change of the caller's attributes changes a cursor's fingerprint
+// too. Unrenderable queries stay as written (the search that created the
+// cursor could not have run then either).
+func renderedAccess(rs *Restrictions, p *authn.Principal, access []authz.IndexAccess) []authz.IndexAccess {
+	if rs == nil || len(access) == 0 {
 		return access
 	}
-	rendered, err := cr.rs.Queries.Render(dlsUser(cr.st.Principal), dls.FromAccess(access))
+	rendered, err := rs.Queries.Render(dlsUser(p), dls.FromAccess(access))
 	if err != nil || len(rendered) != len(access) {
 		return access
 	}

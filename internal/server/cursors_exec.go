@@ -57,7 +57,7 @@ func (cs *Cursors) wrapper(r *http.Request, st *requestState, rs *Restrictions, 
 	c := st.cursor
 	b := c.binding
 	if b.Owner.IsZero() {
-		b = cursor.NewBinding(owner, bindingIndices(st), (&cursorRequest{rs: rs, st: st}).renderedAccess(decidedAccess(st)), time.Now())
+		b = cursor.NewBinding(owner, bindingIndices(st), renderedAccess(rs, st.Principal, decidedAccess(st)), time.Now())
 	}
 	return func(kind cursor.Kind, upstreamID string) (string, error) {
 		token, err := cs.Binder.Wrap(kind, upstreamID, b)

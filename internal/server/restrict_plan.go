@@ -54,7 +54,7 @@ func (rr *restrictedRequest) plan() (*restrictionPlan, error) {
 	case "indices:data/read/xpack/termsenum/list":
 		return rr.planTermsEnum()
 	case "indices:data/write/update":
-		return nil, refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "security_exception", Reason: reasonUpdateUnderDLSFLS})
+		return nil, &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception", Reason: reasonUpdateUnderDLSFLS}
 	case "indices:data/write/index":
 		return rr.planIndexWrite()
 	case "indices:data/write/delete":
@@ -65,15 +65,6 @@ func (rr *restrictedRequest) plan() (*restrictionPlan, error) {
 
 // unsupported is the 403 for a request the proxy cannot make safe.
 func (rr *restrictedRequest) unsupported(why string) error {
-	return refusalOf(eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: %s",
-		rr.st.Action, rr.st.Principal.Username, strings.Join(filteredIndices(rr.d.Access), ","), why)))
+	return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: %s",
+		rr.st.Action, rr.st.Principal.Username, strings.Join(filteredIndices(rr.d.Access), ","), why))
 }
-
-// refusal is a planning error that carries the Elasticsearch error the
-// client gets.
-type refusal struct{ e *eserr.Error }
-
-func (r refusal) Error() string         { return r.e.Type + ": " + r.e.Reason }
-func (r refusal) ESError() *eserr.Error { return r.e }
-
-func refusalOf(e *eserr.Error) error { return refusal{e} }

@@ -122,7 +122,7 @@ func (rr *restrictedRequest) bodyObject() (*esbody.Object, error) {
 	}
 	obj, ok := pb.json.(*esbody.Object)
 	if !ok {
-		return nil, refusalOf(&eserr.Error{Status: http.StatusBadRequest, Type: "parsing_exception", Reason: fmt.Sprintf("request body must be an object, not %s", pb.json.Kind())})
+		return nil, &eserr.Error{Status: http.StatusBadRequest, Type: "parsing_exception", Reason: fmt.Sprintf("request body must be an object, not %s", pb.json.Kind())}
 	}
 	return obj.Clone(), nil
 }

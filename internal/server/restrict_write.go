@@ -53,8 +53,8 @@ func (rr *restrictedRequest) checkWrite(index, id string, doc *esbody.Object) er
 	case err != nil:
 		return err
 	case !match:
-		return refusalOf(eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on index [%s]: the document does not match the document level security query of the user's roles",
-			rr.st.Action, rr.st.Principal.Username, index)))
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on index [%s]: the document does not match the document level security query of the user's roles",
+			rr.st.Action, rr.st.Principal.Username, index))
 	}
 	return nil
 }

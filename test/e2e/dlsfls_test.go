@@ -257,9 +257,46 @@ func TestDocumentLevelSecurity(t *testing.T) {
 		if r.Status != 403 {
 			t.Fatalf("write-side DLS: a document outside the role query must be refused: %d %s", r.Status, r.Body)
 		}
+		// The same rules item by item in _bulk: a matching document is
+		// written, a non-matching one, an update and a delete of a hidden
+		// document get per-item refusals.
+		nd := map[string]string{"Content-Type": "application/x-ndjson"}
+		bulk := `{"index":{"_id":"w3"}}` + "\n" + `{"tenant":"acme"}` + "\n" +
+			`{"index":{"_id":"w4"}}` + "\n" + `{"tenant":"globex","message":"PLANTED-BULK"}` + "\n" +
+			`{"update":{"_id":"a1"}}` + "\n" + `{"doc":{"message":"x"}}` + "\n" +
+			`{"delete":{"_id":"g1"}}` + "\n"
+		br := do(t, f.c, "POST", f.p.URL+ix+"/_bulk?refresh=true", "writer", f.pass, strings.NewReader(bulk), nd)
+		var items struct {
+			Items []map[string]struct {
+				Status int `json:"status"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(br.Body), &items); err != nil || len(items.Items) != 4 {
+			t.Fatalf("bulk under DLS: %d %s", br.Status, br.Body)
+		}
+		want := []int{201, 403, 400, 403}
+		for i, it := range items.Items {
+			for _, res := range it {
+				if res.Status != want[i] {
+					t.Errorf("bulk item %d: status %d, want %d: %s", i, res.Status, want[i], br.Body)
+				}
+			}
+		}
+		r = f.req(t, "writer", "DELETE", ix+"/_doc/g1", "", hidden...)
+		if r.Status != 403 {
+			t.Fatalf("deleting a hidden document must be refused: %d %s", r.Status, r.Body)
+		}
+		r = f.req(t, "dls", "POST", ix+"/_field_caps?fields=*", `{"index_filter":{"term":{"tenant":"globex"}}}`, hidden...)
+		if r.Status != 403 {
+			t.Fatalf("an index_filter under DLS must be refused (hidden documents would decide): %d %s", r.Status, r.Body)
+		}
+		r = f.req(t, "lifted", "POST", ix+"/_search", `{"query":{"ids":{"values":["w4"]}}}`)
+		if len(hitIDs(t, r.Body)) != 0 {
+			t.Fatalf("the refused bulk item must not be written: %s", r.Body)
+		}
 		r = f.req(t, "writer", "POST", ix+"/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`, hidden...)
-		if r.Status == 200 && !strings.Contains(r.Body, `"deleted":3`) {
-			t.Fatalf("delete_by_query under DLS may only delete visible documents (a1,a2,w1): %d %s", r.Status, r.Body)
+		if r.Status == 200 && !strings.Contains(r.Body, `"deleted":4`) {
+			t.Fatalf("delete_by_query under DLS may only delete visible documents (a1,a2,w1,w3): %d %s", r.Status, r.Body)
 		}
 		r = f.req(t, "lifted", "GET", ix+"/_doc/g1", "")
 		if r.Status != 200 {
