@@ -18,6 +18,11 @@ func (v *View) allVisibleUnder(path string) bool {
 	if v.Unrestricted() {
 		return true
 	}
+	if path == "" {
+		// An empty member name: joinPath gives its children their own
+		// names, not ".name", so the prefix proof does not apply.
+		return false
+	}
 	fa, ok := v.pred.(*authz.FieldAccess)
 	if !ok || !grantsEverythingUnder(fa, path+".") {
 		return false
@@ -28,7 +33,7 @@ func (v *View) allVisibleUnder(path string) bool {
 // noneVisibleUnder reports whether no path strictly under path is allowed
 // by SourceAllows.
 func (v *View) noneVisibleUnder(path string) bool {
-	if v.Unrestricted() {
+	if v.Unrestricted() || path == "" {
 		return false
 	}
 	switch p := v.pred.(type) {
