@@ -61,6 +61,14 @@ type Upstream struct {
 	HealthCheck         HealthCheck `yaml:"health_check"`
 	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
 	MaxRequestBodyBytes int64 `yaml:"max_request_body_bytes"`
+	// BulkSpoolThresholdBytes is the size above which a _bulk body is
+	// spooled to an unlinked temporary file while it is parsed, instead of
+	// being held in memory (bodies of unknown or compressed size are
+	// streamed and spill to the file past this size).
+	BulkSpoolThresholdBytes int64 `yaml:"bulk_spool_threshold_bytes"`
+	// SpoolDir holds the spool files ("" = the system's temporary
+	// directory). Files are unlinked at creation, mode 0600.
+	SpoolDir string `yaml:"spool_dir"`
 }
 
 // Timeouts bound each phase of talking to the cluster.

@@ -18,6 +18,9 @@ func (c *Config) applyDefaults() {
 	if c.Upstream.MaxRequestBodyBytes == 0 {
 		c.Upstream.MaxRequestBodyBytes = 100 << 20 // Elasticsearch's http.max_content_length
 	}
+	if c.Upstream.BulkSpoolThresholdBytes == 0 {
+		c.Upstream.BulkSpoolThresholdBytes = 4 << 20 // larger _bulk bodies go to disk, not memory
+	}
 	setDuration(&c.Security.ReloadInterval, 5*time.Second) // resource.reload.interval.high
 	setDuration(&c.Security.AuthCache.TTL, 20*time.Minute)
 	if c.Security.AuthCache.MaxUsers == 0 {

@@ -129,6 +129,14 @@ func (v *validator) upstream() {
 	if u.MaxRequestBodyBytes < 0 {
 		v.errorf("upstream.max_request_body_bytes", "upstream.max_request_body_bytes must be positive")
 	}
+	if u.BulkSpoolThresholdBytes < 0 {
+		v.errorf("upstream.bulk_spool_threshold_bytes", "upstream.bulk_spool_threshold_bytes must be positive")
+	}
+	if u.SpoolDir != "" {
+		if fi, err := os.Stat(u.SpoolDir); err != nil || !fi.IsDir() {
+			v.errorf("upstream.spool_dir", "upstream.spool_dir %q must be an existing directory", u.SpoolDir)
+		}
+	}
 }
 
 // ParseNodeURL parses and checks one upstream node URL.

@@ -19,6 +19,9 @@ type parsedBody struct {
 	msearch []esbody.MsearchItem
 	mget    []esbody.MgetDoc
 	mgetIDs []string
+	// spooled, for a large _bulk, holds the items' bytes on disk (bulk
+	// then has the items' typed views only); nil otherwise.
+	spooled *spooledBulk
 }
 
 // withBody reads and parses the request body exactly as the cluster would
@@ -26,7 +29,7 @@ type parsedBody struct {
 // NDJSON), or refuses the request. The forwarded body is the parsed bytes,
 // never the client's original encoding, so the cluster cannot read
 // something the proxy did not.
-func withBody(max int64, next http.Handler) http.Handler {
+func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if !carriesBody(r, st.Class) {
@@ -38,11 +41,19 @@ func withBody(max int64, next http.Handler) http.Handler {
 				Reason: fmt.Sprintf("request [%s %s] does not support having a body", r.Method, r.URL.EscapedPath())})
 			return
 		}
-		pb, err := parseBody(r, st.Class, max)
+		var pb *parsedBody
+		var err error
+		if spoolsBulk(r, st.Class, spool) {
+			pb, err = spoolBulk(r, max, spool)
+		} else {
+			pb, err = parseBody(r, st.Class, max)
+		}
 		if err != nil {
 			var e *eserr.Error
 			if be, ok := err.(*esbody.Error); ok {
 				e = be.ESError()
+			} else if ee, ok := err.(*eserr.Error); ok {
+				e = ee // the spool failed: 503
 			} else {
 				e = &eserr.Error{Status: http.StatusBadRequest, Type: "parse_exception", Reason: err.Error()}
 			}
@@ -50,6 +61,10 @@ func withBody(max int64, next http.Handler) http.Handler {
 			return
 		}
 		pb.body.Apply(r)
+		if pb.spooled != nil {
+			defer pb.spooled.Close()
+			pb.spooled.attach(r, pb.body)
+		}
 		st.Body = pb
 		next.ServeHTTP(w, r)
 	})

@@ -48,6 +48,11 @@ type itemMerger struct {
 	// key is the response's item array; render draws one refused item.
 	key    string
 	render func(deniedItem) json.RawMessage
+	// untimed responses have no "took" (_mget, _mtermvectors).
+	untimed bool
+	// stream merges as the answer arrives instead of buffering it (large
+	// spooled _bulk requests, see serveStreaming).
+	stream bool
 }
 
 // newBulkMerger merges _bulk responses.
@@ -74,6 +79,10 @@ func (d deniedItem) searchError() json.RawMessage {
 // serve forwards what is left of the request through next and writes the
 // merged response to w. With nothing left to forward it answers alone.
 func (m *itemMerger) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if m.stream {
+		m.serveStreaming(w, r, next)
+		return
+	}
 	if len(m.denied) == m.total {
 		stateOf(r).Decision = "deny" // nothing forwarded: audited as access_denied
 		m.write(w, http.StatusOK, nil, nil)
@@ -116,6 +125,9 @@ func (m *itemMerger) write(w http.ResponseWriter, status int, forwarded []json.R
 	out := map[string]any{"took": took, m.key: items}
 	if m.key == "items" {
 		out["errors"] = true
+	}
+	if m.untimed {
+		delete(out, "took")
 	}
 	body, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")

@@ -17,7 +17,8 @@ import (
 //     (indices:data/write/index, …:index:op_type/create, update, delete),
 //     request.name BulkItemRequest, indices [the index];
 //   - _mget: per index an "indices:data/read/mget[shard]" /
-//     MultiGetShardRequest event;
+//     MultiGetShardRequest event (_mtermvectors: "indices:data/read/mtv[shard]"
+//     / MultiTermVectorsShardRequest);
 //   - _msearch: per search an "indices:data/read/search" / SearchRequest
 //     event (search/template and SearchTemplateRequest for
 //     _msearch/template) with the search's indices.
@@ -110,16 +111,7 @@ func actionsOf(ds []bulkDecision, granted bool) []string {
 
 // mgetAudits is one shard-request event per distinct index, in order.
 func mgetAudits(indices []string, denied map[string]bool) []itemAudit {
-	var out []itemAudit
-	seen := map[string]bool{}
-	for _, idx := range indices {
-		if seen[idx] {
-			continue
-		}
-		seen[idx] = true
-		out = append(out, itemAudit{granted: !denied[idx], action: mgetShardAction, requestName: mgetShardRequest, indices: []string{idx}})
-	}
-	return out
+	return shardAudits(mgetShardAction, mgetShardRequest, indices, denied)
 }
 
 // msearchAudit is the event of one search of an _msearch.
@@ -165,6 +157,8 @@ func grantedItemAudits(st *requestState) []itemAudit {
 		return bulkAudits(ds)
 	case mgetAction:
 		return mgetAudits(mgetIndices(pb, def, hasDef), nil)
+	case mtvAction:
+		return shardAudits(mtvShardAction, mtvShardRequest, indicesOf(mtvDocItems(st)), nil)
 	case msearchAction, msearchTemplateAct:
 		action := searchItemAction(st.Action)
 		out := make([]itemAudit, 0, len(pb.msearch))

@@ -96,11 +96,32 @@ admin:
 				"access_granted indices:data/write/bulk[s] BulkShardRequest [secret]",
 				"access_granted indices:data/write/delete BulkItemRequest [secret]",
 			}},
-		{name: "mget refused: only the refused index is an item event", target: "/_mget", user: alice, wantCode: 403,
+		{name: "mget, one index refused", target: "/_mget", user: alice, wantCode: 200,
 			body: `{"docs":[{"_index":"logs-a","_id":"1"},{"_index":"secret","_id":"2"},{"_index":"secret","_id":"3"}]}`,
+			want: []string{
+				"access_granted indices:data/read/mget  []",
+				"access_granted indices:data/read/mget[shard] MultiGetShardRequest [logs-a]",
+				"access_denied indices:data/read/mget[shard] MultiGetShardRequest [secret]",
+			}},
+		{name: "mget, every document refused", target: "/_mget", user: alice, wantCode: 200,
+			body: `{"docs":[{"_index":"secret","_id":"2"},{"_index":"secret","_id":"3"}]}`,
 			want: []string{
 				"access_denied indices:data/read/mget  []",
 				"access_denied indices:data/read/mget[shard] MultiGetShardRequest [secret]",
+			}},
+		{name: "mtermvectors, one index refused", target: "/logs-a/_mtermvectors", user: alice, wantCode: 200,
+			body: `{"docs":[{"_id":"1"},{"_index":"secret","_id":"2"}]}`,
+			want: []string{
+				"access_granted indices:data/read/mtv  [logs-a]",
+				"access_granted indices:data/read/mtv[shard] MultiTermVectorsShardRequest [logs-a]",
+				"access_denied indices:data/read/mtv[shard] MultiTermVectorsShardRequest [secret]",
+			}},
+		{name: "mtermvectors by a user with full access", target: "/_mtermvectors", user: root, wantCode: 200,
+			body: `{"docs":[{"_index":"logs-a","_id":"1"},{"_index":"secret","_id":"2"}]}`,
+			want: []string{
+				"access_granted indices:data/read/mtv  []",
+				"access_granted indices:data/read/mtv[shard] MultiTermVectorsShardRequest [logs-a]",
+				"access_granted indices:data/read/mtv[shard] MultiTermVectorsShardRequest [secret]",
 			}},
 		{name: "mget allowed", target: "/logs-b/_mget", user: alice, wantCode: 200,
 			body: `{"docs":[{"_id":"1"},{"_index":"logs-a","_id":"3"},{"_id":"2"}]}`,
@@ -130,6 +151,9 @@ admin:
 					n := strings.Count(string(body), `{"index"`) + strings.Count(string(body), `{"delete"`)
 					items := strings.Repeat(`{"index":{"status":201}},`, n)
 					_, _ = fmt.Fprintf(w, `{"took":1,"errors":false,"items":[%s]}`, strings.TrimSuffix(items, ","))
+				case strings.HasSuffix(r.URL.Path, "/_mget") || strings.HasSuffix(r.URL.Path, "/_mtermvectors"):
+					n := strings.Count(string(body), `"_id"`) + strings.Count(string(body), `"ids"`)
+					_, _ = fmt.Fprintf(w, `{"docs":[%s]}`, strings.TrimSuffix(strings.Repeat(`{"found":false},`, n), ","))
 				case r.URL.Path == "/_msearch":
 					_, _ = w.Write([]byte(`{"took":1,"responses":[{"status":200}]}`))
 				default:

@@ -13,10 +13,10 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
-// itemRefusal is why one item of a composite request may not go through.
-// Elasticsearch answers such items one by one inside a 200; the proxy
-// refuses the whole request instead (fail closed, and nothing of a
-// partially authorized request reaches the cluster).
+// itemRefusal is why one item of a composite request may not go through:
+// either the whole request is refused (status, reason), or, as
+// Elasticsearch does, the refused items are answered one by one inside a
+// 200 and only the others reach the cluster (merge).
 type itemRefusal struct {
 	status int
 	reason string
@@ -25,10 +25,10 @@ type itemRefusal struct {
 	merge *itemMerger
 }
 
-// authorizeItems decides every item of a _bulk, _mget or _msearch request
-// on its own, as Elasticsearch does, narrowing _msearch items' indices
-// where needed. It returns nil when all items may go through (and the body
-// of r then holds the possibly rewritten items).
+// authorizeItems decides every item of a _bulk, _mget, _mtermvectors or
+// _msearch request on its own, as Elasticsearch does, narrowing _msearch
+// items' indices where needed. It returns nil when all items may go
+// through (and the body of r then holds the possibly rewritten items).
 func authorizeItems(r *http.Request, az Authorizer, base authz.Request, st *requestState) *itemRefusal {
 	pb := st.Body
 	if pb == nil {
@@ -38,7 +38,9 @@ func authorizeItems(r *http.Request, az Authorizer, base authz.Request, st *requ
 	case "indices:data/write/bulk":
 		return authorizeBulk(r, az, base, st, pb.bulk)
 	case "indices:data/read/mget":
-		return authorizeMget(az, base, st, pb)
+		return authorizeMget(r, az, base, st, pb)
+	case mtvAction:
+		return authorizeMtv(r, az, base, st, pb)
 	case "indices:data/read/msearch", "indices:data/read/msearch/template":
 		return authorizeMsearch(r, az, base, st, pb)
 	}
@@ -100,7 +102,8 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 	}
 	var denied []deniedItem
-	decisions := make([]bulkDecision, 0, len(items))
+	var decisions distinctDecisions
+	decide := memoDecideItem(az, base, st)
 	for pos, it := range items {
 		idx := it.Index
 		if idx == "" {
@@ -113,56 +116,25 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 			return &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 		}
 		action := bulkItemAction(it)
-		access, ref := decideItem(az, base, st, action, idx)
+		access, ref := decide(action, idx)
 		if ref == nil && access != nil {
-			ref = st.restrictions.checkBulkItem(r, st, it, idx, access)
+			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
 		}
 		if ref != nil {
 			denied = append(denied, deniedItem{pos: pos, op: it.Action, index: idx, id: it.ID, status: ref.status, reason: ref.reason})
 		}
-		decisions = append(decisions, bulkDecision{index: idx, action: action, granted: ref == nil})
+		decisions.add(bulkDecision{index: idx, action: action, granted: ref == nil})
 	}
-	st.items, st.itemsDecided = bulkAudits(decisions), true
+	st.items, st.itemsDecided = bulkAudits(decisions.list), true
 	if len(denied) == 0 {
 		return nil
 	}
-	if err := keepAllowed(r, items, denied); err != nil {
+	if err := keepAllowedBulk(r, st.Body, denied); err != nil {
 		return &itemRefusal{status: http.StatusForbidden, reason: err.Error()}
 	}
-	return &itemRefusal{merge: newBulkMerger(denied, len(items))}
-}
-
-// authorizeMget decides every document's index; one refused index refuses
-// the whole request (every refused index is audited).
-func authorizeMget(az Authorizer, base authz.Request, st *requestState, pb *parsedBody) *itemRefusal {
-	def, hasDef := defaultIndex(st)
-	if len(pb.mgetIDs) > 0 && !hasDef {
-		return &itemRefusal{status: http.StatusBadRequest, reason: "mget by ids needs an index in the URL"}
-	}
-	for _, doc := range pb.mget {
-		if doc.Index == "" && !hasDef {
-			return &itemRefusal{status: http.StatusBadRequest, reason: "mget document names no index"}
-		}
-	}
-	indices := mgetIndices(pb, def, hasDef)
-	var first *itemRefusal
-	decided, denied := map[string]bool{}, map[string]bool{}
-	for _, idx := range indices {
-		if decided[idx] {
-			continue
-		}
-		decided[idx] = true
-		access, ref := decideItem(az, base, st, "indices:data/read/get", idx)
-		st.addItemAccess(access)
-		if ref != nil {
-			denied[idx] = true
-			if first == nil {
-				first = ref
-			}
-		}
-	}
-	st.items, st.itemsDecided = mgetAudits(indices, denied), true
-	return first
+	m := newBulkMerger(denied, len(items))
+	m.stream = st.Body.spooled != nil // a large bulk has a large answer
+	return &itemRefusal{merge: m}
 }
 
 // authorizeMsearch decides every search: refused ones come back as

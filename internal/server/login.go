@@ -18,12 +18,14 @@ type LoginService interface {
 }
 
 // mountLogin routes the reserved prefix to the login endpoints, through the
-// framing checks and panic recovery. They never reach the upstream.
-func mountLogin(r *mux.Router, login LoginService) {
+// framing checks and panic recovery. They never reach the upstream. Their
+// logins, logouts and refusals are recorded by a before they answer.
+func mountLogin(r *mux.Router, login LoginService, a Auditor) {
+	rec := loginRecorder(a)
 	h := withRecover(withFraming(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		st := stateOf(req)
 		st.Route, st.Decision = "login", "allow"
-		login.ServeHTTP(w, req)
+		login.ServeHTTP(w, oidcweb.WithRecorder(req, rec))
 	})))
 	r.PathPrefix(oidcweb.PathPrefix).Handler(h)
 }

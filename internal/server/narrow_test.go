@@ -61,7 +61,7 @@ writer:
 		{"bulk allowed", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
 		{"bulk forbidden item refused alone", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
 		{"bulk all items forbidden", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
-		{"mget forbidden doc", "POST", "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"},{"_index":"secret","_id":"2"}]}`, 403, "", ""},
+		{"mget forbidden doc refused alone", "POST", "/_mget", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 200, "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"}]}`},
 		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
 	}
 	for _, tc := range tests {
@@ -73,6 +73,10 @@ writer:
 				gotBody = string(b)
 				if r.URL.Path == "/_msearch" && strings.Count(gotBody, "\n") == 2 {
 					_, _ = w.Write([]byte(`{"took":2,"responses":[{"hits":{"total":{"value":0}},"status":200}]}`))
+					return
+				}
+				if r.URL.Path == "/_mget" {
+					_, _ = w.Write([]byte(`{"docs":[{"_index":"logs-a","_id":"1","found":false}]}`))
 					return
 				}
 				if r.URL.Path == "/_bulk" {
@@ -101,6 +105,12 @@ writer:
 				want := `"responses":[{"error":{"reason":"action [indices:data/read/search] is unauthorized for user [alice]`
 				if !strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Body.String(), `"status":403},{"hits"`) {
 					t.Fatalf("msearch merge: %s", rec.Body.String())
+				}
+			}
+			if tc.name == "mget forbidden doc refused alone" {
+				want := `{"docs":[{"_index":"secret","_id":"2","error":{"root_cause":[{"type":"security_exception","reason":"action [indices:data/read/mget[shard]] is unauthorized for user [alice]`
+				if !strings.HasPrefix(rec.Body.String(), want) || !strings.HasSuffix(rec.Body.String(), `},{"_index":"logs-a","_id":"1","found":false}]}`) {
+					t.Fatalf("mget merge: %s", rec.Body.String())
 				}
 			}
 			if strings.HasPrefix(tc.name, "bulk") && strings.Contains(tc.body, "secret") {

@@ -29,6 +29,10 @@ type Options struct {
 	ShutdownTimeout   time.Duration
 	MaxHeaderBytes    int
 	MaxBodyBytes      int64
+	// BulkSpool keeps large _bulk bodies on disk instead of in memory
+	// (optional: the zero value spools bodies above 4 MB to the system's
+	// temporary directory).
+	BulkSpool SpoolOptions
 
 	Log           *zap.Logger
 	Authenticator authn.Authenticator
@@ -94,7 +98,7 @@ func (s *Server) Handler() http.Handler {
 	if o.Cursors != nil {
 		h = withCursorResolution(o.Cursors, o.Authorizer, o.Metadata, o.Restrictions, h)
 	}
-	h = withBody(o.MaxBodyBytes, h)
+	h = withBody(o.MaxBodyBytes, o.BulkSpool, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
 	challenges := []string{basicChallenge}
@@ -118,7 +122,7 @@ func (s *Server) Handler() http.Handler {
 	r.SkipClean(true)
 	r.UseEncodedPath()
 	if o.Login != nil {
-		mountLogin(r, o.Login)
+		mountLogin(r, o.Login, o.Auditor)
 	}
 	r.PathPrefix("/").Handler(h)
 	return withAccessLog(o.Log, o.Observer, r)

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,6 +46,12 @@ func TestBrowserLoginThroughDex(t *testing.T) {
 			t.Fatalf("session cookie reached the upstream: %+v", r)
 		}
 	}
+	// The login is audited before the redirect back: Elasticsearch's
+	// oidc/authenticate action, granted to the session's user.
+	if auditLine(t, p, `"event.action":"access_granted"`, `"action":"cluster:admin/xpack/security/oidc/authenticate"`,
+		`"user.name":"alice@example.com"`, `"user.realm":"oidc1"`, `"url.path":"/_portcullis/oidc/callback"`) == "" {
+		t.Fatalf("login not audited:\n%s", readFile(t, filepath.Join(p.Dir, "audit.json")))
+	}
 	info := b.open(p.URL + "/_portcullis/session")
 	if !strings.Contains(info, `"username":"alice@example.com"`) || !strings.Contains(info, `"roles":["logs_user"]`) ||
 		!strings.Contains(info, `"authentication_realm":{"name":"oidc1","type":"oidc"}`) || strings.Contains(info, "eyJ") {
@@ -60,6 +67,14 @@ func TestBrowserLoginThroughDex(t *testing.T) {
 	}
 	if b.cookie(p.URL, "portcullis_session") != nil {
 		t.Fatal("session cookie still in the browser after logout")
+	}
+	if auditLine(t, p, `"event.action":"access_granted"`, `"action":"cluster:admin/xpack/security/oidc/logout"`,
+		`"user.name":"alice@example.com"`, `"url.path":"/_portcullis/logout"`) == "" {
+		t.Fatal("logout not audited")
+	}
+	// Neither the authorization code nor the session token reaches the audit.
+	if log := readFile(t, filepath.Join(p.Dir, "audit.json")); strings.Contains(log, "code=") || strings.Contains(log, c.Value) {
+		t.Fatalf("a secret reached the audit log:\n%s", log)
 	}
 	status, body, _ := get(t, noRedirects(), "GET", page, map[string]string{"Cookie": "portcullis_session=" + c.Value})
 	if status != http.StatusUnauthorized || !strings.Contains(body, "missing authentication credentials") {

@@ -1,6 +1,8 @@
 package browser
 
 import (
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,12 +54,25 @@ func TestBackchannelAndRPInitiatedLogout(t *testing.T) {
 	if text := first.open(page); !strings.Contains(text, marker) {
 		t.Fatalf("an invalid logout token ended a session: %s", text)
 	}
+	refused := 0
+	for _, line := range strings.Split(readFile(t, filepath.Join(p.Dir, "audit.json")), "\n") {
+		if strings.Contains(line, `"event.action":"authentication_failed"`) && strings.Contains(line, `"url.path":"/_portcullis/oidc/backchannel_logout"`) {
+			refused++
+		}
+	}
+	if refused != 5 {
+		t.Fatalf("%d refused logout tokens audited, want 5", refused)
+	}
 
 	if status, body := op.sendLogout(p.URL, func(c map[string]any) { c["sid"] = sid1 }); status != 200 {
 		t.Fatalf("back-channel logout by sid: %d %s", status, body)
 	}
 	if first.open(page); !strings.HasPrefix(first.location(), op.issuer()+"/authorize") {
 		t.Fatalf("session of the logged-out provider session still valid: at %s", first.location())
+	}
+	if auditLine(t, p, `"event.action":"access_granted"`, `"action":"cluster:admin/xpack/security/oidc/logout"`,
+		`"url.path":"/_portcullis/oidc/backchannel_logout"`, `"url.query":"sid=`+url.QueryEscape(sid1)+`"`) == "" {
+		t.Fatal("back-channel logout by sid not audited")
 	}
 	if text := second.open(page); !strings.Contains(text, marker) {
 		t.Fatalf("logout by sid ended another provider session: at %s", second.location())
@@ -67,6 +82,10 @@ func TestBackchannelAndRPInitiatedLogout(t *testing.T) {
 	}
 	if second.open(page); !strings.HasPrefix(second.location(), op.issuer()+"/authorize") {
 		t.Fatalf("logout by sub left a session: at %s", second.location())
+	}
+	if auditLine(t, p, `"event.action":"access_granted"`, `"user.name":"sub-alice"`, `"action":"cluster:admin/xpack/security/oidc/logout"`,
+		`"url.path":"/_portcullis/oidc/backchannel_logout"`, `"url.query":"sub=sub-alice"`) == "" {
+		t.Fatal("back-channel logout by sub not audited")
 	}
 
 	// RP-initiated logout.
@@ -80,6 +99,13 @@ func TestBackchannelAndRPInitiatedLogout(t *testing.T) {
 	op.mu.Lock()
 	hint, post := op.lastHint, op.lastPost
 	op.mu.Unlock()
+	if auditLine(t, p, `"event.action":"access_granted"`, `"user.name":"alice@example.com"`, `"action":"cluster:admin/xpack/security/oidc/logout"`,
+		`"url.path":"/_portcullis/logout"`) == "" {
+		t.Fatal("RP-initiated logout not audited")
+	}
+	if log := readFile(t, filepath.Join(p.Dir, "audit.json")); strings.Contains(log, last) || strings.Contains(log, "logout_token") {
+		t.Fatal("a token reached the audit log")
+	}
 	if hint != last || post != p.URL+"/_portcullis/logged_out" {
 		t.Fatalf("end_session request: id_token_hint is the login's ID token %v, post_logout_redirect_uri %q", hint == last, post)
 	}

@@ -8,7 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
 )
 
 // backchannelEvent is the events member a logout token must carry.
@@ -39,18 +42,21 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLogoutBody)
 	if err := r.ParseForm(); err != nil {
-		logoutError(w, http.StatusBadRequest, "invalid_request", "unreadable form body")
+		s.refuseBackchannel(w, r, "unreadable form body")
 		return
 	}
 	raw := r.PostForm.Get("logout_token")
 	if raw == "" {
-		logoutError(w, http.StatusBadRequest, "invalid_request", "missing logout_token")
+		s.refuseBackchannel(w, r, "missing logout_token")
 		return
 	}
 	lt, err := s.verifyLogoutToken(r, raw)
 	if err != nil {
 		s.o.Logger.Warn("back-channel logout refused", zap.Error(err))
-		logoutError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		s.refuseBackchannel(w, r, err.Error())
+		return
+	}
+	if !s.record(w, r, Outcome{Kind: BackchannelLoggedOut, Principal: lt.principal, Username: lt.subject, Subject: lt.subject, SID: lt.sid}) {
 		return
 	}
 	var n int
@@ -70,6 +76,18 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 
 type logoutToken struct {
 	issuer, subject, sid string
+	// principal is the user the token's claims map to, when they name
+	// one (most providers send only sub and sid).
+	principal *authn.Principal
+}
+
+// refuseBackchannel records a refused back-channel logout, then answers
+// the spec's 400 invalid_request.
+func (s *Service) refuseBackchannel(w http.ResponseWriter, r *http.Request, reason string) {
+	if !s.record(w, r, Outcome{Kind: BackchannelRefused, Reason: truncate(reason, 300)}) {
+		return
+	}
+	logoutError(w, http.StatusBadRequest, "invalid_request", reason)
 }
 
 // verifyLogoutToken validates a logout token as the spec's section 2.6
@@ -113,7 +131,28 @@ func (s *Service) verifyLogoutToken(r *http.Request, raw string) (*logoutToken, 
 	if claims.JTI != "" && !s.replays.first(idt.Issuer+"\x00"+claims.JTI, now) {
 		return nil, errors.New("logout token replayed")
 	}
-	return &logoutToken{issuer: idt.Issuer, subject: idt.Subject, sid: claims.SID}, nil
+	return &logoutToken{issuer: idt.Issuer, subject: idt.Subject, sid: claims.SID, principal: s.logoutPrincipal(idt)}, nil
+}
+
+// logoutPrincipal maps a verified logout token's claims to a user, or nil.
+func (s *Service) logoutPrincipal(idt *oidc.IDToken) *authn.Principal {
+	var raw json.RawMessage
+	if err := idt.Claims(&raw); err != nil {
+		return nil
+	}
+	claims, err := authn.DecodeClaims(raw)
+	if err != nil {
+		return nil
+	}
+	p, err := s.o.Claims.Principal(claims)
+	if err != nil {
+		return nil
+	}
+	p.Roles = []string{}
+	if s.o.RoleMapper != nil {
+		p.Roles = s.o.RoleMapper.Map(p)
+	}
+	return p
 }
 
 func isJSONObject(raw json.RawMessage) bool {

@@ -22,24 +22,27 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	ls, err := s.loginStateOf(r)
 	if err != nil {
 		log.Info("login callback refused", zap.String("reason", err.Error()))
-		loginFailed(w, http.StatusBadRequest, "This login cannot be completed: "+err.Error()+".")
+		s.refuseLogin(w, r, http.StatusBadRequest, "This login cannot be completed: "+err.Error()+".", err.Error())
 		return
 	}
 	s.clearLoginState(w) // one use, whatever happens next
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(ls.State)) != 1 {
 		log.Warn("login callback refused: state mismatch (another login started in this browser, or a forged callback)")
-		loginFailed(w, http.StatusBadRequest, "This login does not match the one started in this browser.")
+		s.refuseLogin(w, r, http.StatusBadRequest, "This login does not match the one started in this browser.",
+			"state mismatch (another login started in this browser, or a forged callback)")
 		return
 	}
 	if e := q.Get("error"); e != "" {
 		log.Info("login refused by the identity provider", zap.String("error", truncate(e, 100)), zap.String("description", truncate(q.Get("error_description"), 300)))
-		loginFailed(w, http.StatusUnauthorized, "The identity provider refused the login: "+truncate(e, 100)+" "+truncate(q.Get("error_description"), 300))
+		s.refuseLogin(w, r, http.StatusUnauthorized, "The identity provider refused the login: "+truncate(e, 100)+" "+truncate(q.Get("error_description"), 300),
+			"the identity provider refused the login: "+truncate(e, 100))
 		return
 	}
 	d, err := s.provider.get()
 	if err != nil {
 		log.Warn("login callback: OpenID provider unavailable", zap.Error(err))
-		loginFailed(w, http.StatusServiceUnavailable, "The identity provider cannot be reached; try again in a moment.")
+		s.refuseLogin(w, r, http.StatusServiceUnavailable, "The identity provider cannot be reached; try again in a moment.",
+			"the identity provider cannot be reached")
 		return
 	}
 	ctx, cancel := s.provider.tokenContext(r.Context())
@@ -47,13 +50,23 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	tok, err := d.oauth2.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(ls.Verifier))
 	if err != nil {
 		log.Warn("login callback: code exchange failed", zap.Error(err))
-		loginFailed(w, http.StatusUnauthorized, "The identity provider did not accept the login code.")
+		s.refuseLogin(w, r, http.StatusUnauthorized, "The identity provider did not accept the login code.",
+			"code exchange failed"+exchangeErrorCode(err))
 		return
 	}
 	data, err := s.sessionData(r, d, tok, ls.Nonce)
 	if err != nil {
 		log.Warn("login callback refused", zap.Error(err))
-		loginFailed(w, http.StatusUnauthorized, "The identity provider's answer was refused: "+err.Error()+".")
+		s.refuseLogin(w, r, http.StatusUnauthorized, "The identity provider's answer was refused: "+err.Error()+".", truncate(err.Error(), 300))
+		return
+	}
+	p, err := s.principal(&session.Session{Data: *data})
+	if err != nil {
+		log.Warn("login callback refused", zap.Error(err))
+		s.refuseLogin(w, r, http.StatusUnauthorized, "The identity provider's answer was refused: "+err.Error()+".", truncate(err.Error(), 300))
+		return
+	}
+	if !s.record(w, r, Outcome{Kind: LoginSucceeded, Principal: p}) {
 		return
 	}
 	token, _, err := s.o.Sessions.Create(r.Context(), *data)
@@ -66,6 +79,26 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	log.Info("login", zap.String("user", data.Username), zap.String("issuer", data.Issuer))
 	s.setSessionCookie(w, token)
 	redirect(w, r, ls.Return)
+}
+
+// refuseLogin records a failed callback, then shows why it failed.
+// reason is for the audit trail: never a code or a token.
+func (s *Service) refuseLogin(w http.ResponseWriter, r *http.Request, status int, message, reason string) {
+	if !s.record(w, r, Outcome{Kind: LoginFailed, Reason: reason}) {
+		return
+	}
+	loginFailed(w, status, message)
+}
+
+// exchangeErrorCode is the OAuth error code of a failed code exchange
+// (", invalid_grant"), or "": the rest of the provider's answer stays out
+// of the audit trail.
+func exchangeErrorCode(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode != "" {
+		return ": " + truncate(re.ErrorCode, 100)
+	}
+	return ""
 }
 
 // sessionData verifies the token response of a login and builds the

@@ -40,6 +40,8 @@ type env struct {
 	sessions *session.Manager
 	backend  session.Backend
 	client   *http.Client
+	// audit receives the endpoints' outcomes (installed on every request).
+	audit *outcomes
 }
 
 type groupsMapper struct{}
@@ -59,13 +61,13 @@ func (groupsMapper) Map(p *authn.Principal) []string {
 func newEnv(t *testing.T, modOP func(*fakeOP), modOpts func(*Options)) *env {
 	t.Helper()
 	c := &clock{t: time.Now().Truncate(time.Second)}
-	e := &env{t: t, clock: c, op: newFakeOP(t, c.Now)}
+	e := &env{t: t, clock: c, op: newFakeOP(t, c.Now), audit: &outcomes{}}
 	if modOP != nil {
 		modOP(e.op)
 	}
 	e.site = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, PathPrefix) {
-			e.svc.ServeHTTP(w, r)
+			e.svc.ServeHTTP(w, WithRecorder(r, e.audit.record))
 			return
 		}
 		p, err := e.svc.Authenticate(r)

@@ -17,13 +17,15 @@ import (
 // post_logout_redirect_uri); otherwise the logged-out page. GET is allowed
 // (links); POST must pass the CSRF check like any state-changing request.
 func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
+	token := s.sessionToken(r)
 	if r.Method == http.MethodPost {
 		if reason := s.csrfProblem(r); reason != "" {
-			eserr.Security(http.StatusBadRequest, reason).Write(w)
+			if s.record(w, r, Outcome{Kind: LogoutForged, Username: s.sessionUser(r, token), Reason: reason}) {
+				eserr.Security(http.StatusBadRequest, reason).Write(w)
+			}
 			return
 		}
 	}
-	token := s.sessionToken(r)
 	var sess *session.Session
 	if token != "" {
 		loaded, err := s.o.Sessions.Load(r.Context(), token)
@@ -31,6 +33,9 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 			sess = loaded
 		}
 		if err == nil || errors.Is(err, session.ErrNotFound) {
+			if !s.record(w, r, s.logoutOutcome(sess, true)) {
+				return
+			}
 			err = s.o.Sessions.Delete(r.Context(), token)
 		}
 		if err != nil {
@@ -40,12 +45,41 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 				Message: "You are logged out in this browser, but the session store is unavailable, so the session could not be revoked on the server. Try again later."})
 			return
 		}
+	} else if !s.record(w, r, s.logoutOutcome(nil, false)) {
+		return
 	}
 	s.clearSessionCookie(w)
 	if sess != nil {
 		s.o.Logger.Info("logout", zap.String("user", sess.Username))
 	}
 	redirect(w, r, s.afterLogout(sess))
+}
+
+// logoutOutcome describes a logout for the audit trail: the session's
+// user (with roles, when its claims still map), or no session at all.
+func (s *Service) logoutOutcome(sess *session.Session, hadCookie bool) Outcome {
+	if sess == nil {
+		return Outcome{Kind: LogoutWithoutSession, HadCookie: hadCookie,
+			Reason: "the session has ended (expired or logged out)"}
+	}
+	o := Outcome{Kind: LoggedOut, Username: sess.Username, RPInitiated: s.afterLogout(sess) != s.o.PostLogoutRedirectURL}
+	if p, err := s.principal(sess); err == nil {
+		o.Principal = p
+	}
+	return o
+}
+
+// sessionUser is the user of the session token names, or "" (for the
+// audit of a refused logout; the session is not used).
+func (s *Service) sessionUser(r *http.Request, token string) string {
+	if token == "" {
+		return ""
+	}
+	sess, err := s.o.Sessions.Load(r.Context(), token)
+	if err != nil {
+		return ""
+	}
+	return sess.Username
 }
 
 // afterLogout is where the browser goes once its session is gone: the

@@ -87,31 +87,18 @@ func parseBulk(data []byte) ([]BulkItem, *Error) {
 		return nil, err
 	}
 	var items []BulkItem
-	p := new(parser)
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if isBlank(l.text) {
-			continue
-		}
-		it, err := parseBulkAction(p, l)
+	a := bulkAssembler{p: new(parser)}
+	for _, l := range lines {
+		it, done, err := a.feed(l)
 		if err != nil {
 			return nil, err
 		}
-		if it.Action != "delete" {
-			i++
-			if i >= len(lines) {
-				e := newError(400, TypeIllegalArgument, fmt.Sprintf(
-					"Action/metadata line [%d] has no document line after it (the cluster would drop this action silently)", l.num))
-				e.Line, e.Offset = l.num, int64(l.start)
-				return nil, e
-			}
-			src, err := parseLineObject(p, lines[i])
-			if err != nil {
-				return nil, err
-			}
-			it.Source, it.SourceLine = src, lines[i].num
+		if done {
+			items = append(items, it)
 		}
-		items = append(items, it)
+	}
+	if err := a.finish(); err != nil {
+		return nil, err
 	}
 	return items, nil
 }

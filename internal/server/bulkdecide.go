@@ -1,0 +1,64 @@
+package server
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// memoDecideItem is decideItem remembered per (action, index) for the
+// items of one _bulk: the decision depends on nothing else, and a bulk of
+// 200k items then costs as many role evaluations as it has distinct
+// targets, and its refused items share one reason string.
+func memoDecideItem(az Authorizer, base authz.Request, st *requestState) func(action, index string) ([]authz.IndexAccess, *itemRefusal) {
+	type decided struct {
+		access []authz.IndexAccess
+		ref    *itemRefusal
+	}
+	memo := map[[2]string]decided{}
+	return func(action, index string) ([]authz.IndexAccess, *itemRefusal) {
+		key := [2]string{action, index}
+		if d, ok := memo[key]; ok {
+			return d.access, d.ref
+		}
+		access, ref := decideItem(az, base, st, action, index)
+		memo[key] = decided{access, ref}
+		return access, ref
+	}
+}
+
+// checkRestrictedBulkItem enforces DLS/FLS on item pos; for a spooled
+// body it first reads the document back from the spool (write-side DLS
+// needs it), so that only one document is in memory at a time.
+func checkRestrictedBulkItem(r *http.Request, st *requestState, pos int, it esbody.BulkItem, index string, access []authz.IndexAccess) *itemRefusal {
+	if sb := st.Body.spooled; sb != nil && it.Source == nil && (it.Op == "index" || it.Op == "create") {
+		full, err := sb.withSource(pos, it)
+		if err != nil {
+			st.Log.Error("cannot read a bulk item back from the spool", zap.Error(err))
+			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not read the bulk item back from its spool"}
+		}
+		it = full
+	}
+	return st.restrictions.checkBulkItem(r, st, it, index, access)
+}
+
+// distinctDecisions keeps the first decision of each (index, action,
+// outcome), in order: bulkAudits depends on nothing else, so a bulk of
+// 200k items keeps a handful of decisions instead of 200k.
+type distinctDecisions struct {
+	seen map[bulkDecision]bool
+	list []bulkDecision
+}
+
+func (d *distinctDecisions) add(x bulkDecision) {
+	if d.seen == nil {
+		d.seen = map[bulkDecision]bool{}
+	}
+	if !d.seen[x] {
+		d.seen[x] = true
+		d.list = append(d.list, x)
+	}
+}
