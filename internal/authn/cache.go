@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"sync"
 	"time"
 )
@@ -26,9 +27,13 @@ import (
 // Entries expire ttl after they were written, whether used or not.
 type credentialCache struct {
 	key [sha256.Size]byte
-	ttl time.Duration
-	max int
-	now func() time.Time
+	// macs holds keyed HMAC states for reuse: a fresh hmac.New per request
+	// allocated and re-derived the padded key every time, a measurable
+	// share of a cached login (Reset restores the keyed state cheaply).
+	macs sync.Pool
+	ttl  time.Duration
+	max  int
+	now  func() time.Time
 
 	mu    sync.Mutex
 	lru   *list.List // of *cacheEntry, most recently used first
@@ -48,22 +53,40 @@ func newCredentialCache(ttl time.Duration, maxUsers int, now func() time.Time) (
 	if _, err := rand.Read(c.key[:]); err != nil {
 		return nil, fmt.Errorf("credential cache key: %w", err)
 	}
+	c.macs.New = func() any { return &macState{mac: hmac.New(sha256.New, c.key[:]), buf: make([]byte, 0, 256)} }
 	return c, nil
 }
 
 // digest binds password to username; the length prefix keeps
 // ("ab","c") and ("a","bc") apart.
 func (c *credentialCache) digest(username, password string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, c.key[:])
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(username)))
-	m.Write(n[:])
-	m.Write([]byte(username))
-	m.Write([]byte(password))
+	st := c.macs.Get().(*macState)
+	defer c.macs.Put(st)
+	st.mac.Reset()
+	msg := binary.BigEndian.AppendUint32(st.buf[:0], uint32(len(username)))
+	msg = append(append(msg, username...), password...)
+	st.mac.Write(msg)
+	if cap(msg) > maxPooledMessage {
+		msg = nil // do not keep a huge credential's buffer in the pool
+	}
+	st.buf = msg[:0]
 	var out [sha256.Size]byte
-	m.Sum(out[:0])
+	copy(out[:], st.mac.Sum(st.sum[:0]))
 	return out
 }
+
+// macState is a keyed HMAC with its scratch buffers, pooled per cache so
+// that a cached login allocates nothing: a fresh hmac.New per request
+// re-derived the padded key every time, and slices handed to the hash
+// interface escape to the heap.
+type macState struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxPooledMessage bounds the scratch buffer a pooled state keeps.
+const maxPooledMessage = 1024
 
 // get returns a clone of the cached principal when username has a live
 // entry of generation gen whose digest matches password (compared in

@@ -102,7 +102,7 @@ func bind(r *route, segs []segment, params Params) (*Classification, error) {
 		}
 	}
 	fromQuery := map[string]bool{}
-	for _, name := range familyParams(a) {
+	for _, name := range a.family {
 		if _, ok := bound[name]; ok {
 			continue
 		}

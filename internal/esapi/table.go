@@ -44,6 +44,9 @@ type api struct {
 	queryIndex bool
 	// denied, when set, refuses the endpoint with this reason.
 	denied string
+	// family is familyParams(a), computed once when the table is built:
+	// bind needs it for every request.
+	family []string
 }
 
 func (a *api) indexParam() string {
@@ -144,6 +147,7 @@ func buildTable(groups [][]api, denies []prefixDeny) (*table, error) {
 			if err := checkAPI(a); err != nil {
 				return nil, err
 			}
+			a.family = familyParams(a)
 			t.apis = append(t.apis, a)
 			for _, ep := range a.eps {
 				f := strings.Fields(ep)

@@ -51,10 +51,13 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // creates the request's logger and state, and logs and measures the request
 // once it is done.
 func withAccessLog(log *zap.Logger, obs RequestObserver, next http.Handler) http.Handler {
+	// The access line's caller would always be this file; resolving it
+	// walks the stack on every request.
+	access := log.WithOptions(zap.WithCaller(false))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		st := &requestState{ID: id, Log: log.With(zap.String("request_id", id)), Route: "unknown", Decision: "error"}
+		st := &requestState{ID: id, Log: requestLogger(log, id), Route: "unknown", Decision: "error"}
 		w.Header().Set(RequestIDHeader, id)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, withState(r, st))
@@ -64,6 +67,7 @@ func withAccessLog(log *zap.Logger, obs RequestObserver, next http.Handler) http
 		}
 		obs.RequestDone(st.Route, methodLabel(r.Method), rec.status, st.Decision, d)
 		fields := []zap.Field{
+			zap.String("request_id", id),
 			zap.String("method", r.Method),
 			zap.String("path", r.URL.EscapedPath()), // never the query: it may carry secrets
 			zap.Int("status", rec.status),
@@ -82,7 +86,7 @@ func withAccessLog(log *zap.Logger, obs RequestObserver, next http.Handler) http
 		if oid := r.Header.Get("X-Opaque-Id"); oid != "" && len(oid) <= 256 {
 			fields = append(fields, zap.String("opaque_id", oid))
 		}
-		st.Log.Info("request", fields...)
+		access.Info("request", fields...)
 	})
 }
 

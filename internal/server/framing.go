@@ -12,9 +12,16 @@ import (
 // overrideHeaders change, in some stacks, the method or URL a request is
 // treated as. The proxy would classify one request while the cluster (or a
 // component in front of it) executes another, so they are refused.
-var overrideHeaders = []string{
-	"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
-	"X-Original-URL", "X-Rewrite-URL", "X-Original-Method",
+// Each is listed as written in error messages and in its canonical form
+// (the key net/http stores it under), so no request pays for
+// canonicalizing them.
+var overrideHeaders = []struct{ name, key string }{
+	{"X-HTTP-Method-Override", "X-Http-Method-Override"},
+	{"X-HTTP-Method", "X-Http-Method"},
+	{"X-Method-Override", "X-Method-Override"},
+	{"X-Original-URL", "X-Original-Url"},
+	{"X-Rewrite-URL", "X-Rewrite-Url"},
+	{"X-Original-Method", "X-Original-Method"},
 }
 
 // withFraming refuses requests whose framing the proxy does not model:
@@ -39,8 +46,8 @@ func framingProblem(r *http.Request) string {
 		return "protocol upgrades are not supported by the proxy"
 	}
 	for _, h := range overrideHeaders {
-		if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
-			return "header [" + h + "] is not allowed"
+		if _, ok := r.Header[h.key]; ok {
+			return "header [" + h.name + "] is not allowed"
 		}
 	}
 	if len(r.TransferEncoding) > 0 && r.Header.Get("Content-Length") != "" {

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authn/oidcweb"
 )
 
 // Options wires a Server. Every field is required unless marked optional.
@@ -115,17 +117,30 @@ func (s *Server) Handler() http.Handler {
 	h = withRecover(h)
 	h = withAuditedRefusals(o.Auditor, h)
 
-	// gorilla/mux routes the proxy's own endpoints (later: OIDC login) apart
-	// from the cluster's. It must not clean or redirect paths: the cluster
-	// sees the path exactly as classified.
-	r := mux.NewRouter()
-	r.SkipClean(true)
-	r.UseEncodedPath()
-	if o.Login != nil {
-		mountLogin(r, o.Login, o.Auditor)
+	return withAccessLog(o.Log, o.Observer, routeOwnPaths(o.Login, o.Auditor, h))
+}
+
+// routeOwnPaths sends the proxy's own endpoints (the OIDC login under
+// oidcweb.PathPrefix) to a gorilla/mux router and everything else straight
+// to the cluster chain: a catch-all mux route cost two request clones and a
+// regexp match on every proxied request. Matching is on the escaped path,
+// case-sensitive, like mux's with UseEncodedPath; the router must not clean
+// or redirect paths, since the cluster sees the path exactly as classified.
+func routeOwnPaths(login LoginService, auditor Auditor, cluster http.Handler) http.Handler {
+	if login == nil {
+		return cluster
 	}
-	r.PathPrefix("/").Handler(h)
-	return withAccessLog(o.Log, o.Observer, r)
+	own := mux.NewRouter()
+	own.SkipClean(true)
+	own.UseEncodedPath()
+	mountLogin(own, login, auditor)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.EscapedPath(), oidcweb.PathPrefix) {
+			own.ServeHTTP(w, r)
+			return
+		}
+		cluster.ServeHTTP(w, r)
+	})
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully: it stops
