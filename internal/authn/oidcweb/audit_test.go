@@ -221,3 +221,29 @@ func TestOutcomesFailClosed(t *testing.T) {
 		}
 	})
 }
+
+// A new login from a browser that still has a session ends that session:
+// it is reported as the old session user's logout before it is deleted,
+// and with the audit trail down the old session survives (fail closed).
+func TestLoginStartReportsTheReplacedSession(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	old := e.login(e.client, "/")
+	e.audit.take()
+	e.audit.fail.Store(true)
+	c := noRedirect(e.client)
+	if r := e.do(c, "GET", LoginPath+"?return=/", nil); r.status != http.StatusServiceUnavailable || !e.alive(old) {
+		t.Fatalf("login start with the audit down: %d, old session alive %v", r.status, e.alive(old))
+	}
+	e.audit.fail.Store(false)
+	e.audit.take()
+	if r := e.do(c, "GET", LoginPath+"?return=/", nil); r.status != http.StatusFound && r.status != http.StatusSeeOther {
+		t.Fatalf("login start: %d %s", r.status, r.body)
+	}
+	out := e.only(LoggedOut)
+	if out.Username != "alice@example.com" || out.RPInitiated {
+		t.Fatalf("replaced session outcome: %+v", out)
+	}
+	if e.alive(old) {
+		t.Fatal("the replaced session is still alive")
+	}
+}

@@ -37,11 +37,29 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tok := s.sessionToken(r); tok != "" {
-		// A new login replaces the browser's session, if it still has one.
+		// A new login replaces the browser's session, if it still has one:
+		// that ends a session, so it is audited as a logout first.
+		if !s.recordReplacedSession(w, r, tok) {
+			return
+		}
 		if err := s.o.Sessions.Delete(r.Context(), tok); err != nil {
 			s.o.Logger.Warn("login: could not delete the previous session", zap.Error(err))
 		}
 		s.clearSessionCookie(w)
 	}
 	redirect(w, r, d.oauth2.AuthCodeURL(ls.State, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", ls.Nonce)))
+}
+
+// recordReplacedSession audits the end of the live session a new login
+// replaces (as a local logout of its user); it reports false, with the
+// 503 written, when the audit trail cannot take the record. A token whose
+// session has already ended needs no record.
+func (s *Service) recordReplacedSession(w http.ResponseWriter, r *http.Request, token string) bool {
+	sess, err := s.o.Sessions.Load(r.Context(), token)
+	if err != nil || sess == nil {
+		return true
+	}
+	o := s.logoutOutcome(sess, true)
+	o.RPInitiated = false
+	return s.record(w, r, o)
 }
