@@ -3,6 +3,8 @@
 //
 //	proxy serve --config FILE    run the proxy
 //	proxy check --config FILE    validate the configuration and every file it names
+//	proxy explain --config FILE (--user NAME | --roles R1,R2) METHOD PATH
+//	                             show what the proxy would do with a request, without sending it
 //	proxy users hash             read a password on stdin, print a bcrypt hash for the users file
 //	proxy audit verify FILE…     check the audit log's hash chain
 //	proxy version                print the version
@@ -22,6 +24,9 @@ const usage = `usage: proxy <command> [flags]
 commands:
   serve --config FILE    run the proxy
   check --config FILE    validate the configuration and the files it references
+  explain --config FILE (--user NAME | --roles R1,R2) [--cluster URL] [--body FILE|-] [--json] METHOD PATH[?QUERY]
+                         show how a request is classified and decided, without sending it
+                         (exit 0 allowed, 1 refused, 2 usage error; see proxy explain -h)
   users hash             read a password from stdin and print its bcrypt hash
   audit verify FILE...   check the audit log's hash chain; report the first broken record
   version                print the version
@@ -42,6 +47,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "explain":
+		return runExplain(args[1:], stdin, stdout, stderr)
 	case "audit":
 		return runAudit(args[1:], stdout, stderr)
 	case "users":

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// This file exports, for `proxy explain` (internal/explain), the pure
+// pieces of the authorization stage, so that the explanation is computed
+// by the same code that decides real requests.
+
+// MgetShardAction is the action each document of an _mget is authorized
+// with, as Elasticsearch authorizes its shard requests.
+const MgetShardAction = mgetShardAction
+
+// BulkItemAction is the action one _bulk item is authorized with.
+func BulkItemAction(it esbody.BulkItem) string { return bulkItemAction(it) }
+
+// MsearchItemAction is the action each search of an _msearch (or
+// _msearch/template) request with action action is authorized with.
+func MsearchItemAction(action string) string { return searchItemAction(action) }
+
+// MsearchItemOptions are the indices options an _msearch item's header sets.
+func MsearchItemOptions(it *esbody.MsearchItem) authz.IndicesOptions { return itemOptions(it) }
+
+// AuthzRequest is the request the authorization stage hands to authz for
+// a classified request of user, with md as the cluster's metadata (nil:
+// none).
+func AuthzRequest(user string, roles []string, c *esapi.Classification, md *authz.Metadata) authz.Request {
+	st := &requestState{Class: c, Principal: &authn.Principal{Username: user, Roles: roles}}
+	return authzRequest(st, fixedMetadata{md})
+}
+
+// fixedMetadata is a MetadataSource that always gives one snapshot.
+type fixedMetadata struct{ md *authz.Metadata }
+
+// Snapshot implements MetadataSource.
+func (f fixedMetadata) Snapshot() *authz.Metadata { return f.md }
+
+// FullAccess reports whether the user of req may perform its action on
+// every index without document- or field-level security (then the proxy
+// lets composite and body-naming requests through undecomposed).
+func FullAccess(az Authorizer, req authz.Request) bool { return fullAccessProbe(az, req)() }
+
+// ClassificationRefusal is the error the proxy answers, to an
+// authenticated caller, for a request the classifier refused: err is
+// ClassifyURL's error, or nil with c.Denied set for an endpoint refused on
+// purpose.
+func ClassificationRefusal(method, escapedPath string, c *esapi.Classification, err error) *eserr.Error {
+	st := &requestState{Class: c, classifyErr: err}
+	if err == nil {
+		st.classifyErr = errDeniedEndpoint
+	}
+	r, rerr := http.NewRequest(method, "http://explain"+escapedPath, nil)
+	if rerr != nil { // the classifier accepted the path; fail closed anyway
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("request [%s %s] is malformed and was refused: %v", method, escapedPath, rerr))
+	}
+	return classificationError(r, st)
+}
+
+// ParsedBody is a request body parsed as the body stage parses it.
+type ParsedBody struct{ pb *parsedBody }
+
+// ParseBody reads r's body (encodings, content type, the `source`
+// parameter) and parses it for the classified route, as the body stage
+// does; errors are *esbody.Error.
+func ParseBody(r *http.Request, c *esapi.Classification, maxBytes int64) (*ParsedBody, error) {
+	pb, err := parseBody(r, c, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &ParsedBody{pb: pb}, nil
+}
+
+// Bulk are the items of a _bulk body.
+func (b *ParsedBody) Bulk() []esbody.BulkItem { return b.pb.bulk }
+
+// Msearch are the items of an _msearch body.
+func (b *ParsedBody) Msearch() []esbody.MsearchItem { return b.pb.msearch }
+
+// Mget are the documents ("docs") and ids ("ids") of an _mget body.
+func (b *ParsedBody) Mget() ([]esbody.MgetDoc, []string) { return b.pb.mget, b.pb.mgetIDs }
+
+// explainState is the request state the authorization helpers read, for
+// a request that is only explained.
+func explainState(req authz.Request, c *esapi.Classification, b *ParsedBody) *requestState {
+	st := &requestState{Class: c, Principal: &authn.Principal{Username: req.User, Roles: req.Roles},
+		restrictions: &Restrictions{}} // DLS/FLS is enforced in serve: items are not refused for it
+	if b != nil {
+		st.Body = b.pb
+	}
+	return st
+}
+
+// BodyChecks runs, for a request the role evaluator allowed, the
+// authorization stage's checks on what the body may reach, for a user
+// without full access: references to other documents, templates and
+// pipelines, and the indices named by _reindex and _aliases bodies. It
+// returns the refusal, if any, and whether the body's indices were fully
+// decided (the request is then forwarded as it is).
+func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) (refusal *eserr.Error, decided bool) {
+	st := explainState(req, c, b)
+	if reason := readsBeyondItsIndices(c, st.Body); reason != "" {
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason)), false
+	}
+	if !c.BodyIndices {
+		return nil, false
+	}
+	handled, ref := authorizeBodyIndices(az, req, st)
+	if handled && ref != nil {
+		return eserr.Security(ref.status, ref.reason), true
+	}
+	return nil, handled
+}
+
+// Unenforceable is the refusal of a request allowed under d that the
+// proxy cannot forward safely (indices its body may name), or nil.
+func Unenforceable(req authz.Request, d authz.Decision, c *esapi.Classification, b *ParsedBody) *eserr.Error {
+	if reason := unenforceable(req, d, c, explainState(req, c, b).Body, true); reason != "" {
+		return eserr.Security(http.StatusForbidden, reason)
+	}
+	return nil
+}
+
+// DecideItem decides one item of a composite request on one index, as the
+// authorization stage does: the item must be allowed on index as named.
+// It returns the DLS/FLS to enforce, or the item's refusal.
+func DecideItem(az Authorizer, base authz.Request, action, index string) ([]authz.IndexAccess, *eserr.Error) {
+	access, ref := decideItem(az, base, explainState(base, nil, nil), action, index)
+	if ref != nil {
+		return nil, eserr.Security(ref.status, ref.reason)
+	}
+	return access, nil
+}
+
+// RestrictedBulkUpdateRefusal is the refusal of a _bulk update item on an
+// index under document- or field-level security.
+func RestrictedBulkUpdateRefusal() *eserr.Error {
+	return eserr.Security(http.StatusBadRequest, reasonBulkUpdateDLSFLS)
+}
