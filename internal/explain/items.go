@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
@@ -55,22 +54,15 @@ func defaultIndex(c *esapi.Classification) (string, bool) {
 }
 
 // bulkItems decides each _bulk item; it returns the refusal of the whole
-// request (the messages are the server's authorizeBulk's).
+// request (with the server's own rules and messages).
 func bulkItems(rep *Report, in Input, c *esapi.Classification, base authz.Request, b *server.ParsedBody) *eserr.Error {
-	if _, ok := c.Params.Values["pipeline"]; ok {
-		return eserr.Security(http.StatusForbidden, "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)")
+	if e := server.BulkRequestRefusal(c); e != nil {
+		return e
 	}
-	def, hasDef := defaultIndex(c)
 	for pos, it := range b.Bulk() {
-		idx := it.Index
-		if idx == "" {
-			if !hasDef {
-				return eserr.Security(http.StatusBadRequest, "bulk item on line "+strconv.Itoa(it.Line)+" names no index")
-			}
-			idx = def
-		}
-		if it.Pipeline != "" {
-			return eserr.Security(http.StatusForbidden, "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)")
+		idx, e := server.BulkItemIndex(c, it)
+		if e != nil {
+			return e
 		}
 		item := Item{Position: pos, Line: it.Line, Op: it.Action, ID: it.ID, Action: server.BulkItemAction(it), Indices: []string{idx}}
 		access, e := server.DecideItem(in.Authorizer, base, item.Action, idx)

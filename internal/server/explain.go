@@ -144,3 +144,24 @@ func DecideItem(az Authorizer, base authz.Request, action, index string) ([]auth
 func RestrictedBulkUpdateRefusal() *eserr.Error {
 	return eserr.Security(http.StatusBadRequest, reasonBulkUpdateDLSFLS)
 }
+
+// BulkRequestRefusal is the refusal of a whole _bulk for what its URL
+// says, or nil.
+func BulkRequestRefusal(c *esapi.Classification) *eserr.Error {
+	return bulkRequestProblem(c).esError()
+}
+
+// BulkItemIndex is the index a _bulk item writes to, or the refusal of the
+// whole request the item causes.
+func BulkItemIndex(c *esapi.Classification, it esbody.BulkItem) (string, *eserr.Error) {
+	idx, ref := bulkItemIndex(c, it)
+	return idx, ref.esError()
+}
+
+// esError is the refusal as the error body the proxy answers, or nil.
+func (r *itemRefusal) esError() *eserr.Error {
+	if r == nil {
+		return nil
+	}
+	return eserr.Security(r.status, r.reason)
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
@@ -97,23 +98,16 @@ func bulkItemAction(it esbody.BulkItem) string {
 // pipeline, refuse the whole request; items the user may not write are
 // refused one by one, as Elasticsearch does, and the others go through.
 func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *requestState, items []esbody.BulkItem) *itemRefusal {
-	def, hasDef := defaultIndex(st)
-	if _, ok := st.Class.Params.Values["pipeline"]; ok {
-		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+	if ref := bulkRequestProblem(st.Class); ref != nil {
+		return ref
 	}
 	var denied []deniedItem
 	var decisions distinctDecisions
 	decide := memoDecideItem(az, base, st)
 	for pos, it := range items {
-		idx := it.Index
-		if idx == "" {
-			if !hasDef {
-				return &itemRefusal{status: http.StatusBadRequest, reason: "bulk item on line " + strconv.Itoa(it.Line) + " names no index"}
-			}
-			idx = def
-		}
-		if it.Pipeline != "" {
-			return &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+		idx, ref := bulkItemIndex(st.Class, it)
+		if ref != nil {
+			return ref
 		}
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
@@ -240,4 +234,30 @@ func statusOr403(s int) int {
 		return http.StatusForbidden
 	}
 	return s
+}
+
+// bulkRequestProblem refuses a whole _bulk for what its URL says: a
+// default pipeline can change every item's target index.
+func bulkRequestProblem(c *esapi.Classification) *itemRefusal {
+	if _, ok := c.Params.Values["pipeline"]; ok {
+		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+	}
+	return nil
+}
+
+// bulkItemIndex is the index a _bulk item writes to (its own, or the
+// URL's), or the refusal of the whole request: an item that names no
+// usable index, or a pipeline (which can change the target index).
+func bulkItemIndex(c *esapi.Classification, it esbody.BulkItem) (string, *itemRefusal) {
+	idx := it.Index
+	if idx == "" {
+		if len(c.Indices) != 1 {
+			return "", &itemRefusal{status: http.StatusBadRequest, reason: "bulk item on line " + strconv.Itoa(it.Line) + " names no index"}
+		}
+		idx = c.Indices[0]
+	}
+	if it.Pipeline != "" {
+		return "", &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+	}
+	return idx, nil
 }
