@@ -15,13 +15,15 @@ import (
 //
 //	go test -run x -bench AppendParallel -benchtime 2000x ./internal/audit/
 func BenchmarkAppendParallel(b *testing.B) {
-	for _, g := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
+	for _, bc := range benchCases([]int{1, 16, 64}) {
+		g := bc.n
+		b.Run(fmt.Sprintf("file=%s/goroutines=%d", bc.file, g), func(b *testing.B) {
 			obs := &countingObserver{}
 			l, err := OpenFileLog(FileLogOptions{
-				Path:     filepath.Join(b.TempDir(), "audit.json"),
-				Observer: obs,
-				Rotate:   RotateConfig{MaxBytes: -1, Interval: -1},
+				Path:             filepath.Join(b.TempDir(), "audit.json"),
+				Observer:         obs,
+				Rotate:           RotateConfig{MaxBytes: -1, Interval: -1},
+				PreallocateBytes: bc.prealloc,
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -52,8 +54,34 @@ func BenchmarkAppendParallel(b *testing.B) {
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
 			b.ReportMetric(float64(commits)/float64(b.N), "fsyncs/record")
 			b.ReportMetric(float64(b.N)/float64(commits), "records/fsync")
+			b.ReportMetric(meanFsyncMicros(obs), "fsync-µs")
 		})
 	}
+}
+
+// benchCase is one file mode and one load.
+type benchCase struct {
+	file     string // "append" or "prealloc"
+	prealloc int64  // FileLogOptions.PreallocateBytes
+	n        int
+}
+
+// benchCases crosses the loads with both file modes, so that one run
+// compares appending with preallocated overwriting.
+func benchCases(loads []int) []benchCase {
+	var out []benchCase
+	for _, n := range loads {
+		out = append(out, benchCase{"append", -1, n}, benchCase{"prealloc", 0, n})
+	}
+	return out
+}
+
+// meanFsyncMicros is the mean duration of a group commit's fsync.
+func meanFsyncMicros(obs *countingObserver) float64 {
+	if c := obs.commits.Load(); c > 0 {
+		return float64(obs.fsyncNanos.Load()) / float64(c) / 1e3
+	}
+	return 0
 }
 
 // BenchmarkAppendClosedLoop is the proxy's pattern under a closed-loop
@@ -63,13 +91,15 @@ func BenchmarkAppendParallel(b *testing.B) {
 //
 //	go test -run x -bench AppendClosedLoop -benchtime 3000x ./internal/audit/
 func BenchmarkAppendClosedLoop(b *testing.B) {
-	for _, think := range []time.Duration{200 * time.Microsecond, time.Millisecond} {
-		b.Run(fmt.Sprintf("clients=16/think=%s", think), func(b *testing.B) {
+	for _, bc := range benchCases([]int{200, 1000}) {
+		think := time.Duration(bc.n) * time.Microsecond
+		b.Run(fmt.Sprintf("file=%s/clients=16/think=%s", bc.file, think), func(b *testing.B) {
 			obs := &countingObserver{}
 			l, err := OpenFileLog(FileLogOptions{
-				Path:     filepath.Join(b.TempDir(), "audit.json"),
-				Observer: obs,
-				Rotate:   RotateConfig{MaxBytes: -1, Interval: -1},
+				Path:             filepath.Join(b.TempDir(), "audit.json"),
+				Observer:         obs,
+				Rotate:           RotateConfig{MaxBytes: -1, Interval: -1},
+				PreallocateBytes: bc.prealloc,
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -100,6 +130,7 @@ func BenchmarkAppendClosedLoop(b *testing.B) {
 			commits := obs.commits.Load()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
 			b.ReportMetric(float64(b.N)/float64(commits), "records/fsync")
+			b.ReportMetric(meanFsyncMicros(obs), "fsync-µs")
 		})
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// AppendTimeout bounds how long a request waits for its record to be
 	// durable before it is refused (default 5s).
 	AppendTimeout time.Duration
+	// PreallocateBytes is the chunk of zeros the active file is extended by
+	// ahead of its writes, so that a commit overwrites allocated blocks
+	// instead of appending (0: DefaultPreallocateBytes; negative: none).
+	PreallocateBytes int64
 }
 
 // IndexConfig configures shipping to an Elasticsearch/OpenSearch index;

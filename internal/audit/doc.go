@@ -19,6 +19,11 @@
 //     previous fsync ran with a single write and a single fsync (group
 //     commit). Files rotate between batches; compression and retention run
 //     apart; a restart recovers the chain head from the files.
+//   - prealloc.go, nultail.go: the active file is extended by chunks of
+//     zeros ahead of its writes, so that a commit overwrites allocated
+//     blocks (fdatasync, no journal commit) instead of appending; readers,
+//     verify and the startup treat the trailing NUL run as the file's end,
+//     and rotation and Close cut it off.
 //   - chain.go, verify.go: every record carries chain.seq, chain.prev and
 //     chain.hash; the chain continues across rotation and restarts, and
 //     Verify finds the first modified, missing or reordered record.

@@ -63,7 +63,12 @@ type FileLogOptions struct {
 	// AppendTimeout bounds how long Append waits to enqueue and for the
 	// fsync (default 5s); the caller's context may end it sooner.
 	AppendTimeout time.Duration
-	// Open opens the active file (default OpenAppend).
+	// PreallocateBytes is the chunk the active file is extended by ahead of
+	// its writes (0: DefaultPreallocateBytes; negative: none, the file is
+	// opened with O_APPEND). Ignored when Open is set.
+	PreallocateBytes int64
+	// Open opens the active file (default: OpenPreallocated, or OpenAppend
+	// when PreallocateBytes is negative).
 	Open OpenFunc
 	// Observer receives metrics (default NopObserver).
 	Observer Observer
@@ -155,7 +160,7 @@ func OpenFileLog(opts FileLogOptions) (*FileLog, error) {
 		opts.AppendTimeout = 5 * time.Second
 	}
 	if opts.Open == nil {
-		opts.Open = OpenAppend
+		opts.Open = openFor(opts.PreallocateBytes)
 	}
 	if opts.Observer == nil {
 		opts.Observer = NopObserver{}

@@ -21,13 +21,18 @@ type recovered struct {
 	fileStart time.Time // timestamp of that record (for age rotation)
 }
 
-// recoverState reads the end of the active file to continue its chain. A
-// last line without its newline is a write that a crash interrupted: its
+// recoverState reads the end of the active file to continue its chain,
+// after trimming a trailing NUL run (unused preallocated space). A last
+// line without its newline is a write that a crash interrupted: its
 // Append never returned, so it is cut off. When the active file is missing
 // or empty (a crash between rotation steps, or a fresh start after
 // rotation) the chain continues from the newest rotated file.
 func recoverState(path, dir, stem, ext string, log *zap.Logger) (recovered, error) {
 	var r recovered
+	// A preallocated file still has its unused zeros after a crash.
+	if err := trimNULTail(path, log); err != nil {
+		return r, err
+	}
 	st, err := os.Stat(path)
 	switch {
 	case err == nil && st.Size() > 0:

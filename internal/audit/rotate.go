@@ -75,6 +75,15 @@ func (l *FileLog) rotate(reason string) bool {
 	for i := 1; fileExists(target); i++ {
 		target = filepath.Join(l.dir, fmt.Sprintf("%s-%0*d-%s-%d%s", l.stem, seqDigits, l.fileSeq, now.UTC().Format(rotatedTimeLayout), i, l.ext))
 	}
+	// A preallocated file is cut to its records first: once renamed, the
+	// housekeeper may compress it at any moment.
+	if fin, ok := l.f.(finisher); ok {
+		if err := fin.Finish(); err != nil {
+			l.log.Error("cannot trim the audit file for rotation, still writing to it", zap.String("file", l.opts.Path), zap.Error(err))
+			l.rotateRetryAt = now.Add(time.Minute)
+			return true
+		}
+	}
 	if err := os.Rename(l.opts.Path, target); err != nil {
 		l.log.Error("cannot rotate audit file, still writing to it", zap.String("file", l.opts.Path), zap.Error(err))
 		l.rotateRetryAt = now.Add(time.Minute)
@@ -100,6 +109,12 @@ func (l *FileLog) rotate(reason string) bool {
 	l.log.Info("audit file rotated", zap.String("to", target), zap.String("reason", reason))
 	l.hk.kick()
 	return true
+}
+
+// finisher is a File that must be trimmed to its logical end before it is
+// renamed (preallocFile).
+type finisher interface {
+	Finish() error
 }
 
 const (

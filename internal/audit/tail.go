@@ -149,7 +149,8 @@ func (t *tailer) fill() (int, error) {
 		n, err = t.gz.Read(chunk)
 	} else {
 		pos := t.cur.Offset + int64(t.pending())
-		if limit, ok := t.limit(); ok {
+		limit, limited := t.limit()
+		if limited {
 			if pos >= limit {
 				return 0, nil
 			}
@@ -158,12 +159,26 @@ func (t *tailer) fill() (int, error) {
 			}
 		}
 		n, err = t.f.ReadAt(chunk, pos)
+		if t.active && !limited {
+			n = beforeNUL(chunk[:n])
+		}
 	}
 	if err == io.EOF {
 		err = nil
 	}
 	t.buf = t.buf[:len(t.buf)+n]
 	return n, err
+}
+
+// beforeNUL is how many bytes of b come before its first NUL. Read from
+// the active file beyond what a watermark vouches for, the bytes stop at
+// the first NUL: the file's preallocated space, which the writer will
+// overwrite with records (a read racing a write may see zeros there first).
+func beforeNUL(b []byte) int {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return i
+	}
+	return len(b)
 }
 
 // limit is how far the open file may be read, when it is the active file
@@ -319,8 +334,8 @@ func (t *tailer) openRotated(rf rotatedFile) error {
 func firstSeq(f *os.File) (uint64, error) {
 	br := bufio.NewReader(io.NewSectionReader(f, 0, 1<<62))
 	line, err := br.ReadSlice('\n')
-	if err == io.EOF {
-		return 0, nil
+	if err == io.EOF || (len(line) > 0 && line[0] == 0) {
+		return 0, nil // empty, or nothing but preallocated space yet
 	}
 	if errors.Is(err, bufio.ErrBufferFull) {
 		line, err = readLongLine(br, line)

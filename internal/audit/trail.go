@@ -23,7 +23,7 @@ type Options struct {
 	Stdout io.Writer
 	// HTTPClient is used by the index shipper (default: 30s timeout).
 	HTTPClient *http.Client
-	// Open opens the active file (default OpenAppend); for tests.
+	// Open opens the active file (default: see Config.PreallocateBytes); for tests.
 	Open OpenFunc
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -69,7 +69,7 @@ func New(cfg Config, o Options) (*Trail, error) {
 	}
 	fl, err := OpenFileLog(FileLogOptions{
 		Path: cfg.File, Rotate: cfg.Rotate, HMACKey: key,
-		QueueSize: cfg.QueueSize, AppendTimeout: cfg.AppendTimeout,
+		QueueSize: cfg.QueueSize, AppendTimeout: cfg.AppendTimeout, PreallocateBytes: cfg.PreallocateBytes,
 		Open: o.Open, Observer: o.Observer, Logger: o.Logger, Now: o.Now,
 	})
 	if err != nil {

@@ -275,6 +275,11 @@ type Audit struct {
 	// written) or "allow" (forward anyway and count it).
 	OnFailure string      `yaml:"on_failure"`
 	Rotate    AuditRotate `yaml:"rotate"`
+	// PreallocateBytes extends the active file by this many zero bytes
+	// ahead of its writes, so that each commit overwrites allocated blocks
+	// (fdatasync) instead of appending (a journal commit); 0 disables
+	// (O_APPEND). Unset: 0 (see config.example.yaml for the trade-off).
+	PreallocateBytes *int64 `yaml:"preallocate_bytes"`
 	// HMACKeyFile turns the record hash chain into an HMAC chain.
 	HMACKeyFile string `yaml:"hmac_key_file"`
 	// Stdout copies committed records to standard output.

@@ -67,6 +67,9 @@ func TestDefaults(t *testing.T) {
 		cfg.Upstream.MaxRequestBodyBytes != 100<<20 || cfg.Security.ReloadInterval != 5*time.Second {
 		t.Fatalf("defaults not applied: %+v", cfg)
 	}
+	if p := cfg.Audit.PreallocateBytes; p == nil || *p != 0 {
+		t.Fatalf("audit.preallocate_bytes default = %v, want 0 (off)", p)
+	}
 }
 
 func TestLoadValidates(t *testing.T) {
@@ -89,6 +92,10 @@ func TestLoadValidates(t *testing.T) {
 		{"bad node", "insecure_http: true\nupstream:\n  nodes: [\"ftp://x\"]\n", "scheme must be http or https"},
 		{"credential in URL", "insecure_http: true\nupstream:\n  nodes: [\"http://u:p@x\"]\n", "must not carry credentials"},
 		{"audit dir missing", "insecure_http: true\naudit:\n  file: nodir/audit.log\n", "audit.file: folder"},
+		{"preallocation too small", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 4096\n", "audit.preallocate_bytes: 4096: must be 0"},
+		{"preallocation negative", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: -1\n", "audit.preallocate_bytes: -1: must be 0"},
+		{"preallocation disabled", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 0\n", ""},
+		{"preallocation 64 KiB", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 65536\n", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

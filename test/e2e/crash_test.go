@@ -34,9 +34,23 @@ func (p *proxy) restart() {
 // proxy mid-run and restart it. Every document that reached the cluster
 // must have the access_granted record of its request in the audit log, and
 // the surviving log's hash chain must verify (issue #5's crash test).
+//
+// It runs with the active file appended to (the default) and preallocated
+// (audit.preallocate_bytes): then the killed proxy leaves a file that ends
+// with NUL bytes, which the restart must trim.
 func TestAuditCrash(t *testing.T) {
+	for _, mode := range []struct{ name, audit string }{
+		{"append", ""},
+		{"preallocated", "  preallocate_bytes: 4194304\n"},
+	} {
+		t.Run(mode.name, func(t *testing.T) { auditCrash(t, mode.audit) })
+	}
+}
+
+func auditCrash(t *testing.T, auditLines string) {
 	os_ := openSearchURL(t)
 	o, u := superuserOpts(t, os_)
+	o.Audit += auditLines
 	p := startProxy(t, o)
 	p.waitReady()
 	idx := fmt.Sprintf("e2e-crash-%d", time.Now().UnixNano())
@@ -85,8 +99,15 @@ func TestAuditCrash(t *testing.T) {
 		t.Fatalf("only %d writes before the kill: the load did not run", sent.Load())
 	}
 
-	p.restart()
 	log := filepath.Join(p.Dir, "audit.json")
+	if auditLines != "" {
+		// The mode really applied: the killed proxy's file ends with its
+		// preallocated zeros, which the restart has to trim.
+		if data, err := os.ReadFile(log); err != nil || len(data) == 0 || data[len(data)-1] != 0 {
+			t.Fatalf("the preallocated audit file has no NUL tail after kill -9 (err %v)", err)
+		}
+	}
+	p.restart()
 	out, err := exec.Command(proxyBin, "audit", "verify", log).CombinedOutput()
 	if err != nil {
 		t.Fatalf("audit verify after kill -9: %v\n%s", err, out)
