@@ -109,7 +109,7 @@ func TestExplain(t *testing.T) {
 			want: []string{"item 0 (line 1): indices:data/read/search on logs-1: NARROW",
 				"item 1 (line 3): indices:data/read/search on hr-payroll: DENY"}},
 		{name: "bulk with a pipeline parameter refused whole", stdin: bulkBody, args: []string{"--user", "alice", "--body", "-", "POST", "/_bulk?pipeline=p"}, code: 1,
-			want: []string{`HTTP 403 {"error":{"root_cause":[{"type":"security_exception","reason":"action [indices:data/write/bulk] is unauthorized for user [alice]: requests naming an ingest pipeline are not supported by the security proxy (a pipeline can read other indices)"}]`}},
+			want: []string{`HTTP 403 {"error":{"root_cause":[{"type":"security_exception","reason":"action [indices:data/write/bulk] is unauthorized for user [alice]: requests naming an ingest pipeline are not supported by the security proxy for this user (a pipeline can write to and read from other indices)"}]`}},
 		{name: "bulk item with a pipeline refused whole", stdin: "{\"index\":{\"_index\":\"logs-1\",\"pipeline\":\"p\"}}\n{}\n",
 			args: []string{"--user", "alice", "--body", "-", "POST", "/_bulk"}, code: 1,
 			want: []string{`"reason":"bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"`}},

@@ -32,6 +32,9 @@ func decide(rep *Report, in Input, c *esapi.Classification, b *server.ParsedBody
 			rep.Notes = append(rep.Notes, "the indices named in the body were each authorized as written")
 			return
 		}
+	} else if e := server.PipelineRefusal(in.Authorizer, req, c); e != nil {
+		rep.refuse(e)
+		return
 	}
 	switch {
 	case d.ActionOnly && c.IndicesFrom == esapi.IndicesCursor:

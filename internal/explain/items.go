@@ -56,11 +56,11 @@ func defaultIndex(c *esapi.Classification) (string, bool) {
 // bulkItems decides each _bulk item; it returns the refusal of the whole
 // request (with the server's own rules and messages).
 func bulkItems(rep *Report, in Input, c *esapi.Classification, base authz.Request, b *server.ParsedBody) *eserr.Error {
-	if e := server.BulkRequestRefusal(c); e != nil {
+	if e := server.BulkRequestRefusal(in.Authorizer, base, c); e != nil {
 		return e
 	}
 	for pos, it := range b.Bulk() {
-		idx, e := server.BulkItemIndex(c, it)
+		idx, e := server.BulkItemIndex(in.Authorizer, base, c, it)
 		if e != nil {
 			return e
 		}

@@ -63,6 +63,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
 		}
+		if namesPipeline(c) && !mayUsePipelines(az, req) {
+			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reasonPipeline))
+			return
+		}
 		if c.BodyIndices && !full() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
 				if ref != nil {

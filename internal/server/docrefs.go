@@ -86,9 +86,6 @@ func readsBeyondItsIndices(c *esapi.Classification, pb *parsedBody) string {
 	case templateActions[c.Action]:
 		return "search templates are rendered by the cluster, out of the security proxy's sight; they are not supported yet"
 	}
-	if _, ok := c.Params.Values["pipeline"]; ok {
-		return "requests naming an ingest pipeline are not supported by the security proxy (a pipeline can read other indices)"
-	}
 	return ""
 }
 

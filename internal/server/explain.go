@@ -109,6 +109,9 @@ func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *Pa
 	if reason := readsBeyondItsIndices(c, st.Body); reason != "" {
 		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason)), false
 	}
+	if refusal := PipelineRefusal(az, req, c); refusal != nil {
+		return refusal, false
+	}
 	if !c.BodyIndices {
 		return nil, false
 	}
@@ -147,14 +150,14 @@ func RestrictedBulkUpdateRefusal() *eserr.Error {
 
 // BulkRequestRefusal is the refusal of a whole _bulk for what its URL
 // says, or nil.
-func BulkRequestRefusal(c *esapi.Classification) *eserr.Error {
-	return bulkRequestProblem(c).esError()
+func BulkRequestRefusal(az Authorizer, req authz.Request, c *esapi.Classification) *eserr.Error {
+	return bulkRequestProblem(c, func() bool { return mayUsePipelines(az, req) }).esError()
 }
 
 // BulkItemIndex is the index a _bulk item writes to, or the refusal of the
 // whole request the item causes.
-func BulkItemIndex(c *esapi.Classification, it esbody.BulkItem) (string, *eserr.Error) {
-	idx, ref := bulkItemIndex(c, it)
+func BulkItemIndex(az Authorizer, req authz.Request, c *esapi.Classification, it esbody.BulkItem) (string, *eserr.Error) {
+	idx, ref := bulkItemIndex(c, it, func() bool { return mayUsePipelines(az, req) })
 	return idx, ref.esError()
 }
 
@@ -164,4 +167,13 @@ func (r *itemRefusal) esError() *eserr.Error {
 		return nil
 	}
 	return eserr.Security(r.status, r.reason)
+}
+
+// PipelineRefusal is the refusal of a request whose URL names an ingest
+// pipeline, for a user who may not use pipelines, or nil.
+func PipelineRefusal(az Authorizer, req authz.Request, c *esapi.Classification) *eserr.Error {
+	if namesPipeline(c) && !mayUsePipelines(az, req) {
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reasonPipeline))
+	}
+	return nil
 }

@@ -98,14 +98,15 @@ func bulkItemAction(it esbody.BulkItem) string {
 // pipeline, refuse the whole request; items the user may not write are
 // refused one by one, as Elasticsearch does, and the others go through.
 func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *requestState, items []esbody.BulkItem) *itemRefusal {
-	if ref := bulkRequestProblem(st.Class); ref != nil {
+	pipelines := onceBool(func() bool { return mayUsePipelines(az, base) })
+	if ref := bulkRequestProblem(st.Class, pipelines); ref != nil {
 		return ref
 	}
 	var denied []deniedItem
 	var decisions distinctDecisions
 	decide := memoDecideItem(az, base, st)
 	for pos, it := range items {
-		idx, ref := bulkItemIndex(st.Class, it)
+		idx, ref := bulkItemIndex(st.Class, it, pipelines)
 		if ref != nil {
 			return ref
 		}
@@ -237,9 +238,11 @@ func statusOr403(s int) int {
 }
 
 // bulkRequestProblem refuses a whole _bulk for what its URL says: a
-// default pipeline can change every item's target index.
-func bulkRequestProblem(c *esapi.Classification) *itemRefusal {
-	if _, ok := c.Params.Values["pipeline"]; ok {
+// default pipeline can change every item's target index, so only users
+// who may use pipelines (mayUsePipelines, asked only when one is named)
+// may name one.
+func bulkRequestProblem(c *esapi.Classification, pipelines func() bool) *itemRefusal {
+	if namesPipeline(c) && !pipelines() {
 		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 	}
 	return nil
@@ -247,8 +250,9 @@ func bulkRequestProblem(c *esapi.Classification) *itemRefusal {
 
 // bulkItemIndex is the index a _bulk item writes to (its own, or the
 // URL's), or the refusal of the whole request: an item that names no
-// usable index, or a pipeline (which can change the target index).
-func bulkItemIndex(c *esapi.Classification, it esbody.BulkItem) (string, *itemRefusal) {
+// usable index, or a pipeline (which can change the target index) from a
+// user who may not use pipelines.
+func bulkItemIndex(c *esapi.Classification, it esbody.BulkItem, pipelines func() bool) (string, *itemRefusal) {
 	idx := it.Index
 	if idx == "" {
 		if len(c.Indices) != 1 {
@@ -256,8 +260,19 @@ func bulkItemIndex(c *esapi.Classification, it esbody.BulkItem) (string, *itemRe
 		}
 		idx = c.Indices[0]
 	}
-	if it.Pipeline != "" {
+	if it.Pipeline != "" && !pipelines() {
 		return "", &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
 	}
 	return idx, nil
+}
+
+// onceBool memoises f: it runs at most once, when first asked.
+func onceBool(f func() bool) func() bool {
+	var done, v bool
+	return func() bool {
+		if !done {
+			done, v = true, f()
+		}
+		return v
+	}
 }

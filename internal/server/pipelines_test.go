@@ -1,0 +1,101 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+)
+
+// An ingest pipeline can send a document to any index and read others, out
+// of the proxy's sight: only users who may already read and write every
+// index, restricted system indices included, without DLS/FLS, may name
+// one. Everyone else is refused before anything is forwarded.
+func TestIngestPipelinesNeedFullAccess(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+writer:
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+admin_all:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+      allow_restricted_indices: true
+all_but_restricted:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+admin_with_dls:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+      allow_restricted_indices: true
+      query: '{"term":{"public":true}}'
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-people"}, {Name: ".security-7"}}, nil, nil)
+	bulkURL := "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"a\":1}\n"
+	bulkItem := "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\",\"pipeline\":\"p\"}}\n{\"a\":1}\n"
+	requests := []struct{ name, method, target, ctype, body string }{
+		{"bulk ?pipeline", "POST", "/_bulk?pipeline=p", "application/x-ndjson", bulkURL},
+		{"bulk item pipeline", "POST", "/_bulk", "application/x-ndjson", bulkItem},
+		{"index ?pipeline", "PUT", "/logs-a/_doc/1?pipeline=p", "application/json", `{"a":1}`},
+		{"update_by_query ?pipeline", "POST", "/logs-a/_update_by_query?pipeline=p", "application/json", `{}`},
+	}
+	users := []struct {
+		role    string
+		allowed bool
+	}{
+		{"writer", false},
+		{"superuser", false}, // Elasticsearch 8's superuser cannot write restricted indices
+		{"all_but_restricted", false},
+		{"admin_with_dls", false},
+		{"admin_all", true},
+	}
+	for _, u := range users {
+		for _, rq := range requests {
+			t.Run(u.role+"/"+rq.name, func(t *testing.T) {
+				var forwarded []string
+				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					forwarded = append(forwarded, r.URL.RequestURI())
+					if strings.HasSuffix(r.URL.Path, "/_bulk") {
+						_, _ = w.Write([]byte(`{"took":1,"errors":false,"items":[{"index":{"status":201}}]}`))
+						return
+					}
+					_, _ = w.Write([]byte(`{}`))
+				})
+				p := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{u.role}}
+				s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: p},
+					Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
+					Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := httptest.NewRequest(rq.method, rq.target, strings.NewReader(rq.body))
+				req.Header.Set("Content-Type", rq.ctype)
+				rec := httptest.NewRecorder()
+				s.Handler().ServeHTTP(rec, req)
+				if !u.allowed {
+					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "ingest pipeline") || len(forwarded) != 0 {
+						t.Fatalf("want a 403 naming the pipeline and nothing forwarded; got %d %s, forwarded %v", rec.Code, rec.Body.String(), forwarded)
+					}
+					return
+				}
+				if rec.Code != http.StatusOK || len(forwarded) != 1 {
+					t.Fatalf("want the request forwarded; got %d %s, forwarded %v", rec.Code, rec.Body.String(), forwarded)
+				}
+			})
+		}
+	}
+}
