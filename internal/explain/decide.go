@@ -32,7 +32,7 @@ func decide(rep *Report, in Input, c *esapi.Classification, b *server.ParsedBody
 			rep.Notes = append(rep.Notes, "the indices named in the body were each authorized as written")
 			return
 		}
-	} else if e := server.PipelineRefusal(in.Authorizer, req, c); e != nil {
+	} else if e := server.PipelineRefusal(in.Authorizer, req, c, b); e != nil {
 		rep.refuse(e)
 		return
 	}

@@ -63,8 +63,8 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
 		}
-		if namesPipeline(c) && !mayUsePipelines(az, req) {
-			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reasonPipeline))
+		if reason := pipelineRefusalReason(c, st.Body); reason != "" && !mayUsePipelines(az, req) {
+			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
 			return
 		}
 		if c.BodyIndices && !full() {

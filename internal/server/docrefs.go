@@ -74,9 +74,9 @@ func bodyReadsDocuments(pb *parsedBody) bool {
 // outside the indices it was authorized on, or "" when it cannot:
 //   - a body referencing documents by index and id;
 //   - search templates, whose rendered query (stored, or inline as a string)
-//     the proxy does not see, so it could hold such a reference;
-//   - an ingest pipeline chosen by the request, whose processors (enrich)
-//     copy data from other indices into the documents the user reads back.
+//     the proxy does not see, so it could hold such a reference.
+//
+// Ingest pipelines, which can do both, are decided by mayUsePipelines.
 func readsBeyondItsIndices(c *esapi.Classification, pb *parsedBody) string {
 	switch {
 	// _mtermvectors names its documents on purpose: authorizeMtv decides

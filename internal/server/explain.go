@@ -109,7 +109,7 @@ func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *Pa
 	if reason := readsBeyondItsIndices(c, st.Body); reason != "" {
 		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason)), false
 	}
-	if refusal := PipelineRefusal(az, req, c); refusal != nil {
+	if refusal := PipelineRefusal(az, req, c, b); refusal != nil {
 		return refusal, false
 	}
 	if !c.BodyIndices {
@@ -169,11 +169,16 @@ func (r *itemRefusal) esError() *eserr.Error {
 	return eserr.Security(r.status, r.reason)
 }
 
-// PipelineRefusal is the refusal of a request whose URL names an ingest
-// pipeline, for a user who may not use pipelines, or nil.
-func PipelineRefusal(az Authorizer, req authz.Request, c *esapi.Classification) *eserr.Error {
-	if namesPipeline(c) && !mayUsePipelines(az, req) {
-		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reasonPipeline))
+// PipelineRefusal is the refusal of a request that names an ingest
+// pipeline (in its URL, or as an index's default or final pipeline in its
+// settings), for a user who may not use pipelines, or nil.
+func PipelineRefusal(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) *eserr.Error {
+	var pb *parsedBody
+	if b != nil {
+		pb = b.pb
+	}
+	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
+		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason))
 	}
 	return nil
 }

@@ -5,11 +5,29 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
 // reasonPipeline is why a request naming an ingest pipeline is refused to
 // users who may not use one.
 const reasonPipeline = "requests naming an ingest pipeline are not supported by the security proxy for this user (a pipeline can write to and read from other indices)"
+
+// reasonIndexPipeline is why setting an index's default or final pipeline
+// is refused to users who may not use pipelines.
+const reasonIndexPipeline = "setting an index's default_pipeline or final_pipeline is not supported by the security proxy for this user (the pipeline would run on every document written to the index, out of the proxy's sight)"
+
+// pipelineRefusalReason is why the request may not go through for a user
+// who may not use ingest pipelines, or "": it names one in its URL, or its
+// body sets an index's default or final pipeline.
+func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
+	switch {
+	case namesPipeline(c):
+		return reasonPipeline
+	case setsIndexPipeline(c, pb):
+		return reasonIndexPipeline
+	}
+	return ""
+}
 
 // pipelineProbeActions are what a pipeline can do on indices the request
 // does not name: write a document anywhere (a set or reroute processor
@@ -59,4 +77,64 @@ func restrictedSamples() []string {
 func namesPipeline(c *esapi.Classification) bool {
 	_, ok := c.Params.Values["pipeline"]
 	return ok
+}
+
+// settingsActions are the requests whose body can set index settings: the
+// index (or the indices a template or rollover creates) then runs every
+// document written to it through index.default_pipeline and
+// index.final_pipeline, out of the proxy's sight.
+var settingsActions = map[string]bool{
+	"indices:admin/create":                 true,
+	"indices:admin/settings/update":        true,
+	"indices:admin/index_template/put":     true,
+	"indices:admin/template/put":           true,
+	"cluster:admin/component_template/put": true,
+	"indices:admin/rollover":               true,
+	"indices:admin/resize":                 true,
+}
+
+// setsIndexPipeline reports whether a settings-carrying request's body sets
+// an index's default or final pipeline. Every key path whose last segment
+// is default_pipeline or final_pipeline counts, however the settings are
+// nested or dotted ("settings.index.default_pipeline", "index.final_pipeline",
+// "default_pipeline"); "_none" and null, which remove a pipeline, do not.
+func setsIndexPipeline(c *esapi.Classification, pb *parsedBody) bool {
+	if !settingsActions[c.Action] || pb == nil || pb.json == nil {
+		return false
+	}
+	return namesIndexPipeline(pb.json)
+}
+
+func namesIndexPipeline(v esbody.Value) bool {
+	switch v := v.(type) {
+	case *esbody.Object:
+		for name, child := range v.All() {
+			last := name[strings.LastIndexByte(name, '.')+1:]
+			if (last == "default_pipeline" || last == "final_pipeline") && !removesPipeline(child) {
+				return true
+			}
+			if namesIndexPipeline(child) {
+				return true
+			}
+		}
+	case esbody.Array:
+		for _, child := range v {
+			if namesIndexPipeline(child) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// removesPipeline: the values that leave an index without a pipeline.
+func removesPipeline(v esbody.Value) bool {
+	if v == nil {
+		return true
+	}
+	if s, ok := v.(esbody.String); ok {
+		return string(s) == "_none"
+	}
+	_, isNull := v.(esbody.Null)
+	return isNull
 }

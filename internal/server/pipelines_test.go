@@ -99,3 +99,79 @@ admin_with_dls:
 		}
 	}
 }
+
+// Setting an index's default or final pipeline makes every later write to
+// it run through that pipeline: refused to users who may not use pipelines,
+// however the setting is spelled; removing one ("_none", null) is allowed,
+// and a document or query that merely has a field of that name is not a
+// setting.
+func TestIndexPipelineSettingsNeedFullAccess(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+index_admin:
+  cluster: [manage_index_templates]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+admin_all:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+      allow_restricted_indices: true
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}}, nil, nil)
+	tests := []struct {
+		name, method, target, body string
+		settingPipeline            bool
+	}{
+		{"create, nested", "PUT", "/logs-new", `{"settings":{"index":{"default_pipeline":"reroute"}}}`, true},
+		{"create, dotted", "PUT", "/logs-new", `{"settings":{"index.final_pipeline":"reroute"}}`, true},
+		{"settings, flat", "PUT", "/logs-a/_settings", `{"index.default_pipeline":"reroute"}`, true},
+		{"settings, short name", "PUT", "/logs-a/_settings", `{"default_pipeline":"reroute"}`, true},
+		{"settings, nested index", "PUT", "/logs-a/_settings", `{"index":{"final_pipeline":"reroute"}}`, true},
+		{"index template", "PUT", "/_index_template/t", `{"index_patterns":["logs-x*"],"template":{"settings":{"index.default_pipeline":"reroute"}}}`, true},
+		{"legacy template", "PUT", "/_template/t", `{"index_patterns":["logs-x*"],"settings":{"default_pipeline":"reroute"}}`, true},
+		{"component template", "PUT", "/_component_template/c", `{"template":{"settings":{"index":{"default_pipeline":"reroute"}}}}`, true},
+		{"rollover", "POST", "/logs-a/_rollover", `{"settings":{"index.default_pipeline":"reroute"}}`, true},
+		{"removing a pipeline", "PUT", "/logs-a/_settings", `{"index.default_pipeline":"_none"}`, false},
+		{"removing with null", "PUT", "/logs-a/_settings", `{"index":{"final_pipeline":null}}`, false},
+		{"other settings", "PUT", "/logs-a/_settings", `{"index":{"number_of_replicas":0}}`, false},
+		{"a document with such a field", "PUT", "/logs-a/_doc/1", `{"default_pipeline":"reroute"}`, false},
+		{"a query on such a field", "POST", "/logs-a/_search", `{"query":{"term":{"default_pipeline":"reroute"}}}`, false},
+	}
+	for _, role := range []string{"index_admin", "admin_all"} {
+		for _, tc := range tests {
+			t.Run(role+"/"+tc.name, func(t *testing.T) {
+				forwarded := 0
+				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					forwarded++
+					_, _ = w.Write([]byte(`{"acknowledged":true}`))
+				})
+				p := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{role}}
+				s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: p},
+					Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
+					Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				s.Handler().ServeHTTP(rec, req)
+				refused := tc.settingPipeline && role != "admin_all"
+				if refused {
+					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "default_pipeline or final_pipeline") || forwarded != 0 {
+						t.Fatalf("want a 403 about the pipeline setting, nothing forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
+					}
+					return
+				}
+				if rec.Code != http.StatusOK || forwarded != 1 {
+					t.Fatalf("want it forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
+				}
+			})
+		}
+	}
+}
