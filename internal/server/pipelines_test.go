@@ -75,17 +75,7 @@ admin_with_dls:
 					}
 					_, _ = w.Write([]byte(`{}`))
 				})
-				p := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{u.role}}
-				s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: p},
-					Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
-					Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-				if err != nil {
-					t.Fatal(err)
-				}
-				req := httptest.NewRequest(rq.method, rq.target, strings.NewReader(rq.body))
-				req.Header.Set("Content-Type", rq.ctype)
-				rec := httptest.NewRecorder()
-				s.Handler().ServeHTTP(rec, req)
+				rec := serveAs(t, rs, md, u.role, up, rq.method, rq.target, rq.ctype, rq.body)
 				if !u.allowed {
 					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "ingest pipeline") || len(forwarded) != 0 {
 						t.Fatalf("want a 403 naming the pipeline and nothing forwarded; got %d %s, forwarded %v", rec.Code, rec.Body.String(), forwarded)
@@ -150,17 +140,7 @@ admin_all:
 					forwarded++
 					_, _ = w.Write([]byte(`{"acknowledged":true}`))
 				})
-				p := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{role}}
-				s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: p},
-					Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
-					Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-				if err != nil {
-					t.Fatal(err)
-				}
-				req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				s.Handler().ServeHTTP(rec, req)
+				rec := serveAs(t, rs, md, role, up, tc.method, tc.target, "application/json", tc.body)
 				refused := tc.settingPipeline && role != "admin_all"
 				if refused {
 					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "default_pipeline or final_pipeline") || forwarded != 0 {
@@ -174,4 +154,22 @@ admin_all:
 			})
 		}
 	}
+}
+
+// serveAs runs one request through the whole chain as a user with role,
+// over the cluster metadata md, with up as the cluster.
+func serveAs(t *testing.T, rs *authz.RoleSet, md *authz.Metadata, role string, up http.Handler, method, target, ctype, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	p := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{role}}
+	s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: p},
+		Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: &fakeAuditor{},
+		Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	return rec
 }
