@@ -20,6 +20,10 @@ func decide(rep *Report, in Input, c *esapi.Classification, b *server.ParsedBody
 		rep.refuse(denial(d))
 		return
 	}
+	if e := server.ReachRefusal(in.Authorizer, req, c, b); e != nil {
+		rep.refuse(e)
+		return
+	}
 	full := server.FullAccess(in.Authorizer, req)
 	if !full {
 		e, decided := server.BodyChecks(in.Authorizer, req, c, b)
@@ -32,9 +36,6 @@ func decide(rep *Report, in Input, c *esapi.Classification, b *server.ParsedBody
 			rep.Notes = append(rep.Notes, "the indices named in the body were each authorized as written")
 			return
 		}
-	} else if e := server.PipelineRefusal(in.Authorizer, req, c, b); e != nil {
-		rep.refuse(e)
-		return
 	}
 	switch {
 	case d.ActionOnly && c.IndicesFrom == esapi.IndicesCursor:

@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -45,14 +44,6 @@ func decideItems(rep *Report, in Input, c *esapi.Classification, base authz.Requ
 	}
 }
 
-// defaultIndex is the URL's single index, used by items naming none.
-func defaultIndex(c *esapi.Classification) (string, bool) {
-	if len(c.Indices) == 1 {
-		return c.Indices[0], true
-	}
-	return "", false
-}
-
 // bulkItems decides each _bulk item; it returns the refusal of the whole
 // request (with the server's own rules and messages).
 func bulkItems(rep *Report, in Input, c *esapi.Classification, base authz.Request, b *server.ParsedBody) *eserr.Error {
@@ -80,27 +71,15 @@ func bulkItems(rep *Report, in Input, c *esapi.Classification, base authz.Reques
 
 // mgetItems decides each _mget document on its index.
 func mgetItems(rep *Report, in Input, c *esapi.Classification, base authz.Request, b *server.ParsedBody) *eserr.Error {
-	def, hasDef := defaultIndex(c)
-	docs, ids := b.Mget()
-	if len(ids) > 0 && !hasDef {
-		return eserr.Security(http.StatusBadRequest, "mget by ids needs an index in the URL")
+	docs, e := server.MgetDocuments(c, b)
+	if e != nil {
+		return e
 	}
-	pos := 0
-	add := func(idx, id string) {
-		item := Item{Position: pos, ID: id, Action: server.MgetShardAction, Indices: []string{idx}}
-		access, e := server.DecideItem(in.Authorizer, base, item.Action, idx)
+	for pos, doc := range docs {
+		item := Item{Position: pos, ID: doc.ID, Action: server.MgetShardAction, Indices: []string{doc.Index}}
+		access, e := server.DecideItem(in.Authorizer, base, item.Action, doc.Index)
 		item.settle(e, access, in)
 		rep.Items = append(rep.Items, item)
-		pos++
-	}
-	for _, doc := range docs {
-		if doc.Index == "" && !hasDef {
-			return eserr.Security(http.StatusBadRequest, "mget document names no index")
-		}
-		add(cmp.Or(doc.Index, def), doc.ID)
-	}
-	for _, id := range ids {
-		add(def, id)
 	}
 	return nil
 }

@@ -59,12 +59,8 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			deny(w, st, d)
 			return
 		}
-		if reason := readsBeyondItsIndices(c, st.Body); reason != "" && !full() {
-			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
-			return
-		}
-		if reason := pipelineRefusalReason(c, st.Body); reason != "" && !mayUsePipelines(az, req) {
-			refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, p.Username, reason))
+		if ref := reachRefusal(az, req, c, st.Body, full); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
 			return
 		}
 		if c.BodyIndices && !full() {

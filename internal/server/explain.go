@@ -98,20 +98,20 @@ func explainState(req authz.Request, c *esapi.Classification, b *ParsedBody) *re
 	return st
 }
 
-// BodyChecks runs, for a request the role evaluator allowed, the
-// authorization stage's checks on what the body may reach, for a user
-// without full access: references to other documents, templates and
-// pipelines, and the indices named by _reindex and _aliases bodies. It
-// returns the refusal, if any, and whether the body's indices were fully
-// decided (the request is then forwarded as it is).
+// ReachRefusal is the authorization stage's refusal of an allowed request
+// whose body or parameters could reach beyond its indices (documents by
+// id, templates, ingest pipelines), or nil.
+func ReachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) *eserr.Error {
+	st := explainState(req, c, b)
+	return reachRefusal(az, req, c, st.Body, fullAccessProbe(az, req)).esError()
+}
+
+// BodyChecks decides, for a request the role evaluator allowed and a user
+// without full access, the indices named by _reindex and _aliases bodies.
+// It returns the refusal, if any, and whether the body's indices were
+// fully decided (the request is then forwarded as it is).
 func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) (refusal *eserr.Error, decided bool) {
 	st := explainState(req, c, b)
-	if reason := readsBeyondItsIndices(c, st.Body); reason != "" {
-		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason)), false
-	}
-	if refusal := PipelineRefusal(az, req, c, b); refusal != nil {
-		return refusal, false
-	}
 	if !c.BodyIndices {
 		return nil, false
 	}
@@ -169,16 +169,20 @@ func (r *itemRefusal) esError() *eserr.Error {
 	return eserr.Security(r.status, r.reason)
 }
 
-// PipelineRefusal is the refusal of a request that names an ingest
-// pipeline (in its URL, or as an index's default or final pipeline in its
-// settings), for a user who may not use pipelines, or nil.
-func PipelineRefusal(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) *eserr.Error {
-	var pb *parsedBody
-	if b != nil {
-		pb = b.pb
+// MgetDocument is one document of an _mget, with the index it reads.
+type MgetDocument struct{ Index, ID string }
+
+// MgetDocuments lists an _mget's documents in response order, each with
+// the index it reads (the URL's when it names none), as the authorization
+// stage does, or the refusal of the whole request.
+func MgetDocuments(c *esapi.Classification, b *ParsedBody) ([]MgetDocument, *eserr.Error) {
+	items, ref := mgetItems(&requestState{Class: c}, b.pb)
+	if ref != nil {
+		return nil, ref.esError()
 	}
-	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
-		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", c.Action, req.User, reason))
+	docs := make([]MgetDocument, len(items))
+	for i, it := range items {
+		docs[i] = MgetDocument{Index: it.index, ID: it.id}
 	}
-	return nil
+	return docs, nil
 }

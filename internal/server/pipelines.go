@@ -29,6 +29,20 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 	return ""
 }
 
+// reachRefusal refuses a request whose body or parameters could make the
+// cluster read or write beyond the indices it was authorized on: documents
+// referenced by id and templates (unless the user has full access, asked
+// through full), ingest pipelines (unless mayUsePipelines).
+func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
+	if reason := readsBeyondItsIndices(c, pb); reason != "" && !full() {
+		return forbidden(req, reason)
+	}
+	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
+		return forbidden(req, reason)
+	}
+	return nil
+}
+
 // pipelineProbeActions are what a pipeline can do on indices the request
 // does not name: write a document anywhere (a set or reroute processor
 // changes _index) and read other indices (the enrich processor).
