@@ -67,10 +67,7 @@ func outcomeEvents(r *http.Request, st *requestState, a Auditor, o oidcweb.Outco
 		success.Realm = o.Principal.Realm
 		success.UserRoles = nil // Elasticsearch's authentication_success has no roles
 		return []*audit.Event{success, granted(r, st, a, oidcAuthenticateAction, oidcAuthenticateRequest)}
-	case oidcweb.LoggedOut:
-		st.Principal, st.Decision = o.Principal, "allow"
-		return []*audit.Event{withUser(granted(r, st, a, oidcLogoutAction, oidcLogoutRequest), o.Username)}
-	case oidcweb.BackchannelLoggedOut:
+	case oidcweb.LoggedOut, oidcweb.BackchannelLoggedOut:
 		st.Principal, st.Decision = o.Principal, "allow"
 		return []*audit.Event{withUser(granted(r, st, a, oidcLogoutAction, oidcLogoutRequest), o.Username)}
 	case oidcweb.LoginFailed, oidcweb.BackchannelRefused:
