@@ -272,7 +272,10 @@ func newLogger(level string) (*zap.Logger, error) {
 	}
 	enc := zap.NewProductionEncoderConfig()
 	enc.TimeKey = "ts"
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	// RFC 3339 with nanoseconds is ISO 8601 too, and the time package
+	// formats it on a fast path (a third of the cost of a millisecond
+	// layout, on every access-log line).
+	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	out := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(os.Stderr), Size: 256 << 10, FlushInterval: time.Second}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), out, lvl)
 	return zap.New(core, zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel), zap.ErrorOutput(zapcore.Lock(os.Stderr))), nil

@@ -38,7 +38,7 @@ func Marshal(e *Event) []byte {
 // brace, so that the writer can add the chain fields.
 func appendEventFieldsAt(b []byte, e *Event, t time.Time) []byte {
 	b = append(b, `{"type":"audit","timestamp":"`...)
-	b = t.AppendFormat(b, TimestampLayout)
+	b = appendTimestamp(b, t)
 	b = append(b, '"')
 	b = str(b, "cluster.name", e.ClusterName)
 	b = str(b, "cluster.uuid", e.ClusterUUID)

@@ -166,7 +166,9 @@ func clientKey(remoteAddr string) string {
 		host = remoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
-	if err != nil {
+	if err != nil || addr.Is4() {
+		// netip accepts only the canonical dotted quad, so an IPv4 host
+		// is already its own key (and formatting it again allocates).
 		return host
 	}
 	addr = addr.Unmap().WithZone("")

@@ -28,6 +28,10 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	reloads         *prometheus.CounterVec
 
+	// Bound children of the collectors updated on every request.
+	requestChildren  *children[requestLabels, requestChild]
+	cacheHitsByRealm *children[string, prometheus.Counter]
+
 	auditRecords   prometheus.Counter
 	auditFsync     prometheus.Histogram
 	auditGroup     prometheus.Histogram
@@ -78,6 +82,13 @@ func New() *Metrics {
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "reloads_total", Help: "Reloads of security files and certificates by what and result.",
 	}, []string{"what", "result"})
+	m.requestChildren = newChildren(func(l requestLabels) requestChild {
+		return requestChild{
+			count:    m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(l.code), l.decision),
+			duration: m.requestDuration.WithLabelValues(l.route, l.decision),
+		}
+	})
+	m.cacheHitsByRealm = newChildren(func(realm string) prometheus.Counter { return m.cacheHits.WithLabelValues(realm) })
 	m.newAuditCollectors()
 	m.registry.MustRegister(m.requests, m.requestDuration, m.upstreamDur, m.upstreamErrors, m.nodeHealthy,
 		m.cacheHits, m.cacheMisses, m.failedLogins, m.rateLimited, m.reloads,
@@ -93,10 +104,24 @@ func (m *Metrics) Handler() http.Handler {
 // Registry returns the registry, for tests and extra collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
+// requestLabels are the labels of one finished request's collectors.
+type requestLabels struct {
+	route, method string
+	code          int
+	decision      string
+}
+
+// requestChild is the pair of collectors a finished request updates.
+type requestChild struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
 // RequestDone records one finished client request.
 func (m *Metrics) RequestDone(route, method string, code int, decision string, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(code), decision).Inc()
-	m.requestDuration.WithLabelValues(route, decision).Observe(d.Seconds())
+	c := m.requestChildren.get(requestLabels{route: route, method: method, code: code, decision: decision})
+	c.count.Inc()
+	c.duration.Observe(d.Seconds())
 }
 
 // UpstreamRequest records the upstream part of a request.
@@ -119,7 +144,7 @@ func (m *Metrics) NodeHealth(node string, healthy bool) {
 }
 
 // CacheHit records a credential cache hit.
-func (m *Metrics) CacheHit(realm string) { m.cacheHits.WithLabelValues(realm).Inc() }
+func (m *Metrics) CacheHit(realm string) { m.cacheHitsByRealm.get(realm).Inc() }
 
 // CacheMiss records a credential cache miss.
 func (m *Metrics) CacheMiss(realm string) { m.cacheMisses.WithLabelValues(realm).Inc() }

@@ -43,3 +43,36 @@ func TestExposition(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestChildrenAreNotShared checks the memoised children: repeated
+// label sets add up on one series, and a label set differing in any one
+// label (the status code is an int in the key) gets its own.
+func TestRequestChildrenAreNotShared(t *testing.T) {
+	m := New()
+	for range 3 {
+		m.RequestDone("search", "GET", 200, "allow", time.Millisecond)
+	}
+	m.RequestDone("search", "GET", 403, "deny", time.Millisecond)
+	m.RequestDone("search", "POST", 200, "allow", time.Millisecond)
+	m.RequestDone("bulk", "GET", 200, "allow", time.Millisecond)
+	m.CacheHit("file1")
+	m.CacheHit("file1")
+	m.CacheHit("file2")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`portcullis_requests_total{code="200",decision="allow",method="GET",route="search"} 3`,
+		`portcullis_requests_total{code="403",decision="deny",method="GET",route="search"} 1`,
+		`portcullis_requests_total{code="200",decision="allow",method="POST",route="search"} 1`,
+		`portcullis_requests_total{code="200",decision="allow",method="GET",route="bulk"} 1`,
+		`portcullis_request_duration_seconds_count{decision="allow",route="search"} 4`,
+		`portcullis_request_duration_seconds_count{decision="deny",route="search"} 1`,
+		`portcullis_auth_cache_hits_total{realm="file1"} 2`,
+		`portcullis_auth_cache_hits_total{realm="file2"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("exposition lacks %s", want)
+		}
+	}
+}

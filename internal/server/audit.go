@@ -52,7 +52,7 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		}
 		if err != nil {
 			st.Decision = "error"
-			st.Log.Error("audit write failed; request refused", zap.Error(err))
+			st.Log().Error("audit write failed; request refused", zap.Error(err))
 			st.auditDone = true
 			auditUnavailable().Write(w)
 			return
@@ -131,7 +131,7 @@ func (aw *auditWriter) before() {
 	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
 		aw.failed = true
 		st.Decision = "error"
-		st.Log.Error("audit write failed; refusal replaced by 503", zap.Error(err))
+		st.Log().Error("audit write failed; refusal replaced by 503", zap.Error(err))
 		h := aw.ResponseWriter.Header()
 		for k := range h {
 			if k != RequestIDHeader {

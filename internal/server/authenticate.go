@@ -40,13 +40,13 @@ func withAuthentication(a authn.Authenticator, challenges []string, next http.Ha
 				return
 			}
 			if login := loginURL(a, r, err); login != "" {
-				st.Log.Info("no session: browser sent to log in", zap.String("remote", r.RemoteAddr))
+				st.Log().Info("no session: browser sent to log in", zap.String("remote", r.RemoteAddr))
 				w.Header().Set("Cache-Control", "no-store")
 				http.Redirect(w, r, login, http.StatusFound)
 				return
 			}
 			authFailure(r, err, challengesFor(a, r, challenges)).Write(w)
-			st.Log.Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
+			st.Log().Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
 			return
 		}
 		st.Principal = p
@@ -112,7 +112,7 @@ func authFailureReason(err error) string {
 // user.
 func refuseCSRF(w http.ResponseWriter, st *requestState, ce *authn.CSRFError) {
 	st.Decision, st.Principal = "rejected", ce.Principal
-	st.Log.Warn("request refused: CSRF protection", zap.String("reason", ce.Reason))
+	st.Log().Warn("request refused: CSRF protection", zap.String("reason", ce.Reason))
 	eserr.Security(http.StatusBadRequest, ce.Reason).Write(w)
 }
 

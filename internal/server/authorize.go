@@ -89,7 +89,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 					return
 				}
 				st.Decision = "allow"
-				st.Log.Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
+				st.Log().Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
 				st.merged = true // the merger, outermost, reads the answer: no compression inside it
 				ref.merge.serve(w, r, next)
 				return
@@ -104,7 +104,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			}
 			if d.Rewritten || d.MatchNothing {
 				if err := narrow(r, c, d); err != nil {
-					st.Log.Warn("cannot narrow the request's indices", zap.Error(err))
+					st.Log().Warn("cannot narrow the request's indices", zap.Error(err))
 					refuse(w, st, http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: the request's indices cannot be narrowed safely", c.Action, p.Username))
 					return
 				}
@@ -252,12 +252,12 @@ func deny(w http.ResponseWriter, st *requestState, d authz.Decision) {
 	if typ == "" {
 		typ = "security_exception"
 	}
-	st.Log.Info("access denied", zap.String("user", st.Principal.Username), zap.String("action", st.Action), zap.Int("status", status))
+	st.Log().Info("access denied", zap.String("user", st.Principal.Username), zap.String("action", st.Action), zap.Int("status", status))
 	(&eserr.Error{Status: status, Type: typ, Reason: d.Reason}).Write(w)
 }
 
 func refuse(w http.ResponseWriter, st *requestState, status int, reason string) {
 	st.Decision = "deny"
-	st.Log.Info("request refused", zap.String("reason", reason))
+	st.Log().Info("request refused", zap.String("reason", reason))
 	eserr.Security(status, reason).Write(w)
 }

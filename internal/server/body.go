@@ -104,6 +104,6 @@ func parseBody(r *http.Request, c *esapi.Classification, max int64) (*parsedBody
 
 func bodyRefused(w http.ResponseWriter, st *requestState, e *eserr.Error) {
 	st.Decision = "rejected"
-	st.Log.Info("request body refused", zap.Int("status", e.Status), zap.String("reason", e.Reason))
+	st.Log().Info("request body refused", zap.Int("status", e.Status), zap.String("reason", e.Reason))
 	e.Write(w)
 }

@@ -37,7 +37,7 @@ func checkRestrictedBulkItem(r *http.Request, st *requestState, pos int, it esbo
 	if sb := st.Body.spooled; sb != nil && it.Source == nil && (it.Op == "index" || it.Op == "create") {
 		full, err := sb.withSource(pos, it)
 		if err != nil {
-			st.Log.Error("cannot read a bulk item back from the spool", zap.Error(err))
+			st.Log().Error("cannot read a bulk item back from the spool", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not read the bulk item back from its spool"}
 		}
 		it = full

@@ -24,7 +24,7 @@ func (m *itemMerger) serveStreaming(w http.ResponseWriter, r *http.Request, next
 		stateOf(r).Decision = "deny" // nothing forwarded: audited as access_denied
 		startMerged(w)
 		if err := m.mergeStream(nil, w); err != nil {
-			stateOf(r).Log.Warn("writing the refused bulk items failed", zap.Error(err))
+			stateOf(r).Log().Warn("writing the refused bulk items failed", zap.Error(err))
 		}
 		return
 	}
@@ -32,7 +32,7 @@ func (m *itemMerger) serveStreaming(w http.ResponseWriter, r *http.Request, next
 	mw := &mergingWriter{m: m, w: w, header: http.Header{}}
 	next.ServeHTTP(mw, r)
 	if err := mw.close(); err != nil {
-		stateOf(r).Log.Error("the cluster's bulk response could not be merged with the refused items", zap.Error(err))
+		stateOf(r).Log().Error("the cluster's bulk response could not be merged with the refused items", zap.Error(err))
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -46,7 +46,7 @@ func withClassifiedOnly(next http.Handler) http.Handler {
 		}
 		st.Decision = "rejected"
 		e := classificationError(r, st)
-		st.Log.Info("request refused by the classifier", zap.String("reason", e.Reason), zap.Int("status", e.Status))
+		st.Log().Info("request refused by the classifier", zap.String("reason", e.Reason), zap.Int("status", e.Status))
 		e.Write(w)
 	})
 }

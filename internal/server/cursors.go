@@ -419,17 +419,17 @@ func (cr *cursorRequest) refuse(w http.ResponseWriter, err error) {
 		e.ESError().Write(w)
 	case errors.Is(err, cursor.ErrTampered):
 		st.Decision = "rejected" // audited as tampered_request
-		st.Log.Warn("forged or altered cursor id", zap.Error(err))
+		st.Log().Warn("forged or altered cursor id", zap.Error(err))
 		(&eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception", Reason: "Cannot parse scroll id, point-in-time id or async search id"}).Write(w)
 	case errors.Is(err, cursor.ErrNotOwner):
-		st.Log.Info("cursor of another owner", zap.Error(err))
+		st.Log().Info("cursor of another owner", zap.Error(err))
 		(&eserr.Error{Status: http.StatusNotFound, Type: "search_context_missing_exception", Reason: "No search context found for id"}).Write(w)
 	case errors.Is(err, cursor.ErrRestrictionsChanged):
 		eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: the document- or field-level security of the cursor's indices changed since it was created").Write(w)
 	case errors.Is(err, cursor.ErrMalformed):
 		(&eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception", Reason: err.Error()}).Write(w)
 	default:
-		st.Log.Error("cursor resolution failed", zap.Error(err))
+		st.Log().Error("cursor resolution failed", zap.Error(err))
 		eserr.Security(http.StatusForbidden, "the security proxy cannot resolve the request's cursor").Write(w)
 	}
 }

@@ -42,7 +42,7 @@ func withCursorResponses(cs *Cursors, rs *Restrictions, next http.Handler) http.
 			fields := c.fields
 			f = func(dst io.Writer, src io.Reader) error { return cursor.RewriteIDs(dst, src, fields, replace) }
 		}
-		fw := &filteringWriter{w: w, filter: f, log: st.Log, gzipOK: clientGzip(st, r) && (st.plan == nil || st.plan.filter == nil), onSuccess: func() { cs.forget(r, owner, c) }}
+		fw := &filteringWriter{w: w, filter: f, log: st.Log(), gzipOK: clientGzip(st, r) && (st.plan == nil || st.plan.filter == nil), onSuccess: func() { cs.forget(r, owner, c) }}
 		if f == nil {
 			fw.filter = nil
 		}
@@ -65,7 +65,7 @@ func (cs *Cursors) wrapper(r *http.Request, st *requestState, rs *Restrictions, 
 			return "", err
 		}
 		if err := cs.Registry.Add(r.Context(), owner, cursor.Entry{Kind: kind, UpstreamID: upstreamID, Token: token, KeepAlive: c.keepAlive}); err != nil {
-			st.Log.Warn("cannot record the cursor; \"_all\" requests will miss it", zap.Error(err))
+			st.Log().Warn("cannot record the cursor; \"_all\" requests will miss it", zap.Error(err))
 		}
 		return token, nil
 	}

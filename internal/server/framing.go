@@ -33,7 +33,7 @@ func withFraming(next http.Handler) http.Handler {
 		if reason := framingProblem(r); reason != "" {
 			st := stateOf(r)
 			st.Decision = "rejected"
-			st.Log.Warn("request refused: unsupported framing", zap.String("reason", reason))
+			st.Log().Warn("request refused: unsupported framing", zap.String("reason", reason))
 			(&eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception", Reason: reason}).Write(w)
 			return
 		}

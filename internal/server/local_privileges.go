@@ -94,6 +94,6 @@ func writeLocalJSON(w http.ResponseWriter, st *requestState, v any) {
 }
 
 func writeLocalError(w http.ResponseWriter, st *requestState, status int, typ, reason string) {
-	st.Log.Info("local security API refused", zap.String("reason", reason))
+	st.Log().Info("local security API refused", zap.String("reason", reason))
 	(&eserr.Error{Status: status, Type: typ, Reason: reason}).Write(w)
 }

@@ -28,14 +28,14 @@ func loginRecorder(a Auditor) oidcweb.Recorder {
 		st := stateOf(r)
 		evs := loginEvents(r, st, a, o)
 		if o.Reason != "" {
-			st.Log.Info("login endpoint refused the request", zap.String("reason", o.Reason))
+			st.Log().Info("login endpoint refused the request", zap.String("reason", o.Reason))
 		}
 		if len(evs) == 0 {
 			return nil
 		}
 		if err := a.Record(r.Context(), evs...); err != nil {
 			st.Decision = "error"
-			st.Log.Error("audit write failed; login endpoint answers 503", zap.Error(err))
+			st.Log().Error("audit write failed; login endpoint answers 503", zap.Error(err))
 			return err
 		}
 		st.auditDone = true

@@ -226,7 +226,7 @@ func TestLoginSuccessEvents(t *testing.T) {
 			ls := &loginSite{auditFile: filepath.Join(t.TempDir(), "audit.json")}
 			rec := loginRecorder(fileTrail(t, tc.include)(ls.auditFile))
 			req := httptest.NewRequest("GET", oidcweb.CallbackPath+"?code="+loginCanary+"&state="+loginCanary, nil)
-			st := &requestState{ID: "req-1", Log: zap.NewNop(), Decision: "allow"}
+			st := &requestState{ID: "req-1", log: zap.NewNop(), Decision: "allow"}
 			if err := rec(withState(req, st), oidcweb.Outcome{Kind: oidcweb.LoginSucceeded, Principal: alice}); err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +262,7 @@ func TestBackchannelEventNamesSubjectAndSID(t *testing.T) {
 	ls := &loginSite{auditFile: filepath.Join(t.TempDir(), "audit.json")}
 	rec := loginRecorder(fileTrail(t, nil)(ls.auditFile))
 	req := httptest.NewRequest("POST", oidcweb.BackchannelPath, strings.NewReader("logout_token="+loginCanary))
-	st := &requestState{ID: "req-2", Log: zap.NewNop()}
+	st := &requestState{ID: "req-2", log: zap.NewNop()}
 	out := oidcweb.Outcome{Kind: oidcweb.BackchannelLoggedOut, Username: "sub-alice", Subject: "sub-alice", SID: "sid 1"}
 	if err := rec(withState(req, st), out); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func withRecover(next http.Handler) http.Handler {
 			}
 			st := stateOf(r)
 			st.Decision = "error"
-			st.Log.Error("panic while handling request", zap.Any("panic", v), zap.Stack("stack"))
+			st.Log().Error("panic while handling request", zap.Any("panic", v), zap.Stack("stack"))
 			(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "internal proxy error"}).Write(w)
 		}()
 		next.ServeHTTP(w, r)

@@ -118,7 +118,7 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			return
 		}
 		if p.filter != nil {
-			serveFiltered(w, r, next, p.filter, st.Log, p.gzip && !st.merged)
+			serveFiltered(w, r, next, p.filter, st.Log(), p.gzip && !st.merged)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -130,10 +130,10 @@ func withRestrictionExec(next http.Handler) http.Handler {
 func refuseRestricted(w http.ResponseWriter, st *requestState, err error) {
 	st.Decision = "deny"
 	if e, ok := err.(interface{ ESError() *eserr.Error }); ok {
-		st.Log.Info("request refused under document/field level security", zap.Error(err))
+		st.Log().Info("request refused under document/field level security", zap.Error(err))
 		e.ESError().Write(w)
 		return
 	}
-	st.Log.Warn("request cannot be made safe under document/field level security", zap.Error(err))
+	st.Log().Warn("request cannot be made safe under document/field level security", zap.Error(err))
 	eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: document- or field-level security cannot be enforced on this request").Write(w)
 }

@@ -78,7 +78,7 @@ func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.R
 	return func(w http.ResponseWriter, r *http.Request) bool {
 		visible, err := rr.visibleIDs(r, index, []string{id}, routing)
 		if err != nil {
-			rr.st.Log.Error("document visibility check failed", zap.Error(err))
+			rr.st.Log().Error("document visibility check failed", zap.Error(err))
 			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
 			return true
 		}

@@ -62,7 +62,7 @@ func (rr *restrictedRequest) responseFilter(kind fls.Kind, index string) (bodyFi
 	if err != nil {
 		return nil, err
 	}
-	log := rr.st.Log
+	log := rr.st.Log()
 	f := &fls.Filter{Policy: vs, OnUnknownIndex: func(ix string) {
 		log.Warn("response names an index the decision did not reach; its fields are hidden", zap.String("index", ix))
 	}}

@@ -61,7 +61,7 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		}
 		visible, err := rr.visibleIDs(r, access[0].Index, []string{it.ID}, it.Routing)
 		if err != nil {
-			st.Log.Error("document visibility check failed", zap.Error(err))
+			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
 		}
 		if !visible[it.ID] {
@@ -170,7 +170,7 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 				}
 				visible, err := rr.visibleIDs(r, ix, ids, "")
 				if err != nil {
-					rr.st.Log.Error("document visibility check failed", zap.Error(err))
+					rr.st.Log().Error("document visibility check failed", zap.Error(err))
 					eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the documents' visibility").Write(w)
 					return true
 				}

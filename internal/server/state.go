@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -15,8 +16,12 @@ import (
 // middleware creates it; inner ones fill it in, and the access log reads it
 // once the response is written.
 type requestState struct {
-	ID        string
-	Log       *zap.Logger
+	ID string
+	// base is the proxy's logger; Log derives the request's logger from it
+	// on first use (most requests log only their access line).
+	base      *zap.Logger
+	log       *zap.Logger
+	logOnce   sync.Once
 	Principal *authn.Principal
 	// Route is a low-cardinality class of the endpoint ("search", "bulk", …).
 	Route string
@@ -76,5 +81,20 @@ func stateOf(r *http.Request) *requestState {
 	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
 		return st
 	}
-	return &requestState{Log: zap.NewNop(), Decision: "error"}
+	return &requestState{Decision: "error"}
+}
+
+// Log returns the request's logger: every line carries the request id.
+// Without a base logger (tests, explain) it logs nowhere.
+func (st *requestState) Log() *zap.Logger {
+	st.logOnce.Do(func() {
+		switch {
+		case st.log != nil:
+		case st.base != nil:
+			st.log = requestLogger(st.base, st.ID)
+		default:
+			st.log = zap.NewNop()
+		}
+	})
+	return st.log
 }
