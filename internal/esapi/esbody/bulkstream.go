@@ -89,7 +89,9 @@ func openBulkStream(r *http.Request, maxBytes int64) (*BulkStream, *Error) {
 // otherwise the type must be acceptable and the text UTF-8 (a UTF-8 byte
 // order mark is dropped, as in checkCharset).
 func (s *BulkStream) start(headerCT string, c coding) *Error {
-	head, err := s.in.Peek(4)
+	// A UTF-8 byte order mark and the four bytes after it: the encoding
+	// the cluster guesses is decided by those (detectWideEncoding).
+	head, err := s.in.Peek(len(utf8BOM) + 4)
 	if err != nil && err != io.EOF {
 		return asError(err)
 	}

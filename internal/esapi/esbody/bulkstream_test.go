@@ -96,6 +96,8 @@ func streamCases() []string {
 		"{\"delete\":{\"_id\":\"1\"}}\n\xff\n",
 		"\x00{\"delete\":{}}\n",
 		"\xFE\xFF\x00{\n",
+		"\uFEFF{\x00\n",
+		"\uFEFF0\x00",
 		"",
 		"\n\n\n",
 		"{\"index\":{\"_index\":\"a,b\"}}\n{}\n",

@@ -39,8 +39,24 @@ func checkCharset(b []byte) ([]byte, *Error) {
 }
 
 // detectWideEncoding names the non-UTF-8 Unicode encoding Jackson would pick
-// for a body starting with b, or returns "".
+// for a body starting with b, or returns "". A leading UTF-8 byte order mark
+// is looked through: the proxy forwards the body without it, and the
+// cluster then guesses the encoding from the bytes that followed it
+// ("\uFEFF0\x00" is UTF-8 with a mark here, but "0\x00", UTF-16LE "0",
+// there).
 func detectWideEncoding(b []byte) string {
+	if name := wideEncodingAtStart(b); name != "" {
+		return name
+	}
+	if rest, ok := bytes.CutPrefix(b, []byte(utf8BOM)); ok {
+		return wideEncodingAtStart(rest)
+	}
+	return ""
+}
+
+// wideEncodingAtStart is detectWideEncoding for the bytes the cluster's
+// encoding detection sees first.
+func wideEncodingAtStart(b []byte) string {
 	switch {
 	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
 		return "UTF-32BE (byte order mark)"

@@ -169,6 +169,8 @@ func TestReadRefuses(t *testing.T) {
 		{"utf-16le without bom", req("POST", "/i/_search", utf16Bytes(query, false, false), "Content-Type: application/json"), 415, TypeIllegalArgument, "no byte order mark"},
 		{"utf-32be with bom", req("POST", "/i/_search", []byte("\x00\x00\xFE\xFF\x00\x00\x00{"), "Content-Type: application/json"), 415, TypeIllegalArgument, "UTF-32BE"},
 		{"utf-32le with bom", req("POST", "/i/_search", []byte("\xFF\xFE\x00\x00{\x00\x00\x00"), "Content-Type: application/json"), 415, TypeIllegalArgument, "UTF-32LE"},
+		{"utf-8 bom, then utf-16le without bom", req("POST", "/i/_search", append([]byte(utf8BOM), utf16Bytes(query, false, false)...), "Content-Type: application/json"), 415, TypeIllegalArgument, "no byte order mark"},
+		{"utf-8 bom, then a zero in the next four bytes", req("POST", "/i/_search", []byte("\uFEFF0\x00"), "Content-Type: application/json"), 415, TypeIllegalArgument, "no byte order mark"},
 		{"utf-32 without bom", req("POST", "/i/_search", []byte("\x00\x00\x00{\x00\x00\x00}"), "Content-Type: application/json"), 415, TypeIllegalArgument, "UTF-16 or UTF-32"},
 		{"utf-16 inside gzip", req("POST", "/i/_search", gzipped(t, string(utf16Bytes(query, true, false))), "Content-Type: application/json", "Content-Encoding: gzip"), 415, TypeIllegalArgument, "UTF-16"},
 		{"invalid utf-8", req("POST", "/i/_search", []byte("{\"a\":\"\xC0\xAF\"}"), "Content-Type: application/json"), 400, TypeParseException, "not valid UTF-8 (first invalid byte at offset 6)"},
