@@ -64,6 +64,10 @@ type FileRealm struct {
 	log       *zap.Logger
 	obs       Observer
 	cache     *credentialCache // nil when disabled
+	flights   loginFlights
+	// verify checks a password against a stored hash (verifyOrDummy; tests
+	// count the calls).
+	verify func(s *snapshot, hash *StoredHash, password string) bool
 
 	state atomic.Pointer[snapshot]
 	// reloadMu serialises loads; it also guards dummies.
@@ -80,7 +84,8 @@ func NewFileRealm(opts FileRealmOptions) (*FileRealm, error) {
 		return nil, errors.New("file realm: both UsersPath and UsersRolesPath are required")
 	}
 	r := &FileRealm{name: opts.Name, usersPath: opts.UsersPath, rolesPath: opts.UsersRolesPath,
-		log: opts.Logger.With(zap.String("realm", opts.Name)), obs: opts.Observer, dummies: map[hashKind]*StoredHash{}}
+		log: opts.Logger.With(zap.String("realm", opts.Name)), obs: opts.Observer, dummies: map[hashKind]*StoredHash{},
+		verify: verifyOrDummy}
 	if err := r.initCache(opts); err != nil {
 		return nil, fmt.Errorf("file realm %q: %w", r.name, err)
 	}
@@ -152,8 +157,11 @@ func (r *FileRealm) Authenticate(ctx context.Context, username, password string)
 	if p := r.fromCache(s, username, password); p != nil {
 		return p, nil
 	}
-	hash, known := s.users[username]
-	if !verifyOrDummy(s, hash, password) {
+	ok, known, err := r.verifyPassword(ctx, s, username, password)
+	if err != nil {
+		return nil, fmt.Errorf("file realm %q: %w", r.name, err)
+	}
+	if !ok {
 		return nil, r.refuse(username, known)
 	}
 	p := &Principal{Username: username, Realm: r.name, RealmType: RealmTypeFile, Roles: s.roleList(username)}
@@ -173,6 +181,20 @@ func (r *FileRealm) fromCache(s *snapshot, username, password string) *Principal
 	}
 	r.obs.CacheMiss(r.name)
 	return nil
+}
+
+// verifyPassword checks password against the snapshot; concurrent checks
+// of the same credentials share one verification (loginFlights).
+func (r *FileRealm) verifyPassword(ctx context.Context, s *snapshot, username, password string) (ok, known bool, err error) {
+	check := func() (bool, bool) {
+		hash, known := s.users[username]
+		return r.verify(s, hash, password), known
+	}
+	if r.cache == nil {
+		ok, known = check()
+		return ok, known, nil
+	}
+	return r.flights.verify(ctx, flightKey{digest: r.cache.digest(username, password), gen: s.gen}, check)
 }
 
 // verifyOrDummy checks password; a missing or malformed hash costs a dummy
