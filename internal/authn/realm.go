@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/flight"
 )
 
 // File realm defaults, as in Elasticsearch (cache.ttl 20m,
@@ -63,8 +64,8 @@ type FileRealm struct {
 	rolesPath string
 	log       *zap.Logger
 	obs       Observer
-	cache     *credentialCache // nil when disabled
-	flights   loginFlights
+	cache     *credentialCache                 // nil when disabled
+	flights   flight.Group[flightKey, verdict] // see realm_flight.go
 	// verify checks a password against a stored hash (verifyOrDummy; tests
 	// count the calls).
 	verify func(s *snapshot, hash *StoredHash, password string) bool
@@ -186,15 +187,16 @@ func (r *FileRealm) fromCache(s *snapshot, username, password string) *Principal
 // verifyPassword checks password against the snapshot; concurrent checks
 // of the same credentials share one verification (loginFlights).
 func (r *FileRealm) verifyPassword(ctx context.Context, s *snapshot, username, password string) (ok, known bool, err error) {
-	check := func() (bool, bool) {
+	check := func() verdict {
 		hash, known := s.users[username]
-		return r.verify(s, hash, password), known
+		return verdict{ok: r.verify(s, hash, password), known: known}
 	}
 	if r.cache == nil {
-		ok, known = check()
-		return ok, known, nil
+		v := check()
+		return v.ok, v.known, nil
 	}
-	return r.flights.verify(ctx, flightKey{digest: r.cache.digest(username, password), gen: s.gen}, check)
+	v, err := r.flights.Do(ctx, flightKey{digest: r.cache.digest(username, password), gen: s.gen}, check)
+	return v.ok, v.known, err
 }
 
 // verifyOrDummy checks password; a missing or malformed hash costs a dummy

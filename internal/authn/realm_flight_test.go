@@ -73,30 +73,3 @@ func TestConcurrentLoginsShareOneVerification(t *testing.T) {
 		}
 	})
 }
-
-// A caller waiting for another's verification gives up with its context.
-func TestLoginWaitRespectsContext(t *testing.T) {
-	var fl loginFlights
-	synctest.Test(t, func(t *testing.T) {
-		release := make(chan struct{})
-		key := flightKey{gen: 1}
-		go fl.verify(context.Background(), key, func() (bool, bool) { <-release; return true, true })
-		synctest.Wait()
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
-		go func() {
-			_, _, err := fl.verify(ctx, key, func() (bool, bool) { t.Error("a second verification ran"); return false, false })
-			done <- err
-		}()
-		synctest.Wait()
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("waiting caller: %v, want context.Canceled", err)
-		}
-		close(release)
-		synctest.Wait()
-		if len(fl.m) != 0 {
-			t.Errorf("%d flights left after the verification ended", len(fl.m))
-		}
-	})
-}

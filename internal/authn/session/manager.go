@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/flight"
 )
 
 // Defaults are Kibana's: 3 days idle, 30 days lifespan.
@@ -41,8 +43,8 @@ type Options struct {
 
 // Manager creates, loads, updates and deletes sessions.
 type Manager struct {
-	o      Options
-	flight flight
+	o       Options
+	updates flight.Group[string, updateResult]
 }
 
 // NewManager checks o and applies defaults.
@@ -215,36 +217,55 @@ func (m *Manager) Update(ctx context.Context, token string, fn UpdateFunc) (*Ses
 		return nil, ErrNotFound
 	}
 	key := storeKey(token)
-	return m.flight.do(key, func() (*Session, error) {
-		// The update outlives a client that goes away: a refresh the
-		// provider has done must be stored, or its rotated refresh token
-		// would be lost with the session.
-		ctx := context.WithoutCancel(ctx)
-		lockCtx, cancel := context.WithTimeout(ctx, m.o.LockWait)
-		defer cancel()
-		lease, err := m.o.Backend.Lock(lockCtx, key, m.o.LockLease)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = lease.Release(ctx) }()
-		cur, ttl, err := m.read(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		next, err := fn(cur)
-		if err != nil || next == nil {
-			return cur, err
-		}
-		next.CreatedAt, next.ExpiresAt = cur.CreatedAt, cur.ExpiresAt
-		sealed, err := m.seal(key, next)
-		if err != nil {
-			return nil, err
-		}
-		if err := m.o.Backend.Replace(ctx, key, sealed, lease); err != nil {
-			return nil, err
-		}
-		return m.session(key, *next, ttl), nil
+	// Concurrent requests of one session wait for one update instead of
+	// queueing on the store's lock one after the other.
+	res, err := m.updates.Do(ctx, key, func() updateResult {
+		s, err := m.update(ctx, key, fn)
+		return updateResult{s, err}
 	})
+	if err != nil {
+		return nil, err
+	}
+	return res.s, res.err
+}
+
+// updateResult is an update's outcome, shared by the requests that waited
+// for it.
+type updateResult struct {
+	s   *Session
+	err error
+}
+
+// update is Update's work for the one caller that runs it.
+func (m *Manager) update(ctx context.Context, key string, fn UpdateFunc) (*Session, error) {
+	// The update outlives a client that goes away: a refresh the
+	// provider has done must be stored, or its rotated refresh token
+	// would be lost with the session.
+	ctx = context.WithoutCancel(ctx)
+	lockCtx, cancel := context.WithTimeout(ctx, m.o.LockWait)
+	defer cancel()
+	lease, err := m.o.Backend.Lock(lockCtx, key, m.o.LockLease)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = lease.Release(ctx) }()
+	cur, ttl, err := m.read(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	next, err := fn(cur)
+	if err != nil || next == nil {
+		return cur, err
+	}
+	next.CreatedAt, next.ExpiresAt = cur.CreatedAt, cur.ExpiresAt
+	sealed, err := m.seal(key, next)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.o.Backend.Replace(ctx, key, sealed, lease); err != nil {
+		return nil, err
+	}
+	return m.session(key, *next, ttl), nil
 }
 
 // Delete removes the session of token (logout). An unknown token is not
