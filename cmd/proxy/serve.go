@@ -221,24 +221,12 @@ func auditConfig(cfg *config.Config) audit.Config {
 	return audit.Config{
 		File: a.File, NodeID: a.NodeID, Include: a.Include, Exclude: a.Exclude, EmitRequestBody: a.EmitRequestBody,
 		IgnoreFilters: filters, OnFailure: a.OnFailure, HMACKeyFile: a.HMACKeyFile, Stdout: a.Stdout,
-		PreallocateBytes: auditPreallocation(a.PreallocateBytes),
+		PreallocateBytes: a.PreallocateBytes,
 		Rotate: audit.RotateConfig{MaxBytes: a.Rotate.MaxBytes, Interval: a.Rotate.Interval, MaxFiles: a.Rotate.MaxFiles,
 			MaxAge: a.Rotate.MaxAge, Compress: a.Rotate.Compress},
 		Index: audit.IndexConfig{URL: a.Index.URL, IndexPattern: a.Index.IndexPattern, Username: a.Index.Username,
 			Password: a.Index.Password, BatchSize: a.Index.BatchSize, FlushInterval: a.Index.FlushInterval, CursorFile: a.Index.CursorFile},
 	}
-}
-
-// auditPreallocation maps audit.preallocate_bytes (0 disables) to
-// audit.Config's (0 is the default, negative disables).
-func auditPreallocation(p *int64) int64 {
-	switch {
-	case p == nil:
-		return 0
-	case *p == 0:
-		return -1
-	}
-	return *p
 }
 
 // upstreamConfig translates the file's upstream section.

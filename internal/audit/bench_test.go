@@ -71,7 +71,7 @@ type benchCase struct {
 func benchCases(loads []int) []benchCase {
 	var out []benchCase
 	for _, n := range loads {
-		out = append(out, benchCase{"append", -1, n}, benchCase{"prealloc", 0, n})
+		out = append(out, benchCase{"append", 0, n}, benchCase{"prealloc", 4 << 20, n})
 	}
 	return out
 }

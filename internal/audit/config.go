@@ -61,7 +61,7 @@ type Config struct {
 	AppendTimeout time.Duration
 	// PreallocateBytes is the chunk of zeros the active file is extended by
 	// ahead of its writes, so that a commit overwrites allocated blocks
-	// instead of appending (0: DefaultPreallocateBytes; negative: none).
+	// instead of appending; 0 appends (O_APPEND), as file tailers expect.
 	PreallocateBytes int64
 }
 

@@ -64,11 +64,10 @@ type FileLogOptions struct {
 	// fsync (default 5s); the caller's context may end it sooner.
 	AppendTimeout time.Duration
 	// PreallocateBytes is the chunk the active file is extended by ahead of
-	// its writes (0: DefaultPreallocateBytes; negative: none, the file is
-	// opened with O_APPEND). Ignored when Open is set.
+	// its writes; 0 (or less) opens it with O_APPEND. Ignored when Open is
+	// set.
 	PreallocateBytes int64
-	// Open opens the active file (default: OpenPreallocated, or OpenAppend
-	// when PreallocateBytes is negative).
+	// Open opens the active file (default: OpenPreallocated(PreallocateBytes)).
 	Open OpenFunc
 	// Observer receives metrics (default NopObserver).
 	Observer Observer
@@ -160,7 +159,7 @@ func OpenFileLog(opts FileLogOptions) (*FileLog, error) {
 		opts.AppendTimeout = 5 * time.Second
 	}
 	if opts.Open == nil {
-		opts.Open = openFor(opts.PreallocateBytes)
+		opts.Open = OpenPreallocated(opts.PreallocateBytes)
 	}
 	if opts.Observer == nil {
 		opts.Observer = NopObserver{}

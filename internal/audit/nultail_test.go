@@ -153,7 +153,8 @@ func TestTailerWaitsOnAllNULFile(t *testing.T) {
 // then the preallocated zeros) reopens where the chain stopped.
 func TestRestartFromLiveFile(t *testing.T) {
 	live := filepath.Join(t.TempDir(), "audit.json")
-	l := openReal(t, live, nil)
+	preallocated := func(o *FileLogOptions) { o.PreallocateBytes = MinPreallocateBytes }
+	l := openReal(t, live, preallocated)
 	appendN(t, l, 0, 5)
 	data, err := os.ReadFile(live)
 	if err != nil {
@@ -166,7 +167,7 @@ func TestRestartFromLiveFile(t *testing.T) {
 	if err := os.WriteFile(crashed, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := openReal(t, crashed, nil)
+	r := openReal(t, crashed, preallocated)
 	if wm := r.Watermark(); wm.Seq != 5 || wm.FileSeq != 1 {
 		t.Fatalf("recovered watermark %+v, want seq 5 in file 1", wm)
 	}

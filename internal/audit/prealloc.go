@@ -23,9 +23,6 @@ import (
 // and Close cut the file back to its logical end (Finish), so closed and
 // rotated files are byte for byte what an appending writer leaves.
 
-// DefaultPreallocateBytes is the extension chunk when none is configured.
-const DefaultPreallocateBytes = 4 << 20
-
 // MinPreallocateBytes is the smallest chunk worth preallocating.
 const MinPreallocateBytes = 64 << 10
 
@@ -46,15 +43,6 @@ func OpenPreallocated(chunk int64) OpenFunc {
 	return func(path string) (File, error) {
 		return openPreallocated(path, chunk, nil)
 	}
-}
-
-// openFor is the default OpenFunc for a configured PreallocateBytes: 0 is
-// the default chunk, negative disables preallocation.
-func openFor(preallocate int64) OpenFunc {
-	if preallocate == 0 {
-		preallocate = DefaultPreallocateBytes
-	}
-	return OpenPreallocated(preallocate)
 }
 
 // preallocFile is a File that writes at its logical end inside a region

@@ -58,15 +58,25 @@ func readAll(t testing.TB, path string) []byte {
 }
 
 // Rotation happens between batches: every file holds whole records, the
-// chain runs on across files, and a restart continues it.
+// chain runs on across files, and a restart continues it; in both file
+// modes (a preallocated file is cut to its records before it is renamed).
 func TestRotationKeepsRecordsWholeAndChained(t *testing.T) {
-	for _, compress := range []bool{false, true} {
-		t.Run(map[bool]string{false: "plain", true: "gzip"}[compress], func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		compress    bool
+		preallocate int64
+	}{
+		{"plain", false, 0}, {"gzip", true, 0},
+		{"plain/preallocated", false, MinPreallocateBytes}, {"gzip/preallocated", true, MinPreallocateBytes},
+	} {
+		compress := tc.compress
+		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "audit.json")
 			obs := &countingObserver{}
 			mod := func(o *FileLogOptions) {
 				o.Rotate = RotateConfig{MaxBytes: 4096, Compress: compress}
 				o.Observer = obs
+				o.PreallocateBytes = tc.preallocate
 			}
 			l := openReal(t, path, mod)
 			// Concurrent appends: batches of several records each.
@@ -112,6 +122,9 @@ func TestRotationKeepsRecordsWholeAndChained(t *testing.T) {
 					t.Fatalf("rotated file %s not compressed", f)
 				}
 				data := readAll(t, f)
+				if f != path && bytes.IndexByte(data, 0) >= 0 {
+					t.Fatalf("rotated file %s keeps preallocated zeros", f)
+				}
 				if len(data) > 0 && data[len(data)-1] != '\n' {
 					t.Fatalf("%s ends inside a record", f)
 				}

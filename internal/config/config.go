@@ -277,9 +277,11 @@ type Audit struct {
 	Rotate    AuditRotate `yaml:"rotate"`
 	// PreallocateBytes extends the active file by this many zero bytes
 	// ahead of its writes, so that each commit overwrites allocated blocks
-	// (fdatasync) instead of appending (a journal commit); 0 disables
-	// (O_APPEND). Unset: 0 (see config.example.yaml for the trade-off).
-	PreallocateBytes *int64 `yaml:"preallocate_bytes"`
+	// (fdatasync) instead of appending (a journal commit). 0, the default,
+	// disables it (O_APPEND): a file that does not grow as records are
+	// added cannot be followed by file tailers (Filebeat); see
+	// config.example.yaml for the trade-off.
+	PreallocateBytes int64 `yaml:"preallocate_bytes"`
 	// HMACKeyFile turns the record hash chain into an HMAC chain.
 	HMACKeyFile string `yaml:"hmac_key_file"`
 	// Stdout copies committed records to standard output.

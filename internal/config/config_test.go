@@ -67,7 +67,7 @@ func TestDefaults(t *testing.T) {
 		cfg.Upstream.MaxRequestBodyBytes != 100<<20 || cfg.Security.ReloadInterval != 5*time.Second {
 		t.Fatalf("defaults not applied: %+v", cfg)
 	}
-	if p := cfg.Audit.PreallocateBytes; p == nil || *p != 0 {
+	if p := cfg.Audit.PreallocateBytes; p != 0 {
 		t.Fatalf("audit.preallocate_bytes default = %v, want 0 (off)", p)
 	}
 }

@@ -36,12 +36,6 @@ func (c *Config) applyDefaults() {
 	}
 	setDuration(&c.Security.DLSFLS.MappingTTL, 30*time.Second)
 	c.applySessionDefaults()
-	if c.Audit.PreallocateBytes == nil {
-		// Off by default: a preallocated active file does not grow as
-		// records are added, which file tailers (Filebeat) cannot follow.
-		var none int64
-		c.Audit.PreallocateBytes = &none
-	}
 	setString(&c.Metrics.Listen, "127.0.0.1:9464")
 	setDuration(&c.Server.ReadHeaderTimeout, 10*time.Second)
 	setDuration(&c.Server.IdleTimeout, 120*time.Second)

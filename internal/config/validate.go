@@ -191,8 +191,8 @@ func (v *validator) audit() {
 		v.errorf("audit.file", "audit.file: a path for the audit log is required")
 		return
 	}
-	if p := a.PreallocateBytes; p != nil && *p != 0 && *p < 64<<10 {
-		v.errorf("audit.preallocate_bytes", "audit.preallocate_bytes: %d: must be 0 (disabled) or at least 65536", *p)
+	if p := a.PreallocateBytes; p != 0 && p < 64<<10 {
+		v.errorf("audit.preallocate_bytes", "audit.preallocate_bytes: %d: must be 0 (disabled) or at least 65536", p)
 	}
 	dir := filepath.Dir(a.File)
 	st, err := os.Stat(dir)
