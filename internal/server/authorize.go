@@ -214,23 +214,22 @@ func bodyMayNameIndices(c *esapi.Classification, pb *parsedBody) bool {
 	return true
 }
 
-// fullAccessProbe returns a memoised check of whether the user may perform
-// the action on every index, restricted ones included, without DLS/FLS:
-// then nothing in the request can reach data the user may not see. The
-// probe expands "*" over the whole cluster, so it runs only for requests
-// that need it, once.
+// fullAccess reports whether the user may perform the action on every
+// index, hidden ones included, without DLS/FLS: then nothing in the
+// request can reach data the user may not see. It expands "*" over the
+// whole cluster.
+func fullAccess(az Authorizer, req authz.Request) bool {
+	probe := req
+	probe.Indices = []string{"*"}
+	probe.Options = authz.IndicesOptions{ExpandWildcards: authz.ExpandAll}
+	d := az.Decide(probe)
+	return d.Allowed && d.Unrestricted
+}
+
+// fullAccessProbe is fullAccess memoised, so that it runs only for
+// requests that need it, once.
 func fullAccessProbe(az Authorizer, req authz.Request) func() bool {
-	var done, full bool
-	return func() bool {
-		if !done {
-			probe := req
-			probe.Indices = []string{"*"}
-			probe.Options = authz.IndicesOptions{ExpandWildcards: authz.ExpandAll}
-			d := az.Decide(probe)
-			done, full = true, d.Allowed && d.Unrestricted
-		}
-		return full
-	}
+	return onceBool(func() bool { return fullAccess(az, req) })
 }
 
 func filteredIndices(access []authz.IndexAccess) []string {

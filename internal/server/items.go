@@ -243,7 +243,7 @@ func statusOr403(s int) int {
 // may name one.
 func bulkRequestProblem(c *esapi.Classification, pipelines func() bool) *itemRefusal {
 	if namesPipeline(c) && !pipelines() {
-		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+		return &itemRefusal{status: http.StatusForbidden, reason: "bulk requests " + reasonBulkPipeline}
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func bulkItemIndex(c *esapi.Classification, it esbody.BulkItem, pipelines func()
 		idx = c.Indices[0]
 	}
 	if it.Pipeline != "" && !pipelines() {
-		return "", &itemRefusal{status: http.StatusForbidden, reason: "bulk items with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"}
+		return "", &itemRefusal{status: http.StatusForbidden, reason: "bulk items " + reasonBulkPipeline}
 	}
 	return idx, nil
 }

@@ -16,6 +16,10 @@ const reasonPipeline = "requests naming an ingest pipeline are not supported by 
 // is refused to users who may not use pipelines.
 const reasonIndexPipeline = "setting an index's default_pipeline or final_pipeline is not supported by the security proxy for this user (the pipeline would run on every document written to the index, out of the proxy's sight)"
 
+// reasonBulkPipeline ends the refusal of a _bulk request, or of one of its
+// items, that names an ingest pipeline.
+const reasonBulkPipeline = "with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"
+
 // pipelineRefusalReason is why the request may not go through for a user
 // who may not use ingest pipelines, or "": it names one in its URL, or its
 // body sets an index's default or final pipeline.
@@ -59,7 +63,7 @@ func mayUsePipelines(az Authorizer, base authz.Request) bool {
 	for _, action := range pipelineProbeActions {
 		probe := base
 		probe.Action = action
-		if !fullAccessProbe(az, probe)() {
+		if !fullAccess(az, probe) {
 			return false
 		}
 		probe.Indices, probe.Options = restricted, authz.IndicesOptions{}
