@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The demo stack: a real OpenSearch with sample data, Portcullis in front of
 # it with TLS, demo users and roles. Ctrl-C stops everything it started.
-#   DEMO_PORT (9243)  DEMO_METRICS_PORT (9464)  OPENSEARCH_PORT (9201)
+#   DEMO_PORT (9243)  DEMO_METRICS_PORT (9464)  DEMO_OPENSEARCH_PORT (9211)
+# The demo's OpenSearch has its own port and data directory (.run/demo/opensearch),
+# so the test suites' node (9201) and the indices they leave behind stay out of it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 run="$root/.run/demo"
 mkdir -p "$run/tls"
 export DEMO_PORT=${DEMO_PORT:-9243} DEMO_METRICS_PORT=${DEMO_METRICS_PORT:-9464}
-export OPENSEARCH_PORT=${OPENSEARCH_PORT:-9201}
+export OPENSEARCH_PORT=${DEMO_OPENSEARCH_PORT:-9211} OPENSEARCH_HOME=$run/opensearch
 
 started_os=0 proxy_pid=
 cleanup() {
