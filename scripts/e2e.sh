@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests against real components: starts OpenSearch (and
 # Elasticsearch where its launcher works here), runs test/e2e and the
-# security corpus against each, and stops what it started.
+# security corpus against each, smoke-tests the demo (scripts/demo-check.sh),
+# and stops what it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -60,3 +61,7 @@ for b in $backends; do
     PORTCULLIS_TEST_ELASTICSEARCH="$url" go test -count=1 ./internal/rewrite/dls/
   fi
 done
+
+# The README's first command, `make demo`, as a newcomer runs it: its own
+# OpenSearch, the printed curl commands, Ctrl-C.
+scripts/demo-check.sh
