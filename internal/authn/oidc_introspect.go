@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/flight"
 )
 
 // IntrospectionOptions configures an IntrospectionAuthenticator.
@@ -43,6 +45,16 @@ type IntrospectionOptions struct {
 type IntrospectionAuthenticator struct {
 	o     IntrospectionOptions
 	cache *tokenCache
+	// flights makes concurrent requests with one uncached token share one
+	// call to the endpoint (see introspectShared).
+	flights flight.Group[[sha256.Size]byte, introspection]
+}
+
+// introspection is one endpoint call's outcome, shared by the requests
+// that waited for it. p has no roles and is never handed out itself.
+type introspection struct {
+	p   *Principal
+	err error
 }
 
 // negativeTTL is how long an inactive answer is cached: a flood of junk
@@ -100,21 +112,43 @@ func (a *IntrospectionAuthenticator) Authenticate(r *http.Request) (*Principal, 
 		}
 		return a.withRoles(p), nil
 	}
-	p, exp, err := a.Introspect(r.Context(), token)
-	var ae *AuthError
-	switch {
-	case errors.As(err, &ae) && ae.Username == "":
-		a.cache.put(key, nil, now.Add(negativeTTL))
-		return nil, err
-	case err != nil:
-		return nil, err
+	res, err := a.introspectShared(r.Context(), key, token)
+	if err != nil {
+		return nil, &UnavailableError{Reason: "the token introspection endpoint is unavailable", Err: err}
 	}
-	expires := now.Add(a.o.CacheTTL)
-	if !exp.IsZero() && exp.Before(expires) {
-		expires = exp
+	if res.err != nil {
+		return nil, res.err
 	}
-	a.cache.put(key, p, expires)
-	return a.withRoles(p.Clone()), nil
+	return a.withRoles(res.p.Clone()), nil
+}
+
+// introspectShared asks the endpoint about token and caches the answer;
+// concurrent requests with the same token wait for one call, as the file
+// realm's logins wait for one password check: a client that opens 16
+// connections with a fresh token must not send 16 calls to the provider.
+// The call runs without its first caller's cancellation (bounded by the
+// HTTP client's timeout), so one client hanging up does not fail the
+// others; a waiter whose own context ends gets that error.
+func (a *IntrospectionAuthenticator) introspectShared(ctx context.Context, key [sha256.Size]byte, token string) (introspection, error) {
+	call := context.WithoutCancel(ctx)
+	return a.flights.Do(ctx, key, func() introspection {
+		now := a.o.Now()
+		p, exp, err := a.Introspect(call, token)
+		var ae *AuthError
+		switch {
+		case errors.As(err, &ae) && ae.Username == "":
+			a.cache.put(key, nil, now.Add(negativeTTL))
+			return introspection{err: err}
+		case err != nil:
+			return introspection{err: err}
+		}
+		expires := now.Add(a.o.CacheTTL)
+		if !exp.IsZero() && exp.Before(expires) {
+			expires = exp
+		}
+		a.cache.put(key, p, expires)
+		return introspection{p: p}
+	})
 }
 
 func (a *IntrospectionAuthenticator) withRoles(p *Principal) *Principal {

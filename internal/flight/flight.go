@@ -1,7 +1,8 @@
 // Package flight runs one call per key at a time within a process and hands
 // its result to the callers that arrived while it ran (a typed, minimal
 // singleflight). Logins with the same credentials share one password
-// verification this way, and requests of one browser session one refresh.
+// verification this way, requests of one browser session one refresh, and
+// requests with one fresh opaque bearer token one introspection call.
 package flight
 
 import (
