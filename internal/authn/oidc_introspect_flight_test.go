@@ -140,7 +140,10 @@ func TestIntrospectionSharedCallSurvivesCallerCancel(t *testing.T) {
 		go func() { p, err := a.Authenticate(bearerRequest(firstCtx, "good-alice")); first <- result{p, err} }()
 		synctest.Wait()
 		go func() { p, err := a.Authenticate(bearerRequest(waiterCtx, "good-alice")); waiter <- result{p, err} }()
-		go func() { p, err := a.Authenticate(bearerRequest(context.Background(), "good-alice")); patient <- result{p, err} }()
+		go func() {
+			p, err := a.Authenticate(bearerRequest(context.Background(), "good-alice"))
+			patient <- result{p, err}
+		}()
 		synctest.Wait()
 		cancelFirst()
 		cancelWaiter()
