@@ -81,6 +81,7 @@ func bind(r *route, segs []segment, params Params) (*Classification, error) {
 	a := r.api
 	c := &Classification{
 		Action:   a.action,
+		API:      a.name,
 		Route:    a.route,
 		Endpoint: r.endpoint,
 		Body:     a.body,

@@ -87,6 +87,10 @@ type Classification struct {
 	// transport action name, e.g. "indices:data/read/search". It is set for
 	// denied endpoints too, so refusals can name it.
 	Action string
+	// API names the endpoint's handler: the rest-api-spec name where there
+	// is one ("indices.put_alias"), for stages whose rules depend on how
+	// that handler reads its body.
+	API string
 	// Route is a low-cardinality class for metrics and logs ("search",
 	// "bulk", "document", "cat", "cluster", ...).
 	Route string

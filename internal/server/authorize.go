@@ -63,7 +63,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
-		if c.BodyIndices && !full() {
+		if (c.BodyIndices || len(c.Targets) > 0) && !full() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
 				if ref != nil {
 					refuse(w, st, ref.status, ref.reason)

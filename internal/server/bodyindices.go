@@ -9,19 +9,22 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
-// authorizeBodyIndices decides requests whose indices are named only in
-// their body, for users without full access: _reindex (read on the source,
-// write on the destination) and POST _aliases (each action on its indices
-// and aliases), as Elasticsearch authorizes their parts. Every name must
+// authorizeBodyIndices decides requests whose indices are named in their
+// body or besides their index expression, for users without full access:
+// _reindex (read on the source, write on the destination), POST _aliases
+// (each action on its indices and aliases) and the single-alias APIs
+// (targets.go), as Elasticsearch authorizes their parts. Every name must
 // be allowed as written (no wildcard narrowing) and without DLS/FLS
 // (Elasticsearch refuses aliases on such indices, and a reindex would copy
-// hidden data out). handled is false for other actions.
+// hidden data out). handled is false for other requests.
 func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (handled bool, ref *itemRefusal) {
 	switch {
 	case base.Action == "indices:data/write/reindex":
 		return true, authorizeReindex(az, base, st)
-	case base.Action == "indices:admin/aliases" && len(st.Class.Indices) == 0 && len(st.Class.Targets) == 0:
+	case st.Class.API == "indices.update_aliases":
 		return true, authorizeAliasActions(az, base, st)
+	case st.Class.API == "indices.put_alias" || st.Class.API == "indices.delete_alias":
+		return true, authorizeAliasAPI(az, base, st)
 	}
 	return false, nil
 }
@@ -97,7 +100,15 @@ func authorizeAliasActions(az Authorizer, base authz.Request, st *requestState) 
 			if err != nil {
 				return badBody(err.Error())
 			}
-			if ref := decideNames(az, base, "indices:admin/aliases", append(indices, aliases...)); ref != nil {
+			var adds [][2]string
+			if kind == "add" {
+				for _, a := range aliases {
+					for _, i := range indices {
+						adds = append(adds, [2]string{a, i})
+					}
+				}
+			}
+			if ref := decideAliasNames(az, base, append(indices, aliases...), adds); ref != nil {
 				return ref
 			}
 		case "remove_index":

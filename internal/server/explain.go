@@ -112,7 +112,7 @@ func ReachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, b *
 // fully decided (the request is then forwarded as it is).
 func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *ParsedBody) (refusal *eserr.Error, decided bool) {
 	st := explainState(req, c, b)
-	if !c.BodyIndices {
+	if !c.BodyIndices && len(c.Targets) == 0 {
 		return nil, false
 	}
 	handled, ref := authorizeBodyIndices(az, req, st)

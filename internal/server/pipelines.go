@@ -41,6 +41,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := readsBeyondItsIndices(c, pb); reason != "" && !full() {
 		return forbidden(req, reason)
 	}
+	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
+		return ref
+	}
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}

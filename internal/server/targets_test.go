@@ -1,0 +1,66 @@
+package server
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// The names a put-alias request really names: the cluster reads "index"
+// and "alias" from the body over the path, wherever they appear among the
+// body's tokens, so anything but a flat body of known members is refused.
+func TestPutAliasNames(t *testing.T) {
+	path := &esapi.Classification{API: "indices.put_alias", Indices: []string{"src"}, Targets: []string{"al"}}
+	for _, tc := range []struct {
+		name, body       string
+		indices, aliases []string
+		status           int // 0: accepted
+	}{
+		{"no body: the path", "", []string{"src"}, []string{"al"}, 0},
+		{"options only", `{"filter":{"term":{"a":1}},"routing":"1","is_write_index":true,"index_routing":null}`, []string{"src"}, []string{"al"}, 0},
+		{"the body's index wins", `{"index":"secret"}`, []string{"secret"}, []string{"al"}, 0},
+		{"the body's alias wins", `{"alias":"other"}`, []string{"src"}, []string{"other"}, 0},
+		{"a comma list in the body", `{"index":"a,b"}`, []string{"a", "b"}, []string{"al"}, 0},
+		{"an array the cluster reads element by element", `{"index":["secret"]}`, nil, nil, 400},
+		{"a nested index the cluster would find", `{"x":{"index":"secret"}}`, nil, nil, 400},
+		{"an unknown member", `{"indices":"secret"}`, nil, nil, 400},
+		{"a wrong type", `{"is_write_index":"yes"}`, nil, nil, 400},
+		{"an empty index", `{"index":""}`, nil, nil, 400},
+		{"not an object", `["secret"]`, nil, nil, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pb *parsedBody
+			if tc.body != "" {
+				v, err := esbody.ParseJSON([]byte(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pb = &parsedBody{json: v}
+			}
+			indices, aliases, ref := putAliasNames(path, pb)
+			switch {
+			case tc.status != 0:
+				if ref == nil || ref.status != tc.status {
+					t.Fatalf("got %v %v %+v, want a %d refusal", indices, aliases, ref, tc.status)
+				}
+			case ref != nil:
+				t.Fatalf("refused: %+v", ref)
+			case !slices.Equal(indices, tc.indices) || !slices.Equal(aliases, tc.aliases):
+				t.Fatalf("names %v / %v, want %v / %v", indices, aliases, tc.indices, tc.aliases)
+			}
+		})
+	}
+}
+
+func TestPlainName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"logs-1": true, ".kibana": true, "": false, "_all": false, "logs-*": false, "lo?s": false,
+		"<logs-{now/d}>": false, "-logs": false, "remote:logs": false, "a,b": false, "logs::data": false,
+	} {
+		if got := plainName(name); got != want {
+			t.Errorf("plainName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
