@@ -46,7 +46,7 @@ func TestExcludedGrantIsNotBuiltButDeniedItemsAreKept(t *testing.T) {
 	}{
 		{"bulk with a refused item", "/_bulk", "application/x-ndjson",
 			"{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"a\":1}\n{\"index\":{\"_index\":\"secret\",\"_id\":\"2\"}}\n{\"a\":1}\n",
-			[]string{"access_denied indices:data/write/index BulkItemRequest [secret]"}},
+			[]string{"access_denied indices:data/write/index:op_type/index BulkItemRequest [secret]"}},
 		{"granted search", "/logs-a/_search", "application/json", `{}`, nil},
 	}
 	for _, tc := range tests {

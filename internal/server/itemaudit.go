@@ -14,7 +14,8 @@ import (
 //     one index) an access_granted "indices:data/write/bulk[s]" /
 //     BulkShardRequest event when items go to that index, then one
 //     access_denied and one access_granted event per item action
-//     (indices:data/write/index, …:index:op_type/create, update, delete),
+//     (indices:data/write/index:op_type/index or …:op_type/create, update,
+//     delete),
 //     request.name BulkItemRequest, indices [the index];
 //   - _mget: per index an "indices:data/read/mget[shard]" /
 //     MultiGetShardRequest event (_mtermvectors: "indices:data/read/mtv[shard]"

@@ -77,7 +77,7 @@ admin:
 				"access_granted indices:data/write/bulk  []",
 				"access_denied indices:data/write/delete BulkItemRequest [secret]",
 				"access_granted indices:data/write/bulk[s] BulkShardRequest [logs-a]",
-				"access_granted indices:data/write/index BulkItemRequest [logs-a]",
+				"access_granted indices:data/write/index:op_type/index BulkItemRequest [logs-a]",
 				"access_granted indices:data/write/index:op_type/create BulkItemRequest [logs-a]",
 			}},
 		{name: "bulk, every item refused", target: "/logs-b/_bulk", user: alice, wantCode: 200,
@@ -92,7 +92,7 @@ admin:
 			want: []string{
 				"access_granted indices:data/write/bulk  [logs-b]",
 				"access_granted indices:data/write/bulk[s] BulkShardRequest [logs-b]",
-				"access_granted indices:data/write/index BulkItemRequest [logs-b]",
+				"access_granted indices:data/write/index:op_type/index BulkItemRequest [logs-b]",
 				"access_granted indices:data/write/bulk[s] BulkShardRequest [secret]",
 				"access_granted indices:data/write/delete BulkItemRequest [secret]",
 			}},

@@ -91,7 +91,8 @@ func bulkItemAction(it esbody.BulkItem) string {
 	if it.ID == "" { // an auto-generated id is a create
 		return "indices:data/write/index:op_type/create"
 	}
-	return "indices:data/write/index"
+	// May overwrite a document: create_doc does not grant it (checklist 35).
+	return actionIndexOverwrite
 }
 
 // authorizeBulk decides every item. Items that name no usable index, or a

@@ -44,6 +44,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
 		return ref
 	}
+	if ref := opTypeRefusal(az, req, c); ref != nil {
+		return ref
+	}
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}

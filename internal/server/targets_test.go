@@ -64,3 +64,34 @@ func TestPlainName(t *testing.T) {
 		}
 	}
 }
+
+// The item action of a single-document write (checklist 35): create for
+// _create, op_type=create and auto-generated ids; an overwrite otherwise,
+// and for an op_type the cluster would refuse.
+func TestSingleDocAction(t *testing.T) {
+	for _, tc := range []struct {
+		name, api, id, opType, want string
+	}{
+		{"put with an id", "index", "1", "", actionIndexOverwrite},
+		{"post without an id", "index", "", "", actionIndexCreate},
+		{"_create", "create", "1", "", actionIndexCreate},
+		{"op_type=create", "index", "1", "create", actionIndexCreate},
+		{"op_type is case-insensitive", "index", "1", "CREATE", actionIndexCreate},
+		{"op_type=index without an id", "index", "", "index", actionIndexOverwrite},
+		{"an op_type the cluster refuses", "index", "", "update", actionIndexOverwrite},
+		{"not a document write", "search", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &esapi.Classification{API: tc.api, PathParams: map[string]string{}, Params: esapi.Params{Values: map[string]string{}}}
+			if tc.id != "" {
+				c.PathParams["id"] = tc.id
+			}
+			if tc.opType != "" {
+				c.Params.Values["op_type"] = tc.opType
+			}
+			if got := singleDocAction(c); got != tc.want {
+				t.Errorf("singleDocAction = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

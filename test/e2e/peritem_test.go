@@ -61,9 +61,9 @@ func TestPerItemRefusals(t *testing.T) {
 	// request's request.id.
 	wantEvents(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id"), []string{
 		"access_granted indices:data/write/bulk  []",
-		"access_denied indices:data/write/index BulkItemRequest [" + other + "]",
+		"access_denied indices:data/write/index:op_type/index BulkItemRequest [" + other + "]",
 		"access_granted indices:data/write/bulk[s] BulkShardRequest [" + own + "]",
-		"access_granted indices:data/write/index BulkItemRequest [" + own + "]",
+		"access_granted indices:data/write/index:op_type/index BulkItemRequest [" + own + "]",
 	})
 
 	ms := fmt.Sprintf("{\"index\":%q}\n{}\n{\"index\":%q}\n{}\n", other, own)
