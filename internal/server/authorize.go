@@ -63,6 +63,15 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		st.indexNames = newExistence(r.Context(), md, req.Metadata)
+		if ix := singleDocWriteIndex(c, d); ix != "" {
+			if full() {
+				st.indexNames.note(ix)
+			} else if ref := autoCreateRefusal(az, req, st.indexNames, ix); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !full() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
 				if ref != nil {
@@ -74,6 +83,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				refreshAfter(md, c.Action)
 				return
 			}
+		}
+		if d.ActionOnly && full() {
+			st.indexNames.noteBulk(c, st.Body)
 		}
 		if d.ActionOnly && !full() {
 			if restrict {
@@ -92,6 +104,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				st.Log().Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
 				st.merged = true // the merger, outermost, reads the answer: no compression inside it
 				ref.merge.serve(w, r, next)
+				st.indexNames.afterWrite()
 				return
 			}
 		} else if !d.Unrestricted {
@@ -113,6 +126,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		}
 		st.Decision = "allow"
 		next.ServeHTTP(w, r)
+		st.indexNames.afterWrite()
 		refreshAfter(md, c.Action)
 	})
 }

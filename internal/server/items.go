@@ -113,6 +113,9 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
+		if ref == nil && it.Op != "delete" {
+			ref = autoCreateRefusal(az, base, st.indexNames, idx)
+		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
 		}

@@ -44,6 +44,9 @@ type requestState struct {
 	restrictions *Restrictions
 	// decided is the authorization decision of an allowed request.
 	decided *authz.Decision
+	// indexNames says which names the cluster has, for the auto_create
+	// checks of writes (autocreate.go); nil outside authorization.
+	indexNames *existence
 	// cursor is what the cursor stages learned (nil: no cursor involved).
 	cursor *cursorState
 	// merged says per-item refusals are merged into the cluster's answer
