@@ -46,6 +46,9 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		if recordsAction(a, audit.AccessGranted) {
 			evs = append([]*audit.Event{newEvent(r, st, a, audit.TypeTransport, audit.AccessGranted)}, evs...)
 		}
+		if ev := authSuccessEvent(r, st, a); ev != nil {
+			evs = append([]*audit.Event{ev}, evs...)
+		}
 		var err error
 		if len(evs) > 0 {
 			err = a.Record(r.Context(), evs...)
@@ -128,6 +131,9 @@ func (aw *auditWriter) before() {
 	if st.Decision == "deny" {
 		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
 	}
+	if ok := authSuccessEvent(aw.r, st, aw.a); ok != nil {
+		evs = append([]*audit.Event{ok}, evs...)
+	}
 	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
 		aw.failed = true
 		st.Decision = "error"
@@ -161,6 +167,22 @@ func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
 		return nil // internal errors (panics, upstream failures) are logged, not audited
 	}
 	return nil
+}
+
+// authSuccessEvent is Elasticsearch's authentication_success for a request
+// that authenticated (whatever was decided next): a rest-layer event naming
+// the user and the realm, without roles, action or indices. Nil when the
+// request has no principal or the trail does not include the action: it
+// is off by default, as in Elasticsearch, also for an auditor without an
+// event filter.
+func authSuccessEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
+	if f, ok := a.(actionFilter); st.Principal == nil || !ok || !f.Enabled(audit.AuthenticationSuccess) {
+		return nil
+	}
+	ev := newEvent(r, st, a, audit.TypeRest, audit.AuthenticationSuccess)
+	ev.Realm = st.Principal.Realm
+	ev.UserRoles, ev.Action, ev.Indices = nil, "", nil
+	return ev
 }
 
 // newEvent fills the fields every event of the request shares.
