@@ -172,6 +172,18 @@ func (r *FileRealm) Authenticate(ctx context.Context, username, password string)
 	return p, nil
 }
 
+// Lookup returns the principal of a user of the users file without a
+// password: the target of run_as (Elasticsearch's file realm supports user
+// lookup; OIDC and JWT users cannot be looked up). false when the users
+// file has no such user.
+func (r *FileRealm) Lookup(username string) (*Principal, bool) {
+	s := r.state.Load()
+	if _, ok := s.users[username]; !ok {
+		return nil, false
+	}
+	return &Principal{Username: username, Realm: r.name, RealmType: RealmTypeFile, Roles: s.roleList(username)}, true
+}
+
 func (r *FileRealm) fromCache(s *snapshot, username, password string) *Principal {
 	if r.cache == nil {
 		return nil

@@ -431,3 +431,27 @@ func TestFileRealmConcurrentReload(t *testing.T) {
 	}
 	<-done
 }
+
+// Lookup finds users of the users file without a password (run_as
+// targets), with their roles; names the file lacks are not found.
+func TestFileRealmLookup(t *testing.T) {
+	f := newRealmFixture(t, nil)
+	for _, tc := range []struct {
+		user  string
+		found bool
+		roles []string
+	}{
+		{"alice", true, []string{"admin", "viewer"}},
+		{"dan", true, []string{}},
+		{"mallory", false, nil},
+		{"", false, nil},
+	} {
+		p, ok := f.realm.Lookup(tc.user)
+		if ok != tc.found {
+			t.Fatalf("Lookup(%q) found=%v, want %v", tc.user, ok, tc.found)
+		}
+		if ok && (p.Username != tc.user || p.RealmType != RealmTypeFile || p.Realm == "" || !slices.Equal(p.Roles, tc.roles)) {
+			t.Errorf("Lookup(%q) = %+v, want roles %v in the file realm", tc.user, p, tc.roles)
+		}
+	}
+}

@@ -16,6 +16,9 @@ import (
 type compiledRole struct {
 	role   *Role
 	groups []*compiledGroup
+	// runAs are the role's run_as patterns (invalid ones are dropped:
+	// they grant nothing).
+	runAs []Pattern
 	// byAction caches, per action name, the groups granting it.
 	byAction sync.Map // string -> []*compiledGroup
 	cached   atomic.Int32
@@ -48,6 +51,11 @@ type compiledGroup struct {
 // compileRole compiles r.
 func compileRole(r *Role) *compiledRole {
 	cr := &compiledRole{role: r}
+	for _, raw := range r.runAs {
+		if p, err := ParsePattern(raw); err == nil {
+			cr.runAs = append(cr.runAs, p)
+		}
+	}
 	for _, g := range r.indices {
 		cg := &compiledGroup{role: r.name, allowRestricted: g.AllowRestrictedIndices, grants: g.grants, query: g.Query}
 		for _, p := range g.Patterns {

@@ -46,6 +46,9 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		if recordsAction(a, audit.AccessGranted) {
 			evs = append([]*audit.Event{newEvent(r, st, a, audit.TypeTransport, audit.AccessGranted)}, evs...)
 		}
+		if ev := runAsGrantedEvent(r, st, a); ev != nil {
+			evs = append([]*audit.Event{ev}, evs...)
+		}
 		if ev := authSuccessEvent(r, st, a); ev != nil {
 			evs = append([]*audit.Event{ev}, evs...)
 		}
@@ -131,6 +134,9 @@ func (aw *auditWriter) before() {
 	if st.Decision == "deny" {
 		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
 	}
+	if ok := runAsGrantedEvent(aw.r, st, aw.a); ok != nil {
+		evs = append([]*audit.Event{ok}, evs...)
+	}
 	if ok := authSuccessEvent(aw.r, st, aw.a); ok != nil {
 		evs = append([]*audit.Event{ok}, evs...)
 	}
@@ -160,6 +166,11 @@ func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
 		ev.UserName = st.AuthUser
 		return ev
 	case "deny":
+		if st.runAsRefused {
+			ev := newEvent(r, st, a, audit.TypeTransport, audit.RunAsDenied)
+			ev.UserRunAsName = st.runAsName
+			return ev
+		}
 		return newEvent(r, st, a, audit.TypeTransport, audit.AccessDenied)
 	case "rejected":
 		return newEvent(r, st, a, audit.TypeRest, audit.TamperedRequest)
@@ -180,9 +191,32 @@ func authSuccessEvent(r *http.Request, st *requestState, a Auditor) *audit.Event
 		return nil
 	}
 	ev := newEvent(r, st, a, audit.TypeRest, audit.AuthenticationSuccess)
-	ev.Realm = st.Principal.Realm
+	if st.RunBy != nil { // the caller authenticated; the target was looked up
+		asCaller(ev, st)
+	}
+	ev.Realm = ev.UserRealm
 	ev.UserRoles, ev.Action, ev.Indices = nil, "", nil
 	return ev
+}
+
+// runAsGrantedEvent is run_as_granted for a request that runs as another
+// user, before the events of its decision (nil otherwise): the caller as
+// user, the target as run_as.
+func runAsGrantedEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
+	if st.RunBy == nil || !recordsAction(a, audit.RunAsGranted) {
+		return nil
+	}
+	ev := newEvent(r, st, a, audit.TypeTransport, audit.RunAsGranted)
+	asCaller(ev, st)
+	return ev
+}
+
+// asCaller turns an event of a run_as request around: user.* is the
+// caller, user.run_as.* the target.
+func asCaller(ev *audit.Event, st *requestState) {
+	ev.UserRunAsName, ev.UserRunAsRealm = st.Principal.Username, st.Principal.Realm
+	ev.UserName, ev.UserRealm, ev.UserRoles = st.RunBy.Username, st.RunBy.Realm, st.RunBy.Roles
+	ev.UserRunByName, ev.UserRunByRealm = "", ""
 }
 
 // newEvent fills the fields every event of the request shares.
@@ -197,6 +231,9 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 	if p := st.Principal; p != nil {
 		ev.UserName, ev.UserRealm, ev.UserRoles = p.Username, p.Realm, p.Roles
 		ev.AuthenticationType = audit.AuthRealm
+	}
+	if by := st.RunBy; by != nil {
+		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm
 	}
 	if a.EmitRequestBody() && st.Body != nil {
 		ev.RequestBody = string(st.Body.body.Raw)

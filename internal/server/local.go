@@ -82,6 +82,9 @@ func writeAuthenticate(w http.ResponseWriter, st *requestState) {
 		AuthenticationRealm: realmRef{p.Realm, p.RealmType}, LookupRealm: realmRef{p.Realm, p.RealmType},
 		AuthenticationType: "realm",
 	}
+	if by := st.RunBy; by != nil { // authenticated by the caller's realm, looked up in the target's
+		resp.AuthenticationRealm = realmRef{by.Realm, by.RealmType}
+	}
 	if resp.Roles == nil {
 		resp.Roles = []string{}
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	Authorizer   Authorizer
 	// Auditor records every decision durably before it takes effect.
 	Auditor Auditor
+	// RunAs finds the users a caller may run as (es-security-runas-user;
+	// the file realm). Optional: without it, every run_as is refused.
+	RunAs RunAsLookup
 	// Metadata is the cluster's indices, aliases and data streams
 	// (optional: nil means an empty cluster, which fails closed).
 	Metadata MetadataSource
@@ -107,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	if o.BearerTokens {
 		challenges = append(challenges, bearerChallenge)
 	}
+	h = withRunAs(o.Authorizer, o.RunAs, h)
 	if o.Login != nil {
 		h = withoutProxyCookies(o.Login, h)
 	}

@@ -23,6 +23,12 @@ type requestState struct {
 	log       *zap.Logger
 	logOnce   sync.Once
 	Principal *authn.Principal
+	// RunBy is the authenticated caller when the request runs as another
+	// user (es-security-runas-user); Principal is then that user.
+	RunBy *authn.Principal
+	// runAsRefused says the caller asked to run as runAsName and may not.
+	runAsRefused bool
+	runAsName    string
 	// Route is a low-cardinality class of the endpoint ("search", "bulk", …).
 	Route string
 	// Action is the Elastic action name the request was classified as.

@@ -33,6 +33,9 @@ func TestHeaderHygiene(t *testing.T) {
 		"X-Remote-User": "admin", "Remote-User": "admin", "Proxy-Authorization": "Basic eDp5",
 		"X-Auth-Request-User": "admin",
 	}
+	// run_as is decided by the proxy (runas_test.go): here the superuser runs
+	// as itself, and the header must not reach the cluster either.
+	forbidden["es-security-runas-user"] = u.Name
 	hdr := map[string]string{"X-Opaque-Id": "my-task-42", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "gopher"}
 	for k, v := range forbidden {
 		hdr[k] = v
