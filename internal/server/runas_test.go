@@ -149,3 +149,27 @@ func TestRunAsAuthenticate(t *testing.T) {
 		t.Fatalf("_authenticate under run_as: %+v", got)
 	}
 }
+
+// _authenticate's full body for a file-realm user (checklist 10): every
+// member Elasticsearch returns, with its JSON type; realm-internal metadata
+// (keys starting with "_") is not shown.
+func TestAuthenticateBody(t *testing.T) {
+	rs, _ := authz.ParseRoles("roles.yml", []byte("r:\n  cluster: [monitor]\n"))
+	u := &authn.Principal{Username: "u", Realm: "default_file", RealmType: "file", Roles: []string{"r"},
+		Metadata: map[string]any{"_dn": "cn=u", "team": "x"}}
+	trail, _ := audit.NewWithLog(audit.Config{}, &memoryLog{}, audit.Options{})
+	s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: u},
+		Authorizer: authz.NewEvaluator(rs), Auditor: trail, Upstream: http.NotFoundHandler(), Readiness: always(true),
+		Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/_security/_authenticate", nil))
+	want := `{"username":"u","roles":["r"],"full_name":null,"email":null,"metadata":{"team":"x"},"enabled":true,` +
+		`"authentication_realm":{"name":"default_file","type":"file"},"lookup_realm":{"name":"default_file","type":"file"},` +
+		`"authentication_type":"realm"}`
+	if rec.Code != 200 || rec.Body.String() != want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("%d %s\nwant %s", rec.Code, rec.Body.String(), want)
+	}
+}

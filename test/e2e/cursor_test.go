@@ -68,6 +68,10 @@ func TestCursorsBoundToOwner(t *testing.T) {
 	if r.Status != 400 {
 		t.Fatalf("forged scroll id: want 400, got %d %s", r.Status, r.Body)
 	}
+	// ... and audited as one (checklist 83), under the answer's request.id.
+	if got := auditActions(t, filepath.Join(f.p.Dir, "audit.json"), r.Header.Get("X-Request-Id")); len(got) != 1 || got[0] != "tampered_request" {
+		t.Fatalf("the forged scroll id's audit records: %v, want [tampered_request]", got)
+	}
 	r = f.req(t, f.su, "GET", "/_search/scroll/"+suScroll+"?scroll=1m", "")
 	if r.Status != 200 {
 		t.Fatalf("the owner continues by path: %d %s", r.Status, r.Body)
@@ -168,4 +172,25 @@ func testElasticsearchPIT(t *testing.T, f *dlsFixture) {
 	if r.Status != 200 || !strings.Contains(r.Body, `"succeeded":true`) {
 		t.Fatalf("the owner closes the PIT: %d %s", r.Status, r.Body)
 	}
+}
+
+// auditActions lists the event.action of the audit records with requestID.
+func auditActions(t *testing.T, file, requestID string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("audit line is not JSON: %v: %s", err, line)
+		}
+		if ev["request.id"] == requestID {
+			a, _ := ev["event.action"].(string)
+			out = append(out, a)
+		}
+	}
+	return out
 }
