@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
@@ -127,13 +128,18 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	defer trail.Close()
 
+	ipRules, err := ipfilter.Parse(cfg.Security.IPFilter.Allow, cfg.Security.IPFilter.Deny)
+	if err != nil { // validated by config.Load
+		return fmt.Errorf("security.ip_filter: %w", err)
+	}
+	ipFilter := ipfilter.New(ipRules)
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, MetricsListen: cfg.Metrics.Listen, TLS: certs,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, Restrictions: restrictions, Cursors: cursors,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, IPFilter: ipFilter, Restrictions: restrictions, Cursors: cursors,
 		Login:    auth.loginService(),
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})
@@ -152,13 +158,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
 	}
 	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
-	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs)
+	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs, func() { reloadIPFilter(cfg.File, ipFilter, log) })
 	return srv.Run(ctx)
 }
 
 // reloadOnSIGHUP re-reads security files and certificates on SIGHUP.
 func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, realm *authn.FileRealm, roles *authz.RoleStore,
-	mappings *authn.RoleMapperStore, certs *server.CertReloader) {
+	mappings *authn.RoleMapperStore, certs *server.CertReloader, reloadConfig func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -178,8 +184,28 @@ func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, re
 			if certs != nil {
 				_, _ = certs.Reload() // reports through its onLoad hook
 			}
+			reloadConfig()
 		}
 	}
+}
+
+// reloadIPFilter puts the configuration file's security.ip_filter in
+// force (its other settings need a restart); a file with errors keeps the
+// rules in force.
+func reloadIPFilter(path string, f *ipfilter.Filter, log *zap.Logger) {
+	cfg, probs := config.Load(path, os.LookupEnv)
+	if probs.HasErrors() {
+		logProblems(log, probs)
+		log.Error("SIGHUP: the configuration file has errors; the IP filter in force is kept", zap.String("file", path))
+		return
+	}
+	rules, err := ipfilter.Parse(cfg.Security.IPFilter.Allow, cfg.Security.IPFilter.Deny)
+	if err != nil {
+		log.Error("SIGHUP: security.ip_filter; the IP filter in force is kept", zap.Error(err))
+		return
+	}
+	f.Update(rules)
+	log.Info("SIGHUP: IP filter reloaded", zap.Int("allow", len(cfg.Security.IPFilter.Allow)), zap.Int("deny", len(cfg.Security.IPFilter.Deny)))
 }
 
 func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*server.CertReloader, error) {

@@ -101,6 +101,17 @@ type Security struct {
 	// Authentication says which authenticators apply, globally and per
 	// site and path.
 	Authentication Authentication `yaml:"authentication"`
+	// IPFilter says which client addresses may connect.
+	IPFilter IPFilter `yaml:"ip_filter"`
+}
+
+// IPFilter is Elasticsearch's xpack.security.http.filter.allow and .deny:
+// IP addresses, CIDR blocks or "_all". An address an allow rule matches is
+// allowed even if a deny rule matches it; others are refused when a deny
+// rule matches them. Reloaded on SIGHUP.
+type IPFilter struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
 }
 
 // DLSFLS tunes how document- and field-level security are enforced.

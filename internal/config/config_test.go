@@ -79,7 +79,8 @@ func TestLoadValidates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	base := "listen: 127.0.0.1:9443\nupstream:\n  nodes: [\"http://127.0.0.1:9201\"]\nsecurity:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\naudit:\n  file: audit.log\n"
+	const sec = "security:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\n"
+	base := "listen: 127.0.0.1:9443\nupstream:\n  nodes: [\"http://127.0.0.1:9201\"]\n" + sec + "audit:\n  file: audit.log\n"
 	tests := []struct {
 		name, extra, want string
 	}{
@@ -96,6 +97,9 @@ func TestLoadValidates(t *testing.T) {
 		{"preallocation negative", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: -1\n", "audit.preallocate_bytes: -1: must be 0"},
 		{"preallocation disabled", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 0\n", ""},
 		{"preallocation 64 KiB", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 65536\n", ""},
+		{"ip filter", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/8, \"fd00::1\"]\n    deny: [_all]\n", ""},
+		{"ip filter hostname", "insecure_http: true\n" + sec + "  ip_filter:\n    deny: [example.com]\n", `:12: security.ip_filter.deny: "example.com" is not an IP address`},
+		{"ip filter bad block", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/40]\n", `security.ip_filter.allow: "10.0.0.0/40" is not a CIDR block`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +108,9 @@ func TestLoadValidates(t *testing.T) {
 			y := base + tc.extra
 			if strings.Contains(tc.extra, "upstream:") {
 				y = strings.Replace(base, "upstream:\n  nodes: [\"http://127.0.0.1:9201\"]\n", "", 1) + tc.extra
+			}
+			if strings.Contains(tc.extra, "security:") {
+				y = strings.Replace(base, sec, "", 1) + tc.extra
 			}
 			if strings.Contains(tc.extra, "audit:") {
 				y = strings.Replace(base, "audit:\n  file: audit.log\n", "", 1) + tc.extra

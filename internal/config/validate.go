@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 )
 
 // Validate checks values and the files they name, reporting each problem at
@@ -182,6 +183,12 @@ func (v *validator) security() {
 	}
 	if s.ReloadInterval < 0 || s.AuthCache.TTL < 0 || s.AuthCache.MaxUsers < 0 || s.LoginRateLimit.MaxFailures < 0 {
 		v.errorf("security", "security: intervals, TTLs and limits must not be negative")
+	}
+	if _, err := ipfilter.Parse(s.IPFilter.Allow, nil); err != nil {
+		v.errorf("security.ip_filter.allow", "security.ip_filter.%v", err)
+	}
+	if _, err := ipfilter.Parse(nil, s.IPFilter.Deny); err != nil {
+		v.errorf("security.ip_filter.deny", "security.ip_filter.%v", err)
 	}
 }
 

@@ -18,11 +18,12 @@ import (
 // connection_denied. Elasticsearch records it when its IP filter drops a
 // connection: event.type ip_filter, origin.type rest for the HTTP layer,
 // origin.address, transport.profile ".http" and the rule that matched
-// ("deny _all"). The proxy has no IP filter; what refuses connections is
-// its TLS policy (a required client certificate missing or not trusted, a
-// protocol version or cipher suite it does not allow). Those refusals are
-// recorded in the same shape, with the policy as the rule, e.g.
-// "deny client_authentication: required, no client certificate". Handshakes
+// ("deny _all"). The proxy records its IP filter's refusals
+// (security.ip_filter, ipfilter.go) that way, and those of its TLS policy
+// (a required client certificate missing or not trusted, a protocol
+// version or cipher suite it does not allow) in the same shape, with the
+// policy as the rule, e.g. "deny client_authentication: required, no
+// client certificate". Handshakes
 // that fail for other reasons (the client hung up, timed out, spoke plain
 // HTTP, rejected the proxy's certificate) are not policy decisions: they are
 // only logged, as http.Server logged them.
@@ -93,6 +94,12 @@ func (d *connDenials) handshakeFailed(remote net.Addr, err error) {
 	d.deny(remote.String(), rule)
 }
 
+// filtered is the IP filter's refusal hook.
+func (d *connDenials) filtered(addr, rule string) {
+	d.log.Info("connection refused by the IP filter", zap.String("remote", addr), zap.String("rule", rule))
+	d.deny(addr, rule)
+}
+
 // deny records one refused connection from addr (ip:port), unless its
 // address was already recorded in this window or the window's budget is
 // spent; then it is only counted.
@@ -157,7 +164,7 @@ func (d *connDenials) rollLocked(now time.Time) *audit.Event {
 	var summary *audit.Event
 	if d.suppressed > 0 {
 		summary = deniedEvent("", fmt.Sprintf(
-			"deny (aggregated): %d further refused TLS connections between %s and %s were not recorded one by one (each source address once per %s, at most %d addresses)",
+			"deny (aggregated): %d further refused connections between %s and %s were not recorded one by one (each source address once per %s, at most %d addresses)",
 			d.suppressed, d.start.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), d.window, d.max))
 	}
 	d.start, d.seen, d.recorded, d.suppressed = now, map[string]bool{}, 0, 0

@@ -17,6 +17,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authn/oidcweb"
+	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 )
 
 // Options wires a Server. Every field is required unless marked optional.
@@ -46,6 +47,9 @@ type Options struct {
 	// RunAs finds the users a caller may run as (es-security-runas-user;
 	// the file realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
+	// IPFilter drops connections from refused addresses (optional: nil
+	// allows every address).
+	IPFilter *ipfilter.Filter
 	// Metadata is the cluster's indices, aliases and data streams
 	// (optional: nil means an empty cluster, which fails closed).
 	Metadata MetadataSource
@@ -177,10 +181,13 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 		// large; slow clients are bounded by header and idle timeouts.
 	}
 	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness, o.Pprof), ReadHeaderTimeout: 5 * time.Second}
+	denials := newConnDenials(o.Auditor, o.Log.Named("connections"), connDenialWindow, connDenialMaxPerWindow, time.Now)
+	go denials.run(ctx)
+	if o.IPFilter != nil {
+		ln = &filteredListener{Listener: ln, filter: o.IPFilter, denied: denials.filtered}
+	}
 	if o.TLS != nil {
 		main.TLSConfig = o.TLS.ServerConfig()
-		denials := newConnDenials(o.Auditor, o.Log.Named("tls"), connDenialWindow, connDenialMaxPerWindow, time.Now)
-		go denials.run(ctx)
 		ln = newHandshakeListener(ln, main.TLSConfig, o.ReadHeaderTimeout, denials.handshakeFailed)
 	}
 	errc := make(chan error, 2)
