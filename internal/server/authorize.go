@@ -63,7 +63,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
-		st.indexNames = newExistence(r.Context(), md, req.Metadata)
+		if writesDocuments(c) { // only writes can create indices
+			st.indexNames = newExistence(r.Context(), md, req.Metadata)
+		}
 		if ix := singleDocWriteIndex(c, d); ix != "" {
 			if full() {
 				st.indexNames.note(ix)

@@ -123,6 +123,16 @@ func autoCreateRefusal(az Authorizer, base authz.Request, names *existence, name
 	return nil
 }
 
+// writesDocuments reports whether the request writes documents, which can
+// create their index: single-document writes and _bulk.
+func writesDocuments(c *esapi.Classification) bool {
+	switch c.API {
+	case "index", "create", "update", "bulk":
+		return true
+	}
+	return false
+}
+
 // singleDocWriteIndex is the index a single-document write goes to (its
 // date math resolved by the decision), or "" for other requests.
 func singleDocWriteIndex(c *esapi.Classification, d authz.Decision) string {
