@@ -21,8 +21,9 @@ import (
 //   - a resize target (clone, shrink, split; downsample and create_from
 //     copy an index too) may not grant more than its source
 //     (ResizeRequestInterceptor);
-//   - aliases in a create-index body need indices:admin/aliases on the
-//     index and on each alias (the create_index privilege's documentation).
+//   - aliases in a create-index body (and in a rollover's, for the index it
+//     creates) need indices:admin/aliases on the index and on each alias
+//     (the create_index privilege's documentation).
 //
 // Names are decided as written: wildcards and date math are refused here
 // (the comparison needs concrete names).
@@ -45,8 +46,23 @@ func targetRefusal(az Authorizer, base authz.Request, c *esapi.Classification, p
 		return resizeRefusal(az, base, c)
 	case "indices.create":
 		return createAliasesRefusal(az, base, c, pb)
+	case "indices.rollover":
+		// The new index is created with the body's aliases: the same rule as
+		// a create, on the new index when named (else on the rolled alias).
+		return createAliasesRefusal(az, base, rolloverCreates(c), pb)
 	}
 	return nil
+}
+
+// rolloverCreates is the classification as seen by createAliasesRefusal:
+// the index a rollover creates, by name when the request gives one.
+func rolloverCreates(c *esapi.Classification) *esapi.Classification {
+	if len(c.Targets) == 0 {
+		return c
+	}
+	cc := *c
+	cc.Indices = c.Targets
+	return &cc
 }
 
 // resizeRefusal: one explicit source, and no target granting more.

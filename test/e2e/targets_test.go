@@ -68,6 +68,12 @@ func TestAliasAndResizeTargets(t *testing.T) {
 		{"clone within the same grant", "keeper", "POST", "/" + src + "/_clone/" + fmt.Sprintf("e2e-tsrc-copy-%d", n), "", 200},
 		{"create an index with aliases under manage", "creator", "PUT", fmt.Sprintf("/e2e-tmine-1-%d", n), fmt.Sprintf(`{"aliases":{"e2e-tmine-al-%d":{}}}`, n), 200},
 		{"create an index without aliases", "creator", "PUT", fmt.Sprintf("/e2e-tnew-3-%d", n), `{"settings":{"index.number_of_shards":1}}`, 200},
+		// After the alias above exists: a rollover creates an index with the
+		// body's aliases, which need the aliases privilege like a create's.
+		{"rollover adding an alias the user may not manage", "keeper", "POST", "/" + fmt.Sprintf("e2e-tsrc-al-%d", n) + "/_rollover/" + fmt.Sprintf("e2e-tsrc-new-%d", n),
+			fmt.Sprintf(`{"aliases":{"e2e-tother-r-%d":{}}}`, n), 403},
+		{"rollover adding an alias within the grant", "keeper", "POST", "/" + fmt.Sprintf("e2e-tsrc-al-%d", n) + "/_rollover/" + fmt.Sprintf("e2e-tsrc-new-%d", n),
+			fmt.Sprintf(`{"aliases":{"e2e-tsrc-ral-%d":{}}}`, n), 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body io.Reader
