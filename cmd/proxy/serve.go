@@ -133,13 +133,19 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("security.ip_filter: %w", err)
 	}
 	ipFilter := ipfilter.New(ipRules)
+	an := cfg.Security.Anonymous
+	anonymous := authn.NewAnonymous(an.Username, an.Roles, an.AuthzException == nil || *an.AuthzException)
+	if anonymous != nil {
+		log.Warn("anonymous access is on: requests without credentials run as the anonymous user, and its roles are added to every user",
+			zap.String("user", anonymous.Username), zap.Strings("roles", anonymous.Roles))
+	}
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, MetricsListen: cfg.Metrics.Listen, TLS: certs,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, IPFilter: ipFilter, Restrictions: restrictions, Cursors: cursors,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, IPFilter: ipFilter, Anonymous: anonymous, Restrictions: restrictions, Cursors: cursors,
 		Login:    auth.loginService(),
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})

@@ -103,6 +103,18 @@ type Security struct {
 	Authentication Authentication `yaml:"authentication"`
 	// IPFilter says which client addresses may connect.
 	IPFilter IPFilter `yaml:"ip_filter"`
+	// Anonymous lets requests without credentials in as a fixed user.
+	Anonymous Anonymous `yaml:"anonymous"`
+}
+
+// Anonymous is Elasticsearch's xpack.security.authc.anonymous: with roles,
+// a request without any credentials runs as Username with Roles (which are
+// also added to every authenticated user); AuthzException (default true)
+// makes its refusals 403, false makes them 401 with a challenge.
+type Anonymous struct {
+	Username       string   `yaml:"username"`
+	Roles          []string `yaml:"roles"`
+	AuthzException *bool    `yaml:"authz_exception"`
 }
 
 // IPFilter is Elasticsearch's xpack.security.http.filter.allow and .deny:

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
+	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
@@ -231,6 +232,9 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 	if p := st.Principal; p != nil {
 		ev.UserName, ev.UserRealm, ev.UserRoles = p.Username, p.Realm, p.Roles
 		ev.AuthenticationType = audit.AuthRealm
+		if authn.IsAnonymous(p) {
+			ev.AuthenticationType = audit.AuthAnonymous
+		}
 	}
 	if by := st.RunBy; by != nil {
 		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm

@@ -20,13 +20,20 @@ const basicChallenge = `Basic realm="security", charset="UTF-8"`
 const bearerChallenge = `Bearer realm="security"`
 
 // withAuthentication resolves the caller to a Principal, or answers 401/429
-// the way Elasticsearch does. Nothing unauthenticated gets past it.
-func withAuthentication(a authn.Authenticator, challenges []string, next http.Handler) http.Handler {
+// the way Elasticsearch does. Nothing unauthenticated gets past it, except
+// a request without any credentials when anonymous access is on (anon not
+// nil): it runs as the anonymous user (anonymous.go).
+func withAuthentication(a authn.Authenticator, anon *authn.Anonymous, challenges []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		p, err := a.Authenticate(r)
 		if err == nil && p == nil {
 			err = authn.ErrNoCredentials // an authenticator that returns nothing has not authenticated
+		}
+		if err != nil && anon != nil && errors.Is(err, authn.ErrNoCredentials) && loginURL(a, r, err) == "" {
+			st.Principal = anon.Principal()
+			next.ServeHTTP(anonymousWriter(w, st, anon, challengesFor(a, r, challenges)), r)
+			return
 		}
 		if err != nil {
 			st.Decision = "unauthenticated"
@@ -49,6 +56,7 @@ func withAuthentication(a authn.Authenticator, challenges []string, next http.Ha
 			st.Log().Info("authentication failed", zap.String("reason", authFailureReason(err)), zap.String("remote", r.RemoteAddr))
 			return
 		}
+		anon.AddRoles(p) // Elasticsearch gives the anonymous roles to everyone
 		st.Principal = p
 		next.ServeHTTP(w, r)
 	})

@@ -50,6 +50,9 @@ type Options struct {
 	// IPFilter drops connections from refused addresses (optional: nil
 	// allows every address).
 	IPFilter *ipfilter.Filter
+	// Anonymous lets requests without credentials run as the anonymous
+	// user (optional: nil refuses them with 401).
+	Anonymous *authn.Anonymous
 	// Metadata is the cluster's indices, aliases and data streams
 	// (optional: nil means an empty cluster, which fails closed).
 	Metadata MetadataSource
@@ -118,7 +121,7 @@ func (s *Server) Handler() http.Handler {
 	if o.Login != nil {
 		h = withoutProxyCookies(o.Login, h)
 	}
-	h = withAuthentication(o.Authenticator, challenges, h)
+	h = withAuthentication(o.Authenticator, o.Anonymous, challenges, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)
 	h = withClassification(h)
 	h = withFraming(h)
