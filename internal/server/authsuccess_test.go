@@ -1,12 +1,9 @@
 package server
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
@@ -43,13 +40,7 @@ func TestAuthenticationSuccessEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{}`)) })
-			s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: alice},
-				Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: trail,
-				Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := chainServer(t, Options{Authenticator: fakeAuthn{p: alice}, Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: trail})
 			rec := httptest.NewRecorder()
 			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
 			var got []string

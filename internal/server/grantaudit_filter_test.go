@@ -89,3 +89,23 @@ func TestExcludedGrantIsNotBuiltButDeniedItemsAreKept(t *testing.T) {
 		})
 	}
 }
+
+// chainServer builds a Server for tests of the whole chain: o's
+// authenticator, authorizer, auditor and the like, with quiet logs, no
+// metrics and a body limit of 1 MiB unless o sets one; the upstream answers
+// {} unless o has one.
+func chainServer(t *testing.T, o Options) *Server {
+	t.Helper()
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.Upstream == nil {
+		o.Upstream = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{}`)) })
+	}
+	o.Log, o.Readiness, o.Observer, o.MetricsHandler = zap.NewNop(), always(true), &nopObserver{}, http.NotFoundHandler()
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

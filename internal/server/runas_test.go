@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/zap"
-
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
@@ -87,12 +85,8 @@ reader:
 				}
 				_, _ = w.Write([]byte(`{}`))
 			})
-			s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: app}, RunAs: users,
-				Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: trail,
-				Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := chainServer(t, Options{Authenticator: fakeAuthn{p: app}, RunAs: users, Authorizer: authz.NewEvaluator(rs),
+				Metadata: staticMetadata{md}, Auditor: trail, Upstream: up})
 			req := httptest.NewRequest("GET", tc.target, nil)
 			for _, v := range tc.runAs {
 				req.Header.Add(RunAsHeader, v)
@@ -131,12 +125,7 @@ func TestRunAsAuthenticate(t *testing.T) {
 	app := &authn.Principal{Username: "app", Realm: "oidc1", RealmType: "oidc", Roles: []string{"app"}}
 	users := lookupTable{"alice": {Username: "alice", Realm: "default_file", RealmType: "file", Roles: []string{"reader"}}}
 	trail, _ := audit.NewWithLog(audit.Config{}, &memoryLog{}, audit.Options{})
-	s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: app}, RunAs: users,
-		Authorizer: authz.NewEvaluator(rs), Auditor: trail, Upstream: http.NotFoundHandler(), Readiness: always(true),
-		Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := chainServer(t, Options{Authenticator: fakeAuthn{p: app}, RunAs: users, Authorizer: authz.NewEvaluator(rs), Auditor: trail})
 	req := httptest.NewRequest("GET", "/_security/_authenticate", nil)
 	req.Header.Set(RunAsHeader, "alice")
 	rec := httptest.NewRecorder()
@@ -158,12 +147,7 @@ func TestAuthenticateBody(t *testing.T) {
 	u := &authn.Principal{Username: "u", Realm: "default_file", RealmType: "file", Roles: []string{"r"},
 		Metadata: map[string]any{"_dn": "cn=u", "team": "x"}}
 	trail, _ := audit.NewWithLog(audit.Config{}, &memoryLog{}, audit.Options{})
-	s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: u},
-		Authorizer: authz.NewEvaluator(rs), Auditor: trail, Upstream: http.NotFoundHandler(), Readiness: always(true),
-		Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := chainServer(t, Options{Authenticator: fakeAuthn{p: u}, Authorizer: authz.NewEvaluator(rs), Auditor: trail})
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/_security/_authenticate", nil))
 	want := `{"username":"u","roles":["r"],"full_name":null,"email":null,"metadata":{"team":"x"},"enabled":true,` +
