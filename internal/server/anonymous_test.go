@@ -25,12 +25,16 @@ reader:
   indices:
     - names: ["logs-a"]
       privileges: [read]
+impersonator:
+  run_as: [bob]
 `))
 	if probs.HasErrors() {
 		t.Fatal(probs)
 	}
 	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "public-1"}, {Name: "logs-a"}, {Name: "secret"}}, nil, nil)
 	alice := &authn.Principal{Username: "alice", Realm: "default_file", RealmType: "file", Roles: []string{"reader"}}
+	boss := &authn.Principal{Username: "boss", Realm: "default_file", RealmType: "file", Roles: []string{"impersonator"}}
+	users := lookupTable{"bob": {Username: "bob", Realm: "default_file", RealmType: "file", Roles: []string{}}}
 	none := fakeAuthn{err: authn.ErrNoCredentials}
 	wrong := fakeAuthn{err: &authn.AuthError{Username: "alice", Reason: "bad password"}}
 	on := authn.NewAnonymous("", []string{"public_reader"}, true)
@@ -52,6 +56,7 @@ reader:
 		{"wrong credentials are not anonymous", on, wrong, "/public-1/_search", 401, "unable to authenticate user [alice]", "alice", ""},
 		{"a user gets the anonymous roles too", on, fakeAuthn{p: alice}, "/public-1/_search", 200, "{}", "alice", audit.AuthRealm},
 		{"and keeps their own", on, fakeAuthn{p: alice}, "/logs-a/_search", 200, "{}", "alice", audit.AuthRealm},
+		{"a run_as target gets them too", on, fakeAuthn{p: boss}, "/public-1/_search", 200, "{}", "boss", audit.AuthRealm}, // run_as_granted names the caller
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := &memoryLog{}
@@ -60,9 +65,13 @@ reader:
 				t.Fatal(err)
 			}
 			s := chainServer(t, Options{Authenticator: tc.authn, Anonymous: tc.anon, Authorizer: authz.NewEvaluator(rs),
-				Metadata: staticMetadata{md}, Auditor: trail})
+				Metadata: staticMetadata{md}, Auditor: trail, RunAs: users})
 			rec := httptest.NewRecorder()
-			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
+			req := httptest.NewRequest("GET", tc.target, nil)
+			if tc.authn == (fakeAuthn{p: boss}) {
+				req.Header.Set(RunAsHeader, "bob")
+			}
+			s.Handler().ServeHTTP(rec, req)
 			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.body) {
 				t.Fatalf("%d %s, want %d with %q", rec.Code, rec.Body.String(), tc.status, tc.body)
 			}

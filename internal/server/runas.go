@@ -32,11 +32,12 @@ type runAsDecider interface {
 	MayRunAs(roles []string, target string) bool
 }
 
-// withRunAs replaces the authenticated principal by the run_as target, or
+// withRunAs replaces the authenticated principal by the run_as target (with
+// the anonymous roles when anonymous access is on), or
 // refuses the request (403, run_as_denied) when the caller may not run as
 // that user, the user cannot be looked up, or the header is empty or
 // repeated.
-func withRunAs(az Authorizer, users RunAsLookup, next http.Handler) http.Handler {
+func withRunAs(az Authorizer, users RunAsLookup, anon *authn.Anonymous, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values := r.Header.Values(RunAsHeader)
 		if len(values) == 0 {
@@ -53,6 +54,7 @@ func withRunAs(az Authorizer, users RunAsLookup, next http.Handler) http.Handler
 		}
 		// The cluster must not see it either (upstream strips it too).
 		r.Header.Del(RunAsHeader)
+		anon.AddRoles(target) // as every authenticated user's, the target's roles include the anonymous ones
 		st.RunBy, st.Principal = caller, target
 		next.ServeHTTP(w, r)
 	})

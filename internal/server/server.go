@@ -117,7 +117,7 @@ func (s *Server) Handler() http.Handler {
 	if o.BearerTokens {
 		challenges = append(challenges, bearerChallenge)
 	}
-	h = withRunAs(o.Authorizer, o.RunAs, h)
+	h = withRunAs(o.Authorizer, o.RunAs, o.Anonymous, h)
 	if o.Login != nil {
 		h = withoutProxyCookies(o.Login, h)
 	}
