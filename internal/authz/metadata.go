@@ -274,6 +274,10 @@ func (m *Metadata) aliasTargets(a *Alias) []string {
 	return sortedUnique(out)
 }
 
+// Has reports whether name is an index, alias or data stream of the
+// cluster.
+func (m *Metadata) Has(name string) bool { return m.lookup(name) != nil }
+
 // lookup returns the abstraction with that name, or nil.
 func (m *Metadata) lookup(name string) *abstraction {
 	if m == nil {

@@ -154,3 +154,19 @@ func TestParseExpression(t *testing.T) {
 		}
 	}
 }
+
+func TestMetadataHas(t *testing.T) {
+	md := seedMetadata()
+	for name, want := range map[string]bool{
+		"logs-acme-2024": true, "logs-all": true, "payroll-stream": true, backingIndex: true,
+		"logs-nope": false, "logs-*": false, "": false,
+	} {
+		if got := md.Has(name); got != want {
+			t.Errorf("Has(%q) = %v, want %v", name, got, want)
+		}
+	}
+	var none *Metadata
+	if none.Has("logs-all") {
+		t.Error("nil metadata has no names")
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -56,6 +57,7 @@ impersonator:
 		{"wrong credentials are not anonymous", on, wrong, "/public-1/_search", 401, "unable to authenticate user [alice]", "alice", ""},
 		{"a user gets the anonymous roles too", on, fakeAuthn{p: alice}, "/public-1/_search", 200, "{}", "alice", audit.AuthRealm},
 		{"and keeps their own", on, fakeAuthn{p: alice}, "/logs-a/_search", 200, "{}", "alice", audit.AuthRealm},
+		{"the cluster's own 403 is not turned into 401", prompt, none, "/public-1/_doc/blocked", 403, "cluster_block_exception", "anon", audit.AuthAnonymous},
 		{"a run_as target gets them too", on, fakeAuthn{p: boss}, "/public-1/_search", 200, "{}", "boss", audit.AuthRealm}, // run_as_granted names the caller
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +67,7 @@ impersonator:
 				t.Fatal(err)
 			}
 			s := chainServer(t, Options{Authenticator: tc.authn, Anonymous: tc.anon, Authorizer: authz.NewEvaluator(rs),
-				Metadata: staticMetadata{md}, Auditor: trail, RunAs: users})
+				Metadata: staticMetadata{md}, Auditor: trail, RunAs: users, Upstream: http.HandlerFunc(blockingUpstream)})
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest("GET", tc.target, nil)
 			if tc.authn == (fakeAuthn{p: boss}) {
@@ -86,4 +88,15 @@ impersonator:
 			}
 		})
 	}
+}
+
+// blockingUpstream answers {} except for documents named "blocked", which
+// get the cluster's own 403 (an index block, not a security refusal).
+func blockingUpstream(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/blocked") {
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"type":"cluster_block_exception","reason":"index [public-1] blocked"},"status":403}`))
+		return
+	}
+	_, _ = w.Write([]byte(`{}`))
 }

@@ -47,11 +47,8 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		if recordsAction(a, audit.AccessGranted) {
 			evs = append([]*audit.Event{newEvent(r, st, a, audit.TypeTransport, audit.AccessGranted)}, evs...)
 		}
-		if ev := runAsGrantedEvent(r, st, a); ev != nil {
-			evs = append([]*audit.Event{ev}, evs...)
-		}
-		if ev := authSuccessEvent(r, st, a); ev != nil {
-			evs = append([]*audit.Event{ev}, evs...)
+		if pre := authEvents(r, st, a); pre != nil { // off by default: no copy then
+			evs = append(pre, evs...)
 		}
 		var err error
 		if len(evs) > 0 {
@@ -135,11 +132,8 @@ func (aw *auditWriter) before() {
 	if st.Decision == "deny" {
 		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
 	}
-	if ok := runAsGrantedEvent(aw.r, st, aw.a); ok != nil {
-		evs = append([]*audit.Event{ok}, evs...)
-	}
-	if ok := authSuccessEvent(aw.r, st, aw.a); ok != nil {
-		evs = append([]*audit.Event{ok}, evs...)
+	if pre := authEvents(aw.r, st, aw.a); pre != nil {
+		evs = append(pre, evs...)
 	}
 	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
 		aw.failed = true
@@ -179,6 +173,20 @@ func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
 		return nil // internal errors (panics, upstream failures) are logged, not audited
 	}
 	return nil
+}
+
+// authEvents are the events that come before a decision's: the
+// authentication's success and the run_as grant, when kept (nil when
+// neither is).
+func authEvents(r *http.Request, st *requestState, a Auditor) []*audit.Event {
+	var evs []*audit.Event
+	if ev := authSuccessEvent(r, st, a); ev != nil {
+		evs = append(evs, ev)
+	}
+	if ev := runAsGrantedEvent(r, st, a); ev != nil {
+		evs = append(evs, ev)
+	}
+	return evs
 }
 
 // authSuccessEvent is Elasticsearch's authentication_success for a request

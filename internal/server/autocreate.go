@@ -49,12 +49,12 @@ func (e *existence) has(name string) bool {
 	if e == nil || e.snap == nil {
 		return true
 	}
-	if inMetadata(e.snap, name) {
+	if e.snap.Has(name) {
 		return true
 	}
 	if !e.refreshed {
 		e.refreshed = true
-		if e.refresh() && inMetadata(e.snap, name) {
+		if e.refresh() && e.snap.Has(name) {
 			return true
 		}
 	}
@@ -65,7 +65,7 @@ func (e *existence) has(name string) bool {
 // note records a write to name by a user whose writes are not checked
 // (full access): it may create the index too.
 func (e *existence) note(name string) {
-	if e != nil && e.snap != nil && !inMetadata(e.snap, name) {
+	if e != nil && e.snap != nil && !e.snap.Has(name) {
 		e.creates = true
 	}
 }
@@ -96,17 +96,6 @@ func (e *existence) refresh() bool {
 	}
 	e.snap = e.md.Snapshot()
 	return e.snap != nil
-}
-
-func inMetadata(md *authz.Metadata, name string) bool {
-	if _, ok := md.Index(name); ok {
-		return true
-	}
-	if _, ok := md.Alias(name); ok {
-		return true
-	}
-	_, ok := md.DataStream(name)
-	return ok
 }
 
 // autoCreateRefusal decides indices:admin/auto_create on name when the
@@ -157,16 +146,15 @@ func (e *existence) noteBulk(c *esapi.Classification, pb *parsedBody) {
 	if e == nil || pb == nil {
 		return
 	}
+	anyPipeline := func() bool { return true } // a full-access user may name one
 	for _, it := range pb.bulk {
 		if it.Op == "delete" {
 			continue
 		}
-		idx := it.Index
-		if idx == "" && len(c.Indices) == 1 {
-			idx = c.Indices[0]
-		}
-		if e.note(idx); e.creates {
-			return
+		if idx, ref := bulkItemIndex(c, it, anyPipeline); ref == nil {
+			if e.note(idx); e.creates {
+				return
+			}
 		}
 	}
 }

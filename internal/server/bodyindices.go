@@ -33,7 +33,7 @@ func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (
 // scripts (they can change the destination of each document) and
 // destination pipelines are refused.
 func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
-	body, ok := bodyObjectOf(st)
+	body, ok := bodyObject(st.Body)
 	if !ok {
 		return badBody("reindex requires a JSON object body")
 	}
@@ -71,7 +71,7 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 // remove need indices:admin/aliases on the indices and on the aliases,
 // remove_index needs indices:admin/delete on the index.
 func authorizeAliasActions(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
-	body, ok := bodyObjectOf(st)
+	body, ok := bodyObject(st.Body)
 	if !ok {
 		return badBody("aliases requires a JSON object body")
 	}
@@ -169,14 +169,6 @@ func indexNames(o *esbody.Object, keys ...string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func bodyObjectOf(st *requestState) (*esbody.Object, bool) {
-	if st.Body == nil {
-		return nil, false
-	}
-	o, ok := st.Body.json.(*esbody.Object)
-	return o, ok
 }
 
 func badBody(reason string) *itemRefusal {

@@ -126,16 +126,7 @@ func TestConnectionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	opsLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, opsLn) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	addr := ln.Addr().String()
+	addr := serveInBackground(t, s, "127.0.0.1:0").Addr().String()
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.cert)
 	rogue := issue(t, "rogue", issue(t, "rogue ca", nil, true), false)
@@ -298,4 +289,27 @@ func TestConnectionDeniedAggregation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveInBackground runs s on a listener at addr (and its operations
+// listener on a free loopback port) until the test ends; it returns the
+// main listener.
+func serveInBackground(t *testing.T, s *Server, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, opsLn) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return ln
 }

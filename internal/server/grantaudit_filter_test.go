@@ -66,12 +66,8 @@ func TestExcludedGrantIsNotBuiltButDeniedItemsAreKept(t *testing.T) {
 				}
 				_, _ = w.Write([]byte(`{}`))
 			})
-			s, err := New(Options{MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: alice},
-				Authorizer: authz.NewEvaluator(rs), Metadata: staticMetadata{md}, Auditor: trail,
-				Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler()})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := chainServer(t, Options{Authenticator: fakeAuthn{p: alice}, Authorizer: authz.NewEvaluator(rs),
+				Metadata: staticMetadata{md}, Auditor: trail, Upstream: up})
 			req := httptest.NewRequest("POST", tc.target, strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", tc.ctype)
 			rec := httptest.NewRecorder()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -39,18 +38,7 @@ func TestIPFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Skipf("cannot listen on 127.0.0.2: %v", err)
-	}
-	opsLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, opsLn) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ln := serveInBackground(t, s, "127.0.0.2:0") // all of 127.0.0.0/8 is loopback on Linux
 	get := func(from string) (string, error) {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 2 * time.Second}
 		c, err := d.Dial("tcp", ln.Addr().String())

@@ -82,14 +82,14 @@ func decideItem(az Authorizer, base authz.Request, st *requestState, action, ind
 func bulkItemAction(it esbody.BulkItem) string {
 	switch it.Op {
 	case "create":
-		return "indices:data/write/index:op_type/create"
+		return actionIndexCreate
 	case "update":
 		return "indices:data/write/update"
 	case "delete":
 		return "indices:data/write/delete"
 	}
 	if it.ID == "" { // an auto-generated id is a create
-		return "indices:data/write/index:op_type/create"
+		return actionIndexCreate
 	}
 	// May overwrite a document: create_doc does not grant it (checklist 35).
 	return actionIndexOverwrite

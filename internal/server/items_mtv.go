@@ -206,7 +206,7 @@ func keptMtvBody(body *esbody.Object, denied []deniedItem) *esbody.Object {
 // mtvDocItems lists the documents of an _mtermvectors body for the audit
 // trail of a request allowed as a whole ("" indices are skipped).
 func mtvDocItems(st *requestState) []docItem {
-	body, ok := bodyObjectOf(st)
+	body, ok := bodyObject(st.Body)
 	if !ok {
 		return nil
 	}

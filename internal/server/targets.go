@@ -45,24 +45,17 @@ func targetRefusal(az Authorizer, base authz.Request, c *esapi.Classification, p
 	case "indices.clone", "indices.shrink", "indices.split", "indices.downsample", "indices.create_from":
 		return resizeRefusal(az, base, c)
 	case "indices.create":
-		return createAliasesRefusal(az, base, c, pb)
+		return createAliasesRefusal(az, base, c.Indices, pb)
 	case "indices.rollover":
 		// The new index is created with the body's aliases: the same rule as
 		// a create, on the new index when named (else on the rolled alias).
-		return createAliasesRefusal(az, base, rolloverCreates(c), pb)
+		created := c.Targets
+		if len(created) == 0 {
+			created = c.Indices
+		}
+		return createAliasesRefusal(az, base, created, pb)
 	}
 	return nil
-}
-
-// rolloverCreates is the classification as seen by createAliasesRefusal:
-// the index a rollover creates, by name when the request gives one.
-func rolloverCreates(c *esapi.Classification) *esapi.Classification {
-	if len(c.Targets) == 0 {
-		return c
-	}
-	cc := *c
-	cc.Indices = c.Targets
-	return &cc
 }
 
 // resizeRefusal: one explicit source, and no target granting more.
@@ -81,8 +74,9 @@ func resizeRefusal(az Authorizer, base authz.Request, c *esapi.Classification) *
 	return nil
 }
 
-// createAliasesRefusal: the aliases of a create-index body.
-func createAliasesRefusal(az Authorizer, base authz.Request, c *esapi.Classification, pb *parsedBody) *itemRefusal {
+// createAliasesRefusal: the aliases of the body of a request creating the
+// indices created.
+func createAliasesRefusal(az Authorizer, base authz.Request, created []string, pb *parsedBody) *itemRefusal {
 	body, ok := bodyObject(pb)
 	if !ok {
 		return nil // no body, or not JSON: the body reader decided
@@ -98,7 +92,7 @@ func createAliasesRefusal(az Authorizer, base authz.Request, c *esapi.Classifica
 	if aliases.Len() == 0 {
 		return nil
 	}
-	names := append([]string(nil), c.Indices...)
+	names := append([]string(nil), created...)
 	for i := range aliases.Len() {
 		names = append(names, aliases.At(i).Name)
 	}
