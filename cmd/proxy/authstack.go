@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authn/apikey"
 	"github.com/portcullis-proxy/portcullis/internal/authn/oidcweb"
 	"github.com/portcullis-proxy/portcullis/internal/authn/session"
 	"github.com/portcullis-proxy/portcullis/internal/config"
@@ -29,6 +30,8 @@ type authStack struct {
 	// login is the browser login (nil unless security.oidc.login.enabled).
 	login   *oidcweb.Service
 	backend session.Backend
+	// apiKeys is the API key store (nil unless security.api_keys.file).
+	apiKeys *apikey.FileStore
 }
 
 // newAuthStack builds the bearer authenticator (security.oidc), the
@@ -50,6 +53,13 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 			}
 			byName[authn.SchemeBearer] = authn.Chain{bearer, in} // JWTs locally, opaque tokens at the provider
 		}
+	}
+	if f := cfg.Security.APIKeys.File; f != "" {
+		store, err := apikey.OpenFileStore(f, log)
+		if err != nil {
+			return nil, err
+		}
+		st.apiKeys, byName[authn.SchemeAPIKey] = store, apikey.NewAuthenticator(store)
 	}
 	if cfg.Security.OIDC.Login.Enabled {
 		if err := st.startLogin(ctx, cfg, log); err != nil {
@@ -80,7 +90,18 @@ func defaultAuthenticators(cfg *config.Config) []string {
 	if cfg.Security.OIDC.Enabled {
 		out = append(out, authn.SchemeBearer)
 	}
+	if cfg.Security.APIKeys.File != "" {
+		out = append(out, authn.SchemeAPIKey)
+	}
 	return append(out, authn.SchemeBasic)
+}
+
+// apiKeyStore is the store for server.Options (a nil interface without one).
+func (st *authStack) apiKeyStore() server.APIKeyStore {
+	if st.apiKeys == nil {
+		return nil
+	}
+	return st.apiKeys
 }
 
 // named resolves authenticator names (validated by config.Load).

@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, IPFilter: ipFilter, Anonymous: anonymous, Restrictions: restrictions, Cursors: cursors,
+		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, APIKeys: auth.apiKeyStore(), IPFilter: ipFilter, Anonymous: anonymous, Restrictions: restrictions, Cursors: cursors,
 		Login:    auth.loginService(),
 		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
 	})

@@ -2,7 +2,10 @@
 // Principal: who they are, which realm vouched for them, and their roles.
 package authn
 
-import "maps"
+import (
+	"encoding/json"
+	"maps"
+)
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -21,6 +24,23 @@ type Principal struct {
 	// Metadata holds realm-specific attributes (claims, DN…), usable in role
 	// mapping and DLS templates.
 	Metadata map[string]any
+	// APIKey is set when the caller authenticated with an API key: the
+	// principal is then the key's owner, limited by the key.
+	APIKey *APIKeyRef
+}
+
+// APIKeyRealm is the realm name and type of API key principals, as in
+// Elasticsearch's audit log and _authenticate answers.
+const APIKeyRealm = "_es_api_key"
+
+// APIKeyRef identifies the API key a request authenticated with. It is
+// immutable once built.
+type APIKeyRef struct {
+	ID   string
+	Name string
+	// RoleDescriptors are the key's own role descriptors (a JSON object);
+	// empty means the owner's privileges, no more.
+	RoleDescriptors json.RawMessage
 }
 
 // Clone returns a copy that shares nothing mutable at the top level with p:

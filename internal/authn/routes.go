@@ -11,6 +11,7 @@ const (
 	SchemeSession = "session"
 	SchemeBearer  = "bearer"
 	SchemeBasic   = "basic"
+	SchemeAPIKey  = "api_key"
 )
 
 // Named is an authenticator with its scheme name.

@@ -1,5 +1,7 @@
 package authz
 
+import "slices"
+
 // selfActions are the security APIs every authenticated user may call about
 // themselves, whatever their roles (RBACEngine.checkSameUserPermissions):
 // who am I, what may I do, does my password change.
@@ -28,7 +30,23 @@ func (e *Evaluator) decideCluster(req Request, roles []*compiledRole, d Decision
 			return d
 		}
 	}
+	if ownAPIKeyActions[req.Action] && slices.ContainsFunc(roles, grantsOwnAPIKeys) {
+		d.Allowed, d.Unrestricted, d.OwnAPIKeysOnly = true, true, true
+		return d
+	}
 	d.Status, d.ErrorType = 403, "security_exception"
 	d.Reason = denialMessage(req, d.EffectiveRoles, d.MissingRoles, nil, nil)
 	return d
 }
+
+// ownAPIKeyActions are the API key actions manage_own_api_key grants on
+// the caller's own keys (Elasticsearch's ManageOwnApiKeyClusterPrivilege).
+var ownAPIKeyActions = map[string]bool{
+	"cluster:admin/xpack/security/api_key/create":     true,
+	"cluster:admin/xpack/security/api_key/get":        true,
+	"cluster:admin/xpack/security/api_key/invalidate": true,
+	"cluster:admin/xpack/security/api_key/query":      true,
+}
+
+// grantsOwnAPIKeys reports whether the role holds manage_own_api_key.
+func grantsOwnAPIKeys(r *compiledRole) bool { return slices.Contains(r.role.cluster, "manage_own_api_key") }

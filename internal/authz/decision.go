@@ -33,6 +33,12 @@ type Request struct {
 	// list_privileges, change_password), the user the request is about;
 	// empty means the caller.
 	TargetUser string
+	// Limit, when not nil, is an API key's own role descriptors: the
+	// request must be allowed by them too (see Limit).
+	Limit *Limit
+	// keyID names the API key in refusals (set while deciding a limited
+	// request).
+	keyID string
 }
 
 // Decision is the outcome for one request.
@@ -61,6 +67,11 @@ type Decision struct {
 	// NotFoundIndex is, for a 404, the index named in the error body
 	// (resource.id and index fields).
 	NotFoundIndex string
+
+	// OwnAPIKeysOnly says a security API about API keys is allowed on the
+	// caller's own keys only (manage_own_api_key): whoever answers it must
+	// restrict it to them.
+	OwnAPIKeysOnly bool
 
 	// EffectiveRoles are the user's roles that exist, sorted. Read-only:
 	// the slice is shared by the decisions of every user with the same

@@ -48,7 +48,13 @@ func NewEvaluator(rs *RoleSet, opts ...EvaluatorOption) *Evaluator {
 //   - index actions by resolving the index expressions under security
 //     (resolve.go) and combining DLS/FLS per index (access.go);
 //   - an unclassified action only for superusers, on no restricted index.
+//
+// A request with a Limit (an API key) is decided on both sides and gets
+// what both allow.
 func (e *Evaluator) Decide(req Request) Decision {
+	if req.Limit != nil {
+		return e.decideLimited(req)
+	}
 	s := e.subject(req.User, req.Roles)
 	return s.Decide(req)
 }

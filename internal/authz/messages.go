@@ -12,10 +12,14 @@ import "strings"
 // The parts in the second and third lines appear only when they apply.
 func denialMessage(req Request, effective, missing, indices, restricted []string) string {
 	var b strings.Builder
-	b.WriteString("action [" + req.Action + "] is unauthorized for user [" + req.User + "]")
-	b.WriteString(" with effective roles [" + strings.Join(effective, ",") + "]")
-	if len(missing) > 0 {
-		b.WriteString(" (assigned roles [" + strings.Join(missing, ",") + "] were not found)")
+	if req.keyID != "" { // an API key: Elasticsearch names the key, not the roles
+		b.WriteString("action [" + req.Action + "] is unauthorized for API key id [" + req.keyID + "] of user [" + req.User + "]")
+	} else {
+		b.WriteString("action [" + req.Action + "] is unauthorized for user [" + req.User + "]")
+		b.WriteString(" with effective roles [" + strings.Join(effective, ",") + "]")
+		if len(missing) > 0 {
+			b.WriteString(" (assigned roles [" + strings.Join(missing, ",") + "] were not found)")
+		}
 	}
 	cluster := IsClusterAction(req.Action)
 	if !cluster && IsIndexAction(req.Action) {

@@ -9,8 +9,9 @@ import (
 // clusterPrivilegeDefs lists Elasticsearch's named cluster privileges with the
 // action patterns of ClusterPrivilegeResolver.java (8.x and 9.x, union of
 // names). Approximations, all in the fail-closed direction:
-//   - manage_own_api_key depends on who owns the key in the request body; it
-//     is accepted but grants nothing until the proxy can check ownership.
+//   - manage_own_api_key depends on who owns the key; it grants no action
+//     here, but decideCluster allows the API key actions with
+//     Decision.OwnAPIKeysOnly, which the proxy's API key endpoints enforce.
 //   - monitor_data_stream_global_retention and manage_data_stream_global_retention
 //     have no effect since 8.16 and grant nothing here.
 //   - manage_connector / monitor_connector (8.x) are kept with their 8.x

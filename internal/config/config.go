@@ -105,6 +105,15 @@ type Security struct {
 	IPFilter IPFilter `yaml:"ip_filter"`
 	// Anonymous lets requests without credentials in as a fixed user.
 	Anonymous Anonymous `yaml:"anonymous"`
+	// APIKeys turns on the API keys the proxy issues and authenticates.
+	APIKeys APIKeys `yaml:"api_keys"`
+}
+
+// APIKeys configures Elasticsearch-style API keys (POST /_security/api_key,
+// "Authorization: ApiKey …"). The proxy keeps them in File, which replicas
+// may share; without File, API keys are off.
+type APIKeys struct {
+	File string `yaml:"file"`
 }
 
 // Anonymous is Elasticsearch's xpack.security.authc.anonymous: with roles,

@@ -243,6 +243,9 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 		if authn.IsAnonymous(p) {
 			ev.AuthenticationType = audit.AuthAnonymous
 		}
+		if k := p.APIKey; k != nil {
+			ev.AuthenticationType, ev.APIKeyID, ev.APIKeyName = audit.AuthAPIKey, k.ID, k.Name
+		}
 	}
 	if by := st.RunBy; by != nil {
 		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm

@@ -19,6 +19,9 @@ const basicChallenge = `Basic realm="security", charset="UTF-8"`
 // bearerChallenge is offered next to Basic when bearer tokens are accepted.
 const bearerChallenge = `Bearer realm="security"`
 
+// apiKeyChallenge is offered when API keys are accepted.
+const apiKeyChallenge = "ApiKey"
+
 // withAuthentication resolves the caller to a Principal, or answers 401/429
 // the way Elasticsearch does. Nothing unauthenticated gets past it, except
 // a request without any credentials when anonymous access is on (anon not
@@ -150,6 +153,8 @@ func challengesFor(a authn.Authenticator, r *http.Request, def []string) []strin
 			out = append(out, basicChallenge)
 		case authn.SchemeBearer:
 			out = append(out, bearerChallenge)
+		case authn.SchemeAPIKey:
+			out = append(out, apiKeyChallenge)
 		}
 	}
 	return out

@@ -59,6 +59,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			deny(w, st, d)
 			return
 		}
+		st.ownAPIKeysOnly = d.OwnAPIKeysOnly
 		if ref := reachRefusal(az, req, c, st.Body, full); ref != nil {
 			refuse(w, st, ref.status, ref.reason)
 			return
@@ -180,6 +181,7 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 		// The user a security API is about: {username} in most routes,
 		// {user} in has_privileges'.
 		TargetUser: cmp.Or(c.PathParams["username"], c.PathParams["user"]),
+		Limit:      st.limit,
 	}
 	if md != nil {
 		req.Metadata = md.Snapshot()

@@ -327,7 +327,7 @@ func (cr *cursorRequest) refusePITInMsearch() error {
 // document- and field-level security must be those the cursor was made
 // with.
 func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
-	req := authz.Request{User: cr.st.Principal.Username, Roles: cr.st.Principal.Roles, Action: action, Indices: c.Binding.Indices}
+	req := authz.Request{User: cr.st.Principal.Username, Roles: cr.st.Principal.Roles, Action: action, Indices: c.Binding.Indices, Limit: cr.st.limit}
 	if cr.md != nil {
 		req.Metadata = cr.md.Snapshot()
 	}

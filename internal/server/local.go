@@ -41,9 +41,13 @@ const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 // withLocalAPIs answers the security APIs that describe the caller
 // itself (who am I, what may I do), as Elasticsearch would, since the
 // cluster behind the proxy has no security of its own.
-func withLocalAPIs(az Authorizer, next http.Handler) http.Handler {
+func withLocalAPIs(az Authorizer, keys *apiKeyService, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
+		if isAPIKeyAction(st.Action) {
+			keys.serve(w, r, st)
+			return
+		}
 		switch st.Action {
 		case authenticateAction:
 			writeAuthenticate(w, st)
@@ -68,6 +72,12 @@ type authenticateResponse struct {
 	AuthenticationRealm realmRef       `json:"authentication_realm"`
 	LookupRealm         realmRef       `json:"lookup_realm"`
 	AuthenticationType  string         `json:"authentication_type"`
+	APIKey              *apiKeyRef     `json:"api_key,omitempty"`
+}
+
+type apiKeyRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type realmRef struct {
@@ -84,6 +94,9 @@ func writeAuthenticate(w http.ResponseWriter, st *requestState) {
 	}
 	if by := st.RunBy; by != nil { // authenticated by the caller's realm, looked up in the target's
 		resp.AuthenticationRealm = realmRef{by.Realm, by.RealmType}
+	}
+	if k := p.APIKey; k != nil { // as Elasticsearch: the owner, no roles, the key named
+		resp.AuthenticationType, resp.APIKey, resp.Roles = "api_key", &apiKeyRef{k.ID, k.Name}, nil
 	}
 	if resp.Roles == nil {
 		resp.Roles = []string{}

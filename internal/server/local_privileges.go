@@ -50,6 +50,12 @@ func writeHasPrivileges(w http.ResponseWriter, st *requestState, az Authorizer) 
 		return
 	}
 	res, err := subject.HasPrivileges(check)
+	if l := st.limit; err == nil && l != nil { // an API key holds what it and its owner both hold
+		var keyRes authz.HasPrivilegesResult
+		if keyRes, err = l.Evaluator().Subject(st.Principal.Username, l.Roles()).HasPrivileges(check); err == nil {
+			res = res.And(keyRes)
+		}
+	}
 	var nameErr *authz.PrivilegeNameError
 	switch {
 	case errors.Is(err, authz.ErrNoPrivilegeRequested):
@@ -67,6 +73,10 @@ func writeHasPrivileges(w http.ResponseWriter, st *requestState, az Authorizer) 
 
 // writeUserPrivileges answers GET /_security/user/_privileges.
 func writeUserPrivileges(w http.ResponseWriter, st *requestState, az Authorizer) {
+	if st.limit != nil { // the intersection of two role sets has no descriptor form
+		writeLocalError(w, st, http.StatusBadRequest, "illegal_argument_exception", "cannot retrieve the privileges of an API key with role descriptors; use _has_privileges")
+		return
+	}
 	if subject, ok := privilegeSubject(w, st, az); ok {
 		writeLocalJSON(w, st, subject.UserPrivileges())
 	}

@@ -63,7 +63,9 @@ func withRunAs(az Authorizer, users RunAsLookup, anon *authn.Anonymous, next htt
 // runAsTarget is the principal to run as, if the caller may.
 func runAsTarget(az Authorizer, users RunAsLookup, caller *authn.Principal, values []string) (*authn.Principal, bool) {
 	d, ok := az.(runAsDecider)
-	if !ok || users == nil || caller == nil || len(values) != 1 || values[0] == "" {
+	// API keys cannot run as anyone: their limit would not follow the
+	// target.
+	if !ok || users == nil || caller == nil || caller.APIKey != nil || len(values) != 1 || values[0] == "" {
 		return nil, false
 	}
 	if !d.MayRunAs(caller.Roles, values[0]) {

@@ -44,6 +44,9 @@ type Options struct {
 	Authorizer   Authorizer
 	// Auditor records every decision durably before it takes effect.
 	Auditor Auditor
+	// APIKeys keeps the API keys the proxy issues and answers the API key
+	// endpoints with; nil refuses those endpoints (keys are then off).
+	APIKeys APIKeyStore
 	// RunAs finds the users a caller may run as (es-security-runas-user;
 	// the file realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
@@ -95,7 +98,7 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
-	h = withLocalAPIs(o.Authorizer, h)
+	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}
@@ -117,6 +120,10 @@ func (s *Server) Handler() http.Handler {
 	if o.BearerTokens {
 		challenges = append(challenges, bearerChallenge)
 	}
+	if o.APIKeys != nil {
+		challenges = append(challenges, apiKeyChallenge)
+	}
+	h = withAPIKeyLimit(newLimitCache(), h)
 	h = withRunAs(o.Authorizer, o.RunAs, o.Anonymous, h)
 	if o.Login != nil {
 		h = withoutProxyCookies(o.Login, h)

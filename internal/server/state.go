@@ -48,6 +48,13 @@ type requestState struct {
 	// restrictions is the restriction stage, when the proxy has one: items
 	// of composite requests under DLS/FLS are then enforced, not refused.
 	restrictions *Restrictions
+	// limit is the API key's own role descriptors when the request
+	// authenticated with a key (apikeylimit.go): every decision must
+	// satisfy them too.
+	limit *authz.Limit
+	// ownAPIKeysOnly says the API key APIs may act on the caller's own
+	// keys only (manage_own_api_key).
+	ownAPIKeysOnly bool
 	// decided is the authorization decision of an allowed request.
 	decided *authz.Decision
 	// indexNames says which names the cluster has, for the auto_create

@@ -67,7 +67,7 @@ func resizeRefusal(az Authorizer, base authz.Request, c *esapi.Classification) *
 		if !plainName(t) {
 			return forbidden(base, fmt.Sprintf("the target index [%s] must be named explicitly (no wildcards or date math)", t))
 		}
-		if widens(az, base.Roles, t, c.Indices[0]) {
+		if widens(az, base, t, c.Indices[0]) {
 			return forbidden(base, reasonResizeWidens)
 		}
 	}
@@ -137,7 +137,7 @@ func decideAliasNames(az Authorizer, base authz.Request, names []string, adds []
 		return ref
 	}
 	for _, ai := range adds {
-		if widens(az, base.Roles, ai[0], ai[1]) {
+		if widens(az, base, ai[0], ai[1]) {
 			return forbidden(base, reasonAliasWidens)
 		}
 	}
@@ -212,9 +212,10 @@ type widener interface {
 	Widens(roles []string, name, than string) bool
 }
 
-// widens reports whether roles grant more on name than on than; an
-// authorizer that cannot tell makes the answer yes (refuse).
-func widens(az Authorizer, roles []string, name, than string) bool {
+// widens reports whether the request's roles (or its API key's role
+// descriptors) grant more on name than on than; an authorizer that cannot
+// tell makes the answer yes (refuse).
+func widens(az Authorizer, req authz.Request, name, than string) bool {
 	w, ok := az.(widener)
-	return !ok || w.Widens(roles, name, than)
+	return !ok || w.Widens(req.Roles, name, than) || req.Limit != nil && req.Limit.Widens(name, than)
 }

@@ -27,12 +27,16 @@ type Owner struct {
 }
 
 // OwnerOf returns the owner of the cursors p creates. Principals that
-// authenticate with an API key must also have APIKeyID set by the caller.
+// authenticated with an API key get its id in APIKeyID.
 func OwnerOf(p *authn.Principal) Owner {
 	if p == nil {
 		return Owner{}
 	}
-	return Owner{Username: p.Username, RealmType: p.RealmType, Realm: p.Realm}
+	o := Owner{Username: p.Username, RealmType: p.RealmType, Realm: p.Realm}
+	if p.APIKey != nil { // another key of the same owner may not continue it
+		o.APIKeyID = p.APIKey.ID
+	}
+	return o
 }
 
 // IsZero reports whether o names nobody (an unauthenticated request).

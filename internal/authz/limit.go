@@ -1,0 +1,272 @@
+package authz
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/portcullis-proxy/portcullis/internal/diag"
+)
+
+// Limit is a second set of roles every request must satisfy as well: an
+// API key's role descriptors. Elasticsearch grants an API key the
+// intersection of the key's own privileges and its owner's ("limited-by"),
+// so a request is decided twice, once on each side, and the decisions are
+// intersected (intersect). A Limit is immutable and safe for concurrent use.
+type Limit struct {
+	// KeyID names the API key in refusals.
+	KeyID string
+	eval  *Evaluator
+	roles []string
+}
+
+// ParseLimit compiles an API key's role_descriptors (a JSON object of role
+// name to role descriptor, Elastic's schema) into a Limit. An empty or
+// absent object yields nil: the key has its owner's privileges, no more.
+// Problems name source as the file.
+func ParseLimit(keyID, source string, descriptors []byte) (*Limit, diag.Problems) {
+	trimmed := bytes.TrimSpace(descriptors)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) || isEmptyObject(trimmed) {
+		return nil, nil
+	}
+	if trimmed[0] != '{' {
+		var ps diag.Problems
+		ps.Errorf(source, 0, "role_descriptors must be an object of role name to role descriptor")
+		return nil, ps
+	}
+	rs, ps := ParseRoles(source, trimmed)
+	if ps.HasErrors() {
+		return nil, ps
+	}
+	var names []string // the descriptors only, never the built-in roles of the set
+	for _, name := range rs.Names() {
+		if r, _ := rs.Get(name); !r.Reserved() {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 { // every descriptor was invalid: never fall back to the owner's privileges
+		ps.Errorf(source, 0, "role_descriptors hold no valid role descriptor")
+		return nil, ps
+	}
+	return &Limit{KeyID: keyID, eval: NewEvaluator(rs), roles: names}, ps
+}
+
+func isEmptyObject(b []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil && len(m) == 0
+}
+
+// Roles are the names of the key's role descriptors.
+func (l *Limit) Roles() []string { return slices.Clone(l.roles) }
+
+// Evaluator is the evaluator of the key's own role descriptors.
+func (l *Limit) Evaluator() *Evaluator { return l.eval }
+
+// Widens is Evaluator.Widens for the key's role descriptors.
+func (l *Limit) Widens(name, than string) bool { return l.eval.Widens(l.roles, name, than) }
+
+// decideLimited decides req on the owner's side (e) and on the key's side
+// (req.Limit) and intersects the two decisions.
+func (e *Evaluator) decideLimited(req Request) Decision {
+	l := req.Limit
+	req.Limit, req.keyID = nil, l.KeyID
+	owner := e.Decide(req)
+	req.Roles = l.roles
+	key := l.eval.Decide(req)
+	return intersect(req, owner, key)
+}
+
+// intersect is the decision that allows only what both decisions allow:
+// the names both reach and, per concrete index, the document-level
+// security of both sides (both queries must match) and the field-level
+// security of either. A combination the proxy cannot express (both sides
+// restricting the fields of one index, templated queries on both sides, or
+// sides that reach different concrete indices through the same names) is
+// refused: fail closed. The roles shown are the owner's.
+func intersect(req Request, owner, key Decision) Decision {
+	key.EffectiveRoles, key.MissingRoles = owner.EffectiveRoles, owner.MissingRoles
+	switch {
+	case !owner.Allowed:
+		return owner
+	case !key.Allowed:
+		return key
+	case key.Unrestricted:
+		return owner
+	case owner.Unrestricted:
+		return key
+	case owner.ActionOnly != key.ActionOnly:
+		return cannotIntersect(owner, req, "the API key and its owner authorize the request in different ways")
+	case owner.ActionOnly:
+		return owner
+	case owner.MatchNothing || key.MatchNothing:
+		return matchNothing(owner)
+	}
+	d := owner
+	d.Indices = commonNames(owner.Indices, key.Indices)
+	if len(d.Indices) == 0 {
+		return matchNothing(owner)
+	}
+	d.Rewritten = !slices.Equal(d.Indices, req.Indices)
+	access, err := intersectAccess(owner.Access, key.Access)
+	if err != nil {
+		return cannotIntersect(owner, req, err.Error())
+	}
+	d.Access = access
+	d.Unrestricted = !d.Rewritten && !slices.ContainsFunc(d.Access, IndexAccess.Filtered)
+	return d
+}
+
+func matchNothing(d Decision) Decision {
+	d.Allowed, d.MatchNothing, d.Rewritten, d.Unrestricted = true, true, true, false
+	d.Indices, d.Access = nil, nil
+	return d
+}
+
+// cannotIntersect refuses a request whose two decisions cannot be combined.
+func cannotIntersect(d Decision, req Request, why string) Decision {
+	return Decision{
+		Status: 403, ErrorType: "security_exception", EffectiveRoles: d.EffectiveRoles, MissingRoles: d.MissingRoles,
+		Reason: fmt.Sprintf("action [%s] is unauthorized for API key id [%s] of user [%s]: %s", req.Action, req.keyID, req.User, why),
+	}
+}
+
+// commonNames keeps the names of a that b holds too, in a's order.
+func commonNames(a, b []string) []string {
+	var out []string
+	for _, n := range a {
+		if slices.Contains(b, n) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// intersectAccess combines the per-index restrictions of both sides. A nil
+// list means every index reached is unrestricted on that side. An index
+// only one side lists is reached only through names the other side does
+// not reach (those names were dropped): it is dropped too.
+func intersectAccess(a, b []IndexAccess) ([]IndexAccess, error) {
+	switch {
+	case a == nil:
+		return b, nil
+	case b == nil:
+		return a, nil
+	}
+	out := make([]IndexAccess, 0, min(len(a), len(b)))
+	for _, x := range a {
+		i := slices.IndexFunc(b, func(y IndexAccess) bool { return y.Index == x.Index })
+		if i < 0 {
+			continue
+		}
+		c, err := intersectIndexAccess(x, b[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func intersectIndexAccess(a, b IndexAccess) (IndexAccess, error) {
+	c := IndexAccess{Index: a.Index}
+	switch {
+	case a.Fields == nil:
+		c.Fields = b.Fields
+	case b.Fields == nil:
+		c.Fields = a.Fields
+	default:
+		return c, fmt.Errorf("both the API key and its owner restrict the fields of [%s], which the proxy cannot combine", a.Index)
+	}
+	switch {
+	case len(a.Queries) == 0:
+		c.Queries = b.Queries
+	case len(b.Queries) == 0:
+		c.Queries = a.Queries
+	default:
+		q, err := bothQueries(a.Queries, b.Queries)
+		if err != nil {
+			return c, fmt.Errorf("%v on [%s]", err, a.Index)
+		}
+		c.Queries = []json.RawMessage{q}
+	}
+	return c, nil
+}
+
+// bothQueries is one query matching the documents that match one query of
+// a and one of b (each list is OR-ed). Templated queries are rendered later,
+// per user, only at the top level of a role query: they cannot be nested.
+func bothQueries(a, b []json.RawMessage) (json.RawMessage, error) {
+	if slices.ContainsFunc(a, isTemplateQuery) || slices.ContainsFunc(b, isTemplateQuery) {
+		return nil, fmt.Errorf("both the API key and its owner restrict documents, one with a templated query, which the proxy cannot combine")
+	}
+	type should struct {
+		Should             []json.RawMessage `json:"should"`
+		MinimumShouldMatch int               `json:"minimum_should_match"`
+	}
+	type boolOf[T any] struct {
+		Bool T `json:"bool"`
+	}
+	q := boolOf[struct {
+		Filter []boolOf[should] `json:"filter"`
+	}]{}
+	q.Bool.Filter = []boolOf[should]{{should{unwrapStrings(a), 1}}, {should{unwrapStrings(b), 1}}}
+	return json.Marshal(q)
+}
+
+// unwrapStrings turns queries written as JSON strings (allowed in roles)
+// into the objects they hold.
+func unwrapStrings(qs []json.RawMessage) []json.RawMessage {
+	out := make([]json.RawMessage, len(qs))
+	for i, q := range qs {
+		var s string
+		if json.Unmarshal(q, &s) == nil {
+			out[i] = json.RawMessage(s)
+		} else {
+			out[i] = q
+		}
+	}
+	return out
+}
+
+// isTemplateQuery reports whether a role query is (or, as a string, holds)
+// a {"template": …} object.
+func isTemplateQuery(q json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(q, &s) == nil {
+		q = json.RawMessage(s)
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(q, &m) != nil {
+		return true // not an object: cannot tell, treat as templated (refuse)
+	}
+	_, ok := m["template"]
+	return ok
+}
+
+// And is what both results hold: a privilege is held only when it is held
+// in r and in o (an API key's check against its owner's). Entries of one
+// result missing from the other count as not held.
+func (r HasPrivilegesResult) And(o HasPrivilegesResult) HasPrivilegesResult {
+	out := HasPrivilegesResult{Username: r.Username, HasAllRequested: r.HasAllRequested && o.HasAllRequested,
+		Cluster: map[string]bool{}, Index: map[string]map[string]bool{}, Application: map[string]map[string]map[string]bool{}}
+	for k, v := range r.Cluster {
+		out.Cluster[k] = v && o.Cluster[k]
+	}
+	for ix, privs := range r.Index {
+		out.Index[ix] = map[string]bool{}
+		for p, v := range privs {
+			out.Index[ix][p] = v && o.Index[ix][p]
+		}
+	}
+	for app, res := range r.Application {
+		out.Application[app] = map[string]map[string]bool{}
+		for rsrc, privs := range res {
+			out.Application[app][rsrc] = map[string]bool{}
+			for p, v := range privs {
+				out.Application[app][rsrc][p] = v && o.Application[app][rsrc][p]
+			}
+		}
+	}
+	return out
+}
