@@ -117,7 +117,7 @@ func (v *validator) sessions() {
 }
 
 // authenticatorNames are the authenticators configuration can name.
-var authenticatorNames = []string{"session", "bearer", "basic"}
+var authenticatorNames = []string{"session", "bearer", "basic", "pki"}
 
 // authentication checks security.authentication.
 func (v *validator) authentication() {
@@ -140,13 +140,15 @@ func (v *validator) authenticatorList(key string, names []string) {
 	for _, n := range names {
 		switch {
 		case !slices.Contains(authenticatorNames, n):
-			v.errorf(key, "%s: unknown authenticator %q (session, bearer or basic)", key, n)
+			v.errorf(key, "%s: unknown authenticator %q (session, bearer, basic or pki)", key, n)
 		case seen[n]:
 			v.errorf(key, "%s: %q is listed twice", key, n)
 		case n == "session" && !s.OIDC.Login.Enabled:
 			v.errorf(key, "%s: session needs security.oidc.login.enabled", key)
 		case n == "bearer" && !s.OIDC.Enabled:
 			v.errorf(key, "%s: bearer needs security.oidc.enabled", key)
+		case n == "pki" && !s.PKI.Enabled:
+			v.errorf(key, "%s: pki needs security.pki.enabled", key)
 		}
 		seen[n] = true
 	}
