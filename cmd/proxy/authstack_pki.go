@@ -8,6 +8,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/config"
+	"github.com/portcullis-proxy/portcullis/internal/diag"
 )
 
 // newPKI is the PKI realm (security.pki) and its role mappings.
@@ -43,4 +44,15 @@ func (st *authStack) reloadPKIMappings(log *zap.Logger) {
 	if st.pkiMappings != nil {
 		logProblems(log, st.pkiMappings.Reload())
 	}
+}
+
+// checkPKI reports the problems of the PKI realm's role-mapping file, for
+// `proxy check` (config.Load has checked the realm's other settings).
+func checkPKI(cfg *config.Config) diag.Problems {
+	p := cfg.Security.PKI
+	if !p.Enabled || p.RoleMapping == "" {
+		return nil
+	}
+	_, probs := authn.LoadRoleMappings(p.RoleMapping)
+	return probs
 }

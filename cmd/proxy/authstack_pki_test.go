@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.uber.org/zap"
@@ -85,5 +86,21 @@ func TestSecurityFilesPKI(t *testing.T) {
 	cfg.Security.OIDC.Enabled, cfg.Security.OIDC.RoleMapping = true, cfg.Security.PKI.RoleMapping
 	if n := count(); n != 1 {
 		t.Fatalf("a role mapping shared with OIDC watched %d times, want 1", n)
+	}
+}
+
+// TestCheckPKI: proxy check reports the PKI role mappings' problems.
+func TestCheckPKI(t *testing.T) {
+	path := pkiConfig(t, "")
+	if probs := checkAll(path); probs.HasErrors() {
+		t.Fatalf("valid configuration: %v", probs)
+	}
+	rm := filepath.Join(filepath.Dir(path), "role_mapping.yml")
+	if err := os.WriteFile(rm, []byte("bad:\n  enabled: true\n  roles: [r]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probs := checkAll(path)
+	if !probs.HasErrors() || !strings.Contains(probs[len(probs)-1].String(), "role_mapping.yml:1: role mapping \"bad\": rules are required") {
+		t.Fatalf("problems %v, want the role mapping's", probs)
 	}
 }
