@@ -32,6 +32,8 @@ func ava(oid asn1.ObjectIdentifier, v any) pkix.AttributeTypeAndValue {
 	return pkix.AttributeTypeAndValue{Type: oid, Value: v}
 }
 
+// TestSubjectDN: every expected string was compared with what JDK 17's
+// new X500Principal(der).toString() prints for the same DER subject.
 func TestSubjectDN(t *testing.T) {
 	bmp := asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagBMPString, Bytes: []byte{0, 'b', 0, 0xe9}}     // "bé"
 	t61 := asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagT61String, Bytes: []byte{'c', 0xe9}}           // "cé" (ISO-8859-1)
@@ -65,6 +67,12 @@ func TestSubjectDN(t *testing.T) {
 		{"T61String", rdns(ava(oidCN, t61)), "CN=cé"},
 		{"multi-valued RDN", pkix.RDNSequence{{ava(oidO, "corp")}, {ava(oidCN, "alice"), ava(oidUID, "a1")}},
 			"CN=alice + UID=a1, O=corp"},
+		{"other Java keywords", rdns(ava(asn1.ObjectIdentifier{2, 5, 4, 12}, "t"), ava(asn1.ObjectIdentifier{2, 5, 4, 9}, "s"),
+			ava(asn1.ObjectIdentifier{2, 5, 4, 46}, "q"), ava(asn1.ObjectIdentifier{2, 5, 4, 4}, "sn"), ava(asn1.ObjectIdentifier{2, 5, 4, 42}, "gn"),
+			ava(asn1.ObjectIdentifier{2, 5, 4, 43}, "i"), ava(asn1.ObjectIdentifier{2, 5, 4, 44}, "g"), ava(asn1.ObjectIdentifier{2, 5, 4, 5}, "123"),
+			ava(asn1.ObjectIdentifier{2, 5, 4, 7}, "Paris")),
+			"L=Paris, SERIALNUMBER=123, GENERATION=g, INITIALS=i, GIVENNAME=gn, SURNAME=sn, DNQ=q, STREET=s, T=t"},
+		{"semicolon, angle brackets and newline quoted", rdns(ava(oidCN, "a;b<c>d\ne")), "CN=\"a;b<c>d\ne\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
