@@ -27,6 +27,9 @@ type authStack struct {
 	// mappings are the OIDC role mappings (nil without OIDC), reloaded by
 	// the caller.
 	mappings *authn.RoleMapperStore
+	// pkiMappings are the PKI realm's role mappings (nil without PKI),
+	// reloaded by the caller.
+	pkiMappings *authn.RoleMapperStore
 	// login is the browser login (nil unless security.oidc.login.enabled).
 	login   *oidcweb.Service
 	backend session.Backend
@@ -61,6 +64,13 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 		}
 		st.apiKeys, byName[authn.SchemeAPIKey] = store, apikey.NewAuthenticator(store)
 	}
+	if cfg.Security.PKI.Enabled {
+		pki, mappings, err := newPKI(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		byName[authn.SchemePKI], st.pkiMappings = pki, mappings
+	}
 	if cfg.Security.OIDC.Login.Enabled {
 		if err := st.startLogin(ctx, cfg, log); err != nil {
 			st.Close()
@@ -80,10 +90,15 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 	return st, nil
 }
 
-// defaultAuthenticators: the session cookie, then bearer tokens, then Basic,
-// for whichever is enabled.
+// defaultAuthenticators: the client certificate (PKI), the session cookie,
+// then bearer tokens, then Basic, for whichever is enabled. A certificate
+// the listener verified is the strongest credential, so the PKI realm comes
+// first, as a PKI realm with the lowest order in Elasticsearch.
 func defaultAuthenticators(cfg *config.Config) []string {
 	var out []string
+	if cfg.Security.PKI.Enabled {
+		out = append(out, authn.SchemePKI)
+	}
 	if cfg.Security.OIDC.Login.Enabled {
 		out = append(out, authn.SchemeSession)
 	}

@@ -60,5 +60,6 @@ func checkAll(path string) diag.Problems {
 		_, rp := authz.LoadRolesFile(s.Roles)
 		probs = append(probs, rp...)
 	}
+	probs = append(probs, checkPKI(cfg)...)
 	return probs
 }

@@ -163,8 +163,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if mappings != nil {
 		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
 	}
+	if pm := auth.pkiMappings; pm != nil {
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Reload()) })
+	}
 	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
-	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs, func() { reloadIPFilter(cfg.File, ipFilter, log) })
+	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs, func() {
+		auth.reloadPKIMappings(log)
+		reloadIPFilter(cfg.File, ipFilter, log)
+	})
 	return srv.Run(ctx)
 }
 
@@ -239,6 +245,9 @@ func securityFiles(cfg *config.Config) []audit.WatchedFile {
 	}
 	if cfg.Security.OIDC.Enabled {
 		files = append(files, audit.WatchedFile{Kind: "role_mapping", Path: cfg.Security.OIDC.RoleMapping})
+	}
+	if p := cfg.Security.PKI; p.Enabled && !(cfg.Security.OIDC.Enabled && p.RoleMapping == cfg.Security.OIDC.RoleMapping) {
+		files = append(files, audit.WatchedFile{Kind: "role_mapping", Path: p.RoleMapping})
 	}
 	return files
 }

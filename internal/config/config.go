@@ -105,6 +105,8 @@ type Security struct {
 	IPFilter IPFilter `yaml:"ip_filter"`
 	// Anonymous lets requests without credentials in as a fixed user.
 	Anonymous Anonymous `yaml:"anonymous"`
+	// PKI authenticates users by their TLS client certificate.
+	PKI PKI `yaml:"pki"`
 	// APIKeys turns on the API keys the proxy issues and authenticates.
 	APIKeys APIKeys `yaml:"api_keys"`
 }
@@ -253,8 +255,9 @@ type SessionRedis struct {
 // Authentication selects authenticators (session, bearer, basic) for all
 // requests and per route.
 type Authentication struct {
-	// Authenticators are tried in order (default: session when the browser
-	// login is on, bearer when OIDC is on, then basic).
+	// Authenticators are tried in order (default: pki when security.pki is
+	// on, session when the browser login is on, bearer when OIDC is on,
+	// then basic).
 	Authenticators []string `yaml:"authenticators"`
 	// Routes override Authenticators for a site and path prefix (the
 	// longest matching prefix wins).

@@ -36,6 +36,7 @@ func (c *Config) applyDefaults() {
 	}
 	setDuration(&c.Security.DLSFLS.MappingTTL, 30*time.Second)
 	c.applySessionDefaults()
+	c.applyPKIDefaults()
 	setString(&c.Metrics.Listen, "127.0.0.1:9464")
 	setDuration(&c.Server.ReadHeaderTimeout, 10*time.Second)
 	setDuration(&c.Server.IdleTimeout, 120*time.Second)

@@ -207,6 +207,7 @@ func (c *Config) resolvePaths(dir string) {
 		&c.Security.Users, &c.Security.UsersRoles, &c.Security.APIKeys.File, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
 		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile,
 		&c.Security.Sessions.EncryptionKeysFile, &c.Security.Sessions.Redis.CAFile,
+		&c.Security.PKI.CertificateAuthorities, &c.Security.PKI.RoleMapping,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

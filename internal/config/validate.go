@@ -22,6 +22,7 @@ func (c *Config) Validate() diag.Problems {
 	v.browserLogin()
 	v.introspection()
 	v.authentication()
+	v.pki()
 	v.audit()
 	v.metrics()
 	return v.probs

@@ -117,7 +117,7 @@ func (v *validator) sessions() {
 }
 
 // authenticatorNames are the authenticators configuration can name.
-var authenticatorNames = []string{"session", "bearer", "basic", "api_key"}
+var authenticatorNames = []string{"session", "bearer", "basic", "api_key", "pki"}
 
 // authentication checks security.authentication.
 func (v *validator) authentication() {
@@ -140,7 +140,7 @@ func (v *validator) authenticatorList(key string, names []string) {
 	for _, n := range names {
 		switch {
 		case !slices.Contains(authenticatorNames, n):
-			v.errorf(key, "%s: unknown authenticator %q (session, bearer, basic or api_key)", key, n)
+			v.errorf(key, "%s: unknown authenticator %q (session, bearer, basic, api_key or pki)", key, n)
 		case seen[n]:
 			v.errorf(key, "%s: %q is listed twice", key, n)
 		case n == "session" && !s.OIDC.Login.Enabled:
@@ -149,6 +149,8 @@ func (v *validator) authenticatorList(key string, names []string) {
 			v.errorf(key, "%s: bearer needs security.oidc.enabled", key)
 		case n == "api_key" && s.APIKeys.File == "":
 			v.errorf(key, "%s: api_key needs security.api_keys.file", key)
+		case n == "pki" && !s.PKI.Enabled:
+			v.errorf(key, "%s: pki needs security.pki.enabled", key)
 		}
 		seen[n] = true
 	}
