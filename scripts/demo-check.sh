@@ -79,6 +79,16 @@ echo "$bob" | grep -Eq '"region": ?"(amer|apac)"' && fail "bob sees an order out
 echo "$bob" | grep -Eq '4111-0000|card_number' && fail "bob sees a card number (FLS)"
 echo "demo-check: ok  bob sees EMEA orders without card numbers"
 
+# alice's API key reads logs-web, and nothing alice could not read.
+key=$(curl -sf --cacert "$ca" -u alice:alice-demo-pass -H 'Content-Type: application/json' -X POST "$p/_security/api_key" \
+  -d '{"name":"demo","role_descriptors":{"logs_web":{"indices":[{"names":["logs-web"],"privileges":["read"]}]}}}' |
+  grep -Eo '"encoded":"[^"]+"' | cut -d'"' -f4) || fail "alice could not create an API key"
+[ -n "$key" ] || fail "the API key answer had no encoded key"
+keystatus() { curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: ApiKey $key" "$p$1"; }
+expect 200 "$(keystatus '/logs-web/_search?size=1')" "alice's API key reads logs-web"
+expect 403 "$(keystatus '/hr-employees/_search')" "alice's API key names hr-employees"
+expect 403 "$(keystatus '/orders/_search')" "alice's API key names orders"
+
 # Ctrl-C stops everything the demo started.
 kill -INT "$demo"
 for _ in $(seq 1 60); do kill -0 "$demo" 2>/dev/null || break; sleep 0.5; done

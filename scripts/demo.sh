@@ -80,6 +80,12 @@ Try (the certificate is self-signed; --cacert trusts it):
   # document- and field-level security: bob sees only EMEA orders, without customer.card_number
   curl --cacert $run/tls/cert.pem -u bob:bob-demo-pass '$p/orders/_search?pretty'
 
+  # API keys: alice makes a key limited to logs-web (the answer's "encoded" is the key) ...
+  curl --cacert $run/tls/cert.pem -u alice:alice-demo-pass -H 'Content-Type: application/json' -X POST '$p/_security/api_key?pretty' \
+    -d '{"name":"demo","role_descriptors":{"logs_web":{"indices":[{"names":["logs-web"],"privileges":["read"]}]}}}'
+  # ... and uses it instead of her password
+  curl --cacert $run/tls/cert.pem -H "Authorization: ApiKey <encoded>" '$p/logs-web/_search?size=1&pretty'
+
   # refused with 401: wrong password / no credentials
   curl --cacert $run/tls/cert.pem -u admin:wrong '$p/?pretty'
   curl --cacert $run/tls/cert.pem '$p/?pretty'

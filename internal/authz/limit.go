@@ -133,10 +133,15 @@ func cannotIntersect(d Decision, req Request, why string) Decision {
 
 // commonNames keeps the names of a that b holds too, in a's order.
 func commonNames(a, b []string) []string {
+	inB := make(map[string]struct{}, len(b))
+	for _, n := range b {
+		inB[n] = struct{}{}
+	}
 	var out []string
 	for _, n := range a {
-		if slices.Contains(b, n) && !slices.Contains(out, n) {
+		if _, ok := inB[n]; ok {
 			out = append(out, n)
+			delete(inB, n) // once
 		}
 	}
 	return out
@@ -153,10 +158,14 @@ func intersectAccess(a, b []IndexAccess) ([]IndexAccess, error) {
 	case b == nil:
 		return a, nil
 	}
+	inB := make(map[string]int, len(b))
+	for i, y := range b {
+		inB[y.Index] = i
+	}
 	out := make([]IndexAccess, 0, min(len(a), len(b)))
 	for _, x := range a {
-		i := slices.IndexFunc(b, func(y IndexAccess) bool { return y.Index == x.Index })
-		if i < 0 {
+		i, ok := inB[x.Index]
+		if !ok {
 			continue
 		}
 		c, err := intersectIndexAccess(x, b[i])
