@@ -31,7 +31,7 @@ owner_tpl:
       query: '{"template":{"source":{"term":{"user":"{{_user.username}}"}}}}'
 `
 
-func limitEvaluator(t *testing.T) *Evaluator {
+func limitEvaluator(t testing.TB) *Evaluator {
 	t.Helper()
 	rs, ps := ParseRoles("roles.yml", []byte(limitOwnerRoles))
 	if ps.HasErrors() {
