@@ -204,6 +204,11 @@ func (v *validator) audit() {
 		v.errorf("audit.file", "audit.file: a path for the audit log is required")
 		return
 	}
+	if a.Include != nil && len(a.Include) == 0 {
+		// An empty list would record no event at all: the audit trail would
+		// be silently off. Omitting the key gives Elasticsearch's default.
+		v.errorf("audit.include", "audit.include: an empty list records no event; omit the key for the default (every action but authentication_success) or list the actions")
+	}
 	if p := a.PreallocateBytes; p != 0 && p < 64<<10 {
 		v.errorf("audit.preallocate_bytes", "audit.preallocate_bytes: %d: must be 0 (disabled) or at least 65536", p)
 	}
