@@ -33,6 +33,9 @@ type authStack struct {
 	// login is the browser login (nil unless security.oidc.login.enabled).
 	login   *oidcweb.Service
 	backend session.Backend
+	// serviceTokens are the service account tokens (nil unless
+	// security.service_tokens).
+	serviceTokens *authn.ServiceTokens
 	// apiKeys is the API key store (nil unless security.api_keys.file).
 	apiKeys *apikey.FileStore
 }
@@ -56,6 +59,13 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 			}
 			byName[authn.SchemeBearer] = authn.Chain{bearer, in} // JWTs locally, opaque tokens at the provider
 		}
+	}
+	if f := cfg.Security.ServiceTokens; f != "" {
+		tokens, err := newServiceTokens(f, log)
+		if err != nil {
+			return nil, err
+		}
+		st.serviceTokens, byName[authn.SchemeServiceToken] = tokens, tokens
 	}
 	if f := cfg.Security.APIKeys.File; f != "" {
 		store, err := apikey.OpenFileStore(f, log)
@@ -101,6 +111,9 @@ func defaultAuthenticators(cfg *config.Config) []string {
 	}
 	if cfg.Security.OIDC.Login.Enabled {
 		out = append(out, authn.SchemeSession)
+	}
+	if cfg.Security.ServiceTokens != "" {
+		out = append(out, authn.SchemeServiceToken)
 	}
 	if cfg.Security.OIDC.Enabled {
 		out = append(out, authn.SchemeBearer)

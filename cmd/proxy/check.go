@@ -61,5 +61,6 @@ func checkAll(path string) diag.Problems {
 		probs = append(probs, rp...)
 	}
 	probs = append(probs, checkPKI(cfg)...)
+	probs = append(probs, checkServiceTokens(cfg)...)
 	return probs
 }

@@ -6,6 +6,8 @@
 //	proxy explain --config FILE (--user NAME | --roles R1,R2) METHOD PATH
 //	                             show what the proxy would do with a request, without sending it
 //	proxy users hash             read a password on stdin, print a bcrypt hash for the users file
+//	proxy service-tokens create --file FILE NAMESPACE/SERVICE NAME
+//	                             make a service account token (as elasticsearch-service-tokens)
 //	proxy audit verify FILE…     check the audit log's hash chain
 //	proxy version                print the version
 package main
@@ -28,6 +30,8 @@ commands:
                          show how a request is classified and decided, without sending it
                          (exit 0 allowed, 1 refused, 2 usage error; see proxy explain -h)
   users hash             read a password from stdin and print its bcrypt hash
+  service-tokens create --file FILE NAMESPACE/SERVICE NAME
+                         add a service account token to the service_tokens file; print it once
   audit verify FILE...   check the audit log's hash chain; report the first broken record
   version                print the version
 `
@@ -53,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runAudit(args[1:], stdout, stderr)
 	case "users":
 		return runUsers(args[1:], stdin, stdout, stderr)
+	case "service-tokens":
+		return runServiceTokens(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "portcullis %s\n", version)
 		return 0

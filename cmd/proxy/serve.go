@@ -166,9 +166,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if pm := auth.pkiMappings; pm != nil {
 		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Reload()) })
 	}
+	if tokens := auth.serviceTokens; tokens != nil {
+		go tokens.Watch(ctx, cfg.Security.ReloadInterval)
+	}
 	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
 	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs, func() {
 		auth.reloadPKIMappings(log)
+		auth.reloadServiceTokens()
 		reloadIPFilter(cfg.File, ipFilter, log)
 	})
 	return srv.Run(ctx)
@@ -248,6 +252,9 @@ func securityFiles(cfg *config.Config) []audit.WatchedFile {
 	}
 	if p := cfg.Security.PKI; p.Enabled && !(cfg.Security.OIDC.Enabled && p.RoleMapping == cfg.Security.OIDC.RoleMapping) {
 		files = append(files, audit.WatchedFile{Kind: "role_mapping", Path: p.RoleMapping})
+	}
+	if f := cfg.Security.ServiceTokens; f != "" {
+		files = append(files, audit.WatchedFile{Kind: "service_tokens", Path: f})
 	}
 	return files
 }

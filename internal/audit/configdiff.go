@@ -27,7 +27,7 @@ type fileEntries map[string][32]byte
 // entry.
 func comparableKind(kind string) bool {
 	switch kind {
-	case "users", "users_roles", "roles", "role_mapping":
+	case "users", "users_roles", "roles", "role_mapping", "service_tokens":
 		return true
 	}
 	return false
@@ -38,7 +38,7 @@ func comparableKind(kind string) bool {
 // unknown kind, or YAML that does not parse as a mapping.
 func parseEntries(kind string, data []byte) (fileEntries, bool) {
 	switch kind {
-	case "users":
+	case "users", "service_tokens": // both name:hash per line
 		users, _ := authn.ParseUsers(kind, data) // invalid lines are skipped, as the realm skips them
 		out := make(fileEntries, len(users))
 		for name, hash := range users {

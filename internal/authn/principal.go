@@ -27,6 +27,9 @@ type Principal struct {
 	// APIKey is set when the caller authenticated with an API key: the
 	// principal is then the key's owner, limited by the key.
 	APIKey *APIKeyRef
+	// ServiceToken is set when the caller is a service account that
+	// authenticated with a service account token.
+	ServiceToken *ServiceTokenRef
 }
 
 // APIKeyRealm is the realm name and type of API key principals, as in

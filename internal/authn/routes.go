@@ -12,6 +12,9 @@ const (
 	SchemeBearer  = "bearer"
 	SchemeBasic   = "basic"
 	SchemeAPIKey  = "api_key"
+	// SchemeServiceToken is Bearer service account tokens; it must come
+	// before SchemeBearer, which refuses every bearer token it cannot read.
+	SchemeServiceToken = "service_token"
 )
 
 // Named is an authenticator with its scheme name.

@@ -19,6 +19,8 @@ var reservedRolesYAML []byte
 var reservedRoles = sync.OnceValue(func() map[string]*Role {
 	fp := &fileParser{file: "reserved_roles.yml", reserved: true, budget: aliasBudget}
 	roles := fp.parseFile(reservedRolesYAML)
+	fp.file = "service_accounts.yml"
+	roles = append(roles, fp.parseFile(serviceAccountsYAML)...)
 	if len(fp.probs) > 0 {
 		msgs := make([]string, len(fp.probs))
 		for i, p := range fp.probs {
@@ -26,12 +28,33 @@ var reservedRoles = sync.OnceValue(func() map[string]*Role {
 		}
 		panic(fmt.Sprintf("authz: invalid built-in roles:\n%s", strings.Join(msgs, "\n")))
 	}
-	out := make(map[string]*Role, len(roles))
+	out := make(map[string]*Role, len(roles)+1)
 	for _, r := range roles {
 		out[r.name] = r
 	}
+	kibana := *out["kibana_system"] // elastic/kibana is kibana_system under the account's name
+	kibana.name = ServiceAccountKibana
+	out[kibana.name] = &kibana
 	return out
 })
+
+// serviceAccountsYAML holds the service accounts' role descriptors.
+//
+//go:embed service_accounts.yml
+var serviceAccountsYAML []byte
+
+// ServiceAccountKibana is the service account Kibana connects with.
+const ServiceAccountKibana = "elastic/kibana"
+
+// ServiceAccounts returns Elasticsearch's service accounts
+// ("namespace/service"), sorted. Each has one built-in role of the same
+// name.
+func ServiceAccounts() []string {
+	return []string{"elastic/enterprise-search-server", "elastic/fleet-server", ServiceAccountKibana}
+}
+
+// IsServiceAccount reports whether account is one of ServiceAccounts.
+func IsServiceAccount(account string) bool { return slices.Contains(ServiceAccounts(), account) }
 
 // IsReservedRoleName reports whether name is a built-in role, which roles.yml
 // cannot define.

@@ -107,6 +107,10 @@ type Security struct {
 	Anonymous Anonymous `yaml:"anonymous"`
 	// PKI authenticates users by their TLS client certificate.
 	PKI PKI `yaml:"pki"`
+	// ServiceTokens is Elasticsearch's service_tokens file: the tokens of
+	// the service accounts (elastic/kibana, elastic/fleet-server…); empty
+	// turns service accounts off.
+	ServiceTokens string `yaml:"service_tokens"`
 	// APIKeys turns on the API keys the proxy issues and authenticates.
 	APIKeys APIKeys `yaml:"api_keys"`
 }

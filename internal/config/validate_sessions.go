@@ -117,7 +117,7 @@ func (v *validator) sessions() {
 }
 
 // authenticatorNames are the authenticators configuration can name.
-var authenticatorNames = []string{"session", "bearer", "basic", "api_key", "pki"}
+var authenticatorNames = []string{"session", "bearer", "basic", "api_key", "pki", "service_token"}
 
 // authentication checks security.authentication.
 func (v *validator) authentication() {
@@ -140,19 +140,24 @@ func (v *validator) authenticatorList(key string, names []string) {
 	for _, n := range names {
 		switch {
 		case !slices.Contains(authenticatorNames, n):
-			v.errorf(key, "%s: unknown authenticator %q (session, bearer, basic, api_key or pki)", key, n)
+			v.errorf(key, "%s: unknown authenticator %q (session, bearer, basic, api_key, pki or service_token)", key, n)
 		case seen[n]:
 			v.errorf(key, "%s: %q is listed twice", key, n)
 		case n == "session" && !s.OIDC.Login.Enabled:
 			v.errorf(key, "%s: session needs security.oidc.login.enabled", key)
 		case n == "bearer" && !s.OIDC.Enabled:
 			v.errorf(key, "%s: bearer needs security.oidc.enabled", key)
+		case n == "service_token" && s.ServiceTokens == "":
+			v.errorf(key, "%s: service_token needs security.service_tokens", key)
 		case n == "api_key" && s.APIKeys.File == "":
 			v.errorf(key, "%s: api_key needs security.api_keys.file", key)
 		case n == "pki" && !s.PKI.Enabled:
 			v.errorf(key, "%s: pki needs security.pki.enabled", key)
 		}
 		seen[n] = true
+	}
+	if b, st := slices.Index(names, "bearer"), slices.Index(names, "service_token"); b >= 0 && st > b {
+		v.errorf(key, "%s: service_token must come before bearer (the OIDC bearer authenticator refuses service account tokens)", key)
 	}
 }
 

@@ -246,6 +246,9 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 		if k := p.APIKey; k != nil {
 			ev.AuthenticationType, ev.APIKeyID, ev.APIKeyName = audit.AuthAPIKey, k.ID, k.Name
 		}
+		if t := p.ServiceToken; t != nil { // Elasticsearch lists no roles for service accounts
+			ev.AuthenticationType, ev.TokenName, ev.TokenType, ev.UserRoles = audit.AuthToken, t.Name, t.Source, []string{}
+		}
 	}
 	if by := st.RunBy; by != nil {
 		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm

@@ -73,6 +73,12 @@ type authenticateResponse struct {
 	LookupRealm         realmRef       `json:"lookup_realm"`
 	AuthenticationType  string         `json:"authentication_type"`
 	APIKey              *apiKeyRef     `json:"api_key,omitempty"`
+	Token               *tokenRef      `json:"token,omitempty"`
+}
+
+type tokenRef struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
 }
 
 type apiKeyRef struct {
@@ -97,6 +103,10 @@ func writeAuthenticate(w http.ResponseWriter, st *requestState) {
 	}
 	if k := p.APIKey; k != nil { // as Elasticsearch: the owner, no roles, the key named
 		resp.AuthenticationType, resp.APIKey, resp.Roles = "api_key", &apiKeyRef{k.ID, k.Name}, nil
+	}
+	if t := p.ServiceToken; t != nil { // as Elasticsearch: no roles, the token named
+		resp.AuthenticationType, resp.Token, resp.Roles = "token", &tokenRef{t.Name, t.Source}, nil
+		resp.Metadata["_elastic_service_account"] = true
 	}
 	if resp.Roles == nil {
 		resp.Roles = []string{}
