@@ -38,12 +38,23 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkAll gathers the problems of the configuration and its files.
+// checkAll gathers the problems of the configuration and its files, the
+// default site's and every tenant site's.
 func checkAll(path string) diag.Problems {
 	cfg, probs := config.Load(path, os.LookupEnv)
 	if cfg == nil {
 		return probs
 	}
+	probs = append(probs, checkSiteFiles(path, cfg)...)
+	for i := range cfg.Sites {
+		probs = append(probs, checkSiteFiles(path, cfg.SiteConfig(i))...)
+	}
+	return probs
+}
+
+// checkSiteFiles reports the problems of the files one site names.
+func checkSiteFiles(path string, cfg *config.Config) diag.Problems {
+	var probs diag.Problems
 	s := cfg.Security
 	if s.Users != "" && s.UsersRoles != "" {
 		probs = append(probs, authn.ValidateFileRealm(s.Users, s.UsersRoles)...)

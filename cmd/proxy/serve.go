@@ -15,16 +15,11 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
-	"github.com/portcullis-proxy/portcullis/internal/authn"
-	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
-	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
-	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
-	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
 	"github.com/portcullis-proxy/portcullis/internal/server"
 	"github.com/portcullis-proxy/portcullis/internal/upstream"
 )
@@ -66,52 +61,35 @@ func runServe(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// serve builds every stage from cfg and runs until ctx is done.
+// serve builds every stage from cfg and runs until ctx is done: the
+// default site (the top-level sections) and each tenant site (sites:) on
+// one listener.
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if cfg.InsecureHTTP {
 		log.Warn("!!! INSECURE: serving plain HTTP (insecure_http: true). Credentials and data cross the network in clear text. Use only for local development. !!!")
 	}
 	m := metrics.New()
-
-	realm, err := authn.NewFileRealm(authn.FileRealmOptions{
-		UsersPath: cfg.Security.Users, UsersRolesPath: cfg.Security.UsersRoles,
-		CacheTTL: cfg.Security.AuthCache.TTL, CacheMaxUsers: cfg.Security.AuthCache.MaxUsers,
-		Logger: log.Named("file_realm"), Observer: m,
-	})
-	if err != nil {
-		return fmt.Errorf("loading the file realm: %w", err)
-	}
-	limiter := authn.NewLoginLimiter(authn.LoginLimiterOptions{
-		MaxFailures: cfg.Security.LoginRateLimit.MaxFailures, Window: cfg.Security.LoginRateLimit.Window, Observer: m,
-	})
-	basic := authn.NewBasicAuthenticator(realm, authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
-	auth, err := newAuthStack(ctx, cfg, log, basic)
+	def, err := buildSite(ctx, cfg, log, m)
 	if err != nil {
 		return err
 	}
-	defer auth.Close()
-	authenticator, mappings := auth.authenticator, auth.mappings
-
-	roles, err := authz.NewRoleStore(cfg.Security.Roles, log.Named("roles"))
-	if err != nil {
-		return fmt.Errorf("loading roles: %w", err)
-	}
-
-	up, err := upstream.New(upstreamConfig(cfg), log.Named("upstream"), m)
-	if err != nil {
-		return fmt.Errorf("configuring the upstream: %w", err)
-	}
-
-	md := upstream.NewMetadataCache(up.Fetch, upstream.MetadataCacheConfig{}, log.Named("metadata"))
-	cursors, err := newCursors(cfg)
-	if err != nil {
-		return err
-	}
-	restrictions := &server.Restrictions{
-		Cluster:  up,
-		Mappings: upstream.NewMappingCache(up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL),
-		Queries:  dls.NewCache(dls.DefaultCacheEntries),
-		WriteDLS: *cfg.Security.DLSFLS.WriteCheck,
+	defer def.close()
+	stacks := []*siteStack{def}
+	var sites []server.Site
+	for i, sc := range cfg.Sites {
+		slog := log.With(zap.String("site", sc.Name))
+		st, err := buildSite(ctx, cfg.SiteConfig(i), slog, m)
+		if err != nil {
+			return fmt.Errorf("site %s: %w", sc.Name, err)
+		}
+		defer st.close()
+		stacks = append(stacks, st)
+		siteSrv, err := server.New(st.options(cfg, m))
+		if err != nil {
+			return fmt.Errorf("site %s: %w", sc.Name, err)
+		}
+		sites = append(sites, server.Site{Name: sc.Name, Hosts: sc.Hosts, Handler: siteSrv.Handler()})
+		slog.Info("site configured", zap.Strings("hosts", sc.Hosts))
 	}
 
 	var certs *server.CertReloader
@@ -121,66 +99,43 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			return err
 		}
 	}
-
-	trail, err := audit.New(auditConfig(cfg), audit.Options{Observer: m, Logger: log.Named("audit")})
-	if err != nil {
-		return fmt.Errorf("opening the audit trail: %w", err)
-	}
-	defer trail.Close()
-
 	ipRules, err := ipfilter.Parse(cfg.Security.IPFilter.Allow, cfg.Security.IPFilter.Deny)
 	if err != nil { // validated by config.Load
 		return fmt.Errorf("security.ip_filter: %w", err)
 	}
 	ipFilter := ipfilter.New(ipRules)
-	an := cfg.Security.Anonymous
-	anonymous := authn.NewAnonymous(an.Username, an.Roles, an.AuthzException == nil || *an.AuthzException)
-	if anonymous != nil {
-		log.Warn("anonymous access is on: requests without credentials run as the anonymous user, and its roles are added to every user",
-			zap.String("user", anonymous.Username), zap.Strings("roles", anonymous.Roles))
-	}
-	srv, err := server.New(server.Options{
-		Listen: cfg.Listen, MetricsListen: cfg.Metrics.Listen, TLS: certs,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, IdleTimeout: cfg.Server.IdleTimeout,
-		ShutdownTimeout: cfg.Server.ShutdownTimeout, MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
-		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
-		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
-		Log:          log, Authenticator: authenticator, BearerTokens: cfg.Security.OIDC.Enabled, Authorizer: roles, Metadata: md, Auditor: trail, RunAs: realm, APIKeys: auth.apiKeyStore(), IPFilter: ipFilter, Anonymous: anonymous, Restrictions: restrictions, Cursors: cursors,
-		Login:    auth.loginService(),
-		Upstream: up, Readiness: readiness{up, md}, Observer: m, MetricsHandler: m.Handler(), Pprof: cfg.Metrics.Pprof,
-	})
+	opts := def.options(cfg, m)
+	opts.Listen, opts.MetricsListen, opts.TLS = cfg.Listen, cfg.Metrics.Listen, certs
+	opts.ReadHeaderTimeout, opts.IdleTimeout = cfg.Server.ReadHeaderTimeout, cfg.Server.IdleTimeout
+	opts.ShutdownTimeout, opts.MaxHeaderBytes = cfg.Server.ShutdownTimeout, cfg.Server.MaxHeaderBytes
+	opts.IPFilter, opts.Pprof = ipFilter, cfg.Metrics.Pprof
+	opts.Sites, opts.RefuseUnknownHosts = sites, cfg.UnknownHosts == config.UnknownHostRefuse
+	opts.Readiness = allReady(stacks)
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
 
-	up.Start(ctx)
-	go md.Run(ctx)
-	go realm.Watch(ctx, cfg.Security.ReloadInterval)
-	go roles.Watch(ctx, cfg.Security.ReloadInterval)
+	for _, st := range stacks {
+		st.start(ctx)
+	}
 	if certs != nil {
 		go certs.Watch(ctx, cfg.TLS.ReloadInterval)
 	}
-	if mappings != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
-	}
-	if pm := auth.pkiMappings; pm != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Reload()) })
-	}
-	if tokens := auth.serviceTokens; tokens != nil {
-		go tokens.Watch(ctx, cfg.Security.ReloadInterval)
-	}
-	go audit.WatchFiles(ctx, trail, securityFiles(cfg), cfg.Security.ReloadInterval)
-	go reloadOnSIGHUP(ctx, log, m, realm, roles, mappings, certs, func() {
-		auth.reloadPKIMappings(log)
-		auth.reloadServiceTokens()
+	go reloadOnSIGHUP(ctx, log, func() {
+		for _, st := range stacks {
+			st.reload()
+		}
+		if certs != nil {
+			_, _ = certs.Reload() // reports through its onLoad hook
+		}
 		reloadIPFilter(cfg.File, ipFilter, log)
 	})
 	return srv.Run(ctx)
 }
 
-// reloadOnSIGHUP re-reads security files and certificates on SIGHUP.
-func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, realm *authn.FileRealm, roles *authz.RoleStore,
-	mappings *authn.RoleMapperStore, certs *server.CertReloader, reloadConfig func()) {
+// reloadOnSIGHUP calls reload on every SIGHUP until ctx is done.
+func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, reload func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -190,17 +145,7 @@ func reloadOnSIGHUP(ctx context.Context, log *zap.Logger, m *metrics.Metrics, re
 			return
 		case <-hup:
 			log.Info("SIGHUP: reloading security files and certificates")
-			_, err := realm.Reload()
-			m.Reloaded("users", err)
-			_, err = roles.Reload()
-			m.Reloaded("roles", err)
-			if mappings != nil {
-				logProblems(log, mappings.Reload())
-			}
-			if certs != nil {
-				_, _ = certs.Reload() // reports through its onLoad hook
-			}
-			reloadConfig()
+			reload()
 		}
 	}
 }

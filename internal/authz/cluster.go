@@ -49,4 +49,6 @@ var ownAPIKeyActions = map[string]bool{
 }
 
 // grantsOwnAPIKeys reports whether the role holds manage_own_api_key.
-func grantsOwnAPIKeys(r *compiledRole) bool { return slices.Contains(r.role.cluster, "manage_own_api_key") }
+func grantsOwnAPIKeys(r *compiledRole) bool {
+	return slices.Contains(r.role.cluster, "manage_own_api_key")
+}

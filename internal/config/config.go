@@ -20,8 +20,19 @@ type Config struct {
 	Server       Server   `yaml:"server"`
 	Log          Log      `yaml:"log"`
 
+	// Sites are the tenants of an edge gateway, each with its own
+	// upstream, security and audit, chosen by the request's Host; the
+	// top-level sections are the default site.
+	Sites []Site `yaml:"sites"`
+	// UnknownHosts says what happens to requests for a host no site lists:
+	// "default" (the default: the top-level sections serve them) or
+	// "refuse" (421 Misdirected Request).
+	UnknownHosts string `yaml:"unknown_hosts"`
+
 	// File is the path the configuration was read from (not part of the file).
 	File string `yaml:"-"`
+	// linePrefix is prepended to key paths by Line (a site's view).
+	linePrefix string
 	// lines maps dotted key paths ("upstream.nodes") to their line in File.
 	lines map[string]int
 }
@@ -380,4 +391,4 @@ type Log struct {
 }
 
 // Line returns the line of the dotted key path in the file, or 0.
-func (c *Config) Line(path string) int { return c.lines[path] }
+func (c *Config) Line(path string) int { return c.lines[c.linePrefix+path] }

@@ -33,6 +33,7 @@ func Load(path string, env LookupEnv) (*Config, diag.Problems) {
 		return nil, probs
 	}
 	cfg.resolvePaths(filepath.Dir(path))
+	cfg.resolveSitePaths(filepath.Dir(path))
 	probs = append(probs, cfg.Validate()...)
 	return cfg, probs
 }
@@ -73,6 +74,7 @@ func Parse(file string, data []byte, env LookupEnv) (*Config, diag.Problems) {
 		return nil, probs
 	}
 	cfg.applyDefaults()
+	cfg.applySiteDefaults()
 	return cfg, probs
 }
 
@@ -103,8 +105,9 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, prefix string, lines m
 			checkKeys(file, val, ft, path, lines, probs)
 		}
 		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && val.Kind == yaml.SequenceNode {
-			for _, item := range val.Content { // lists of mappings: their keys are checked too
-				checkKeys(file, item, ft.Elem(), path, lines, probs)
+			for i, item := range val.Content { // lists of mappings: their keys are checked too, by index
+				lines[fmt.Sprintf("%s.%d", path, i)] = item.Line
+				checkKeys(file, item, ft.Elem(), fmt.Sprintf("%s.%d", path, i), lines, probs)
 			}
 		}
 	}
@@ -205,7 +208,7 @@ func (c *Config) resolvePaths(dir string) {
 		&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCAFile,
 		&c.Upstream.CAFile, &c.Upstream.ClientCertFile, &c.Upstream.ClientKeyFile, &c.Upstream.SpoolDir,
 		&c.Security.Users, &c.Security.UsersRoles, &c.Security.APIKeys.File, &c.Security.ServiceTokens, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
-		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile,
+		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile, &c.Security.DLSFLS.CursorKeyFile,
 		&c.Security.Sessions.EncryptionKeysFile, &c.Security.Sessions.Redis.CAFile,
 		&c.Security.PKI.CertificateAuthorities, &c.Security.PKI.RoleMapping,
 	} {

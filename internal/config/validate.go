@@ -17,6 +17,16 @@ func (c *Config) Validate() diag.Problems {
 	v := validator{cfg: c}
 	v.listener()
 	v.tls()
+	v.siteSections()
+	v.metrics()
+	if len(c.Sites) > 0 {
+		v.probs = append(v.probs, c.validateSites()...)
+	}
+	return v.probs
+}
+
+// siteSections checks the sections each site has of its own.
+func (v *validator) siteSections() {
 	v.upstream()
 	v.security()
 	v.browserLogin()
@@ -24,8 +34,6 @@ func (c *Config) Validate() diag.Problems {
 	v.authentication()
 	v.pki()
 	v.audit()
-	v.metrics()
-	return v.probs
 }
 
 type validator struct {

@@ -49,7 +49,7 @@ func TestBrowserLoginValidation(t *testing.T) {
 		{"introspection ok", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/dex/token/introspect\", client_id: portcullis}\n", ""},
 		{"introspection without endpoint", "    introspection: {enabled: true, client_id: portcullis}\n", "introspection.endpoint must be"},
 		{"introspection without client", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/x\"}\n", "introspection.client_id is required"},
-		{"unknown key in a route", "  authentication:\n    routes:\n      - {path: /api/, authenticators: [basic]}\n", "unknown key \"security.authentication.routes.path\""},
+		{"unknown key in a route", "  authentication:\n    routes:\n      - {path: /api/, authenticators: [basic]}\n", "unknown key \"security.authentication.routes.0.path\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
-	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authn/apikey"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )

@@ -77,6 +77,11 @@ type Options struct {
 	// Login is the browser login (optional): its endpoints are served under
 	// its reserved prefix, and its cookies are removed from requests.
 	Login LoginService
+	// Sites are tenants served on the same listener, chosen by Host
+	// (optional); requests for other hosts get this Server's own chain,
+	// or, with RefuseUnknownHosts, a 421.
+	Sites              []Site
+	RefuseUnknownHosts bool
 }
 
 // Server is a configured, not yet running, pair of listeners.
@@ -96,6 +101,18 @@ func New(opts Options) (*Server, error) {
 // Handler returns the client-facing handler: the whole middleware chain.
 // The order is the request's path through the proxy; each stage may end it.
 func (s *Server) Handler() http.Handler {
+	if len(s.opts.Sites) == 0 {
+		return s.chain()
+	}
+	def := s.chain()
+	if s.opts.RefuseUnknownHosts {
+		def = withAccessLog(s.opts.Log, s.opts.Observer, withAuditedRefusals(s.opts.Auditor, withRecover(misdirected())))
+	}
+	return newSiteRouter(def, s.opts.Sites)
+}
+
+// chain is the middleware chain of this Server's own site.
+func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now}, h)

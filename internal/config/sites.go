@@ -1,0 +1,124 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/diag"
+)
+
+// Site is one tenant of an edge gateway: requests whose Host is one of
+// Hosts are authenticated, authorized, audited and forwarded with the
+// site's own upstream, security and audit sections (the same schema as the
+// top-level ones, which form the default site). The listener, TLS,
+// metrics, server and log settings are shared.
+type Site struct {
+	// Name identifies the site in logs and problems.
+	Name string `yaml:"name"`
+	// Hosts are the host names (without port, case-insensitive) routed to
+	// the site; "*.example.com" matches every subdomain of example.com.
+	Hosts    []string `yaml:"hosts"`
+	Upstream Upstream `yaml:"upstream"`
+	Security Security `yaml:"security"`
+	Audit    Audit    `yaml:"audit"`
+}
+
+// UnknownHostRefuse is the value of unknown_hosts that refuses requests for
+// hosts no site lists.
+const UnknownHostRefuse = "refuse"
+
+// SiteConfig returns the configuration of site i as a whole Config: the
+// shared sections of c with the site's upstream, security and audit. Its
+// problems are reported at the site's lines.
+func (c *Config) SiteConfig(i int) *Config {
+	sc := *c
+	s := c.Sites[i]
+	sc.Upstream, sc.Security, sc.Audit = s.Upstream, s.Security, s.Audit
+	sc.Sites = nil
+	sc.linePrefix = fmt.Sprintf("sites.%d.", i)
+	return &sc
+}
+
+// applySiteDefaults fills each site's sections as the top-level ones.
+func (c *Config) applySiteDefaults() {
+	for i := range c.Sites {
+		sc := c.SiteConfig(i)
+		sc.applyDefaults()
+		c.Sites[i].Upstream, c.Sites[i].Security, c.Sites[i].Audit = sc.Upstream, sc.Security, sc.Audit
+	}
+}
+
+// resolveSitePaths makes each site's file paths relative to dir.
+func (c *Config) resolveSitePaths(dir string) {
+	for i := range c.Sites {
+		sc := c.SiteConfig(i)
+		sc.resolvePaths(dir)
+		c.Sites[i].Upstream, c.Sites[i].Security, c.Sites[i].Audit = sc.Upstream, sc.Security, sc.Audit
+	}
+}
+
+// validateSites checks every site as a configuration of its own, then what
+// sites must not share: host names, names, audit files.
+func (c *Config) validateSites() diag.Problems {
+	var probs diag.Problems
+	v := validator{cfg: c}
+	switch c.UnknownHosts {
+	case "", "default", UnknownHostRefuse:
+	default:
+		v.errorf("unknown_hosts", "unknown_hosts: %q: default or refuse", c.UnknownHosts)
+	}
+	seenHost, seenName := map[string]string{}, map[string]bool{}
+	audits := map[string]string{filepath.Clean(c.Audit.File): "the default site"}
+	for i, s := range c.Sites {
+		key := fmt.Sprintf("sites.%d", i)
+		name := s.Name
+		switch {
+		case name == "":
+			v.errorf(key, "sites[%d]: a name is required", i)
+			name = fmt.Sprintf("#%d", i)
+		case seenName[name]:
+			v.errorf(key+".name", "sites[%d]: the name %q is used twice", i, name)
+		}
+		seenName[name] = true
+		if len(s.Hosts) == 0 {
+			v.errorf(key, "site %s: hosts: at least one host name is required", name)
+		}
+		for _, h := range s.Hosts {
+			canon := strings.ToLower(h)
+			if !validSiteHost(canon) {
+				v.errorf(key+".hosts", "site %s: hosts: %q is not a host name (no port, scheme or path; * only as a leading label)", name, h)
+			}
+			if other, dup := seenHost[canon]; dup {
+				v.errorf(key+".hosts", "site %s: host %q is also listed by site %s", name, h, other)
+			}
+			seenHost[canon] = name
+		}
+		if f := s.Security.IPFilter; len(f.Allow) > 0 || len(f.Deny) > 0 {
+			v.errorf(key+".security.ip_filter", "site %s: security.ip_filter filters connections, before any Host is known: set it at the top level", name)
+		}
+		if f := filepath.Clean(s.Audit.File); s.Audit.File != "" {
+			if other, dup := audits[f]; dup {
+				v.errorf(key+".audit.file", "site %s: audit.file %s is also the audit file of %s (each trail needs its own file: its hash chain)", name, s.Audit.File, other)
+			}
+			audits[f] = "site " + name
+		}
+		sv := validator{cfg: c.SiteConfig(i)}
+		sv.siteSections()
+		for _, p := range sv.probs {
+			p.Message = "site " + name + ": " + p.Message
+			probs = append(probs, p)
+		}
+	}
+	return append(v.probs, probs...)
+}
+
+// validSiteHost accepts a lower-case host name or "*." followed by one.
+func validSiteHost(h string) bool {
+	h = strings.TrimPrefix(h, "*.")
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, ":/*@ ") {
+		return false
+	}
+	return !slices.Contains(strings.Split(h, "."), "")
+}

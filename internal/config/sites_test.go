@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// siteYAML is a site "a" with its own files, indented under sites:.
+func siteYAML(name, host, users, audit string) string {
+	return "  - name: " + name + "\n    hosts: [\"" + host + "\"]\n" +
+		"    upstream:\n      nodes: [\"http://127.0.0.1:9301\"]\n" +
+		"    security:\n      users: " + users + "\n      users_roles: users_roles\n      roles: roles.yml\n" +
+		"    audit:\n      file: " + audit + "\n"
+}
+
+func TestSites(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"users", "users_a", "users_roles", "roles.yml"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "listen: 127.0.0.1:9443\ninsecure_http: true\nupstream:\n  nodes: [\"http://127.0.0.1:9201\"]\n" +
+		"security:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\naudit:\n  file: audit.log\n"
+	tests := []struct {
+		name, sites, want string
+	}{
+		{"two sites", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log") + siteYAML("b", "*.b.example.com", "users_a", "audit-b.log"), ""},
+		{"refuse unknown hosts", "unknown_hosts: refuse\nsites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log"), ""},
+		{"bad unknown_hosts", "unknown_hosts: drop\nsites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "unknown_hosts: \"drop\""},
+		{"a site's empty users path, at its line", "sites:\n" + siteYAML("a", "a.example.com", "\"\"", "audit-a.log"), ":17: site a: security.users: a file path is required"},
+		{"a site's unknown key, at its line", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      rolez: x\n", 1), ":20: unknown key \"sites.0.security.rolez\""},
+		{"shared audit file", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit.log"), "also the audit file of the default site"},
+		{"two sites one audit file", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "x.log") + siteYAML("b", "b.example.com", "users_a", "x.log"), "also the audit file of site a"},
+		{"host listed twice", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log") + siteYAML("b", "A.example.com", "users_a", "audit-b.log"), "also listed by site a"},
+		{"host with port", "sites:\n" + siteYAML("a", "a.example.com:443", "users_a", "audit-a.log"), "is not a host name"},
+		{"no hosts", "sites:\n" + strings.Replace(siteYAML("a", "x", "users_a", "audit-a.log"), "    hosts: [\"x\"]\n", "", 1), "at least one host name"},
+		{"no name", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "name: a", "name: \"\"", 1), "a name is required"},
+		{"a site's ip_filter", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      ip_filter: {deny: [\"10.0.0.0/8\"]}\n", 1), "set it at the top level"},
+		{"a site's bad node", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "http://127.0.0.1:9301", "ftp://x", 1), "site a: upstream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "c.yaml")
+			if err := os.WriteFile(path, []byte(base+tc.sites), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, probs := Load(path, func(string) (string, bool) { return "", false })
+			var all []string
+			for _, p := range probs {
+				all = append(all, p.String())
+			}
+			joined := strings.Join(all, "\n")
+			if tc.want == "" {
+				if probs.HasErrors() {
+					t.Fatalf("problems:\n%s", joined)
+				}
+				s := cfg.Sites[0]
+				if s.Security.Users != filepath.Join(dir, "users_a") || s.Audit.File != filepath.Join(dir, "audit-a.log") {
+					t.Fatalf("site paths not resolved against the config's folder: %+v", s.Security)
+				}
+				if s.Upstream.Timeouts.ResponseHeader == 0 || s.Security.ReloadInterval == 0 {
+					t.Fatal("site defaults not applied")
+				}
+				if sc := cfg.SiteConfig(0); sc.Security.Users != s.Security.Users || sc.Listen != cfg.Listen || sc.Audit.File != s.Audit.File {
+					t.Fatalf("SiteConfig: %+v", sc)
+				}
+				return
+			}
+			if !strings.Contains(joined, tc.want) {
+				t.Fatalf("problems:\n%s\ndo not contain %q", joined, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// doHost is do with the request's Host set (the site it is for).
+func doHost(t *testing.T, c *http.Client, host, method, url, user, pass string, body string) result {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s (Host %s): %v", method, url, host, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return result{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// TestSites: one listener, two tenants chosen by Host. Each site has its
+// own users, roles and audit trail: a user of one site cannot log in on
+// the other, a tenant's narrowed search never shows the default site's
+// canary, and each audit file holds only its own site's requests. With
+// unknown_hosts: refuse, a host no site lists gets 421, audited.
+func TestSites(t *testing.T) {
+	os_ := openSearchURL(t)
+	n := time.Now().UnixNano()
+	tenantIdx, secret := fmt.Sprintf("e2e-site-a-%d", n), fmt.Sprintf("e2e-site-secret-%d", n)
+	const canary = "CANARY-OTHER-TENANT"
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refuse_unknown=%v", refuse), func(t *testing.T) {
+			o, su := superuserOpts(t, os_)
+			o.ExtraConfig = "sites:\n  - name: tenant-a\n    hosts: [\"a.e2e.test\", \"*.a.e2e.test\"]\n" +
+				"    upstream:\n      nodes: [\"" + os_ + "\"]\n      health_check: {interval: 200ms, timeout: 1s}\n" +
+				"    security:\n      users: users_a\n      users_roles: users_roles_a\n      roles: roles_a.yml\n      reload_interval: 200ms\n" +
+				"    audit:\n      file: audit-a.json\n"
+			if refuse {
+				o.ExtraConfig += "unknown_hosts: refuse\n"
+			}
+			p := startProxyWith(t, o, func(dir string) string {
+				writeFile(t, filepath.Join(dir, "users_a"), "alice:"+su.Password+"\n")
+				writeFile(t, filepath.Join(dir, "users_roles_a"), "tenant_reader:alice\n")
+				writeFile(t, filepath.Join(dir, "roles_a.yml"), "tenant_reader:\n  indices:\n    - names: [\"e2e-site-a-*\"]\n      privileges: [read, write, create_index]\n")
+				return ""
+			})
+			p.waitReady()
+			c := p.client(nil)
+			def := "default.e2e.test" // no site lists it: the default site (or, refusing, nobody)
+			if !refuse {
+				if r := doHost(t, c, def, "PUT", p.URL+"/"+secret+"/_doc/1?refresh=true", su.Name, su.Password, `{"k":"`+canary+`"}`); r.Status >= 300 {
+					t.Fatalf("seed the default site's index: %d %s", r.Status, r.Body)
+				}
+				t.Cleanup(func() { doHost(t, c, def, "DELETE", p.URL+"/"+secret, su.Name, su.Password, "") })
+			}
+			if r := doHost(t, c, "a.e2e.test", "PUT", p.URL+"/"+tenantIdx+"/_doc/1?refresh=true", "alice", su.Password, `{"k":"tenant"}`); r.Status >= 300 {
+				t.Fatalf("alice writing her tenant's index: %d %s", r.Status, r.Body)
+			}
+			t.Cleanup(func() {
+				if !refuse {
+					doHost(t, c, def, "DELETE", p.URL+"/"+tenantIdx, su.Name, su.Password, "")
+				}
+			})
+
+			// Each site knows only its own users.
+			if r := doHost(t, c, "a.e2e.test", "GET", p.URL+"/", su.Name, su.Password, ""); r.Status != 401 {
+				t.Fatalf("the default site's superuser on tenant-a: %d %s", r.Status, r.Body)
+			}
+			if r := doHost(t, c, "x.a.e2e.test:443", "GET", p.URL+"/"+tenantIdx+"/_search", "alice", su.Password, ""); r.Status != 200 || !strings.Contains(r.Body, "tenant") {
+				t.Fatalf("alice through the wildcard host: %d %s", r.Status, r.Body)
+			}
+			for _, path := range []string{"/_search", "/e2e-site-*/_search", "/" + secret + "/_search", "/_all/_search?ignore_unavailable=true"} {
+				if r := doHost(t, c, "A.E2E.TEST", "GET", p.URL+path, "alice", su.Password, ""); strings.Contains(r.Body, canary) {
+					t.Fatalf("alice on tenant-a, %s showed the other tenant's canary: %d %s", path, r.Status, r.Body)
+				}
+			}
+			other := doHost(t, c, "default.e2e.test", "GET", p.URL+"/", "alice", su.Password, "")
+			if refuse {
+				if other.Status != 421 || !strings.Contains(other.Body, "no site of the security proxy serves host") {
+					t.Fatalf("an unknown host with unknown_hosts: refuse: %d %s", other.Status, other.Body)
+				}
+			} else {
+				if other.Status != 401 {
+					t.Fatalf("alice on the default site: %d %s", other.Status, other.Body)
+				}
+				if r := doHost(t, c, def, "GET", p.URL+"/"+secret+"/_search", su.Name, su.Password, ""); r.Status != 200 || !strings.Contains(r.Body, canary) {
+					t.Fatalf("the default site's superuser (positive control): %d %s", r.Status, r.Body)
+				}
+			}
+
+			// Each trail holds its own site's requests only.
+			defAudit, _ := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+			aAudit, _ := os.ReadFile(filepath.Join(p.Dir, "audit-a.json"))
+			if !strings.Contains(string(aAudit), `"user.name":"alice"`) || !strings.Contains(string(aAudit), `"event.action":"access_granted"`) {
+				t.Fatalf("tenant-a's audit lacks alice's requests:\n%s", aAudit)
+			}
+			// A failed login is audited by the site it was tried on; what a
+			// site grants is audited by that site only.
+			if granted(string(defAudit), "alice") {
+				t.Fatalf("the default site's audit holds tenant-a's grants:\n%s", defAudit)
+			}
+			if granted(string(aAudit), su.Name) || !granted(string(aAudit), "alice") {
+				t.Fatalf("tenant-a's audit:\n%s", aAudit)
+			}
+			if !refuse && !granted(string(defAudit), su.Name) {
+				t.Fatalf("the default site's audit lacks its superuser's grants:\n%s", defAudit)
+			}
+			if refuse && !strings.Contains(string(defAudit), `"event.action":"tampered_request"`) {
+				t.Fatalf("the refused host is not audited:\n%s", defAudit)
+			}
+		})
+	}
+}
+
+// granted reports whether an audit log has an access_granted record of user.
+func granted(log, user string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"event.action":"access_granted"`) && strings.Contains(line, `"user.name":"`+user+`"`) {
+			return true
+		}
+	}
+	return false
+}
