@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 )
 
 // explainUsage documents `proxy explain`, its exit codes included.
-const explainUsage = `usage: proxy explain --config FILE (--user NAME | --roles R1,R2 [--user NAME])
+const explainUsage = `usage: proxy explain --config FILE [--site NAME] (--user NAME | --roles R1,R2 [--user NAME])
                      [--cluster URL] [--body FILE|-] [--content-type TYPE] [--json] METHOD PATH[?QUERY]
 
 Shows what the proxy would do with one request, without sending it: the
@@ -38,9 +39,9 @@ exit status: 0 allowed (possibly narrowed), 1 refused, 2 usage or configuration 
 
 // explainFlags are the command line of `proxy explain`.
 type explainFlags struct {
-	config, user, roles, cluster, body, contentType string
-	json                                            bool
-	method, target                                  string
+	config, user, roles, cluster, body, contentType, site string
+	json                                                  bool
+	method, target                                        string
 }
 
 // runExplain is `proxy explain`: flags and wiring; the work is
@@ -78,6 +79,7 @@ func parseExplainFlags(args []string, stderr io.Writer) (explainFlags, bool) {
 	fs.StringVar(&f.body, "body", "", "file holding the request body, - for stdin")
 	fs.StringVar(&f.contentType, "content-type", "", "the body's Content-Type (default JSON, NDJSON for _bulk and _msearch)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fs.StringVar(&f.site, "site", "", "the site (sites[].name) whose users and roles decide; default: the top-level ones")
 	var positional []string
 	for { // flags may come after METHOD and PATH too
 		if err := fs.Parse(args); err != nil {
@@ -110,6 +112,13 @@ func explainInput(f explainFlags, stdin io.Reader, stderr io.Writer) (explain.In
 	if probs.HasErrors() {
 		printProblems(stderr, probs)
 		return explain.Input{}, errors.New("configuration has errors")
+	}
+	if f.site != "" {
+		i := slices.IndexFunc(cfg.Sites, func(s config.Site) bool { return s.Name == f.site })
+		if i < 0 {
+			return explain.Input{}, fmt.Errorf("no site is named %q", f.site)
+		}
+		cfg = cfg.SiteConfig(i)
 	}
 	roles, err := authz.NewRoleStore(cfg.Security.Roles, zap.NewNop())
 	if err != nil {

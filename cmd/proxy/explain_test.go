@@ -238,3 +238,41 @@ func TestExplainCluster(t *testing.T) {
 		t.Error("the cluster's metadata was not read")
 	}
 }
+
+// TestExplainSite: --site decides with the site's users and roles, not the
+// default site's; an unknown site is a usage error.
+func TestExplainSite(t *testing.T) {
+	cfg := explainFixture(t)
+	dir := filepath.Dir(cfg)
+	const hash = "$2a$10$abcdefghijklmnopqrstuu5pYxC7nNZMY6rZPdNqTxyFY5GhH6E0W"
+	for name, content := range map[string]string{
+		"users_t": "alice:" + hash + "\n", "users_roles_t": "tenant_reader:alice\n",
+		"roles_t.yml": "tenant_reader:\n  indices:\n    - names: [\"t-*\"]\n      privileges: [read]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(cfg)
+	sites := "sites:\n  - name: tenant\n    hosts: [t.example.com]\n    upstream:\n      nodes: [\"http://127.0.0.1:9300\"]\n" +
+		"    security:\n      users: users_t\n      users_roles: users_roles_t\n      roles: roles_t.yml\n    audit:\n      file: audit-t.json\n"
+	if err := os.WriteFile(cfg, append(data, sites...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--site", "tenant", "--user", "alice", "GET", "/t-1/_search"}, 0, "roles:      tenant_reader"},
+		{[]string{"--site", "tenant", "--user", "alice", "GET", "/logs-1/_search"}, 1, "with effective roles [tenant_reader]"},
+		{[]string{"--user", "alice", "GET", "/logs-1/_search"}, 0, "roles:      logs_reader"},
+		{[]string{"--site", "tenant", "--user", "root", "GET", "/"}, 2, ""},
+		{[]string{"--site", "nope", "--user", "alice", "GET", "/"}, 2, ""},
+	} {
+		code, out, errs := runCLI("", append([]string{"explain", "--config", cfg}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d; want %q in:\n%s%s", tc.args, code, tc.code, tc.want, out, errs)
+		}
+	}
+}
