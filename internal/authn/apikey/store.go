@@ -1,19 +1,14 @@
 package apikey
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 )
 
 // How often a lookup checks the file for changes made by other replicas:
@@ -33,14 +28,7 @@ type fileFormat struct {
 type snapshot struct {
 	byID  map[string]*Key
 	keys  []*Key
-	stamp fileStamp
-}
-
-// fileStamp tells whether the file changed since it was read.
-type fileStamp struct {
-	ino   uint64
-	size  int64
-	mtime time.Time
+	stamp jsonfile.Stamp
 }
 
 // FileStore keeps API keys in one JSON file. It is safe for concurrent
@@ -147,9 +135,9 @@ func (s *FileStore) Invalidate(f Filter, keep func(*Key) bool) (done, already []
 func (s *FileStore) update(change func([]*Key) ([]*Key, error)) error {
 	s.write.Lock()
 	defer s.write.Unlock()
-	unlock, err := s.lock()
+	unlock, err := jsonfile.Lock(s.path)
 	if err != nil {
-		return err
+		return fmt.Errorf("apikey: %w", err)
 	}
 	defer unlock()
 	snap, err := s.read() // another replica may have written since our snapshot
@@ -160,69 +148,14 @@ func (s *FileStore) update(change func([]*Key) ([]*Key, error)) error {
 	if err != nil {
 		return err
 	}
-	if err := s.writeFile(keys); err != nil {
-		return err
+	if err := jsonfile.Write(s.path, fileFormat{APIKeys: keys}); err != nil {
+		return fmt.Errorf("apikey: %w", err)
 	}
 	snap, err = s.read()
 	if err != nil {
 		return err
 	}
 	s.current.Store(snap)
-	return nil
-}
-
-// lock takes the exclusive lock shared by every process using the file.
-func (s *FileStore) lock() (func(), error) {
-	f, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("apikey: opening the lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("apikey: locking %s: %w", s.path, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		_ = f.Close()
-	}, nil
-}
-
-// writeFile replaces the file with keys: a temporary file, fsync'ed, then
-// renamed over it, then the directory fsync'ed, so that a crash leaves the
-// old or the new file, never a torn one.
-func (s *FileStore) writeFile(keys []*Key) error {
-	data, err := json.MarshalIndent(fileFormat{APIKeys: keys}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("apikey: encoding the store: %w", err)
-	}
-	dir := filepath.Dir(s.path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(s.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("apikey: writing the store: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("apikey: writing %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("apikey: syncing %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("apikey: closing %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("apikey: replacing %s: %w", s.path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("apikey: syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("apikey: syncing %s: %w", dir, err)
-	}
 	return nil
 }
 
@@ -239,7 +172,7 @@ func (s *FileStore) maybeRefresh(every time.Duration) bool {
 		return false
 	}
 	s.lastCheck.Store(now)
-	st, err := statOf(s.path)
+	st, err := jsonfile.StampOf(s.path)
 	if err == nil && st == s.current.Load().stamp {
 		return true
 	}
@@ -254,24 +187,12 @@ func (s *FileStore) maybeRefresh(every time.Duration) bool {
 
 // read parses the file (strictly: unknown fields are errors).
 func (s *FileStore) read() (*snapshot, error) {
-	snap := &snapshot{byID: map[string]*Key{}}
-	st, err := statOf(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return snap, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("apikey: %w", err)
-	}
-	data, err := os.ReadFile(s.path)
-	if err != nil {
-		return nil, fmt.Errorf("apikey: %w", err)
-	}
 	var ff fileFormat
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ff); err != nil {
-		return nil, fmt.Errorf("apikey: parsing %s: %w", s.path, err)
+	st, _, err := jsonfile.Read(s.path, &ff)
+	if err != nil {
+		return nil, fmt.Errorf("apikey: %w", err)
 	}
+	snap := &snapshot{byID: map[string]*Key{}, stamp: st}
 	for i, k := range ff.APIKeys {
 		if k == nil || k.ID == "" || k.Hash == "" || k.Username == "" {
 			return nil, fmt.Errorf("apikey: parsing %s: key %d lacks its id, hash or owner", s.path, i)
@@ -281,18 +202,6 @@ func (s *FileStore) read() (*snapshot, error) {
 		}
 		snap.byID[k.ID] = k
 	}
-	snap.keys, snap.stamp = ff.APIKeys, st
+	snap.keys = ff.APIKeys
 	return snap, nil
-}
-
-func statOf(path string) (fileStamp, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	st := fileStamp{size: fi.Size(), mtime: fi.ModTime()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.ino = sys.Ino
-	}
-	return st, nil
 }
