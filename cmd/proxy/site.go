@@ -9,6 +9,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/authz/appprivs"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
@@ -33,6 +34,7 @@ type siteStack struct {
 	cursors   *server.Cursors
 	restrict  *server.Restrictions
 	trail     *audit.Trail
+	appPrivs  *appprivs.FileStore
 	anonymous *authn.Anonymous
 	closers   []func()
 }
@@ -78,6 +80,11 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 		Queries:  dls.NewCache(dls.DefaultCacheEntries),
 		WriteDLS: *cfg.Security.DLSFLS.WriteCheck,
 	}
+	if f := cfg.Security.ApplicationPrivileges; f != "" {
+		if st.appPrivs, err = appprivs.Open(f, log.Named("application_privileges")); err != nil {
+			return nil, err
+		}
+	}
 	if st.trail, err = audit.New(auditConfig(cfg), audit.Options{Observer: m, Logger: log.Named("audit")}); err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)
 	}
@@ -100,11 +107,21 @@ func (st *siteStack) options(shared *config.Config, m *metrics.Metrics) server.O
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
 		Log:          st.log, Authenticator: st.auth.authenticator, BearerTokens: cfg.Security.OIDC.Enabled,
 		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.realm, APIKeys: st.auth.apiKeyStore(),
-		Anonymous: st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
+		AppPrivileges: st.appPrivilegeStore(),
+		Anonymous:     st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
 		Upstream: st.up, Readiness: readiness{st.up, st.md}, Observer: m, MetricsHandler: m.Handler(),
 		ReadHeaderTimeout: shared.Server.ReadHeaderTimeout, IdleTimeout: shared.Server.IdleTimeout,
 		ShutdownTimeout: shared.Server.ShutdownTimeout, MaxHeaderBytes: shared.Server.MaxHeaderBytes,
 	}
+}
+
+// appPrivilegeStore is the store for server.Options (a nil interface
+// without one).
+func (st *siteStack) appPrivilegeStore() server.AppPrivilegeStore {
+	if st.appPrivs == nil {
+		return nil
+	}
+	return st.appPrivs
 }
 
 // start runs the site's health checks, metadata refresh and file watchers

@@ -243,3 +243,17 @@ func marshalNoEscape(v any) (json.RawMessage, error) {
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
+
+// PutPrivilegesEvent is the put_privileges event: per application, the
+// privileges written with their actions (as Elasticsearch nests them).
+func PutPrivilegesEvent(apps map[string]map[string]json.RawMessage) *Event {
+	return configEvent("put_privileges", VerbPut, map1("privileges", apps))
+}
+
+// DeletePrivilegesEvent is the delete_privileges event.
+func DeletePrivilegesEvent(application string, names []string) *Event {
+	return configEvent("delete_privileges", VerbDelete, map1("privileges", struct {
+		Application string   `json:"application"`
+		Privileges  []string `json:"privileges"`
+	}{application, names}))
+}

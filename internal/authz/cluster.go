@@ -30,6 +30,10 @@ func (e *Evaluator) decideCluster(req Request, roles []*compiledRole, d Decision
 			return d
 		}
 	}
+	if managed := managedApplications(roles); applicationPrivilegeActions[req.Action] && len(managed) > 0 {
+		d.Allowed, d.Unrestricted, d.ManagedApplications = true, true, managed
+		return d
+	}
 	if ownAPIKeyActions[req.Action] && slices.ContainsFunc(roles, grantsOwnAPIKeys) {
 		d.Allowed, d.Unrestricted, d.OwnAPIKeysOnly = true, true, true
 		return d
@@ -46,6 +50,25 @@ var ownAPIKeyActions = map[string]bool{
 	"cluster:admin/xpack/security/api_key/get":        true,
 	"cluster:admin/xpack/security/api_key/invalidate": true,
 	"cluster:admin/xpack/security/api_key/query":      true,
+}
+
+// applicationPrivilegeActions are the application privilege APIs the
+// configurable privilege application.manage grants, for the applications it
+// names (ManageApplicationPrivileges).
+var applicationPrivilegeActions = map[string]bool{
+	"cluster:admin/xpack/security/privilege/put":    true,
+	"cluster:admin/xpack/security/privilege/get":    true,
+	"cluster:admin/xpack/security/privilege/delete": true,
+}
+
+// managedApplications are the application patterns the roles may manage
+// the privileges of (global application.manage).
+func managedApplications(roles []*compiledRole) []string {
+	var out []string
+	for _, r := range roles {
+		out = append(out, r.role.global.ManageApplications...)
+	}
+	return out
 }
 
 // grantsOwnAPIKeys reports whether the role holds manage_own_api_key.

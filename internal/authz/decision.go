@@ -72,6 +72,10 @@ type Decision struct {
 	// caller's own keys only (manage_own_api_key): whoever answers it must
 	// restrict it to them.
 	OwnAPIKeysOnly bool
+	// ManagedApplications, when not nil, says an application privilege API
+	// is allowed only for the applications these patterns match (global
+	// application.manage): whoever answers it must restrict it to them.
+	ManagedApplications []string
 
 	// EffectiveRoles are the user's roles that exist, sorted. Read-only:
 	// the slice is shared by the decisions of every user with the same

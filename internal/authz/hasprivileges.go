@@ -14,6 +14,9 @@ type PrivilegesCheck struct {
 	Index []IndexPrivilegesCheck
 	// Application are application privileges to check.
 	Application []ApplicationPrivilegesCheck
+	// Registered resolves application privilege names (nil: none are
+	// registered; only actions and "*" then grant anything).
+	Registered AppPrivileges
 }
 
 // IndexPrivilegesCheck is one entry of a has_privileges "index" list.
@@ -67,8 +70,10 @@ func (e *PrivilegeNameError) Error() string { return e.Message }
 //     match (see coveringGroups); restricted indices are left out of the
 //     checked pattern unless allow_restricted_indices is set or the name is
 //     itself a concrete restricted index;
-//   - application privileges are never held: the proxy grants none (roles'
-//     "applications" entries are not evaluated).
+//   - an application privilege (name or action) on a resource is held when
+//     its actions are a subset of the actions of the role entries for that
+//     application whose resources cover the checked resource (application.go);
+//     privilege names resolve through check.Registered.
 //
 // Undecidable cases (Lucene regular expressions in the check, state
 // explosion) answer false: fail closed.
@@ -98,7 +103,7 @@ func (s *Subject) HasPrivileges(check PrivilegesCheck) (HasPrivilegesResult, err
 		}
 	}
 	for _, ac := range check.Application {
-		checkApplicationEntry(ac, res.Application, record)
+		s.checkApplicationEntry(check.Registered, ac, res.Application, record, budget)
 	}
 	return res, nil
 }
@@ -224,7 +229,7 @@ func (p checkedIndexPrivilege) heldBy(groups []IndexGroup, budget *globBudget) b
 	return held
 }
 
-func checkApplicationEntry(ac ApplicationPrivilegesCheck, out map[string]map[string]map[string]bool, record func(bool) bool) {
+func (s *Subject) checkApplicationEntry(reg AppPrivileges, ac ApplicationPrivilegesCheck, out map[string]map[string]map[string]bool, record func(bool) bool, budget *globBudget) {
 	byResource := out[ac.Application]
 	if byResource == nil {
 		byResource = map[string]map[string]bool{}
@@ -235,7 +240,7 @@ func checkApplicationEntry(ac ApplicationPrivilegesCheck, out map[string]map[str
 			byResource[resource] = map[string]bool{}
 		}
 		for _, priv := range ac.Privileges {
-			byResource[resource][priv] = record(false)
+			byResource[resource][priv] = record(s.holdsApplicationPrivilege(reg, ac.Application, resource, priv, budget))
 		}
 	}
 }

@@ -91,6 +91,14 @@ func intersect(req Request, owner, key Decision) Decision {
 		return owner
 	case !key.Allowed:
 		return key
+	case owner.ManagedApplications != nil && key.ManagedApplications != nil && !slices.Equal(owner.ManagedApplications, key.ManagedApplications):
+		return cannotIntersect(owner, req, "the API key and its owner may manage the privileges of different applications")
+	case key.Unrestricted && owner.Unrestricted:
+		owner.OwnAPIKeysOnly = owner.OwnAPIKeysOnly || key.OwnAPIKeysOnly
+		if owner.ManagedApplications == nil {
+			owner.ManagedApplications = key.ManagedApplications
+		}
+		return owner
 	case key.Unrestricted:
 		return owner
 	case owner.Unrestricted:

@@ -122,6 +122,11 @@ type Security struct {
 	// the service accounts (elastic/kibana, elastic/fleet-server…); empty
 	// turns service accounts off.
 	ServiceTokens string `yaml:"service_tokens"`
+	// ApplicationPrivileges is the JSON file the proxy keeps the
+	// application privileges in that applications register with PUT
+	// /_security/privilege (Kibana's feature privileges); empty turns the
+	// privilege APIs off.
+	ApplicationPrivileges string `yaml:"application_privileges"`
 	// APIKeys turns on the API keys the proxy issues and authenticates.
 	APIKeys APIKeys `yaml:"api_keys"`
 }

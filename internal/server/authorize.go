@@ -59,7 +59,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			deny(w, st, d)
 			return
 		}
-		st.ownAPIKeysOnly = d.OwnAPIKeysOnly
+		st.ownAPIKeysOnly, st.managedApplications = d.OwnAPIKeysOnly, d.ManagedApplications
 		if ref := reachRefusal(az, req, c, st.Body, full); ref != nil {
 			refuse(w, st, ref.status, ref.reason)
 			return

@@ -41,18 +41,22 @@ const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 // withLocalAPIs answers the security APIs that describe the caller
 // itself (who am I, what may I do), as Elasticsearch would, since the
 // cluster behind the proxy has no security of its own.
-func withLocalAPIs(az Authorizer, keys *apiKeyService, next http.Handler) http.Handler {
+func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeService, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if isAPIKeyAction(st.Action) {
 			keys.serve(w, r, st)
 			return
 		}
+		if isPrivilegeAction(st.Action) {
+			privs.serve(w, r, st)
+			return
+		}
 		switch st.Action {
 		case authenticateAction:
 			writeAuthenticate(w, st)
 		case hasPrivilegesAction:
-			writeHasPrivileges(w, st, az)
+			writeHasPrivileges(w, st, az, privs.registered())
 		case listPrivilegesAction:
 			writeUserPrivileges(w, st, az)
 		default:

@@ -31,7 +31,7 @@ type PrivilegeSubjects interface {
 }
 
 // writeHasPrivileges answers GET|POST /_security/user[/{user}]/_has_privileges.
-func writeHasPrivileges(w http.ResponseWriter, st *requestState, az Authorizer) {
+func writeHasPrivileges(w http.ResponseWriter, st *requestState, az Authorizer, registered authz.AppPrivileges) {
 	subject, ok := privilegeSubject(w, st, az)
 	if !ok {
 		return
@@ -49,6 +49,7 @@ func writeHasPrivileges(w http.ResponseWriter, st *requestState, az Authorizer) 
 		writeLocalError(w, st, http.StatusBadRequest, "parse_exception", err.Error())
 		return
 	}
+	check.Registered = registered
 	res, err := subject.HasPrivileges(check)
 	if l := st.limit; err == nil && l != nil { // an API key holds what it and its owner both hold
 		var keyRes authz.HasPrivilegesResult

@@ -47,6 +47,11 @@ type Options struct {
 	// APIKeys keeps the API keys the proxy issues and answers the API key
 	// endpoints with; nil refuses those endpoints (keys are then off).
 	APIKeys APIKeyStore
+	// AppPrivileges keeps the application privileges applications
+	// register (Kibana's feature privileges), which has_privileges resolves
+	// privilege names with; nil refuses the privilege APIs and resolves no
+	// name (only actions and "*" grant application privileges).
+	AppPrivileges AppPrivilegeStore
 	// RunAs finds the users a caller may run as (es-security-runas-user;
 	// the file realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
@@ -115,7 +120,8 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
-	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now}, h)
+	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
+		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}

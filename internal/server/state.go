@@ -55,6 +55,9 @@ type requestState struct {
 	// ownAPIKeysOnly says the API key APIs may act on the caller's own
 	// keys only (manage_own_api_key).
 	ownAPIKeysOnly bool
+	// managedApplications, when not nil, are the applications whose
+	// privileges the caller may manage (global application.manage).
+	managedApplications []string
 	// decided is the authorization decision of an allowed request.
 	decided *authz.Decision
 	// indexNames says which names the cluster has, for the auto_create

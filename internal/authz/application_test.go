@@ -1,0 +1,132 @@
+package authz
+
+import (
+	"slices"
+	"testing"
+)
+
+// mapRegistry is an AppPrivileges from a map of "app/name" to actions.
+type mapRegistry map[string][]string
+
+func (m mapRegistry) Actions(app, name string) ([]string, bool) {
+	a, ok := m[app+"/"+name]
+	return a, ok
+}
+
+const kibanaApp = "kibana-.kibana"
+
+// kibanaRegistry is a small part of what Kibana registers at startup.
+var kibanaRegistry = mapRegistry{
+	kibanaApp + "/all":                   {"login:", "version:8.15.0", "api:*", "app:*", "ui:*", "saved_object:*"},
+	kibanaApp + "/read":                  {"login:", "version:8.15.0", "ui:*/show", "saved_object:*/get", "saved_object:*/find"},
+	kibanaApp + "/space_read":            {"login:", "version:8.15.0", "ui:*/show", "saved_object:*/get", "saved_object:*/find"},
+	kibanaApp + "/feature_discover.read": {"login:", "version:8.15.0", "ui:discover/show", "saved_object:search/get", "saved_object:search/find", "app:discover"},
+	kibanaApp + "/feature_discover.all":  {"login:", "version:8.15.0", "ui:discover/show", "ui:discover/save", "saved_object:search/*", "app:discover"},
+}
+
+const applicationRoles = `
+marketing:
+  applications:
+    - application: kibana-.kibana
+      privileges: [feature_discover.read]
+      resources: ["space:marketing"]
+space_reader:
+  applications:
+    - application: "kibana-*"
+      privileges: [space_read]
+      resources: ["space:x"]
+everything:
+  applications:
+    - application: kibana-.kibana
+      privileges: [all]
+      resources: ["*"]
+by_action:
+  applications:
+    - application: kibana-.kibana
+      privileges: ["ui:discover/show", "login:"]
+      resources: ["space:*"]
+`
+
+func TestApplicationPrivileges(t *testing.T) {
+	rs, probs := ParseRoles("roles.yml", []byte(applicationRoles))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	e := NewEvaluator(rs)
+	tests := []struct {
+		role       string
+		resource   string
+		privileges []string
+		reg        AppPrivileges
+		want       bool
+	}{
+		// Checklist 98: feature_discover.read on space:marketing.
+		{"marketing", "space:marketing", []string{"login:", "ui:discover/show", "saved_object:search/get"}, kibanaRegistry, true},
+		{"marketing", "space:marketing", []string{"feature_discover.read"}, kibanaRegistry, true},
+		{"marketing", "space:default", []string{"ui:discover/show"}, kibanaRegistry, false},
+		{"marketing", "space:marketing", []string{"saved_object:search/create"}, kibanaRegistry, false}, // saving a search
+		{"marketing", "space:marketing", []string{"feature_discover.all"}, kibanaRegistry, false},
+		{"marketing", "*", []string{"login:"}, kibanaRegistry, false}, // every space is more than marketing
+		{"marketing", "space:marketing", []string{"ui:discover/show"}, nil, false},   // names resolve to nothing without the registry
+		{"marketing", "space:marketing", []string{"feature_nope.read"}, kibanaRegistry, false},
+		// Checklist 99: all on * is every feature in every space;
+		// space_read on space:x is read-only in x.
+		{"everything", "space:any", []string{"ui:discover/save", "saved_object:search/create", "api:foo"}, kibanaRegistry, true},
+		{"everything", "*", []string{"feature_discover.all"}, kibanaRegistry, true},
+		{"space_reader", "space:x", []string{"ui:discover/show", "saved_object:search/get"}, kibanaRegistry, true},
+		{"space_reader", "space:x", []string{"saved_object:search/create"}, kibanaRegistry, false},
+		{"space_reader", "space:y", []string{"ui:discover/show"}, kibanaRegistry, false},
+		// Privileges granted by action patterns need no registry.
+		{"by_action", "space:marketing", []string{"ui:discover/show", "login:"}, nil, true},
+		{"by_action", "space:marketing", []string{"ui:discover/save"}, nil, false},
+		// Built-in: superuser has everything; kibana_admin all on *.
+		{"superuser", "space:any", []string{"feature_discover.all", "ui:anything"}, kibanaRegistry, true},
+		{"kibana_admin", "space:any", []string{"ui:discover/save"}, kibanaRegistry, true},
+		{"viewer", "space:any", []string{"ui:discover/save"}, kibanaRegistry, false},
+		{"viewer", "space:any", []string{"ui:discover/show"}, kibanaRegistry, true},
+	}
+	for _, tc := range tests {
+		res, err := e.Subject("u", []string{tc.role}).HasPrivileges(PrivilegesCheck{
+			Registered:  tc.reg,
+			Application: []ApplicationPrivilegesCheck{{Application: kibanaApp, Resources: []string{tc.resource}, Privileges: tc.privileges}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasAllRequested != tc.want {
+			t.Errorf("%s on %s %v: %v, want %v (%v)", tc.role, tc.resource, tc.privileges, res.HasAllRequested, tc.want, res.Application)
+		}
+		for _, p := range tc.privileges {
+			if _, ok := res.Application[kibanaApp][tc.resource][p]; !ok {
+				t.Errorf("%s: no answer for %s", tc.role, p)
+			}
+		}
+	}
+}
+
+// TestManagesApplications: kibana_system may manage Kibana's application
+// privileges (and no other application's); others may not.
+func TestManagesApplications(t *testing.T) {
+	e := NewEvaluator(nil)
+	ks := e.Subject("kibana_system", []string{"kibana_system"})
+	if !ks.ManagesApplications(kibanaApp) || ks.ManagesApplications("myapp") {
+		t.Fatal("kibana_system manages kibana-* only")
+	}
+	if e.Subject("u", []string{"viewer"}).ManagesApplications(kibanaApp) {
+		t.Fatal("viewer manages application privileges")
+	}
+	d := e.Decide(Request{User: "kibana_system", Roles: []string{"kibana_system"}, Action: "cluster:admin/xpack/security/privilege/put"})
+	if !d.Allowed || !slices.Equal(d.ManagedApplications, []string{"kibana-*"}) {
+		t.Fatalf("kibana_system putting privileges: %+v", d)
+	}
+	if d := e.Decide(Request{User: "su", Roles: []string{"superuser"}, Action: "cluster:admin/xpack/security/privilege/put"}); !d.Allowed || d.ManagedApplications != nil {
+		t.Fatalf("superuser putting privileges: %+v", d)
+	}
+	if d := e.Decide(Request{User: "v", Roles: []string{"viewer"}, Action: "cluster:admin/xpack/security/privilege/put"}); d.Allowed {
+		t.Fatal("viewer may put privileges")
+	}
+	cluster, index := BuiltinPrivileges()
+	if !slices.Contains(cluster, "manage_own_api_key") || !slices.Contains(index, "read") || !slices.IsSorted(cluster) {
+		t.Fatalf("builtin privileges %v %v", cluster, index)
+	}
+}
