@@ -3,7 +3,6 @@ package apikey
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,23 +25,17 @@ type fileFormat struct {
 
 // snapshot is one reading of the file. It is never modified once published.
 type snapshot struct {
-	byID  map[string]*Key
-	keys  []*Key
-	stamp jsonfile.Stamp
+	byID map[string]*Key
+	keys []*Key
 }
 
 // FileStore keeps API keys in one JSON file. It is safe for concurrent
 // use, and several processes (proxy replicas) may share the file.
 type FileStore struct {
-	path string
-	log  *zap.Logger
-	now  func() time.Time
-
-	current atomic.Pointer[snapshot]
-	// refresh serialises re-reading the file; lastCheck is when it was
-	// last compared with the snapshot (unix nanoseconds).
-	refresh   sync.Mutex
-	lastCheck atomic.Int64
+	path  string
+	log   *zap.Logger
+	now   func() time.Time
+	cache *jsonfile.Cached[*snapshot]
 	// write serialises this process's writers (the file lock serialises
 	// the processes).
 	write sync.Mutex
@@ -53,12 +46,13 @@ type FileStore struct {
 // error: the keys it holds must not silently disappear.
 func OpenFileStore(path string, log *zap.Logger) (*FileStore, error) {
 	s := &FileStore{path: path, log: log, now: time.Now}
-	snap, err := s.read()
+	cache, err := jsonfile.NewCached(path, s.read, func() time.Time { return s.now() }, func(err error) {
+		log.Error("API key store unreadable; keeping the keys last read", zap.String("file", path), zap.Error(err))
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.current.Store(snap)
-	s.lastCheck.Store(s.now().UnixNano())
+	s.cache = cache
 	return s, nil
 }
 
@@ -68,10 +62,10 @@ func (s *FileStore) Path() string { return s.path }
 // Lookup returns the key with that id (a copy), re-reading the file first
 // when another process may have changed it.
 func (s *FileStore) Lookup(id string) (Key, bool) {
-	s.maybeRefresh(refreshEvery)
-	k, ok := s.current.Load().byID[id]
-	if !ok && s.maybeRefresh(missRefreshEvery) {
-		k, ok = s.current.Load().byID[id]
+	s.cache.Refresh(refreshEvery)
+	k, ok := s.cache.Load().byID[id]
+	if !ok && s.cache.Refresh(missRefreshEvery) {
+		k, ok = s.cache.Load().byID[id]
 	}
 	if !ok {
 		return Key{}, false
@@ -81,9 +75,9 @@ func (s *FileStore) Lookup(id string) (Key, bool) {
 
 // Find returns copies of the keys the filter selects, oldest first.
 func (s *FileStore) Find(f Filter) []Key {
-	s.maybeRefresh(0)
+	s.cache.Refresh(0)
 	var out []Key
-	for _, k := range s.current.Load().keys {
+	for _, k := range s.cache.Load().keys {
 		if f.Matches(k) {
 			out = append(out, *k)
 		}
@@ -140,7 +134,7 @@ func (s *FileStore) update(change func([]*Key) ([]*Key, error)) error {
 		return fmt.Errorf("apikey: %w", err)
 	}
 	defer unlock()
-	snap, err := s.read() // another replica may have written since our snapshot
+	snap, _, err := s.read() // another replica may have written since our snapshot
 	if err != nil {
 		return err
 	}
@@ -151,57 +145,31 @@ func (s *FileStore) update(change func([]*Key) ([]*Key, error)) error {
 	if err := jsonfile.Write(s.path, fileFormat{APIKeys: keys}); err != nil {
 		return fmt.Errorf("apikey: %w", err)
 	}
-	snap, err = s.read()
+	snap, st, err := s.read()
 	if err != nil {
 		return err
 	}
-	s.current.Store(snap)
+	s.cache.Store(snap, st)
 	return nil
 }
 
-// maybeRefresh re-reads the file when it changed and the last check is
-// older than every; it reports whether it checked.
-func (s *FileStore) maybeRefresh(every time.Duration) bool {
-	now := s.now().UnixNano()
-	if now-s.lastCheck.Load() < int64(every) {
-		return false
-	}
-	s.refresh.Lock()
-	defer s.refresh.Unlock()
-	if now-s.lastCheck.Load() < int64(every) { // another goroutine just did
-		return false
-	}
-	s.lastCheck.Store(now)
-	st, err := jsonfile.StampOf(s.path)
-	if err == nil && st == s.current.Load().stamp {
-		return true
-	}
-	snap, err := s.read()
-	if err != nil {
-		s.log.Error("API key store unreadable; keeping the keys last read", zap.String("file", s.path), zap.Error(err))
-		return true
-	}
-	s.current.Store(snap)
-	return true
-}
-
 // read parses the file (strictly: unknown fields are errors).
-func (s *FileStore) read() (*snapshot, error) {
+func (s *FileStore) read() (*snapshot, jsonfile.Stamp, error) {
 	var ff fileFormat
 	st, _, err := jsonfile.Read(s.path, &ff)
 	if err != nil {
-		return nil, fmt.Errorf("apikey: %w", err)
+		return nil, st, fmt.Errorf("apikey: %w", err)
 	}
-	snap := &snapshot{byID: map[string]*Key{}, stamp: st}
+	snap := &snapshot{byID: map[string]*Key{}}
 	for i, k := range ff.APIKeys {
 		if k == nil || k.ID == "" || k.Hash == "" || k.Username == "" {
-			return nil, fmt.Errorf("apikey: parsing %s: key %d lacks its id, hash or owner", s.path, i)
+			return nil, st, fmt.Errorf("apikey: parsing %s: key %d lacks its id, hash or owner", s.path, i)
 		}
 		if _, dup := snap.byID[k.ID]; dup {
-			return nil, fmt.Errorf("apikey: parsing %s: key id %s appears twice", s.path, k.ID)
+			return nil, st, fmt.Errorf("apikey: parsing %s: key id %s appears twice", s.path, k.ID)
 		}
 		snap.byID[k.ID] = k
 	}
 	snap.keys = ff.APIKeys
-	return snap, nil
+	return snap, st, nil
 }

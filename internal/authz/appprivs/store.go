@@ -6,10 +6,11 @@
 package appprivs
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,43 +31,38 @@ type Privilege struct {
 }
 
 type fileFormat struct {
-	Applications map[string]map[string]*Privilege `json:"applications"`
+	Applications apps `json:"applications"`
 }
 
-type snapshot struct {
-	apps  map[string]map[string]*Privilege
-	stamp jsonfile.Stamp
-}
+// apps is one reading of the file: application to name to privilege.
+// It is never modified once published.
+type apps map[string]map[string]*Privilege
 
 // FileStore is the application privileges in one JSON file. It implements
 // authz.AppPrivileges and is safe for concurrent use.
 type FileStore struct {
-	path string
-	log  *zap.Logger
-	now  func() time.Time
-
-	current   atomic.Pointer[snapshot]
-	refresh   sync.Mutex
-	lastCheck atomic.Int64
-	write     sync.Mutex
+	path  string
+	cache *jsonfile.Cached[apps]
+	write sync.Mutex
 }
 
 // Open reads the store at path (missing: empty; unparsable: an error).
 func Open(path string, log *zap.Logger) (*FileStore, error) {
-	s := &FileStore{path: path, log: log, now: time.Now}
-	snap, err := s.read()
+	s := &FileStore{path: path}
+	cache, err := jsonfile.NewCached(path, s.read, time.Now, func(err error) {
+		log.Error("application privileges unreadable; keeping those last read", zap.String("file", path), zap.Error(err))
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.current.Store(snap)
-	s.lastCheck.Store(s.now().UnixNano())
+	s.cache = cache
 	return s, nil
 }
 
 // Actions implements authz.AppPrivileges.
 func (s *FileStore) Actions(application, name string) ([]string, bool) {
-	s.maybeRefresh()
-	p, ok := s.current.Load().apps[application][name]
+	s.cache.Refresh(refreshEvery)
+	p, ok := s.cache.Load()[application][name]
 	if !ok {
 		return nil, false
 	}
@@ -76,9 +72,9 @@ func (s *FileStore) Actions(application, name string) ([]string, bool) {
 // Get returns the privileges of the applications named (all when none is)
 // and, when names is not empty, only those names; sorted.
 func (s *FileStore) Get(applications, names []string) []Privilege {
-	s.maybeRefresh()
+	s.cache.Refresh(refreshEvery)
 	var out []Privilege
-	for app, privs := range s.current.Load().apps {
+	for app, privs := range s.cache.Load() {
 		if len(applications) > 0 && !slices.Contains(applications, app) {
 			continue
 		}
@@ -89,22 +85,9 @@ func (s *FileStore) Get(applications, names []string) []Privilege {
 		}
 	}
 	slices.SortFunc(out, func(a, b Privilege) int {
-		if a.Application != b.Application {
-			return compare(a.Application, b.Application)
-		}
-		return compare(a.Name, b.Name)
+		return cmp.Or(cmp.Compare(a.Application, b.Application), cmp.Compare(a.Name, b.Name))
 	})
 	return out
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Put stores privileges (replacing those of the same application and
@@ -112,7 +95,7 @@ func compare(a, b string) int {
 // created (false: updated).
 func (s *FileStore) Put(privs []Privilege) (map[string]map[string]bool, error) {
 	created := map[string]map[string]bool{}
-	err := s.update(func(apps map[string]map[string]*Privilege) {
+	err := s.update(func(apps apps) {
 		for _, p := range privs {
 			if apps[p.Application] == nil {
 				apps[p.Application] = map[string]*Privilege{}
@@ -133,7 +116,7 @@ func (s *FileStore) Put(privs []Privilege) (map[string]map[string]bool, error) {
 // reports which were found.
 func (s *FileStore) Delete(application string, names []string) (map[string]bool, error) {
 	found := map[string]bool{}
-	err := s.update(func(apps map[string]map[string]*Privilege) {
+	err := s.update(func(apps apps) {
 		for _, n := range names {
 			_, ok := apps[application][n]
 			found[n] = ok
@@ -147,7 +130,7 @@ func (s *FileStore) Delete(application string, names []string) (map[string]bool,
 }
 
 // update changes the file's current content under the lock.
-func (s *FileStore) update(change func(map[string]map[string]*Privilege)) error {
+func (s *FileStore) update(change func(apps)) error {
 	s.write.Lock()
 	defer s.write.Unlock()
 	unlock, err := jsonfile.Lock(s.path)
@@ -155,66 +138,41 @@ func (s *FileStore) update(change func(map[string]map[string]*Privilege)) error 
 		return fmt.Errorf("appprivs: %w", err)
 	}
 	defer unlock()
-	snap, err := s.read()
+	cur, _, err := s.read() // another replica may have written since
 	if err != nil {
 		return err
 	}
-	apps := make(map[string]map[string]*Privilege, len(snap.apps))
-	for app, privs := range snap.apps {
-		apps[app] = make(map[string]*Privilege, len(privs))
-		for n, p := range privs {
-			apps[app][n] = p
-		}
+	next := make(apps, len(cur))
+	for app, privs := range cur {
+		next[app] = maps.Clone(privs)
 	}
-	change(apps)
-	if err := jsonfile.Write(s.path, fileFormat{Applications: apps}); err != nil {
+	change(next)
+	if err := jsonfile.Write(s.path, fileFormat{Applications: next}); err != nil {
 		return fmt.Errorf("appprivs: %w", err)
 	}
-	snap, err = s.read()
+	written, st, err := s.read()
 	if err != nil {
 		return err
 	}
-	s.current.Store(snap)
+	s.cache.Store(written, st)
 	return nil
 }
 
-func (s *FileStore) maybeRefresh() {
-	now := s.now().UnixNano()
-	if now-s.lastCheck.Load() < int64(refreshEvery) {
-		return
-	}
-	s.refresh.Lock()
-	defer s.refresh.Unlock()
-	if now-s.lastCheck.Load() < int64(refreshEvery) {
-		return
-	}
-	s.lastCheck.Store(now)
-	if st, err := jsonfile.StampOf(s.path); err == nil && st == s.current.Load().stamp {
-		return
-	}
-	snap, err := s.read()
-	if err != nil {
-		s.log.Error("application privileges unreadable; keeping those last read", zap.String("file", s.path), zap.Error(err))
-		return
-	}
-	s.current.Store(snap)
-}
-
-func (s *FileStore) read() (*snapshot, error) {
+func (s *FileStore) read() (apps, jsonfile.Stamp, error) {
 	var ff fileFormat
 	st, _, err := jsonfile.Read(s.path, &ff)
 	if err != nil {
-		return nil, fmt.Errorf("appprivs: %w", err)
+		return nil, st, fmt.Errorf("appprivs: %w", err)
 	}
 	if ff.Applications == nil {
-		ff.Applications = map[string]map[string]*Privilege{}
+		ff.Applications = apps{}
 	}
 	for app, privs := range ff.Applications {
 		for name, p := range privs {
 			if p == nil || p.Application != app || p.Name != name {
-				return nil, fmt.Errorf("appprivs: %s: privilege %s/%s is not filed under its own application and name", s.path, app, name)
+				return nil, st, fmt.Errorf("appprivs: %s: privilege %s/%s is not filed under its own application and name", s.path, app, name)
 			}
 		}
 	}
-	return &snapshot{apps: ff.Applications, stamp: st}, nil
+	return ff.Applications, st, nil
 }

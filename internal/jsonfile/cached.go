@@ -1,0 +1,73 @@
+package jsonfile
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Cached is the last reading of a file, kept in memory and read again when
+// the file changed (another process wrote it), checked at most once per
+// interval the caller chooses. It is safe for concurrent use.
+type Cached[T any] struct {
+	path    string
+	read    func() (T, Stamp, error)
+	now     func() time.Time
+	onError func(error)
+
+	current   atomic.Pointer[reading[T]]
+	mu        sync.Mutex
+	lastCheck atomic.Int64
+}
+
+type reading[T any] struct {
+	value T
+	stamp Stamp
+}
+
+// NewCached reads the file with read (which returns the value and the
+// stamp it read it at) and returns the cache; a failed first reading is an
+// error. Later failures keep the last value and go to onError.
+func NewCached[T any](path string, read func() (T, Stamp, error), now func() time.Time, onError func(error)) (*Cached[T], error) {
+	c := &Cached[T]{path: path, read: read, now: now, onError: onError}
+	v, st, err := read()
+	if err != nil {
+		return nil, err
+	}
+	c.Store(v, st)
+	return c, nil
+}
+
+// Load returns the value last read or stored.
+func (c *Cached[T]) Load() T { return c.current.Load().value }
+
+// Store replaces the value (after the caller wrote the file itself).
+func (c *Cached[T]) Store(v T, st Stamp) {
+	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.lastCheck.Store(c.now().UnixNano())
+}
+
+// Refresh reads the file again when it changed and the last check is at
+// least every old; it reports whether it checked.
+func (c *Cached[T]) Refresh(every time.Duration) bool {
+	now := c.now().UnixNano()
+	if now-c.lastCheck.Load() < int64(every) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now-c.lastCheck.Load() < int64(every) { // another goroutine just did
+		return false
+	}
+	c.lastCheck.Store(now)
+	if st, err := StampOf(c.path); err == nil && st == c.current.Load().stamp {
+		return true
+	}
+	v, st, err := c.read()
+	if err != nil {
+		c.onError(err)
+		return true
+	}
+	c.current.Store(&reading[T]{value: v, stamp: st})
+	return true
+}
