@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -10,6 +11,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/authz/appprivs"
+	"github.com/portcullis-proxy/portcullis/internal/authz/nativeroles"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
@@ -35,6 +37,7 @@ type siteStack struct {
 	restrict  *server.Restrictions
 	trail     *audit.Trail
 	appPrivs  *appprivs.FileStore
+	native    *nativeroles.FileStore
 	anonymous *authn.Anonymous
 	closers   []func()
 }
@@ -66,6 +69,14 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	st.closers = append(st.closers, st.auth.Close)
 	if st.roles, err = authz.NewRoleStore(cfg.Security.Roles, log.Named("roles")); err != nil {
 		return nil, fmt.Errorf("loading roles: %w", err)
+	}
+	if f := cfg.Security.NativeRoles; f != "" {
+		if st.native, err = nativeroles.Open(f, log.Named("native_roles")); err != nil {
+			return nil, err
+		}
+		if err := st.roles.SetNative(st.native); err != nil {
+			return nil, fmt.Errorf("loading roles: %w", err)
+		}
 	}
 	if st.up, err = upstream.New(upstreamConfig(cfg), log.Named("upstream"), m); err != nil {
 		return nil, fmt.Errorf("configuring the upstream: %w", err)
@@ -107,8 +118,8 @@ func (st *siteStack) options(shared *config.Config, m *metrics.Metrics) server.O
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
 		Log:          st.log, Authenticator: st.auth.authenticator, BearerTokens: cfg.Security.OIDC.Enabled,
 		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.realm, APIKeys: st.auth.apiKeyStore(),
-		AppPrivileges: st.appPrivilegeStore(),
-		Anonymous:     st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
+		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(),
+		Anonymous: st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
 		Upstream: st.up, Readiness: readiness{st.up, st.md}, Observer: m, MetricsHandler: m.Handler(),
 		ReadHeaderTimeout: shared.Server.ReadHeaderTimeout, IdleTimeout: shared.Server.IdleTimeout,
 		ShutdownTimeout: shared.Server.ShutdownTimeout, MaxHeaderBytes: shared.Server.MaxHeaderBytes,
@@ -122,6 +133,40 @@ func (st *siteStack) appPrivilegeStore() server.AppPrivilegeStore {
 		return nil
 	}
 	return st.appPrivs
+}
+
+// roleAPIStore is the role API's store for server.Options (a nil interface
+// without one): each change reloads the site's roles at once (other
+// replicas see it at their next poll).
+func (st *siteStack) roleAPIStore() server.RoleAPIStore {
+	if st.native == nil {
+		return nil
+	}
+	return reloadingRoles{st.native, st.roles}
+}
+
+// reloadingRoles is a native role store whose changes take effect at once.
+type reloadingRoles struct {
+	*nativeroles.FileStore
+	roles *authz.RoleStore
+}
+
+// Put implements server.RoleAPIStore.
+func (r reloadingRoles) Put(name string, descriptor json.RawMessage) (bool, error) {
+	created, err := r.FileStore.Put(name, descriptor)
+	if err == nil {
+		_, err = r.roles.Reload()
+	}
+	return created, err
+}
+
+// Delete implements server.RoleAPIStore.
+func (r reloadingRoles) Delete(name string) (bool, error) {
+	found, err := r.FileStore.Delete(name)
+	if err == nil {
+		_, err = r.roles.Reload()
+	}
+	return found, err
 }
 
 // start runs the site's health checks, metadata refresh and file watchers

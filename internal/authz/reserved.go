@@ -2,10 +2,15 @@ package authz
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/portcullis-proxy/portcullis/internal/diag"
 )
 
 // reservedRolesYAML defines the built-in roles in roles.yml syntax, so they
@@ -71,4 +76,35 @@ func ReservedRoleNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// ReservedRoleDescriptors returns the built-in roles' descriptors as JSON,
+// as GET /_security/role lists them (service accounts' roles are not
+// roles there and are left out).
+func ReservedRoleDescriptors() map[string]json.RawMessage {
+	var doc map[string]any
+	if err := yaml.Unmarshal(reservedRolesYAML, &doc); err != nil {
+		return nil // covered by reservedRoles, which panics on a bad file
+	}
+	out := make(map[string]json.RawMessage, len(doc))
+	for name, d := range doc {
+		if raw, err := json.Marshal(d); err == nil {
+			out[name] = raw
+		}
+	}
+	return out
+}
+
+// ValidateRoleDescriptor reports the problems of one role descriptor (JSON)
+// under name, as the role API must refuse it: an unknown privilege, an
+// unknown field, a built-in role's name.
+func ValidateRoleDescriptor(name string, descriptor json.RawMessage) diag.Problems {
+	doc, err := json.Marshal(map[string]json.RawMessage{name: descriptor})
+	if err != nil {
+		var ps diag.Problems
+		ps.Errorf("role", 0, "the role descriptor is not JSON: %v", err)
+		return ps
+	}
+	_, ps := ParseRoles("role", doc)
+	return ps
 }

@@ -1,7 +1,6 @@
 package authz
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
@@ -20,6 +19,9 @@ import (
 type RoleStore struct {
 	path string
 	log  *zap.Logger
+	// native are the role API's roles (nil: none); roles.yml wins on a
+	// name both define.
+	native NativeRoles
 
 	current atomic.Pointer[Evaluator]
 	mu      sync.Mutex // serialises reloads
@@ -35,6 +37,23 @@ func NewRoleStore(path string, log *zap.Logger) (*RoleStore, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NativeRoles are roles kept outside roles.yml: those of the role API
+// (nativeroles.FileStore).
+type NativeRoles interface {
+	// Descriptors returns every native role as one JSON object of role
+	// name to role descriptor.
+	Descriptors() []byte
+}
+
+// SetNative adds the native roles to the store's roles and reloads.
+func (s *RoleStore) SetNative(n NativeRoles) error {
+	s.mu.Lock()
+	s.native, s.loaded = n, false
+	s.mu.Unlock()
+	_, err := s.Reload()
+	return err
 }
 
 // Decide decides req against the current roles (req carries the cluster
@@ -61,7 +80,16 @@ func (s *RoleStore) Reload() (bool, error) {
 	if readErr != nil && !os.IsNotExist(readErr) {
 		data = nil
 	}
-	digest := sha256.Sum256(append(bytes.Clone(data), boolByte(readErr != nil)))
+	var native []byte
+	if s.native != nil {
+		native = s.native.Descriptors()
+	}
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte{boolByte(readErr != nil), 0})
+	h.Write(native)
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
 	if s.loaded && digest == s.digest {
 		return false, nil
 	}
@@ -71,6 +99,11 @@ func (s *RoleStore) Reload() (bool, error) {
 		rs, probs = ParseRoles(s.path, data)
 	} else {
 		rs, probs = LoadRolesFile(s.path) // reports missing/unreadable files
+	}
+	if s.native != nil {
+		nativeSet, nativeProbs := ParseRoles("native roles", native)
+		probs = append(probs, nativeProbs...)
+		rs = mergeRoleSets(nativeSet, rs, s.log)
 	}
 	for _, p := range probs {
 		if p.Severity == diag.Error {
@@ -91,6 +124,28 @@ func (s *RoleStore) Reload() (bool, error) {
 // Watch polls the file every interval until ctx is done.
 func (s *RoleStore) Watch(ctx context.Context, interval time.Duration) {
 	reload.Poll(ctx, interval, func() { _, _ = s.Reload() }) // problems are logged by Reload
+}
+
+// mergeRoleSets is the built-in roles, then the native roles, then the
+// file's: a file role replaces a native one of the same name, as in
+// Elasticsearch (built-in names are refused in both).
+func mergeRoleSets(native, file *RoleSet, log *zap.Logger) *RoleSet {
+	rs := newRoleSet(nil)
+	for name, r := range native.roles {
+		if !r.reserved {
+			rs.roles[name] = r
+		}
+	}
+	for name, r := range file.roles {
+		if r.reserved {
+			continue
+		}
+		if n, ok := rs.roles[name]; ok && !n.reserved {
+			log.Warn("a role of the roles file replaces the native role of the same name", zap.String("role", name))
+		}
+		rs.roles[name] = r
+	}
+	return rs
 }
 
 func boolByte(b bool) byte {

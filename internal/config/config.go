@@ -122,6 +122,10 @@ type Security struct {
 	// the service accounts (elastic/kibana, elastic/fleet-server…); empty
 	// turns service accounts off.
 	ServiceTokens string `yaml:"service_tokens"`
+	// NativeRoles is the JSON file the proxy keeps the roles of the role
+	// API in (PUT /_security/role/{name}); roles.yml wins on a name both
+	// define. Empty turns the role API off.
+	NativeRoles string `yaml:"native_roles"`
 	// ApplicationPrivileges is the JSON file the proxy keeps the
 	// application privileges in that applications register with PUT
 	// /_security/privilege (Kibana's feature privileges); empty turns the

@@ -193,14 +193,13 @@ func (v *validator) security() {
 	if s.ReloadInterval < 0 || s.AuthCache.TTL < 0 || s.AuthCache.MaxUsers < 0 || s.LoginRateLimit.MaxFailures < 0 {
 		v.errorf("security", "security: intervals, TTLs and limits must not be negative")
 	}
-	if f := s.ApplicationPrivileges; f != "" {
-		if st, err := os.Stat(filepath.Dir(f)); err != nil || !st.IsDir() {
-			v.errorf("security.application_privileges", "security.application_privileges: folder %s does not exist", filepath.Dir(f))
+	for key, f := range map[string]string{"security.application_privileges": s.ApplicationPrivileges,
+		"security.api_keys.file": s.APIKeys.File, "security.native_roles": s.NativeRoles} {
+		if f == "" {
+			continue
 		}
-	}
-	if f := s.APIKeys.File; f != "" {
 		if st, err := os.Stat(filepath.Dir(f)); err != nil || !st.IsDir() {
-			v.errorf("security.api_keys.file", "security.api_keys.file: folder %s does not exist", filepath.Dir(f))
+			v.errorf(key, "%s: folder %s does not exist", key, filepath.Dir(f))
 		}
 	}
 	if _, err := ipfilter.Parse(s.IPFilter.Allow, nil); err != nil {

@@ -52,6 +52,9 @@ type Options struct {
 	// privilege names with; nil refuses the privilege APIs and resolves no
 	// name (only actions and "*" grant application privileges).
 	AppPrivileges AppPrivilegeStore
+	// Roles keeps the role API's roles (optional: nil refuses the role API;
+	// roles.yml stays the only source of roles).
+	Roles RoleAPIStore
 	// RunAs finds the users a caller may run as (es-security-runas-user;
 	// the file realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
@@ -121,7 +124,7 @@ func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
-		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, h)
+		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, &roleService{store: o.Roles, audit: o.Auditor}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/portcullis-proxy/portcullis/internal/audit"
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// RoleAPIStore keeps the roles of the role API (nativeroles.FileStore,
+// with the role store reloaded after each change).
+type RoleAPIStore interface {
+	Get(names []string) map[string]json.RawMessage
+	Put(name string, descriptor json.RawMessage) (created bool, err error)
+	Delete(name string) (found bool, err error)
+}
+
+// The role API's actions, answered by the proxy.
+const (
+	rolePutAction    = "cluster:admin/xpack/security/role/put"
+	roleGetAction    = "cluster:admin/xpack/security/role/get"
+	roleDeleteAction = "cluster:admin/xpack/security/role/delete"
+	roleCacheAction  = "cluster:admin/xpack/security/roles/cache/clear"
+)
+
+func isRoleAction(action string) bool {
+	switch action {
+	case rolePutAction, roleGetAction, roleDeleteAction, roleCacheAction:
+		return true
+	}
+	return false
+}
+
+// roleService answers the role API.
+type roleService struct {
+	store RoleAPIStore
+	audit Auditor
+}
+
+func (s *roleService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
+	if st.Action == roleCacheAction { // nothing is cached: every decision sees the current roles
+		writeJSONValue(w, http.StatusOK, map[string]any{"_nodes": map[string]int{"total": 0, "successful": 0, "failed": 0}, "cluster_name": "portcullis", "nodes": map[string]any{}})
+		return
+	}
+	if s == nil || s.store == nil {
+		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "the role API is not enabled (the proxy keeps API roles only with security.native_roles set; roles.yml is edited as a file)")
+		return
+	}
+	switch st.Action {
+	case rolePutAction:
+		s.put(w, r, st)
+	case roleGetAction:
+		s.get(w, st)
+	case roleDeleteAction:
+		s.delete(w, r, st)
+	}
+}
+
+func (s *roleService) put(w http.ResponseWriter, r *http.Request, st *requestState) {
+	name := st.Class.PathParams["name"]
+	var descriptor json.RawMessage
+	if err := decodeStrict(st, &descriptor); err != nil || len(descriptor) == 0 {
+		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role descriptor")
+		return
+	}
+	if ps := authz.ValidateRoleDescriptor(name, descriptor); ps.HasErrors() {
+		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", problemsText(ps))
+		return
+	}
+	if !s.record(w, r, st, audit.PutRoleEvent(name, descriptor)) {
+		return
+	}
+	created, err := s.store.Put(name, descriptor)
+	if err != nil {
+		s.fail(w, st, err)
+		return
+	}
+	st.Log().Info("role stored", zap.String("role", name), zap.Bool("created", created))
+	writeJSONValue(w, http.StatusOK, map[string]any{"role": map[string]bool{"created": created}})
+}
+
+// get lists the API's roles and the built-in ones (which carry
+// metadata._reserved), as Elasticsearch does; roles.yml's roles are not
+// listed (Elasticsearch does not list file roles either).
+func (s *roleService) get(w http.ResponseWriter, st *requestState) {
+	var names []string
+	if n := st.Class.PathParams["name"]; n != "" {
+		names = strings.Split(n, ",")
+	}
+	out := map[string]json.RawMessage{}
+	for name, d := range authz.ReservedRoleDescriptors() {
+		if len(names) == 0 || slices.Contains(names, name) {
+			out[name] = withRoleMetadata(d, true)
+		}
+	}
+	for name, d := range s.store.Get(names) {
+		if _, reserved := out[name]; !reserved {
+			out[name] = withRoleMetadata(d, false)
+		}
+	}
+	if len(out) == 0 && len(names) > 0 {
+		writeJSONValue(w, http.StatusNotFound, map[string]any{})
+		return
+	}
+	writeJSONValue(w, http.StatusOK, out)
+}
+
+// withRoleMetadata adds Elasticsearch's transient_metadata and, for a
+// built-in role, metadata._reserved.
+func withRoleMetadata(d json.RawMessage, reserved bool) json.RawMessage {
+	var obj map[string]any
+	if json.Unmarshal(d, &obj) != nil {
+		return d
+	}
+	for _, k := range []string{"cluster", "indices", "applications", "run_as"} {
+		if _, ok := obj[k]; !ok {
+			obj[k] = []any{}
+		}
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	if reserved {
+		meta["_reserved"] = true
+	}
+	obj["metadata"], obj["transient_metadata"] = meta, map[string]any{"enabled": true}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return d
+	}
+	return out
+}
+
+func (s *roleService) delete(w http.ResponseWriter, r *http.Request, st *requestState) {
+	name := st.Class.PathParams["name"]
+	if authz.IsReservedRoleName(name) {
+		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is reserved and cannot be deleted")
+		return
+	}
+	if !s.record(w, r, st, audit.DeleteRoleEvent(name)) {
+		return
+	}
+	found, err := s.store.Delete(name)
+	if err != nil {
+		s.fail(w, st, err)
+		return
+	}
+	status := http.StatusOK
+	if !found {
+		status = http.StatusNotFound
+	}
+	writeJSONValue(w, status, map[string]bool{"found": found})
+}
+
+func (s *roleService) record(w http.ResponseWriter, r *http.Request, st *requestState, change *audit.Event) bool {
+	return (&apiKeyService{audit: s.audit}).record(w, r, st, change)
+}
+
+func (s *roleService) fail(w http.ResponseWriter, st *requestState, err error) {
+	st.Decision = "error"
+	st.Log().Error("role store failed", zap.Error(err))
+	(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "the role store failed; nothing was changed"}).Write(w)
+}
