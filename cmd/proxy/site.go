@@ -11,8 +11,8 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/authz/appprivs"
-	"github.com/portcullis-proxy/portcullis/internal/authz/nativeroles"
 	"github.com/portcullis-proxy/portcullis/internal/config"
+	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
@@ -37,7 +37,7 @@ type siteStack struct {
 	restrict  *server.Restrictions
 	trail     *audit.Trail
 	appPrivs  *appprivs.FileStore
-	native    *nativeroles.FileStore
+	native    *jsonfile.Docs
 	anonymous *authn.Anonymous
 	closers   []func()
 }
@@ -71,8 +71,10 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 		return nil, fmt.Errorf("loading roles: %w", err)
 	}
 	if f := cfg.Security.NativeRoles; f != "" {
-		if st.native, err = nativeroles.Open(f, log.Named("native_roles")); err != nil {
-			return nil, err
+		if st.native, err = jsonfile.OpenDocs(f, "roles", func(err error) {
+			log.Error("native roles unreadable; keeping those last read", zap.String("file", f), zap.Error(err))
+		}); err != nil {
+			return nil, fmt.Errorf("security.native_roles: %w", err)
 		}
 		if err := st.roles.SetNative(st.native); err != nil {
 			return nil, fmt.Errorf("loading roles: %w", err)
@@ -147,13 +149,13 @@ func (st *siteStack) roleAPIStore() server.RoleAPIStore {
 
 // reloadingRoles is a native role store whose changes take effect at once.
 type reloadingRoles struct {
-	*nativeroles.FileStore
+	*jsonfile.Docs
 	roles *authz.RoleStore
 }
 
 // Put implements server.RoleAPIStore.
 func (r reloadingRoles) Put(name string, descriptor json.RawMessage) (bool, error) {
-	created, err := r.FileStore.Put(name, descriptor)
+	created, err := r.Docs.Put(name, descriptor)
 	if err == nil {
 		_, err = r.roles.Reload()
 	}
@@ -162,7 +164,7 @@ func (r reloadingRoles) Put(name string, descriptor json.RawMessage) (bool, erro
 
 // Delete implements server.RoleAPIStore.
 func (r reloadingRoles) Delete(name string) (bool, error) {
-	found, err := r.FileStore.Delete(name)
+	found, err := r.Docs.Delete(name)
 	if err == nil {
 		_, err = r.roles.Reload()
 	}

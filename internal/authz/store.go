@@ -40,11 +40,11 @@ func NewRoleStore(path string, log *zap.Logger) (*RoleStore, error) {
 }
 
 // NativeRoles are roles kept outside roles.yml: those of the role API
-// (nativeroles.FileStore).
+// (a jsonfile.Docs).
 type NativeRoles interface {
-	// Descriptors returns every native role as one JSON object of role
-	// name to role descriptor.
-	Descriptors() []byte
+	// All returns every native role as one JSON object of role name to
+	// role descriptor.
+	All() []byte
 }
 
 // SetNative adds the native roles to the store's roles and reloads.
@@ -82,7 +82,7 @@ func (s *RoleStore) Reload() (bool, error) {
 	}
 	var native []byte
 	if s.native != nil {
-		native = s.native.Descriptors()
+		native = s.native.All()
 	}
 	h := sha256.New()
 	h.Write(data)

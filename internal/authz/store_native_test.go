@@ -10,7 +10,7 @@ import (
 
 type staticNative struct{ doc []byte }
 
-func (s *staticNative) Descriptors() []byte { return s.doc }
+func (s *staticNative) All() []byte { return s.doc }
 
 // TestRoleStoreNative: native roles join the file's; the file wins on a
 // name both define; a native change applies at the next reload; a native

@@ -1,0 +1,134 @@
+package jsonfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// docsRefreshEvery is how often a read checks the file for other
+// processes' changes.
+const docsRefreshEvery = time.Second
+
+// docs is one reading of a Docs file: name to document (compact JSON). It
+// is never modified once published.
+type docs map[string]json.RawMessage
+
+// Docs is a file of named JSON documents, {"<key>": {"<name>": {…}, …}}:
+// the roles of the role API, the role mappings of the role-mapping API.
+// It is safe for concurrent use, and replicas may share the file.
+type Docs struct {
+	path, key string
+	cache     *Cached[docs]
+	write     sync.Mutex
+}
+
+// OpenDocs reads the file at path (missing: no document; unparsable: an
+// error), whose documents are under key; onError receives later read
+// failures (the documents last read stay in force).
+func OpenDocs(path, key string, onError func(error)) (*Docs, error) {
+	d := &Docs{path: path, key: key}
+	cache, err := NewCached(path, d.read, time.Now, onError)
+	if err != nil {
+		return nil, err
+	}
+	d.cache = cache
+	return d, nil
+}
+
+// All returns every document as one JSON object of name to document,
+// re-reading the file when another process changed it.
+func (d *Docs) All() []byte {
+	d.cache.Refresh(docsRefreshEvery)
+	out, err := json.Marshal(d.cache.Load())
+	if err != nil { // the values were valid JSON when read
+		return []byte("{}")
+	}
+	return out
+}
+
+// Get returns the named documents (every one when names is empty).
+func (d *Docs) Get(names []string) map[string]json.RawMessage {
+	d.cache.Refresh(docsRefreshEvery)
+	out := map[string]json.RawMessage{}
+	for name, doc := range d.cache.Load() {
+		if len(names) == 0 || slices.Contains(names, name) {
+			out[name] = doc
+		}
+	}
+	return out
+}
+
+// Put stores a document durably; created is false when it replaced one.
+func (d *Docs) Put(name string, doc json.RawMessage) (created bool, err error) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, doc); err != nil {
+		return false, fmt.Errorf("%s: %s: %w", d.path, name, err)
+	}
+	err = d.update(func(all docs) {
+		_, existed := all[name]
+		created = !existed
+		all[name] = json.RawMessage(compact.Bytes())
+	})
+	return created, err
+}
+
+// Delete removes a document durably and reports whether it existed.
+func (d *Docs) Delete(name string) (found bool, err error) {
+	err = d.update(func(all docs) {
+		_, found = all[name]
+		delete(all, name)
+	})
+	return found, err
+}
+
+func (d *Docs) update(change func(docs)) error {
+	d.write.Lock()
+	defer d.write.Unlock()
+	unlock, err := Lock(d.path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, _, err := d.read() // another process may have written since
+	if err != nil {
+		return err
+	}
+	next := maps.Clone(cur)
+	change(next)
+	if err := Write(d.path, map[string]docs{d.key: next}); err != nil {
+		return err
+	}
+	written, st, err := d.read()
+	if err != nil {
+		return err
+	}
+	d.cache.Store(written, st)
+	return nil
+}
+
+func (d *Docs) read() (docs, Stamp, error) {
+	var file map[string]docs
+	st, _, err := Read(d.path, &file)
+	if err != nil {
+		return nil, st, err
+	}
+	for k := range file {
+		if k != d.key {
+			return nil, st, fmt.Errorf("%s: unknown key %q (want %q)", d.path, k, d.key)
+		}
+	}
+	out := make(docs, len(file[d.key]))
+	for name, doc := range file[d.key] { // the file is indented; callers see compact JSON
+		var b bytes.Buffer
+		if err := json.Compact(&b, doc); err != nil {
+			return nil, st, fmt.Errorf("%s: %s: %w", d.path, name, err)
+		}
+		out[name] = b.Bytes()
+	}
+	return out, st, nil
+}
