@@ -38,6 +38,7 @@ type siteStack struct {
 	trail     *audit.Trail
 	appPrivs  *appprivs.FileStore
 	native    *jsonfile.Docs
+	mappings  *jsonfile.Docs
 	anonymous *authn.Anonymous
 	closers   []func()
 }
@@ -80,6 +81,16 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 			return nil, fmt.Errorf("loading roles: %w", err)
 		}
 	}
+	if f := cfg.Security.NativeRoleMappings; f != "" {
+		if st.mappings, err = jsonfile.OpenDocs(f, "role_mappings", func(err error) {
+			log.Error("role mappings of the API unreadable; keeping those last read", zap.String("file", f), zap.Error(err))
+		}); err != nil {
+			return nil, fmt.Errorf("security.native_role_mappings: %w", err)
+		}
+		for _, m := range st.mappingStores() {
+			logProblems(log, m.SetNative(st.mappings))
+		}
+	}
 	if st.up, err = upstream.New(upstreamConfig(cfg), log.Named("upstream"), m); err != nil {
 		return nil, fmt.Errorf("configuring the upstream: %w", err)
 	}
@@ -120,7 +131,7 @@ func (st *siteStack) options(shared *config.Config, m *metrics.Metrics) server.O
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
 		Log:          st.log, Authenticator: st.auth.authenticator, BearerTokens: cfg.Security.OIDC.Enabled,
 		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.realm, APIKeys: st.auth.apiKeyStore(),
-		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(),
+		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(), RoleMappings: st.roleMappingStore(),
 		Anonymous: st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
 		Upstream: st.up, Readiness: readiness{st.up, st.md}, Observer: m, MetricsHandler: m.Handler(),
 		ReadHeaderTimeout: shared.Server.ReadHeaderTimeout, IdleTimeout: shared.Server.IdleTimeout,
@@ -140,33 +151,61 @@ func (st *siteStack) appPrivilegeStore() server.AppPrivilegeStore {
 // roleAPIStore is the role API's store for server.Options (a nil interface
 // without one): each change reloads the site's roles at once (other
 // replicas see it at their next poll).
-func (st *siteStack) roleAPIStore() server.RoleAPIStore {
+func (st *siteStack) roleAPIStore() server.DocStore {
 	if st.native == nil {
 		return nil
 	}
-	return reloadingRoles{st.native, st.roles}
+	return reloadingDocs{Docs: st.native, reload: func() error {
+		_, err := st.roles.Reload()
+		return err
+	}}
 }
 
-// reloadingRoles is a native role store whose changes take effect at once.
-type reloadingRoles struct {
+// mappingStores are the realms' role mappings (OIDC, PKI) in use.
+func (st *siteStack) mappingStores() []*authn.RoleMapperStore {
+	var out []*authn.RoleMapperStore
+	for _, m := range []*authn.RoleMapperStore{st.auth.mappings, st.auth.pkiMappings} {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// roleMappingStore is the role-mapping API's store for server.Options (a
+// nil interface without one): each change reloads the realms' mappings.
+func (st *siteStack) roleMappingStore() server.DocStore {
+	if st.mappings == nil {
+		return nil
+	}
+	return reloadingDocs{Docs: st.mappings, reload: func() error {
+		for _, m := range st.mappingStores() {
+			logProblems(st.log, m.Reload())
+		}
+		return nil
+	}}
+}
+
+// reloadingDocs is a document store whose changes take effect at once.
+type reloadingDocs struct {
 	*jsonfile.Docs
-	roles *authz.RoleStore
+	reload func() error
 }
 
-// Put implements server.RoleAPIStore.
-func (r reloadingRoles) Put(name string, descriptor json.RawMessage) (bool, error) {
-	created, err := r.Docs.Put(name, descriptor)
+// Put implements server.DocStore.
+func (r reloadingDocs) Put(name string, doc json.RawMessage) (bool, error) {
+	created, err := r.Docs.Put(name, doc)
 	if err == nil {
-		_, err = r.roles.Reload()
+		err = r.reload()
 	}
 	return created, err
 }
 
-// Delete implements server.RoleAPIStore.
-func (r reloadingRoles) Delete(name string) (bool, error) {
+// Delete implements server.DocStore.
+func (r reloadingDocs) Delete(name string) (bool, error) {
 	found, err := r.Docs.Delete(name)
 	if err == nil {
-		_, err = r.roles.Reload()
+		err = r.reload()
 	}
 	return found, err
 }

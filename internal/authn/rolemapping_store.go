@@ -2,6 +2,7 @@ package authn
 
 import (
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
@@ -15,6 +16,23 @@ import (
 type RoleMapperStore struct {
 	path string
 	cur  atomic.Pointer[RoleMapper]
+	// native are the role-mapping API's mappings (nil: none); they apply
+	// with the file's, as Elasticsearch applies every source's.
+	native NativeMappings
+}
+
+// NativeMappings are role mappings kept outside the file: those of the
+// role-mapping API (a jsonfile.Docs).
+type NativeMappings interface {
+	// All returns every mapping as one JSON object of name to mapping (the
+	// API format).
+	All() []byte
+}
+
+// SetNative adds the API's mappings to the file's and reloads.
+func (s *RoleMapperStore) SetNative(n NativeMappings) diag.Problems {
+	s.native = n
+	return s.Reload()
 }
 
 // NewRoleMapperStore loads path. Problems are reported; entries with errors
@@ -35,6 +53,11 @@ func (s *RoleMapperStore) Reload() diag.Problems {
 		return ps
 	}
 	m, ps := LoadRoleMappings(s.path)
+	if s.native != nil {
+		n, nps := ParseRoleMappings("role mappings of the API", s.native.All())
+		ps = append(ps, nps...)
+		m = &RoleMapper{mappings: append(slices.Clip(m.mappings), n.mappings...), classic: m.classic}
+	}
 	s.cur.Store(m)
 	return ps
 }

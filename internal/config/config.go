@@ -126,6 +126,10 @@ type Security struct {
 	// API in (PUT /_security/role/{name}); roles.yml wins on a name both
 	// define. Empty turns the role API off.
 	NativeRoles string `yaml:"native_roles"`
+	// NativeRoleMappings is the JSON file the proxy keeps the mappings of
+	// the role-mapping API in (PUT /_security/role_mapping/{name}); they
+	// apply with the realms' role-mapping files. Empty turns the API off.
+	NativeRoleMappings string `yaml:"native_role_mappings"`
 	// ApplicationPrivileges is the JSON file the proxy keeps the
 	// application privileges in that applications register with PUT
 	// /_security/privilege (Kibana's feature privileges); empty turns the

@@ -194,7 +194,8 @@ func (v *validator) security() {
 		v.errorf("security", "security: intervals, TTLs and limits must not be negative")
 	}
 	for key, f := range map[string]string{"security.application_privileges": s.ApplicationPrivileges,
-		"security.api_keys.file": s.APIKeys.File, "security.native_roles": s.NativeRoles} {
+		"security.api_keys.file": s.APIKeys.File, "security.native_roles": s.NativeRoles,
+		"security.native_role_mappings": s.NativeRoleMappings} {
 		if f == "" {
 			continue
 		}

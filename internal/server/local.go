@@ -41,7 +41,7 @@ const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 // withLocalAPIs answers the security APIs that describe the caller
 // itself (who am I, what may I do), as Elasticsearch would, since the
 // cluster behind the proxy has no security of its own.
-func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeService, roles *roleService, next http.Handler) http.Handler {
+func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeService, roles *roleService, mappings *roleMappingService, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if isAPIKeyAction(st.Action) {
@@ -54,6 +54,10 @@ func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeServic
 		}
 		if isRoleAction(st.Action) {
 			roles.serve(w, r, st)
+			return
+		}
+		if isRoleMappingAction(st.Action) {
+			mappings.serve(w, r, st)
 			return
 		}
 		switch st.Action {

@@ -13,9 +13,10 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
-// RoleAPIStore keeps the roles of the role API (nativeroles.FileStore,
-// with the role store reloaded after each change).
-type RoleAPIStore interface {
+// DocStore keeps named JSON documents: the roles of the role API, the
+// mappings of the role-mapping API (a jsonfile.Docs, with what uses them
+// reloaded after each change).
+type DocStore interface {
 	Get(names []string) map[string]json.RawMessage
 	Put(name string, descriptor json.RawMessage) (created bool, err error)
 	Delete(name string) (found bool, err error)
@@ -39,7 +40,7 @@ func isRoleAction(action string) bool {
 
 // roleService answers the role API.
 type roleService struct {
-	store RoleAPIStore
+	store DocStore
 	audit Auditor
 }
 

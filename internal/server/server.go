@@ -54,7 +54,10 @@ type Options struct {
 	AppPrivileges AppPrivilegeStore
 	// Roles keeps the role API's roles (optional: nil refuses the role API;
 	// roles.yml stays the only source of roles).
-	Roles RoleAPIStore
+	Roles DocStore
+	// RoleMappings keeps the role-mapping API's mappings (optional: nil
+	// refuses the role-mapping API).
+	RoleMappings DocStore
 	// RunAs finds the users a caller may run as (es-security-runas-user;
 	// the file realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
@@ -124,7 +127,8 @@ func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
-		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, &roleService{store: o.Roles, audit: o.Auditor}, h)
+		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, &roleService{store: o.Roles, audit: o.Auditor},
+		&roleMappingService{store: o.RoleMappings, audit: o.Auditor}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}
