@@ -71,6 +71,12 @@ func (c *Config) validateSites() diag.Problems {
 	}
 	seenHost, seenName := map[string]string{}, map[string]bool{}
 	audits := map[string]string{filepath.Clean(c.Audit.File): "the default site"}
+	// API keys are made by a site's users for that site: a key file shared
+	// by two sites would let a key of one authenticate at the other.
+	keys := map[string]string{}
+	if f := c.Security.APIKeys.File; f != "" {
+		keys[filepath.Clean(f)] = "the default site"
+	}
 	for i, s := range c.Sites {
 		key := fmt.Sprintf("sites.%d", i)
 		name := s.Name
@@ -94,6 +100,12 @@ func (c *Config) validateSites() diag.Problems {
 				v.errorf(key+".hosts", "site %s: host %q is also listed by site %s", name, h, other)
 			}
 			seenHost[canon] = name
+		}
+		if f := s.Security.APIKeys.File; f != "" {
+			if other, dup := keys[filepath.Clean(f)]; dup {
+				v.errorf(key+".security.api_keys.file", "site %s: security.api_keys.file %s is also the API key file of %s (a key of one site would authenticate at the other)", name, f, other)
+			}
+			keys[filepath.Clean(f)] = "site " + name
 		}
 		if f := s.Security.IPFilter; len(f.Allow) > 0 || len(f.Deny) > 0 {
 			v.errorf(key+".security.ip_filter", "site %s: security.ip_filter filters connections, before any Host is known: set it at the top level", name)

@@ -23,15 +23,15 @@ func TestSites(t *testing.T) {
 		}
 	}
 	base := "listen: 127.0.0.1:9443\ninsecure_http: true\nupstream:\n  nodes: [\"http://127.0.0.1:9201\"]\n" +
-		"security:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\naudit:\n  file: audit.log\n"
+		"security:\n  users: users\n  users_roles: users_roles\n  roles: roles.yml\n  api_keys: {file: keys.json}\naudit:\n  file: audit.log\n"
 	tests := []struct {
 		name, sites, want string
 	}{
 		{"two sites", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log") + siteYAML("b", "*.b.example.com", "users_a", "audit-b.log"), ""},
 		{"refuse unknown hosts", "unknown_hosts: refuse\nsites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log"), ""},
 		{"bad unknown_hosts", "unknown_hosts: drop\nsites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "unknown_hosts: \"drop\""},
-		{"a site's empty users path, at its line", "sites:\n" + siteYAML("a", "a.example.com", "\"\"", "audit-a.log"), ":17: site a: security.users: a file path is required"},
-		{"a site's unknown key, at its line", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      rolez: x\n", 1), ":20: unknown key \"sites.0.security.rolez\""},
+		{"a site's empty users path, at its line", "sites:\n" + siteYAML("a", "a.example.com", "\"\"", "audit-a.log"), ":18: site a: security.users: a file path is required"},
+		{"a site's unknown key, at its line", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      rolez: x\n", 1), ":21: unknown key \"sites.0.security.rolez\""},
 		{"shared audit file", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit.log"), "also the audit file of the default site"},
 		{"two sites one audit file", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "x.log") + siteYAML("b", "b.example.com", "users_a", "x.log"), "also the audit file of site a"},
 		{"host listed twice", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log") + siteYAML("b", "A.example.com", "users_a", "audit-b.log"), "also listed by site a"},
@@ -39,6 +39,8 @@ func TestSites(t *testing.T) {
 		{"no hosts", "sites:\n" + strings.Replace(siteYAML("a", "x", "users_a", "audit-a.log"), "    hosts: [\"x\"]\n", "", 1), "at least one host name"},
 		{"no name", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "name: a", "name: \"\"", 1), "a name is required"},
 		{"a site's ip_filter", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      ip_filter: {deny: [\"10.0.0.0/8\"]}\n", 1), "set it at the top level"},
+		{"a site sharing the default's API key file", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      api_keys: {file: keys.json}\n", 1),
+			"also the API key file of the default site"},
 		{"a site's bad node", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "http://127.0.0.1:9301", "ftp://x", 1), "site a: upstream"},
 	}
 	for _, tc := range tests {
