@@ -44,6 +44,9 @@ type APIKeyRef struct {
 	// RoleDescriptors are the key's own role descriptors (a JSON object);
 	// empty means the owner's privileges, no more.
 	RoleDescriptors json.RawMessage
+	// Metadata is the key's own metadata (shown by _authenticate; never
+	// part of the user's metadata, which DLS templates read).
+	Metadata map[string]any
 }
 
 // Clone returns a copy that shares nothing mutable at the top level with p:

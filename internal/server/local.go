@@ -94,8 +94,9 @@ type tokenRef struct {
 }
 
 type apiKeyRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 type realmRef struct {
@@ -114,7 +115,7 @@ func writeAuthenticate(w http.ResponseWriter, st *requestState) {
 		resp.AuthenticationRealm = realmRef{by.Realm, by.RealmType}
 	}
 	if k := p.APIKey; k != nil { // as Elasticsearch: the owner, no roles, the key named
-		resp.AuthenticationType, resp.APIKey, resp.Roles = "api_key", &apiKeyRef{k.ID, k.Name}, nil
+		resp.AuthenticationType, resp.APIKey, resp.Roles = "api_key", &apiKeyRef{k.ID, k.Name, k.Metadata}, nil
 	}
 	if t := p.ServiceToken; t != nil { // as Elasticsearch: no roles, the token named
 		resp.AuthenticationType, resp.Token, resp.Roles = "token", &tokenRef{t.Name, t.Source}, nil

@@ -19,7 +19,8 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 )
 
-var alice = &authn.Principal{Username: "alice", Realm: "default_file", RealmType: "file", Roles: []string{"b", "a"}}
+var alice = &authn.Principal{Username: "alice", Realm: "default_file", RealmType: "file", Roles: []string{"b", "a"},
+	FullName: "Alice A", Metadata: map[string]any{"tenant": "acme"}}
 
 func newStore(t *testing.T, path string) *FileStore {
 	t.Helper()
@@ -76,7 +77,8 @@ func TestAuthenticator(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.Username != "alice" || p.Realm != authn.APIKeyRealm || p.APIKey == nil || p.APIKey.ID != live.Key.ID || p.APIKey.Name != "live" ||
-		!slices.Equal(p.Roles, []string{"a", "b"}) || compact(p.APIKey.RoleDescriptors) != `{"r":{"cluster":["monitor"]}}` || p.Metadata["team"] != "x" {
+		!slices.Equal(p.Roles, []string{"a", "b"}) || compact(p.APIKey.RoleDescriptors) != `{"r":{"cluster":["monitor"]}}` ||
+		p.Metadata["tenant"] != "acme" || p.Metadata["team"] != nil || p.APIKey.Metadata["team"] != "x" || p.FullName != "Alice A" {
 		t.Fatalf("principal %+v %+v", p, p.APIKey)
 	}
 	if _, err := authWith(a, "apikey "+live.Encoded); err != nil {

@@ -66,8 +66,9 @@ func Principal(k *Key) *authn.Principal {
 	slices.Sort(roles)
 	return &authn.Principal{
 		Username: k.Username, Realm: authn.APIKeyRealm, RealmType: authn.APIKeyRealm,
-		Roles: slices.Compact(roles), Metadata: maps.Clone(k.Metadata),
-		APIKey: &authn.APIKeyRef{ID: k.ID, Name: k.Name, RoleDescriptors: k.RoleDescriptors},
+		Roles: slices.Compact(roles), FullName: k.OwnerFullName, Email: k.OwnerEmail,
+		Metadata: maps.Clone(k.OwnerMetadata), // the owner's, never the key's own (a creator could forge DLS values)
+		APIKey:   &authn.APIKeyRef{ID: k.ID, Name: k.Name, RoleDescriptors: k.RoleDescriptors, Metadata: maps.Clone(k.Metadata)},
 	}
 }
 
@@ -128,7 +129,8 @@ func New(name string, owner *authn.Principal, descriptors []byte, metadata map[s
 	k := Key{
 		ID: id, Name: name, Hash: hash, Creation: now.UnixMilli(),
 		Username: owner.Username, Realm: owner.Realm, RealmType: owner.RealmType,
-		OwnerRoles: slices.Clone(owner.Roles), RoleDescriptors: descriptors, Metadata: metadata,
+		OwnerRoles: slices.Clone(owner.Roles), OwnerFullName: owner.FullName, OwnerEmail: owner.Email,
+		OwnerMetadata: maps.Clone(owner.Metadata), RoleDescriptors: descriptors, Metadata: metadata,
 	}
 	if ttl > 0 {
 		k.Expiration = now.Add(ttl).UnixMilli()

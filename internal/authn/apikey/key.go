@@ -27,10 +27,18 @@ type Key struct {
 	Realm      string   `json:"realm"`
 	RealmType  string   `json:"realm_type"`
 	OwnerRoles []string `json:"owner_roles"`
+	// The owner's own attributes when the key was made: they, not the
+	// key's metadata, are the user of the key's requests (DLS templates
+	// render {{_user.metadata.*}} from them), as in Elasticsearch.
+	OwnerFullName string         `json:"owner_full_name,omitempty"`
+	OwnerEmail    string         `json:"owner_email,omitempty"`
+	OwnerMetadata map[string]any `json:"owner_metadata,omitempty"`
 	// RoleDescriptors are the key's own role descriptors (a JSON object);
 	// empty means the owner's privileges, no more.
 	RoleDescriptors json.RawMessage `json:"role_descriptors,omitempty"`
-	Metadata        map[string]any  `json:"metadata,omitempty"`
+	// Metadata is the key's own metadata (the creator's choice): shown by
+	// the APIs, never used to decide anything.
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // Expired reports whether the key has expired at now.
