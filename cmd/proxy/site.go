@@ -73,7 +73,7 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	}
 	if f := cfg.Security.NativeRoles; f != "" {
 		if st.native, err = jsonfile.OpenDocs(f, "roles", func(err error) {
-			log.Error("native roles unreadable; keeping those last read", zap.String("file", f), zap.Error(err))
+			log.Error("native roles unreadable: none applies until the file is repaired", zap.String("file", f), zap.Error(err))
 		}); err != nil {
 			return nil, fmt.Errorf("security.native_roles: %w", err)
 		}
@@ -83,7 +83,7 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	}
 	if f := cfg.Security.NativeRoleMappings; f != "" {
 		if st.mappings, err = jsonfile.OpenDocs(f, "role_mappings", func(err error) {
-			log.Error("role mappings of the API unreadable; keeping those last read", zap.String("file", f), zap.Error(err))
+			log.Error("role mappings of the API unreadable: none applies until the file is repaired", zap.String("file", f), zap.Error(err))
 		}); err != nil {
 			return nil, fmt.Errorf("security.native_role_mappings: %w", err)
 		}

@@ -8,11 +8,14 @@ import (
 
 // Cached is the last reading of a file, kept in memory and read again when
 // the file changed (another process wrote it), checked at most once per
-// interval the caller chooses. It is safe for concurrent use.
+// interval the caller chooses. A file that changed but cannot be read any
+// more gives the empty value: fail closed (a key revoked by an edit that
+// broke the file must not keep working). It is safe for concurrent use.
 type Cached[T any] struct {
 	path    string
 	read    func() (T, Stamp, error)
 	now     func() time.Time
+	empty   T
 	onError func(error)
 
 	current   atomic.Pointer[reading[T]]
@@ -27,9 +30,9 @@ type reading[T any] struct {
 
 // NewCached reads the file with read (which returns the value and the
 // stamp it read it at) and returns the cache; a failed first reading is an
-// error. Later failures keep the last value and go to onError.
-func NewCached[T any](path string, read func() (T, Stamp, error), now func() time.Time, onError func(error)) (*Cached[T], error) {
-	c := &Cached[T]{path: path, read: read, now: now, onError: onError}
+// error. A later failure stores empty and goes to onError.
+func NewCached[T any](path string, read func() (T, Stamp, error), now func() time.Time, empty T, onError func(error)) (*Cached[T], error) {
+	c := &Cached[T]{path: path, read: read, now: now, empty: empty, onError: onError}
 	v, st, err := read()
 	if err != nil {
 		return nil, err
@@ -41,8 +44,12 @@ func NewCached[T any](path string, read func() (T, Stamp, error), now func() tim
 // Load returns the value last read or stored.
 func (c *Cached[T]) Load() T { return c.current.Load().value }
 
-// Store replaces the value (after the caller wrote the file itself).
+// Store replaces the value (after the caller wrote the file itself). It
+// waits for a Refresh in progress, whose older reading must not land after
+// this one.
 func (c *Cached[T]) Store(v T, st Stamp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.current.Store(&reading[T]{value: v, stamp: st})
 	c.lastCheck.Store(c.now().UnixNano())
 }
@@ -66,7 +73,7 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 	v, st, err := c.read()
 	if err != nil {
 		c.onError(err)
-		return true
+		v = c.empty // fail closed; the stamp stays unknown, so the next check reads again
 	}
 	c.current.Store(&reading[T]{value: v, stamp: st})
 	return true

@@ -29,10 +29,10 @@ type Docs struct {
 
 // OpenDocs reads the file at path (missing: no document; unparsable: an
 // error), whose documents are under key; onError receives later read
-// failures (the documents last read stay in force).
+// failures (no document is then served until the file reads again).
 func OpenDocs(path, key string, onError func(error)) (*Docs, error) {
 	d := &Docs{path: path, key: key}
-	cache, err := NewCached(path, d.read, time.Now, onError)
+	cache, err := NewCached(path, d.read, time.Now, docs{}, onError)
 	if err != nil {
 		return nil, err
 	}

@@ -240,3 +240,37 @@ func TestSecretHash(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableStoreFailsClosed: a key revoked by editing the file, in an
+// edit that broke the file (a trailing comma), stops authenticating; so
+// does every key until the file reads again.
+func TestUnreadableStoreFailsClosed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	s := newStore(t, path)
+	clock := time.Now()
+	s.now = func() time.Time { return clock }
+	c := mustCreate(t, s, "k", 0, clock)
+	a := NewAuthenticator(s)
+	if _, err := authWith(a, "ApiKey "+c.Encoded); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	broken := strings.Replace(string(data), `"invalidated": false`, `"invalidated": true,`, 1)
+	if broken == string(data) {
+		t.Fatal("the test's edit did not apply")
+	}
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(10 * time.Minute)
+	if _, err := authWith(a, "ApiKey "+c.Encoded); err == nil {
+		t.Fatal("a key authenticates while the store file cannot be parsed")
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil { // repaired: the key is back
+		t.Fatal(err)
+	}
+	clock = clock.Add(10 * time.Minute)
+	if _, err := authWith(a, "ApiKey "+c.Encoded); err != nil {
+		t.Fatalf("after the repair: %v", err)
+	}
+}

@@ -46,8 +46,8 @@ type FileStore struct {
 // error: the keys it holds must not silently disappear.
 func OpenFileStore(path string, log *zap.Logger) (*FileStore, error) {
 	s := &FileStore{path: path, log: log, now: time.Now}
-	cache, err := jsonfile.NewCached(path, s.read, func() time.Time { return s.now() }, func(err error) {
-		log.Error("API key store unreadable; keeping the keys last read", zap.String("file", path), zap.Error(err))
+	cache, err := jsonfile.NewCached(path, s.read, func() time.Time { return s.now() }, &snapshot{byID: map[string]*Key{}}, func(err error) {
+		log.Error("API key store unreadable: no API key authenticates until it is repaired", zap.String("file", path), zap.Error(err))
 	})
 	if err != nil {
 		return nil, err

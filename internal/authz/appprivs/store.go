@@ -49,8 +49,8 @@ type FileStore struct {
 // Open reads the store at path (missing: empty; unparsable: an error).
 func Open(path string, log *zap.Logger) (*FileStore, error) {
 	s := &FileStore{path: path}
-	cache, err := jsonfile.NewCached(path, s.read, time.Now, func(err error) {
-		log.Error("application privileges unreadable; keeping those last read", zap.String("file", path), zap.Error(err))
+	cache, err := jsonfile.NewCached(path, s.read, time.Now, apps{}, func(err error) {
+		log.Error("application privileges unreadable: none is resolved until the file is repaired", zap.String("file", path), zap.Error(err))
 	})
 	if err != nil {
 		return nil, err
