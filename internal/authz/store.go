@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 )
@@ -25,8 +26,10 @@ type RoleStore struct {
 
 	current atomic.Pointer[Evaluator]
 	mu      sync.Mutex // serialises reloads
-	digest  [sha256.Size]byte
-	loaded  bool
+	// fileNames are the names the roles file defines (see DefinedInFile).
+	fileNames atomic.Pointer[map[string]bool]
+	digest    [sha256.Size]byte
+	loaded    bool
 }
 
 // NewRoleStore loads path (a missing file means built-in roles only, with a
@@ -100,11 +103,19 @@ func (s *RoleStore) Reload() (bool, error) {
 	} else {
 		rs, probs = LoadRolesFile(s.path) // reports missing/unreadable files
 	}
-	if s.native != nil {
+	fileNames, namesKnown := fileDefinedNames(data)
+	switch {
+	case s.native == nil:
+	case readErr != nil && !os.IsNotExist(readErr), !namesKnown:
+		// The file cannot be read or parsed: which names it defines is
+		// unknown, and a native role must never stand in for a file role.
+		s.log.Error("roles file unreadable or not YAML: the API's roles are not loaded either", zap.String("file", s.path))
+	default:
 		nativeSet, nativeProbs := ParseRoles("native roles", native)
 		probs = append(probs, nativeProbs...)
-		rs = mergeRoleSets(nativeSet, rs, s.log)
+		rs = mergeRoleSets(nativeSet, rs, fileNames, s.log)
 	}
+	s.fileNames.Store(&fileNames)
 	for _, p := range probs {
 		if p.Severity == diag.Error {
 			s.log.Error("roles file problem; the role is skipped", zap.String("problem", p.String()))
@@ -128,10 +139,16 @@ func (s *RoleStore) Watch(ctx context.Context, interval time.Duration) {
 
 // mergeRoleSets is the built-in roles, then the native roles, then the
 // file's: a file role replaces a native one of the same name, as in
-// Elasticsearch (built-in names are refused in both).
-func mergeRoleSets(native, file *RoleSet, log *zap.Logger) *RoleSet {
+// Elasticsearch (built-in names are refused in both). A name the file
+// defines, even by an invalid role that was skipped, is never a native
+// role's: fixing a typo in the file must not hand the name to the API.
+func mergeRoleSets(native, file *RoleSet, fileNames map[string]bool, log *zap.Logger) *RoleSet {
 	rs := newRoleSet(nil)
 	for name, r := range native.roles {
+		if fileNames[name] && file.roles[name] == nil {
+			log.Warn("the native role is shadowed by an invalid role of the roles file, which is skipped", zap.String("role", name))
+			continue
+		}
 		if !r.reserved {
 			rs.roles[name] = r
 		}
@@ -146,6 +163,35 @@ func mergeRoleSets(native, file *RoleSet, log *zap.Logger) *RoleSet {
 		rs.roles[name] = r
 	}
 	return rs
+}
+
+// fileDefinedNames are the top-level keys of a roles file, valid roles or
+// not; ok is false when the file is not a YAML mapping (an empty file
+// defines nothing).
+func fileDefinedNames(data []byte) (names map[string]bool, ok bool) {
+	names = map[string]bool{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return names, false
+	}
+	if len(doc.Content) == 0 {
+		return names, true
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return names, false
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		names[root.Content[i].Value] = true
+	}
+	return names, true
+}
+
+// DefinedInFile reports whether the roles file defines name (a valid role
+// or not): the role API must not create a role the file would shadow.
+func (s *RoleStore) DefinedInFile(name string) bool {
+	names := s.fileNames.Load()
+	return names != nil && (*names)[name]
 }
 
 func boolByte(b bool) byte {

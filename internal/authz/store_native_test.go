@@ -51,3 +51,44 @@ func TestRoleStoreNative(t *testing.T) {
 		t.Fatal("a deleted native role still grants")
 	}
 }
+
+// TestShadowedNativeRoleStaysShadowed: a native role hidden by a roles.yml
+// role of the same name must not take over when that file role breaks
+// (a typo) or the file cannot be read; and the store says which names the
+// file defines, for the role API to refuse.
+func TestShadowedNativeRoleStaysShadowed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roles.yml")
+	if err := os.WriteFile(path, []byte("reader:\n  cluster: [monitor]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewRoleStore(path, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetNative(&staticNative{doc: []byte(`{"reader":{"cluster":["all"]},"other":{"cluster":["all"]}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	wide := func(role string) bool {
+		return s.Decide(Request{User: "u", Roles: []string{role}, Action: "cluster:admin/settings/update"}).Allowed
+	}
+	if wide("reader") || !wide("other") || !s.DefinedInFile("reader") || s.DefinedInFile("other") {
+		t.Fatal("setup: the file's reader wins, other is native")
+	}
+	if err := os.WriteFile(path, []byte("reader:\n  cluster: [monitr]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = s.Reload()
+	if wide("reader") || !s.DefinedInFile("reader") {
+		t.Fatal("a typo in the file's reader let the native reader apply")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil { // unreadable as a file, even for root
+		t.Fatal(err)
+	}
+	_, _ = s.Reload()
+	if wide("reader") || wide("other") {
+		t.Fatal("with the roles file unreadable, native roles apply")
+	}
+}

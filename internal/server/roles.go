@@ -42,6 +42,21 @@ func isRoleAction(action string) bool {
 type roleService struct {
 	store DocStore
 	audit Auditor
+	// files tells which names the roles file defines (authz.RoleStore);
+	// nil when the authorizer cannot say.
+	files fileRoles
+}
+
+// fileRoles is implemented by authorizers that read a roles file.
+type fileRoles interface {
+	DefinedInFile(name string) bool
+}
+
+// newRoleService is the role API over store; az says which names the roles
+// file defines, when it can.
+func newRoleService(store DocStore, a Auditor, az Authorizer) *roleService {
+	f, _ := az.(fileRoles)
+	return &roleService{store: store, audit: a, files: f}
 }
 
 func (s *roleService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
@@ -68,6 +83,12 @@ func (s *roleService) put(w http.ResponseWriter, r *http.Request, st *requestSta
 	var descriptor json.RawMessage
 	if err := decodeStrict(st, &descriptor); err != nil || len(descriptor) == 0 {
 		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role descriptor")
+		return
+	}
+	if s.files != nil && s.files.DefinedInFile(name) {
+		// The file's role would win; the API's would lie in wait, taking
+		// over whenever the file's broke.
+		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is defined in the roles file, which wins over the role API: change it there")
 		return
 	}
 	if ps := authz.ValidateRoleDescriptor(name, descriptor); ps.HasErrors() {

@@ -127,7 +127,7 @@ func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
-		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, &roleService{store: o.Roles, audit: o.Auditor},
+		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, newRoleService(o.Roles, o.Auditor, o.Authorizer),
 		&roleMappingService{store: o.RoleMappings, audit: o.Auditor}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
