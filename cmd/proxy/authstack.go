@@ -100,26 +100,27 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 	return st, nil
 }
 
-// defaultAuthenticators: the client certificate (PKI), the session cookie,
-// then bearer tokens, then Basic, for whichever is enabled. A certificate
-// the listener verified is the strongest credential, so the PKI realm comes
-// first, as a PKI realm with the lowest order in Elasticsearch.
+// defaultAuthenticators, for whichever is enabled: the session cookie,
+// then the credentials Elasticsearch tries before any realm (service
+// account tokens, API keys: a request that sends one is decided by it),
+// then the realms: the client certificate (PKI, the strongest credential,
+// as a PKI realm with the lowest order), bearer JWTs, Basic.
 func defaultAuthenticators(cfg *config.Config) []string {
 	var out []string
-	if cfg.Security.PKI.Enabled {
-		out = append(out, authn.SchemePKI)
-	}
 	if cfg.Security.OIDC.Login.Enabled {
 		out = append(out, authn.SchemeSession)
 	}
 	if cfg.Security.ServiceTokens != "" {
 		out = append(out, authn.SchemeServiceToken)
 	}
-	if cfg.Security.OIDC.Enabled {
-		out = append(out, authn.SchemeBearer)
-	}
 	if cfg.Security.APIKeys.File != "" {
 		out = append(out, authn.SchemeAPIKey)
+	}
+	if cfg.Security.PKI.Enabled {
+		out = append(out, authn.SchemePKI)
+	}
+	if cfg.Security.OIDC.Enabled {
+		out = append(out, authn.SchemeBearer)
 	}
 	return append(out, authn.SchemeBasic)
 }

@@ -41,6 +41,7 @@ func TestAuthStackPKI(t *testing.T) {
 		want              []string
 	}{
 		{"first by default", "", "/logs/_search", []string{"pki", "basic"}},
+		{"after API keys", "  api_keys: {file: keys.json}\n", "/x", []string{"api_key", "pki", "basic"}},
 		{"global list", "  authentication:\n    authenticators: [basic, pki]\n", "/x", []string{"basic", "pki"}},
 		{"route", "  authentication:\n    routes:\n      - {path_prefix: /api/, authenticators: [pki]}\n", "/api/status", []string{"pki"}},
 	}

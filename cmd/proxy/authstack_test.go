@@ -53,10 +53,11 @@ func TestAuthStackRoutes(t *testing.T) {
 	}{
 		{"defaults", "", "/logs/_search", []string{"session", "bearer", "basic"}},
 		{"global list", "  authentication:\n    authenticators: [bearer, session]\n", "/x", []string{"bearer", "session"}},
-		// Service tokens are Bearer tokens the OIDC authenticator would
-		// refuse: they must come before it.
+		// Service tokens and API keys come before the realms, as in
+		// Elasticsearch (and service tokens are Bearer tokens the OIDC
+		// authenticator would refuse).
 		{"service tokens and API keys", "  service_tokens: service_tokens\n  api_keys:\n    file: api_keys.json\n", "/x",
-			[]string{"session", "service_token", "bearer", "api_key", "basic"}},
+			[]string{"session", "service_token", "api_key", "bearer", "basic"}},
 		{"route", "  authentication:\n    routes:\n      - {path_prefix: /api/, authenticators: [basic]}\n", "/api/status", []string{"basic"}},
 		{"redis store (unreachable: a warning, not fatal)",
 			"  sessions:\n    store: redis\n    redis: {address: \"127.0.0.1:1\"}\n    encryption_keys_file: keys\n", "/", []string{"session", "bearer", "basic"}},

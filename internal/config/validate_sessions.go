@@ -159,6 +159,13 @@ func (v *validator) authenticatorList(key string, names []string) {
 	if b, st := slices.Index(names, "bearer"), slices.Index(names, "service_token"); b >= 0 && st > b {
 		v.errorf(key, "%s: service_token must come before bearer (the OIDC bearer authenticator refuses service account tokens)", key)
 	}
+	if pki := slices.Index(names, "pki"); pki >= 0 {
+		for _, tok := range []string{"service_token", "api_key"} {
+			if i := slices.Index(names, tok); i > pki {
+				v.errorf(key, "%s: %s must come before pki (a client certificate would otherwise decide requests that carry a narrower %s, which Elasticsearch tries before any realm)", key, tok, tok)
+			}
+		}
+	}
 }
 
 func isHTTPURL(s string) bool {
