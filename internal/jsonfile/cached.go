@@ -18,6 +18,8 @@ type Cached[T any] struct {
 	current   atomic.Pointer[reading[T]]
 	mu        sync.Mutex
 	lastCheck atomic.Int64
+	// gen counts the values published (Store and each re-read).
+	gen atomic.Uint64
 }
 
 type reading[T any] struct {
@@ -41,9 +43,15 @@ func NewCached[T any](path string, read func() (T, Stamp, error), now func() tim
 // Load returns the value last read or stored.
 func (c *Cached[T]) Load() T { return c.current.Load().value }
 
+// Generation changes whenever the value does (a Store or a re-read of a
+// changed file): a cheap test of whether something derived from the value
+// is stale.
+func (c *Cached[T]) Generation() uint64 { return c.gen.Load() }
+
 // Store replaces the value (after the caller wrote the file itself).
 func (c *Cached[T]) Store(v T, st Stamp) {
 	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.gen.Add(1)
 	c.lastCheck.Store(c.now().UnixNano())
 }
 
@@ -69,5 +77,6 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 		return true
 	}
 	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.gen.Add(1)
 	return true
 }
