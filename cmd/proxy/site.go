@@ -39,6 +39,7 @@ type siteStack struct {
 	appPrivs  *appprivs.FileStore
 	native    *jsonfile.Docs
 	mappings  *jsonfile.Docs
+	users     *authn.NativeRealm // nil without security.native_users
 	anonymous *authn.Anonymous
 	closers   []func()
 }
@@ -63,7 +64,10 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	limiter := authn.NewLoginLimiter(authn.LoginLimiterOptions{
 		MaxFailures: cfg.Security.LoginRateLimit.MaxFailures, Window: cfg.Security.LoginRateLimit.Window, Observer: m,
 	})
-	basic := authn.NewBasicAuthenticator(st.realm, authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
+	if st.users, err = openNativeUsers(cfg, log, m); err != nil {
+		return nil, err
+	}
+	basic := authn.NewBasicAuthenticator(st.passwordRealms(), authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
 	if st.auth, err = newAuthStack(ctx, cfg, log, basic); err != nil {
 		return nil, err
 	}
@@ -130,8 +134,8 @@ func (st *siteStack) options(shared *config.Config, m *metrics.Metrics) server.O
 		MaxBodyBytes: cfg.Upstream.MaxRequestBodyBytes,
 		BulkSpool:    server.SpoolOptions{ThresholdBytes: cfg.Upstream.BulkSpoolThresholdBytes, Dir: cfg.Upstream.SpoolDir},
 		Log:          st.log, Authenticator: st.auth.authenticator, BearerTokens: cfg.Security.OIDC.Enabled,
-		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.realm, APIKeys: st.auth.apiKeyStore(),
-		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(), RoleMappings: st.roleMappingStore(),
+		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.passwordRealms(), APIKeys: st.auth.apiKeyStore(),
+		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(), RoleMappings: st.roleMappingStore(), Users: st.userStore(),
 		Anonymous: st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
 		Upstream: st.up, Readiness: readiness{st.up, st.md}, Observer: m, MetricsHandler: m.Handler(),
 		ReadHeaderTimeout: shared.Server.ReadHeaderTimeout, IdleTimeout: shared.Server.IdleTimeout,

@@ -130,6 +130,10 @@ type Security struct {
 	// the role-mapping API in (PUT /_security/role_mapping/{name}); they
 	// apply with the realms' role-mapping files. Empty turns the API off.
 	NativeRoleMappings string `yaml:"native_role_mappings"`
+	// NativeUsers is the JSON file the proxy keeps the native realm's users
+	// in (the user API: PUT /_security/user/{name}), tried after the users
+	// file. Empty turns the user API and the native realm off.
+	NativeUsers string `yaml:"native_users"`
 	// ApplicationPrivileges is the JSON file the proxy keeps the
 	// application privileges in that applications register with PUT
 	// /_security/privilege (Kibana's feature privileges); empty turns the

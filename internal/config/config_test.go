@@ -100,6 +100,8 @@ func TestLoadValidates(t *testing.T) {
 		{"empty include records nothing", "insecure_http: true\naudit:\n  file: audit.log\n  include: []\n", "audit.include: an empty list records no event"},
 		{"include omitted", "insecure_http: true\naudit:\n  file: audit.log\n  exclude: []\n", ""},
 		{"include listed", "insecure_http: true\naudit:\n  file: audit.log\n  include: [access_denied]\n", ""},
+		{"native users", "insecure_http: true\n" + sec + "  native_users: native_users.json\n", ""},
+		{"native users folder missing", "insecure_http: true\n" + sec + "  native_users: nodir/native_users.json\n", "security.native_users: folder"},
 		{"ip filter", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/8, \"fd00::1\"]\n    deny: [_all]\n", ""},
 		{"ip filter hostname", "insecure_http: true\n" + sec + "  ip_filter:\n    deny: [example.com]\n", `:12: security.ip_filter.deny: "example.com" is not an IP address`},
 		{"ip filter bad block", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/40]\n", `security.ip_filter.allow: "10.0.0.0/40" is not a CIDR block`},

@@ -21,6 +21,8 @@ type Cached[T any] struct {
 	current   atomic.Pointer[reading[T]]
 	mu        sync.Mutex
 	lastCheck atomic.Int64
+	// gen counts the values published (Store and each re-read).
+	gen atomic.Uint64
 }
 
 type reading[T any] struct {
@@ -44,6 +46,11 @@ func NewCached[T any](path string, read func() (T, Stamp, error), now func() tim
 // Load returns the value last read or stored.
 func (c *Cached[T]) Load() T { return c.current.Load().value }
 
+// Generation changes whenever the value does (a Store or a re-read of a
+// changed file): a cheap test of whether something derived from the value
+// is stale.
+func (c *Cached[T]) Generation() uint64 { return c.gen.Load() }
+
 // Store replaces the value (after the caller wrote the file itself). It
 // waits for a Refresh in progress, whose older reading must not land after
 // this one.
@@ -51,6 +58,7 @@ func (c *Cached[T]) Store(v T, st Stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.gen.Add(1)
 	c.lastCheck.Store(c.now().UnixNano())
 }
 
@@ -76,5 +84,6 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 		v = c.empty // fail closed; the stamp stays unknown, so the next check reads again
 	}
 	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.gen.Add(1)
 	return true
 }

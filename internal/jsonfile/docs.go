@@ -69,24 +69,60 @@ func (d *Docs) Put(name string, doc json.RawMessage) (created bool, err error) {
 	if err := json.Compact(&compact, doc); err != nil {
 		return false, fmt.Errorf("%s: %s: %w", d.path, name, err)
 	}
-	err = d.update(func(all docs) {
+	err = d.update(func(all docs) error {
 		_, existed := all[name]
 		created = !existed
 		all[name] = json.RawMessage(compact.Bytes())
+		return nil
 	})
 	return created, err
 }
 
+// Generation changes whenever the documents do (this process's changes
+// and, checked at most once a second, other processes'), so that what is
+// derived from them can be rebuilt only then.
+func (d *Docs) Generation() uint64 {
+	d.cache.Refresh(docsRefreshEvery)
+	return d.cache.Generation()
+}
+
+// Update changes one document durably under the file's lock, so that no
+// concurrent change is lost between reading and writing it: change gets the
+// current document (nil when there is none) and returns the new one (nil
+// removes it); an error from change aborts the update and is returned as
+// is.
+func (d *Docs) Update(name string, change func(cur json.RawMessage) (json.RawMessage, error)) error {
+	return d.update(func(all docs) error {
+		next, err := change(all[name])
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			delete(all, name)
+			return nil
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, next); err != nil {
+			return fmt.Errorf("%s: %s: %w", d.path, name, err)
+		}
+		all[name] = json.RawMessage(compact.Bytes())
+		return nil
+	})
+}
+
 // Delete removes a document durably and reports whether it existed.
 func (d *Docs) Delete(name string) (found bool, err error) {
-	err = d.update(func(all docs) {
+	err = d.update(func(all docs) error {
 		_, found = all[name]
 		delete(all, name)
+		return nil
 	})
 	return found, err
 }
 
-func (d *Docs) update(change func(docs)) error {
+// update applies change to a copy of the file's current documents and
+// writes it, unless change fails.
+func (d *Docs) update(change func(docs) error) error {
 	d.write.Lock()
 	defer d.write.Unlock()
 	unlock, err := Lock(d.path)
@@ -99,7 +135,9 @@ func (d *Docs) update(change func(docs)) error {
 		return err
 	}
 	next := maps.Clone(cur)
-	change(next)
+	if err := change(next); err != nil {
+		return err
+	}
 	if err := Write(d.path, map[string]docs{d.key: next}); err != nil {
 		return err
 	}

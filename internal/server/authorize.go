@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -178,9 +177,8 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 	c := st.Class
 	req := authz.Request{
 		User: st.Principal.Username, Roles: st.Principal.Roles, Action: c.Action, Indices: c.Indices,
-		// The user a security API is about: {username} in most routes,
-		// {user} in has_privileges'.
-		TargetUser: cmp.Or(c.PathParams["username"], c.PathParams["user"]),
+		// The user a security API is about (see users.go).
+		TargetUser: authzTargetUser(st),
 		Limit:      st.limit,
 	}
 	if md != nil {

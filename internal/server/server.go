@@ -58,8 +58,11 @@ type Options struct {
 	// RoleMappings keeps the role-mapping API's mappings (optional: nil
 	// refuses the role-mapping API).
 	RoleMappings DocStore
+	// Users keeps the native realm's users, which the user API changes
+	// (optional: nil refuses the user API).
+	Users UserStore
 	// RunAs finds the users a caller may run as (es-security-runas-user;
-	// the file realm). Optional: without it, every run_as is refused.
+	// the file realm, then the native realm). Optional: without it, every run_as is refused.
 	RunAs RunAsLookup
 	// IPFilter drops connections from refused addresses (optional: nil
 	// allows every address).
@@ -129,6 +132,7 @@ func (s *Server) chain() http.Handler {
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
 		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, newRoleService(o.Roles, o.Auditor, o.Authorizer),
 		&roleMappingService{store: o.RoleMappings, audit: o.Auditor}, h)
+	h = withUserAPI(&userService{store: o.Users, others: o.RunAs, audit: o.Auditor}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}
