@@ -41,32 +41,65 @@ func applicationActions(reg AppPrivileges, app, name string) []string {
 }
 
 // holdsApplicationPrivilege answers one (application, resource, privilege)
-// of a has_privileges check.
+// of a has_privileges check as Elasticsearch's ApplicationPermission does:
+// some role entry must grant the requested actions and cover the resource
+// by itself. Entries with the same privileges pool their resources (as
+// Elasticsearch merges them); entries with different privileges never pool
+// their actions, so "read on *" and "write on *" do not make "admin".
 func (s *Subject) holdsApplicationPrivilege(reg AppPrivileges, app, resource, privilege string, budget *globBudget) bool {
 	requested := applicationActions(reg, app, privilege)
 	if len(requested) == 0 {
 		return false // an unknown privilege is never held (fail closed)
 	}
 	checked := globSet{newGlobTerm([]string{resource}, nil)}
-	var granted []string
+	wanted := globSet{newGlobTerm(requested, nil)}
+	for _, e := range s.applicationEntries(app) {
+		var granted []string
+		for _, p := range e.privileges {
+			granted = append(granted, applicationActions(reg, app, p)...)
+		}
+		if len(granted) == 0 {
+			continue
+		}
+		if covered, _ := globSubset(checked, globSet{newGlobTerm(e.resources, nil)}, budget); !covered {
+			continue
+		}
+		if held, _ := globSubset(wanted, globSet{newGlobTerm(granted, nil)}, budget); held {
+			return true
+		}
+	}
+	return false
+}
+
+// applicationEntry is the role entries for one application with the same
+// privileges, their resources pooled.
+type applicationEntry struct {
+	privileges []string
+	resources  []string
+}
+
+// applicationEntries are the subject's role entries whose application
+// pattern matches app, grouped by their (sorted) privileges.
+func (s *Subject) applicationEntries(app string) []applicationEntry {
+	var out []applicationEntry
+	index := map[string]int{}
 	for _, r := range s.roles {
 		for _, ap := range r.role.applications {
 			if !matchesAny(ap.Application, app) {
 				continue
 			}
-			if covered, _ := globSubset(checked, globSet{newGlobTerm(ap.Resources, nil)}, budget); !covered {
-				continue
+			privs := slices.Sorted(slices.Values(ap.Privileges))
+			key := strings.Join(privs, "\x00")
+			i, ok := index[key]
+			if !ok {
+				i = len(out)
+				index[key] = i
+				out = append(out, applicationEntry{privileges: privs})
 			}
-			for _, p := range ap.Privileges {
-				granted = append(granted, applicationActions(reg, app, p)...)
-			}
+			out[i].resources = append(out[i].resources, ap.Resources...)
 		}
 	}
-	if len(granted) == 0 {
-		return false
-	}
-	held, _ := globSubset(globSet{newGlobTerm(requested, nil)}, globSet{newGlobTerm(slices.Compact(granted), nil)}, budget)
-	return held
+	return out
 }
 
 // matchesAny reports whether the application name pattern of a role entry

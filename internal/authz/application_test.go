@@ -130,3 +130,50 @@ func TestManagesApplications(t *testing.T) {
 		t.Fatalf("builtin privileges %v %v", cluster, index)
 	}
 }
+
+// TestApplicationEntriesDoNotPool: Elasticsearch grants a privilege when one
+// role entry grants all its actions on the resource; read on * and write on
+// * are not admin (read and write), nor is read on space:a plus write on *
+// admin on space:a. Entries with the same privileges pool their resources.
+func TestApplicationEntriesDoNotPool(t *testing.T) {
+	rs, probs := ParseRoles("roles.yml", []byte(`
+split:
+  applications:
+    - {application: myapp, privileges: [read], resources: ["*"]}
+    - {application: myapp, privileges: [write], resources: ["*"]}
+scoped:
+  applications:
+    - {application: myapp, privileges: [read], resources: ["space:a"]}
+    - {application: myapp, privileges: [write], resources: ["*"]}
+pooled:
+  applications:
+    - {application: myapp, privileges: [read], resources: ["space:a"]}
+    - {application: myapp, privileges: [read], resources: ["space:b"]}
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	reg := mapRegistry{"myapp/read": {"data:read/*"}, "myapp/write": {"data:write/*"}, "myapp/admin": {"data:read/*", "data:write/*"}}
+	e := NewEvaluator(rs)
+	for _, tc := range []struct {
+		role, resource, privilege string
+		want                      bool
+	}{
+		{"split", "r1", "admin", false},
+		{"split", "r1", "read", true},
+		{"split", "r1", "data:write/x", true},
+		{"scoped", "space:a", "admin", false},
+		{"scoped", "space:a", "read", true},
+		{"pooled", "space:*", "read", false}, // more than a and b
+		{"pooled", "space:b", "read", true},
+	} {
+		res, err := e.Subject("u", []string{tc.role}).HasPrivileges(PrivilegesCheck{Registered: reg,
+			Application: []ApplicationPrivilegesCheck{{Application: "myapp", Resources: []string{tc.resource}, Privileges: []string{tc.privilege}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasAllRequested != tc.want {
+			t.Errorf("%s: %s on %s = %v, want %v", tc.role, tc.privilege, tc.resource, res.HasAllRequested, tc.want)
+		}
+	}
+}
