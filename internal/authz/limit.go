@@ -68,13 +68,36 @@ func (l *Limit) Widens(name, than string) bool { return l.eval.Widens(l.roles, n
 
 // decideLimited decides req on the owner's side (e) and on the key's side
 // (req.Limit) and intersects the two decisions.
+//
+// When the sides reached different names (say the owner an alias and its
+// index, the key the index only), each side's access was worked out over
+// its own names; both are decided again on the names both reach, so that
+// neither side's access counts a name the other dropped (the owner's
+// unrestricted alias must not lift its DLS on the index).
 func (e *Evaluator) decideLimited(req Request) Decision {
 	l := req.Limit
 	req.Limit, req.keyID = nil, l.KeyID
+	d := e.bothSides(req, l)
+	if !d.Allowed || d.Unrestricted || d.ActionOnly || d.MatchNothing || !d.Rewritten || len(d.Indices) == 0 {
+		return d
+	}
+	again := req
+	again.Indices = d.Indices
+	d2 := e.bothSides(again, l)
+	if d2.Allowed && !d2.MatchNothing {
+		d2.Rewritten = !slices.Equal(d2.Indices, req.Indices)
+		d2.Unrestricted = !d2.Rewritten && !slices.ContainsFunc(d2.Access, IndexAccess.Filtered)
+	}
+	return d2
+}
+
+// bothSides decides req for the owner (req.Roles) and for the key's
+// descriptors, and intersects the decisions.
+func (e *Evaluator) bothSides(req Request, l *Limit) Decision {
 	owner := e.Decide(req)
-	req.Roles = l.roles
-	key := l.eval.Decide(req)
-	return intersect(req, owner, key)
+	keyReq := req
+	keyReq.Roles = l.roles
+	return intersect(req, owner, l.eval.Decide(keyReq))
 }
 
 // intersect is the decision that allows only what both decisions allow:

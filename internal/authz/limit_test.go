@@ -169,3 +169,31 @@ func TestHasPrivilegesAnd(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestDecideLimitedDroppedAlias: the owner reads alias logs without DLS and
+// its index logs-1 with DLS; the key reads logs-1 only. A search of logs*
+// with the key reaches logs-1 only, and the owner's DLS on it applies: the
+// alias the key cannot use must not lift it.
+func TestDecideLimitedDroppedAlias(t *testing.T) {
+	rs, ps := ParseRoles("roles.yml", []byte(`
+owner:
+  indices:
+    - names: ["logs"]
+      privileges: [read]
+    - names: ["logs-1"]
+      privileges: [read]
+      query: '{"term":{"team":"a"}}'
+`))
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	md := NewMetadata([]ConcreteIndex{{Name: "logs-1"}}, []Alias{{Name: "logs", Indices: []string{"logs-1"}}}, nil)
+	d := NewEvaluator(rs).Decide(Request{User: "alice", Roles: []string{"owner"}, Action: "indices:data/read/search",
+		Indices: []string{"logs*"}, Metadata: md, Limit: mustLimit(t, `{"k":{"indices":[{"names":["logs-1"],"privileges":["read"]}]}}`)})
+	if !d.Allowed || !slices.Equal(d.Indices, []string{"logs-1"}) || !d.Rewritten || d.Unrestricted {
+		t.Fatalf("decision %+v", d)
+	}
+	if len(d.Access) != 1 || len(d.Access[0].Queries) != 1 || !strings.Contains(string(d.Access[0].Queries[0]), `"team"`) {
+		t.Fatalf("access %+v: the owner's DLS on logs-1 is lost", d.Access)
+	}
+}
