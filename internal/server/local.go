@@ -35,6 +35,9 @@ func withSniffingGuard(next http.Handler) http.Handler {
 	})
 }
 
+// securityActionPrefix starts the action names of the security APIs.
+const securityActionPrefix = "cluster:admin/xpack/security/"
+
 // authenticateAction is GET /_security/_authenticate.
 const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 
@@ -68,6 +71,15 @@ func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeServic
 		case listPrivilegesAction:
 			writeUserPrivileges(w, st, az)
 		default:
+			if strings.HasPrefix(st.Action, securityActionPrefix) {
+				// The proxy is the cluster's security: a security API it
+				// does not implement is refused, never forwarded (a cluster
+				// with its own security would run it with the proxy's
+				// credentials, unaudited).
+				refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception",
+					"action ["+st.Action+"] is not supported by the security proxy")
+				return
+			}
 			next.ServeHTTP(w, r)
 		}
 	})
