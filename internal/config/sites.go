@@ -71,11 +71,29 @@ func (c *Config) validateSites() diag.Problems {
 	}
 	seenHost, seenName := map[string]string{}, map[string]bool{}
 	audits := map[string]string{filepath.Clean(c.Audit.File): "the default site"}
-	// API keys are made by a site's users for that site: a key file shared
-	// by two sites would let a key of one authenticate at the other.
-	keys := map[string]string{}
-	if f := c.Security.APIKeys.File; f != "" {
-		keys[filepath.Clean(f)] = "the default site"
+	// What a site's users make through the APIs (keys, users, roles,
+	// mappings, privileges) and the key binding its cursors belong to that
+	// site: a file shared by two sites would carry them to the other.
+	owned := map[string]map[string]string{}
+	own := func(where, settingKey, setting, f string) string {
+		if f == "" {
+			return ""
+		}
+		if owned[setting] == nil {
+			owned[setting] = map[string]string{}
+		}
+		f = filepath.Clean(f)
+		if other, dup := owned[setting][f]; dup {
+			v.errorf(settingKey, "%s: %s %s is also the %s of %s (what one site's users make would reach the other)", where, setting, f, setting, other)
+		}
+		owned[setting][f] = where
+		return f
+	}
+	for setting, f := range siteOwnedFiles(c.Security) {
+		own("the default site", setting, setting, f)
+	}
+	if p := c.Security.PKI; p.Enabled && p.CertificateAuthorities == "" {
+		v.errorf("security.pki", "security.pki.certificate_authorities is required when several sites share the listener (its client CAs are every tenant's)")
 	}
 	for i, s := range c.Sites {
 		key := fmt.Sprintf("sites.%d", i)
@@ -101,11 +119,13 @@ func (c *Config) validateSites() diag.Problems {
 			}
 			seenHost[canon] = name
 		}
-		if f := s.Security.APIKeys.File; f != "" {
-			if other, dup := keys[filepath.Clean(f)]; dup {
-				v.errorf(key+".security.api_keys.file", "site %s: security.api_keys.file %s is also the API key file of %s (a key of one site would authenticate at the other)", name, f, other)
-			}
-			keys[filepath.Clean(f)] = "site " + name
+		for setting, f := range siteOwnedFiles(s.Security) {
+			own("site "+name, key+"."+setting, setting, f)
+		}
+		if p := s.Security.PKI; p.Enabled && p.CertificateAuthorities == "" {
+			// The listener's client CAs are every tenant's: without its own,
+			// the site would take the other tenants' certificates.
+			v.errorf(key+".security.pki", "site %s: security.pki.certificate_authorities is required when several sites share the listener", name)
 		}
 		if f := s.Security.IPFilter; len(f.Allow) > 0 || len(f.Deny) > 0 {
 			v.errorf(key+".security.ip_filter", "site %s: security.ip_filter filters connections, before any Host is known: set it at the top level", name)
@@ -124,6 +144,15 @@ func (c *Config) validateSites() diag.Problems {
 		}
 	}
 	return append(v.probs, probs...)
+}
+
+// siteOwnedFiles are the settings naming files that belong to one site.
+func siteOwnedFiles(s Security) map[string]string {
+	return map[string]string{
+		"security.api_keys.file": s.APIKeys.File, "security.native_users": s.NativeUsers,
+		"security.native_roles": s.NativeRoles, "security.native_role_mappings": s.NativeRoleMappings,
+		"security.application_privileges": s.ApplicationPrivileges, "security.dls_fls.cursor_key_file": s.DLSFLS.CursorKeyFile,
+	}
 }
 
 // validSiteHost accepts a lower-case host name or "*." followed by one.

@@ -40,7 +40,13 @@ func TestSites(t *testing.T) {
 		{"no name", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "name: a", "name: \"\"", 1), "a name is required"},
 		{"a site's ip_filter", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      ip_filter: {deny: [\"10.0.0.0/8\"]}\n", 1), "set it at the top level"},
 		{"a site sharing the default's API key file", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      api_keys: {file: keys.json}\n", 1),
-			"also the API key file of the default site"},
+			"is also the security.api_keys.file of the default site"},
+		{"two sites sharing an API roles file", "sites:\n" +
+			strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      native_roles: api_roles.json\n", 1) +
+			strings.Replace(siteYAML("b", "b.example.com", "users_a", "audit-b.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      native_roles: api_roles.json\n", 1),
+			"is also the security.native_roles of site a"},
+		{"a site's PKI realm without its own CAs", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      pki: {enabled: true, role_mapping: roles.yml}\n", 1),
+			"certificate_authorities is required when several sites share the listener"},
 		{"a site's bad node", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "http://127.0.0.1:9301", "ftp://x", 1), "site a: upstream"},
 	}
 	for _, tc := range tests {
