@@ -102,6 +102,11 @@ func (s *Subject) applicationEntries(app string) []applicationEntry {
 	return out
 }
 
+// MatchesApplication reports whether an application name pattern (with *
+// wildcards, as roles and global application.manage write them) matches
+// the application.
+func MatchesApplication(pattern, app string) bool { return matchesAny(pattern, app) }
+
 // matchesAny reports whether the application name pattern of a role entry
 // matches the application asked about.
 func matchesAny(pattern, app string) bool {

@@ -89,14 +89,7 @@ func (st *requestState) mayManage(app string) bool {
 	if st.managedApplications == nil {
 		return true
 	}
-	return slices.ContainsFunc(st.managedApplications, func(p string) bool { return wildcardMatch(p, app) })
-}
-
-// wildcardMatch matches name against a pattern with * wildcards.
-func wildcardMatch(pattern, name string) bool {
-	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
-	ok, _ := regexp.MatchString(re, name)
-	return ok
+	return slices.ContainsFunc(st.managedApplications, func(p string) bool { return authz.MatchesApplication(p, app) })
 }
 
 func (s *appPrivilegeService) unauthorized(w http.ResponseWriter, st *requestState, app string) {
