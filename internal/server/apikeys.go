@@ -53,13 +53,13 @@ type apiKeyService struct {
 // serve answers one authorized API key request.
 func (s *apiKeyService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
 	if s == nil || s.store == nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "api keys are not enabled (the proxy keeps API keys only with security.api_keys.file set)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "api keys are not enabled (the proxy keeps API keys only with security.api_keys.file set)")
 		return
 	}
 	if st.Principal.APIKey != nil {
 		// Elasticsearch gives a key created by a key no privileges; the
 		// proxy refuses key management by keys altogether.
-		refuseAPIKeys(w, st, http.StatusForbidden, "security_exception", fmt.Sprintf("action [%s] is unauthorized for API key id [%s] of user [%s]: API keys cannot manage API keys", st.Action, st.Principal.APIKey.ID, st.Principal.Username))
+		refuseLocal(w, st, http.StatusForbidden, "security_exception", fmt.Sprintf("action [%s] is unauthorized for API key id [%s] of user [%s]: API keys cannot manage API keys", st.Action, st.Principal.APIKey.ID, st.Principal.Username))
 		return
 	}
 	switch st.Action {
@@ -70,18 +70,12 @@ func (s *apiKeyService) serve(w http.ResponseWriter, r *http.Request, st *reques
 	case apiKeyInvalidateAction:
 		s.invalidate(w, r, st)
 	default:
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", fmt.Sprintf("action [%s] is not supported by the security proxy", st.Action))
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", fmt.Sprintf("action [%s] is not supported by the security proxy", st.Action))
 	}
 }
 
-func refuseAPIKeys(w http.ResponseWriter, st *requestState, status int, typ, reason string) {
-	st.Decision = "deny"
-	st.Log().Info("API key request refused", zap.String("reason", reason))
-	(&eserr.Error{Status: status, Type: typ, Reason: reason}).Write(w)
-}
-
 func validationFailed(w http.ResponseWriter, st *requestState, reason string) {
-	refuseAPIKeys(w, st, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: "+reason+";")
+	refuseLocal(w, st, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: "+reason+";")
 }
 
 // createKeyRequest is the body of POST /_security/api_key.
@@ -98,7 +92,7 @@ const maxKeyNameLength = 1024
 func (s *apiKeyService) create(w http.ResponseWriter, r *http.Request, st *requestState) {
 	var req createKeyRequest
 	if err := decodeStrict(st, &req); err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the API key request: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the API key request: "+err.Error())
 		return
 	}
 	switch {
@@ -125,26 +119,26 @@ func (s *apiKeyService) create(w http.ResponseWriter, r *http.Request, st *reque
 	if req.Expiration != nil {
 		d, err := apikey.ParseExpiration(*req.Expiration)
 		if err != nil {
-			refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", err.Error())
+			refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", err.Error())
 			return
 		}
 		ttl = d
 	}
 	descriptors := bytes.TrimSpace(req.RoleDescriptors)
 	if _, ps := authz.ParseLimit("", "role_descriptors", descriptors); ps.HasErrors() {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "invalid role_descriptors: "+problemsText(ps))
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "invalid role_descriptors: "+problemsText(ps))
 		return
 	}
 	c, err := apikey.New(req.Name, st.Principal, descriptors, req.Metadata, ttl, s.now())
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "API key", err)
 		return
 	}
-	if !s.record(w, r, st, createKeyEvent(c.Key, req)) {
+	if !recordChange(w, r, st, s.audit, createKeyEvent(c.Key, req)) {
 		return
 	}
 	if err := s.store.Create(c.Key); err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "API key", err)
 		return
 	}
 	resp := map[string]any{"id": c.Key.ID, "name": c.Key.Name, "api_key": c.Secret, "encoded": c.Encoded}
@@ -192,17 +186,17 @@ func (s *apiKeyService) get(w http.ResponseWriter, r *http.Request, st *requestS
 	}
 	owner, err := boolParam(q.Get("owner"))
 	if err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "parameter [owner]: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "parameter [owner]: "+err.Error())
 		return
 	}
 	activeOnly, err := boolParam(q.Get("active_only"))
 	if err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "parameter [active_only]: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "parameter [active_only]: "+err.Error())
 		return
 	}
 	own := owner || st.ownAPIKeysOnly
 	if own && (f.Username != "" || f.RealmName != "") {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: username or realm name must not be specified when retrieving owned API keys;")
+		refuseLocal(w, st, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: username or realm name must not be specified when retrieving owned API keys;")
 		return
 	}
 	now := s.now()
@@ -216,7 +210,7 @@ func (s *apiKeyService) get(w http.ResponseWriter, r *http.Request, st *requestS
 	if len(keys) == 0 && (len(f.IDs) > 0 || f.Name != "") {
 		// Elasticsearch answers a lookup by id or name that finds nothing
 		// with 404 resource_not_found_exception.
-		refuseAPIKeys(w, st, http.StatusNotFound, "resource_not_found_exception", "unable to find apikey with id or name")
+		refuseLocal(w, st, http.StatusNotFound, "resource_not_found_exception", "unable to find apikey with id or name")
 		return
 	}
 	writeJSONValue(w, http.StatusOK, map[string]any{"api_keys": keys})
@@ -266,7 +260,7 @@ type invalidateKeysRequest struct {
 func (s *apiKeyService) invalidate(w http.ResponseWriter, r *http.Request, st *requestState) {
 	var req invalidateKeysRequest
 	if err := decodeStrict(st, &req); err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the invalidate request: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the invalidate request: "+err.Error())
 		return
 	}
 	f := apikey.Filter{IDs: req.IDs, Name: req.Name, Username: req.Username, RealmName: req.RealmName}
@@ -287,12 +281,12 @@ func (s *apiKeyService) invalidate(w http.ResponseWriter, r *http.Request, st *r
 		return
 	}
 	ev := audit.InvalidateAPIKeysEvent(audit.InvalidateAPIKeysChange{IDs: f.IDs, Name: f.Name, OwnedByAuthenticatedUser: own, UserName: f.Username, RealmName: f.RealmName})
-	if !s.record(w, r, st, ev) {
+	if !recordChange(w, r, st, s.audit, ev) {
 		return
 	}
 	done, already, err := s.store.Invalidate(f, func(k *apikey.Key) bool { return !own || ownedBy(k, st.Principal) })
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "API key", err)
 		return
 	}
 	st.Log().Info("API keys invalidated", zap.Strings("ids", done))
@@ -311,26 +305,6 @@ func orNone(s []string) []string {
 // ownedBy reports whether p owns k: same user name in the same realm.
 func ownedBy(k *apikey.Key, p *authn.Principal) bool {
 	return k.Username == p.Username && k.Realm == p.Realm
-}
-
-// record writes the security_config_change event of a key change before
-// the change is made; when it cannot be written, nothing changes (503).
-func (s *apiKeyService) record(w http.ResponseWriter, r *http.Request, st *requestState, change *audit.Event) bool {
-	ev := newEvent(r, st, s.audit, audit.TypeSecurityConfigChange, change.EventAction)
-	ev.Change = change.Change
-	if err := s.audit.Record(r.Context(), ev); err != nil {
-		st.Decision = "error"
-		st.Log().Error("audit record of an API key change failed", zap.Error(err))
-		auditUnavailable().Write(w)
-		return false
-	}
-	return true
-}
-
-func (s *apiKeyService) fail(w http.ResponseWriter, st *requestState, err error) {
-	st.Decision = "error"
-	st.Log().Error("API key store failed", zap.Error(err))
-	(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "the API key store failed; nothing was changed"}).Write(w)
 }
 
 // decodeStrict reads the request's JSON body into v; unknown fields are

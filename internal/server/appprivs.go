@@ -13,7 +13,6 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/authz/appprivs"
-	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
 // AppPrivilegeStore keeps the application privileges applications register
@@ -66,11 +65,11 @@ func (s *appPrivilegeService) serve(w http.ResponseWriter, r *http.Request, st *
 		writeJSONValue(w, http.StatusOK, map[string]any{"cluster": cluster, "index": index, "remote_cluster": []string{}})
 		return
 	case privilegeCacheAction: // the proxy caches nothing: every read sees the file
-		writeJSONValue(w, http.StatusOK, map[string]any{"_nodes": map[string]int{"total": 0, "successful": 0, "failed": 0}, "cluster_name": "portcullis", "nodes": map[string]any{}})
+		writeCacheCleared(w)
 		return
 	}
 	if s == nil || s.store == nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "application privileges are not enabled (the proxy keeps them only with security.application_privileges set)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "application privileges are not enabled (the proxy keeps them only with security.application_privileges set)")
 		return
 	}
 	switch st.Action {
@@ -93,7 +92,7 @@ func (st *requestState) mayManage(app string) bool {
 }
 
 func (s *appPrivilegeService) unauthorized(w http.ResponseWriter, st *requestState, app string) {
-	refuseAPIKeys(w, st, http.StatusForbidden, "security_exception",
+	refuseLocal(w, st, http.StatusForbidden, "security_exception",
 		fmt.Sprintf("action [%s] is unauthorized for user [%s] on application [%s]", st.Action, st.Principal.Username, app))
 }
 
@@ -108,7 +107,7 @@ type putPrivilege struct {
 func (s *appPrivilegeService) put(w http.ResponseWriter, r *http.Request, st *requestState) {
 	var body map[string]map[string]putPrivilege
 	if err := decodeStrict(st, &body); err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the privileges: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the privileges: "+err.Error())
 		return
 	}
 	var privs []appprivs.Privilege
@@ -138,12 +137,12 @@ func (s *appPrivilegeService) put(w http.ResponseWriter, r *http.Request, st *re
 		validationFailed(w, st, "At least one application privilege must be provided")
 		return
 	}
-	if !s.record(w, r, st, audit.PutPrivilegesEvent(events)) {
+	if !recordChange(w, r, st, s.audit, audit.PutPrivilegesEvent(events)) {
 		return
 	}
 	created, err := s.store.Put(privs)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "application privilege", err)
 		return
 	}
 	out := map[string]map[string]map[string]bool{}
@@ -224,12 +223,12 @@ func (s *appPrivilegeService) delete(w http.ResponseWriter, r *http.Request, st 
 		s.unauthorized(w, st, app)
 		return
 	}
-	if !s.record(w, r, st, audit.DeletePrivilegesEvent(app, names)) {
+	if !recordChange(w, r, st, s.audit, audit.DeletePrivilegesEvent(app, names)) {
 		return
 	}
 	found, err := s.store.Delete(app, names)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "application privilege", err)
 		return
 	}
 	out := map[string]map[string]bool{}
@@ -237,17 +236,6 @@ func (s *appPrivilegeService) delete(w http.ResponseWriter, r *http.Request, st 
 		out[n] = map[string]bool{"found": f}
 	}
 	writeJSONValue(w, http.StatusOK, map[string]any{app: out})
-}
-
-// record writes a change's security_config_change event before the change.
-func (s *appPrivilegeService) record(w http.ResponseWriter, r *http.Request, st *requestState, change *audit.Event) bool {
-	return (&apiKeyService{audit: s.audit}).record(w, r, st, change)
-}
-
-func (s *appPrivilegeService) fail(w http.ResponseWriter, st *requestState, err error) {
-	st.Decision = "error"
-	st.Log().Error("application privilege store failed", zap.Error(err))
-	(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "the application privilege store failed; nothing was changed"}).Write(w)
 }
 
 // registered is the registry has_privileges resolves names with (nil

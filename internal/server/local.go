@@ -76,7 +76,7 @@ func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeServic
 				// does not implement is refused, never forwarded (a cluster
 				// with its own security would run it with the proxy's
 				// credentials, unaudited).
-				refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception",
+				refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception",
 					"action ["+st.Action+"] is not supported by the security proxy")
 				return
 			}

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -34,7 +33,7 @@ type roleMappingService struct {
 
 func (s *roleMappingService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
 	if s == nil || s.store == nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "the role-mapping API is not enabled (the proxy keeps API role mappings only with security.native_role_mappings set; role-mapping files are edited as files)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "the role-mapping API is not enabled (the proxy keeps API role mappings only with security.native_role_mappings set; role-mapping files are edited as files)")
 		return
 	}
 	switch st.Action {
@@ -60,24 +59,24 @@ func (s *roleMappingService) put(w http.ResponseWriter, r *http.Request, st *req
 	name := st.Class.PathParams["name"]
 	var raw json.RawMessage
 	if err := decodeStrict(st, &raw); err != nil || len(raw) == 0 {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role mapping")
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role mapping")
 		return
 	}
 	doc, _ := json.Marshal(map[string]json.RawMessage{name: raw})
 	if _, ps := authn.ParseRoleMappings("role mapping", doc); ps.HasErrors() {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", problemsText(ps))
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", problemsText(ps))
 		return
 	}
 	var m mappingBody
 	_ = json.Unmarshal(raw, &m) // parsed above
 	ev := audit.PutRoleMappingEvent(audit.RoleMappingChange{Name: name, Roles: m.Roles, RoleTemplates: m.RoleTemplates,
 		Rules: m.Rules, Enabled: m.Enabled == nil || *m.Enabled, Metadata: m.Metadata})
-	if !(&apiKeyService{audit: s.audit}).record(w, r, st, ev) {
+	if !recordChange(w, r, st, s.audit, ev) {
 		return
 	}
 	created, err := s.store.Put(name, raw)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "role mapping", err)
 		return
 	}
 	st.Log().Info("role mapping stored", zap.String("role_mapping", name), zap.Bool("created", created))
@@ -85,10 +84,7 @@ func (s *roleMappingService) put(w http.ResponseWriter, r *http.Request, st *req
 }
 
 func (s *roleMappingService) get(w http.ResponseWriter, st *requestState) {
-	var names []string
-	if n := st.Class.PathParams["name"]; n != "" {
-		names = strings.Split(n, ",")
-	}
+	names := pathNames(st, "name")
 	found := s.store.Get(names)
 	if len(found) == 0 && len(names) > 0 {
 		writeJSONValue(w, http.StatusNotFound, map[string]any{})
@@ -99,21 +95,13 @@ func (s *roleMappingService) get(w http.ResponseWriter, st *requestState) {
 
 func (s *roleMappingService) delete(w http.ResponseWriter, r *http.Request, st *requestState) {
 	name := st.Class.PathParams["name"]
-	if !(&apiKeyService{audit: s.audit}).record(w, r, st, audit.DeleteRoleMappingEvent(name)) {
+	if !recordChange(w, r, st, s.audit, audit.DeleteRoleMappingEvent(name)) {
 		return
 	}
 	found, err := s.store.Delete(name)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "role mapping", err)
 		return
 	}
-	status := http.StatusOK
-	if !found {
-		status = http.StatusNotFound
-	}
-	writeJSONValue(w, status, map[string]bool{"found": found})
-}
-
-func (s *roleMappingService) fail(w http.ResponseWriter, st *requestState, err error) {
-	(&roleService{}).fail(w, st, err)
+	writeFound(w, found)
 }

@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
-	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
 
 // DocStore keeps named JSON documents: the roles of the role API, the
@@ -61,11 +59,11 @@ func newRoleService(store DocStore, a Auditor, az Authorizer) *roleService {
 
 func (s *roleService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
 	if st.Action == roleCacheAction { // nothing is cached: every decision sees the current roles
-		writeJSONValue(w, http.StatusOK, map[string]any{"_nodes": map[string]int{"total": 0, "successful": 0, "failed": 0}, "cluster_name": "portcullis", "nodes": map[string]any{}})
+		writeCacheCleared(w)
 		return
 	}
 	if s == nil || s.store == nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "the role API is not enabled (the proxy keeps API roles only with security.native_roles set; roles.yml is edited as a file)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "the role API is not enabled (the proxy keeps API roles only with security.native_roles set; roles.yml is edited as a file)")
 		return
 	}
 	switch st.Action {
@@ -82,25 +80,25 @@ func (s *roleService) put(w http.ResponseWriter, r *http.Request, st *requestSta
 	name := st.Class.PathParams["name"]
 	var descriptor json.RawMessage
 	if err := decodeStrict(st, &descriptor); err != nil || len(descriptor) == 0 {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role descriptor")
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the role descriptor")
 		return
 	}
 	if s.files != nil && s.files.DefinedInFile(name) {
 		// The file's role would win; the API's would lie in wait, taking
 		// over whenever the file's broke.
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is defined in the roles file, which wins over the role API: change it there")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is defined in the roles file, which wins over the role API: change it there")
 		return
 	}
 	if ps := authz.ValidateRoleDescriptor(name, descriptor); ps.HasErrors() {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", problemsText(ps))
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", problemsText(ps))
 		return
 	}
-	if !s.record(w, r, st, audit.PutRoleEvent(name, descriptor)) {
+	if !recordChange(w, r, st, s.audit, audit.PutRoleEvent(name, descriptor)) {
 		return
 	}
 	created, err := s.store.Put(name, descriptor)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "role", err)
 		return
 	}
 	st.Log().Info("role stored", zap.String("role", name), zap.Bool("created", created))
@@ -111,10 +109,7 @@ func (s *roleService) put(w http.ResponseWriter, r *http.Request, st *requestSta
 // metadata._reserved), as Elasticsearch does; roles.yml's roles are not
 // listed (Elasticsearch does not list file roles either).
 func (s *roleService) get(w http.ResponseWriter, st *requestState) {
-	var names []string
-	if n := st.Class.PathParams["name"]; n != "" {
-		names = strings.Split(n, ",")
-	}
+	names := pathNames(st, "name")
 	out := map[string]json.RawMessage{}
 	for name, d := range authz.ReservedRoleDescriptors() {
 		if len(names) == 0 || slices.Contains(names, name) {
@@ -163,30 +158,16 @@ func withRoleMetadata(d json.RawMessage, reserved bool) json.RawMessage {
 func (s *roleService) delete(w http.ResponseWriter, r *http.Request, st *requestState) {
 	name := st.Class.PathParams["name"]
 	if authz.IsReservedRoleName(name) {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is reserved and cannot be deleted")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "role ["+name+"] is reserved and cannot be deleted")
 		return
 	}
-	if !s.record(w, r, st, audit.DeleteRoleEvent(name)) {
+	if !recordChange(w, r, st, s.audit, audit.DeleteRoleEvent(name)) {
 		return
 	}
 	found, err := s.store.Delete(name)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "role", err)
 		return
 	}
-	status := http.StatusOK
-	if !found {
-		status = http.StatusNotFound
-	}
-	writeJSONValue(w, status, map[string]bool{"found": found})
-}
-
-func (s *roleService) record(w http.ResponseWriter, r *http.Request, st *requestState, change *audit.Event) bool {
-	return (&apiKeyService{audit: s.audit}).record(w, r, st, change)
-}
-
-func (s *roleService) fail(w http.ResponseWriter, st *requestState, err error) {
-	st.Decision = "error"
-	st.Log().Error("role store failed", zap.Error(err))
-	(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "the role store failed; nothing was changed"}).Write(w)
+	writeFound(w, found)
 }

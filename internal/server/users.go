@@ -96,7 +96,7 @@ type userService struct {
 
 func (s *userService) serve(w http.ResponseWriter, r *http.Request, st *requestState) {
 	if s == nil || s.store == nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "the user API is not enabled (the proxy keeps API users only with security.native_users set; the users file is edited as a file)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "the user API is not enabled (the proxy keeps API users only with security.native_users set; the users file is edited as a file)")
 		return
 	}
 	switch st.Action {
@@ -128,7 +128,7 @@ func (s *userService) put(w http.ResponseWriter, r *http.Request, st *requestSta
 	name := st.Class.PathParams["username"]
 	var req putUserRequest
 	if err := decodeStrict(st, &req); err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the user: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the user: "+err.Error())
 		return
 	}
 	if !s.validName(w, st, name) {
@@ -155,21 +155,21 @@ func (s *userService) put(w http.ResponseWriter, r *http.Request, st *requestSta
 	u := authn.NativeUser{Username: name, Roles: req.Roles, FullName: deref(req.FullName), Email: deref(req.Email),
 		Metadata: req.Metadata, Enabled: req.Enabled == nil || *req.Enabled}
 	if hash == "" && len(s.store.Users([]string{name})) == 0 { // checked again under the store's lock
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", authn.ErrPasswordRequired.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", authn.ErrPasswordRequired.Error())
 		return
 	}
 	ev := audit.PutUserEvent(audit.UserChange{Name: name, Enabled: u.Enabled, Roles: u.Roles, FullName: u.FullName,
 		Email: u.Email, HasPassword: hash != "", Metadata: u.Metadata})
-	if !s.record(w, r, st, ev) {
+	if !recordChange(w, r, st, s.audit, ev) {
 		return
 	}
 	created, err := s.store.PutUser(u, hash)
 	if errors.Is(err, authn.ErrPasswordRequired) { // deleted since checked
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", err.Error())
 		return
 	}
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "user", err)
 		return
 	}
 	st.Log().Info("user stored", zap.String("target_user", name), zap.Bool("created", created))
@@ -189,10 +189,7 @@ type userView struct {
 // get lists the native realm's users (the users file's are not listed, as
 // Elasticsearch does not list file users either).
 func (s *userService) get(w http.ResponseWriter, st *requestState) {
-	var names []string
-	if n := st.Class.PathParams["username"]; n != "" {
-		names = strings.Split(n, ",")
-	}
+	names := pathNames(st, "username")
 	out := map[string]userView{}
 	for _, u := range s.store.Users(names) {
 		v := userView{Username: u.Username, Roles: u.Roles, Metadata: u.Metadata, Enabled: u.Enabled}
@@ -220,23 +217,19 @@ func (s *userService) get(w http.ResponseWriter, st *requestState) {
 func (s *userService) delete(w http.ResponseWriter, r *http.Request, st *requestState) {
 	name := st.Class.PathParams["username"]
 	if authn.IsReservedUser(name) {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] is reserved and cannot be deleted")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] is reserved and cannot be deleted")
 		return
 	}
-	if !s.record(w, r, st, audit.DeleteUserEvent(name)) {
+	if !recordChange(w, r, st, s.audit, audit.DeleteUserEvent(name)) {
 		return
 	}
 	found, err := s.store.DeleteUser(name)
 	if err != nil {
-		s.fail(w, st, err)
+		storeFailed(w, st, "user", err)
 		return
 	}
-	status := http.StatusOK
-	if !found {
-		status = http.StatusNotFound
-	}
 	st.Log().Info("user deleted", zap.String("target_user", name), zap.Bool("found", found))
-	writeJSONValue(w, status, map[string]bool{"found": found})
+	writeFound(w, found)
 }
 
 // changePasswordRequest is the body of PUT /_security/user/{username}/_password.
@@ -252,14 +245,14 @@ func (s *userService) changePassword(w http.ResponseWriter, r *http.Request, st 
 	name := cmp.Or(st.Class.PathParams["username"], st.Principal.Username)
 	var req changePasswordRequest
 	if err := decodeStrict(st, &req); err != nil {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the password change: "+err.Error())
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the password change: "+err.Error())
 		return
 	}
 	hash, ok := passwordHashOf(w, st, req.Password, req.PasswordHash, true)
 	if !ok || !s.existing(w, st, name) {
 		return
 	}
-	if !s.record(w, r, st, audit.ChangePasswordEvent(name)) {
+	if !recordChange(w, r, st, s.audit, audit.ChangePasswordEvent(name)) {
 		return
 	}
 	if !s.applied(w, st, name, s.store.SetPassword(name, hash)) {
@@ -273,10 +266,10 @@ func (s *userService) setEnabled(w http.ResponseWriter, r *http.Request, st *req
 	name := st.Class.PathParams["username"]
 	enable := st.Class.API == "security.enable_user"
 	if name == st.Principal.Username {
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "users may not update the enabled status of their own account")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "users may not update the enabled status of their own account")
 		return
 	}
-	if !s.existing(w, st, name) || !s.record(w, r, st, audit.SetEnabledEvent(name, enable)) {
+	if !s.existing(w, st, name) || !recordChange(w, r, st, s.audit, audit.SetEnabledEvent(name, enable)) {
 		return
 	}
 	if !s.applied(w, st, name, s.store.SetEnabled(name, enable)) {
@@ -292,12 +285,12 @@ func (s *userService) setEnabled(w http.ResponseWriter, r *http.Request, st *req
 func (s *userService) existing(w http.ResponseWriter, st *requestState, name string) bool {
 	switch {
 	case authn.IsReservedUser(name):
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] is reserved: the proxy has no reserved realm to change it in")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] is reserved: the proxy has no reserved realm to change it in")
 		return false
 	case len(s.store.Users([]string{name})) > 0:
 		return true
 	case s.others != nil && lookupFound(s.others, name):
-		refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] does not belong to the native realm (users of the users file are changed in that file)")
+		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "user ["+name+"] does not belong to the native realm (users of the users file are changed in that file)")
 		return false
 	}
 	s.notFound(w, st, name)
@@ -316,7 +309,7 @@ func (s *userService) applied(w http.ResponseWriter, st *requestState, name stri
 		s.notFound(w, st, name)
 		return false
 	case err != nil:
-		s.fail(w, st, err)
+		storeFailed(w, st, "user", err)
 		return false
 	}
 	return true
@@ -351,7 +344,7 @@ func passwordHashOf(w http.ResponseWriter, st *requestState, password, hash *str
 		return "", false
 	case hash != nil:
 		if _, err := authn.ParseNativeHash(*hash); err != nil {
-			refuseAPIKeys(w, st, http.StatusBadRequest, "illegal_argument_exception", "the provided password hash is not a valid bcrypt hash (the only algorithm the native realm uses)")
+			refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "the provided password hash is not a valid bcrypt hash (the only algorithm the native realm uses)")
 			return "", false
 		}
 		return *hash, true
@@ -389,14 +382,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func (s *userService) record(w http.ResponseWriter, r *http.Request, st *requestState, change *audit.Event) bool {
-	return (&apiKeyService{audit: s.audit}).record(w, r, st, change)
-}
-
-func (s *userService) fail(w http.ResponseWriter, st *requestState, err error) {
-	st.Decision = "error"
-	st.Log().Error("user store failed", zap.Error(err))
-	(&eserr.Error{Status: http.StatusInternalServerError, Type: "exception", Reason: "the user store failed; nothing was changed"}).Write(w)
 }
