@@ -81,7 +81,9 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 	v, st, err := c.read()
 	if err != nil {
 		c.onError(err)
-		v = c.empty // fail closed; the stamp stays unknown, so the next check reads again
+		// Fail closed, under no stamp: the next check reads the file again,
+		// so a passing error (EMFILE, EIO) does not outlast it.
+		v, st = c.empty, Stamp{}
 	}
 	c.current.Store(&reading[T]{value: v, stamp: st})
 	c.gen.Add(1)

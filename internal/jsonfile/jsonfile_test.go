@@ -1,11 +1,13 @@
 package jsonfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type doc struct {
@@ -55,5 +57,44 @@ func TestLockedUpdates(t *testing.T) {
 	}
 	if _, _, err := Read(path, &d); err == nil || !strings.Contains(err.Error(), "unknown field") {
 		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+// TestCachedRecoversFromAPassingReadError: a read that fails serves the
+// empty value, and the next check after the interval reads the unchanged
+// file again (the failure did not record its stamp).
+func TestCachedRecoversFromAPassingReadError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.json")
+	if err := os.WriteFile(path, []byte(`{"n":[1]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fail := false
+	clock := time.Now()
+	read := func() (int, Stamp, error) {
+		var d doc
+		st, _, err := Read(path, &d)
+		if fail {
+			return 0, st, errors.New("EMFILE")
+		}
+		return len(d.N), st, err
+	}
+	c, err := NewCached(path, read, func() time.Time { return clock }, 0, func(error) {})
+	if err != nil || c.Load() != 1 {
+		t.Fatalf("first read: %v %v", c.Load(), err)
+	}
+	if err := os.WriteFile(path, []byte(`{"n":[1,2]}`), 0o600); err != nil { // a change, so the next check reads
+		t.Fatal(err)
+	}
+	fail = true
+	clock = clock.Add(time.Second)
+	c.Refresh(time.Millisecond)
+	if c.Load() != 0 {
+		t.Fatal("a failed read kept the old value")
+	}
+	fail = false
+	clock = clock.Add(time.Second)
+	c.Refresh(time.Millisecond)
+	if c.Load() != 2 {
+		t.Fatalf("after the error passed: %d, want 2", c.Load())
 	}
 }
