@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // The user API's errors the caller answers as Elasticsearch does.
@@ -47,12 +49,27 @@ func IsReservedUser(name string) bool { return isReservedUsername(name) }
 // bcrypt (the native realm's hashing algorithm) is accepted, as
 // Elasticsearch accepts only its configured algorithm. Errors never quote
 // the hash.
+//
+// The cost may not exceed MaxNativeBcryptCost: a user who could store a
+// cost-30 hash (their own, through the password API) would make every
+// login attempt under their name cost hours of CPU. Elasticsearch accepts
+// only the bcrypt costs it knows (4–14) too.
 func ParseNativeHash(hash string) (*StoredHash, error) {
 	if !isBcryptPrefix(hash) {
 		return nil, errors.New("the provided password hash is not a bcrypt hash (the only algorithm the native realm accepts)")
 	}
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return nil, fmt.Errorf("invalid bcrypt hash: %w", err)
+	}
+	if cost < bcrypt.MinCost || cost > MaxNativeBcryptCost {
+		return nil, fmt.Errorf("bcrypt cost %d is outside %d–%d", cost, bcrypt.MinCost, MaxNativeBcryptCost)
+	}
 	return ParseHash(hash)
 }
+
+// MaxNativeBcryptCost is the highest bcrypt cost the native realm accepts.
+const MaxNativeBcryptCost = 14
 
 // Users returns the named users (every one when names is empty), sorted
 // by name, without their hashes.

@@ -128,6 +128,8 @@ func TestUserAPI(t *testing.T) {
 		{"short password", "/_security/user/zed", `{"password":"abcde","roles":[]}`, "at least [6] characters"},
 		{"both", "/_security/user/zed", `{"password":"abcdef","password_hash":"` + erinHash + `","roles":[]}`, "only one of"},
 		{"not bcrypt", "/_security/user/zed", `{"password_hash":"{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=","roles":[]}`, "bcrypt"},
+		// A cost-30 hash would make each login attempt under the name cost hours of CPU.
+		{"bcrypt cost too high", "/_security/user/zed", `{"password_hash":"$2a$30$` + erinHash[7:] + `","roles":[]}`, "bcrypt"},
 		{"unknown field", "/_security/user/zed", `{"password":"abcdef","roles":[],"bogus":1}`, "bogus"},
 		{"no roles", "/_security/user/zed", `{"password":"abcdef"}`, "roles are missing"},
 		{"reserved metadata", "/_security/user/zed", `{"password":"abcdef","roles":[],"metadata":{"_x":1}}`, "may not start with [_]"},
@@ -143,6 +145,11 @@ func TestUserAPI(t *testing.T) {
 		t.Fatalf("refused users were stored: %+v", got)
 	}
 
+	// A native user may not give themself a hash whose every check costs
+	// hours (a login DoS against their own name).
+	if code, body := f.serve(nativeDave, "PUT", "/_security/user/_password", `{"password_hash":"$2a$30$`+erinHash[7:]+`"}`); code != 400 || !strings.Contains(body, "bcrypt") {
+		t.Fatalf("dave setting a cost-30 hash: %d %s", code, body)
+	}
 	// Passwords: one's own, as a native user; another's only with manage_security.
 	if code, body := f.serve(nativeDave, "POST", "/_security/user/_password", `{"password":"`+newPass+`"}`); code != 200 || body != "{}" {
 		t.Fatalf("dave changing his password: %d %s", code, body)
