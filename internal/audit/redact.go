@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Redacted replaces every credential removed from a request body.
@@ -46,7 +47,7 @@ func pathSensitiveKeys(path string) []string {
 // "token" (token, access_token, refresh_token, idToken…), or one of the
 // endpoint's extra keys.
 func isSensitiveKey(key string, extra []string) bool {
-	k := strings.ToLower(key)
+	k := foldKey(key)
 	if strings.HasSuffix(k, "token") {
 		return true
 	}
@@ -208,4 +209,21 @@ func skipValue(dec *json.Decoder) error {
 			return nil
 		}
 	}
+}
+
+// foldKey is key case-folded the way JSON decoders match field names
+// (Unicode simple folding: "paſſword" and "PASSWORD" both become
+// "password"), so that no spelling a decoder would take for a sensitive
+// field escapes redaction.
+func foldKey(key string) string {
+	var b strings.Builder
+	b.Grow(len(key))
+	for _, r := range key {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(unicode.ToLower(least))
+	}
+	return b.String()
 }

@@ -14,6 +14,11 @@ func TestRedactBody(t *testing.T) {
 			`{"password" : "l0ng-r4nd0m-p@ssw0rd", "password_hash":"$2a$10$x", "roles" : [ "admin", "other_role1" ], "full_name" : "Jack Nicholson", "metadata":{"intelligence":7}}`,
 			`{"password":"::es_redacted::","password_hash":"::es_redacted::","roles":["admin","other_role1"],"full_name":"Jack Nicholson","metadata":{"intelligence":7}}`},
 		{"change password", "/_security/user/u/_password", `{"password":"new"}`, `{"password":"::es_redacted::"}`},
+		// A JSON decoder matches field names case-insensitively with Unicode
+		// folding: every spelling it would take for a password is one.
+		{"folded spellings of password", "/_security/user/zed",
+			"{\"pa\u017f\u017fword\":\"Hunter2\",\"PASSWORD_HASH\":\"h\",\"Password\":\"x\",\"roles\":[]}",
+			"{\"pa\u017f\u017fword\":\"::es_redacted::\",\"PASSWORD_HASH\":\"::es_redacted::\",\"Password\":\"::es_redacted::\",\"roles\":[]}"},
 		{"oauth2 token: password grant", "/_security/oauth2/token",
 			`{"grant_type":"password","username":"test_admin","password":"x-pack-test-password"}`,
 			`{"grant_type":"password","username":"test_admin","password":"::es_redacted::"}`},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -308,8 +309,10 @@ func ownedBy(k *apikey.Key, p *authn.Principal) bool {
 }
 
 // decodeStrict reads the request's JSON body into v; unknown fields are
-// errors (Elasticsearch's parsers for these APIs are strict too). A
-// missing body decodes as {}.
+// errors, and a struct's fields match only their exact names
+// (Elasticsearch's parsers are case-sensitive; encoding/json alone would
+// take "PASSWORD" or "paſſword" for "password"). A missing body decodes
+// as {}.
 func decodeStrict(st *requestState, v any) error {
 	if st.Body == nil || st.Body.body == nil || len(bytes.TrimSpace(st.Body.body.Raw)) == 0 {
 		return nil
@@ -317,13 +320,46 @@ func decodeStrict(st *requestState, v any) error {
 	if st.Body.body.MediaType != esbody.MediaJSON {
 		return fmt.Errorf("the body must be JSON")
 	}
-	dec := json.NewDecoder(bytes.NewReader(st.Body.body.Raw))
+	raw := st.Body.body.Raw
+	if err := exactFieldNames(raw, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
 	if dec.More() {
 		return fmt.Errorf("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// exactFieldNames refuses a JSON object whose keys are not exactly the
+// json names of v's struct fields (v a pointer to a struct; other targets
+// pass).
+func exactFieldNames(raw []byte, v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil // not an object: the decoder reports it
+	}
+	names := map[string]bool{}
+	st := t.Elem()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = st.Field(i).Name
+		}
+		names[name] = true
+	}
+	for k := range obj {
+		if !names[k] {
+			return fmt.Errorf("json: unknown field %q", k)
+		}
 	}
 	return nil
 }

@@ -131,6 +131,10 @@ func TestUserAPI(t *testing.T) {
 		// A cost-30 hash would make each login attempt under the name cost hours of CPU.
 		{"bcrypt cost too high", "/_security/user/zed", `{"password_hash":"$2a$30$` + erinHash[7:] + `","roles":[]}`, "bcrypt"},
 		{"unknown field", "/_security/user/zed", `{"password":"abcdef","roles":[],"bogus":1}`, "bogus"},
+		// Elasticsearch's parser is case-sensitive; encoding/json alone would
+		// take these for "password" (and the audit for something else).
+		{"folded field name", "/_security/user/zed", "{\"pa\u017f\u017fword\":\"abcdef\",\"roles\":[]}", "unknown field"},
+		{"upper-case field name", "/_security/user/zed", `{"PASSWORD":"abcdef","roles":[]}`, "unknown field"},
 		{"no roles", "/_security/user/zed", `{"password":"abcdef"}`, "roles are missing"},
 		{"reserved metadata", "/_security/user/zed", `{"password":"abcdef","roles":[],"metadata":{"_x":1}}`, "may not start with [_]"},
 		{"new without password", "/_security/user/zed", `{"roles":[]}`, "password must be specified unless you are updating an existing user"},
