@@ -92,6 +92,10 @@ func (c *Config) validateSites() diag.Problems {
 	for setting, f := range siteOwnedFiles(c.Security) {
 		own("the default site", setting, setting, f)
 	}
+	stores := map[string]string{}
+	if s := sessionStore(c.Security); s != "" {
+		stores[s] = "the default site"
+	}
 	if p := c.Security.PKI; p.Enabled && p.CertificateAuthorities == "" {
 		v.errorf("security.pki", "security.pki.certificate_authorities is required when several sites share the listener (its client CAs are every tenant's)")
 	}
@@ -121,6 +125,12 @@ func (c *Config) validateSites() diag.Problems {
 		}
 		for setting, f := range siteOwnedFiles(s.Security) {
 			own("site "+name, key+"."+setting, setting, f)
+		}
+		if store := sessionStore(s.Security); store != "" {
+			if other, dup := stores[store]; dup {
+				v.errorf(key+".security.sessions.redis", "site %s: its sessions share Redis address, db and key_prefix with %s (a session cookie of one would log in at the other): give each site its own key_prefix", name, other)
+			}
+			stores[store] = "site " + name
 		}
 		if p := s.Security.PKI; p.Enabled && p.CertificateAuthorities == "" {
 			// The listener's client CAs are every tenant's: without its own,
@@ -152,7 +162,28 @@ func siteOwnedFiles(s Security) map[string]string {
 		"security.api_keys.file": s.APIKeys.File, "security.native_users": s.NativeUsers,
 		"security.native_roles": s.NativeRoles, "security.native_role_mappings": s.NativeRoleMappings,
 		"security.application_privileges": s.ApplicationPrivileges, "security.dls_fls.cursor_key_file": s.DLSFLS.CursorKeyFile,
+		"security.sessions.encryption_keys_file": sessionKeysFile(s),
 	}
+}
+
+// sessionKeysFile is the file sealing a site's browser sessions, when it
+// has them: a site whose login is off owns none.
+func sessionKeysFile(s Security) string {
+	if !s.OIDC.Login.Enabled {
+		return ""
+	}
+	return s.Sessions.EncryptionKeysFile
+}
+
+// sessionStore names where a site's browser sessions live in Redis (""
+// without a Redis store): two sites must not share one, or a session
+// cookie of one would log in at the other.
+func sessionStore(s Security) string {
+	if !s.OIDC.Login.Enabled || s.Sessions.Store != "redis" {
+		return ""
+	}
+	r := s.Sessions.Redis
+	return fmt.Sprintf("redis://%s/%d/%s", r.Address, r.DB, r.KeyPrefix)
 }
 
 // validSiteHost accepts a lower-case host name or "*." followed by one.

@@ -83,3 +83,40 @@ func TestSites(t *testing.T) {
 		})
 	}
 }
+
+// TestSitesShareNoSessions: two sites whose browser sessions live under the
+// same Redis address, db and key prefix, or are sealed with the same keys
+// file, are refused (a session cookie of one would log in at the other).
+func TestSitesShareNoSessions(t *testing.T) {
+	login := func(prefix, keys string) Security {
+		var s Security
+		s.OIDC.Login.Enabled = true
+		s.Sessions.Store = "redis"
+		s.Sessions.Redis.Address, s.Sessions.Redis.KeyPrefix = "127.0.0.1:6379", prefix
+		s.Sessions.EncryptionKeysFile = keys
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		a, b Security
+		want string
+	}{
+		{"same prefix", login("p:", "a.keys"), login("p:", "b.keys"), "share Redis address, db and key_prefix"},
+		{"same keys file", login("a:", "k.keys"), login("b:", "k.keys"), "security.sessions.encryption_keys_file"},
+	} {
+		c := &Config{File: "c.yaml", lines: map[string]int{}, Sites: []Site{
+			{Name: "a", Hosts: []string{"a.example.com"}, Security: tc.a, Audit: Audit{File: "a.log"}},
+			{Name: "b", Hosts: []string{"b.example.com"}, Security: tc.b, Audit: Audit{File: "b.log"}},
+		}}
+		var msgs []string
+		for _, p := range c.validateSites() {
+			msgs = append(msgs, p.String())
+		}
+		if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+			t.Errorf("%s: problems do not say %q:\n%s", tc.name, tc.want, strings.Join(msgs, "\n"))
+		}
+	}
+	if a, b := sessionStore(login("a:", "x")), sessionStore(login("b:", "x")); a == b || a == "" {
+		t.Fatalf("distinct prefixes: %q %q", a, b)
+	}
+}

@@ -160,9 +160,15 @@ func (v *validator) authenticatorList(key string, names []string) {
 		v.errorf(key, "%s: service_token must come before bearer (the OIDC bearer authenticator refuses service account tokens)", key)
 	}
 	if pki := slices.Index(names, "pki"); pki >= 0 {
+		configured := map[string]bool{"service_token": s.ServiceTokens != "", "api_key": s.APIKeys.File != ""}
 		for _, tok := range []string{"service_token", "api_key"} {
-			if i := slices.Index(names, tok); i > pki {
+			switch i := slices.Index(names, tok); {
+			case i > pki:
 				v.errorf(key, "%s: %s must come before pki (a client certificate would otherwise decide requests that carry a narrower %s, which Elasticsearch tries before any realm)", key, tok, tok)
+			case i < 0 && configured[tok]:
+				// A front end with a certificate that forwards its users'
+				// narrower credentials would get its own privileges.
+				v.errorf(key, "%s: with %s configured, a list naming pki must name %s before it (a client certificate would otherwise decide requests that carry one)", key, tok, tok)
 			}
 		}
 	}

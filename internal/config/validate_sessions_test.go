@@ -41,6 +41,7 @@ func TestBrowserLoginValidation(t *testing.T) {
 		{"unknown key in sessions", login + "  sessions:\n    idle: 1h\n", "unknown key \"security.sessions.idle\""},
 		{"authenticators ok", login + "  authentication:\n    authenticators: [session, bearer, basic]\n    routes:\n      - {path_prefix: /api/, authenticators: [bearer, basic]}\n", ""},
 		{"unknown authenticator", "  authentication:\n    authenticators: [session, saml]\n", "unknown authenticator \"saml\""},
+		{"api_key left out next to pki", "  api_keys: {file: keys.json}\n  pki: {enabled: true}\n  authentication:\n    authenticators: [pki, basic]\n", "must name api_key before it"},
 		{"api_key after pki", "  api_keys: {file: keys.json}\n  pki: {enabled: true}\n  authentication:\n    authenticators: [pki, api_key]\n", "api_key must come before pki"},
 		{"service_token after bearer", "  service_tokens: st\n  authentication:\n    authenticators: [bearer, service_token]\n", "service_token must come before bearer"},
 		{"session without login", "  authentication:\n    authenticators: [session, basic]\n", "session needs security.oidc.login.enabled"},

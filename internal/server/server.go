@@ -132,7 +132,7 @@ func (s *Server) chain() http.Handler {
 	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
 		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, newRoleService(o.Roles, o.Auditor, o.Authorizer),
 		&roleMappingService{store: o.RoleMappings, audit: o.Auditor}, h)
-	h = withUserAPI(&userService{store: o.Users, others: o.RunAs, audit: o.Auditor}, h)
+	h = withUserAPI(&userService{store: o.Users, others: o.RunAs, audit: o.Auditor, anonymous: o.Anonymous}, h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}

@@ -87,6 +87,8 @@ func withUserAPI(users *userService, next http.Handler) http.Handler {
 
 // userService answers the user API.
 type userService struct {
+	// anonymous is the anonymous user, whose name is reserved (optional).
+	anonymous *authn.Anonymous
 	store UserStore
 	// others finds users of the other realms (the users file), to tell a
 	// user the API cannot change from an unknown one; optional.
@@ -327,7 +329,9 @@ func (s *userService) validName(w http.ResponseWriter, st *requestState, name st
 		validationFailed(w, st, "invalid username ["+name+"]: "+err.Error())
 		return false
 	}
-	if authn.IsReservedUser(name) {
+	if authn.IsReservedUser(name) || s.anonymous != nil && name == s.anonymous.Username {
+		// The anonymous user's name is reserved too, as in Elasticsearch:
+		// the audit must not mistake a user for anonymous access.
 		validationFailed(w, st, "Username ["+name+"] is reserved and may not be used.")
 		return false
 	}

@@ -289,3 +289,17 @@ func TestUserAPIOff(t *testing.T) {
 		t.Fatalf("%d requests reached the cluster", n)
 	}
 }
+
+// TestUserAPIReservesTheAnonymousName: with anonymous access on, its user
+// name cannot be taken by a native user (the audit could not tell them
+// apart), as in Elasticsearch.
+func TestUserAPIReservesTheAnonymousName(t *testing.T) {
+	f := newUserAPIFixture(t)
+	f.opts.Anonymous = authn.NewAnonymous("guest", []string{"reader"}, true)
+	if code, body := f.serve(userAdmin, "PUT", "/_security/user/guest", `{"password":"abcdef","roles":[]}`); code != 400 || !strings.Contains(body, "is reserved") {
+		t.Fatalf("creating the anonymous user's name: %d %s", code, body)
+	}
+	if code, body := f.serve(userAdmin, "PUT", "/_security/user/guest2", `{"password":"abcdef","roles":[]}`); code != 200 {
+		t.Fatalf("another name: %d %s", code, body)
+	}
+}
