@@ -66,8 +66,8 @@ func TestApplicationPrivileges(t *testing.T) {
 		{"marketing", "space:default", []string{"ui:discover/show"}, kibanaRegistry, false},
 		{"marketing", "space:marketing", []string{"saved_object:search/create"}, kibanaRegistry, false}, // saving a search
 		{"marketing", "space:marketing", []string{"feature_discover.all"}, kibanaRegistry, false},
-		{"marketing", "*", []string{"login:"}, kibanaRegistry, false}, // every space is more than marketing
-		{"marketing", "space:marketing", []string{"ui:discover/show"}, nil, false},   // names resolve to nothing without the registry
+		{"marketing", "*", []string{"login:"}, kibanaRegistry, false},              // every space is more than marketing
+		{"marketing", "space:marketing", []string{"ui:discover/show"}, nil, false}, // names resolve to nothing without the registry
 		{"marketing", "space:marketing", []string{"feature_nope.read"}, kibanaRegistry, false},
 		// Checklist 99: all on * is every feature in every space;
 		// space_read on space:x is read-only in x.

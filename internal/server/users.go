@@ -89,7 +89,7 @@ func withUserAPI(users *userService, next http.Handler) http.Handler {
 type userService struct {
 	// anonymous is the anonymous user, whose name is reserved (optional).
 	anonymous *authn.Anonymous
-	store UserStore
+	store     UserStore
 	// others finds users of the other realms (the users file), to tell a
 	// user the API cannot change from an unknown one; optional.
 	others RunAsLookup

@@ -41,7 +41,9 @@ func TestRoleMappingAPI(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { do(t, plain, "DELETE", p.URL+"/"+pub+","+secret, su.Name, su.Password, nil, nil) })
-	reads := func(c *http.Client, index string) result { return do(t, c, "GET", p.URL+"/"+index+"/_search", "", "", nil, nil) }
+	reads := func(c *http.Client, index string) result {
+		return do(t, c, "GET", p.URL+"/"+index+"/_search", "", "", nil, nil)
+	}
 
 	if r := reads(carol, pub); r.Status != 403 {
 		t.Fatalf("carol, unmapped: %d %s", r.Status, r.Body)
