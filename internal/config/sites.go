@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -74,20 +75,19 @@ func (c *Config) validateSites() diag.Problems {
 	// What a site's users make through the APIs (keys, users, roles,
 	// mappings, privileges) and the key binding its cursors belong to that
 	// site: a file shared by two sites would carry them to the other.
-	owned := map[string]map[string]string{}
-	own := func(where, settingKey, setting, f string) string {
+	var owned []ownedFile
+	own := func(where, settingKey, setting, f string) {
 		if f == "" {
-			return ""
+			return
 		}
-		if owned[setting] == nil {
-			owned[setting] = map[string]string{}
+		o := ownedFile{where: where, setting: setting, path: filepath.Clean(f)}
+		o.info, _ = os.Stat(o.path) // a file not made yet is compared by path
+		for _, prev := range owned {
+			if prev.sameFile(o) {
+				v.errorf(settingKey, "%s: %s %s is also the %s of %s (one file cannot serve two stores; what one site's users make would reach the other)", where, setting, f, prev.setting, prev.where)
+			}
 		}
-		f = filepath.Clean(f)
-		if other, dup := owned[setting][f]; dup {
-			v.errorf(settingKey, "%s: %s %s is also the %s of %s (what one site's users make would reach the other)", where, setting, f, setting, other)
-		}
-		owned[setting][f] = where
-		return f
+		owned = append(owned, o)
 	}
 	for setting, f := range siteOwnedFiles(c.Security) {
 		own("the default site", setting, setting, f)
@@ -154,6 +154,18 @@ func (c *Config) validateSites() diag.Problems {
 		}
 	}
 	return append(v.probs, probs...)
+}
+
+// ownedFile is a file one site's store owns.
+type ownedFile struct {
+	where, setting, path string
+	info                 os.FileInfo
+}
+
+// sameFile reports whether two owned files are one: the same path, or
+// (through links) the same file on disk.
+func (a ownedFile) sameFile(b ownedFile) bool {
+	return a.path == b.path || a.info != nil && b.info != nil && os.SameFile(a.info, b.info)
 }
 
 // siteOwnedFiles are the settings naming files that belong to one site.

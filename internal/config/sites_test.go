@@ -120,3 +120,28 @@ func TestSitesShareNoSessions(t *testing.T) {
 		t.Fatalf("distinct prefixes: %q %q", a, b)
 	}
 }
+
+// TestSitesShareNoFileThroughALink: one file behind two names (a symbolic
+// link), or serving two stores, is refused like a shared path.
+func TestSitesShareNoFileThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "roles.json")
+	if err := os.WriteFile(real, []byte(`{"roles":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "mappings.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	var def, site Security
+	def.NativeRoles, site.NativeRoleMappings = real, link
+	c := &Config{File: "c.yaml", lines: map[string]int{}, Security: def, Audit: Audit{File: filepath.Join(dir, "a.log")},
+		Sites: []Site{{Name: "a", Hosts: []string{"a.example.com"}, Security: site, Audit: Audit{File: filepath.Join(dir, "b.log")}}}}
+	var msgs []string
+	for _, p := range c.validateSites() {
+		msgs = append(msgs, p.String())
+	}
+	if !strings.Contains(strings.Join(msgs, "\n"), "is also the security.native_roles of the default site") {
+		t.Fatalf("a linked file was not caught:\n%s", strings.Join(msgs, "\n"))
+	}
+}
