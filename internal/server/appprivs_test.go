@@ -82,3 +82,41 @@ func TestAppPrivilegeEndpoints(t *testing.T) {
 		t.Fatalf("%d privilege requests reached the cluster", n)
 	}
 }
+
+// TestAppPrivilegesManagedScope: kibana_system manages kibana-* only (global
+// application.manage): a listing of every application shows it none of
+// another's, and reading or deleting another's is refused.
+func TestAppPrivilegesManagedScope(t *testing.T) {
+	store, err := appprivs.Open(filepath.Join(t.TempDir(), "privs.json"), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put([]appprivs.Privilege{{Application: "myapp", Name: "read", Actions: []string{"data:read/*"}},
+		{Application: "kibana-.kibana", Name: "all", Actions: []string{"*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	trail, err := audit.NewWithLog(audit.Config{}, &memoryLog{}, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kibana := &authn.Principal{Username: "elastic/kibana", Realm: authn.ServiceAccountRealm, Roles: []string{"kibana_system"}}
+	s := chainServer(t, Options{Authenticator: fakeAuthn{p: kibana}, Authorizer: authz.NewEvaluator(nil), Auditor: trail,
+		AppPrivileges: store, Upstream: httpHandlerFunc(func() {})})
+	serve := func(method, target string) (int, string) {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := serve("GET", "/_security/privilege"); code != 200 || !strings.Contains(body, "kibana-.kibana") || strings.Contains(body, "myapp") {
+		t.Fatalf("listing every application: %d %s", code, body)
+	}
+	if code, body := serve("GET", "/_security/privilege/myapp"); code != 403 || strings.Contains(body, "data:read") {
+		t.Fatalf("reading another application's: %d %s", code, body)
+	}
+	if code, _ := serve("DELETE", "/_security/privilege/myapp/read"); code != 403 {
+		t.Fatalf("deleting another application's: %d", code)
+	}
+	if got := store.Get([]string{"myapp"}, nil); len(got) != 1 {
+		t.Fatalf("myapp's privileges after the refused delete: %v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -93,5 +94,29 @@ func TestSingleDocAction(t *testing.T) {
 				t.Errorf("singleDocAction = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestWidensWithAPIKey: an alias must not widen what the request's API key
+// grants either. The owner reads everything, so only the key's descriptors
+// (read on pub-* only, manage on both) tell that aliasing secret as pub-x
+// would let the key read secret.
+func TestWidensWithAPIKey(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte("owner:\n  indices:\n    - names: [\"*\"]\n      privileges: [all]\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	az := authz.NewEvaluator(rs)
+	limit, ps := authz.ParseLimit("k1", "d", []byte(`{"k":{"indices":[{"names":["pub-*","secret"],"privileges":["manage"]},{"names":["pub-*"],"privileges":["read"]}]}}`))
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	req := authz.Request{User: "alice", Roles: []string{"owner"}}
+	if widens(az, req, "pub-x", "secret") {
+		t.Fatal("setup: the owner alone reads both")
+	}
+	req.Limit = limit
+	if !widens(az, req, "pub-x", "secret") {
+		t.Fatal("the key's descriptors were not checked: aliasing secret as pub-x would let the key read it")
 	}
 }
