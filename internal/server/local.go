@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 )
@@ -41,45 +42,55 @@ const securityActionPrefix = "cluster:admin/xpack/security/"
 // authenticateAction is GET /_security/_authenticate.
 const authenticateAction = "cluster:admin/xpack/security/user/authenticate"
 
-// withLocalAPIs answers the security APIs that describe the caller
-// itself (who am I, what may I do), as Elasticsearch would, since the
-// cluster behind the proxy has no security of its own.
-func withLocalAPIs(az Authorizer, keys *apiKeyService, privs *appPrivilegeService, roles *roleService, mappings *roleMappingService, next http.Handler) http.Handler {
+// securityAPIs are the security APIs the proxy answers itself, since the
+// cluster behind it has no security of its own.
+type securityAPIs struct {
+	az       Authorizer
+	keys     *apiKeyService
+	privs    *appPrivilegeService
+	roles    *roleService
+	mappings *roleMappingService
+	users    *userService
+}
+
+func newSecurityAPIs(o Options) *securityAPIs {
+	return &securityAPIs{
+		az:       o.Authorizer,
+		keys:     &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
+		privs:    &appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor},
+		roles:    newRoleService(o.Roles, o.Auditor, o.Authorizer),
+		mappings: &roleMappingService{store: o.RoleMappings, audit: o.Auditor},
+		users:    &userService{store: o.Users, others: o.RunAs, audit: o.Auditor, anonymous: o.Anonymous},
+	}
+}
+
+// withLocalAPIs answers the security APIs (decided and audited by the
+// earlier stages) and refuses those the proxy does not implement: the
+// proxy is the cluster's security, so none is forwarded (a cluster with
+// its own security would run it with the proxy's credentials, unaudited).
+func withLocalAPIs(apis *securityAPIs, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if isAPIKeyAction(st.Action) {
-			keys.serve(w, r, st)
-			return
-		}
-		if isPrivilegeAction(st.Action) {
-			privs.serve(w, r, st)
-			return
-		}
-		if isRoleAction(st.Action) {
-			roles.serve(w, r, st)
-			return
-		}
-		if isRoleMappingAction(st.Action) {
-			mappings.serve(w, r, st)
-			return
-		}
-		switch st.Action {
-		case authenticateAction:
+		switch a := st.Action; {
+		case isUserAction(a):
+			apis.users.serve(w, r, st)
+		case isAPIKeyAction(a):
+			apis.keys.serve(w, r, st)
+		case isPrivilegeAction(a):
+			apis.privs.serve(w, r, st)
+		case isRoleAction(a):
+			apis.roles.serve(w, r, st)
+		case isRoleMappingAction(a):
+			apis.mappings.serve(w, r, st)
+		case a == authenticateAction:
 			writeAuthenticate(w, st)
-		case hasPrivilegesAction:
-			writeHasPrivileges(w, st, az, privs.registered())
-		case listPrivilegesAction:
-			writeUserPrivileges(w, st, az)
+		case a == hasPrivilegesAction:
+			writeHasPrivileges(w, st, apis.az, apis.privs.registered())
+		case a == listPrivilegesAction:
+			writeUserPrivileges(w, st, apis.az)
+		case strings.HasPrefix(a, securityActionPrefix):
+			refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "action ["+a+"] is not supported by the security proxy")
 		default:
-			if strings.HasPrefix(st.Action, securityActionPrefix) {
-				// The proxy is the cluster's security: a security API it
-				// does not implement is refused, never forwarded (a cluster
-				// with its own security would run it with the proxy's
-				// credentials, unaudited).
-				refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception",
-					"action ["+st.Action+"] is not supported by the security proxy")
-				return
-			}
 			next.ServeHTTP(w, r)
 		}
 	})

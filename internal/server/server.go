@@ -129,10 +129,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) chain() http.Handler {
 	o := s.opts
 	var h http.Handler = o.Upstream
-	h = withLocalAPIs(o.Authorizer, &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
-		&appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor}, newRoleService(o.Roles, o.Auditor, o.Authorizer),
-		&roleMappingService{store: o.RoleMappings, audit: o.Auditor}, h)
-	h = withUserAPI(&userService{store: o.Users, others: o.RunAs, audit: o.Auditor, anonymous: o.Anonymous}, h)
+	h = withLocalAPIs(newSecurityAPIs(o), h)
 	if o.Cursors != nil {
 		h = withCursorResponses(o.Cursors, o.Restrictions, h)
 	}

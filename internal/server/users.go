@@ -71,20 +71,6 @@ func authzTargetUser(st *requestState) string {
 	return target
 }
 
-// withUserAPI answers the user API (put, get, delete, change password,
-// enable, disable) from the native realm's store; the decision to allow
-// the request was taken before.
-func withUserAPI(users *userService, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := stateOf(r)
-		if isUserAction(st.Action) {
-			users.serve(w, r, st)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // userService answers the user API.
 type userService struct {
 	// anonymous is the anonymous user, whose name is reserved (optional).
