@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +9,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 )
 
@@ -47,16 +44,7 @@ func TestAuthStackPKI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, probs := config.Load(pkiConfig(t, tc.extra), os.LookupEnv)
-			if probs.HasErrors() {
-				t.Fatal(probs)
-			}
-			st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			got := st.authenticator.(authn.SchemeLister).Schemes(httptest.NewRequest("GET", tc.path, nil))
+			st, got := schemesOf(t, pkiConfig(t, tc.extra), tc.path)
 			if !slices.Equal(got, tc.want) || st.pkiMappings == nil {
 				t.Fatalf("schemes %v, want %v (mappings %v)", got, tc.want, st.pkiMappings)
 			}

@@ -44,6 +44,22 @@ func loginConfig(t *testing.T, extra string) string {
 	return p
 }
 
+// schemesOf builds the authenticators of a configuration file (closed when
+// the test ends) and returns the schemes that apply to path.
+func schemesOf(t *testing.T, configPath, path string) (*authStack, []string) {
+	t.Helper()
+	cfg, probs := config.Load(configPath, os.LookupEnv)
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st, st.authenticator.(authn.SchemeLister).Schemes(httptest.NewRequest("GET", path, nil))
+}
+
 func TestAuthStackRoutes(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -64,16 +80,7 @@ func TestAuthStackRoutes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, probs := config.Load(loginConfig(t, tc.extra), os.LookupEnv)
-			if probs.HasErrors() {
-				t.Fatal(probs)
-			}
-			st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			got := st.authenticator.(authn.SchemeLister).Schemes(httptest.NewRequest("GET", tc.path, nil))
+			st, got := schemesOf(t, loginConfig(t, tc.extra), tc.path)
 			if !slices.Equal(got, tc.want) || st.loginService() == nil || st.mappings == nil {
 				t.Fatalf("schemes %v, want %v (login %v)", got, tc.want, st.loginService())
 			}
