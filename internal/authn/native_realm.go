@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -199,18 +198,4 @@ func (r *NativeRealm) current() *nativeSnapshot {
 	}
 	r.state.Store(s)
 	return s
-}
-
-// decodeStrictJSON decodes data into v; unknown fields and trailing data
-// are errors.
-func decodeStrictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON object")
-	}
-	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 )
 
 // The user API's errors the caller answers as Elasticsearch does.
@@ -176,7 +178,7 @@ func wrapNative(name string, err error) error {
 // decodeNativeUser reads a stored document strictly.
 func decodeNativeUser(doc json.RawMessage) (nativeUserDoc, error) {
 	var d nativeUserDoc
-	if err := decodeStrictJSON(doc, &d); err != nil {
+	if err := jsonfile.DecodeStrict(doc, &d); err != nil {
 		return d, fmt.Errorf("stored user document: %w", err)
 	}
 	return d, nil

@@ -56,12 +56,24 @@ func Read(path string, v any) (st Stamp, exists bool, err error) {
 	if err != nil {
 		return st, false, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := DecodeStrict(data, v); err != nil {
 		return st, true, fmt.Errorf("parsing %s: %w", path, err)
 	}
 	return st, true, nil
+}
+
+// DecodeStrict decodes one JSON value into v: unknown fields and trailing
+// data are errors.
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }
 
 // Lock takes the exclusive lock every process changing path shares (a

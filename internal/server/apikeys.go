@@ -18,6 +18,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 )
 
 // APIKeyStore keeps the API keys the proxy issues (apikey.FileStore).
@@ -324,15 +325,7 @@ func decodeStrict(st *requestState, v any) error {
 	if err := exactFieldNames(raw, v); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON object")
-	}
-	return nil
+	return jsonfile.DecodeStrict(raw, v)
 }
 
 // exactFieldNames refuses a JSON object whose keys are not exactly the

@@ -98,17 +98,12 @@ func withLocalAPIs(apis *securityAPIs, next http.Handler) http.Handler {
 
 // authenticateResponse is Elasticsearch's GET /_security/_authenticate body.
 type authenticateResponse struct {
-	Username            string         `json:"username"`
-	Roles               []string       `json:"roles"`
-	FullName            *string        `json:"full_name"`
-	Email               *string        `json:"email"`
-	Metadata            map[string]any `json:"metadata"`
-	Enabled             bool           `json:"enabled"`
-	AuthenticationRealm realmRef       `json:"authentication_realm"`
-	LookupRealm         realmRef       `json:"lookup_realm"`
-	AuthenticationType  string         `json:"authentication_type"`
-	APIKey              *apiKeyRef     `json:"api_key,omitempty"`
-	Token               *tokenRef      `json:"token,omitempty"`
+	userView
+	AuthenticationRealm realmRef   `json:"authentication_realm"`
+	LookupRealm         realmRef   `json:"lookup_realm"`
+	AuthenticationType  string     `json:"authentication_type"`
+	APIKey              *apiKeyRef `json:"api_key,omitempty"`
+	Token               *tokenRef  `json:"token,omitempty"`
 }
 
 type tokenRef struct {
@@ -130,7 +125,7 @@ type realmRef struct {
 func writeAuthenticate(w http.ResponseWriter, st *requestState) {
 	p := st.Principal
 	resp := authenticateResponse{
-		Username: p.Username, Roles: p.Roles, Metadata: map[string]any{}, Enabled: true,
+		userView:            userView{Username: p.Username, Roles: p.Roles, Metadata: map[string]any{}, Enabled: true},
 		AuthenticationRealm: realmRef{p.Realm, p.RealmType}, LookupRealm: realmRef{p.Realm, p.RealmType},
 		AuthenticationType: "realm",
 	}
