@@ -113,20 +113,6 @@ func matchesAny(pattern, app string) bool {
 	return compileWildcard(pattern).match(app)
 }
 
-// ManagesApplications reports whether the user's roles may manage the
-// privileges of application app through the configurable "global"
-// privilege application.manage (kibana_system: "kibana-*").
-func (s *Subject) ManagesApplications(app string) bool {
-	for _, r := range s.roles {
-		for _, p := range r.role.global.ManageApplications {
-			if matchesAny(p, app) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // BuiltinPrivileges are the names GET /_security/privilege/_builtin lists:
 // the cluster and index privileges the proxy knows.
 func BuiltinPrivileges() (cluster, index []string) {

@@ -56,9 +56,6 @@ func OpenFileStore(path string, log *zap.Logger) (*FileStore, error) {
 	return s, nil
 }
 
-// Path is the store's file.
-func (s *FileStore) Path() string { return s.path }
-
 // Lookup returns the key with that id (a copy), re-reading the file first
 // when another process may have changed it.
 func (s *FileStore) Lookup(id string) (Key, bool) {
