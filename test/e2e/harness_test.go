@@ -74,6 +74,23 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// freePorts returns two distinct free ports, held open together while they
+// are picked (two freePort calls may return the same port once the first
+// is closed).
+func freePorts(t *testing.T) (int, int) {
+	t.Helper()
+	var ports [2]int
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports[0], ports[1]
+}
+
 // certPair is a PEM certificate and key signed by ca (self-signed when ca is nil).
 type certPair struct {
 	CertPEM, KeyPEM []byte
@@ -184,7 +201,7 @@ func startProxyWith(t *testing.T, o proxyOpts, security func(dir string) string)
 	t.Helper()
 	dir := t.TempDir()
 	p := &proxy{t: t, Dir: dir, logs: &syncBuffer{}, done: make(chan error, 1)}
-	port, mport := freePort(t), freePort(t)
+	port, mport := freePorts(t)
 	writeFile(t, filepath.Join(dir, "users"), o.Users)
 	writeFile(t, filepath.Join(dir, "users_roles"), o.UsersRoles)
 	writeFile(t, filepath.Join(dir, "roles.yml"), o.Roles)
