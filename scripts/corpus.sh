@@ -2,7 +2,9 @@
 # Runs the security attack corpus (test/corpus, from the project's shared
 # reference) against Portcullis in front of a real backend:
 #   seeds the fixture straight into the backend, starts bin/proxy with the
-#   fixture's users and roles (TLS), runs test/corpus/run-cases.sh, stops the proxy.
+#   fixture's users and roles (TLS), runs test/corpus/run-cases.sh, checks that
+#   the audit trail accounts for every response (scripts/audit-coverage.sh),
+#   stops the proxy.
 #
 # Gate: by default the run fails when any response carries a canary it must
 # not (a leak) or any case expected 401/403 did not get it; positive controls
@@ -42,10 +44,13 @@ for _ in $(seq 1 100); do
 done
 
 set +e
-PROXY_URL="https://127.0.0.1:$port" INSECURE=1 test/corpus/run-cases.sh >"$run/result.txt" 2>&1
+PROXY_URL="https://127.0.0.1:$port" INSECURE=1 KEEP_DIR="$run/cases" test/corpus/run-cases.sh >"$run/result.txt" 2>&1
 rc=$?
 set -e
 cat "$run/result.txt"
+# Every response of the run is accounted for in the audit trail, and the
+# trail verifies. A gap fails the run in every mode.
+scripts/audit-coverage.sh "$run/cases" "$run/audit.json"
 if [ "${CORPUS_STRICT:-0}" = 1 ]; then exit $rc; fi
 # Leaks: a forbidden canary in a response, or a refusal that was expected but not given.
 if grep -E '^FAIL ' "$run/result.txt" | grep -qE "contains forbidden|status [0-9]+ not in \[(401|403)(,40[13])*\]"; then
