@@ -6,7 +6,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit spec e2e vet fuzz bench clean deps
+.PHONY: all build demo test unit spec e2e vet fuzz bench clean deps image
 
 all: build
 
@@ -15,6 +15,10 @@ build:
 
 demo: build
 	scripts/demo.sh
+
+# The container image from the Dockerfile (buildah; see scripts/image.sh).
+image:
+	scripts/image.sh build
 
 deps:
 	scripts/install-deps.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests against real components: starts OpenSearch (and
 # Elasticsearch where its launcher works here), runs test/e2e and the
-# security corpus against each, smoke-tests the demo (scripts/demo-check.sh),
+# security corpus against each, builds and runs the container image against
+# OpenSearch (scripts/image.sh), smoke-tests the demo (scripts/demo-check.sh),
 # and stops what it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +58,7 @@ for b in $backends; do
     PORTCULLIS_TEST_OPENSEARCH="$url" E2E_OPENSEARCH_URL="$url" go test -count=1 ./internal/rewrite/...
     CORPUS_STRICT=${CORPUS_STRICT:-1} BACKEND_URL="$url" scripts/corpus.sh
     BACKEND_URL="$url" scripts/clients.sh
+    scripts/image.sh check "$url"
   else
     PORTCULLIS_TEST_ELASTICSEARCH="$url" go test -count=1 ./internal/rewrite/dls/
   fi
