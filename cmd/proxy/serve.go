@@ -75,6 +75,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	defer def.close()
 	stacks := []*siteStack{def}
+	var certs *server.CertReloader
+	if !cfg.InsecureHTTP {
+		certs, err = newCertReloader(cfg, cfg.TLS.CertFile, cfg.TLS.KeyFile, log, m)
+		if err != nil {
+			return err
+		}
+	}
+	allCerts := []*server.CertReloader{certs}
 	var sites []server.Site
 	for i, sc := range cfg.Sites {
 		slog := log.With(zap.String("site", sc.Name))
@@ -88,17 +96,17 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		if err != nil {
 			return fmt.Errorf("site %s: %w", sc.Name, err)
 		}
-		sites = append(sites, server.Site{Name: sc.Name, Hosts: sc.Hosts, Handler: siteSrv.Handler()})
+		site := server.Site{Name: sc.Name, Hosts: sc.Hosts, Handler: siteSrv.Handler()}
+		if sc.TLS.CertFile != "" {
+			if site.TLS, err = newCertReloader(cfg, sc.TLS.CertFile, sc.TLS.KeyFile, slog, m); err != nil {
+				return fmt.Errorf("site %s: %w", sc.Name, err)
+			}
+			allCerts = append(allCerts, site.TLS)
+		}
+		sites = append(sites, site)
 		slog.Info("site configured", zap.Strings("hosts", sc.Hosts))
 	}
 
-	var certs *server.CertReloader
-	if !cfg.InsecureHTTP {
-		certs, err = newCertReloader(cfg, log, m)
-		if err != nil {
-			return err
-		}
-	}
 	ipRules, err := ipfilter.Parse(cfg.Security.IPFilter.Allow, cfg.Security.IPFilter.Deny)
 	if err != nil { // validated by config.Load
 		return fmt.Errorf("security.ip_filter: %w", err)
@@ -119,15 +127,19 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	for _, st := range stacks {
 		st.start(ctx)
 	}
-	if certs != nil {
-		go certs.Watch(ctx, cfg.TLS.ReloadInterval)
+	for _, cr := range allCerts {
+		if cr != nil {
+			go cr.Watch(ctx, cfg.TLS.ReloadInterval)
+		}
 	}
 	go reloadOnSIGHUP(ctx, log, func() {
 		for _, st := range stacks {
 			st.reload()
 		}
-		if certs != nil {
-			_, _ = certs.Reload() // reports through its onLoad hook
+		for _, cr := range allCerts {
+			if cr != nil {
+				_, _ = cr.Reload() // reports through its onLoad hook
+			}
 		}
 		reloadIPFilter(cfg.File, ipFilter, log)
 	})
@@ -169,7 +181,9 @@ func reloadIPFilter(path string, f *ipfilter.Filter, log *zap.Logger) {
 	log.Info("SIGHUP: IP filter reloaded", zap.Int("allow", len(cfg.Security.IPFilter.Allow)), zap.Int("deny", len(cfg.Security.IPFilter.Deny)))
 }
 
-func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*server.CertReloader, error) {
+// newCertReloader serves certFile and keyFile (the listener's or a
+// site's) with the listener's TLS settings.
+func newCertReloader(cfg *config.Config, certFile, keyFile string, log *zap.Logger, m *metrics.Metrics) (*server.CertReloader, error) {
 	minV, err := server.ParseMinVersion(cfg.TLS.MinVersion)
 	if err != nil {
 		return nil, err
@@ -179,7 +193,7 @@ func newCertReloader(cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (*
 		return nil, err
 	}
 	return server.NewCertReloader(server.TLSOptions{
-		CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, MinVersion: minV,
+		CertFile: certFile, KeyFile: keyFile, MinVersion: minV,
 		ClientCAFile: cfg.TLS.ClientCAFile, ClientAuth: ca,
 	}, log.Named("tls"), func(err error) { m.Reloaded("certificate", err) })
 }

@@ -1,11 +1,13 @@
 package config
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 )
@@ -13,17 +15,29 @@ import (
 // Site is one tenant of an edge gateway: requests whose Host is one of
 // Hosts are authenticated, authorized, audited and forwarded with the
 // site's own upstream, security and audit sections (the same schema as the
-// top-level ones, which form the default site). The listener, TLS,
-// metrics, server and log settings are shared.
+// top-level ones, which form the default site), and optionally presented
+// with its own certificate. The listener, the TLS settings, metrics,
+// server and log settings are shared.
 type Site struct {
 	// Name identifies the site in logs and problems.
 	Name string `yaml:"name"`
 	// Hosts are the host names (without port, case-insensitive) routed to
 	// the site; "*.example.com" matches every subdomain of example.com.
-	Hosts    []string `yaml:"hosts"`
+	Hosts []string `yaml:"hosts"`
+	// TLS is the site's own certificate (optional; default: the
+	// listener's), served to connections whose TLS server name is one of
+	// Hosts.
+	TLS      SiteTLS  `yaml:"tls"`
 	Upstream Upstream `yaml:"upstream"`
 	Security Security `yaml:"security"`
 	Audit    Audit    `yaml:"audit"`
+}
+
+// SiteTLS is a site's own certificate. The TLS version, cipher suites and
+// client-certificate settings are the listener's (tls:).
+type SiteTLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // UnknownHostRefuse is the value of unknown_hosts that refuses requests for
@@ -57,6 +71,11 @@ func (c *Config) resolveSitePaths(dir string) {
 		sc := c.SiteConfig(i)
 		sc.resolvePaths(dir)
 		c.Sites[i].Upstream, c.Sites[i].Security, c.Sites[i].Audit = sc.Upstream, sc.Security, sc.Audit
+		for _, p := range []*string{&c.Sites[i].TLS.CertFile, &c.Sites[i].TLS.KeyFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
+			}
+		}
 	}
 }
 
@@ -137,6 +156,7 @@ func (c *Config) validateSites() diag.Problems {
 			// the site would take the other tenants' certificates.
 			v.errorf(key+".security.pki", "site %s: security.pki.certificate_authorities is required when several sites share the listener", name)
 		}
+		v.siteTLS(key+".tls", name, s)
 		if f := s.Security.IPFilter; len(f.Allow) > 0 || len(f.Deny) > 0 {
 			v.errorf(key+".security.ip_filter", "site %s: security.ip_filter filters connections, before any Host is known: set it at the top level", name)
 		}
@@ -154,6 +174,47 @@ func (c *Config) validateSites() diag.Problems {
 		}
 	}
 	return append(v.probs, probs...)
+}
+
+// siteTLS checks a site's own certificate: both files, loadable as a
+// pair, not expired, and (a warning) covering the site's host names.
+func (v *validator) siteTLS(key, name string, s Site) {
+	t := s.TLS
+	if t.CertFile == "" && t.KeyFile == "" {
+		return
+	}
+	if v.cfg.InsecureHTTP {
+		v.errorf(key, "site %s: tls needs TLS, but insecure_http is true", name)
+		return
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		v.errorf(key, "site %s: tls.cert_file and tls.key_file go together", name)
+		return
+	}
+	before := len(v.probs)
+	v.readable(key+".cert_file", t.CertFile)
+	v.readable(key+".key_file", t.KeyFile)
+	if len(v.probs) > before {
+		return
+	}
+	pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		v.errorf(key, "site %s: tls: certificate %s with key %s: %v", name, t.CertFile, t.KeyFile, err)
+		return
+	}
+	leaf := pair.Leaf
+	if time.Now().After(leaf.NotAfter) {
+		v.errorf(key+".cert_file", "site %s: tls.cert_file %s expired on %s", name, t.CertFile, leaf.NotAfter.Format(time.RFC3339))
+	}
+	for _, h := range s.Hosts {
+		probe := strings.ToLower(h)
+		if rest, ok := strings.CutPrefix(probe, "*."); ok {
+			probe = "portcullis-check." + rest // any one subdomain
+		}
+		if leaf.VerifyHostname(probe) != nil {
+			v.warnf(key+".cert_file", "site %s: tls.cert_file %s does not cover host %q: clients verifying it will refuse the connection", name, t.CertFile, h)
+		}
+	}
 }
 
 // ownedFile is a file one site's store owns.

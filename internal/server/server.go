@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -120,9 +121,28 @@ func (s *Server) Handler() http.Handler {
 	}
 	def := s.chain()
 	if s.opts.RefuseUnknownHosts {
-		def = withAccessLog(s.opts.Log, s.opts.Observer, withAuditedRefusals(s.opts.Auditor, withRecover(misdirected())))
+		def = s.refusal(misdirected())
 	}
-	return newSiteRouter(def, s.opts.Sites)
+	var certs *siteCerts
+	if s.opts.TLS != nil {
+		certs = newSiteCerts(s.opts.TLS, s.opts.Sites)
+	}
+	return newSiteRouter(def, s.opts.Sites, certs, s.refusal(wrongCertificate()))
+}
+
+// refusal wraps a handler that refuses every request in the stages that
+// log, count and audit it (in this Server's own audit trail).
+func (s *Server) refusal(h http.Handler) http.Handler {
+	return withAccessLog(s.opts.Log, s.opts.Observer, withAuditedRefusals(s.opts.Auditor, withRecover(h)))
+}
+
+// tlsConfig is the listener's TLS configuration: the sites' own
+// certificates by server name, or the one certificate.
+func (s *Server) tlsConfig() *tls.Config {
+	if certs := newSiteCerts(s.opts.TLS, s.opts.Sites); certs != nil {
+		return certs.serverConfig()
+	}
+	return s.opts.TLS.ServerConfig()
 }
 
 // chain is the middleware chain of this Server's own site.
@@ -228,7 +248,7 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 		ln = &filteredListener{Listener: ln, filter: o.IPFilter, denied: denials.filtered}
 	}
 	if o.TLS != nil {
-		main.TLSConfig = o.TLS.ServerConfig()
+		main.TLSConfig = s.tlsConfig()
 		ln = newHandshakeListener(ln, main.TLSConfig, o.ReadHeaderTimeout, denials.handshakeFailed)
 	}
 	errc := make(chan error, 2)

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"net"
 	"net/http"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -22,31 +20,27 @@ type Site struct {
 	// Handler is the site's whole chain (the Handler of a Server built with
 	// the site's options).
 	Handler http.Handler
+	// TLS is the site's own certificate, chosen by the TLS server name;
+	// nil: the listener's (see siteCerts).
+	TLS *CertReloader
 }
 
 // siteRouter sends each request to the site its Host names, or to the
 // default chain.
 type siteRouter struct {
-	exact    map[string]http.Handler
-	suffixes []siteSuffix
-	def      http.Handler
+	sites *hostTable[http.Handler]
+	def   http.Handler
+	// certs, when sites have their own certificates, and the handler of
+	// requests whose Host is not their connection's (wrongCertificate).
+	certs     *siteCerts
+	wrongCert http.Handler
 }
 
-type siteSuffix struct {
-	suffix  string // ".example.com"
-	handler http.Handler
-}
-
-func newSiteRouter(def http.Handler, sites []Site) *siteRouter {
-	sr := &siteRouter{exact: map[string]http.Handler{}, def: def}
+func newSiteRouter(def http.Handler, sites []Site, certs *siteCerts, wrongCert http.Handler) *siteRouter {
+	sr := &siteRouter{sites: newHostTable[http.Handler](), def: def, certs: certs, wrongCert: wrongCert}
 	for _, s := range sites {
 		for _, h := range s.Hosts {
-			h = strings.ToLower(h)
-			if rest, ok := strings.CutPrefix(h, "*"); ok {
-				sr.suffixes = append(sr.suffixes, siteSuffix{suffix: rest, handler: s.Handler})
-			} else {
-				sr.exact[h] = s.Handler
-			}
+			sr.sites.add(h, s.Handler)
 		}
 	}
 	return sr
@@ -54,30 +48,17 @@ func newSiteRouter(def http.Handler, sites []Site) *siteRouter {
 
 // ServeHTTP implements http.Handler.
 func (sr *siteRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if sr.certs != nil && sr.certs.misdirected(r) {
+		sr.wrongCert.ServeHTTP(w, r)
+		return
+	}
 	sr.handlerFor(r.Host).ServeHTTP(w, r)
 }
 
-// handlerFor picks the site of a Host header value (port and a trailing
-// dot ignored, case-insensitive); an exact name beats a wildcard, and the
-// longest wildcard wins.
+// handlerFor picks the site of a Host header value (see hostTable).
 func (sr *siteRouter) handlerFor(hostport string) http.Handler {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if h, ok := sr.exact[host]; ok {
+	if h, ok := sr.sites.lookup(hostport); ok {
 		return h
-	}
-	var best http.Handler
-	bestLen := 0
-	for _, s := range sr.suffixes {
-		if strings.HasSuffix(host, s.suffix) && len(host) > len(s.suffix) && len(s.suffix) > bestLen {
-			best, bestLen = s.handler, len(s.suffix)
-		}
-	}
-	if best != nil {
-		return best
 	}
 	return sr.def
 }

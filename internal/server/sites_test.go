@@ -15,7 +15,7 @@ func TestSiteRouter(t *testing.T) {
 		{Name: "a", Hosts: []string{"a.example.com", "A2.example.com"}, Handler: named("a")},
 		{Name: "w", Hosts: []string{"*.example.com"}, Handler: named("w")},
 		{Name: "deep", Hosts: []string{"*.eu.example.com"}, Handler: named("deep")},
-	})
+	}, nil, nil)
 	for host, want := range map[string]string{
 		"a.example.com":         "a",
 		"A.EXAMPLE.COM:9243":    "a",

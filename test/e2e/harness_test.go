@@ -98,7 +98,9 @@ type certPair struct {
 	Key             *ecdsa.PrivateKey
 }
 
-func newCert(t *testing.T, cn string, ca *certPair, isCA bool, serial int64) *certPair {
+// newCert makes a certificate for 127.0.0.1, localhost and dnsNames, signed
+// by ca (self-signed when nil).
+func newCert(t *testing.T, cn string, ca *certPair, isCA bool, serial int64, dnsNames ...string) *certPair {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -110,7 +112,7 @@ func newCert(t *testing.T, cn string, ca *certPair, isCA bool, serial int64) *ce
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, dnsNames...),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IsCA:         isCA, BasicConstraintsValid: true,

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,4 +143,90 @@ func granted(log, user string) bool {
 		}
 	}
 	return false
+}
+
+// TestSiteCertificates: a site with its own certificate gets it for its
+// TLS server name, and a new one when its files change; other names get
+// the listener's. A request whose Host belongs to another certificate than
+// its connection's server name is refused with 421 and audited as
+// tampered_request by the default site's trail, never served by the site
+// the Host names.
+func TestSiteCertificates(t *testing.T) {
+	up := newEchoUpstream(t)
+	o, su := superuserOpts(t, up.URL)
+	o.TLS = true
+	siteCA := newCert(t, "e2e site CA", nil, true, 1)
+	o.ExtraConfig = "sites:\n  - name: tenant-a\n    hosts: [\"a.e2e.test\"]\n" +
+		"    tls: {cert_file: a.crt, key_file: a.key}\n" +
+		"    upstream:\n      nodes: [\"" + up.URL + "\"]\n      health_check: {interval: 200ms, timeout: 1s}\n" +
+		"    security:\n      users: users_a\n      users_roles: users_roles_a\n      roles: roles_a.yml\n" +
+		"    audit:\n      file: audit-a.json\n"
+	var dir string
+	writeSiteCert := func(serial int64) {
+		c := newCert(t, "a.e2e.test", siteCA, false, serial, "a.e2e.test")
+		writeFile(t, filepath.Join(dir, "a.key"), string(c.KeyPEM))
+		writeFile(t, filepath.Join(dir, "a.crt"), string(c.CertPEM))
+	}
+	p := startProxyWith(t, o, func(d string) string {
+		dir = d
+		writeSiteCert(501)
+		writeFile(t, filepath.Join(d, "users_a"), "alice:"+su.Password+"\n")
+		writeFile(t, filepath.Join(d, "users_roles_a"), "superuser:alice\n")
+		writeFile(t, filepath.Join(d, "roles_a.yml"), "")
+		return ""
+	})
+	p.waitReady()
+	pool := x509.NewCertPool()
+	pool.AddCert(p.CA.Cert)
+	pool.AddCert(siteCA.Cert)
+	// send makes one request on a new connection made for serverName.
+	send := func(serverName, host, user string) (result, int64) {
+		t.Helper()
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName}, ForceAttemptHTTP2: true}
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest("GET", p.URL+"/", nil)
+		req.Host = host
+		req.SetBasicAuth(user, su.Password)
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatalf("server name %q, Host %q: %v", serverName, host, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return result{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+
+	if r, serial := send("a.e2e.test", "a.e2e.test", "alice"); r.Status != 200 || serial != 501 {
+		t.Fatalf("tenant-a by its name: %d (certificate %d) %s", r.Status, serial, r.Body)
+	}
+	if r, serial := send("127.0.0.1", "127.0.0.1", su.Name); r.Status != 200 || serial != 100 {
+		t.Fatalf("the default site: %d (certificate %d) %s", r.Status, serial, r.Body)
+	}
+	// Connections made for one certificate, requests for the other's host.
+	var refused []string
+	for _, tc := range [][3]string{{"a.e2e.test", "127.0.0.1", su.Name}, {"127.0.0.1", "a.e2e.test", "alice"}, {"localhost", "a.e2e.test", "alice"}} {
+		r, _ := send(tc[0], tc[1], tc[2])
+		if r.Status != 421 || !strings.Contains(r.Body, "is not served on a connection made for") {
+			t.Fatalf("server name %q, Host %q: %d %s, want 421", tc[0], tc[1], r.Status, r.Body)
+		}
+		refused = append(refused, r.Header.Get("X-Request-Id"))
+	}
+	defAudit, _ := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+	for _, id := range refused {
+		if !strings.Contains(string(defAudit), `"event.action":"tampered_request"`) || !strings.Contains(string(defAudit), `"request.id":"`+id+`"`) {
+			t.Fatalf("421 with request id %s not audited as tampered_request:\n%s", id, defAudit)
+		}
+	}
+	if aAudit, _ := os.ReadFile(filepath.Join(p.Dir, "audit-a.json")); strings.Count(string(aAudit), `"event.action":"access_granted"`) != 1 {
+		t.Fatalf("tenant-a served more than its one request:\n%s", aAudit)
+	}
+
+	// A new certificate in the site's files is served to new connections.
+	writeSiteCert(502)
+	if !eventually(10*time.Second, func() bool {
+		_, serial := send("a.e2e.test", "a.e2e.test", "alice")
+		return serial == 502
+	}) {
+		t.Fatal("the site's new certificate was never served")
+	}
 }
