@@ -86,19 +86,20 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	var sites []server.Site
 	for i, sc := range cfg.Sites {
 		slog := log.With(zap.String("site", sc.Name))
-		st, err := buildSite(ctx, cfg.SiteConfig(i), slog, m)
+		sm := m.ForSite(sc.Name) // its requests, logins, reloads and audit records carry site="<name>"
+		st, err := buildSite(ctx, cfg.SiteConfig(i), slog, sm)
 		if err != nil {
 			return fmt.Errorf("site %s: %w", sc.Name, err)
 		}
 		defer st.close()
 		stacks = append(stacks, st)
-		siteSrv, err := server.New(st.options(cfg, m))
+		siteSrv, err := server.New(st.options(cfg, sm))
 		if err != nil {
 			return fmt.Errorf("site %s: %w", sc.Name, err)
 		}
 		site := server.Site{Name: sc.Name, Hosts: sc.Hosts, Handler: siteSrv.Handler()}
 		if sc.TLS.CertFile != "" {
-			if site.TLS, err = newCertReloader(cfg, sc.TLS.CertFile, sc.TLS.KeyFile, slog, m); err != nil {
+			if site.TLS, err = newCertReloader(cfg, sc.TLS.CertFile, sc.TLS.KeyFile, slog, sm); err != nil {
 				return fmt.Errorf("site %s: %w", sc.Name, err)
 			}
 			allCerts = append(allCerts, site.TLS)

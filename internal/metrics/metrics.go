@@ -13,9 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics is the set of collectors of one proxy process.
+// Metrics is the set of collectors of one proxy process, as seen by one
+// site: ForSite returns a Metrics sharing the collectors whose requests,
+// logins, reloads and audit records carry another site label.
 type Metrics struct {
 	registry *prometheus.Registry
+	// site is the value of the "site" label: a tenant's name (sites:), or
+	// empty for the default (top-level) site.
+	site string
 
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
@@ -32,12 +37,12 @@ type Metrics struct {
 	requestChildren  *children[requestLabels, requestChild]
 	cacheHitsByRealm *children[string, prometheus.Counter]
 
-	auditRecords   prometheus.Counter
-	auditFsync     prometheus.Histogram
-	auditGroup     prometheus.Histogram
+	auditRecords   *prometheus.CounterVec
+	auditFsync     *prometheus.HistogramVec
+	auditGroup     *prometheus.HistogramVec
 	auditFailures  *prometheus.CounterVec
 	auditUnaudited *prometheus.CounterVec
-	auditRotations prometheus.Counter
+	auditRotations *prometheus.CounterVec
 	auditShipped   *prometheus.CounterVec
 	auditShipFail  *prometheus.CounterVec
 	auditShipLag   *prometheus.GaugeVec
@@ -52,11 +57,11 @@ func New() *Metrics {
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "requests_total",
 		Help: "Client requests by route class, method, status code and authorization decision.",
-	}, []string{"route", "method", "code", "decision"})
+	}, []string{"site", "route", "method", "code", "decision"})
 	m.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "portcullis", Name: "request_duration_seconds", Buckets: latencyBuckets,
 		Help: "Whole-request latency as the proxy sees it, from headers read to response written.",
-	}, []string{"route", "decision"})
+	}, []string{"site", "route", "decision"})
 	m.upstreamDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "portcullis", Name: "upstream_duration_seconds", Buckets: latencyBuckets,
 		Help: "Time from sending a request to a node until its response headers arrived.",
@@ -75,17 +80,17 @@ func New() *Metrics {
 	}, []string{"realm"})
 	m.failedLogins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "failed_logins_total", Help: "Refused credentials by realm and reason.",
-	}, []string{"realm", "reason"})
+	}, []string{"site", "realm", "reason"})
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "login_rate_limited_total", Help: "Logins refused by the failed-login limiter, by key kind.",
 	}, []string{"by"})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "portcullis", Name: "reloads_total", Help: "Reloads of security files and certificates by what and result.",
-	}, []string{"what", "result"})
+	}, []string{"site", "what", "result"})
 	m.requestChildren = newChildren(func(l requestLabels) requestChild {
 		return requestChild{
-			count:    m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(l.code), l.decision),
-			duration: m.requestDuration.WithLabelValues(l.route, l.decision),
+			count:    m.requests.WithLabelValues(l.site, l.route, l.method, strconv.Itoa(l.code), l.decision),
+			duration: m.requestDuration.WithLabelValues(l.site, l.route, l.decision),
 		}
 	})
 	m.cacheHitsByRealm = newChildren(func(realm string) prometheus.Counter { return m.cacheHits.WithLabelValues(realm) })
@@ -94,6 +99,14 @@ func New() *Metrics {
 		m.cacheHits, m.cacheMisses, m.failedLogins, m.rateLimited, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ForSite returns the Metrics of a tenant site: the same collectors, with
+// the site label set to name.
+func (m *Metrics) ForSite(name string) *Metrics {
+	s := *m
+	s.site = name
+	return &s
 }
 
 // Handler serves the metrics in the Prometheus exposition format.
@@ -106,7 +119,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
 // requestLabels are the labels of one finished request's collectors.
 type requestLabels struct {
-	route, method string
+	site, route, method string
 	code          int
 	decision      string
 }
@@ -119,7 +132,7 @@ type requestChild struct {
 
 // RequestDone records one finished client request.
 func (m *Metrics) RequestDone(route, method string, code int, decision string, d time.Duration) {
-	c := m.requestChildren.get(requestLabels{route: route, method: method, code: code, decision: decision})
+	c := m.requestChildren.get(requestLabels{site: m.site, route: route, method: method, code: code, decision: decision})
 	c.count.Inc()
 	c.duration.Observe(d.Seconds())
 }
@@ -151,7 +164,7 @@ func (m *Metrics) CacheMiss(realm string) { m.cacheMisses.WithLabelValues(realm)
 
 // LoginFailed records refused credentials.
 func (m *Metrics) LoginFailed(realm, reason string) {
-	m.failedLogins.WithLabelValues(realm, reason).Inc()
+	m.failedLogins.WithLabelValues(m.site, realm, reason).Inc()
 }
 
 // RateLimited records a login refused by the limiter.
@@ -163,5 +176,5 @@ func (m *Metrics) Reloaded(what string, err error) {
 	if err != nil {
 		result = "error"
 	}
-	m.reloads.WithLabelValues(what, result).Inc()
+	m.reloads.WithLabelValues(m.site, what, result).Inc()
 }

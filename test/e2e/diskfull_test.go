@@ -253,7 +253,7 @@ func TestAuditDiskFull(t *testing.T) {
 	if n := up.Count() - before; n != 0 {
 		t.Fatalf("%d requests reached the cluster while the audit log could not be written", n)
 	}
-	if v := p.metricValue(t, `portcullis_audit_append_failures_total{reason="io"}`); v < float64(len(refusals)) {
+	if v := p.metricValue(t, `portcullis_audit_append_failures_total{reason="io",site=""}`); v < float64(len(refusals)) {
 		t.Fatalf("append failures metric %v, want at least %d", v, len(refusals))
 	}
 
@@ -301,7 +301,7 @@ func TestAuditDiskFullAllow(t *testing.T) {
 	if got := up.Count() - before; got != n {
 		t.Fatalf("%d of %d requests forwarded", got, n)
 	}
-	unaudited := p.metricValue(t, `portcullis_audit_unaudited_total{action="access_granted"}`)
+	unaudited := p.metricValue(t, `portcullis_audit_unaudited_total{action="access_granted",site=""}`)
 	records := grantedIDs(t, o.AuditFile)
 	// Some records may have fit in the file's last tmpfs page; every other
 	// forward is counted.

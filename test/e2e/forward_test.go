@@ -224,8 +224,8 @@ func TestMetrics(t *testing.T) {
 	do(t, c, "GET", p.URL+"/", u.Name, "wrong", nil, nil)
 	r := do(t, http.DefaultClient, "GET", p.Metrics+"/metrics", "", "", nil, nil)
 	for _, want := range []string{
-		`portcullis_requests_total{code="200",decision="allow",method="GET",route="cluster"} 2`,
-		`portcullis_requests_total{code="401",decision="unauthenticated",method="GET",route="root"} 1`,
+		`portcullis_requests_total{code="200",decision="allow",method="GET",route="cluster",site=""} 2`,
+		`portcullis_requests_total{code="401",decision="unauthenticated",method="GET",route="root",site=""} 1`,
 		`portcullis_request_duration_seconds_bucket`,
 		`portcullis_upstream_duration_seconds_bucket`,
 		`portcullis_upstream_node_healthy{node=`,

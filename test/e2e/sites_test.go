@@ -220,6 +220,13 @@ func TestSiteCertificates(t *testing.T) {
 	if aAudit, _ := os.ReadFile(filepath.Join(p.Dir, "audit-a.json")); strings.Count(string(aAudit), `"event.action":"access_granted"`) != 1 {
 		t.Fatalf("tenant-a served more than its one request:\n%s", aAudit)
 	}
+	// Metrics carry the site: tenant-a's one request is counted under its name.
+	if v := p.metricValue(t, `portcullis_requests_total{code="200",decision="allow",method="GET",route="root",site="tenant-a"}`); v != 1 {
+		t.Fatalf("tenant-a's requests in the metrics: %v, want 1", v)
+	}
+	if v := p.metricValue(t, `portcullis_audit_records_total{site="tenant-a"}`); v < 1 {
+		t.Fatalf("tenant-a's audit records in the metrics: %v", v)
+	}
 
 	// A new certificate in the site's files is served to new connections.
 	writeSiteCert(502)
