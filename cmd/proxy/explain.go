@@ -12,9 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/explain"
 )
@@ -30,9 +27,11 @@ _mget and _msearch, the decision on each item. Nothing is forwarded and
 nothing is written to the audit log; --cluster only reads the cluster's
 index metadata (as serve does) so that wildcards resolve as they would.
 
-With --user the roles are the user's, as at login (users_roles, or the
-OIDC role mappings for a user not in the file realm); no password is
-needed. With --roles the request is decided with exactly those roles.
+With --user the roles are the user's, as at login (users_roles, the
+native realm's users, or the OIDC role mappings, those of the
+role-mapping API included, for a user of neither); no password is needed.
+With --roles the request is decided with exactly those roles. Roles of
+the role API (security.native_roles) count as in serve.
 
 exit status: 0 allowed (possibly narrowed), 1 refused, 2 usage or configuration error
 `
@@ -120,9 +119,9 @@ func explainInput(f explainFlags, stdin io.Reader, stderr io.Writer) (explain.In
 		}
 		cfg = cfg.SiteConfig(i)
 	}
-	roles, err := authz.NewRoleStore(cfg.Security.Roles, zap.NewNop())
+	roles, err := explainRoles(cfg)
 	if err != nil {
-		return explain.Input{}, fmt.Errorf("loading roles: %w", err)
+		return explain.Input{}, err
 	}
 	user, from, err := explainSubject(cfg, f.user, f.roles)
 	if err != nil {

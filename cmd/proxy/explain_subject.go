@@ -15,6 +15,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
 	"github.com/portcullis-proxy/portcullis/internal/upstream"
 )
@@ -39,8 +40,15 @@ func explainSubject(cfg *config.Config, user, roles string) (dls.User, string, e
 	if known {
 		return dls.User{Username: user, Roles: fileRoles}, "users_roles (file realm, as at login; no password needed)", nil
 	}
+	nativeRoles, known, err := nativeRealmRoles(cfg, user)
+	if err != nil {
+		return dls.User{}, "", err
+	}
+	if known {
+		return dls.User{Username: user, Roles: nativeRoles}, "native realm (security.native_users, the user API's users, as at login; no password needed)", nil
+	}
 	if !cfg.Security.OIDC.Enabled {
-		return dls.User{}, "", fmt.Errorf("user %q is not in the users file and OIDC is disabled: it cannot log in", user)
+		return dls.User{}, "", fmt.Errorf("user %q is not in the users file nor among the native users (or is disabled) and OIDC is disabled: it cannot log in", user)
 	}
 	mapped, err := mappedRoles(cfg, user)
 	if err != nil {
@@ -99,11 +107,59 @@ func readSecurity[V any](path string, parse func(string, []byte) (map[string]V, 
 // the configured realm with this username and no other claims.
 func mappedRoles(cfg *config.Config, user string) ([]string, error) {
 	o := cfg.Security.OIDC
-	m, probs := authn.LoadRoleMappings(o.RoleMapping)
-	if probs.HasErrors() && m == nil {
+	m, probs := authn.NewRoleMapperStore(o.RoleMapping)
+	if probs.HasErrors() && m.Snapshot() == nil {
 		return nil, fmt.Errorf("loading role mappings %s: %v", o.RoleMapping, probs)
 	}
+	if f := cfg.Security.NativeRoleMappings; f != "" { // the role-mapping API's, as serve adds them
+		docs, err := jsonfile.OpenDocs(f, "role_mappings", ignoreLaterErrors)
+		if err != nil {
+			return nil, fmt.Errorf("security.native_role_mappings: %w", err)
+		}
+		_ = m.SetNative(docs) // entries with errors are skipped, as in serve
+	}
 	return m.Map(&authn.Principal{Username: user, Realm: o.RealmName, RealmType: o.RealmType}), nil
+}
+
+// nativeRealmRoles are the roles of an enabled user of the native realm
+// (security.native_users), and whether there is one.
+func nativeRealmRoles(cfg *config.Config, user string) ([]string, bool, error) {
+	f := cfg.Security.NativeUsers
+	if f == "" {
+		return nil, false, nil
+	}
+	docs, err := jsonfile.OpenDocs(f, "users", ignoreLaterErrors)
+	if err != nil {
+		return nil, false, fmt.Errorf("security.native_users: %w", err)
+	}
+	realm, err := authn.NewNativeRealm(authn.NativeRealmOptions{Docs: docs, CacheTTL: -1})
+	if err != nil {
+		return nil, false, fmt.Errorf("security.native_users: %w", err)
+	}
+	p, ok := realm.Lookup(user)
+	if !ok {
+		return nil, false, nil
+	}
+	return p.Roles, true, nil
+}
+
+// explainRoles are the roles serve decides with: roles.yml, and the role
+// API's roles when security.native_roles is set.
+func explainRoles(cfg *config.Config) (*authz.RoleStore, error) {
+	roles, err := authz.NewRoleStore(cfg.Security.Roles, zap.NewNop())
+	if err != nil {
+		return nil, fmt.Errorf("loading roles: %w", err)
+	}
+	if f := cfg.Security.NativeRoles; f != "" {
+		docs, err := jsonfile.OpenDocs(f, "roles", ignoreLaterErrors)
+		if err != nil {
+			return nil, fmt.Errorf("security.native_roles: %w", err)
+		}
+		if err := roles.SetNative(docs); err != nil {
+			return nil, fmt.Errorf("loading roles: %w", err)
+		}
+	}
+	return roles, nil
 }
 
 // clusterMetadata reads the cluster's indices, aliases and data streams
@@ -125,3 +181,8 @@ func clusterMetadata(ctx context.Context, cfg *config.Config, node string) (*aut
 	}
 	return md.Snapshot(), nil
 }
+
+// ignoreLaterErrors is the stores' read-failure hook in explain: the file
+// was read once when opened (an error then is returned), and explain
+// ends before a later read matters.
+func ignoreLaterErrors(error) {}

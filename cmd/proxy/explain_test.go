@@ -276,3 +276,48 @@ func TestExplainSite(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainNativeStores: explain decides as serve does with what the
+// security APIs made: a native realm user's roles, the role API's roles
+// and the role-mapping API's mappings. A disabled native user cannot log
+// in, so it is not explained.
+func TestExplainNativeStores(t *testing.T) {
+	cfg := explainFixture(t)
+	dir := filepath.Dir(cfg)
+	const hash = "$2a$10$abcdefghijklmnopqrstuu5pYxC7nNZMY6rZPdNqTxyFY5GhH6E0W"
+	for name, content := range map[string]string{
+		"native_users.json": `{"users":{"nate":{"password_hash":"` + hash + `","roles":["api_reader"],"enabled":true},` +
+			`"dora":{"password_hash":"` + hash + `","roles":["api_reader"],"enabled":false}}}`,
+		"native_roles.json":    `{"roles":{"api_reader":{"indices":[{"names":["api-*"],"privileges":["read"]}]}}}`,
+		"native_mappings.json": `{"role_mappings":{"m1":{"enabled":true,"roles":["api_reader"],"rules":{"field":{"username":"oscar"}}}}}`,
+		"role_mapping.yml":     "",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(cfg)
+	extra := strings.Replace(string(data), "  roles: roles.yml\n", "  roles: roles.yml\n  native_users: native_users.json\n"+
+		"  native_roles: native_roles.json\n  native_role_mappings: native_mappings.json\n"+
+		"  oidc:\n    enabled: true\n    issuers: [\"http://127.0.0.1:1/dex\"]\n    audiences: [portcullis]\n    role_mapping: role_mapping.yml\n", 1)
+	if err := os.WriteFile(cfg, []byte(extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--user", "nate", "GET", "/api-1/_search"}, 0, "native realm"},
+		{[]string{"--user", "nate", "GET", "/logs-1/_search"}, 1, "with effective roles [api_reader]"},
+		{[]string{"--roles", "api_reader", "GET", "/api-1/_search"}, 0, "roles:      api_reader"},
+		{[]string{"--user", "oscar", "GET", "/api-1/_search"}, 0, "OIDC role mappings"},
+		{[]string{"--user", "dora", "GET", "/api-1/_search"}, 1, "with effective roles []"}, // not a native user: OIDC maps no role
+		{[]string{"--user", "alice", "GET", "/logs-1/_search"}, 0, "users_roles"},
+	} {
+		code, out, errs := runCLI("", append([]string{"explain", "--config", cfg}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d; want %q in:\n%s%s", tc.args, code, tc.code, tc.want, out, errs)
+		}
+	}
+}
