@@ -161,6 +161,36 @@ func CreateAPIKeyEvent(k APIKeyChange) *Event {
 	return configEvent("create_apikey", VerbCreate, map1("apikey", k))
 }
 
+// UpdateAPIKeysChange describes an update of API keys: what it replaces
+// (a nil field is kept as it was).
+type UpdateAPIKeysChange struct {
+	IDs             []string
+	RoleDescriptors []json.RawMessage // each as JSON
+	Metadata        map[string]any
+	Expiration      *string // e.g. "1d"
+}
+
+// UpdateAPIKeysEvent is the change_apikey event of the update API (one
+// key), or with bulk the change_apikeys event of the bulk update API.
+func UpdateAPIKeysEvent(c UpdateAPIKeysChange, bulk bool) *Event {
+	obj := map[string]any{"type": "rest"}
+	if c.RoleDescriptors != nil {
+		obj["role_descriptors"] = c.RoleDescriptors
+	}
+	if c.Metadata != nil {
+		obj["metadata"] = c.Metadata
+	}
+	if c.Expiration != nil {
+		obj["expiration"] = *c.Expiration
+	}
+	if bulk || len(c.IDs) != 1 {
+		obj["ids"] = c.IDs
+		return configEvent("change_apikeys", VerbChange, map1("apikeys", obj))
+	}
+	obj["id"] = c.IDs[0]
+	return configEvent("change_apikey", VerbChange, map1("apikey", obj))
+}
+
 // InvalidateAPIKeysEvent is the invalidate_apikeys event.
 func InvalidateAPIKeysEvent(c InvalidateAPIKeysChange) *Event {
 	type user struct {

@@ -46,10 +46,12 @@ func (e *Evaluator) decideCluster(req Request, roles []*compiledRole, d Decision
 // ownAPIKeyActions are the API key actions manage_own_api_key grants on
 // the caller's own keys (Elasticsearch's ManageOwnApiKeyClusterPrivilege).
 var ownAPIKeyActions = map[string]bool{
-	"cluster:admin/xpack/security/api_key/create":     true,
-	"cluster:admin/xpack/security/api_key/get":        true,
-	"cluster:admin/xpack/security/api_key/invalidate": true,
-	"cluster:admin/xpack/security/api_key/query":      true,
+	"cluster:admin/xpack/security/api_key/create":      true,
+	"cluster:admin/xpack/security/api_key/get":         true,
+	"cluster:admin/xpack/security/api_key/invalidate":  true,
+	"cluster:admin/xpack/security/api_key/query":       true,
+	"cluster:admin/xpack/security/api_key/update":      true,
+	"cluster:admin/xpack/security/api_key/bulk_update": true,
 }
 
 // applicationPrivilegeActions are the application privilege APIs the

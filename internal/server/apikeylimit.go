@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"sync"
@@ -15,23 +16,29 @@ import (
 // maxCachedLimits bounds the compiled role descriptors kept in memory.
 const maxCachedLimits = 4096
 
-// limitCache compiles each API key's role descriptors once. A key's id
-// and descriptors never change (keys are not updatable), so the id is the
-// cache key.
+// limitCache compiles each API key's role descriptors once per version:
+// an entry is used only while the key's descriptors are the bytes it was
+// compiled from, so an update of the key (here or on another replica)
+// takes effect with the store's next read.
 type limitCache struct {
 	mu     sync.Mutex
-	limits map[string]*authz.Limit
+	limits map[string]cachedLimit
 }
 
-func newLimitCache() *limitCache { return &limitCache{limits: map[string]*authz.Limit{}} }
+type cachedLimit struct {
+	descriptors []byte
+	limit       *authz.Limit
+}
+
+func newLimitCache() *limitCache { return &limitCache{limits: map[string]cachedLimit{}} }
 
 // get returns the key's limit (nil: the owner's privileges, no more).
 func (c *limitCache) get(k *authn.APIKeyRef) (*authz.Limit, error) {
 	c.mu.Lock()
-	l, ok := c.limits[k.ID]
+	e, ok := c.limits[k.ID]
 	c.mu.Unlock()
-	if ok {
-		return l, nil
+	if ok && bytes.Equal(e.descriptors, k.RoleDescriptors) {
+		return e.limit, nil
 	}
 	l, ps := authz.ParseLimit(k.ID, "role_descriptors of API key "+k.ID, k.RoleDescriptors)
 	if ps.HasErrors() {
@@ -41,7 +48,7 @@ func (c *limitCache) get(k *authn.APIKeyRef) (*authz.Limit, error) {
 	if len(c.limits) >= maxCachedLimits {
 		clear(c.limits)
 	}
-	c.limits[k.ID] = l
+	c.limits[k.ID] = cachedLimit{descriptors: bytes.Clone(k.RoleDescriptors), limit: l}
 	c.mu.Unlock()
 	return l, nil
 }

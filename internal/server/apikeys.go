@@ -26,6 +26,7 @@ type APIKeyStore interface {
 	Create(k apikey.Key) error
 	Find(f apikey.Filter) []apikey.Key
 	Invalidate(f apikey.Filter, keep func(*apikey.Key) bool) (done, already []string, err error)
+	Update(ids []string, mine func(*apikey.Key) bool, edit func(*apikey.Key)) (apikey.UpdateResult, error)
 }
 
 // The API key actions. The cluster behind the proxy has no security of
@@ -71,6 +72,8 @@ func (s *apiKeyService) serve(w http.ResponseWriter, r *http.Request, st *reques
 		s.get(w, r, st)
 	case apiKeyInvalidateAction:
 		s.invalidate(w, r, st)
+	case apiKeyUpdateAction, apiKeyBulkUpdateAction:
+		s.update(w, r, st)
 	default:
 		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", fmt.Sprintf("action [%s] is not supported by the security proxy", st.Action))
 	}

@@ -206,3 +206,64 @@ func TestAPIKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIKeyUpdate: an update of a key's role descriptors takes effect on
+// the key's very next request, both ways: the index it was moved away
+// from is refused (its canary never shown), the new one is readable; and
+// another user cannot update the key.
+func TestAPIKeyUpdate(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	ixA, ixB := fmt.Sprintf("e2e-aku-a-%d", n), fmt.Sprintf("e2e-aku-b-%d", n)
+	o.Users += "alice:" + su.Password + "\nbob:" + su.Password + "\n"
+	o.UsersRoles += "e2e_aku:alice,bob\n"
+	o.Roles = "e2e_aku:\n  cluster: [manage_own_api_key]\n  indices:\n    - names: [\"e2e-aku-*\"]\n      privileges: [read]\n"
+	p := startProxyWith(t, o, func(string) string { return "  api_keys:\n    file: api_keys.json\n" })
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	const canaryA, canaryB = "CANARY-AKU-A", "CANARY-AKU-B"
+	for ix, v := range map[string]string{ixA: canaryA, ixB: canaryB} {
+		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"`+v+`"}`), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+ixA+","+ixB, su.Name, su.Password, nil, nil) })
+	r := do(t, c, "POST", p.URL+"/_security/api_key", "alice", su.Password,
+		strings.NewReader(`{"name":"k","role_descriptors":{"r":{"indices":[{"names":["e2e-aku-a-*"],"privileges":["read"]}]}}}`), hj)
+	var created struct{ ID, Encoded string }
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &created) != nil {
+		t.Fatalf("creating the key: %d %s", r.Status, r.Body)
+	}
+	withKey := func(path string) result {
+		return do(t, c, "GET", p.URL+path, "", "", nil, map[string]string{"Authorization": "ApiKey " + created.Encoded})
+	}
+	check := func(when, readable, readableCanary, hidden, hiddenCanary string) {
+		t.Helper()
+		if r := withKey("/" + readable + "/_search"); r.Status != 200 || !strings.Contains(r.Body, readableCanary) {
+			t.Fatalf("%s: the key on %s: %d %s", when, readable, r.Status, r.Body)
+		}
+		for _, path := range []string{"/" + hidden + "/_search", "/e2e-aku-*/_search", "/_search", "/" + hidden + "/_doc/1"} {
+			if r := withKey(path); strings.Contains(r.Body, hiddenCanary) {
+				t.Fatalf("%s: the key, %s showed %s: %d %s", when, path, hiddenCanary, r.Status, r.Body)
+			}
+		}
+	}
+	check("before the update", ixA, canaryA, ixB, canaryB)
+
+	if r := do(t, c, "PUT", p.URL+"/_security/api_key/"+created.ID, "bob", su.Password,
+		strings.NewReader(`{"role_descriptors":{"r":{"indices":[{"names":["*"],"privileges":["read"]}]}}}`), hj); r.Status != 404 {
+		t.Fatalf("bob updating alice's key: %d %s", r.Status, r.Body)
+	}
+	check("after bob's attempt", ixA, canaryA, ixB, canaryB)
+
+	if r := do(t, c, "PUT", p.URL+"/_security/api_key/"+created.ID, "alice", su.Password,
+		strings.NewReader(`{"role_descriptors":{"r":{"indices":[{"names":["e2e-aku-b-*"],"privileges":["read"]}]}}}`), hj); r.Status != 200 || !strings.Contains(r.Body, `"updated":true`) {
+		t.Fatalf("alice updating her key: %d %s", r.Status, r.Body)
+	}
+	check("after the update", ixB, canaryB, ixA, canaryA)
+	if log, _ := os.ReadFile(filepath.Join(p.Dir, "audit.json")); !strings.Contains(string(log), `"event.action":"change_apikey"`) {
+		t.Fatal("no change_apikey event in the audit log")
+	}
+}

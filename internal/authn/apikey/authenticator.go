@@ -137,3 +137,11 @@ func New(name string, owner *authn.Principal, descriptors []byte, metadata map[s
 	}
 	return &Created{Key: k, Secret: secret, Encoded: base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))}, nil
 }
+
+// RefreshOwner takes the owner's current roles and attributes, as an
+// update of the key does in Elasticsearch (it renews the snapshot the key
+// is limited by).
+func (k *Key) RefreshOwner(owner *authn.Principal) {
+	k.OwnerRoles = slices.Clone(owner.Roles)
+	k.OwnerFullName, k.OwnerEmail, k.OwnerMetadata = owner.FullName, owner.Email, maps.Clone(owner.Metadata)
+}

@@ -1,7 +1,11 @@
 package apikey
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,4 +173,55 @@ func (s *FileStore) read() (*snapshot, jsonfile.Stamp, error) {
 	}
 	snap.keys = ff.APIKeys
 	return snap, st, nil
+}
+
+// ErrKeyNotFound is an update's answer for an id that names no key the
+// caller may update (missing, or another user's).
+var ErrKeyNotFound = errors.New("not found")
+
+// UpdateResult is what Update did to each id.
+type UpdateResult struct {
+	Updated, Noops []string
+	// Errors holds the ids that were not updated: ErrKeyNotFound, or why
+	// the key cannot be updated (invalidated, expired).
+	Errors map[string]error
+}
+
+// Update applies edit to each key of ids that mine selects, durably and
+// under the store's lock, as Elasticsearch's update API does: a key
+// mine does not select is not found; an invalidated or expired key is
+// refused; a key edit leaves as it was is a noop.
+func (s *FileStore) Update(ids []string, mine func(*Key) bool, edit func(*Key)) (UpdateResult, error) {
+	now := s.now()
+	var res UpdateResult
+	err := s.update(func(keys []*Key) ([]*Key, error) {
+		res = UpdateResult{Errors: map[string]error{}}
+		out := append([]*Key(nil), keys...)
+		for _, id := range ids {
+			i := slices.IndexFunc(out, func(k *Key) bool { return k.ID == id })
+			switch {
+			case i < 0 || !mine(out[i]):
+				res.Errors[id] = ErrKeyNotFound
+				continue
+			case out[i].Invalidated:
+				res.Errors[id] = fmt.Errorf("cannot update invalidated API key [%s]", id)
+				continue
+			case out[i].Expired(now):
+				res.Errors[id] = fmt.Errorf("cannot update expired API key [%s]", id)
+				continue
+			}
+			c := *out[i]
+			edit(&c)
+			before, err1 := json.Marshal(out[i])
+			after, err2 := json.Marshal(&c)
+			if err1 == nil && err2 == nil && bytes.Equal(before, after) {
+				res.Noops = append(res.Noops, id)
+				continue
+			}
+			out[i] = &c
+			res.Updated = append(res.Updated, id)
+		}
+		return out, nil
+	})
+	return res, err
 }
