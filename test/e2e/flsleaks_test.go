@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// flsLeakFixture is one index, seeded by the superuser, read by "flsuser"
+// whose role grants every field except some: probes must never return the
+// canaries seeded into the excepted fields.
+type flsLeakFixture struct {
+	p     *proxy
+	index string
+	su    hashedUser
+}
+
+// startFLSLeakFixture creates the index with mapping and docs (bulk NDJSON
+// lines) and a proxy where flsuser reads e2e-flsleak-* with
+// field_security grant ["*"] except the given patterns.
+func startFLSLeakFixture(t *testing.T, mapping string, except []string, docs ...string) *flsLeakFixture {
+	t.Helper()
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	o.Users += "flsuser:" + su.Password + "\n"
+	o.UsersRoles += "r_flsleak:flsuser\n"
+	o.Roles = "r_flsleak:\n  indices:\n    - names: [\"e2e-flsleak-*\"]\n      privileges: [read, view_index_metadata]\n" +
+		"      field_security:\n        grant: [\"*\"]\n        except: [\"" + strings.Join(except, "\", \"") + "\"]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	f := &flsLeakFixture{p: p, index: fmt.Sprintf("e2e-flsleak-%d", time.Now().UnixNano()), su: su}
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	if r := do(t, c, "PUT", p.URL+"/"+f.index, su.Name, su.Password, strings.NewReader(mapping), hj); r.Status != 200 {
+		t.Fatalf("create index: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+f.index, su.Name, su.Password, nil, nil) })
+	r := do(t, c, "POST", p.URL+"/"+f.index+"/_bulk?refresh=true", su.Name, su.Password,
+		strings.NewReader(strings.Join(docs, "\n")+"\n"), map[string]string{"Content-Type": "application/x-ndjson"})
+	if r.Status != 200 || strings.Contains(r.Body, `"errors":true`) {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	return f
+}
+
+// probe sends body to path (relative to the index) as the superuser and as
+// flsuser: the superuser's answer must contain want (the probe is real),
+// flsuser's must contain none of the canaries.
+func (f *flsLeakFixture) probe(t *testing.T, method, path, body, want string, canaries ...string) {
+	t.Helper()
+	c := f.p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	url := f.p.URL + "/" + f.index + path
+	if want != "" {
+		r := do(t, c, method, url, f.su.Name, f.su.Password, strings.NewReader(body), hj)
+		if !strings.Contains(r.Body, want) {
+			t.Fatalf("control %s %s %s: the superuser's answer lacks %q: %d %.600s", method, path, body, want, r.Status, r.Body)
+		}
+	}
+	r := do(t, c, method, url, "flsuser", f.su.Password, strings.NewReader(body), hj)
+	for _, canary := range canaries {
+		if strings.Contains(r.Body, canary) {
+			t.Errorf("LEAK: %s %s %s: flsuser's answer contains %s: %d %.600s", method, path, body, canary, r.Status, r.Body)
+		}
+	}
+}
+
+// TestFLSFlattenedKeys: a flattened field (OpenSearch flat_object) indexes
+// every key's value under the field's own name, and OpenSearch answers a
+// fields-API request for the field, or for any of its keys, with the whole
+// object. A role excepting one key must not get that key's value through
+// the field (fields API, query side channels, query_string over all fields).
+func TestFLSFlattenedKeys(t *testing.T) {
+	const canary = "CANARY-FLATKEY-6b2e"
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"flat":{"type":"flat_object"}}}}`,
+		[]string{"flat.secret"},
+		`{"index":{"_id":"1"}}`, `{"pub":"p1","flat":{"ok":"fine","secret":"`+canary+`"}}`,
+		`{"index":{"_id":"2"}}`, `{"pub":"p2","flat":{"ok":"fine","secret":"other"}}`)
+	// Direct value leaks: OpenSearch fills fields with the whole object.
+	for _, fields := range []string{`"flat"`, `"flat.ok"`, `"flat.*"`, `"fl*"`, `"*"`} {
+		f.probe(t, "POST", "/_search", `{"_source":false,"fields":[`+fields+`]}`, canary, canary)
+	}
+	// Side channels: a query on the field matches any key's value; the
+	// probe document is found only if the hidden key takes part.
+	for _, q := range []string{
+		`{"prefix":{"flat":"CANARY-FLATKEY"}}`,
+		`{"term":{"flat":"` + canary + `"}}`,
+		`{"query_string":{"query":"CANARY\\-FLATKEY*"}}`,
+		`{"query_string":{"query":"CANARY\\-FLATKEY*","fields":["flat"]}}`,
+	} {
+		f.probe(t, "POST", "/_search", `{"_source":["pub"],"query":`+q+`}`, `"p1"`, `"p1"`, canary)
+	}
+	// _source keeps the visible key.
+	c := f.p.client(nil)
+	r := do(t, c, "GET", f.p.URL+"/"+f.index+"/_doc/1", "flsuser", f.su.Password, nil, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, `"ok":"fine"`) || strings.Contains(r.Body, canary) {
+		t.Errorf("GET _doc: want the visible key only: %d %s", r.Status, r.Body)
+	}
+}
