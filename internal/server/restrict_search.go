@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -35,6 +36,9 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 	}
 	rr.removeParams(consumed)
 	if err := rr.moveURLSort(body); err != nil {
+		return nil, err
+	}
+	if err := rr.moveURLSuggest(body, values); err != nil {
 		return nil, err
 	}
 	if body, err = rr.restrictSearchBody(kind, body); err != nil {
@@ -187,6 +191,40 @@ func (rr *restrictedRequest) moveURLSort(body *esbody.Object) error {
 	}
 	body.Set("sort", append(sort, entries...))
 	rr.removeParams([]string{"sort"})
+	return nil
+}
+
+// suggestURLParams are the URL parameters of a suggester given in the URL
+// (RestSearchAction.parseSearchSource).
+var suggestURLParams = []string{"suggest_field", "suggest_text", "suggest_mode", "suggest_size"}
+
+// moveURLSuggest moves a suggester given in the URL into the body, where
+// the cluster puts it too (a term suggestion on suggest_field, for
+// suggest_text or else q, replacing the body's suggest), so that FLS
+// checks its field: forwarded as it was, it suggested terms of hidden
+// fields. The parameters are dropped from the URL either way (without
+// suggest_field the cluster ignores the others).
+func (rr *restrictedRequest) moveURLSuggest(body *esbody.Object, values url.Values) error {
+	if !rr.fls || !slices.ContainsFunc(suggestURLParams, values.Has) {
+		return nil
+	}
+	if values.Has("suggest_field") {
+		field := values.Get("suggest_field")
+		if field == "" {
+			return &eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception",
+				Reason: "the [suggest_field] parameter must name a field"}
+		}
+		text := values.Get("q")
+		if values.Has("suggest_text") {
+			text = values.Get("suggest_text")
+		}
+		s, err := flsquery.SuggestFromURL(field, text, values.Get("suggest_mode"), values.Get("suggest_size"))
+		if err != nil {
+			return err
+		}
+		body.Set("suggest", s)
+	}
+	rr.removeParams(suggestURLParams)
 	return nil
 }
 

@@ -98,3 +98,28 @@ func TestFLSFlattenedKeys(t *testing.T) {
 		t.Errorf("GET _doc: want the visible key only: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestFLSURLSuggester: a term suggester given in the URL (suggest_field,
+// suggest_text or q, suggest_mode) on a hidden field suggested the hidden
+// field's terms; it is now checked like a suggester of the body.
+func TestFLSURLSuggester(t *testing.T) {
+	const token = "qzflssuggestq"
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"text"},"secret":{"type":"text"}}}}`,
+		[]string{"secret"},
+		`{"index":{"_id":"1"}}`, `{"pub":"hello","secret":"`+token+` amber"}`)
+	for _, q := range []string{
+		"suggest_field=secret&suggest_text=qzflssuggestx&suggest_mode=always",
+		"suggest_field=secret&q=qzflssuggestx&suggest_mode=always&suggest_size=3",
+		"suggest_field=secret&suggest_text=qzflssuggestx&suggest_mode=popular&q=pub:hello",
+	} {
+		f.probe(t, "GET", "/_search?"+q, "", token, token)
+		f.probe(t, "POST", "/_search?"+q, `{"suggest":{"s":{"text":"hello","term":{"field":"pub"}}}}`, token, token)
+	}
+	// A suggester on a visible field still works.
+	f.probe(t, "GET", "/_search?suggest_field=pub&suggest_text=helo&suggest_mode=always", "", "hello")
+	c := f.p.client(nil)
+	r := do(t, c, "GET", f.p.URL+"/"+f.index+"/_search?suggest_field=pub&suggest_text=helo&suggest_mode=always", "flsuser", f.su.Password, nil, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, `"text":"hello"`) {
+		t.Errorf("suggester on a visible field: %d %s", r.Status, r.Body)
+	}
+}
