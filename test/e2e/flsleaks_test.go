@@ -123,3 +123,22 @@ func TestFLSURLSuggester(t *testing.T) {
 		t.Errorf("suggester on a visible field: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestFLSSearchPipelineRefused: a search pipeline runs in the cluster after
+// the proxy (rename_field can put a hidden value under a visible name), so
+// naming one is refused under FLS, as under DLS.
+func TestFLSSearchPipelineRefused(t *testing.T) {
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secret":{"type":"keyword"}}}}`,
+		[]string{"secret"}, `{"index":{"_id":"1"}}`, `{"pub":"p","secret":"x"}`)
+	c := f.p.client(nil)
+	for _, path := range []string{"/_search?search_pipeline=any", "/_msearch?search_pipeline=any"} {
+		body, ct := `{}`, "application/json"
+		if strings.Contains(path, "_msearch") {
+			body, ct = "{}\n{}\n", "application/x-ndjson"
+		}
+		r := do(t, c, "POST", f.p.URL+"/"+f.index+path, "flsuser", f.su.Password, strings.NewReader(body), map[string]string{"Content-Type": ct})
+		if r.Status != 400 || !strings.Contains(r.Body, "search_pipeline") {
+			t.Errorf("%s: want 400 naming search_pipeline, got %d %s", path, r.Status, r.Body)
+		}
+	}
+}
