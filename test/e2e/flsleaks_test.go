@@ -142,3 +142,14 @@ func TestFLSSearchPipelineRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestFLSDocvalueFieldsPatternNames: a docvalue_fields pattern reaching a
+// hidden text field made the cluster fail the search naming the field
+// ("set fielddata=true on [secretnote]"); patterns are now expanded to the
+// visible fields, so hidden names never reach an answer.
+func TestFLSDocvalueFieldsPatternNames(t *testing.T) {
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secretnote":{"type":"text"}}}}`,
+		[]string{"secretnote"}, `{"index":{"_id":"1"}}`, `{"pub":"p","secretnote":"x"}`)
+	f.probe(t, "POST", "/_search", `{"docvalue_fields":["sec*"]}`, "[secretnote]", "secretnote")
+	f.probe(t, "POST", "/_search", `{"docvalue_fields":[{"field":"s*","format":"use_field_mapping"}]}`, "[secretnote]", "secretnote")
+}

@@ -53,6 +53,8 @@ func TestSearchMembers(t *testing.T) {
 			want: `{"collapse":{"field":` + n + `,"inner_hits":{"name":"i","sort":[{` + n + `:{"order":"asc","unmapped_type":"keyword"}}]}}}`},
 		{name: "fetch fields", body: `{"_source":false,"fields":["user.*",{"field":"secret_note"},"tenant"],"docvalue_fields":[{"field":"salary","format":"x"},"@timestamp"],"stored_fields":["secret_note","_none_","message"]}`,
 			want: `{"_source":false,"fields":["user.*","tenant"],"docvalue_fields":["@timestamp"],"stored_fields":[` + n + `,"_none_","message"]}`},
+		{name: "docvalue_fields patterns expand to visible fields", body: `{"docvalue_fields":["s*","*.keyword",{"field":"user*","format":"x"},"t*","co*"]}`,
+			want: `{"docvalue_fields":[{"field":"user.name","format":"x"},"tenant"]}`},
 		{name: "suggest term", body: `{"suggest":{"text":"x","s":{"term":{"field":"secret_note","suggest_mode":"always"}}}}`,
 			want: `{"suggest":{"text":"x","s":{"term":{"field":` + n + `,"suggest_mode":"always"}}}}`},
 		{name: "suggest phrase generator", body: `{"suggest":{"s":{"text":"x","phrase":{"field":"message","direct_generator":[{"field":"secret_note"}]}}}}`,
