@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -41,6 +42,7 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 	if err := rr.moveURLSuggest(body, values); err != nil {
 		return nil, err
 	}
+	rr.moveURLDocvalueFields(kind, body, values)
 	if body, err = rr.restrictSearchBody(kind, body); err != nil {
 		return nil, err
 	}
@@ -226,6 +228,32 @@ func (rr *restrictedRequest) moveURLSuggest(body *esbody.Object, values url.Valu
 	}
 	rr.removeParams(suggestURLParams)
 	return nil
+}
+
+// moveURLDocvalueFields moves the docvalue_fields URL parameter of a
+// search into the body, where the cluster appends its comma-separated
+// entries too, so that FLS expands its patterns to visible fields: left in
+// the URL, a pattern reaching a hidden text field made the cluster's error
+// name that field.
+func (rr *restrictedRequest) moveURLDocvalueFields(kind dls.BodyKind, body *esbody.Object, values url.Values) {
+	if !rr.fls || kind != dls.Search || !values.Has("docvalue_fields") {
+		return
+	}
+	if param := values.Get("docvalue_fields"); param != "" {
+		var list esbody.Array
+		if v, ok := body.Get("docvalue_fields"); ok {
+			if a, isArray := esbody.AsArray(v); isArray {
+				list = append(list, a...)
+			} else {
+				list = append(list, v)
+			}
+		}
+		for _, f := range strings.Split(param, ",") {
+			list = append(list, esbody.String(f))
+		}
+		body.Set("docvalue_fields", list)
+	}
+	rr.removeParams([]string{"docvalue_fields"})
 }
 
 // explainVisibility answers _explain of a document the role queries hide

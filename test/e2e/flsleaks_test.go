@@ -153,3 +153,19 @@ func TestFLSDocvalueFieldsPatternNames(t *testing.T) {
 	f.probe(t, "POST", "/_search", `{"docvalue_fields":["sec*"]}`, "[secretnote]", "secretnote")
 	f.probe(t, "POST", "/_search", `{"docvalue_fields":[{"field":"s*","format":"use_field_mapping"}]}`, "[secretnote]", "secretnote")
 }
+
+// TestFLSURLDocvalueFieldsNames: the docvalue_fields URL parameter is
+// moved into the body, so its patterns are expanded like the body's and
+// the cluster's error never names a hidden field.
+func TestFLSURLDocvalueFieldsNames(t *testing.T) {
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secretnote":{"type":"text"},"num":{"type":"long"}}}}`,
+		[]string{"secretnote", "num"}, `{"index":{"_id":"1"}}`, `{"pub":"p","secretnote":"x","num":4242424242}`)
+	f.probe(t, "GET", "/_search?docvalue_fields=sec*", "", "[secretnote]", "secretnote")
+	f.probe(t, "POST", "/_search?docvalue_fields=pub,sec*", `{"docvalue_fields":["p*"]}`, "[secretnote]", "secretnote")
+	f.probe(t, "GET", "/_search?docvalue_fields=num,n*", "", "4242424242", "4242424242")
+	// Visible fields still come back.
+	r := do(t, f.p.client(nil), "GET", f.p.URL+"/"+f.index+"/_search?docvalue_fields=pub,p*", "flsuser", f.su.Password, nil, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, `"pub":["p"`) {
+		t.Errorf("docvalue_fields of a visible field: %d %s", r.Status, r.Body)
+	}
+}
