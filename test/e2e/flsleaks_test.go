@@ -152,6 +152,10 @@ func TestFLSDocvalueFieldsPatternNames(t *testing.T) {
 		[]string{"secretnote"}, `{"index":{"_id":"1"}}`, `{"pub":"p","secretnote":"x"}`)
 	f.probe(t, "POST", "/_search", `{"docvalue_fields":["sec*"]}`, "[secretnote]", "secretnote")
 	f.probe(t, "POST", "/_search", `{"docvalue_fields":[{"field":"s*","format":"use_field_mapping"}]}`, "[secretnote]", "secretnote")
+	// The fields API fails on a format for a keyword field, naming it.
+	f2 := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"date"},"secretkw":{"type":"keyword"}}}}`,
+		[]string{"secretkw"}, `{"index":{"_id":"1"}}`, `{"pub":"2024-01-01","secretkw":"x"}`)
+	f2.probe(t, "POST", "/_search", `{"_source":false,"fields":[{"field":"*","format":"yyyy"}]}`, "[secretkw]", "secretkw")
 }
 
 // TestFLSURLDocvalueFieldsNames: the docvalue_fields URL parameter is

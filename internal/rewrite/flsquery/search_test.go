@@ -55,6 +55,8 @@ func TestSearchMembers(t *testing.T) {
 			want: `{"_source":false,"fields":["user.*","tenant"],"docvalue_fields":["@timestamp"],"stored_fields":[` + n + `,"_none_","message"]}`},
 		{name: "docvalue_fields patterns expand to visible fields", body: `{"docvalue_fields":["s*","*.keyword",{"field":"user*","format":"x"},"t*","co*"]}`,
 			want: `{"docvalue_fields":[{"field":"user.name","format":"x"},"tenant"]}`},
+		{name: "fields patterns with a format expand to visible fields", body: `{"fields":["s*",{"field":"u*","format":"yyyy"},{"field":"t*"}]}`,
+			want: `{"fields":["s*",{"field":"user.name","format":"yyyy"},{"field":"t*"}]}`},
 		{name: "suggest term", body: `{"suggest":{"text":"x","s":{"term":{"field":"secret_note","suggest_mode":"always"}}}}`,
 			want: `{"suggest":{"text":"x","s":{"term":{"field":` + n + `,"suggest_mode":"always"}}}}`},
 		{name: "suggest phrase generator", body: `{"suggest":{"s":{"text":"x","phrase":{"field":"message","direct_generator":[{"field":"secret_note"}]}}}}`,
