@@ -173,3 +173,24 @@ func TestFLSURLDocvalueFieldsNames(t *testing.T) {
 		t.Errorf("docvalue_fields of a visible field: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestFLSCatCount: _cat/count works under FLS (its answer holds counts
+// only; the search filter made every answer fail), and its q cannot count
+// on a hidden field.
+func TestFLSCatCount(t *testing.T) {
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secret":{"type":"keyword"}}}}`,
+		[]string{"secret"}, `{"index":{"_id":"1"}}`, `{"pub":"p","secret":"zq42"}`, `{"index":{"_id":"2"}}`, `{"pub":"p","secret":"other"}`)
+	c := f.p.client(nil)
+	for _, tc := range []struct{ query, user, want string }{
+		{"?format=json", "flsuser", `"count":"2"`},
+		{"?format=json&q=pub:p", "flsuser", `"count":"2"`},
+		{"?format=json&q=secret:zq42", f.su.Name, `"count":"1"`},
+		{"?format=json&q=secret:zq42", "flsuser", `"count":"0"`},
+		{"?v", "flsuser", "count"},
+	} {
+		r := do(t, c, "GET", f.p.URL+"/_cat/count/"+f.index+tc.query, tc.user, f.su.Password, nil, nil)
+		if r.Status != 200 || !strings.Contains(r.Body, tc.want) {
+			t.Errorf("%s as %s: want 200 with %s, got %d %s", tc.query, tc.user, tc.want, r.Status, r.Body)
+		}
+	}
+}
