@@ -194,3 +194,38 @@ func TestFLSCatCount(t *testing.T) {
 		}
 	}
 }
+
+// TestFLSClusterPrivilegeDataReads: OpenSearch SQL, PPL and asynchronous
+// search are cluster actions (granted by "manage") that read the indices
+// their request names: the cluster runs them with full access, so a user
+// with "manage" but FLS (or no read at all) on an index read its hidden
+// fields, and any other index. They are now refused unless the user may
+// read every index without DLS/FLS. (The test node has none of these
+// plugins: the superuser's requests reach it and get "no handler found".)
+func TestFLSClusterPrivilegeDataReads(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	o.Users += "manager:" + su.Password + "\n"
+	o.UsersRoles += "r_manage_fls:manager\n"
+	o.Roles = "r_manage_fls:\n  cluster: [manage]\n  indices:\n    - names: [\"e2e-flsleak-*\"]\n      privileges: [read]\n" +
+		"      field_security:\n        grant: [\"*\"]\n        except: [\"secret\"]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	for _, rq := range []struct{ path, body string }{
+		{"/_plugins/_sql", `{"query":"SELECT secret FROM e2e-flsleak-x"}`},
+		{"/_opendistro/_sql", `{"query":"SELECT secret FROM e2e-flsleak-x"}`},
+		{"/_plugins/_ppl", `{"query":"source=e2e-flsleak-x | fields secret"}`},
+		{"/_plugins/_asynchronous_search?index=e2e-flsleak-x", `{"query":{"match_all":{}}}`},
+	} {
+		r := do(t, c, "POST", p.URL+rq.path, "manager", su.Password, strings.NewReader(rq.body), hj)
+		if r.Status != 403 {
+			t.Errorf("LEAK: %s as a manager with FLS: want 403, got %d %s", rq.path, r.Status, r.Body)
+		}
+		r = do(t, c, "POST", p.URL+rq.path, su.Name, su.Password, strings.NewReader(rq.body), hj)
+		if r.Status == 403 {
+			t.Errorf("%s as the superuser: refused: %s", rq.path, r.Body)
+		}
+	}
+}
