@@ -218,6 +218,7 @@ func TestFLSClusterPrivilegeDataReads(t *testing.T) {
 		{"/_opendistro/_sql", `{"query":"SELECT secret FROM e2e-flsleak-x"}`},
 		{"/_plugins/_ppl", `{"query":"source=e2e-flsleak-x | fields secret"}`},
 		{"/_plugins/_asynchronous_search?index=e2e-flsleak-x", `{"query":{"match_all":{}}}`},
+		{"/_plugins/_transform/_preview", `{"transform":{"source_index":"e2e-flsleak-x","target_index":"t","page_size":1,"groups":[{"terms":{"source_field":"pub","target_field":"pub"}}],"aggregations":{"s":{"terms":{"field":"secret"}}}}}`},
 	} {
 		r := do(t, c, "POST", p.URL+rq.path, "manager", su.Password, strings.NewReader(rq.body), hj)
 		if r.Status != 403 {
@@ -226,6 +227,16 @@ func TestFLSClusterPrivilegeDataReads(t *testing.T) {
 		r = do(t, c, "POST", p.URL+rq.path, su.Name, su.Password, strings.NewReader(rq.body), hj)
 		if r.Status == 403 {
 			t.Errorf("%s as the superuser: refused: %s", rq.path, r.Body)
+		}
+	}
+	// Jobs that would read the index later, with full access.
+	for _, rq := range []struct{ path, body string }{
+		{"/_plugins/_rollup/jobs/e2e-x", `{"rollup":{"source_index":"e2e-flsleak-x","target_index":"e2e-flsleak-out","enabled":true,"schedule":{"interval":{"period":1,"unit":"Minutes"}},"page_size":10,"dimensions":[{"terms":{"source_field":"secret"}}],"metrics":[]}}`},
+		{"/_plugins/_transform/e2e-x", `{"transform":{"enabled":true,"schedule":{"interval":{"period":1,"unit":"Minutes"}},"source_index":"e2e-flsleak-x","target_index":"e2e-flsleak-out","page_size":1,"groups":[{"terms":{"source_field":"secret","target_field":"s"}}]}}`},
+	} {
+		r := do(t, c, "PUT", p.URL+rq.path, "manager", su.Password, strings.NewReader(rq.body), hj)
+		if r.Status != 403 {
+			t.Errorf("LEAK: PUT %s as a manager with FLS: want 403, got %d %s", rq.path, r.Status, r.Body)
 		}
 	}
 }
