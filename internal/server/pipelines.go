@@ -36,7 +36,9 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 // reachRefusal refuses a request whose body or parameters could make the
 // cluster read or write beyond the indices it was authorized on: documents
 // referenced by id and templates (unless the user has full access, asked
-// through full), ingest pipelines (unless mayUsePipelines).
+// through full), ingest pipelines (unless mayUsePipelines), and cluster
+// actions that read indices (dataReadingClusterActions) unless the user
+// may read everything.
 func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
 	if reason := readsBeyondItsIndices(c, pb); reason != "" && !full() {
 		return forbidden(req, reason)
@@ -49,6 +51,10 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	}
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
+	}
+	if dataReadingClusterActions[c.Action] && !mayReadEverything(az, req) {
+		return forbidden(req, "it reads the indices its request names with a cluster privilege alone, out of the security proxy's sight; "+
+			"only users who may read every index without document- or field-level security may use it")
 	}
 	return nil
 }

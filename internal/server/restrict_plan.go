@@ -21,6 +21,14 @@ const (
 // cannot make safe.
 func (rr *restrictedRequest) plan() (*restrictionPlan, error) {
 	c := rr.st.Class
+	if rr.fls && rr.r.URL.Query().Has("search_pipeline") {
+		// A search pipeline runs in the cluster after the proxy: its
+		// processors (rename_field, script, …) can move a hidden field's
+		// value under a visible name or change the rewritten query. DLS
+		// refuses it too (dls.CheckURL).
+		return nil, &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception",
+			Reason: "[search_pipeline] is not supported by the proxy if field level security is enabled"}
+	}
 	switch c.Action {
 	case "indices:data/read/search", "indices:data/read/explain", "indices:admin/validate/query",
 		"indices:data/write/delete/byquery":

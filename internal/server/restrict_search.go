@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -37,6 +39,10 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 	if err := rr.moveURLSort(body); err != nil {
 		return nil, err
 	}
+	if err := rr.moveURLSuggest(body, values); err != nil {
+		return nil, err
+	}
+	rr.moveURLDocvalueFields(kind, body, values)
 	if body, err = rr.restrictSearchBody(kind, body); err != nil {
 		return nil, err
 	}
@@ -50,10 +56,13 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 		}
 	}
 	if rr.fls {
-		switch rr.st.Action {
-		case "indices:data/read/search", "indices:data/read/async_search/submit":
+		switch {
+		case rr.st.Class.Route == "cat":
+			// _cat/count answers a count (text, or JSON rows), no field:
+			// a search filter would only fail on its shape.
+		case rr.st.Action == "indices:data/read/search", rr.st.Action == "indices:data/read/async_search/submit":
 			plan.filter, err = rr.searchFilter()
-		case "indices:data/read/explain":
+		case rr.st.Action == "indices:data/read/explain":
 			plan.filter, err = rr.explainFilter()
 		}
 		if err != nil {
@@ -188,6 +197,66 @@ func (rr *restrictedRequest) moveURLSort(body *esbody.Object) error {
 	body.Set("sort", append(sort, entries...))
 	rr.removeParams([]string{"sort"})
 	return nil
+}
+
+// suggestURLParams are the URL parameters of a suggester given in the URL
+// (RestSearchAction.parseSearchSource).
+var suggestURLParams = []string{"suggest_field", "suggest_text", "suggest_mode", "suggest_size"}
+
+// moveURLSuggest moves a suggester given in the URL into the body, where
+// the cluster puts it too (a term suggestion on suggest_field, for
+// suggest_text or else q, replacing the body's suggest), so that FLS
+// checks its field: forwarded as it was, it suggested terms of hidden
+// fields. The parameters are dropped from the URL either way (without
+// suggest_field the cluster ignores the others).
+func (rr *restrictedRequest) moveURLSuggest(body *esbody.Object, values url.Values) error {
+	if !rr.fls || !slices.ContainsFunc(suggestURLParams, values.Has) {
+		return nil
+	}
+	if values.Has("suggest_field") {
+		field := values.Get("suggest_field")
+		if field == "" {
+			return &eserr.Error{Status: http.StatusBadRequest, Type: "illegal_argument_exception",
+				Reason: "the [suggest_field] parameter must name a field"}
+		}
+		text := values.Get("q")
+		if values.Has("suggest_text") {
+			text = values.Get("suggest_text")
+		}
+		s, err := flsquery.SuggestFromURL(field, text, values.Get("suggest_mode"), values.Get("suggest_size"))
+		if err != nil {
+			return err
+		}
+		body.Set("suggest", s)
+	}
+	rr.removeParams(suggestURLParams)
+	return nil
+}
+
+// moveURLDocvalueFields moves the docvalue_fields URL parameter of a
+// search into the body, where the cluster appends its comma-separated
+// entries too, so that FLS expands its patterns to visible fields: left in
+// the URL, a pattern reaching a hidden text field made the cluster's error
+// name that field.
+func (rr *restrictedRequest) moveURLDocvalueFields(kind dls.BodyKind, body *esbody.Object, values url.Values) {
+	if !rr.fls || kind != dls.Search || !values.Has("docvalue_fields") {
+		return
+	}
+	if param := values.Get("docvalue_fields"); param != "" {
+		var list esbody.Array
+		if v, ok := body.Get("docvalue_fields"); ok {
+			if a, isArray := esbody.AsArray(v); isArray {
+				list = append(list, a...)
+			} else {
+				list = append(list, v)
+			}
+		}
+		for _, f := range strings.Split(param, ",") {
+			list = append(list, esbody.String(f))
+		}
+		body.Set("docvalue_fields", list)
+	}
+	rr.removeParams([]string{"docvalue_fields"})
 }
 
 // explainVisibility answers _explain of a document the role queries hide

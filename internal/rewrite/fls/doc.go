@@ -27,6 +27,11 @@
 //     copying into it is visible, since it indexes their values;
 //   - runtime fields (and OpenSearch derived fields) are never visible under
 //     FLS: their scripts can read any field;
+//   - a flattened field (OpenSearch flat_object, Elasticsearch flattened)
+//     and its keys are visible only when the roles grant every key: the
+//     field indexes all its keys' values under its own name, and OpenSearch
+//     answers a fields-API request for any key with the whole object
+//     (_source still shows the granted keys one by one);
 //   - an object is visible, as a container only, when a descendant is.
 //
 // Paths the mapping does not know are judged on their names, failing closed:

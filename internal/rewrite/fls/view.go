@@ -126,7 +126,28 @@ func (v *View) visible(path string, depth int) bool {
 	case KindAlias:
 		return v.pred.Allows(path) && v.aliasTargetVisible(f, depth)
 	}
+	if isFlattened(f) && !v.allKeysAllowed(f) {
+		return false
+	}
 	return v.leafVisible(f, depth)
+}
+
+// isFlattened reports whether a field indexes a whole JSON object under
+// one name: OpenSearch's flat_object, Elasticsearch's flattened. A query,
+// an aggregation or a sort on the field itself reads the values of every
+// key, and OpenSearch answers a fields-API request for the field, or for
+// any of its keys, with the whole object.
+func isFlattened(f *Field) bool {
+	return f.Kind == KindLeaf && (f.Type == "flat_object" || f.Type == "flattened")
+}
+
+// allKeysAllowed reports whether every key of a flattened field is allowed,
+// which is what it takes to name the field (or one of its keys) anywhere
+// but in _source: the roles must provably grant every path under it (only
+// *authz.FieldAccess predicates are analysed; anything else fails closed).
+func (v *View) allKeysAllowed(f *Field) bool {
+	fa, ok := v.pred.(*authz.FieldAccess)
+	return ok && grantsEverythingUnder(fa, f.Path+".")
 }
 
 // aliasTargetVisible reports whether an alias points to a visible concrete
@@ -223,7 +244,8 @@ func (v *View) allowsWithPrefixes(path string, from int) bool {
 
 // SourceAllows reports whether a leaf value at a dotted path inside
 // _source is visible (arrays add no path segment). For a mapped field it
-// agrees with Visible; a path the mapping does not define (under a
+// agrees with Visible, except under a flattened field, whose keys _source
+// holds one by one while everywhere else the field is all or nothing; a path the mapping does not define (under a
 // dynamic:false or enabled:false object, or with no mapping at all) is
 // decided by the predicate on the path, since _source holds no
 // multi-fields or copies; under a mapped leaf (a geo_point's lat, a
@@ -247,6 +269,10 @@ func (v *View) SourceAllows(path string) bool {
 		case KindObject, KindNested:
 			return v.pred.Allows(path)
 		}
+		if isFlattened(f) {
+			// _source holds the keys themselves, each judged on its path.
+			return v.leafVisible(f, 0)
+		}
 		return v.visible(path, 0)
 	}
 	q := v.m.longestMappedPrefix(path)
@@ -255,6 +281,8 @@ func (v *View) SourceAllows(path string) bool {
 		return v.pred.Allows(path)
 	case q.Kind == KindRuntime:
 		return false
+	case isFlattened(q):
+		return v.leafVisible(q, 0) && v.allowsWithPrefixes(path, len(q.Path)+1)
 	}
 	return v.visible(q.Path, 0) && v.pred.Allows(path)
 }

@@ -58,6 +58,12 @@ func (r *rewriter) innerHitsSpec(path string, v esbody.Value) (esbody.Value, err
 
 // fetchFields returns a rewriter for a list of fields to fetch: names,
 // patterns or {field, options} objects. Hidden explicit names are dropped.
+// docvalue_fields patterns, and fields-API patterns with a format, are
+// expanded to the visible fields they match: the cluster fails the whole
+// search on such a pattern reaching a field it does not suit, naming the
+// field ("set fielddata=true on [secret_note]", "Field [user.email] of
+// type [keyword] doesn't support formats"), so a pattern left as written
+// would list hidden fields' names.
 func (r *rewriter) fetchFields(what string, options ...string) func(path string, v esbody.Value) (esbody.Value, error) {
 	return func(path string, v esbody.Value) (esbody.Value, error) {
 		list, ok := esbody.AsArray(v)
@@ -71,12 +77,35 @@ func (r *rewriter) fetchFields(what string, options ...string) func(path string,
 			if err != nil {
 				return nil, err
 			}
-			if hasWildcard(name) || r.visible(name) {
+			switch {
+			case hasWildcard(name) && (what == "docvalue_fields" || hasFormat(e)):
+				for _, f := range r.expand(name) {
+					out = append(out, withFetchField(e, f))
+				}
+			case hasWildcard(name) || r.visible(name):
 				out = append(out, e)
 			}
 		}
 		return out, nil
 	}
+}
+
+// hasFormat reports whether a fetch entry is an object with a format.
+func hasFormat(e esbody.Value) bool {
+	o, ok := esbody.AsObject(e)
+	return ok && o.Has("format")
+}
+
+// withFetchField returns a fetch entry like e (a name or a {field,
+// options} object) for the field f.
+func withFetchField(e esbody.Value, f string) esbody.Value {
+	o, ok := esbody.AsObject(e)
+	if !ok {
+		return esbody.String(f)
+	}
+	c := esbody.Clone(o).(*esbody.Object)
+	c.Set("field", esbody.String(f))
+	return c
 }
 
 // fetchFieldName returns the field or pattern of one fetch entry.
