@@ -251,6 +251,13 @@ func TestQueryParams(t *testing.T) {
 		{"bad expand_wildcards", "GET", "/_search", "expand_wildcards=everything", want{err: ErrBadParams}},
 		{"bad boolean", "GET", "/_search", "ignore_unavailable=yes", want{err: ErrBadParams}},
 		{"bad escape in query", "GET", "/_search", "q=%zz", want{err: ErrBadParams}},
+		// The cluster's RestUtils.decodeQueryString splits parameters at ';'
+		// as well as '&', and stops reading the query at the first '#'.
+		{"semicolon separator hides a parameter", "GET", "/_search", "pretty=true;index=hr-payroll", want{err: ErrBadParams}},
+		{"semicolon in a value", "GET", "/logs/_search", "q=a;b", want{err: ErrBadParams}},
+		{"hash hides the rest of the query", "GET", "/_search", "pretty#&index=logs", want{err: ErrBadParams}},
+		{"encoded semicolon and hash are values", "GET", "/logs/_search", "q=a%3Bb%23c", want{action: search, indices: []string{"logs"}, from: IndicesPath}},
+		{"more parameters than Go's url package parses", "GET", "/_search", "index=logs" + strings.Repeat("&", 10000), want{err: ErrBadParams}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { check(t, tc.method, tc.path, tc.query, tc.w) })
