@@ -88,3 +88,69 @@ func TestQueryStringSmuggling(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2BodyWithoutLength: an HTTP/2 request body sent without a
+// content-length header (DATA frames only) is read and decided like any
+// other. It used to be forwarded unread: a terms lookup into a forbidden
+// index ran, and index settings only full-access users may set (a default
+// pipeline) were applied.
+func TestHTTP2BodyWithoutLength(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, u := superuserOpts(t, os_)
+	o.TLS = true
+	o.Users += "reader:" + u.Password + "\n"
+	o.UsersRoles += "e2e_reader:reader\n"
+	o.Roles = "e2e_reader:\n  indices:\n    - names: [\"e2e-h2visible-*\"]\n      privileges: [read, manage]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	n := time.Now().UnixNano()
+	visible, secret := fmt.Sprintf("e2e-h2visible-%d", n), fmt.Sprintf("e2e-h2secret-%d", n)
+	json := map[string]string{"Content-Type": "application/json"}
+	for _, doc := range []struct{ path, body string }{
+		{"/" + secret + "/_doc/s1?refresh=true", `{"allowed_users":["CANARY-H2LEN-90ce"]}`},
+		{"/" + visible + "/_doc/v1?refresh=true", `{"user":"CANARY-H2LEN-90ce","text":"hello"}`},
+		{"/" + visible + "/_doc/v2?refresh=true", `{"user":"someone-else","text":"hello"}`},
+	} {
+		if r := do(t, c, "PUT", p.URL+doc.path, u.Name, u.Password, strings.NewReader(doc.body), json); r.Status >= 300 {
+			t.Fatalf("seeding %s: %d %s", doc.path, r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/"+visible+","+secret, u.Name, u.Password, nil, nil)
+	})
+	send := func(method, path, body string) result {
+		t.Helper()
+		req, err := http.NewRequest(method, p.URL+path, io.NopCloser(strings.NewReader(body))) // length unknown
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("reader", u.Password)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("%s %s went over %s, not HTTP/2", method, path, resp.Proto)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return result{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	}
+	lookup := `{"query":{"terms":{"user.keyword":{"index":"` + secret + `","id":"s1","path":"allowed_users"}}}}`
+	if r := send("POST", "/"+visible+"/_search", lookup); r.Status != 403 || strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Errorf("terms lookup into the forbidden index: %d %.300s", r.Status, r.Body)
+	}
+	if r := send("PUT", "/"+visible+"/_settings", `{"index":{"default_pipeline":"e2e-no-such-pipeline"}}`); r.Status < 400 {
+		t.Errorf("default_pipeline set by a user who may not name pipelines: %d %.300s", r.Status, r.Body)
+	}
+	settings := do(t, c, "GET", p.URL+"/"+visible+"/_settings", u.Name, u.Password, nil, nil)
+	if strings.Contains(settings.Body, "e2e-no-such-pipeline") {
+		t.Errorf("the setting reached the cluster: %s", settings.Body)
+	}
+	// Control: an ordinary unknown-length body is read and forwarded.
+	if r := send("POST", "/"+visible+"/_search", `{"query":{"term":{"user.keyword":"someone-else"}}}`); r.Status != 200 || !strings.Contains(r.Body, `"_id":"v2"`) || strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Errorf("control search: %d %.300s", r.Status, r.Body)
+	}
+}
