@@ -285,8 +285,15 @@ func TestParamsParsed(t *testing.T) {
 	if p.Format != "yaml" || !p.BodyInQuery {
 		t.Errorf("format %q, body in query %v", p.Format, p.BodyInQuery)
 	}
-	if v, _ := p.Get("_source"); v != "a+b" {
-		t.Errorf("'+' must stay a '+' like on the cluster, got %q", v)
+	if v, _ := p.Get("_source"); v != "a b" {
+		t.Errorf("'+' in the query is a space on the cluster (RestUtils.decodeQueryString), got %q", v)
+	}
+	c, err = ClassifyURL("GET", "/logs+x/_doc/1", "routing=a+b%2Bc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Indices[0] != "logs+x" || c.Params.Values["routing"] != "a b+c" {
+		t.Errorf("'+' stays a '+' in the path only: index %q, routing %q", c.Indices[0], c.Params.Values["routing"])
 	}
 	wantShaping := []string{"_source", "allow_no_indices", "expand_wildcards", "format", "ignore_unavailable", "q", "size", "source", "source_content_type"}
 	if !reflect.DeepEqual(p.Shaping, wantShaping) {

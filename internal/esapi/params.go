@@ -93,9 +93,11 @@ func ReadShapingParams(name string) bool { return readShapingParams[name] }
 const maxQueryParams = 10000
 
 // ParseRawQuery decodes a raw query string the way the cluster does: split
-// at '&', name and value split at the first '=', percent-decoding without
-// turning '+' into a space (Go's url.ParseQuery does, the cluster does not
-// by default). Repeated names are an error: the cluster keeps only one.
+// at '&', name and value split at the first '=', percent-decoding with '+'
+// as a space (RestUtils.decodeQueryString decodes the query with
+// plusAsSpace; only path segments keep a '+', see decodeComponent), so
+// "?routing=a+b" routes with "a b" on the cluster and must here too.
+// Repeated names are an error: the cluster keeps only one.
 //
 // The cluster's RestUtils.decodeQueryString also splits at ';' and stops
 // reading at the first '#', so "?pretty=true;index=x" carries an "index"
@@ -118,6 +120,7 @@ func ParseRawQuery(raw string) (url.Values, error) {
 			continue
 		}
 		name, value, _ := strings.Cut(kv, "=")
+		name, value = strings.ReplaceAll(name, "+", "%20"), strings.ReplaceAll(value, "+", "%20")
 		n, err := decodeComponent(name)
 		if err != nil {
 			return nil, fmt.Errorf("%w: parameter name: %v", ErrBadParams, err)

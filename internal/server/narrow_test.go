@@ -11,6 +11,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 )
 
 type staticMetadata struct{ md *authz.Metadata }
@@ -126,5 +127,22 @@ writer:
 				t.Fatalf("got %d, upstream saw %q %q; want %d %q %q\n%s", rec.Code, gotPath, gotBody, tc.wantCode, tc.wantPath, tc.wantBody, rec.Body.String())
 			}
 		})
+	}
+}
+
+// TestNarrowQueryIndexEscaping: names written into ?index= are escaped for
+// the query string, where the cluster reads '+' as a space; a name with a
+// '+' (legal in index names) must reach it as written.
+func TestNarrowQueryIndexEscaping(t *testing.T) {
+	r := httptest.NewRequest("GET", "/_search?index=logs-*&size=1", nil)
+	c, err := esapi.ClassifyURL(r.Method, r.URL.EscapedPath(), r.URL.RawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := narrow(r, c, authz.Decision{Allowed: true, Indices: []string{"logs-a+b", "logs-c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r.URL.RawQuery != "index=logs-a%2Bb,logs-c&size=1" {
+		t.Errorf("narrowed query %q", r.URL.RawQuery)
 	}
 }
