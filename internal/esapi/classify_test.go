@@ -257,6 +257,11 @@ func TestQueryParams(t *testing.T) {
 		{"semicolon in a value", "GET", "/logs/_search", "q=a;b", want{err: ErrBadParams}},
 		{"hash hides the rest of the query", "GET", "/_search", "pretty#&index=logs", want{err: ErrBadParams}},
 		{"encoded semicolon and hash are values", "GET", "/logs/_search", "q=a%3Bb%23c", want{action: search, indices: []string{"logs"}, from: IndicesPath}},
+		// Netty reads the request line byte by byte as ISO-8859-1 (UTF-8
+		// "é" becomes "Ã©" on the cluster) and splits it at spaces (an HTTP/2
+		// :path may carry one): raw non-ASCII and control bytes are refused.
+		{"raw non-ASCII in the query", "GET", "/_search", "index=logs-\xc3\xa9", want{err: ErrBadParams}},
+		{"raw space in the query", "GET", "/_search", "size=1 &index=logs", want{err: ErrBadParams}},
 		{"more parameters than Go's url package parses", "GET", "/_search", "index=logs" + strings.Repeat("&", 10000), want{err: ErrBadParams}},
 	}
 	for _, tc := range cases {

@@ -103,7 +103,8 @@ const maxQueryParams = 10000
 // reading at the first '#', so "?pretty=true;index=x" carries an "index"
 // and "?pretty#&index=x" does not; Go's ReverseProxy drops every pair with
 // a ';'. A raw ';' or '#' is therefore refused (clients send them
-// percent-encoded), and so is a query with more than 10000 parts.
+// percent-encoded), and so are raw bytes outside printable ASCII and a
+// query with more than 10000 parts.
 func ParseRawQuery(raw string) (url.Values, error) {
 	out := url.Values{}
 	if raw == "" {
@@ -111,6 +112,14 @@ func ParseRawQuery(raw string) (url.Values, error) {
 	}
 	if i := strings.IndexAny(raw, ";#"); i >= 0 {
 		return nil, fmt.Errorf("%w: raw %q in the query string (the cluster reads it as a separator; percent-encode it)", ErrBadParams, raw[i])
+	}
+	for i := 0; i < len(raw); i++ {
+		// Netty reads the request line as ISO-8859-1, byte by byte, and
+		// splits it at whitespace (an HTTP/2 :path can carry a space): a
+		// raw byte outside printable ASCII means something else there.
+		if c := raw[i]; c <= 0x20 || c >= 0x7f {
+			return nil, fmt.Errorf("%w: byte 0x%02x in the query string must be percent-encoded", ErrBadParams, c)
+		}
 	}
 	if n := strings.Count(raw, "&") + 1; n > maxQueryParams {
 		return nil, fmt.Errorf("%w: %d query string parts, more than %d", ErrBadParams, n, maxQueryParams)
