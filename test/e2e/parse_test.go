@@ -154,3 +154,26 @@ func TestHTTP2BodyWithoutLength(t *testing.T) {
 		t.Errorf("control search: %d %.300s", r.Status, r.Body)
 	}
 }
+
+// TestScrollIDInQuery: ?scroll_id= is a scroll id like the body's and the
+// path's. The owner continues with it; another user's id in the query is a
+// missing context, and the hidden documents stay hidden.
+func TestScrollIDInQuery(t *testing.T) {
+	f := startDLSFixture(t)
+	ix := "/" + f.index
+	secrets := []string{canaryHiddenDoc, canarySecretField, canarySSN}
+	r := f.req(t, f.su, "POST", ix+"/_search?scroll=1m", `{"size":1,"sort":["_doc"]}`)
+	suScroll := jsonString(t, r.Body, "_scroll_id")
+	if r.Status != 200 || !strings.HasPrefix(suScroll, "pc1") {
+		t.Fatalf("scroll start: %d %s", r.Status, r.Body)
+	}
+	if r = f.req(t, "dls", "GET", "/_search/scroll?scroll=1m&scroll_id="+suScroll, "", secrets...); r.Status != 404 {
+		t.Fatalf("another user's scroll id in the query: want 404, got %d %s", r.Status, r.Body)
+	}
+	if r = f.req(t, f.su, "GET", "/_search/scroll?scroll=1m&scroll_id="+suScroll, ""); r.Status != 200 || len(hitIDs(t, r.Body)) != 1 {
+		t.Fatalf("the owner continues with ?scroll_id=: %d %s", r.Status, r.Body)
+	}
+	if r = f.req(t, f.su, "DELETE", "/_search/scroll?scroll_id="+suScroll, ""); r.Status != 200 || !strings.Contains(r.Body, `"num_freed":1`) {
+		t.Fatalf("the owner clears with ?scroll_id=: %d %s", r.Status, r.Body)
+	}
+}
