@@ -61,6 +61,11 @@ writer:
 		{"msearch forbidden item refused alone", "POST", "/_msearch", "{\"index\":\"secret\"}\n{}\n{\"index\":\"logs-a\"}\n{}\n", 200, "/_msearch", "{\"index\":\"logs-a\"}\n{}\n"},
 		{"bulk allowed", "POST", "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
 		{"bulk forbidden item refused alone", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
+		// The merger reads the cluster's JSON "items": a response it cannot
+		// read would come back as 502 after the allowed items were written.
+		{"filter_path refused on a bulk with a refused item", "POST", "/_bulk?filter_path=took", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 400, "", ""},
+		{"format=yaml refused on a bulk with a refused item", "POST", "/_bulk?format=yaml", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 400, "", ""},
+		{"filter_path refused on an mget with a refused doc", "POST", "/_mget?filter_path=docs._id", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 400, "", ""},
 		{"bulk all items forbidden", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
 		{"mget forbidden doc refused alone", "POST", "/_mget", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 200, "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"}]}`},
 		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
