@@ -251,6 +251,18 @@ func TestQueryParams(t *testing.T) {
 		{"bad expand_wildcards", "GET", "/_search", "expand_wildcards=everything", want{err: ErrBadParams}},
 		{"bad boolean", "GET", "/_search", "ignore_unavailable=yes", want{err: ErrBadParams}},
 		{"bad escape in query", "GET", "/_search", "q=%zz", want{err: ErrBadParams}},
+		// The cluster's RestUtils.decodeQueryString splits parameters at ';'
+		// as well as '&', and stops reading the query at the first '#'.
+		{"semicolon separator hides a parameter", "GET", "/_search", "pretty=true;index=hr-payroll", want{err: ErrBadParams}},
+		{"semicolon in a value", "GET", "/logs/_search", "q=a;b", want{err: ErrBadParams}},
+		{"hash hides the rest of the query", "GET", "/_search", "pretty#&index=logs", want{err: ErrBadParams}},
+		{"encoded semicolon and hash are values", "GET", "/logs/_search", "q=a%3Bb%23c", want{action: search, indices: []string{"logs"}, from: IndicesPath}},
+		// Netty reads the request line byte by byte as ISO-8859-1 (UTF-8
+		// "é" becomes "Ã©" on the cluster) and splits it at spaces (an HTTP/2
+		// :path may carry one): raw non-ASCII and control bytes are refused.
+		{"raw non-ASCII in the query", "GET", "/_search", "index=logs-\xc3\xa9", want{err: ErrBadParams}},
+		{"raw space in the query", "GET", "/_search", "size=1 &index=logs", want{err: ErrBadParams}},
+		{"more parameters than Go's url package parses", "GET", "/_search", "index=logs" + strings.Repeat("&", 10000), want{err: ErrBadParams}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { check(t, tc.method, tc.path, tc.query, tc.w) })
@@ -278,8 +290,15 @@ func TestParamsParsed(t *testing.T) {
 	if p.Format != "yaml" || !p.BodyInQuery {
 		t.Errorf("format %q, body in query %v", p.Format, p.BodyInQuery)
 	}
-	if v, _ := p.Get("_source"); v != "a+b" {
-		t.Errorf("'+' must stay a '+' like on the cluster, got %q", v)
+	if v, _ := p.Get("_source"); v != "a b" {
+		t.Errorf("'+' in the query is a space on the cluster (RestUtils.decodeQueryString), got %q", v)
+	}
+	c, err = ClassifyURL("GET", "/logs+x/_doc/1", "routing=a+b%2Bc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Indices[0] != "logs+x" || c.Params.Values["routing"] != "a b+c" {
+		t.Errorf("'+' stays a '+' in the path only: index %q, routing %q", c.Indices[0], c.Params.Values["routing"])
 	}
 	wantShaping := []string{"_source", "allow_no_indices", "expand_wildcards", "format", "ignore_unavailable", "q", "size", "source", "source_content_type"}
 	if !reflect.DeepEqual(p.Shaping, wantShaping) {

@@ -85,20 +85,51 @@ var readShapingParams = map[string]bool{
 // request reads or how its response is encoded.
 func ReadShapingParams(name string) bool { return readShapingParams[name] }
 
+// maxQueryParams is the most '&'-separated parts a query string may have:
+// Go's url.ParseQuery, which net/http/httputil.ReverseProxy and the proxy's
+// own rewrites use on the forwarded URL, gives up beyond 10000 and yields
+// no parameter at all, so a longer query would reach the cluster emptied
+// of the parameters the decision was made on (an "index" among them).
+const maxQueryParams = 10000
+
 // ParseRawQuery decodes a raw query string the way the cluster does: split
-// at '&', name and value split at the first '=', percent-decoding without
-// turning '+' into a space (Go's url.ParseQuery does, the cluster does not
-// by default). Repeated names are an error: the cluster keeps only one.
+// at '&', name and value split at the first '=', percent-decoding with '+'
+// as a space (RestUtils.decodeQueryString decodes the query with
+// plusAsSpace; only path segments keep a '+', see decodeComponent), so
+// "?routing=a+b" routes with "a b" on the cluster and must here too.
+// Repeated names are an error: the cluster keeps only one.
+//
+// The cluster's RestUtils.decodeQueryString also splits at ';' and stops
+// reading at the first '#', so "?pretty=true;index=x" carries an "index"
+// and "?pretty#&index=x" does not; Go's ReverseProxy drops every pair with
+// a ';'. A raw ';' or '#' is therefore refused (clients send them
+// percent-encoded), and so are raw bytes outside printable ASCII and a
+// query with more than 10000 parts.
 func ParseRawQuery(raw string) (url.Values, error) {
 	out := url.Values{}
 	if raw == "" {
 		return out, nil
+	}
+	if i := strings.IndexAny(raw, ";#"); i >= 0 {
+		return nil, fmt.Errorf("%w: raw %q in the query string (the cluster reads it as a separator; percent-encode it)", ErrBadParams, raw[i])
+	}
+	for i := 0; i < len(raw); i++ {
+		// Netty reads the request line as ISO-8859-1, byte by byte, and
+		// splits it at whitespace (an HTTP/2 :path can carry a space): a
+		// raw byte outside printable ASCII means something else there.
+		if c := raw[i]; c <= 0x20 || c >= 0x7f {
+			return nil, fmt.Errorf("%w: byte 0x%02x in the query string must be percent-encoded", ErrBadParams, c)
+		}
+	}
+	if n := strings.Count(raw, "&") + 1; n > maxQueryParams {
+		return nil, fmt.Errorf("%w: %d query string parts, more than %d", ErrBadParams, n, maxQueryParams)
 	}
 	for _, kv := range strings.Split(raw, "&") {
 		if kv == "" {
 			continue
 		}
 		name, value, _ := strings.Cut(kv, "=")
+		name, value = strings.ReplaceAll(name, "+", "%20"), strings.ReplaceAll(value, "+", "%20")
 		n, err := decodeComponent(name)
 		if err != nil {
 			return nil, fmt.Errorf("%w: parameter name: %v", ErrBadParams, err)

@@ -102,6 +102,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 					refuse(w, st, ref.status, ref.reason)
 					return
 				}
+				if reason := unmergeableResponse(r, ref.merge); reason != "" {
+					refuse(w, st, http.StatusBadRequest, reason)
+					return
+				}
 				st.Decision = "allow"
 				st.Log().Info("bulk items refused one by one", zap.Int("refused", len(ref.merge.denied)), zap.Int("items", ref.merge.total))
 				st.merged = true // the merger, outermost, reads the answer: no compression inside it

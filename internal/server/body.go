@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"go.uber.org/zap"
@@ -72,12 +75,42 @@ func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
 
 // carriesBody reports whether the request has a body, in its payload or in
 // the `source` query parameter (as the classifier parsed the query).
+//
+// A payload of unknown length (ContentLength -1) is a body: HTTP/1.1
+// chunked requests have a Transfer-Encoding, but HTTP/2 requests whose DATA
+// frames come without a content-length header have none, and were
+// forwarded unread. An unknown-length payload that turns out to be empty is
+// made an explicit empty body first (dropEmptyBody), so that a client that
+// merely left its stream open is not refused.
 func carriesBody(r *http.Request, c *esapi.Classification) bool {
-	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+	dropEmptyBody(r)
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		return true
 	}
 	_, inQuery := c.Params.Values["source"]
 	return inQuery
+}
+
+// dropEmptyBody reads one byte of a payload of unknown length: at its end,
+// the request gets http.NoBody and a zero length; otherwise the byte is put
+// back in front of the rest.
+func dropEmptyBody(r *http.Request) {
+	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	var one [1]byte
+	n, err := io.ReadFull(r.Body, one[:])
+	if n == 0 && errors.Is(err, io.EOF) {
+		_ = r.Body.Close()
+		r.Body, r.ContentLength, r.TransferEncoding = http.NoBody, 0, nil
+		return
+	}
+	// A read error other than the end is left for esbody.Read to meet
+	// again on the rest, which refuses the request.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(one[:n]), r.Body), r.Body}
 }
 
 func parseBody(r *http.Request, c *esapi.Classification, max int64) (*parsedBody, error) {

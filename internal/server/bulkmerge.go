@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -187,4 +188,28 @@ func copyResponse(w http.ResponseWriter, b *bufferedResponse) {
 	}
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
+}
+
+// unmergeableResponse says why the cluster's answer to the forwarded items
+// could not be merged with the refused ones, or "". The merger reads the
+// answer's JSON item list (items, responses or docs): filter_path, a format
+// other than JSON or a non-JSON Accept would make it unreadable only after
+// the allowed items ran (a bulk's writes done, answered 502), so such a
+// request is refused before anything is forwarded. Nothing is forwarded
+// when every item is refused, so then any shape goes.
+func unmergeableResponse(r *http.Request, m *itemMerger) string {
+	if len(m.denied) == m.total {
+		return ""
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Has("filter_path"):
+		return "the [filter_path] parameter is not supported when some items are refused by the security proxy"
+	case q.Get("format") != "" && !strings.EqualFold(q.Get("format"), "json"):
+		return fmt.Sprintf("response format [%s] is not supported when some items are refused by the security proxy; only JSON responses can be merged", q.Get("format"))
+	}
+	if a := r.Header.Get("Accept"); a != "" && !acceptsJSON(a) {
+		return fmt.Sprintf("response media type [%s] is not supported when some items are refused by the security proxy; only JSON responses can be merged", a)
+	}
+	return ""
 }

@@ -230,3 +230,39 @@ func TestAuditBeforeEffect(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownLengthBodyIsRead: an HTTP/2 request whose DATA frames come
+// without a content-length header reaches the handler with ContentLength -1
+// and no Transfer-Encoding. Its body must be read and parsed like any
+// other, never forwarded unseen (a terms lookup, an index setting, bulk
+// items the proxy never decided on).
+func TestUnknownLengthBodyIsRead(t *testing.T) {
+	user := &authn.Principal{Username: "u", Roles: []string{"r"}}
+	tests := []struct {
+		name, method, path, body string
+		wantCode                 int
+		wantInBody               string
+		forwarded                bool
+	}{
+		{"body on a route without one", "GET", "/_cluster/health", `{"a":1}`, 400, `does not support having a body`, false},
+		{"malformed JSON body", "POST", "/a/_search", `{"query":`, 400, `parse_exception`, false},
+		{"empty body on a route without one", "GET", "/_cluster/health", "", 200, `"ok"`, true},
+		{"JSON body", "POST", "/a/_search", `{"size":1}`, 200, `"ok"`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, forwarded := newTestServer(t, fakeAuthn{p: user}, fakeAuthz{true}, 1<<20)
+			req := httptest.NewRequest(tc.method, tc.path, io.NopCloser(strings.NewReader(tc.body)))
+			req.ContentLength = -1 // as net/http's HTTP/2 server delivers it
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantInBody) {
+				t.Fatalf("got %d %s, want %d containing %q", rec.Code, rec.Body.String(), tc.wantCode, tc.wantInBody)
+			}
+			if (*forwarded > 0) != tc.forwarded {
+				t.Fatalf("forwarded=%d, want %v", *forwarded, tc.forwarded)
+			}
+		})
+	}
+}

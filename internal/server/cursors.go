@@ -13,6 +13,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
@@ -187,9 +188,21 @@ func (cr *cursorRequest) resolveCreate(q url.Values) error {
 	return cr.setBody(body)
 }
 
+// pathScrollID is the scroll_id of the request's path: the classifier's
+// PathParams also holds one taken from the query string (its family), which
+// the cursor binder reads from the query itself, so it counts only when the
+// endpoint has a {scroll_id} segment. Otherwise ?scroll_id= reads as given
+// twice and the owner's request is refused.
+func pathScrollID(c *esapi.Classification) string {
+	if !strings.Contains(c.Endpoint, "{scroll_id}") {
+		return ""
+	}
+	return c.PathParams["scroll_id"]
+}
+
 func (cr *cursorRequest) resolveScroll(q url.Values) error {
 	body := cr.bodyObject()
-	t, err := cr.cs.Binder.RewriteScroll(cr.owner, cursor.ScrollRequest{PathID: cr.st.Class.PathParams["scroll_id"], Query: q, Body: body})
+	t, err := cr.cs.Binder.RewriteScroll(cr.owner, cursor.ScrollRequest{PathID: pathScrollID(cr.st.Class), Query: q, Body: body})
 	if err != nil {
 		return err
 	}
@@ -206,7 +219,7 @@ func (cr *cursorRequest) resolveScroll(q url.Values) error {
 
 func (cr *cursorRequest) resolveClearScroll(q url.Values) error {
 	body := cr.bodyObject()
-	t, err := cr.cs.Binder.RewriteClearScroll(cr.owner, cursor.ScrollRequest{PathID: cr.st.Class.PathParams["scroll_id"], Query: q, Body: body})
+	t, err := cr.cs.Binder.RewriteClearScroll(cr.owner, cursor.ScrollRequest{PathID: pathScrollID(cr.st.Class), Query: q, Body: body})
 	if err != nil {
 		return err
 	}

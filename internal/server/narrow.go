@@ -44,7 +44,11 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 		}
 		path = p
 	case esapi.IndicesQuery:
-		q, err := replaceQueryParam(query, "index", joined)
+		qjoined := joinQueryIndices(names)
+		if d.MatchNothing {
+			qjoined = joined
+		}
+		q, err := replaceQueryParam(query, "index", qjoined)
 		if err != nil {
 			return err
 		}
@@ -107,6 +111,17 @@ func joinIndices(names []string) string {
 	esc := make([]string, len(names))
 	for i, n := range names {
 		esc[i] = url.PathEscape(n)
+	}
+	return strings.Join(esc, ",")
+}
+
+// joinQueryIndices is joinIndices for the query string, where the cluster
+// decodes '+' as a space: each name is query-escaped ('+' as %2B), and the
+// names are joined with a literal comma.
+func joinQueryIndices(names []string) string {
+	esc := make([]string, len(names))
+	for i, n := range names {
+		esc[i] = url.QueryEscape(n)
 	}
 	return strings.Join(esc, ",")
 }

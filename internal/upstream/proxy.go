@@ -56,7 +56,7 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 	headers := newHeaderPolicy(cfg)
 	p := &Proxy{cfg: cfg, log: log, pool: pl, transport: tr}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:       headers.apply,
+		Rewrite:       func(pr *httputil.ProxyRequest) { keepQuery(pr); headers.apply(pr) },
 		Transport:     &balancer{pool: pl, next: tr, obs: obs, log: log},
 		FlushInterval: cfg.FlushInterval,
 		ErrorHandler:  p.handleError,
@@ -69,6 +69,17 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 		log: log.Named("health"),
 	}
 	return p, nil
+}
+
+// keepQuery undoes httputil.ReverseProxy's query clean-up: before Rewrite
+// it re-encodes a query url.ParseQuery rejects (a ';', a bad escape, more
+// than 10000 parts), silently dropping those parameters or all of them.
+// The cluster must receive the query the request was classified and
+// decided on, byte for byte; what the cluster would read differently is
+// refused before forwarding (esapi.ParseRawQuery), not rewritten here.
+func keepQuery(pr *httputil.ProxyRequest) {
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
+	pr.Out.URL.ForceQuery = pr.In.URL.ForceQuery
 }
 
 // parseHealthPath parses the health check path and query ("/",

@@ -97,3 +97,28 @@ func TestProtocolUpgradesAreNotRelayed(t *testing.T) {
 		t.Errorf("errors = %v, want [protocol]", errs)
 	}
 }
+
+// TestQueryForwardedVerbatim: the cluster receives the query string the
+// proxy classified, byte for byte. httputil.ReverseProxy re-encodes a query
+// it cannot parse with url.ParseQuery (a ';', a bad escape, more than 10000
+// parts), dropping those parameters or, past 10000, all of them, and a
+// request decided on "?index=a" would then search every index.
+func TestQueryForwardedVerbatim(t *testing.T) {
+	for name, query := range map[string]string{
+		"many parts":   "index=logs-a" + strings.Repeat("&", 10001),
+		"plus and %20": "q=a+b%20c&index=logs-a",
+		"semicolon":    "index=logs-a&pretty=true;x=1",
+	} {
+		t.Run(name, func(t *testing.T) {
+			be := newBackend(t, nil)
+			p := newProxy(t, Config{Nodes: []*url.URL{be.url(t)}}, nil)
+			w := serve(p, httptest.NewRequest(http.MethodGet, "/_search?"+query, nil))
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d", w.Code)
+			}
+			if got := be.received()[0].RequestURI; got != "/_search?"+query {
+				t.Errorf("upstream RequestURI = %.80q, want the query unchanged", got)
+			}
+		})
+	}
+}
