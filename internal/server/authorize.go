@@ -63,6 +63,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if ref := updateReadRefusal(az, req, c, st.Body); ref != nil && !full() {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
 		if writesDocuments(c) { // only writes can create indices
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}

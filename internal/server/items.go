@@ -106,6 +106,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	var denied []deniedItem
 	var decisions distinctDecisions
 	decide := memoDecideItem(az, base, st)
+	mayRead := memoMayRead(az, base)
 	for pos, it := range items {
 		idx, ref := bulkItemIndex(st.Class, it, pipelines)
 		if ref != nil {
@@ -113,6 +114,9 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
+		if ref == nil && it.Op == "update" {
+			ref = bulkUpdateReadRefusal(st, pos, it, idx, mayRead)
+		}
 		if ref == nil && it.Op != "delete" {
 			ref = autoCreateRefusal(az, base, st.indexNames, idx)
 		}
