@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/base64"
+
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -16,6 +18,9 @@ const maxDocRefDepth = 1100
 // added later. The cluster fetches those documents from their index on its
 // own, without the proxy's authorization, so a query could read (or reveal
 // through which hits match) documents of an index the user may not see.
+// Wrapper queries are decoded and walked too: the cluster decodes them
+// itself, and one it could read but the proxy cannot counts as a
+// reference.
 func referencesOtherDocuments(v esbody.Value) bool {
 	return walkDocRefs(v, 0)
 }
@@ -29,7 +34,10 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 		if isDocRef(x) {
 			return true
 		}
-		for _, child := range x.All() {
+		for name, child := range x.All() {
+			if name == "wrapper" && wrapperReference(child, depth) {
+				return true
+			}
 			if walkDocRefs(child, depth+1) {
 				return true
 			}
@@ -42,6 +50,37 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 		}
 	}
 	return false
+}
+
+// wrapperReference reports whether a "wrapper" member is a wrapper query
+// ({"query": base64}) whose decoded query references documents, or one the
+// proxy cannot decode and read as JSON (the cluster also reads YAML, CBOR
+// and SMILE there): fail closed. Anything else named "wrapper" (a field)
+// is walked as usual.
+func wrapperReference(v esbody.Value, depth int) bool {
+	o, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	q, ok := o.Get("query")
+	if !ok {
+		return false
+	}
+	s, ok := q.(esbody.String)
+	if !ok {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(s))
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(string(s)); err != nil {
+			return true
+		}
+	}
+	inner, err := esbody.ParseJSON(raw)
+	if err != nil {
+		return true
+	}
+	return walkDocRefs(inner, depth+1)
 }
 
 // isDocRef: an object with an index name and a document id side by side.

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// A document reference inside a wrapper query (base64 of a query, decoded
+// by the cluster) is a reference; a wrapper the proxy cannot read as JSON
+// counts as one (fail closed).
+func TestReferencesOtherDocumentsInWrappers(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	lookup := `{"terms":{"f":{"index":"secret","id":"1","path":"p"}}}`
+	wrapper := func(q string) string { return `{"wrapper":{"query":"` + q + `"}}` }
+	for _, tc := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"plain lookup", `{"query":` + lookup + `}`, true},
+		{"lookup in a wrapper", `{"query":` + wrapper(b64(lookup)) + `}`, true},
+		{"lookup in a wrapper without padding", `{"query":` + wrapper(base64.RawStdEncoding.EncodeToString([]byte(lookup))) + `}`, true},
+		{"lookup in a wrapper in a wrapper", `{"query":` + wrapper(b64(`{"bool":{"filter":[`+wrapper(b64(lookup))+`]}}`)) + `}`, true},
+		{"lookup in a wrapper in an aggregation", `{"aggs":{"a":{"filter":` + wrapper(b64(lookup)) + `}}}`, true},
+		{"more_like_this in a wrapper", `{"query":` + wrapper(b64(`{"more_like_this":{"like":[{"_index":"s","_id":"1"}]}}`)) + `}`, true},
+		{"a wrapper that is not base64", `{"query":` + wrapper("%%%") + `}`, true},
+		{"a wrapper that is not JSON (YAML, CBOR, SMILE)", `{"query":` + wrapper(b64("terms:\n  f:\n    index: secret\n    id: '1'\n")) + `}`, true},
+		{"a harmless wrapper", `{"query":` + wrapper(b64(`{"term":{"f":"v"}}`)) + `}`, false},
+		{"a field called wrapper", `{"query":{"term":{"wrapper":{"value":"x"}}}}`, false},
+		{"no reference", `{"query":{"match_all":{}}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := esbody.ParseJSON([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := referencesOtherDocuments(v); got != tc.want {
+				t.Errorf("referencesOtherDocuments(%s) = %v, want %v", tc.body, got, tc.want)
+			}
+		})
+	}
+}
