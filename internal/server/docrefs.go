@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -121,15 +122,71 @@ func readsBeyondItsIndices(c *esapi.Classification, pb *parsedBody) string {
 	// _mtermvectors names its documents on purpose: authorizeMtv decides
 	// each one and accepts nothing else in its body that could name one.
 	case c.Action != mtvAction && bodyReadsDocuments(pb):
-		return "the request body reads documents by index and id (terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet"
+		return reasonReadsDocuments
 	case templateActions[c.Action]:
 		return "search templates are rendered by the cluster, out of the security proxy's sight; they are not supported yet"
 	}
 	return ""
 }
 
+// reasonReadsDocuments is why a body referencing other documents is refused.
+const reasonReadsDocuments = "the request body reads documents by index and id (terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet"
+
 // templateActions are the actions whose query is a template.
 var templateActions = map[string]bool{
 	"indices:data/read/search/template":  true,
 	"indices:data/read/msearch/template": true,
+}
+
+// reasonPercolatorMapping is why a non-full user may not define a
+// percolator field.
+const reasonPercolatorMapping = "a percolator field parses the query of every document indexed into it with the cluster's rights " +
+	"(a terms lookup or indexed shape in it reads any index, and its extracted terms can be searched): " +
+	"defining one is not supported by the security proxy for this user"
+
+// mappingActions are the requests whose body can define an index's fields
+// (or those of the indices a template or rollover creates).
+var mappingActions = map[string]bool{
+	"indices:admin/create":                 true,
+	"indices:admin/mapping/put":            true,
+	"indices:admin/index_template/put":     true,
+	"indices:admin/template/put":           true,
+	"cluster:admin/component_template/put": true,
+	"indices:admin/rollover":               true,
+}
+
+// definesPercolator reports whether a mapping-carrying request's body
+// defines a field of type percolator anywhere (properties, runtime or
+// dynamic templates, a template's mappings).
+func definesPercolator(c *esapi.Classification, pb *parsedBody) bool {
+	if !mappingActions[c.Action] || pb == nil || pb.json == nil {
+		return false
+	}
+	return walkPercolator(pb.json, 0)
+}
+
+func walkPercolator(v esbody.Value, depth int) bool {
+	if depth > maxDocRefDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case *esbody.Object:
+		for name, child := range x.All() {
+			if name[strings.LastIndexByte(name, '.')+1:] == "type" {
+				if s, ok := child.(esbody.String); ok && strings.EqualFold(strings.TrimSpace(string(s)), "percolator") {
+					return true
+				}
+			}
+			if walkPercolator(child, depth+1) {
+				return true
+			}
+		}
+	case esbody.Array:
+		for _, child := range x {
+			if walkPercolator(child, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }

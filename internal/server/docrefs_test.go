@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
@@ -37,6 +38,35 @@ func TestReferencesOtherDocumentsInWrappers(t *testing.T) {
 			}
 			if got := referencesOtherDocuments(v); got != tc.want {
 				t.Errorf("referencesOtherDocuments(%s) = %v, want %v", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+// A percolator field defined anywhere in a mapping-carrying body.
+func TestDefinesPercolator(t *testing.T) {
+	for _, tc := range []struct {
+		name, action, body string
+		want               bool
+	}{
+		{"create with a percolator field", "indices:admin/create", `{"mappings":{"properties":{"q":{"type":"percolator"}}}}`, true},
+		{"a nested one", "indices:admin/mapping/put", `{"properties":{"o":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a dynamic template", "indices:admin/mapping/put", `{"dynamic_templates":[{"p":{"match":"q*","mapping":{"type":"percolator"}}}]}`, true},
+		{"a dotted type key", "indices:admin/mapping/put", `{"properties":{"q":{"a.type":"percolator"}}}`, true},
+		{"an index template", "indices:admin/index_template/put", `{"index_patterns":["x*"],"template":{"mappings":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a component template", "cluster:admin/component_template/put", `{"template":{"mappings":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a rollover", "indices:admin/rollover", `{"mappings":{"properties":{"q":{"type":"percolator"}}}}`, true},
+		{"other types", "indices:admin/create", `{"mappings":{"properties":{"q":{"type":"keyword"}}}}`, false},
+		{"a document, not a mapping", "indices:data/write/index", `{"type":"percolator"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := esbody.ParseJSON([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &esapi.Classification{Action: tc.action}
+			if got := definesPercolator(c, &parsedBody{json: v}); got != tc.want {
+				t.Errorf("definesPercolator(%s, %s) = %v, want %v", tc.action, tc.body, got, tc.want)
 			}
 		})
 	}

@@ -116,6 +116,9 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		if ref == nil && it.Op != "delete" {
 			ref = autoCreateRefusal(az, base, st.indexNames, idx)
 		}
+		if ref == nil && bulkItemReadsDocuments(st.Body, pos, it) {
+			ref = &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", action, base.User, reasonReadsDocuments)}
+		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
 		}
@@ -134,6 +137,21 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	m := newBulkMerger(denied, len(items))
 	m.stream = st.Body.spooled != nil // a large bulk has a large answer
 	return &itemRefusal{merge: m}
+}
+
+// bulkItemReadsDocuments reports whether item pos's document line (a
+// document, or an update's doc and upsert) references other documents by
+// index and id: a percolator field parses its query when the document is
+// indexed and fetches them then, with the cluster's rights. The same check
+// applies to single-document writes through readsBeyondItsIndices.
+func bulkItemReadsDocuments(pb *parsedBody, pos int, it esbody.BulkItem) bool {
+	if pb == nil {
+		return false
+	}
+	if pb.spooled != nil {
+		return pb.bulkDocRefs[pos]
+	}
+	return it.Source != nil && referencesOtherDocuments(it.Source)
 }
 
 // authorizeMsearch decides every search: refused ones come back as
