@@ -126,6 +126,12 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				st.Indices = d.Indices
 			}
 		}
+		if aliasListingAPIs[c.API] && !full() {
+			if ref := aliasNamesRefusal(r, az, req, c); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		st.Decision = "allow"
 		next.ServeHTTP(w, r)
 		st.indexNames.afterWrite()
