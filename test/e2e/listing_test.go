@@ -54,7 +54,7 @@ func TestListingsShowOnlyAuthorizedIndices(t *testing.T) {
 		}
 	}
 	// The visible index is listed where it should be.
-	for _, path := range []string{"/_cat/indices?format=json", "/_mapping", "/_settings"} {
+	for _, path := range []string{"/_cat/indices?format=json", "/_mapping", "/_settings", "/_resolve/index/*", "/_resolve/index/e2e-*"} {
 		if r := do(t, c, "GET", p.URL+path, "lister", su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, visible) {
 			t.Errorf("GET %s should list %s: %d %.300s", path, visible, r.Status, r.Body)
 		}
