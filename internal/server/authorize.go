@@ -63,6 +63,16 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if scriptedWriteActions[c.Action] && !full() {
+			written := c.Indices
+			if d.Rewritten || d.MatchNothing {
+				written = d.Indices
+			}
+			if ref := percolatorScriptRefusal(r.Context(), rs, req, c, st.Body, written); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if writesDocuments(c) { // only writes can create indices
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}

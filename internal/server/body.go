@@ -27,6 +27,9 @@ type parsedBody struct {
 	// (referencesOtherDocuments), noted while parsing since the lines are
 	// then only on disk.
 	bulkDocRefs map[int]bool
+	// bulkScripts, for a spooled _bulk, are the positions of the update
+	// items whose body has a script.
+	bulkScripts map[int]bool
 }
 
 // withBody reads and parses the request body exactly as the cluster would

@@ -74,6 +74,12 @@ func spoolBulk(r *http.Request, max int64, opts SpoolOptions) (*parsedBody, erro
 			}
 			pb.bulkDocRefs[len(pb.bulk)] = true
 		}
+		if it.Action == "update" && hasScript(it.Source) {
+			if pb.bulkScripts == nil {
+				pb.bulkScripts = map[int]bool{}
+			}
+			pb.bulkScripts[len(pb.bulk)] = true
+		}
 		pb.bulk = append(pb.bulk, compactItem(it, names))
 	}
 	if err := sb.sp.finish(); err != nil {

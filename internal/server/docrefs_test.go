@@ -71,3 +71,24 @@ func TestDefinesPercolator(t *testing.T) {
 		})
 	}
 }
+
+// Update bodies with a script are the scripted writes.
+func TestHasScript(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"script":{"source":"ctx._source.a = 1"}}`: true,
+		`{"doc":{"script":"not a script"}}`:         false,
+		`{"doc":{"a":1}}`:                           false,
+	} {
+		v, err := esbody.ParseJSON([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hasScript(v); got != want {
+			t.Errorf("hasScript(%s) = %v, want %v", body, got, want)
+		}
+	}
+	var none *esbody.Object
+	if hasScript(none) {
+		t.Error("hasScript(nil object) = true")
+	}
+}

@@ -105,6 +105,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	}
 	var denied []deniedItem
 	var decisions distinctDecisions
+	var scriptRefusals memoRefusals
 	decide := memoDecideItem(az, base, st)
 	for pos, it := range items {
 		idx, ref := bulkItemIndex(st.Class, it, pipelines)
@@ -118,6 +119,13 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		if ref == nil && bulkItemReadsDocuments(st.Body, pos, it) {
 			ref = &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", action, base.User, reasonReadsDocuments)}
+		}
+		if ref == nil && it.Op == "update" && bulkItemHasScript(st.Body, pos, it) {
+			ref = scriptRefusals.get(idx, func() *itemRefusal {
+				item := base
+				item.Action = action
+				return percolatorIndicesRefusal(r.Context(), st.restrictions, item, []string{idx})
+			})
 		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
@@ -152,6 +160,33 @@ func bulkItemReadsDocuments(pb *parsedBody, pos int, it esbody.BulkItem) bool {
 		return pb.bulkDocRefs[pos]
 	}
 	return it.Source != nil && referencesOtherDocuments(it.Source)
+}
+
+// bulkItemHasScript reports whether update item pos has a script.
+func bulkItemHasScript(pb *parsedBody, pos int, it esbody.BulkItem) bool {
+	if pb == nil {
+		return false
+	}
+	if pb.spooled != nil {
+		return pb.bulkScripts[pos]
+	}
+	return it.Source != nil && hasScript(it.Source)
+}
+
+// memoRefusals remembers one refusal (or none) per index for the items
+// of one request.
+type memoRefusals map[string]*itemRefusal
+
+func (m *memoRefusals) get(index string, decide func() *itemRefusal) *itemRefusal {
+	if ref, ok := (*m)[index]; ok {
+		return ref
+	}
+	if *m == nil {
+		*m = memoRefusals{}
+	}
+	ref := decide()
+	(*m)[index] = ref
+	return ref
 }
 
 // authorizeMsearch decides every search: refused ones come back as

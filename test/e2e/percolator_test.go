@@ -16,7 +16,8 @@ import (
 // field's extracted terms). A user who may manage and write an index but
 // not read the secret one must not be able to define a percolator field,
 // nor index, through _bulk (in memory or spooled), a query that looks a
-// document up.
+// document up, nor have a script build one in an index with a percolator
+// field.
 func TestPercolatorLookupsRefused(t *testing.T) {
 	os_ := openSearchURL(t)
 	o, su := superuserOpts(t, os_)
@@ -44,11 +45,16 @@ func TestPercolatorLookupsRefused(t *testing.T) {
 	lookup := func(id string) string {
 		return `{"q":{"terms":{"tenant":{"index":"` + secret + `","id":"` + id + `","path":"code"}}}}`
 	}
+	scriptedUpsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
 	bulk := `{"index":{"_id":"b1"}}` + "\n" + lookup("s1") + "\n" + `{"index":{"_id":"ok"}}` + "\n" + `{"q":{"term":{"tenant":"x"}}}` + "\n"
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(strings.ReplaceAll(bulk, `"b1"`, `"b2"`)))
-	zw.Close()
+	gzipped := func(s string) string {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write([]byte(s))
+		zw.Close()
+		return gz.String()
+	}
+	nd, ndgz := map[string]string{"Content-Type": "application/x-ndjson"}, map[string]string{"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
 
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -62,7 +68,13 @@ func TestPercolatorLookupsRefused(t *testing.T) {
 		{"add a dynamic template mapping new fields as percolator", "PUT", "/" + own + "/_mapping", `{"dynamic_templates":[{"p":{"match":"q*","mapping":{"type":"percolator"}}}]}`, hj, 403, ""},
 		{"index a looking-up query", "PUT", "/" + admins + "/_doc/d1?refresh=true", lookup("s1"), hj, 403, ""},
 		{"bulk-index a looking-up query", "POST", "/" + admins + "/_bulk?refresh=true", bulk, map[string]string{"Content-Type": "application/x-ndjson"}, 200, `"status":403`},
-		{"bulk-index a looking-up query, spooled (gzip)", "POST", "/" + admins + "/_bulk?refresh=true", gz.String(), map[string]string{"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}, 200, `"status":403`},
+		{"bulk-index a looking-up query, spooled (gzip)", "POST", "/" + admins + "/_bulk?refresh=true", gzipped(strings.ReplaceAll(bulk, `"b1"`, `"b2"`)), ndgz, 200, `"status":403`},
+		// A script builds its document out of the proxy's sight.
+		{"scripted upsert building a looking-up query", "POST", "/" + admins + "/_update/s1?refresh=true", scriptedUpsert, hj, 403, ""},
+		{"bulk scripted upsert building a looking-up query", "POST", "/" + admins + "/_bulk?refresh=true", `{"update":{"_id":"s2"}}` + "\n" + scriptedUpsert + "\n", nd, 200, `"status":403`},
+		{"bulk scripted upsert building a looking-up query, spooled (gzip)", "POST", "/" + admins + "/_bulk?refresh=true", gzipped(`{"update":{"_id":"s4"}}` + "\n" + scriptedUpsert + "\n"), ndgz, 200, `"status":403`},
+		{"update by query with a script", "POST", "/" + admins + "/_update_by_query?refresh=true", `{"script":{"source":"ctx._source.tenant = 'y'"}}`, hj, 403, ""},
+		{"scripted update of an index without percolator field", "POST", "/" + own + "/_update/s3?refresh=true", scriptedUpsert, hj, 201, ""},
 		{"bulk-update with a looking-up upsert", "POST", "/" + admins + "/_bulk?refresh=true", `{"update":{"_id":"u1"}}` + "\n" + `{"doc":{"tenant":"a"},"upsert":` + lookup("s1") + `}` + "\n", map[string]string{"Content-Type": "application/x-ndjson"}, 200, `"status":403`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
