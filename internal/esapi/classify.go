@@ -124,7 +124,7 @@ func bind(r *route, segs []segment, params Params) (*Classification, error) {
 			return nil, err
 		}
 		c.Indices, c.Expressions = names, exprs
-		c.IndicesFrom = IndicesPath
+		c.IndicesFrom, c.IndexParam = IndicesPath, idxName
 		if fromQuery[idxName] {
 			c.IndicesFrom = IndicesQuery
 		}

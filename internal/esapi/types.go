@@ -106,6 +106,11 @@ type Classification struct {
 	Expressions []IndexExpression
 	// IndicesFrom says where the index expressions come from.
 	IndicesFrom IndexSource
+	// IndexParam is the name of the path (or query) parameter that held
+	// the index expressions: "index", or "name" / "alias" for the APIs
+	// whose path names them so (data streams, resolve index, rollover).
+	// Empty when IndicesFrom is not Path or Query.
+	IndexParam string
 	// BodyIndices is true when the body can name indices too, on top of (or
 	// instead of) the path: bulk/mget/msearch items, reindex source and
 	// destination, PIT and scroll ids, SQL/PPL/ES|QL text, ...

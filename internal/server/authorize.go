@@ -67,6 +67,16 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if scriptedWriteActions[c.Action] && !full() {
+			written := c.Indices
+			if d.Rewritten || d.MatchNothing {
+				written = d.Indices
+			}
+			if ref := percolatorScriptRefusal(r.Context(), rs, req, c, st.Body, written); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if writesDocuments(c) { // only writes can create indices
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}
@@ -132,6 +142,12 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 					return
 				}
 				st.Indices = d.Indices
+			}
+		}
+		if aliasListingAPIs[c.API] && !full() {
+			if ref := aliasNamesRefusal(r, az, req, c); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
 			}
 		}
 		st.Decision = "allow"
@@ -319,19 +335,4 @@ var dataReadingClusterActions = map[string]bool{
 	"cluster:admin/xpack/watcher/watch/put":               true,
 	"cluster:admin/xpack/watcher/watch/execute":           true,
 	"cluster:admin/xpack/enrich/put":                      true,
-}
-
-// mayReadEverything reports whether the user of base may search every
-// index, restricted system indices included, without document- or
-// field-level security: then a cluster action reading indices out of the
-// proxy's sight shows them nothing new.
-func mayReadEverything(az Authorizer, base authz.Request) bool {
-	probe := base
-	probe.Action = "indices:data/read/search"
-	if !fullAccess(az, probe) {
-		return false
-	}
-	probe.Indices, probe.Options = restrictedSamples(), authz.IndicesOptions{}
-	d := az.Decide(probe)
-	return d.Allowed && d.Unrestricted
 }

@@ -25,6 +25,14 @@ type parsedBody struct {
 	// spooled, for a large _bulk, holds the items' bytes on disk (bulk
 	// then has the items' typed views only); nil otherwise.
 	spooled *spooledBulk
+	// bulkDocRefs, for a spooled _bulk, are the positions of the items
+	// whose document line references other documents by index and id
+	// (referencesOtherDocuments), noted while parsing since the lines are
+	// then only on disk.
+	bulkDocRefs map[int]bool
+	// bulkScripts, for a spooled _bulk, are the positions of the update
+	// items whose body has a script.
+	bulkScripts map[int]bool
 }
 
 // withBody reads and parses the request body exactly as the cluster would

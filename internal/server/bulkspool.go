@@ -68,6 +68,18 @@ func spoolBulk(r *http.Request, max int64, opts SpoolOptions) (*parsedBody, erro
 			_ = sb.Close()
 			return nil, spoolRefusal(err)
 		}
+		if it.Source != nil && referencesOtherDocuments(it.Source) {
+			if pb.bulkDocRefs == nil {
+				pb.bulkDocRefs = map[int]bool{}
+			}
+			pb.bulkDocRefs[len(pb.bulk)] = true
+		}
+		if it.Action == "update" && hasScript(it.Source) {
+			if pb.bulkScripts == nil {
+				pb.bulkScripts = map[int]bool{}
+			}
+			pb.bulkScripts[len(pb.bulk)] = true
+		}
 		pb.bulk = append(pb.bulk, compactItem(it, names))
 	}
 	if err := sb.sp.finish(); err != nil {

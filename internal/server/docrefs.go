@@ -1,6 +1,9 @@
 package server
 
 import (
+	"encoding/base64"
+	"strings"
+
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -16,6 +19,9 @@ const maxDocRefDepth = 1100
 // added later. The cluster fetches those documents from their index on its
 // own, without the proxy's authorization, so a query could read (or reveal
 // through which hits match) documents of an index the user may not see.
+// Wrapper queries are decoded and walked too: the cluster decodes them
+// itself, and one it could read but the proxy cannot counts as a
+// reference.
 func referencesOtherDocuments(v esbody.Value) bool {
 	return walkDocRefs(v, 0)
 }
@@ -29,7 +35,10 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 		if isDocRef(x) {
 			return true
 		}
-		for _, child := range x.All() {
+		for name, child := range x.All() {
+			if name == "wrapper" && wrapperReference(child, depth) {
+				return true
+			}
 			if walkDocRefs(child, depth+1) {
 				return true
 			}
@@ -42,6 +51,37 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 		}
 	}
 	return false
+}
+
+// wrapperReference reports whether a "wrapper" member is a wrapper query
+// ({"query": base64}) whose decoded query references documents, or one the
+// proxy cannot decode and read as JSON (the cluster also reads YAML, CBOR
+// and SMILE there): fail closed. Anything else named "wrapper" (a field)
+// is walked as usual.
+func wrapperReference(v esbody.Value, depth int) bool {
+	o, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	q, ok := o.Get("query")
+	if !ok {
+		return false
+	}
+	s, ok := q.(esbody.String)
+	if !ok {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(s))
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(string(s)); err != nil {
+			return true
+		}
+	}
+	inner, err := esbody.ParseJSON(raw)
+	if err != nil {
+		return true
+	}
+	return walkDocRefs(inner, depth+1)
 }
 
 // isDocRef: an object with an index name and a document id side by side.
@@ -82,15 +122,71 @@ func readsBeyondItsIndices(c *esapi.Classification, pb *parsedBody) string {
 	// _mtermvectors names its documents on purpose: authorizeMtv decides
 	// each one and accepts nothing else in its body that could name one.
 	case c.Action != mtvAction && bodyReadsDocuments(pb):
-		return "the request body reads documents by index and id (terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet"
+		return reasonReadsDocuments
 	case templateActions[c.Action]:
 		return "search templates are rendered by the cluster, out of the security proxy's sight; they are not supported yet"
 	}
 	return ""
 }
 
+// reasonReadsDocuments is why a body referencing other documents is refused.
+const reasonReadsDocuments = "the request body reads documents by index and id (terms lookup, more_like_this, indexed shape, percolate…), which the security proxy does not authorize yet"
+
 // templateActions are the actions whose query is a template.
 var templateActions = map[string]bool{
 	"indices:data/read/search/template":  true,
 	"indices:data/read/msearch/template": true,
+}
+
+// reasonPercolatorMapping is why a non-full user may not define a
+// percolator field.
+const reasonPercolatorMapping = "a percolator field parses the query of every document indexed into it with the cluster's rights " +
+	"(a terms lookup or indexed shape in it reads any index, and its extracted terms can be searched): " +
+	"defining one is not supported by the security proxy for this user"
+
+// mappingActions are the requests whose body can define an index's fields
+// (or those of the indices a template or rollover creates).
+var mappingActions = map[string]bool{
+	"indices:admin/create":                 true,
+	"indices:admin/mapping/put":            true,
+	"indices:admin/index_template/put":     true,
+	"indices:admin/template/put":           true,
+	"cluster:admin/component_template/put": true,
+	"indices:admin/rollover":               true,
+}
+
+// definesPercolator reports whether a mapping-carrying request's body
+// defines a field of type percolator anywhere (properties, runtime or
+// dynamic templates, a template's mappings).
+func definesPercolator(c *esapi.Classification, pb *parsedBody) bool {
+	if !mappingActions[c.Action] || pb == nil || pb.json == nil {
+		return false
+	}
+	return walkPercolator(pb.json, 0)
+}
+
+func walkPercolator(v esbody.Value, depth int) bool {
+	if depth > maxDocRefDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case *esbody.Object:
+		for name, child := range x.All() {
+			if name[strings.LastIndexByte(name, '.')+1:] == "type" {
+				if s, ok := child.(esbody.String); ok && strings.EqualFold(strings.TrimSpace(string(s)), "percolator") {
+					return true
+				}
+			}
+			if walkPercolator(child, depth+1) {
+				return true
+			}
+		}
+	case esbody.Array:
+		for _, child := range x {
+			if walkPercolator(child, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -105,6 +105,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	}
 	var denied []deniedItem
 	var decisions distinctDecisions
+	var scriptRefusals memoRefusals
 	decide := memoDecideItem(az, base, st)
 	mayRead := memoMayRead(az, base)
 	for pos, it := range items {
@@ -119,6 +120,16 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		if ref == nil && it.Op != "delete" {
 			ref = autoCreateRefusal(az, base, st.indexNames, idx)
+		}
+		if ref == nil && bulkItemReadsDocuments(st.Body, pos, it) {
+			ref = &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: %s", action, base.User, reasonReadsDocuments)}
+		}
+		if ref == nil && it.Op == "update" && bulkItemHasScript(st.Body, pos, it) {
+			ref = scriptRefusals.get(idx, func() *itemRefusal {
+				item := base
+				item.Action = action
+				return percolatorIndicesRefusal(r.Context(), st.restrictions, item, []string{idx})
+			})
 		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
@@ -138,6 +149,48 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	m := newBulkMerger(denied, len(items))
 	m.stream = st.Body.spooled != nil // a large bulk has a large answer
 	return &itemRefusal{merge: m}
+}
+
+// bulkItemReadsDocuments reports whether item pos's document line (a
+// document, or an update's doc and upsert) references other documents by
+// index and id: a percolator field parses its query when the document is
+// indexed and fetches them then, with the cluster's rights. The same check
+// applies to single-document writes through readsBeyondItsIndices.
+func bulkItemReadsDocuments(pb *parsedBody, pos int, it esbody.BulkItem) bool {
+	if pb == nil {
+		return false
+	}
+	if pb.spooled != nil {
+		return pb.bulkDocRefs[pos]
+	}
+	return it.Source != nil && referencesOtherDocuments(it.Source)
+}
+
+// bulkItemHasScript reports whether update item pos has a script.
+func bulkItemHasScript(pb *parsedBody, pos int, it esbody.BulkItem) bool {
+	if pb == nil {
+		return false
+	}
+	if pb.spooled != nil {
+		return pb.bulkScripts[pos]
+	}
+	return it.Source != nil && hasScript(it.Source)
+}
+
+// memoRefusals remembers one refusal (or none) per index for the items
+// of one request.
+type memoRefusals map[string]*itemRefusal
+
+func (m *memoRefusals) get(index string, decide func() *itemRefusal) *itemRefusal {
+	if ref, ok := (*m)[index]; ok {
+		return ref
+	}
+	if *m == nil {
+		*m = memoRefusals{}
+	}
+	ref := decide()
+	(*m)[index] = ref
+	return ref
 }
 
 // authorizeMsearch decides every search: refused ones come back as

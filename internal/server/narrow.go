@@ -38,7 +38,7 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 	path, query := r.URL.EscapedPath(), r.URL.RawQuery
 	switch c.IndicesFrom {
 	case esapi.IndicesPath:
-		p, err := replacePathIndex(path, c.Endpoint, joined)
+		p, err := replacePathIndex(path, c.Endpoint, c.IndexParam, joined)
 		if err != nil {
 			return err
 		}
@@ -126,17 +126,21 @@ func joinQueryIndices(names []string) string {
 	return strings.Join(esc, ",")
 }
 
-// replacePathIndex replaces the {index} segment of an escaped path matched
-// by endpoint ("POST /{index}/_search").
-func replacePathIndex(path, endpoint, joined string) (string, error) {
+// replacePathIndex replaces the segment of an escaped path matched by
+// endpoint that holds the index parameter param ("{index}" of
+// "POST /{index}/_search"; "{name}" of "GET /_resolve/index/{name}").
+func replacePathIndex(path, endpoint, param, joined string) (string, error) {
 	_, pattern, ok := strings.Cut(endpoint, " ")
 	if !ok {
 		return "", fmt.Errorf("endpoint %q has no path", endpoint)
 	}
+	if param == "" {
+		param = "index"
+	}
 	pat := strings.Split(strings.Trim(pattern, "/"), "/")
-	pos := slices.Index(pat, "{index}")
+	pos := slices.Index(pat, "{"+param+"}")
 	if pos < 0 {
-		return "", fmt.Errorf("endpoint %q has no {index} segment", endpoint)
+		return "", fmt.Errorf("endpoint %q has no {%s} segment", endpoint, param)
 	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	if len(segs) != len(pat) {

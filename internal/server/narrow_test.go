@@ -69,6 +69,8 @@ writer:
 		{"bulk all items forbidden", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
 		{"mget forbidden doc refused alone", "POST", "/_mget", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 200, "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"}]}`},
 		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
+		{"resolve index narrowed in its {name} segment", "GET", "/_resolve/index/*", "", 200, "/_resolve/index/logs-a,logs-b", ""},
+		{"terms lookup inside a wrapper query refused", "POST", "/logs-a/_search", `{"query":{"wrapper":{"query":"eyJ0ZXJtcyI6eyJ1Ijp7ImluZGV4Ijoic2VjcmV0IiwiaWQiOiIxIiwicGF0aCI6InAifX19"}}}`, 403, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,12 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := readsBeyondItsIndices(c, pb); reason != "" && !full() {
 		return forbidden(req, reason)
 	}
+	// A percolator field reads any index: only a user who may already read
+	// every index may define one (full() would ask about the template APIs'
+	// cluster action, not about reading).
+	if definesPercolator(c, pb) && !mayReadEverything(az, req) {
+		return forbidden(req, reasonPercolatorMapping)
+	}
 	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
 		return ref
 	}
@@ -71,8 +77,22 @@ var pipelineProbeActions = []string{"indices:data/write/index", "indices:data/re
 // included (which "*" does not reach), without document- or field-level
 // security, may use one: the pipeline then gives them nothing new.
 func mayUsePipelines(az Authorizer, base authz.Request) bool {
+	return mayEverywhere(az, base, pipelineProbeActions...)
+}
+
+// mayReadEverything reports whether the user of base may search every
+// index, restricted system indices included, without document- or
+// field-level security: what a percolator field's queries, and cluster
+// actions reading indices out of the proxy's sight, can read.
+func mayReadEverything(az Authorizer, base authz.Request) bool {
+	return mayEverywhere(az, base, "indices:data/read/search")
+}
+
+// mayEverywhere reports whether the user of base may perform each action
+// on every index, restricted ones included, unrestricted.
+func mayEverywhere(az Authorizer, base authz.Request, actions ...string) bool {
 	restricted := restrictedSamples()
-	for _, action := range pipelineProbeActions {
+	for _, action := range actions {
 		probe := base
 		probe.Action = action
 		if !fullAccess(az, probe) {

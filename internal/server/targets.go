@@ -20,7 +20,8 @@ import (
 //     an index but not read it aliases it under a name they may read;
 //   - a resize target (clone, shrink, split; downsample and create_from
 //     copy an index too) may not grant more than its source
-//     (ResizeRequestInterceptor);
+//     (ResizeRequestInterceptor), and neither may an alias its body gives
+//     the target: the alias is a name for the source's documents;
 //   - aliases in a create-index body (and in a rollover's, for the index it
 //     creates) need indices:admin/aliases on the index and on each alias
 //     (the create_index privilege's documentation).
@@ -43,7 +44,10 @@ const (
 func targetRefusal(az Authorizer, base authz.Request, c *esapi.Classification, pb *parsedBody) *itemRefusal {
 	switch c.API {
 	case "indices.clone", "indices.shrink", "indices.split", "indices.downsample", "indices.create_from":
-		return resizeRefusal(az, base, c)
+		if ref := resizeRefusal(az, base, c); ref != nil {
+			return ref
+		}
+		return resizeAliasesRefusal(az, base, c, pb)
 	case "indices.create":
 		return createAliasesRefusal(az, base, c.Indices, pb)
 	case "indices.rollover":
@@ -74,29 +78,54 @@ func resizeRefusal(az Authorizer, base authz.Request, c *esapi.Classification) *
 	return nil
 }
 
+// resizeAliasesRefusal: the aliases of a resize body are created with the
+// target, as a create-index body's are, and point at a copy of the
+// source's documents: they need indices:admin/aliases (with the target),
+// and none may grant more than the source. Without this check a user who
+// may manage an index but not read it could clone it under a name of its
+// own grant with an alias they may read.
+func resizeAliasesRefusal(az Authorizer, base authz.Request, c *esapi.Classification, pb *parsedBody) *itemRefusal {
+	aliases, ref := bodyAliases(pb)
+	if ref != nil || len(aliases) == 0 {
+		return ref
+	}
+	var adds [][2]string
+	for _, a := range aliases {
+		adds = append(adds, [2]string{a, c.Indices[0]})
+	}
+	return decideAliasNames(az, base, append(append([]string(nil), c.Targets...), aliases...), adds)
+}
+
 // createAliasesRefusal: the aliases of the body of a request creating the
 // indices created.
 func createAliasesRefusal(az Authorizer, base authz.Request, created []string, pb *parsedBody) *itemRefusal {
+	aliases, ref := bodyAliases(pb)
+	if ref != nil || len(aliases) == 0 {
+		return ref
+	}
+	return decideAliasNames(az, base, append(append([]string(nil), created...), aliases...), nil)
+}
+
+// bodyAliases returns the names of a create-index-shaped body's "aliases"
+// object (none without a JSON body: the body reader decided).
+func bodyAliases(pb *parsedBody) ([]string, *itemRefusal) {
 	body, ok := bodyObject(pb)
 	if !ok {
-		return nil // no body, or not JSON: the body reader decided
+		return nil, nil
 	}
 	v, ok := body.Get("aliases")
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	aliases, ok := v.(*esbody.Object)
 	if !ok {
-		return badBody("[aliases] must be an object")
+		return nil, badBody("[aliases] must be an object")
 	}
-	if aliases.Len() == 0 {
-		return nil
-	}
-	names := append([]string(nil), created...)
+	names := make([]string, 0, aliases.Len())
 	for i := range aliases.Len() {
 		names = append(names, aliases.At(i).Name)
 	}
-	return decideAliasNames(az, base, names, nil)
+	return names, nil
 }
 
 // authorizeAliasAPI decides PUT/DELETE /{index}/_alias/{name} and their

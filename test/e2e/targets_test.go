@@ -59,6 +59,11 @@ func TestAliasAndResizeTargets(t *testing.T) {
 		{"PUT _alias with the names in the body only", "keeper", "PUT", "/_alias", `{"index":"` + src + `","alias":"` + pub("z") + `"}`, 403},
 		{"clone into a name the user may read", "keeper", "POST", "/" + src + "/_clone/" + pub("copy"), "", 403},
 		{"split into a name the user may read", "keeper", "PUT", "/" + src + "/_split/" + pub("split"), `{"settings":{"index.number_of_shards":2}}`, 403},
+		// A resize body's aliases are created with the target and name the
+		// source's documents: they may not grant more than the source.
+		{"clone within the grant, aliased under a name the user may read", "keeper", "POST", "/" + src + "/_clone/" + fmt.Sprintf("e2e-tsrc-acopy-%d", n), `{"aliases":{"` + pub("calias") + `":{}}}`, 403},
+		{"split within the grant, aliased under a name the user may read", "keeper", "PUT", "/" + src + "/_split/" + fmt.Sprintf("e2e-tsrc-asplit-%d", n), `{"settings":{"index.number_of_shards":2},"aliases":{"` + pub("salias") + `":{"is_write_index":false}}}`, 403},
+		{"clone aliased under a name outside every grant", "keeper", "POST", "/" + src + "/_clone/" + fmt.Sprintf("e2e-tsrc-bcopy-%d", n), fmt.Sprintf(`{"aliases":{"e2e-tother-c-%d":{}}}`, n), 403},
 		{"a target named with date math", "keeper", "POST", "/" + src + "/_clone/%3Ce2e-tsrc-%7Bnow%2Fd%7D%3E", "", 403},
 		{"removing an alias the user may not manage", "keeper", "DELETE", "/" + src + "/_alias/" + foreignAlias, "", 403},
 		{"create_index without manage: no aliases in the body", "creator", "PUT", fmt.Sprintf("/e2e-tnew-1-%d", n), `{"aliases":{"` + pub("c") + `":{}}}`, 403},
@@ -66,6 +71,7 @@ func TestAliasAndResizeTargets(t *testing.T) {
 		// Positive controls: what Elasticsearch allows goes through.
 		{"alias within the same grant", "keeper", "PUT", "/" + src + "/_alias/" + fmt.Sprintf("e2e-tsrc-al-%d", n), "", 200},
 		{"clone within the same grant", "keeper", "POST", "/" + src + "/_clone/" + fmt.Sprintf("e2e-tsrc-copy-%d", n), "", 200},
+		{"clone with an alias within the same grant", "keeper", "POST", "/" + src + "/_clone/" + fmt.Sprintf("e2e-tsrc-ccopy-%d", n), fmt.Sprintf(`{"aliases":{"e2e-tsrc-cal-%d":{}}}`, n), 200},
 		{"create an index with aliases under manage", "creator", "PUT", fmt.Sprintf("/e2e-tmine-1-%d", n), fmt.Sprintf(`{"aliases":{"e2e-tmine-al-%d":{}}}`, n), 200},
 		{"create an index without aliases", "creator", "PUT", fmt.Sprintf("/e2e-tnew-3-%d", n), `{"settings":{"index.number_of_shards":1}}`, 200},
 		// After the alias above exists: a rollover creates an index with the
@@ -96,7 +102,7 @@ func TestAliasAndResizeTargets(t *testing.T) {
 	if r := do(t, c, "GET", p.URL+fmt.Sprintf("/e2e-tpub-*-%d", n), su.Name, su.Password, nil, nil); strings.Contains(r.Body, "e2e-tpub-") {
 		t.Errorf("an index the user was refused exists: %s", r.Body)
 	}
-	for _, path := range []string{"/e2e-tpub-*/_search", "/_search", "/" + pub("x") + "/_search", "/" + pub("y") + "/_search", "/" + pub("copy") + "/_search"} {
+	for _, path := range []string{"/e2e-tpub-*/_search", "/_search", "/" + pub("x") + "/_search", "/" + pub("y") + "/_search", "/" + pub("copy") + "/_search", "/" + pub("calias") + "/_search", "/" + pub("salias") + "/_search"} {
 		r := do(t, c, "GET", p.URL+path+"?expand_wildcards=all&ignore_unavailable=true", "keeper", su.Password, nil, nil)
 		for _, ix := range []string{src, secret} {
 			if strings.Contains(r.Body, canary(ix)) {

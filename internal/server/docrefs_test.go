@@ -1,0 +1,94 @@
+package server
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// A document reference inside a wrapper query (base64 of a query, decoded
+// by the cluster) is a reference; a wrapper the proxy cannot read as JSON
+// counts as one (fail closed).
+func TestReferencesOtherDocumentsInWrappers(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	lookup := `{"terms":{"f":{"index":"secret","id":"1","path":"p"}}}`
+	wrapper := func(q string) string { return `{"wrapper":{"query":"` + q + `"}}` }
+	for _, tc := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"plain lookup", `{"query":` + lookup + `}`, true},
+		{"lookup in a wrapper", `{"query":` + wrapper(b64(lookup)) + `}`, true},
+		{"lookup in a wrapper without padding", `{"query":` + wrapper(base64.RawStdEncoding.EncodeToString([]byte(lookup))) + `}`, true},
+		{"lookup in a wrapper in a wrapper", `{"query":` + wrapper(b64(`{"bool":{"filter":[`+wrapper(b64(lookup))+`]}}`)) + `}`, true},
+		{"lookup in a wrapper in an aggregation", `{"aggs":{"a":{"filter":` + wrapper(b64(lookup)) + `}}}`, true},
+		{"more_like_this in a wrapper", `{"query":` + wrapper(b64(`{"more_like_this":{"like":[{"_index":"s","_id":"1"}]}}`)) + `}`, true},
+		{"a wrapper that is not base64", `{"query":` + wrapper("%%%") + `}`, true},
+		{"a wrapper that is not JSON (YAML, CBOR, SMILE)", `{"query":` + wrapper(b64("terms:\n  f:\n    index: secret\n    id: '1'\n")) + `}`, true},
+		{"a harmless wrapper", `{"query":` + wrapper(b64(`{"term":{"f":"v"}}`)) + `}`, false},
+		{"a field called wrapper", `{"query":{"term":{"wrapper":{"value":"x"}}}}`, false},
+		{"no reference", `{"query":{"match_all":{}}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := esbody.ParseJSON([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := referencesOtherDocuments(v); got != tc.want {
+				t.Errorf("referencesOtherDocuments(%s) = %v, want %v", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+// A percolator field defined anywhere in a mapping-carrying body.
+func TestDefinesPercolator(t *testing.T) {
+	for _, tc := range []struct {
+		name, action, body string
+		want               bool
+	}{
+		{"create with a percolator field", "indices:admin/create", `{"mappings":{"properties":{"q":{"type":"percolator"}}}}`, true},
+		{"a nested one", "indices:admin/mapping/put", `{"properties":{"o":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a dynamic template", "indices:admin/mapping/put", `{"dynamic_templates":[{"p":{"match":"q*","mapping":{"type":"percolator"}}}]}`, true},
+		{"a dotted type key", "indices:admin/mapping/put", `{"properties":{"q":{"a.type":"percolator"}}}`, true},
+		{"an index template", "indices:admin/index_template/put", `{"index_patterns":["x*"],"template":{"mappings":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a component template", "cluster:admin/component_template/put", `{"template":{"mappings":{"properties":{"q":{"type":"percolator"}}}}}`, true},
+		{"a rollover", "indices:admin/rollover", `{"mappings":{"properties":{"q":{"type":"percolator"}}}}`, true},
+		{"other types", "indices:admin/create", `{"mappings":{"properties":{"q":{"type":"keyword"}}}}`, false},
+		{"a document, not a mapping", "indices:data/write/index", `{"type":"percolator"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := esbody.ParseJSON([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &esapi.Classification{Action: tc.action}
+			if got := definesPercolator(c, &parsedBody{json: v}); got != tc.want {
+				t.Errorf("definesPercolator(%s, %s) = %v, want %v", tc.action, tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+// Update bodies with a script are the scripted writes.
+func TestHasScript(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"script":{"source":"ctx._source.a = 1"}}`: true,
+		`{"doc":{"script":"not a script"}}`:         false,
+		`{"doc":{"a":1}}`:                           false,
+	} {
+		v, err := esbody.ParseJSON([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hasScript(v); got != want {
+			t.Errorf("hasScript(%s) = %v, want %v", body, got, want)
+		}
+	}
+	var none *esbody.Object
+	if hasScript(none) {
+		t.Error("hasScript(nil object) = true")
+	}
+}

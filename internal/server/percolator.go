@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
+)
+
+// A percolator field parses the query of each document indexed into it,
+// fetching what the query looks up (terms lookup, indexed shape) with the
+// cluster's rights. Documents a user writes are checked for such
+// references (readsBeyondItsIndices, bulkItemReadsDocuments), and only
+// users who may read every index may define a percolator field
+// (definesPercolator). A script that writes documents (_update,
+// _update_by_query, a _bulk update) builds its document out of the
+// proxy's sight: into an index with a percolator field, it is refused for
+// users without full access.
+
+// reasonPercolatorScript is why a scripted write into an index with a
+// percolator field is refused.
+const reasonPercolatorScript = "a script writing documents into an index with a percolator field can store a query that " +
+	"looks up any document with the cluster's rights; scripted writes into such an index are not supported by the security proxy for this user"
+
+// scriptedWriteActions are the actions whose body may carry a script that
+// builds the documents written.
+var scriptedWriteActions = map[string]bool{
+	"indices:data/write/update":         true,
+	"indices:data/write/update/byquery": true,
+}
+
+// hasScript reports whether a request or update body has a script.
+func hasScript(v esbody.Value) bool {
+	o, ok := v.(*esbody.Object)
+	return ok && o != nil && o.Has("script")
+}
+
+// percolatorScriptRefusal refuses a scripted _update or _update_by_query
+// of a user without full access into an index with a percolator field.
+// indices are the names the request writes (aliases resolve to their
+// indices).
+func percolatorScriptRefusal(ctx context.Context, rs *Restrictions, base authz.Request, c *esapi.Classification, pb *parsedBody, indices []string) *itemRefusal {
+	if !scriptedWriteActions[c.Action] || pb == nil || !hasScript(pb.json) {
+		return nil
+	}
+	return percolatorIndicesRefusal(ctx, rs, base, indices)
+}
+
+// percolatorIndicesRefusal refuses when one of the indices (or the
+// indices an alias or data stream name reaches) has a percolator field,
+// or when their mappings cannot be read (fail closed).
+func percolatorIndicesRefusal(ctx context.Context, rs *Restrictions, base authz.Request, names []string) *itemRefusal {
+	var concrete []string
+	for _, n := range names {
+		if base.Metadata != nil {
+			if targets := base.Metadata.ConcreteIndices(n); len(targets) > 0 {
+				concrete = append(concrete, targets...)
+				continue
+			}
+		}
+		concrete = append(concrete, n)
+	}
+	if len(concrete) == 0 {
+		return nil
+	}
+	if rs == nil || rs.Mappings == nil {
+		return forbidden(base, reasonPercolatorScript+" (the indices' mappings are not available)")
+	}
+	maps, err := rs.Mappings.Get(ctx, concrete, time.Time{})
+	if err != nil {
+		return &itemRefusal{status: http.StatusServiceUnavailable, reason: fmt.Sprintf("the security proxy cannot read the mappings of %v: %v", concrete, err)}
+	}
+	for _, m := range maps {
+		if hasPercolatorField(m) {
+			return forbidden(base, reasonPercolatorScript)
+		}
+	}
+	return nil
+}
+
+// hasPercolatorField reports whether a mapping defines a percolator field.
+func hasPercolatorField(m *fls.Mapping) bool {
+	if m == nil {
+		return false
+	}
+	for _, p := range m.Paths() {
+		if f, ok := m.Lookup(p); ok && f.Type == "percolator" {
+			return true
+		}
+	}
+	return false
+}
