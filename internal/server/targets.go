@@ -51,6 +51,9 @@ func targetRefusal(az Authorizer, base authz.Request, c *esapi.Classification, p
 	case "indices.create":
 		return createAliasesRefusal(az, base, c.Indices, pb)
 	case "indices.rollover":
+		if ref := rolloverIndexRefusal(az, base, c); ref != nil {
+			return ref
+		}
 		// The new index is created with the body's aliases: the same rule as
 		// a create, on the new index when named (else on the rolled alias).
 		created := c.Targets
@@ -58,6 +61,23 @@ func targetRefusal(az Authorizer, base authz.Request, c *esapi.Classification, p
 			created = c.Indices
 		}
 		return createAliasesRefusal(az, base, created, pb)
+	}
+	return nil
+}
+
+// rolloverIndexRefusal: a rollover that names its new index creates it,
+// so the name needs the create-index privilege. Elasticsearch authorizes
+// a rollover on the rolled alias or data stream only; behind the proxy
+// that would let a user who manages one alias create an index under any
+// name (squatting a name another tenant's application will write to, and
+// reading what it writes through the alias).
+func rolloverIndexRefusal(az Authorizer, base authz.Request, c *esapi.Classification) *itemRefusal {
+	for _, t := range c.Targets {
+		probe := base
+		probe.Action, probe.Indices, probe.Options = "indices:admin/create", []string{t}, authz.IndicesOptions{}
+		if d := az.Decide(probe); !d.Allowed || d.MatchNothing || d.Rewritten {
+			return forbidden(base, fmt.Sprintf("the rollover's new index [%s] needs the create_index privilege on that name", t))
+		}
 	}
 	return nil
 }

@@ -120,3 +120,28 @@ func TestWidensWithAPIKey(t *testing.T) {
 		t.Fatal("the key's descriptors were not checked: aliasing secret as pub-x would let the key read it")
 	}
 }
+
+// A rollover that names its new index needs create_index on the name: a
+// user managing one alias cannot create (squat) an index anywhere.
+func TestRolloverNewIndexNeedsCreate(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte("acme:\n  indices:\n    - names: [\"logs-acme-*\"]\n      privileges: [manage]\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	az := authz.NewEvaluator(rs)
+	base := authz.Request{User: "lars", Roles: []string{"acme"}, Action: "indices:admin/rollover", Indices: []string{"logs-acme-w"}}
+	for _, tc := range []struct {
+		targets []string
+		refused bool
+	}{
+		{nil, false}, // the cluster names the new index after the old one
+		{[]string{"logs-acme-w-000002"}, false},
+		{[]string{"hr-rolled"}, true},
+		{[]string{"logs-acme-*"}, true}, // not a name the cluster accepts; never decided as a pattern
+	} {
+		c := &esapi.Classification{API: "indices.rollover", Action: base.Action, Indices: base.Indices, Targets: tc.targets}
+		if ref := targetRefusal(az, base, c, nil); (ref != nil) != tc.refused {
+			t.Errorf("rollover to %v: refusal %+v, want refused=%v", tc.targets, ref, tc.refused)
+		}
+	}
+}

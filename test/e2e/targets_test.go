@@ -76,6 +76,10 @@ func TestAliasAndResizeTargets(t *testing.T) {
 		{"create an index without aliases", "creator", "PUT", fmt.Sprintf("/e2e-tnew-3-%d", n), `{"settings":{"index.number_of_shards":1}}`, 200},
 		// After the alias above exists: a rollover creates an index with the
 		// body's aliases, which need the aliases privilege like a create's.
+		// A new index named outside the grant would be created (squatted)
+		// and written through the user's alias.
+		{"rollover naming a new index outside the grant", "keeper", "POST", "/" + fmt.Sprintf("e2e-tsrc-al-%d", n) + "/_rollover/" + fmt.Sprintf("e2e-tsecret-rolled-%d", n),
+			"", 403},
 		{"rollover adding an alias the user may not manage", "keeper", "POST", "/" + fmt.Sprintf("e2e-tsrc-al-%d", n) + "/_rollover/" + fmt.Sprintf("e2e-tsrc-new-%d", n),
 			fmt.Sprintf(`{"aliases":{"e2e-tother-r-%d":{}}}`, n), 403},
 		{"rollover adding an alias within the grant", "keeper", "POST", "/" + fmt.Sprintf("e2e-tsrc-al-%d", n) + "/_rollover/" + fmt.Sprintf("e2e-tsrc-new-%d", n),
