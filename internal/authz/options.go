@@ -26,6 +26,10 @@ type IndicesOptions struct {
 	// ExcludeDataStreams: wildcards do not expand to data streams (APIs
 	// that do not accept data streams).
 	ExcludeDataStreams bool
+	// DataStreamsOnly: wildcards and _all expand to data streams only (the
+	// data stream APIs, whose names the cluster refuses when they are an
+	// index or an alias).
+	DataStreamsOnly bool
 }
 
 // ExpandWildcards is the expand_wildcards parameter as a set of flags.

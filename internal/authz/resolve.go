@@ -163,6 +163,9 @@ func (r *resolver) expand(pattern string, exclude bool) bool {
 // visible is IndexAbstractionResolver.isIndexVisible.
 func (r *resolver) visible(pattern string, ab *abstraction) bool {
 	ew := r.opts.ExpandWildcards
+	if r.opts.DataStreamsOnly && ab.kind != kindDataStream {
+		return false
+	}
 	// A pattern starting with '.' reaches hidden names starting with '.'.
 	vis := !ab.hidden || ew.has(ExpandHidden) || (pattern[0] == '.' && ab.name[0] == '.')
 	switch ab.kind {

@@ -219,6 +219,11 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 	if o.AllowNoIndices != nil {
 		req.Options.ForbidNoIndices = !*o.AllowNoIndices
 	}
+	// The data stream APIs ({name} of /_data_stream/...) take data streams
+	// only: a wildcard narrowed to the user's indices or aliases would be
+	// refused by the cluster (Elasticsearch resolves them to data streams).
+	req.Options.DataStreamsOnly = c.Route == "data_stream" &&
+		(c.IndexParam == "name" || c.IndexParam == "" && c.IndicesFrom == esapi.IndicesAllImplicit)
 	return req
 }
 

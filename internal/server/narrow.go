@@ -80,7 +80,12 @@ func narrow(r *http.Request, c *esapi.Classification, d authz.Decision) error {
 // classifier reads as the same action on exactly names.
 func indexScopedPath(method, path, query, action string, names []string, joined string) (string, error) {
 	var firstErr error
-	for _, p := range []string{"/" + joined + path, strings.TrimSuffix(path, "/") + "/" + joined} {
+	candidates := []string{"/" + joined + path, strings.TrimSuffix(path, "/") + "/" + joined}
+	if i := strings.LastIndexByte(strings.TrimSuffix(path, "/"), '/'); i > 0 {
+		// Before the last segment: /_data_stream/_stats -> /_data_stream/a,b/_stats.
+		candidates = append(candidates, path[:i]+"/"+joined+path[i:])
+	}
+	for _, p := range candidates {
 		err := sameRequestOn(method, p, query, action, names)
 		if err == nil {
 			return p, nil
