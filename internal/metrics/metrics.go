@@ -120,8 +120,8 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 // requestLabels are the labels of one finished request's collectors.
 type requestLabels struct {
 	site, route, method string
-	code          int
-	decision      string
+	code                int
+	decision            string
 }
 
 // requestChild is the pair of collectors a finished request updates.
