@@ -25,8 +25,14 @@ tr -d '\000' <"$log" | jq -r 'select(has("request.id")) | [."request.id", ."even
 checked=0 noid=0 problems=0
 # response_ids FILE: "status<TAB>request-id" for each HTTP response in a header dump.
 response_ids() {
+  # A raw exchange holds several responses back to back: a body without a
+  # final newline runs into the next status line, so one is looked for
+  # anywhere in a line.
   LC_ALL=C awk '
-    /^HTTP\/[0-9.]+ [0-9][0-9][0-9]/ { if (code != "" && code != "100") print code "\t" id; code=$2; id=""; next }
+    match($0, /HTTP\/[0-9.]+ [0-9][0-9][0-9]/) {
+      if (code != "" && code != "100") print code "\t" id
+      split(substr($0, RSTART), f, " "); code=f[2]; id=""; next
+    }
     tolower($0) ~ /^x-request-id:/ { v=$0; sub(/^[^:]*:[ \t]*/, "", v); sub(/\r$/, "", v); id=v }
     END { if (code != "" && code != "100") print code "\t" id }' "$1"
 }
