@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -13,7 +14,11 @@ import (
 
 // planGet enforces DLS and FLS on GET/HEAD of one document or its source:
 // under DLS, a document the role queries hide answers exactly as a
-// missing one; under FLS, the answer is filtered.
+// missing one, and the read is pinned to the version the visibility check
+// found (realtime=false, and version= where the endpoint takes it: the
+// _source endpoints do not), so that neither another copy of the _id nor a
+// hidden version not yet refreshed can be returned; under FLS, the answer
+// is filtered.
 func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
@@ -23,8 +28,18 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	source := isSourceEndpoint(rr.st.Class.Endpoint)
 	plan := &restrictionPlan{}
 	if rr.dls {
+		if err := rr.refusePinnedReadParams(pinnedReadParams...); err != nil {
+			return nil, err
+		}
 		plan.answer, err = rr.answerIfHidden(index, id, func(w http.ResponseWriter, r *http.Request) {
 			writeMissingDocument(w, r, index, id, source)
+		}, func(r *http.Request, pin docPin) bool {
+			if source {
+				setRawParams(r, "realtime", "false")
+			} else {
+				setRawParams(r, "realtime", "false", "version", strconv.FormatInt(pin.version, 10))
+			}
+			return true
 		})
 		if err != nil {
 			return nil, err
@@ -39,7 +54,12 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 }
 
 // planDelete refuses, under DLS, the deletion of a document the user
-// cannot see (missing or hidden alike, so the answer reveals nothing).
+// cannot see (missing or hidden alike, so the answer reveals nothing), and
+// pins the delete to the version found visible (if_seq_no and
+// if_primary_term), so that it cannot remove a hidden version written
+// since the last refresh. A client's own if_seq_no/if_primary_term must
+// name that version; version and version_type (external versioning, which
+// cannot be combined with the pin) are refused.
 func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 	if !rr.dls {
 		return &restrictionPlan{}, nil
@@ -48,10 +68,25 @@ func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rr.refusePinnedReadParams("version", "version_type"); err != nil {
+		return nil, err
+	}
 	id := rr.st.Class.PathParams["id"]
-	answer, err := rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
+	params := rr.st.Class.Params.Values
+	hidden := func(w http.ResponseWriter, _ *http.Request) {
 		eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 			rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
+	}
+	answer, err := rr.answerIfHidden(index, id, hidden, func(r *http.Request, pin docPin) bool {
+		seqNo, primaryTerm := strconv.FormatInt(pin.seqNo, 10), strconv.FormatInt(pin.primaryTerm, 10)
+		if v, ok := params["if_seq_no"]; ok && v != seqNo {
+			return false
+		}
+		if v, ok := params["if_primary_term"]; ok && v != primaryTerm {
+			return false
+		}
+		setRawParams(r, "if_seq_no", seqNo, "if_primary_term", primaryTerm)
+		return true
 	})
 	return &restrictionPlan{answer: answer}, err
 }
@@ -65,24 +100,26 @@ func (rr *restrictedRequest) singleIndex() (string, error) {
 }
 
 // answerIfHidden returns a plan answer that asks the cluster, just before
-// forwarding, whether document id of index matches the index's DLS filter,
-// and answers with hidden when it does not (a failed check answers 503:
-// fail closed). The filter is built now, during planning, so that a role
-// query that cannot be applied refuses the request before it is audited
-// as granted.
-func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.ResponseWriter, *http.Request)) (func(http.ResponseWriter, *http.Request) bool, error) {
+// forwarding, whether document id of index (with the request's routing)
+// matches the index's DLS filter, and answers with hidden when it does not
+// (a failed check answers 503: fail closed). When it does, pin (if not
+// nil) adapts the forwarded request to the version found; it returns false
+// to answer with hidden after all. The filter is built now, during
+// planning, so that a role query that cannot be applied refuses the
+// request before it is audited as granted.
+func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.ResponseWriter, *http.Request), pin func(*http.Request, docPin) bool) (func(http.ResponseWriter, *http.Request) bool, error) {
 	if _, err := rr.dlsFilter([]string{index}); err != nil {
 		return nil, err
 	}
-	routing := rr.st.Class.Params.Values["routing"]
+	ref := docRef{id: id, routing: rr.st.Class.Params.Values["routing"]}
 	return func(w http.ResponseWriter, r *http.Request) bool {
-		visible, err := rr.visibleIDs(r, index, []string{id}, routing)
+		visible, err := rr.visibleDocs(r, index, []docRef{ref})
 		if err != nil {
 			rr.st.Log().Error("document visibility check failed", zap.Error(err))
 			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
 			return true
 		}
-		if visible[id] {
+		if p, ok := visible[ref]; ok && (pin == nil || pin(r, p)) {
 			return false
 		}
 		hidden(w, r)

@@ -208,5 +208,5 @@ func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *htt
 			Matched bool   `json:"matched"`
 		}{index, id, false})
 		_, _ = w.Write(b)
-	})
+	}, nil)
 }

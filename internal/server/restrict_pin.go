@@ -1,0 +1,192 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
+)
+
+// Document APIs under DLS (GET, _source, HEAD, _mget, _explain, DELETE, a
+// _bulk delete) first ask the cluster, with a search, whether the document
+// is visible. A search and a document read do not necessarily reach the
+// same document:
+//
+//   - one _id can exist on several shards of an index, each copy written
+//     with another routing: a search for the id finds every copy, a read
+//     without routing reads the one its _id routes to;
+//   - a read is real-time by default: it returns the latest version, which
+//     a search does not see until the next refresh.
+//
+// So the check names the exact document (its _id and its routing, or the
+// absence of one) and reports the version it found visible (docPin); the
+// read is then pinned to that version (realtime=false and version=, or
+// if_seq_no/if_primary_term for a delete, or a check of the _seq_no and
+// _primary_term each _mget document comes back with).
+
+// docRef names one document as a document API reaches it: its _id and the
+// routing the request gives ("" when none: the _id routes it).
+type docRef struct{ id, routing string }
+
+// docPin is the version of a document the visibility check found visible.
+type docPin struct {
+	version, seqNo, primaryTerm int64
+}
+
+// visibleDocs asks the cluster which of refs in index match the index's DLS
+// filter, each as the very document a read of that _id with that routing
+// reaches: a document with that routing (term on _routing), or without any
+// when the ref has none. It returns the version of each visible one.
+func (rr *restrictedRequest) visibleDocs(r *http.Request, index string, refs []docRef) (map[docRef]docPin, error) {
+	filter, err := rr.dlsFilter([]string{index})
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[docRef]bool, len(refs))
+	var clauses esbody.Array
+	for _, ref := range refs {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		clauses = append(clauses, refClause(ref))
+	}
+	if len(clauses) == 0 {
+		return map[docRef]docPin{}, nil
+	}
+	anyRef := &esbody.Object{}
+	anyRef.Set("should", clauses)
+	anyRef.Set("minimum_should_match", esbody.Number("1"))
+	boolQ := &esbody.Object{}
+	boolQ.Set("filter", esbody.Array{single("bool", anyRef), filter})
+	body := &esbody.Object{}
+	body.Set("size", esbody.Number(strconv.Itoa(len(clauses))))
+	body.Set("_source", esbody.Bool(false))
+	body.Set("version", esbody.Bool(true))
+	body.Set("seq_no_primary_term", esbody.Bool(true))
+	body.Set("query", single("bool", boolQ))
+	raw, err := esbody.Encode(body)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"filter_path": {"hits.hits._id,hits.hits._routing,hits.hits._version,hits.hits._seq_no,hits.hits._primary_term"}}
+	resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodPost, "/"+url.PathEscape(index)+"/_search?"+q.Encode(), raw)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return map[docRef]docPin{}, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("visibility search answered %d: %.200s", resp.StatusCode, data)
+	}
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				ID          string  `json:"_id"`
+				Routing     *string `json:"_routing"`
+				Version     *int64  `json:"_version"`
+				SeqNo       *int64  `json:"_seq_no"`
+				PrimaryTerm *int64  `json:"_primary_term"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("visibility search: %w", err)
+	}
+	pins := make(map[docRef]docPin, len(out.Hits.Hits))
+	for _, h := range out.Hits.Hits {
+		if h.Version == nil || h.SeqNo == nil || h.PrimaryTerm == nil {
+			return nil, fmt.Errorf("visibility search: hit [%s] lacks its version", h.ID)
+		}
+		ref := docRef{id: h.ID}
+		if h.Routing != nil {
+			ref.routing = *h.Routing
+		}
+		if seen[ref] {
+			pins[ref] = docPin{version: *h.Version, seqNo: *h.SeqNo, primaryTerm: *h.PrimaryTerm}
+		}
+	}
+	return pins, nil
+}
+
+// refClause matches the document ref names: its _id, and its routing (a
+// document written with a routing stores it in _routing; one routed by
+// its _id has none).
+func refClause(ref docRef) esbody.Value {
+	ids := single("ids", single("values", esbody.Array{esbody.String(ref.id)}))
+	b := &esbody.Object{}
+	if ref.routing != "" {
+		b.Set("filter", esbody.Array{ids, single("term", single("_routing", esbody.String(ref.routing)))})
+	} else {
+		b.Set("filter", esbody.Array{ids})
+		b.Set("must_not", esbody.Array{single("exists", single("field", esbody.String("_routing")))})
+	}
+	return single("bool", b)
+}
+
+// pinnedReadParams are the parameters of a document read that would let it
+// read another version than the visibility check saw: the proxy sets
+// realtime and version itself, and a refresh before the read would
+// publish versions the check did not see.
+var pinnedReadParams = []string{"version", "version_type", "refresh"}
+
+// refusePinnedReadParams refuses, under DLS, the read parameters the proxy
+// must set itself (pinnedReadParams); refresh=false is harmless.
+func (rr *restrictedRequest) refusePinnedReadParams(names ...string) error {
+	for _, n := range names {
+		v, ok := rr.st.Class.Params.Values[n]
+		if !ok || (n == "refresh" && v == "false") {
+			continue
+		}
+		return &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception",
+			Reason: fmt.Sprintf("[%s] is not supported by the security proxy on document reads if document level security is enabled", n)}
+	}
+	return nil
+}
+
+// setRawParams sets query-string parameters of r (replacing any of the same
+// name), leaving the others exactly as the client wrote them.
+func setRawParams(r *http.Request, kv ...string) {
+	names := map[string]bool{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		names[kv[i]] = true
+	}
+	var parts []string
+	for _, p := range strings.Split(r.URL.RawQuery, "&") {
+		if p == "" {
+			continue
+		}
+		n, _, _ := strings.Cut(p, "=")
+		if dn, err := url.QueryUnescape(n); err == nil && names[dn] {
+			continue
+		}
+		if names[n] {
+			continue
+		}
+		parts = append(parts, p)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		parts = append(parts, url.QueryEscape(kv[i])+"="+url.QueryEscape(kv[i+1]))
+	}
+	r.URL.RawQuery = strings.Join(parts, "&")
+	r.RequestURI = r.URL.RequestURI()
+}
+
+// single returns the object {name: v}.
+func single(name string, v esbody.Value) *esbody.Object {
+	o := &esbody.Object{}
+	o.Set(name, v)
+	return o
+}

@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// canaryPinned lives only in versions of documents the DLS role hides.
+const canaryPinned = "CANARY-DLSPIN-6a3c"
+
+// dlsPinFixture is an index with four shards and no periodic refresh, and
+// two documents that a search and a document read do not see alike:
+//
+//   - "dup" exists twice: routed with a custom routing onto one shard
+//     (visible), and with the default routing (its _id) onto another
+//     (hidden). A search for the id finds the visible one; a GET without
+//     routing reads the hidden one.
+//   - "rt" was visible when the index was last refreshed, then rewritten
+//     as a hidden document that no refresh has published yet: a search
+//     finds the old version, a real-time GET reads the new one.
+type dlsPinFixture struct {
+	p       *proxy
+	c       *http.Client
+	index   string
+	pass    string
+	su      string
+	routing string // the custom routing of the visible "dup"
+}
+
+func startDLSPinFixture(t *testing.T) *dlsPinFixture {
+	t.Helper()
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	index := fmt.Sprintf("e2e-dlspin-%d", time.Now().UnixNano())
+	o.Users += "pinreader:" + su.Password + "\npinwriter:" + su.Password + "\n"
+	o.UsersRoles += "r_pinreader:pinreader\nr_pinwriter:pinwriter\n"
+	o.Roles = "r_pinreader:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, view_index_metadata]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
+		"r_pinwriter:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, write]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	f := &dlsPinFixture{p: p, c: p.client(nil), index: index, pass: su.Password, su: su.Name}
+	hj := map[string]string{"Content-Type": "application/json"}
+	mustOK := func(method, path, body string) result {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		r := do(t, f.c, method, p.URL+path, su.Name, su.Password, rd, hj)
+		if r.Status >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+		}
+		return r
+	}
+	mustOK("PUT", "/"+index, `{"settings":{"number_of_shards":4,"number_of_replicas":0,"refresh_interval":"-1"},
+	  "mappings":{"properties":{"tenant":{"type":"keyword"},"message":{"type":"text"}}}}`)
+	t.Cleanup(func() { do(t, f.c, "DELETE", p.URL+"/"+index, su.Name, su.Password, nil, nil) })
+
+	// A routing that puts "dup" on another shard than its default routing.
+	shardOf := func(routing string) string {
+		r := do(t, f.c, "GET", os_+"/"+index+"/_search_shards?routing="+routing, "", "", nil, nil)
+		if r.Status != 200 {
+			t.Fatalf("_search_shards: %d %s", r.Status, r.Body)
+		}
+		i := strings.Index(r.Body, `"shard":`)
+		if i < 0 {
+			t.Fatalf("_search_shards: no shard: %s", r.Body)
+		}
+		return r.Body[i : i+9]
+	}
+	def := shardOf("dup")
+	for i := 0; i < 64 && f.routing == ""; i++ {
+		if rt := fmt.Sprintf("r%d", i); shardOf(rt) != def {
+			f.routing = rt
+		}
+	}
+	if f.routing == "" {
+		t.Fatal("no routing value lands on another shard")
+	}
+	mustOK("PUT", "/"+index+"/_doc/dup?routing="+f.routing, `{"tenant":"acme","message":"VISIBLE-DUP routed"}`)
+	mustOK("PUT", "/"+index+"/_doc/dup", `{"tenant":"globex","message":"`+canaryPinned+` default routed"}`)
+	mustOK("PUT", "/"+index+"/_doc/rt", `{"tenant":"acme","message":"VISIBLE-RT v1"}`)
+	mustOK("POST", "/"+index+"/_refresh", "")
+	mustOK("PUT", "/"+index+"/_doc/rt", `{"tenant":"globex","message":"`+canaryPinned+` unrefreshed v2"}`)
+
+	// Controls: the cluster really serves the hidden versions to a GET.
+	for _, path := range []string{"/_doc/dup", "/_doc/rt"} {
+		if r := mustOK("GET", "/"+index+path, ""); !strings.Contains(r.Body, canaryPinned) {
+			t.Fatalf("fixture: superuser GET %s lacks the canary: %s", path, r.Body)
+		}
+	}
+	if r := mustOK("POST", "/"+index+"/_search", `{"query":{"ids":{"values":["rt"]}}}`); strings.Contains(r.Body, canaryPinned) {
+		t.Fatalf("fixture: the hidden version of rt is searchable already: %s", r.Body)
+	}
+	return f
+}
+
+// TestDLSDocumentReadsReadTheCheckedDocument: a document read under DLS
+// returns exactly the document the visibility check found visible, not a
+// hidden document with the same _id on another shard, nor a hidden version
+// of it that no refresh has published yet.
+func TestDLSDocumentReadsReadTheCheckedDocument(t *testing.T) {
+	f := startDLSPinFixture(t)
+	hj := map[string]string{"Content-Type": "application/json"}
+	ix := "/" + f.index
+	probes := []struct{ method, path, body string }{
+		{"GET", ix + "/_doc/dup", ""},
+		{"GET", ix + "/_source/dup", ""},
+		{"GET", ix + "/_doc/rt", ""},
+		{"GET", ix + "/_source/rt", ""},
+		{"GET", ix + "/_doc/rt?realtime=true", ""},
+		{"GET", ix + "/_source/rt?realtime=true", ""},
+		{"POST", ix + "/_mget", `{"ids":["dup","rt"]}`},
+		{"POST", "/_mget", `{"docs":[{"_index":"` + f.index + `","_id":"dup","routing":"` + f.routing + `"},{"_index":"` + f.index + `","_id":"dup"},{"_index":"` + f.index + `","_id":"rt"}]}`},
+		{"POST", ix + "/_mget?realtime=true", `{"docs":[{"_id":"rt"},{"_id":"dup"}]}`},
+		{"GET", ix + "/_explain/dup?_source=true", ""},
+		{"POST", ix + "/_explain/dup?_source=true", `{"query":{"match_all":{}}}`},
+	}
+	for _, pr := range probes {
+		var rd io.Reader
+		if pr.body != "" {
+			rd = strings.NewReader(pr.body)
+		}
+		r := do(t, f.c, pr.method, f.p.URL+pr.path, "pinreader", f.pass, rd, hj)
+		assertNoCanary(t, "pinreader "+pr.method+" "+pr.path+" "+pr.body, r.Body, []string{canaryPinned})
+	}
+	// The visible documents are still served.
+	for path, want := range map[string]string{
+		ix + "/_doc/dup?routing=" + f.routing:    "VISIBLE-DUP",
+		ix + "/_source/dup?routing=" + f.routing: "VISIBLE-DUP",
+		ix + "/_doc/rt":                          "VISIBLE-RT",
+		ix + "/_source/rt":                       "VISIBLE-RT",
+	} {
+		r := do(t, f.c, "GET", f.p.URL+path, "pinreader", f.pass, nil, nil)
+		if r.Status != 200 || !strings.Contains(r.Body, want) {
+			t.Errorf("GET %s: want %s: %d %s", path, want, r.Status, r.Body)
+		}
+	}
+	r := do(t, f.c, "POST", f.p.URL+"/_mget", "pinreader", f.pass, strings.NewReader(`{"docs":[{"_index":"`+f.index+`","_id":"dup","routing":"`+f.routing+`"},{"_index":"`+f.index+`","_id":"rt"}]}`), hj)
+	if r.Status != 200 || !strings.Contains(r.Body, "VISIBLE-DUP") || !strings.Contains(r.Body, "VISIBLE-RT") {
+		t.Errorf("_mget of the visible documents: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestDLSDeleteTargetsTheCheckedDocument: a delete under DLS cannot remove
+// a hidden document that shares its _id with a visible one on another
+// shard, nor a hidden version written since the last refresh.
+func TestDLSDeleteTargetsTheCheckedDocument(t *testing.T) {
+	f := startDLSPinFixture(t)
+	hj := map[string]string{"Content-Type": "application/json", "Accept": "application/json"}
+	ix := "/" + f.index
+	do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/dup", "pinwriter", f.pass, nil, nil)
+	do(t, f.c, "POST", f.p.URL+ix+"/_bulk", "pinwriter", f.pass, strings.NewReader(`{"delete":{"_id":"dup"}}`+"\n"), map[string]string{"Content-Type": "application/x-ndjson"})
+	r := do(t, f.c, "GET", f.p.URL+ix+"/_doc/dup", f.su, f.pass, nil, hj)
+	if r.Status != 200 || !strings.Contains(r.Body, canaryPinned) {
+		t.Errorf("the hidden default-routed dup was deleted through DLS: %d %s", r.Status, r.Body)
+	}
+	do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/rt", "pinwriter", f.pass, nil, nil)
+	do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/rt?if_seq_no=1&if_primary_term=1", "pinwriter", f.pass, nil, nil)
+	r = do(t, f.c, "GET", f.p.URL+ix+"/_doc/rt", f.su, f.pass, nil, hj)
+	if r.Status != 200 || !strings.Contains(r.Body, canaryPinned) {
+		t.Errorf("the hidden unrefreshed version of rt was deleted through DLS: %d %s", r.Status, r.Body)
+	}
+	// The visible copy of dup can still be deleted.
+	r = do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/dup?routing="+f.routing, "pinwriter", f.pass, nil, hj)
+	if r.Status != 200 || !strings.Contains(r.Body, `"deleted"`) {
+		t.Errorf("deleting the visible routed dup: %d %s", r.Status, r.Body)
+	}
+}
