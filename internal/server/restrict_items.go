@@ -63,11 +63,18 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 			ref.routing = st.Class.Params.Values["routing"] // the _bulk default
 		}
 		visible, err := rr.visibleDocs(r, access[0].Index, []docRef{ref})
+		current := false
+		if pin, ok := visible[ref]; ok && err == nil {
+			// A bulk item cannot be pinned like a DELETE: the version
+			// found visible must be the latest one, not an older one a
+			// hidden version written since the last refresh replaced.
+			current, err = rr.isLatestVersion(r, access[0].Index, ref, pin)
+		}
 		if err != nil {
 			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
 		}
-		if _, ok := visible[ref]; !ok {
+		if !current {
 			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 				bulkItemAction(it), st.Principal.Username, it.ID, index)}
 		}

@@ -121,6 +121,46 @@ func (rr *restrictedRequest) visibleDocs(r *http.Request, index string, refs []d
 	return pins, nil
 }
 
+// isLatestVersion reports whether the latest version of the document ref
+// names (a real-time GET, which also sees what no refresh has published
+// yet) is pin.
+func (rr *restrictedRequest) isLatestVersion(r *http.Request, index string, ref docRef, pin docPin) (bool, error) {
+	q := url.Values{"_source": {"false"}, "realtime": {"true"}}
+	if ref.routing != "" {
+		q.Set("routing", ref.routing)
+	}
+	resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodGet, "/"+url.PathEscape(index)+"/_doc/"+url.PathEscape(ref.id)+"?"+q.Encode(), nil)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return false, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("latest version check answered %d: %.200s", resp.StatusCode, data)
+	}
+	var doc struct {
+		Found       bool    `json:"found"`
+		Routing     *string `json:"_routing"`
+		SeqNo       *int64  `json:"_seq_no"`
+		PrimaryTerm *int64  `json:"_primary_term"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return false, fmt.Errorf("latest version check: %w", err)
+	}
+	routing := ""
+	if doc.Routing != nil {
+		routing = *doc.Routing
+	}
+	return doc.Found && routing == ref.routing && doc.SeqNo != nil && doc.PrimaryTerm != nil &&
+		*doc.SeqNo == pin.seqNo && *doc.PrimaryTerm == pin.primaryTerm, nil
+}
+
 // refClause matches the document ref names: its _id, and its routing (a
 // document written with a routing stores it in _routing; one routed by
 // its _id has none).

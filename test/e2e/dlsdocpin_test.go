@@ -84,6 +84,7 @@ func startDLSPinFixture(t *testing.T) *dlsPinFixture {
 	mustOK("PUT", "/"+index+"/_doc/dup?routing="+f.routing, `{"tenant":"acme","message":"VISIBLE-DUP routed"}`)
 	mustOK("PUT", "/"+index+"/_doc/dup", `{"tenant":"globex","message":"`+canaryPinned+` default routed"}`)
 	mustOK("PUT", "/"+index+"/_doc/rt", `{"tenant":"acme","message":"VISIBLE-RT v1"}`)
+	mustOK("PUT", "/"+index+"/_doc/ok", `{"tenant":"acme","message":"VISIBLE-OK"}`)
 	mustOK("POST", "/"+index+"/_refresh", "")
 	mustOK("PUT", "/"+index+"/_doc/rt", `{"tenant":"globex","message":"`+canaryPinned+` unrefreshed v2"}`)
 
@@ -160,14 +161,19 @@ func TestDLSDeleteTargetsTheCheckedDocument(t *testing.T) {
 		t.Errorf("the hidden default-routed dup was deleted through DLS: %d %s", r.Status, r.Body)
 	}
 	do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/rt", "pinwriter", f.pass, nil, nil)
+	do(t, f.c, "POST", f.p.URL+ix+"/_bulk", "pinwriter", f.pass, strings.NewReader(`{"delete":{"_id":"rt"}}`+"\n"), map[string]string{"Content-Type": "application/x-ndjson"})
 	do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/rt?if_seq_no=1&if_primary_term=1", "pinwriter", f.pass, nil, nil)
 	r = do(t, f.c, "GET", f.p.URL+ix+"/_doc/rt", f.su, f.pass, nil, hj)
 	if r.Status != 200 || !strings.Contains(r.Body, canaryPinned) {
 		t.Errorf("the hidden unrefreshed version of rt was deleted through DLS: %d %s", r.Status, r.Body)
 	}
-	// The visible copy of dup can still be deleted.
+	// Visible documents can still be deleted, one by one and in bulk.
 	r = do(t, f.c, "DELETE", f.p.URL+ix+"/_doc/dup?routing="+f.routing, "pinwriter", f.pass, nil, hj)
 	if r.Status != 200 || !strings.Contains(r.Body, `"deleted"`) {
 		t.Errorf("deleting the visible routed dup: %d %s", r.Status, r.Body)
+	}
+	r = do(t, f.c, "POST", f.p.URL+ix+"/_bulk", "pinwriter", f.pass, strings.NewReader(`{"delete":{"_id":"ok"}}`+"\n"), map[string]string{"Content-Type": "application/x-ndjson"})
+	if r.Status != 200 || !strings.Contains(r.Body, `"deleted"`) {
+		t.Errorf("bulk-deleting the visible ok: %d %s", r.Status, r.Body)
 	}
 }
