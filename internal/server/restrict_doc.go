@@ -55,9 +55,10 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 
 // planDelete refuses, under DLS, the deletion of a document the user
 // cannot see (missing or hidden alike, so the answer reveals nothing), and
-// pins the delete to the version found visible (if_seq_no and
-// if_primary_term), so that it cannot remove a hidden version written
-// since the last refresh. A client's own if_seq_no/if_primary_term must
+// pins the delete to the latest version (read in real time) once it is
+// found visible (if_seq_no and if_primary_term), so that it can remove
+// neither a hidden copy of the _id on another shard nor a hidden version
+// written since the last refresh. A client's own if_seq_no/if_primary_term must
 // name that version; version and version_type (external versioning, which
 // cannot be combined with the pin) are refused.
 func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
@@ -77,18 +78,32 @@ func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 		eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 			rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
 	}
-	answer, err := rr.answerIfHidden(index, id, hidden, func(r *http.Request, pin docPin) bool {
+	if _, err := rr.dlsFilter([]string{index}); err != nil {
+		return nil, err
+	}
+	ref := docRef{id: id, routing: params["routing"]}
+	answer := func(w http.ResponseWriter, r *http.Request) bool {
+		exists, visible, pin, err := rr.latestVisible(r, index, ref)
+		if err != nil {
+			rr.st.Log().Error("document visibility check failed", zap.Error(err))
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
+		}
 		seqNo, primaryTerm := strconv.FormatInt(pin.seqNo, 10), strconv.FormatInt(pin.primaryTerm, 10)
 		if v, ok := params["if_seq_no"]; ok && v != seqNo {
-			return false
+			visible = false
 		}
 		if v, ok := params["if_primary_term"]; ok && v != primaryTerm {
-			return false
+			visible = false
+		}
+		if !exists || !visible {
+			hidden(w, r)
+			return true
 		}
 		setRawParams(r, "if_seq_no", seqNo, "if_primary_term", primaryTerm)
-		return true
-	})
-	return &restrictionPlan{answer: answer}, err
+		return false
+	}
+	return &restrictionPlan{answer: answer}, nil
 }
 
 // singleIndex is the one concrete index a document API reaches.

@@ -54,6 +54,24 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if err := rr.checkWrite(access[0].Index, it.ID, it.Source); err != nil {
 			return itemRefusalOf(err)
 		}
+		if it.Op == "create" || it.ID == "" {
+			return nil
+		}
+		// An index item with an _id replaces the document there: it
+		// must be one the caller can see (see planReplace).
+		ref := docRef{id: it.ID, routing: it.Routing}
+		if ref.routing == "" {
+			ref.routing = st.Class.Params.Values["routing"]
+		}
+		exists, visible, _, err := rr.latestVisible(r, access[0].Index, ref)
+		if err != nil {
+			st.Log().Error("document visibility check failed", zap.Error(err))
+			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
+		}
+		if exists && !visible {
+			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
+				bulkItemAction(it), st.Principal.Username, it.ID, index)}
+		}
 	case "delete":
 		if !rr.dls {
 			return nil
@@ -62,19 +80,14 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if ref.routing == "" {
 			ref.routing = st.Class.Params.Values["routing"] // the _bulk default
 		}
-		visible, err := rr.visibleDocs(r, access[0].Index, []docRef{ref})
-		current := false
-		if pin, ok := visible[ref]; ok && err == nil {
-			// A bulk item cannot be pinned like a DELETE: the version
-			// found visible must be the latest one, not an older one a
-			// hidden version written since the last refresh replaced.
-			current, err = rr.isLatestVersion(r, access[0].Index, ref, pin)
-		}
+		// Judged on the latest version (a real-time GET): a bulk item
+		// cannot be pinned to the version a search found, like a DELETE.
+		_, visible, _, err := rr.latestVisible(r, access[0].Index, ref)
 		if err != nil {
 			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
 		}
-		if !current {
+		if !visible {
 			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 				bulkItemAction(it), st.Principal.Username, it.ID, index)}
 		}

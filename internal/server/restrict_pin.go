@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
 )
 
 // Document APIs under DLS (GET, _source, HEAD, _mget, _explain, DELETE, a
@@ -121,44 +124,93 @@ func (rr *restrictedRequest) visibleDocs(r *http.Request, index string, refs []d
 	return pins, nil
 }
 
-// isLatestVersion reports whether the latest version of the document ref
-// names (a real-time GET, which also sees what no refresh has published
-// yet) is pin.
-func (rr *restrictedRequest) isLatestVersion(r *http.Request, index string, ref docRef, pin docPin) (bool, error) {
-	q := url.Values{"_source": {"false"}, "realtime": {"true"}}
+// latestDoc reads, in real time, the document an operation on ref's _id
+// with ref's routing reaches: whether there is one, its own routing (which
+// may differ from ref's: another routing can lead to the same shard), its
+// version and its _source.
+func (rr *restrictedRequest) latestDoc(r *http.Request, index string, ref docRef) (found bool, routing string, pin docPin, source *esbody.Object, err error) {
+	q := url.Values{"realtime": {"true"}}
 	if ref.routing != "" {
 		q.Set("routing", ref.routing)
 	}
 	resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodGet, "/"+url.PathEscape(index)+"/_doc/"+url.PathEscape(ref.id)+"?"+q.Encode(), nil)
 	if err != nil {
-		return false, err
+		return false, "", docPin{}, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return false, err
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return false, nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("latest version check answered %d: %.200s", resp.StatusCode, data)
+		return false, "", docPin{}, nil, err
 	}
 	var doc struct {
-		Found       bool    `json:"found"`
-		Routing     *string `json:"_routing"`
-		SeqNo       *int64  `json:"_seq_no"`
-		PrimaryTerm *int64  `json:"_primary_term"`
+		Found       bool            `json:"found"`
+		Routing     *string         `json:"_routing"`
+		Version     *int64          `json:"_version"`
+		SeqNo       *int64          `json:"_seq_no"`
+		PrimaryTerm *int64          `json:"_primary_term"`
+		Source      json.RawMessage `json:"_source"`
+	}
+	var missing struct {
+		Found *bool `json:"found"`
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound && json.Unmarshal(data, &missing) == nil && missing.Found != nil && !*missing.Found:
+		return false, "", docPin{}, nil, nil // no such document ({"found":false}, not an error)
+	case resp.StatusCode != http.StatusOK:
+		return false, "", docPin{}, nil, fmt.Errorf("latest version check answered %d: %.200s", resp.StatusCode, data)
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return false, fmt.Errorf("latest version check: %w", err)
+		return false, "", docPin{}, nil, fmt.Errorf("latest version check: %w", err)
 	}
-	routing := ""
+	if !doc.Found || doc.Version == nil || doc.SeqNo == nil || doc.PrimaryTerm == nil {
+		return false, "", docPin{}, nil, fmt.Errorf("latest version check: document [%s] found without its version", ref.id)
+	}
 	if doc.Routing != nil {
 		routing = *doc.Routing
 	}
-	return doc.Found && routing == ref.routing && doc.SeqNo != nil && doc.PrimaryTerm != nil &&
-		*doc.SeqNo == pin.seqNo && *doc.PrimaryTerm == pin.primaryTerm, nil
+	if len(doc.Source) > 0 {
+		v, err := esbody.ParseJSON(doc.Source)
+		if err != nil {
+			return false, "", docPin{}, nil, fmt.Errorf("latest version check: _source: %w", err)
+		}
+		source, _ = v.(*esbody.Object)
+	}
+	return true, routing, docPin{version: *doc.Version, seqNo: *doc.SeqNo, primaryTerm: *doc.PrimaryTerm}, source, nil
+}
+
+// latestVisible tells whether there is a document where an operation on
+// ref reaches (read in real time: the latest version, refreshed or not)
+// and whether the caller may see it. The version must be the one the DLS
+// filter finds visible; a version no refresh has published yet is judged
+// by evaluating the role queries on its _source (write-side DLS's
+// evaluator; a query it cannot evaluate counts as hidden).
+func (rr *restrictedRequest) latestVisible(r *http.Request, index string, ref docRef) (exists, visible bool, pin docPin, err error) {
+	found, routing, latest, source, err := rr.latestDoc(r, index, ref)
+	if err != nil || !found {
+		return false, false, docPin{}, err
+	}
+	own := docRef{id: ref.id, routing: routing}
+	seen, err := rr.visibleDocs(r, index, []docRef{own})
+	if err != nil {
+		return true, false, docPin{}, err
+	}
+	if v, ok := seen[own]; ok && v.seqNo == latest.seqNo && v.primaryTerm == latest.primaryTerm {
+		return true, true, latest, nil
+	}
+	if source == nil {
+		return true, false, latest, nil
+	}
+	a := rr.access[index]
+	queries, err := rr.rs.Queries.Queries(a.Queries, dlsUser(rr.st.Principal))
+	if err != nil {
+		return true, false, docPin{}, err
+	}
+	match, err := dls.MatchesAny(queries, ref.id, source)
+	if err != nil {
+		rr.st.Log().Info("an unrefreshed document version cannot be judged by the proxy; treated as hidden", zap.Error(err))
+		return true, false, latest, nil
+	}
+	return true, match, latest, nil
 }
 
 // refClause matches the document ref names: its _id, and its routing (a

@@ -177,3 +177,55 @@ func TestDLSDeleteTargetsTheCheckedDocument(t *testing.T) {
 		t.Errorf("bulk-deleting the visible ok: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestDLSIndexDoesNotReplaceHiddenDocuments: an index operation under DLS
+// (write-side DLS on) cannot overwrite a document the writer cannot see,
+// which would destroy it and reveal that it existed ("result":"updated"):
+// neither the hidden copy of an _id on another shard nor a hidden version
+// written since the last refresh.
+func TestDLSIndexDoesNotReplaceHiddenDocuments(t *testing.T) {
+	f := startDLSPinFixture(t)
+	hj := map[string]string{"Content-Type": "application/json"}
+	nd := map[string]string{"Content-Type": "application/x-ndjson"}
+	ix := "/" + f.index
+	doc := `{"tenant":"acme","message":"qzplantedq"}`
+	for _, pr := range []struct{ method, path, body string }{
+		{"PUT", ix + "/_doc/dup", doc},
+		{"POST", ix + "/_doc/dup", doc},
+		{"PUT", ix + "/_doc/rt", doc},
+		{"PUT", ix + "/_doc/rt?op_type=index", doc},
+		{"POST", ix + "/_bulk", `{"index":{"_id":"dup"}}` + "\n" + doc + "\n"},
+		{"POST", ix + "/_bulk", `{"index":{"_id":"rt"}}` + "\n" + doc + "\n"},
+	} {
+		h := hj
+		if strings.HasSuffix(pr.path, "_bulk") {
+			h = nd
+		}
+		r := do(t, f.c, pr.method, f.p.URL+pr.path, "pinwriter", f.pass, strings.NewReader(pr.body), h)
+		if strings.Contains(r.Body, `"updated"`) {
+			t.Errorf("%s %s %s replaced a hidden document: %d %s", pr.method, pr.path, pr.body, r.Status, r.Body)
+		}
+	}
+	for _, id := range []string{"dup", "rt"} {
+		r := do(t, f.c, "GET", f.p.URL+ix+"/_doc/"+id, f.su, f.pass, nil, nil)
+		if r.Status != 200 || !strings.Contains(r.Body, canaryPinned) {
+			t.Errorf("the hidden %s was replaced through DLS: %d %s", id, r.Status, r.Body)
+		}
+	}
+	// Visible documents can still be replaced, new ones created.
+	for _, pr := range []struct{ path, body, want string }{
+		{ix + "/_doc/dup?routing=" + f.routing, doc, `"updated"`},
+		{ix + "/_doc/ok", doc, `"updated"`},
+		{ix + "/_doc/fresh", doc, `"created"`},
+		{ix + "/_bulk", `{"index":{"_id":"ok"}}` + "\n" + doc + "\n" + `{"index":{"_id":"fresh2"}}` + "\n" + doc + "\n", `"created"`},
+	} {
+		h := hj
+		if strings.HasSuffix(pr.path, "_bulk") {
+			h = nd
+		}
+		r := do(t, f.c, "PUT", f.p.URL+pr.path, "pinwriter", f.pass, strings.NewReader(pr.body), h)
+		if r.Status >= 300 || !strings.Contains(r.Body, pr.want) || strings.Contains(r.Body, `"errors":true`) {
+			t.Errorf("PUT %s: want %s: %d %s", pr.path, pr.want, r.Status, r.Body)
+		}
+	}
+}
