@@ -50,7 +50,7 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
-	return nil
+	return clusterDataRefusal(az, req, c)
 }
 
 // pipelineProbeActions are what a pipeline can do on indices the request
@@ -65,8 +65,15 @@ var pipelineProbeActions = []string{"indices:data/write/index", "indices:data/re
 // included (which "*" does not reach), without document- or field-level
 // security, may use one: the pipeline then gives them nothing new.
 func mayUsePipelines(az Authorizer, base authz.Request) bool {
+	return mayReachEveryIndex(az, base, pipelineProbeActions)
+}
+
+// mayReachEveryIndex reports whether the user of base may perform each of
+// actions on every index, restricted system indices included, without
+// document- or field-level security.
+func mayReachEveryIndex(az Authorizer, base authz.Request, actions []string) bool {
 	restricted := restrictedSamples()
-	for _, action := range pipelineProbeActions {
+	for _, action := range actions {
 		probe := base
 		probe.Action = action
 		if !fullAccess(az, probe) {

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+)
+
+// Some cluster-level APIs read, or make the cluster later read and write,
+// the documents of indices their body or query names: OpenSearch SQL, PPL,
+// asynchronous search, k-NN training, rollup and transform jobs;
+// Elasticsearch ML datafeeds and data frame analytics, transforms, rollup
+// jobs, enrich policies, watches, ES|QL views, text structure. Their
+// action is a cluster action, granted by a cluster privilege alone, and a
+// secured cluster then authorizes each index they touch as the user (with
+// its DLS and FLS). The cluster behind the proxy has no security: it would
+// read every index with full rights, so a user with cluster:manage and DLS
+// on logs-* could SELECT hr-payroll or the hidden logs documents. Only a
+// user whom nothing in the cluster is hidden from may use them.
+
+// clusterDataExempt are cluster actions whose bodies name indices that
+// Elasticsearch's own model lets their cluster privilege reach whatever
+// the index privileges (snapshots and restores).
+var clusterDataExempt = []string{"cluster:admin/snapshot/", "cluster:admin/remotestore/restore"}
+
+// clusterDataReadOnly are the cluster actions of that kind that only read.
+var clusterDataReadOnly = map[string]bool{
+	"cluster:admin/opensearch/sql":                        true,
+	"cluster:admin/opensearch/ppl":                        true,
+	"cluster:admin/opendistro/asynchronous_search/submit": true,
+	"cluster:admin/opendistro/transform/preview":          true,
+	"cluster:admin/transform/preview":                     true,
+	"cluster:admin/xpack/ml/datafeeds/preview":            true,
+	"cluster:admin/xpack/ml/data_frame/analytics/preview": true,
+	"cluster:admin/xpack/ml/data_frame/analytics/explain": true,
+	"cluster:monitor/xpack/ml/data_frame/evaluate":        true,
+	"cluster:monitor/text_structure/find_field_structure": true,
+	"cluster:admin/scripts/painless/execute":              true,
+}
+
+// clusterDataAccess reports whether c is a cluster action that reaches the
+// data of the indices its body or query names, and whether it only reads.
+func clusterDataAccess(c *esapi.Classification) (reaches, readOnly bool) {
+	if strings.HasPrefix(c.Action, "indices:") || !c.BodyIndices {
+		return false, false
+	}
+	for _, p := range clusterDataExempt {
+		if strings.HasPrefix(c.Action, p) {
+			return false, false
+		}
+	}
+	return true, clusterDataReadOnly[c.Action]
+}
+
+// clusterDataRefusal refuses a cluster action that reaches index data for
+// a user who may not read (and, unless it only reads, write) every index,
+// restricted ones included, without document- or field-level security.
+func clusterDataRefusal(az Authorizer, req authz.Request, c *esapi.Classification) *itemRefusal {
+	reaches, readOnly := clusterDataAccess(c)
+	if !reaches {
+		return nil
+	}
+	if readOnly && mayReachEveryIndex(az, req, []string{"indices:data/read/search"}) {
+		return nil
+	}
+	if !readOnly && mayReachEveryIndex(az, req, pipelineProbeActions) {
+		return nil
+	}
+	need := "read and write"
+	if readOnly {
+		need = "read"
+	}
+	return forbidden(req, fmt.Sprintf("it reads the indices its request names with the cluster's rights, "+
+		"out of the security proxy's sight; only users who may %s every index without document or field level security may use it", need))
+}
