@@ -10,7 +10,8 @@ import (
 
 // Some cluster-level APIs read, or make the cluster later read and write,
 // the documents of indices their body or query names: OpenSearch SQL, PPL,
-// asynchronous search, k-NN training, rollup and transform jobs;
+// asynchronous search, k-NN training, rollup and transform jobs, ML
+// Commons predictions on input_index;
 // Elasticsearch ML datafeeds and data frame analytics, transforms, rollup
 // jobs, enrich policies, watches, ES|QL views, text structure. Their
 // action is a cluster action, granted by a cluster privilege alone, and a
@@ -40,9 +41,21 @@ var clusterDataReadOnly = map[string]bool{
 	"cluster:admin/scripts/painless/execute":              true,
 }
 
+// mlPredictAction is ML Commons' predict: a model given inline data, or,
+// for the built-in algorithms, the documents input_query finds in
+// input_index.
+const mlPredictAction = "cluster:admin/opensearch/ml/predict"
+
 // clusterDataAccess reports whether c is a cluster action that reaches the
 // data of the indices its body or query names, and whether it only reads.
-func clusterDataAccess(c *esapi.Classification) (reaches, readOnly bool) {
+func clusterDataAccess(c *esapi.Classification, pb *parsedBody) (reaches, readOnly bool) {
+	if c.Action == mlPredictAction {
+		obj, isObj := bodyObject(pb)
+		if pb != nil && pb.json != nil && (!isObj || obj.Has("input_index") || obj.Has("input_query")) {
+			return true, true
+		}
+		return false, false
+	}
 	if strings.HasPrefix(c.Action, "indices:") || !c.BodyIndices {
 		return false, false
 	}
@@ -57,8 +70,8 @@ func clusterDataAccess(c *esapi.Classification) (reaches, readOnly bool) {
 // clusterDataRefusal refuses a cluster action that reaches index data for
 // a user who may not read (and, unless it only reads, write) every index,
 // restricted ones included, without document- or field-level security.
-func clusterDataRefusal(az Authorizer, req authz.Request, c *esapi.Classification) *itemRefusal {
-	reaches, readOnly := clusterDataAccess(c)
+func clusterDataRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody) *itemRefusal {
+	reaches, readOnly := clusterDataAccess(c, pb)
 	if !reaches {
 		return nil
 	}

@@ -60,6 +60,7 @@ admin_all:
 		{"asynchronous search", "POST", "/_plugins/_asynchronous_search?index=logs-a", `{"query":{"match_all":{}}}`, true},
 		{"asynchronous search, no index", "POST", "/_plugins/_asynchronous_search", `{"query":{"match_all":{}}}`, true},
 		{"transform preview", "POST", "/_plugins/_transform/_preview", `{"transform":{"source_index":"hr-payroll","target_index":"x","groups":[]}}`, true},
+		{"ml predict on an index", "POST", "/_plugins/_ml/_predict/kmeans/m1", `{"input_query":{"size":100},"input_index":["hr-payroll"]}`, true},
 		{"knn train", "POST", "/_plugins/_knn/models/m/_train", `{"training_index":"hr-payroll","training_field":"v","dimension":2}`, false},
 		{"rollup job", "PUT", "/_plugins/_rollup/jobs/j", `{"rollup":{"source_index":"hr-payroll","target_index":"x"}}`, false},
 	}
@@ -84,5 +85,12 @@ admin_all:
 				}
 			})
 		}
+	}
+	// A prediction on inline data reads no index: the cluster privilege is enough.
+	forwarded := 0
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { forwarded++; _, _ = w.Write([]byte(`{}`)) })
+	rec := serveAs(t, rs, md, "manager_dls", up, "POST", "/_plugins/_ml/models/m1/_predict", "application/json", `{"parameters":{"inputs":"hello"}}`)
+	if forwarded != 1 {
+		t.Fatalf("inline prediction: want it forwarded; got %d %s", rec.Code, rec.Body.String())
 	}
 }

@@ -50,7 +50,7 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
-	return clusterDataRefusal(az, req, c)
+	return clusterDataRefusal(az, req, c, pb)
 }
 
 // pipelineProbeActions are what a pipeline can do on indices the request
