@@ -229,3 +229,60 @@ func TestDLSIndexDoesNotReplaceHiddenDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestDLSGetWithEmptyRouting: a GET with an empty routing (?routing=) reads
+// the shard the empty string routes to (reads do not drop an empty
+// routing; writes do), where a hidden document with the same _id can live
+// under another routing. The visibility check must not take the empty
+// routing for "no routing" and pin the visible default-routed document
+// instead.
+func TestDLSGetWithEmptyRouting(t *testing.T) {
+	f := startDLSPinFixture(t)
+	os_ := openSearchURL(t)
+	hj := map[string]string{"Content-Type": "application/json"}
+	direct := func(method, path, body string) result {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		return do(t, f.c, method, os_+"/"+f.index+path, "", "", rd, hj)
+	}
+	// An _id whose default shard is not the empty routing's, and a routing
+	// that puts a hidden copy of it on the empty routing's shard.
+	id, hiddenRouting := "", ""
+	for i := 0; i < 16 && hiddenRouting == ""; i++ {
+		cand := fmt.Sprintf("edup%d", i)
+		direct("PUT", "/_doc/"+cand, `{"tenant":"acme","message":"VISIBLE-EDUP"}`)
+		if r := direct("GET", "/_doc/"+cand+"?routing=", ""); r.Status == 200 {
+			direct("DELETE", "/_doc/"+cand, "")
+			continue // same shard: no room for a second copy
+		}
+		for k := 0; k < 64; k++ {
+			rt := fmt.Sprintf("h%d", k)
+			direct("PUT", "/_doc/"+cand+"?routing="+rt, `{"tenant":"globex","message":"`+canaryPinned+` empty-routing shard"}`)
+			if r := direct("GET", "/_doc/"+cand+"?routing=", ""); r.Status == 200 {
+				id, hiddenRouting = cand, rt
+				break
+			}
+			direct("DELETE", "/_doc/"+cand+"?routing="+rt, "")
+		}
+	}
+	if hiddenRouting == "" {
+		t.Fatal("no routing puts a copy on the empty routing's shard")
+	}
+	direct("POST", "/_refresh", "")
+	if r := direct("GET", "/_doc/"+id+"?routing=", ""); !strings.Contains(r.Body, canaryPinned) {
+		t.Fatalf("fixture: GET ?routing= should read the hidden copy: %s", r.Body)
+	}
+	for _, path := range []string{"/_doc/" + id + "?routing=", "/_source/" + id + "?routing=", "/_explain/" + id + "?routing=&_source=true"} {
+		r := do(t, f.c, "GET", f.p.URL+"/"+f.index+path, "pinreader", f.pass, nil, nil)
+		assertNoCanary(t, "pinreader GET "+path, r.Body, []string{canaryPinned})
+	}
+	r := do(t, f.c, "POST", f.p.URL+"/"+f.index+"/_mget", "pinreader", f.pass, strings.NewReader(`{"docs":[{"_id":"`+id+`","routing":""}]}`), hj)
+	assertNoCanary(t, "pinreader _mget routing \"\"", r.Body, []string{canaryPinned})
+	// The visible default-routed copy is still served without routing.
+	if r := do(t, f.c, "GET", f.p.URL+"/"+f.index+"/_doc/"+id, "pinreader", f.pass, nil, nil); r.Status != 200 || !strings.Contains(r.Body, "VISIBLE-EDUP") {
+		t.Errorf("GET %s: %d %s", id, r.Status, r.Body)
+	}
+}
