@@ -1,7 +1,9 @@
 package server
 
 import (
+	"io"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -74,5 +76,42 @@ func TestSetRawParams(t *testing.T) {
 	}
 	if r.RequestURI != "/ix/_doc/a?"+r.URL.RawQuery {
 		t.Errorf("RequestURI %s", r.RequestURI)
+	}
+}
+
+// TestPinnedExplainDropsOtherVersions: the document an _explain answer
+// carries ("get") must be the version the visibility check found visible;
+// another one (a refresh between the check and the explain published a
+// hidden version) is dropped.
+func TestPinnedExplainDropsOtherVersions(t *testing.T) {
+	pin := &docPin{version: 1, seqNo: 4, primaryTerm: 1}
+	for _, tc := range []struct{ name, in, want string }{
+		{"checked version", `{"_index":"i","_id":"a","matched":true,"explanation":{"value":1},"get":{"_seq_no":4,"_primary_term":1,"found":true,"_source":{"t":"acme"}}}`,
+			`{"_index":"i","_id":"a","matched":true,"explanation":{"value":1},"get":{"_seq_no":4,"_primary_term":1,"found":true,"_source":{"t":"acme"}}}`},
+		{"newer version", `{"_index":"i","_id":"a","matched":false,"get":{"_seq_no":5,"_primary_term":1,"found":true,"_source":{"t":"CANARY"}},"explanation":{"value":0}}`,
+			`{"_index":"i","_id":"a","matched":false,"explanation":{"value":0}}`},
+		{"other primary term", `{"_index":"i","_id":"a","get":{"_seq_no":4,"_primary_term":2,"_source":{}}}`, `{"_index":"i","_id":"a"}`},
+		{"no version", `{"_index":"i","get":{"found":true,"_source":{}}}`, `{"_index":"i"}`},
+		{"no get", `{"_index":"i","matched":true}`, `{"_index":"i","matched":true}`},
+	} {
+		var out strings.Builder
+		if err := pinnedExplain(pin, nil)(&out, strings.NewReader(tc.in)); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := strings.TrimSpace(out.String()); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	// Chained with a further filter, which sees the pinned answer.
+	var seen string
+	next := func(dst io.Writer, src io.Reader) error {
+		b, err := io.ReadAll(src)
+		seen = string(b)
+		_, _ = dst.Write(b)
+		return err
+	}
+	var out strings.Builder
+	if err := pinnedExplain(pin, next)(&out, strings.NewReader(`{"get":{"_seq_no":9,"_primary_term":1}}`)); err != nil || strings.Contains(seen, "get") {
+		t.Errorf("chained: %v, next saw %s", err, seen)
 	}
 }
