@@ -152,10 +152,14 @@ func (rr *restrictedRequest) latestDoc(r *http.Request, index string, ref docRef
 	}
 	var missing struct {
 		Found *bool `json:"found"`
+		Error struct {
+			Type string `json:"type"`
+		} `json:"error"`
 	}
 	switch {
-	case resp.StatusCode == http.StatusNotFound && json.Unmarshal(data, &missing) == nil && missing.Found != nil && !*missing.Found:
-		return false, "", docPin{}, nil, nil // no such document ({"found":false}, not an error)
+	case resp.StatusCode == http.StatusNotFound && json.Unmarshal(data, &missing) == nil &&
+		(missing.Found != nil && !*missing.Found || missing.Error.Type == "index_not_found_exception"):
+		return false, "", docPin{}, nil, nil // no such document, or no such index yet (a write may create it)
 	case resp.StatusCode != http.StatusOK:
 		return false, "", docPin{}, nil, fmt.Errorf("latest version check answered %d: %.200s", resp.StatusCode, data)
 	}

@@ -39,7 +39,7 @@ func startDLSPinFixture(t *testing.T) *dlsPinFixture {
 	o.Users += "pinreader:" + su.Password + "\npinwriter:" + su.Password + "\n"
 	o.UsersRoles += "r_pinreader:pinreader\nr_pinwriter:pinwriter\n"
 	o.Roles = "r_pinreader:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, view_index_metadata]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
-		"r_pinwriter:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, write]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
+		"r_pinwriter:\n  indices:\n    - names: [\"" + index + "\", \"" + index + "-new\"]\n      privileges: [read, write, create_index]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	f := &dlsPinFixture{p: p, c: p.client(nil), index: index, pass: su.Password, su: su.Name}
@@ -211,6 +211,11 @@ func TestDLSIndexDoesNotReplaceHiddenDocuments(t *testing.T) {
 		if r.Status != 200 || !strings.Contains(r.Body, canaryPinned) {
 			t.Errorf("the hidden %s was replaced through DLS: %d %s", id, r.Status, r.Body)
 		}
+	}
+	// A write into an index that does not exist yet replaces nothing.
+	t.Cleanup(func() { do(t, f.c, "DELETE", f.p.URL+ix+"-new", f.su, f.pass, nil, nil) })
+	if r := do(t, f.c, "PUT", f.p.URL+ix+"-new/_doc/n1", "pinwriter", f.pass, strings.NewReader(doc), hj); r.Status != 201 {
+		t.Errorf("PUT into a new index: %d %s", r.Status, r.Body)
 	}
 	// Visible documents can still be replaced, new ones created.
 	for _, pr := range []struct{ path, body, want string }{
