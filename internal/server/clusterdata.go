@@ -46,6 +46,12 @@ var clusterDataReadOnly = map[string]bool{
 // input_index.
 const mlPredictAction = "cluster:admin/opensearch/ml/predict"
 
+// asyncSearchGetAction reads the stored result of an OpenSearch
+// asynchronous search: documents of whatever indices its submitter (who
+// had to reach every index, see above) searched. Its id is not bound to
+// the submitter by the proxy.
+const asyncSearchGetAction = "cluster:admin/opendistro/asynchronous_search/get"
+
 // clusterDataAccess reports whether c is a cluster action that reaches the
 // data of the indices its body or query names, and whether it only reads.
 func clusterDataAccess(c *esapi.Classification, pb *parsedBody) (reaches, readOnly bool) {
@@ -55,6 +61,9 @@ func clusterDataAccess(c *esapi.Classification, pb *parsedBody) (reaches, readOn
 			return true, true
 		}
 		return false, false
+	}
+	if c.Action == asyncSearchGetAction {
+		return true, true
 	}
 	if strings.HasPrefix(c.Action, "indices:") || !c.BodyIndices {
 		return false, false

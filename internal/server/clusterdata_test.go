@@ -59,6 +59,7 @@ admin_all:
 		{"ppl", "POST", "/_plugins/_ppl", `{"query":"source=logs-a"}`, true},
 		{"asynchronous search", "POST", "/_plugins/_asynchronous_search?index=logs-a", `{"query":{"match_all":{}}}`, true},
 		{"asynchronous search, no index", "POST", "/_plugins/_asynchronous_search", `{"query":{"match_all":{}}}`, true},
+		{"asynchronous search result", "GET", "/_plugins/_asynchronous_search/FkRpZ2FzZGZhc2Rm", ``, true},
 		{"transform preview", "POST", "/_plugins/_transform/_preview", `{"transform":{"source_index":"hr-payroll","target_index":"x","groups":[]}}`, true},
 		{"ml predict on an index", "POST", "/_plugins/_ml/_predict/kmeans/m1", `{"input_query":{"size":100},"input_index":["hr-payroll"]}`, true},
 		{"knn train", "POST", "/_plugins/_knn/models/m/_train", `{"training_index":"hr-payroll","training_field":"v","dimension":2}`, false},
