@@ -31,7 +31,7 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 		if err := rr.refusePinnedReadParams(pinnedReadParams...); err != nil {
 			return nil, err
 		}
-		plan.answer, err = rr.answerIfHidden(index, id, func(w http.ResponseWriter, r *http.Request) {
+		plan.answer, err = rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
 			writeMissingDocument(w, r, index, id, source)
 		}, func(r *http.Request, pin docPin) bool {
 			if source {
@@ -81,9 +81,14 @@ func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 	if _, err := rr.dlsFilter([]string{index}); err != nil {
 		return nil, err
 	}
-	ref := docRef{id: id, routing: params["routing"]}
+	name := rr.pathIndexName()
 	answer := func(w http.ResponseWriter, r *http.Request) bool {
-		exists, visible, pin, err := rr.latestVisible(r, index, ref)
+		ref, err := rr.docRefOf(r, name, index, id, params["routing"])
+		var exists, visible bool
+		var pin docPin
+		if err == nil {
+			exists, visible, pin, err = rr.latestVisible(r, index, ref)
+		}
 		if err != nil {
 			rr.st.Log().Error("document visibility check failed", zap.Error(err))
 			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
@@ -115,14 +120,16 @@ func (rr *restrictedRequest) singleIndex() (string, error) {
 }
 
 // answerIfHidden returns a plan answer that asks the cluster, just before
-// forwarding, whether document id of index (with the request's routing)
-// matches the index's DLS filter, and answers with hidden when it does not
+// forwarding, whether document id of index (with the request's routing,
+// or, when aliasRouting, the index routing of the alias the path names:
+// GET, HEAD and _source use it, _explain does not) matches the index's DLS
+// filter, and answers with hidden when it does not
 // (a failed check answers 503: fail closed). When it does, pin (if not
 // nil) adapts the forwarded request to the version found; it returns false
 // to answer with hidden after all. The filter is built now, during
 // planning, so that a role query that cannot be applied refuses the
 // request before it is audited as granted.
-func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.ResponseWriter, *http.Request), pin func(*http.Request, docPin) bool) (func(http.ResponseWriter, *http.Request) bool, error) {
+func (rr *restrictedRequest) answerIfHidden(index, id string, aliasRouting bool, hidden func(http.ResponseWriter, *http.Request), pin func(*http.Request, docPin) bool) (func(http.ResponseWriter, *http.Request) bool, error) {
 	if _, err := rr.dlsFilter([]string{index}); err != nil {
 		return nil, err
 	}
@@ -137,9 +144,16 @@ func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.R
 			return true
 		}, nil
 	}
-	ref := docRef{id: id, routing: routing}
+	name := ""
+	if aliasRouting {
+		name = rr.pathIndexName()
+	}
 	return func(w http.ResponseWriter, r *http.Request) bool {
-		visible, err := rr.visibleDocs(r, index, []docRef{ref})
+		ref, err := rr.docRefOf(r, name, index, id, routing)
+		var visible map[docRef]docPin
+		if err == nil {
+			visible, err = rr.visibleDocs(r, index, []docRef{ref})
+		}
 		if err != nil {
 			rr.st.Log().Error("document visibility check failed", zap.Error(err))
 			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)

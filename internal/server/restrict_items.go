@@ -59,11 +59,15 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		}
 		// An index item with an _id replaces the document there: it
 		// must be one the caller can see (see planReplace).
-		ref := docRef{id: it.ID, routing: it.Routing}
-		if ref.routing == "" {
-			ref.routing = st.Class.Params.Values["routing"]
+		routing := it.Routing
+		if routing == "" {
+			routing = st.Class.Params.Values["routing"]
 		}
-		exists, visible, _, err := rr.latestVisible(r, access[0].Index, ref)
+		ref, err := rr.docRefOf(r, index, access[0].Index, it.ID, routing)
+		var exists, visible bool
+		if err == nil {
+			exists, visible, _, err = rr.latestVisible(r, access[0].Index, ref)
+		}
 		if err != nil {
 			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
@@ -76,13 +80,17 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if !rr.dls {
 			return nil
 		}
-		ref := docRef{id: it.ID, routing: it.Routing}
-		if ref.routing == "" {
-			ref.routing = st.Class.Params.Values["routing"] // the _bulk default
+		routing := it.Routing
+		if routing == "" {
+			routing = st.Class.Params.Values["routing"] // the _bulk default
 		}
 		// Judged on the latest version (a real-time GET): a bulk item
 		// cannot be pinned to the version a search found, like a DELETE.
-		_, visible, _, err := rr.latestVisible(r, access[0].Index, ref)
+		ref, err := rr.docRefOf(r, index, access[0].Index, it.ID, routing)
+		var visible bool
+		if err == nil {
+			_, visible, _, err = rr.latestVisible(r, access[0].Index, ref)
+		}
 		if err != nil {
 			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}

@@ -37,9 +37,11 @@ import (
 // routing the request gives ("" when none: the _id routes it).
 type docRef struct{ id, routing string }
 
-// docPin is the version of a document the visibility check found visible.
+// docPin is the version of a document the visibility check found visible,
+// and its routing ("" when it has none).
 type docPin struct {
 	version, seqNo, primaryTerm int64
+	routing                     string
 }
 
 // visibleDocs asks the cluster which of refs in index match the index's DLS
@@ -118,7 +120,7 @@ func (rr *restrictedRequest) visibleDocs(r *http.Request, index string, refs []d
 			ref.routing = *h.Routing
 		}
 		if seen[ref] {
-			pins[ref] = docPin{version: *h.Version, seqNo: *h.SeqNo, primaryTerm: *h.PrimaryTerm}
+			pins[ref] = docPin{version: *h.Version, seqNo: *h.SeqNo, primaryTerm: *h.PrimaryTerm, routing: ref.routing}
 		}
 	}
 	return pins, nil
@@ -215,6 +217,63 @@ func (rr *restrictedRequest) latestVisible(r *http.Request, index string, ref do
 		return true, false, latest, nil
 	}
 	return true, match, latest, nil
+}
+
+// aliasIndexRouting returns the routing a document API that names index
+// name (an alias of concrete) without a routing of its own gets from the
+// alias: its index_routing ("" when the alias has none, or name is the
+// index itself). A GET, DELETE or index operation through such an alias
+// reaches the shard of that routing, not the one its _id routes to.
+func (rr *restrictedRequest) aliasIndexRouting(r *http.Request, name, concrete string) (string, error) {
+	if name == "" || name == concrete {
+		return "", nil
+	}
+	resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodGet, "/"+url.PathEscape(concrete)+"/_alias/"+url.PathEscape(name), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return "", nil // not an alias of concrete (a date math name, say)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("alias routing lookup answered %d: %.200s", resp.StatusCode, data)
+	}
+	var out map[string]struct {
+		Aliases map[string]struct {
+			IndexRouting string `json:"index_routing"`
+		} `json:"aliases"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return "", fmt.Errorf("alias routing lookup: %w", err)
+	}
+	return out[concrete].Aliases[name].IndexRouting, nil
+}
+
+// docRefOf is the document a document API names: id, with the request's
+// routing, or else the routing of the alias it goes through.
+func (rr *restrictedRequest) docRefOf(r *http.Request, name, concrete, id, routing string) (docRef, error) {
+	if routing == "" {
+		ar, err := rr.aliasIndexRouting(r, name, concrete)
+		if err != nil {
+			return docRef{}, err
+		}
+		routing = ar
+	}
+	return docRef{id: id, routing: routing}, nil
+}
+
+// pathIndexName is the index expression a single-document API names in
+// its path, as written (an index, or an alias of it).
+func (rr *restrictedRequest) pathIndexName() string {
+	if len(rr.st.Class.Indices) == 1 {
+		return rr.st.Class.Indices[0]
+	}
+	return ""
 }
 
 // refClause matches the document ref names: its _id, and its routing (a

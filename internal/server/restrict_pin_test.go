@@ -92,6 +92,7 @@ func TestPinnedExplainDropsOtherVersions(t *testing.T) {
 			`{"_index":"i","_id":"a","matched":false,"explanation":{"value":0}}`},
 		{"other primary term", `{"_index":"i","_id":"a","get":{"_seq_no":4,"_primary_term":2,"_source":{}}}`, `{"_index":"i","_id":"a"}`},
 		{"no version", `{"_index":"i","get":{"found":true,"_source":{}}}`, `{"_index":"i"}`},
+		{"same sequence number on another shard", `{"_index":"i","get":{"_seq_no":4,"_primary_term":1,"_routing":"r9","_source":{}}}`, `{"_index":"i"}`},
 		{"no get", `{"_index":"i","matched":true}`, `{"_index":"i","matched":true}`},
 	} {
 		var out strings.Builder

@@ -76,7 +76,8 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 // document, with _source= or stored_fields=) is read from the shard's
 // searcher, which a refresh since the visibility check may have replaced;
 // unless it is the version the check found visible (same _seq_no and
-// _primary_term) it is dropped. next, if not nil, filters the rest (FLS).
+// _primary_term, and routing: sequence numbers are per shard) it is
+// dropped. next, if not nil, filters the rest (FLS).
 func pinnedExplain(pin *docPin, next bodyFilter) bodyFilter {
 	return func(dst io.Writer, src io.Reader) error {
 		var buf bytes.Buffer
@@ -115,11 +116,12 @@ func dropUnpinnedGet(dst io.Writer, src io.Reader, pin *docPin) error {
 		}
 		if name == "get" {
 			var got struct {
-				SeqNo       *int64 `json:"_seq_no"`
-				PrimaryTerm *int64 `json:"_primary_term"`
+				Routing     *string `json:"_routing"`
+				SeqNo       *int64  `json:"_seq_no"`
+				PrimaryTerm *int64  `json:"_primary_term"`
 			}
 			if json.Unmarshal(v, &got) != nil || got.SeqNo == nil || got.PrimaryTerm == nil ||
-				*got.SeqNo != pin.seqNo || *got.PrimaryTerm != pin.primaryTerm {
+				*got.SeqNo != pin.seqNo || *got.PrimaryTerm != pin.primaryTerm || deref(got.Routing) != pin.routing {
 				continue
 			}
 		}
@@ -273,7 +275,7 @@ func (rr *restrictedRequest) explainVisibility(pin *docPin) (func(http.ResponseW
 		return nil, err
 	}
 	id := rr.st.Class.PathParams["id"]
-	return rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
+	return rr.answerIfHidden(index, id, false, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
 		b, _ := json.Marshal(struct {

@@ -54,9 +54,14 @@ func (rr *restrictedRequest) planReplace(index, id string) (*restrictionPlan, er
 		return nil, err
 	}
 	params := rr.st.Class.Params.Values
-	ref := docRef{id: id, routing: params["routing"]}
+	name := rr.pathIndexName()
 	answer := func(w http.ResponseWriter, r *http.Request) bool {
-		exists, visible, pin, err := rr.latestVisible(r, index, ref)
+		ref, err := rr.docRefOf(r, name, index, id, params["routing"])
+		var exists, visible bool
+		var pin docPin
+		if err == nil {
+			exists, visible, pin, err = rr.latestVisible(r, index, ref)
+		}
 		hidden := exists && !visible
 		if err != nil {
 			rr.st.Log().Error("document visibility check failed", zap.Error(err))

@@ -38,8 +38,8 @@ func startDLSPinFixture(t *testing.T) *dlsPinFixture {
 	index := fmt.Sprintf("e2e-dlspin-%d", time.Now().UnixNano())
 	o.Users += "pinreader:" + su.Password + "\npinwriter:" + su.Password + "\n"
 	o.UsersRoles += "r_pinreader:pinreader\nr_pinwriter:pinwriter\n"
-	o.Roles = "r_pinreader:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read, view_index_metadata]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
-		"r_pinwriter:\n  indices:\n    - names: [\"" + index + "\", \"" + index + "-new\"]\n      privileges: [read, write, create_index]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
+	o.Roles = "r_pinreader:\n  indices:\n    - names: [\"" + index + "\", \"" + index + "-routed\"]\n      privileges: [read, view_index_metadata]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
+		"r_pinwriter:\n  indices:\n    - names: [\"" + index + "\", \"" + index + "-new\", \"" + index + "-routed\"]\n      privileges: [read, write, create_index]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	f := &dlsPinFixture{p: p, c: p.client(nil), index: index, pass: su.Password, su: su.Name}
@@ -289,5 +289,66 @@ func TestDLSGetWithEmptyRouting(t *testing.T) {
 	// The visible default-routed copy is still served without routing.
 	if r := do(t, f.c, "GET", f.p.URL+"/"+f.index+"/_doc/"+id, "pinreader", f.pass, nil, nil); r.Status != 200 || !strings.Contains(r.Body, "VISIBLE-EDUP") {
 		t.Errorf("GET %s: %d %s", id, r.Status, r.Body)
+	}
+}
+
+// TestDLSDocumentAPIsThroughARoutedAlias: a GET, DELETE or index operation
+// through an alias with a routing reaches the shard of the alias's
+// routing, not the one the _id routes to. The visibility check must name
+// the document there, not the visible default-routed copy of the _id.
+func TestDLSDocumentAPIsThroughARoutedAlias(t *testing.T) {
+	f := startDLSPinFixture(t)
+	os_ := openSearchURL(t)
+	hj := map[string]string{"Content-Type": "application/json"}
+	direct := func(method, path, body string) result {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		r := do(t, f.c, method, os_+path, "", "", rd, hj)
+		if r.Status >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+		}
+		return r
+	}
+	shardOf := func(routing string) string {
+		r := direct("GET", "/"+f.index+"/_search_shards?routing="+routing, "")
+		i := strings.Index(r.Body, `"shard":`)
+		return r.Body[i : i+9]
+	}
+	id := ""
+	for i := 0; i < 32 && id == ""; i++ {
+		if c := fmt.Sprintf("adup%d", i); shardOf(c) != shardOf(f.routing) {
+			id = c
+		}
+	}
+	alias := f.index + "-routed"
+	direct("PUT", "/"+f.index+"/_doc/"+id, `{"tenant":"acme","message":"VISIBLE-ADUP default"}`)
+	direct("PUT", "/"+f.index+"/_doc/"+id+"?routing="+f.routing, `{"tenant":"globex","message":"`+canaryPinned+` alias-routed"}`)
+	direct("POST", "/"+f.index+"/_refresh", "")
+	direct("POST", "/_aliases", `{"actions":[{"add":{"index":"`+f.index+`","alias":"`+alias+`","routing":"`+f.routing+`"}}]}`)
+	if r := direct("GET", "/"+alias+"/_doc/"+id, ""); !strings.Contains(r.Body, canaryPinned) {
+		t.Fatalf("fixture: GET through the alias should read the hidden copy: %s", r.Body)
+	}
+	f.p.waitReady()
+	time.Sleep(6 * time.Second) // the proxy's view of the cluster's aliases
+	// Control: the proxy reads through the alias (its routing reaches the
+	// visible routed copy of dup).
+	if r := do(t, f.c, "GET", f.p.URL+"/"+alias+"/_doc/dup", "pinreader", f.pass, nil, nil); r.Status != 200 || !strings.Contains(r.Body, "VISIBLE-DUP") {
+		t.Errorf("GET %s/_doc/dup: %d %s", alias, r.Status, r.Body)
+	}
+	for _, path := range []string{"/_doc/" + id, "/_source/" + id, "/_explain/" + id + "?_source=true"} {
+		r := do(t, f.c, "GET", f.p.URL+"/"+alias+path, "pinreader", f.pass, nil, nil)
+		assertNoCanary(t, "pinreader GET "+alias+path, r.Body, []string{canaryPinned})
+	}
+	r := do(t, f.c, "POST", f.p.URL+"/"+alias+"/_mget", "pinreader", f.pass, strings.NewReader(`{"ids":["`+id+`"]}`), hj)
+	assertNoCanary(t, "pinreader _mget through "+alias, r.Body, []string{canaryPinned})
+	// Writes through the alias cannot delete or replace the hidden copy.
+	do(t, f.c, "DELETE", f.p.URL+"/"+alias+"/_doc/"+id, "pinwriter", f.pass, nil, nil)
+	do(t, f.c, "PUT", f.p.URL+"/"+alias+"/_doc/"+id, "pinwriter", f.pass, strings.NewReader(`{"tenant":"acme","message":"qzplantedq"}`), hj)
+	do(t, f.c, "POST", f.p.URL+"/"+alias+"/_bulk", "pinwriter", f.pass, strings.NewReader(`{"delete":{"_id":"`+id+`"}}`+"\n"), map[string]string{"Content-Type": "application/x-ndjson"})
+	if r := direct("GET", "/"+f.index+"/_doc/"+id+"?routing="+f.routing, ""); !strings.Contains(r.Body, canaryPinned) {
+		t.Errorf("the hidden alias-routed copy was deleted or replaced through DLS: %s", r.Body)
 	}
 }
