@@ -58,6 +58,11 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
+	if ref := clusterDataRefusal(az, req, c, pb); ref != nil {
+		return ref
+	}
+	// The actions known to read indices, whether or not their request
+	// names them (a second net under clusterDataRefusal).
 	if dataReadingClusterActions[c.Action] && !mayReadEverything(az, req) {
 		return forbidden(req, "it reads the indices its request names with a cluster privilege alone, out of the security proxy's sight; "+
 			"only users who may read every index without document- or field-level security may use it")

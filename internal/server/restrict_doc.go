@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -13,7 +14,11 @@ import (
 
 // planGet enforces DLS and FLS on GET/HEAD of one document or its source:
 // under DLS, a document the role queries hide answers exactly as a
-// missing one; under FLS, the answer is filtered.
+// missing one, and the read is pinned to the version the visibility check
+// found (realtime=false, and version= where the endpoint takes it: the
+// _source endpoints do not), so that neither another copy of the _id nor a
+// hidden version not yet refreshed can be returned; under FLS, the answer
+// is filtered.
 func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
@@ -23,8 +28,18 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	source := isSourceEndpoint(rr.st.Class.Endpoint)
 	plan := &restrictionPlan{}
 	if rr.dls {
-		plan.answer, err = rr.answerIfHidden(index, id, func(w http.ResponseWriter, r *http.Request) {
+		if err := rr.refusePinnedReadParams(pinnedReadParams...); err != nil {
+			return nil, err
+		}
+		plan.answer, err = rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
 			writeMissingDocument(w, r, index, id, source)
+		}, func(r *http.Request, pin docPin) bool {
+			if source {
+				setRawParams(r, "realtime", "false")
+			} else {
+				setRawParams(r, "realtime", "false", "version", strconv.FormatInt(pin.version, 10))
+			}
+			return true
 		})
 		if err != nil {
 			return nil, err
@@ -39,7 +54,13 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 }
 
 // planDelete refuses, under DLS, the deletion of a document the user
-// cannot see (missing or hidden alike, so the answer reveals nothing).
+// cannot see (missing or hidden alike, so the answer reveals nothing), and
+// pins the delete to the latest version (read in real time) once it is
+// found visible (if_seq_no and if_primary_term), so that it can remove
+// neither a hidden copy of the _id on another shard nor a hidden version
+// written since the last refresh. A client's own if_seq_no/if_primary_term must
+// name that version; version and version_type (external versioning, which
+// cannot be combined with the pin) are refused.
 func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 	if !rr.dls {
 		return &restrictionPlan{}, nil
@@ -48,12 +69,46 @@ func (rr *restrictedRequest) planDelete() (*restrictionPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rr.refusePinnedReadParams("version", "version_type"); err != nil {
+		return nil, err
+	}
 	id := rr.st.Class.PathParams["id"]
-	answer, err := rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
+	params := rr.st.Class.Params.Values
+	hidden := func(w http.ResponseWriter, _ *http.Request) {
 		eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 			rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
-	})
-	return &restrictionPlan{answer: answer}, err
+	}
+	if _, err := rr.dlsFilter([]string{index}); err != nil {
+		return nil, err
+	}
+	name := rr.pathIndexName()
+	answer := func(w http.ResponseWriter, r *http.Request) bool {
+		ref, err := rr.docRefOf(r, name, index, id, params["routing"])
+		var exists, visible bool
+		var pin docPin
+		if err == nil {
+			exists, visible, pin, err = rr.latestVisible(r, index, ref)
+		}
+		if err != nil {
+			rr.st.Log().Error("document visibility check failed", zap.Error(err))
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
+		}
+		seqNo, primaryTerm := strconv.FormatInt(pin.seqNo, 10), strconv.FormatInt(pin.primaryTerm, 10)
+		if v, ok := params["if_seq_no"]; ok && v != seqNo {
+			visible = false
+		}
+		if v, ok := params["if_primary_term"]; ok && v != primaryTerm {
+			visible = false
+		}
+		if !exists || !visible {
+			hidden(w, r)
+			return true
+		}
+		setRawParams(r, "if_seq_no", seqNo, "if_primary_term", primaryTerm)
+		return false
+	}
+	return &restrictionPlan{answer: answer}, nil
 }
 
 // singleIndex is the one concrete index a document API reaches.
@@ -65,24 +120,46 @@ func (rr *restrictedRequest) singleIndex() (string, error) {
 }
 
 // answerIfHidden returns a plan answer that asks the cluster, just before
-// forwarding, whether document id of index matches the index's DLS filter,
-// and answers with hidden when it does not (a failed check answers 503:
-// fail closed). The filter is built now, during planning, so that a role
-// query that cannot be applied refuses the request before it is audited
-// as granted.
-func (rr *restrictedRequest) answerIfHidden(index, id string, hidden func(http.ResponseWriter, *http.Request)) (func(http.ResponseWriter, *http.Request) bool, error) {
+// forwarding, whether document id of index (with the request's routing,
+// or, when aliasRouting, the index routing of the alias the path names:
+// GET, HEAD and _source use it, _explain does not) matches the index's DLS
+// filter, and answers with hidden when it does not
+// (a failed check answers 503: fail closed). When it does, pin (if not
+// nil) adapts the forwarded request to the version found; it returns false
+// to answer with hidden after all. The filter is built now, during
+// planning, so that a role query that cannot be applied refuses the
+// request before it is audited as granted.
+func (rr *restrictedRequest) answerIfHidden(index, id string, aliasRouting bool, hidden func(http.ResponseWriter, *http.Request), pin func(*http.Request, docPin) bool) (func(http.ResponseWriter, *http.Request) bool, error) {
 	if _, err := rr.dlsFilter([]string{index}); err != nil {
 		return nil, err
 	}
-	routing := rr.st.Class.Params.Values["routing"]
+	routing, routed := rr.st.Class.Params.Values["routing"]
+	if routed && routing == "" {
+		// A read keeps an empty routing and goes to the shard the empty
+		// string routes to; writes drop it, so no document has it: what
+		// the read finds there has another routing, which the check
+		// cannot name. Answer as for a hidden document.
+		return func(w http.ResponseWriter, r *http.Request) bool {
+			hidden(w, r)
+			return true
+		}, nil
+	}
+	name := ""
+	if aliasRouting {
+		name = rr.pathIndexName()
+	}
 	return func(w http.ResponseWriter, r *http.Request) bool {
-		visible, err := rr.visibleIDs(r, index, []string{id}, routing)
+		ref, err := rr.docRefOf(r, name, index, id, routing)
+		var visible map[docRef]docPin
+		if err == nil {
+			visible, err = rr.visibleDocs(r, index, []docRef{ref})
+		}
 		if err != nil {
 			rr.st.Log().Error("document visibility check failed", zap.Error(err))
 			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
 			return true
 		}
-		if visible[id] {
+		if p, ok := visible[ref]; ok && (pin == nil || pin(r, p)) {
 			return false
 		}
 		hidden(w, r)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -55,16 +54,48 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if err := rr.checkWrite(access[0].Index, it.ID, it.Source); err != nil {
 			return itemRefusalOf(err)
 		}
-	case "delete":
-		if !rr.dls {
+		if it.Op == "create" || it.ID == "" {
 			return nil
 		}
-		visible, err := rr.visibleIDs(r, access[0].Index, []string{it.ID}, it.Routing)
+		// An index item with an _id replaces the document there: it
+		// must be one the caller can see (see planReplace).
+		routing := it.Routing
+		if routing == "" {
+			routing = st.Class.Params.Values["routing"]
+		}
+		ref, err := rr.docRefOf(r, index, access[0].Index, it.ID, routing)
+		var exists, visible bool
+		if err == nil {
+			exists, visible, _, err = rr.latestVisible(r, access[0].Index, ref)
+		}
 		if err != nil {
 			st.Log().Error("document visibility check failed", zap.Error(err))
 			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
 		}
-		if !visible[it.ID] {
+		if exists && !visible {
+			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
+				bulkItemAction(it), st.Principal.Username, it.ID, index)}
+		}
+	case "delete":
+		if !rr.dls {
+			return nil
+		}
+		routing := it.Routing
+		if routing == "" {
+			routing = st.Class.Params.Values["routing"] // the _bulk default
+		}
+		// Judged on the latest version (a real-time GET): a bulk item
+		// cannot be pinned to the version a search found, like a DELETE.
+		ref, err := rr.docRefOf(r, index, access[0].Index, it.ID, routing)
+		var visible bool
+		if err == nil {
+			_, visible, _, err = rr.latestVisible(r, access[0].Index, ref)
+		}
+		if err != nil {
+			st.Log().Error("document visibility check failed", zap.Error(err))
+			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not check the document's visibility"}
+		}
+		if !visible {
 			return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
 				bulkItemAction(it), st.Principal.Username, it.ID, index)}
 		}
@@ -116,26 +147,36 @@ func (rr *restrictedRequest) planMsearch() (*restrictionPlan, error) {
 	return &restrictionPlan{filter: f}, nil
 }
 
-// mgetKey names one requested document.
-type mgetKey struct{ index, id string }
+// mgetKey names one document of an _mget answer: its concrete index, _id
+// and routing ("" when it has none).
+type mgetKey struct{ index, id, routing string }
 
 // planMget enforces DLS and FLS on _mget: documents the role queries hide
 // answer as missing ones ("found":false), visible ones are FLS-filtered.
-// Visibility is asked of the cluster (one search per index) after the
-// audit record, just before the _mget is forwarded.
+// Visibility is asked of the cluster (one search per index, for each
+// document's exact _id and routing) after the audit record, just before
+// the _mget is forwarded, with realtime=false; each document that comes
+// back must then be the version the check found visible (same routing,
+// _seq_no and _primary_term), or it answers as missing: a copy of the _id
+// on another shard or a version written since is never returned.
 func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 	pb := rr.st.Body
 	def, hasDef := defaultIndex(rr.st)
-	byIndex := map[string][]string{}
+	defRouting := rr.st.Class.Params.Values["routing"]
+	byIndex := map[string][]docRef{}
 	for _, doc := range pb.mget {
 		idx := doc.Index
 		if idx == "" && hasDef {
 			idx = def
 		}
-		byIndex[idx] = append(byIndex[idx], doc.ID)
+		routing := doc.Routing
+		if routing == "" {
+			routing = defRouting
+		}
+		byIndex[idx] = append(byIndex[idx], docRef{id: doc.ID, routing: routing})
 	}
 	for _, id := range pb.mgetIDs {
-		byIndex[def] = append(byIndex[def], id)
+		byIndex[def] = append(byIndex[def], docRef{id: id, routing: defRouting})
 	}
 	// The response names concrete indices; the request may name aliases.
 	concrete := map[string]string{}
@@ -154,7 +195,7 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 		}
 		docFilter = &fls.Filter{Policy: vs}
 	}
-	hidden := map[mgetKey]bool{}
+	var pins *mgetPins
 	plan := &restrictionPlan{}
 	if rr.dls {
 		for name := range byIndex {
@@ -162,37 +203,67 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 				return nil, rr.unsupported(fmt.Sprintf("cannot tell which index [%s] of the _mget request reaches", name))
 			}
 		}
+		if err := rr.refusePinnedReadParams("refresh"); err != nil {
+			return nil, err
+		}
+		setRawParams(rr.r, "realtime", "false")
+		rr.st.Class.Params.Values["realtime"] = "false"
+		pins = &mgetPins{restricted: map[string]bool{}, visible: map[mgetKey]docPin{}}
+		for _, a := range rr.d.Access {
+			if len(a.Queries) > 0 {
+				pins.restricted[a.Index] = true
+			}
+		}
 		plan.answer = func(w http.ResponseWriter, r *http.Request) bool {
-			for name, ids := range byIndex {
+			for name, refs := range byIndex {
 				ix := concrete[name]
-				if len(rr.access[ix].Queries) == 0 {
+				if !pins.restricted[ix] {
 					continue
 				}
-				visible, err := rr.visibleIDs(r, ix, ids, "")
+				visible, err := rr.visibleDocs(r, ix, refs)
 				if err != nil {
 					rr.st.Log().Error("document visibility check failed", zap.Error(err))
 					eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the documents' visibility").Write(w)
 					return true
 				}
-				for _, id := range ids {
-					if !visible[id] {
-						hidden[mgetKey{ix, id}] = true
-					}
+				for ref, pin := range visible {
+					pins.visible[mgetKey{ix, ref.id, ref.routing}] = pin
 				}
 			}
 			return false
 		}
 	}
 	plan.filter = func(dst io.Writer, src io.Reader) error {
-		return filterMget(dst, src, hidden, docFilter)
+		return filterMget(dst, src, pins, docFilter)
 	}
 	return plan, nil
+}
+
+// mgetPins is what the visibility checks of an _mget found: the indices
+// under DLS, and the version of each visible document of those.
+type mgetPins struct {
+	restricted map[string]bool
+	visible    map[mgetKey]docPin
+}
+
+// hides reports whether a document of the answer must answer as missing:
+// it is of an index under DLS and is not the version found visible.
+func (p *mgetPins) hides(index, id string, routing *string, seqNo, primaryTerm *int64) bool {
+	if p == nil || !p.restricted[index] {
+		return false
+	}
+	key := mgetKey{index: index, id: id}
+	if routing != nil {
+		key.routing = *routing
+	}
+	pin, ok := p.visible[key]
+	return !ok || seqNo == nil || primaryTerm == nil || *seqNo != pin.seqNo || *primaryTerm != pin.primaryTerm
 }
 
 // filterMget streams an _mget answer: each element of docs[] is read on
 // its own (memory bounded by one document), answered as missing when
 // hidden, FLS-filtered otherwise.
-func filterMget(dst io.Writer, src io.Reader, hidden map[mgetKey]bool, f *fls.Filter) error {
+func filterMget(dst io.Writer, src io.Reader, pins *mgetPins, f *fls.Filter) error {
 	dec := jsontext.NewDecoder(src)
 	enc := jsontext.NewEncoder(dst)
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
@@ -230,7 +301,7 @@ func filterMget(dst io.Writer, src io.Reader, hidden map[mgetKey]bool, f *fls.Fi
 			if err != nil {
 				return err
 			}
-			out, err := filterMgetDoc(v, hidden, f)
+			out, err := filterMgetDoc(v, pins, f)
 			if err != nil {
 				return err
 			}
@@ -251,11 +322,15 @@ func filterMget(dst io.Writer, src io.Reader, hidden map[mgetKey]bool, f *fls.Fi
 	return enc.WriteToken(jsontext.EndObject)
 }
 
-func filterMgetDoc(v jsontext.Value, hidden map[mgetKey]bool, f *fls.Filter) (jsontext.Value, error) {
+func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Value, error) {
 	var head struct {
-		Index string `json:"_index"`
-		ID    string `json:"_id"`
-		Error any    `json:"error"`
+		Index       string  `json:"_index"`
+		ID          string  `json:"_id"`
+		Error       any     `json:"error"`
+		Found       bool    `json:"found"`
+		Routing     *string `json:"_routing"`
+		SeqNo       *int64  `json:"_seq_no"`
+		PrimaryTerm *int64  `json:"_primary_term"`
 	}
 	if err := json.Unmarshal(v, &head); err != nil {
 		return nil, fmt.Errorf("mget response document: %w", err)
@@ -263,7 +338,7 @@ func filterMgetDoc(v jsontext.Value, hidden map[mgetKey]bool, f *fls.Filter) (js
 	if head.Error != nil {
 		return v, nil
 	}
-	if hidden[mgetKey{head.Index, head.ID}] {
+	if head.Found && pins.hides(head.Index, head.ID, head.Routing, head.SeqNo, head.PrimaryTerm) {
 		b, _ := json.Marshal(struct {
 			Index string `json:"_index"`
 			ID    string `json:"_id"`
@@ -279,67 +354,4 @@ func filterMgetDoc(v jsontext.Value, hidden map[mgetKey]bool, f *fls.Filter) (js
 		return nil, err
 	}
 	return bytes.TrimSpace(out.Bytes()), nil
-}
-
-// visibleIDs asks the cluster which of ids in index match the index's
-// DLS filter.
-func (rr *restrictedRequest) visibleIDs(r *http.Request, index string, ids []string, routing string) (map[string]bool, error) {
-	filter, err := rr.dlsFilter([]string{index})
-	if err != nil {
-		return nil, err
-	}
-	values := make(esbody.Array, len(ids))
-	for i, id := range ids {
-		values[i] = esbody.String(id)
-	}
-	idsBody := &esbody.Object{}
-	idsBody.Set("values", values)
-	idsQ := &esbody.Object{}
-	idsQ.Set("ids", idsBody)
-	boolQ := &esbody.Object{}
-	boolQ.Set("filter", esbody.Array{idsQ, filter})
-	query := &esbody.Object{}
-	query.Set("bool", boolQ)
-	body := &esbody.Object{}
-	body.Set("size", esbody.Number(fmt.Sprint(len(ids))))
-	body.Set("_source", esbody.Bool(false))
-	body.Set("query", query)
-	raw, err := esbody.Encode(body)
-	if err != nil {
-		return nil, err
-	}
-	q := url.Values{"filter_path": {"hits.hits._id"}}
-	if routing != "" {
-		q.Set("routing", routing)
-	}
-	resp, err := rr.rs.Cluster.Send(r.Context(), http.MethodPost, "/"+url.PathEscape(index)+"/_search?"+q.Encode(), raw)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return map[string]bool{}, nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("visibility search answered %d: %.200s", resp.StatusCode, data)
-	}
-	var out struct {
-		Hits struct {
-			Hits []struct {
-				ID string `json:"_id"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("visibility search: %w", err)
-	}
-	visible := make(map[string]bool, len(out.Hits.Hits))
-	for _, h := range out.Hits.Hits {
-		visible[h.ID] = true
-	}
-	return visible, nil
 }

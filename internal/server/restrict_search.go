@@ -1,12 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -50,8 +54,10 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 		return nil, err
 	}
 	plan := &restrictionPlan{}
+	var pin *docPin
 	if rr.dls && rr.st.Action == "indices:data/read/explain" {
-		if plan.answer, err = rr.explainVisibility(); err != nil {
+		pin = &docPin{}
+		if plan.answer, err = rr.explainVisibility(pin); err != nil {
 			return nil, err
 		}
 	}
@@ -69,7 +75,76 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 			return nil, err
 		}
 	}
+	if pin != nil {
+		plan.filter = pinnedExplain(pin, plan.filter)
+	}
 	return plan, nil
+}
+
+// pinnedExplain filters an _explain answer under DLS: its "get" part (the
+// document, with _source= or stored_fields=) is read from the shard's
+// searcher, which a refresh since the visibility check may have replaced;
+// unless it is the version the check found visible (same _seq_no and
+// _primary_term, and routing: sequence numbers are per shard) it is
+// dropped. next, if not nil, filters the rest (FLS).
+func pinnedExplain(pin *docPin, next bodyFilter) bodyFilter {
+	return func(dst io.Writer, src io.Reader) error {
+		var buf bytes.Buffer
+		out := dst
+		if next != nil {
+			out = &buf
+		}
+		if err := dropUnpinnedGet(out, src, pin); err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
+		}
+		return next(dst, &buf)
+	}
+}
+
+func dropUnpinnedGet(dst io.Writer, src io.Reader, pin *docPin) error {
+	dec := jsontext.NewDecoder(src)
+	enc := jsontext.NewEncoder(dst)
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return fmt.Errorf("explain response: not an object")
+	}
+	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := tok.String() // before the next read voids tok
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if name == "get" {
+			var got struct {
+				Routing     *string `json:"_routing"`
+				SeqNo       *int64  `json:"_seq_no"`
+				PrimaryTerm *int64  `json:"_primary_term"`
+			}
+			if json.Unmarshal(v, &got) != nil || got.SeqNo == nil || got.PrimaryTerm == nil ||
+				*got.SeqNo != pin.seqNo || *got.PrimaryTerm != pin.primaryTerm || deref(got.Routing) != pin.routing {
+				continue
+			}
+		}
+		if err := enc.WriteToken(jsontext.String(name)); err != nil {
+			return err
+		}
+		if err := enc.WriteValue(v); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	return enc.WriteToken(jsontext.EndObject)
 }
 
 // restrictSearchBody neutralises hidden field references (FLS) and wraps
@@ -261,14 +336,15 @@ func (rr *restrictedRequest) moveURLDocvalueFields(kind dls.BodyKind, body *esbo
 
 // explainVisibility answers _explain of a document the role queries hide
 // as the cluster answers for a missing one (404, "matched":false), so the
-// explanation cannot tell hidden from missing.
-func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *http.Request) bool, error) {
+// explanation cannot tell hidden from missing; it records in pin the
+// version found visible (see pinnedExplain).
+func (rr *restrictedRequest) explainVisibility(pin *docPin) (func(http.ResponseWriter, *http.Request) bool, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
 		return nil, err
 	}
 	id := rr.st.Class.PathParams["id"]
-	return rr.answerIfHidden(index, id, func(w http.ResponseWriter, _ *http.Request) {
+	return rr.answerIfHidden(index, id, false, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
 		b, _ := json.Marshal(struct {
@@ -277,5 +353,8 @@ func (rr *restrictedRequest) explainVisibility() (func(http.ResponseWriter, *htt
 			Matched bool   `json:"matched"`
 		}{index, id, false})
 		_, _ = w.Write(b)
+	}, func(_ *http.Request, p docPin) bool {
+		*pin = p
+		return true
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+
+	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
@@ -30,10 +33,70 @@ func (rr *restrictedRequest) planIndexWrite() (*restrictionPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := rr.checkWrite(index, rr.st.Class.PathParams["id"], doc); err != nil {
+	id := rr.st.Class.PathParams["id"]
+	if err := rr.checkWrite(index, id, doc); err != nil {
 		return nil, err
 	}
-	return &restrictionPlan{}, nil
+	if id == "" || containsSegment(rr.st.Class.Endpoint, "_create") || rr.st.Class.Params.Values["op_type"] == "create" {
+		return &restrictionPlan{}, nil // a new document: it replaces nothing
+	}
+	return rr.planReplace(index, id)
+}
+
+// planReplace refuses, under DLS, an index operation that would replace a
+// document the caller cannot see: it would destroy a hidden document (a
+// DELETE of it is refused) and tell from "updated" that it existed. The
+// write is pinned to what the check found: if_seq_no/if_primary_term of
+// the visible document it replaces, or op_type=create when there was none.
+// version and version_type cannot be combined with the pin: refused.
+func (rr *restrictedRequest) planReplace(index, id string) (*restrictionPlan, error) {
+	if err := rr.refusePinnedReadParams("version", "version_type"); err != nil {
+		return nil, err
+	}
+	params := rr.st.Class.Params.Values
+	name := rr.pathIndexName()
+	answer := func(w http.ResponseWriter, r *http.Request) bool {
+		ref, err := rr.docRefOf(r, name, index, id, params["routing"])
+		var exists, visible bool
+		var pin docPin
+		if err == nil {
+			exists, visible, pin, err = rr.latestVisible(r, index, ref)
+		}
+		hidden := exists && !visible
+		if err != nil {
+			rr.st.Log().Error("document visibility check failed", zap.Error(err))
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
+		}
+		seqNo, primaryTerm := strconv.FormatInt(pin.seqNo, 10), strconv.FormatInt(pin.primaryTerm, 10)
+		if v, ok := params["if_seq_no"]; ok && exists && v != seqNo {
+			hidden = true
+		}
+		if v, ok := params["if_primary_term"]; ok && exists && v != primaryTerm {
+			hidden = true
+		}
+		switch {
+		case hidden:
+			eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
+				rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
+			return true
+		case exists:
+			setRawParams(r, "if_seq_no", seqNo, "if_primary_term", primaryTerm)
+		case !hasParam(params, "if_seq_no", "if_primary_term"):
+			setRawParams(r, "op_type", "create")
+		}
+		return false
+	}
+	return &restrictionPlan{answer: answer}, nil
+}
+
+func hasParam(params map[string]string, names ...string) bool {
+	for _, n := range names {
+		if _, ok := params[n]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // checkWrite refuses a document that the index's role queries would hide.

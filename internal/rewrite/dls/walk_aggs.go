@@ -1,7 +1,7 @@
 package dls
 
 import (
-	"strconv"
+	"math/big"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -149,8 +149,11 @@ func checkAggScalars(body esbody.Value, p string, termsLike bool) error {
 	return nil
 }
 
-// isZero reports whether v is the number 0, or a string holding it (the
-// cluster coerces strings to numbers).
+// isZero reports whether the cluster reads v as the long 0: a number or a
+// string holding one (the cluster coerces strings), truncated toward zero
+// as Elasticsearch's XContentParser.longValue does with coercion on, so
+// 0.4, "0.99" and -0.5 are 0 too. Parsed exactly (big.Rat), so that no
+// float rounding or underflow tells otherwise.
 func isZero(v esbody.Value) bool {
 	var text string
 	switch v := v.(type) {
@@ -161,8 +164,11 @@ func isZero(v esbody.Value) bool {
 	default:
 		return false
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	return err == nil && f == 0
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		return false // the cluster refuses what is not a number
+	}
+	return r.Cmp(big.NewRat(-1, 1)) > 0 && r.Cmp(big.NewRat(1, 1)) < 0
 }
 
 // namedFilters checks the filters of filters/adjacency_matrix: an object of

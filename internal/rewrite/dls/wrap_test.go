@@ -149,6 +149,15 @@ func TestWrapRefusals(t *testing.T) {
 		{"min_doc_count 0", Search, `{"aggs":{"t":{"terms":{"field":"user.name","min_doc_count":0}}}}`, 400, "min_doc_count 0"},
 		{"min_doc_count \"0\"", Search, `{"aggs":{"t":{"multi_terms":{"terms":[{"field":"a"}],"min_doc_count":"0"}}}}`, 400, "min_doc_count 0"},
 		{"significant min_doc_count 0", Search, `{"aggs":{"t":{"significant_terms":{"field":"a","min_doc_count":0}}}}`, 400, "min_doc_count 0"},
+		// The cluster reads min_doc_count as a long, truncating fractions
+		// (0.4, "0.99", -0.5 all mean 0): each lists hidden terms.
+		{"min_doc_count 0.4", Search, `{"aggs":{"t":{"terms":{"field":"user.name","min_doc_count":0.4}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count \"0.99\"", Search, `{"aggs":{"t":{"terms":{"field":"user.name","min_doc_count":"0.99"}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count -0.5", Search, `{"aggs":{"t":{"terms":{"field":"user.name","min_doc_count":-0.5}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count \"-0.9\"", Search, `{"aggs":{"t":{"significant_terms":{"field":"a","min_doc_count":"-0.9"}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count 9e-1", Search, `{"aggs":{"t":{"multi_terms":{"terms":[{"field":"a"}],"min_doc_count":9e-1}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count \"+0\"", Search, `{"aggs":{"t":{"terms":{"field":"a","min_doc_count":"+0"}}}}`, 400, "min_doc_count 0"},
+		{"min_doc_count 1e-400", Search, `{"aggs":{"t":{"terms":{"field":"a","min_doc_count":1e-400}}}}`, 400, "min_doc_count 0"},
 		{"script query", Search, `{"query":{"bool":{"filter":{"script":{"script":"doc['a'].value > 1"}}}}}`, 400, "scripts"},
 		{"script_score query", Search, `{"query":{"script_score":{"query":{"match_all":{}},"script":{"source":"1"}}}}`, 400, "scripts"},
 		{"function_score script", Search, `{"query":{"function_score":{"functions":[{"script_score":{"script":"1"}}]}}}`, 400, "scripts"},
