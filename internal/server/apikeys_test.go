@@ -32,11 +32,19 @@ func (f *failingLog) Append(ctx context.Context, ev *audit.Event) error {
 	return f.memoryLog.Append(ctx, ev)
 }
 
-// TestAPIKeyEndpoints: the proxy answers the API key APIs itself and never
-// forwards them; manage_own_api_key reaches only the caller's own keys; a
-// key change whose audit record cannot be written does not happen.
-func TestAPIKeyEndpoints(t *testing.T) {
-	rs, probs := authz.ParseRoles("roles.yml", []byte("own:\n  cluster: [manage_own_api_key]\nnone:\n  cluster: [monitor]\n"))
+// apiKeyTest is a chain over a fresh API key store with the given roles:
+// its audit log fails while log.broken is set, forwarded counts what
+// reached the cluster, and serve sends one request as a principal.
+type apiKeyTest struct {
+	store     *apikey.FileStore
+	log       *failingLog
+	forwarded *atomic.Int32
+	serve     func(p *authn.Principal, method, target, body string) (int, string)
+}
+
+func newAPIKeyTest(t *testing.T, rolesYAML string) *apiKeyTest {
+	t.Helper()
+	rs, probs := authz.ParseRoles("roles.yml", []byte(rolesYAML))
 	if probs.HasErrors() {
 		t.Fatal(probs)
 	}
@@ -44,14 +52,14 @@ func TestAPIKeyEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &failingLog{}
-	trail, err := audit.NewWithLog(audit.Config{}, log, audit.Options{})
+	kt := &apiKeyTest{store: store, log: &failingLog{}, forwarded: &atomic.Int32{}}
+	trail, err := audit.NewWithLog(audit.Config{}, kt.log, audit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var forwarded atomic.Int32
-	up := httpHandlerFunc(func() { forwarded.Add(1) })
-	serve := func(p *authn.Principal, method, target, body string) (int, string) {
+	up := httpHandlerFunc(func() { kt.forwarded.Add(1) })
+	kt.serve = func(p *authn.Principal, method, target, body string) (int, string) {
+		t.Helper()
 		s := chainServer(t, Options{Authenticator: fakeAuthn{p: p}, Authorizer: authz.NewEvaluator(rs), Auditor: trail, APIKeys: store, Upstream: up})
 		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		if body != "" {
@@ -61,6 +69,15 @@ func TestAPIKeyEndpoints(t *testing.T) {
 		s.Handler().ServeHTTP(rec, req)
 		return rec.Code, rec.Body.String()
 	}
+	return kt
+}
+
+// TestAPIKeyEndpoints: the proxy answers the API key APIs itself and never
+// forwards them; manage_own_api_key reaches only the caller's own keys; a
+// key change whose audit record cannot be written does not happen.
+func TestAPIKeyEndpoints(t *testing.T) {
+	kt := newAPIKeyTest(t, "own:\n  cluster: [manage_own_api_key]\nnone:\n  cluster: [monitor]\n")
+	store, log, forwarded, serve := kt.store, kt.log, kt.forwarded, kt.serve
 	alice := &authn.Principal{Username: "alice", Realm: "default_file", RealmType: "file", Roles: []string{"own"}}
 	bob := &authn.Principal{Username: "bob", Realm: "default_file", RealmType: "file", Roles: []string{"own"}}
 	carol := &authn.Principal{Username: "carol", Realm: "default_file", RealmType: "file", Roles: []string{"none"}}

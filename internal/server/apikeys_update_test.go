@@ -3,15 +3,10 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
@@ -24,32 +19,8 @@ import (
 // key), replace what the body names and keep the rest, renew the owner
 // snapshot, report noops, and change nothing without their audit record.
 func TestAPIKeyUpdate(t *testing.T) {
-	rs, probs := authz.ParseRoles("roles.yml", []byte("own:\n  cluster: [manage_own_api_key]\nnone:\n  cluster: [monitor]\nextra:\n  cluster: [monitor]\n"))
-	if probs.HasErrors() {
-		t.Fatal(probs)
-	}
-	store, err := apikey.OpenFileStore(filepath.Join(t.TempDir(), "keys.json"), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &failingLog{}
-	trail, err := audit.NewWithLog(audit.Config{}, log, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var forwarded atomic.Int32
-	up := httpHandlerFunc(func() { forwarded.Add(1) })
-	serve := func(p *authn.Principal, method, target, body string) (int, string) {
-		t.Helper()
-		s := chainServer(t, Options{Authenticator: fakeAuthn{p: p}, Authorizer: authz.NewEvaluator(rs), Auditor: trail, APIKeys: store, Upstream: up})
-		req := httptest.NewRequest(method, target, strings.NewReader(body))
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, req)
-		return rec.Code, rec.Body.String()
-	}
+	kt := newAPIKeyTest(t, "own:\n  cluster: [manage_own_api_key]\nnone:\n  cluster: [monitor]\nextra:\n  cluster: [monitor]\n")
+	store, log, forwarded, serve := kt.store, kt.log, kt.forwarded, kt.serve
 	key := func(id string) apikey.Key {
 		t.Helper()
 		ks := store.Find(apikey.Filter{IDs: []string{id}})
