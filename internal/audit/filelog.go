@@ -127,6 +127,9 @@ type FileLog struct {
 	lastReleased int
 	lastFsync    time.Duration
 	gatherTarget int
+	// gatherMisses counts the gathers in a row that ran out of time, and
+	// gatherSkips the gathers still to skip because of them (see gather).
+	gatherMisses, gatherSkips int
 
 	mu      sync.Mutex // guards wm and changed
 	wm      Watermark

@@ -32,8 +32,19 @@ import (
 // would have waited anyway. A commit that released a single append (a
 // light load) never waits.
 
+// Gathering only pays in a closed loop, where released appenders come
+// back at once. Clients that send on their own schedule (an open loop:
+// most real traffic) do not come back after a commit, so every wait runs
+// out of time and only adds latency (seen: +8 ms p50 at 2,000 req/s). A
+// gather that runs out of time therefore makes the writer skip the next
+// 1, 2, 4… gathers (at most maxGatherSkips) before trying again; a gather
+// that reaches its target resets the backoff.
+
 // maxGatherWait bounds the wait for the previous group.
 const maxGatherWait = 2 * time.Millisecond
+
+// maxGatherSkips bounds the gathers skipped after misses.
+const maxGatherSkips = 64
 
 // run is the writer goroutine.
 func (l *FileLog) run() {
@@ -95,6 +106,10 @@ func (l *FileLog) gather() {
 	if l.lastReleased < 2 || len(l.batch) >= want || wait <= 0 || l.broken != nil {
 		return
 	}
+	if l.gatherSkips > 0 {
+		l.gatherSkips--
+		return
+	}
 	size := 0
 	for _, p := range l.batch {
 		size += p.size
@@ -107,11 +122,14 @@ func (l *FileLog) gather() {
 			l.batch = append(l.batch, p)
 			size += p.size
 		case <-timer.C:
+			l.gatherMisses++
+			l.gatherSkips = min(1<<min(l.gatherMisses-1, 16), maxGatherSkips)
 			return
 		case <-l.quit:
 			return
 		}
 	}
+	l.gatherMisses = 0
 }
 
 // commit makes the batch durable and releases its waiters.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -311,6 +312,49 @@ func TestGatherWaitsForTheReleasedGroup(t *testing.T) {
 				t.Fatalf("gather took %s", took)
 			}
 		})
+	}
+}
+
+// TestGatherBacksOffInAnOpenLoop: a gather that runs out of time (clients
+// that do not come back after a commit) makes the writer skip the next 1,
+// 2, 4… gathers, so an open loop stops paying the wait; one that reaches
+// its target ends the backoff.
+func TestGatherBacksOffInAnOpenLoop(t *testing.T) {
+	l := &FileLog{queue: make(chan *pending, 16), quit: make(chan struct{}), opts: FileLogOptions{MaxBatchBytes: 1 << 20},
+		lastReleased: 4, gatherTarget: 4, lastFsync: time.Millisecond}
+	gather := func(arriving int) (waited bool) {
+		t.Helper()
+		l.batch = append(l.batch[:0], &pending{size: 100})
+		for i := 0; i < arriving; i++ {
+			l.queue <- &pending{size: 100}
+		}
+		skipping := l.gatherSkips > 0 // then gather returns at once, taking nothing
+		l.gather()
+		for len(l.queue) > 0 { // what the gather left goes to the next group
+			<-l.queue
+		}
+		if skipping && len(l.batch) != 1 {
+			t.Fatalf("a skipped gather took %d records", len(l.batch)-1)
+		}
+		return !skipping
+	}
+	var pattern []bool
+	for i := 0; i < 8; i++ {
+		pattern = append(pattern, gather(0)) // nobody comes back
+	}
+	// Waits, skips 1, waits, skips 2, waits, skips 4 (the last two here).
+	want := []bool{true, false, true, false, false, true, false, false}
+	if !slices.Equal(pattern, want) {
+		t.Fatalf("waited %v, want %v", pattern, want)
+	}
+	for l.gatherSkips > 0 {
+		gather(0)
+	}
+	if !gather(3) || l.gatherMisses != 0 {
+		t.Fatalf("a gather that reached its target did not end the backoff (misses %d)", l.gatherMisses)
+	}
+	if !gather(0) || l.gatherSkips != 1 {
+		t.Fatalf("after a hit, the next miss starts the backoff over (skips %d)", l.gatherSkips)
 	}
 }
 
