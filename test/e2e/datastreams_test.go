@@ -15,6 +15,7 @@ import (
 // name of a data stream the user may not see never appears.
 func TestDataStreamListings(t *testing.T) {
 	os_ := openSearchURL(t)
+	backendLacks(t, "data streams")
 	o, su := superuserOpts(t, os_)
 	n := time.Now().UnixNano()
 	mine, other := fmt.Sprintf("e2e-dsv-mine-%d", n), fmt.Sprintf("e2e-dsv-other-%d", n)

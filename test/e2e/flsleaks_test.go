@@ -72,6 +72,8 @@ func (f *flsLeakFixture) probe(t *testing.T, method, path, body, want string, ca
 // object. A role excepting one key must not get that key's value through
 // the field (fields API, query side channels, query_string over all fields).
 func TestFLSFlattenedKeys(t *testing.T) {
+	openSearchURL(t)
+	backendLacks(t, "flat_object or flattened field type")
 	const canary = "CANARY-FLATKEY-6b2e"
 	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"flat":{"type":"flat_object"}}}}`,
 		[]string{"flat.secret"},

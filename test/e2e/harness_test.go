@@ -51,6 +51,17 @@ func TestMain(m *testing.M) {
 
 // openSearchURL returns the real cluster's URL, skipping (or failing, when
 // E2E_REQUIRED=1) if none was started.
+// backendLacks skips the rest of a test on a backend that cannot run it:
+// the Elasticsearch 7.17 node of the e2e suite runs the OSS modules only
+// (no painless scripts, data streams or flattened fields, which are
+// x-pack's in 7.x). The same test runs in full against OpenSearch in CI.
+func backendLacks(t *testing.T, feature string) {
+	t.Helper()
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		t.Skipf("the Elasticsearch 7.17 test node has no %s (OSS modules only); covered against OpenSearch", feature)
+	}
+}
+
 func openSearchURL(t *testing.T) string {
 	t.Helper()
 	u := os.Getenv("E2E_OPENSEARCH_URL")
