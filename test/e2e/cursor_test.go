@@ -194,3 +194,39 @@ func auditActions(t *testing.T, file, requestID string) []string {
 	}
 	return out
 }
+
+// TestTemplateCursorIDsWrapped: a search template opens a scroll
+// (?scroll) like a search, and its _scroll_id must reach the client as a
+// token bound to the caller too (superusers included); OpenSearch's
+// _cat/pit_segments reads pit_id from its body, which must be a token and
+// is unwrapped for the cluster.
+func TestTemplateCursorIDsWrapped(t *testing.T) {
+	f := startDLSFixture(t)
+	ix := "/" + f.index
+	r := f.req(t, f.su, "POST", ix+"/_search/template?scroll=1m", `{"source":{"size":1,"query":{"match_all":{}}}}`)
+	sid := jsonString(t, r.Body, "_scroll_id")
+	if r.Status != 200 || !strings.HasPrefix(sid, "pc1") {
+		t.Fatalf("a search template's scroll id must be a token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`)
+	if r.Status != 200 || !strings.HasPrefix(jsonString(t, r.Body, "_scroll_id"), "pc1") {
+		t.Fatalf("the template's scroll continues by its token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, "dls", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, canaryHiddenDoc, canarySecretField)
+	if r.Status != 404 {
+		t.Fatalf("another user cannot continue the template's scroll: %d %.400s", r.Status, r.Body)
+	}
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		return
+	}
+	r = f.req(t, f.su, "POST", ix+"/_search/point_in_time?keep_alive=1m", "")
+	pit := jsonString(t, r.Body, "pit_id")
+	r = f.req(t, f.su, "GET", "/_cat/pit_segments?format=json", `{"pit_id":"`+pit+`"}`)
+	if r.Status != 200 || !strings.Contains(r.Body, f.index) {
+		t.Fatalf("_cat/pit_segments with the caller's PIT token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "GET", "/_cat/pit_segments?format=json", `{"pit_id":"not-a-token"}`)
+	if r.Status != 400 {
+		t.Fatalf("_cat/pit_segments with a cluster id (not a token): want 400, got %d %.400s", r.Status, r.Body)
+	}
+}
