@@ -384,9 +384,14 @@ func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
 	if cr.md != nil {
 		req.Metadata = cr.md.Snapshot()
 	}
-	req.Options.IgnoreUnavailable = true // a cursor outlives the indices it read; they may be gone
+	// Every index the cursor reads must still be allowed, as named. With
+	// ignore_unavailable, or when the decision narrows the list, an index
+	// the caller lost would be dropped from the decision while the cluster
+	// goes on reading it, unfiltered (an index that was unrestricted adds
+	// nothing to the fingerprint). A deleted index is still authorized by
+	// its name.
 	d := cr.az.Decide(req)
-	if !d.Allowed || d.MatchNothing || d.ActionOnly {
+	if !d.Allowed || d.MatchNothing || d.ActionOnly || d.Rewritten {
 		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: the caller may no longer read what the cursor reads",
 			action, cr.st.Principal.Username, strings.Join(c.Binding.Indices, ",")))
 	}
