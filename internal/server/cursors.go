@@ -69,9 +69,14 @@ var cursorActions = map[string]bool{
 }
 
 // cursorOpeners are the requests that may open a cursor (or search one:
-// a search body with "pit"), or that _msearch could smuggle one into.
+// a search body with "pit"), or that _msearch could smuggle one into, and
+// those that read ids of the caller's cursors without continuing them
+// (OpenSearch's _cat/pit_segments, authorized as usual).
 var cursorOpeners = map[string]bool{
 	"indices:data/read/search":               true,
+	"indices:data/read/search/template":      true,
+	"indices:data/read/msearch/template":     true,
+	"indices:monitor/point_in_time/segments": true,
 	"indices:data/read/async_search/submit":  true,
 	"indices:data/read/point_in_time/create": true,
 	"indices:data/read/open_point_in_time":   true,
@@ -145,8 +150,43 @@ func (cr *cursorRequest) resolve() error {
 		cr.st.cursor = &cursorState{fields: cursor.OpenPITFields(), keepAlive: keepAliveParam(q, "keep_alive")}
 	case c.Action == "indices:data/read/msearch":
 		return cr.refusePITInMsearch() // no item can open a cursor then
+	case c.Action == "indices:data/read/search/template":
+		// A rendered template is a search: ?scroll opens a scroll, and a
+		// "pit" in the template answers with its pit_id. The proxy cannot
+		// read the rendered body, so only the answer's ids are wrapped.
+		cr.st.cursor = &cursorState{fields: cursor.SearchFields(), keepAlive: keepAliveParam(q, "scroll")}
+	case c.Action == "indices:data/read/msearch/template":
+		cr.st.cursor = &cursorState{fields: cursor.MsearchFields()}
+	case c.Action == "indices:monitor/point_in_time/segments":
+		return cr.resolvePITSegments()
 	}
 	return nil
+}
+
+// resolvePITSegments replaces the tokens of OpenSearch's GET
+// _cat/pit_segments body ({"pit_id": ...}) with the cluster's ids: only
+// the caller's own points in time are accepted, like everywhere else. The
+// request is authorized as usual (it needs monitor on every index); "_all"
+// is left to the cluster, as GET _cat/pit_segments/_all is.
+func (cr *cursorRequest) resolvePITSegments() error {
+	if strings.HasSuffix(cr.r.URL.Path, "/_all") {
+		return nil
+	}
+	body := cr.bodyObject()
+	if body == nil {
+		if cr.st.Body != nil && cr.st.Body.json != nil {
+			return fmt.Errorf("%w: the body of _cat/pit_segments must be an object", cursor.ErrMalformed)
+		}
+		return nil // the cluster refuses a request without pit ids
+	}
+	t, err := cr.cs.Binder.RewriteDeletePIT(cr.owner, body)
+	if err != nil {
+		return err
+	}
+	if t.All {
+		return nil
+	}
+	return cr.setBody(body)
 }
 
 // resolveCreate handles searches: one on a point in time continues it;
@@ -344,9 +384,14 @@ func (cr *cursorRequest) continueOn(c cursor.Cursor, action string) error {
 	if cr.md != nil {
 		req.Metadata = cr.md.Snapshot()
 	}
-	req.Options.IgnoreUnavailable = true // a cursor outlives the indices it read; they may be gone
+	// Every index the cursor reads must still be allowed, as named. With
+	// ignore_unavailable, or when the decision narrows the list, an index
+	// the caller lost would be dropped from the decision while the cluster
+	// goes on reading it, unfiltered (an index that was unrestricted adds
+	// nothing to the fingerprint). A deleted index is still authorized by
+	// its name.
 	d := cr.az.Decide(req)
-	if !d.Allowed || d.MatchNothing || d.ActionOnly {
+	if !d.Allowed || d.MatchNothing || d.ActionOnly || d.Rewritten {
 		return eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]: the caller may no longer read what the cursor reads",
 			action, cr.st.Principal.Username, strings.Join(c.Binding.Indices, ",")))
 	}

@@ -194,3 +194,113 @@ func auditActions(t *testing.T, file, requestID string) []string {
 	}
 	return out
 }
+
+// TestTemplateCursorIDsWrapped: a search template opens a scroll
+// (?scroll) like a search, and its _scroll_id must reach the client as a
+// token bound to the caller too (superusers included); OpenSearch's
+// _cat/pit_segments reads pit_id from its body, which must be a token and
+// is unwrapped for the cluster.
+func TestTemplateCursorIDsWrapped(t *testing.T) {
+	f := startDLSFixture(t)
+	ix := "/" + f.index
+	r := f.req(t, f.su, "POST", ix+"/_search/template?scroll=1m", `{"source":{"size":1,"query":{"match_all":{}}}}`)
+	sid := jsonString(t, r.Body, "_scroll_id")
+	if r.Status != 200 || !strings.HasPrefix(sid, "pc1") {
+		t.Fatalf("a search template's scroll id must be a token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`)
+	if r.Status != 200 || !strings.HasPrefix(jsonString(t, r.Body, "_scroll_id"), "pc1") {
+		t.Fatalf("the template's scroll continues by its token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, "dls", "POST", "/_search/scroll", `{"scroll":"1m","scroll_id":"`+sid+`"}`, canaryHiddenDoc, canarySecretField)
+	if r.Status != 404 {
+		t.Fatalf("another user cannot continue the template's scroll: %d %.400s", r.Status, r.Body)
+	}
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		return
+	}
+	r = f.req(t, f.su, "POST", ix+"/_search/point_in_time?keep_alive=1m", "")
+	pit := jsonString(t, r.Body, "pit_id")
+	r = f.req(t, f.su, "GET", "/_cat/pit_segments?format=json", `{"pit_id":"`+pit+`"}`)
+	if r.Status != 200 || !strings.Contains(r.Body, f.index) {
+		t.Fatalf("_cat/pit_segments with the caller's PIT token: %d %.400s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "GET", "/_cat/pit_segments?format=json", `{"pit_id":"not-a-token"}`)
+	if r.Status != 400 {
+		t.Fatalf("_cat/pit_segments with a cluster id (not a token): want 400, got %d %.400s", r.Status, r.Body)
+	}
+}
+
+// TestCursorIndexRevoked: a user who loses the read privilege on one of a
+// cursor's indices may not continue it (Elasticsearch authorizes a point
+// in time's concrete indices on every search, and the proxy decides every
+// continuation again): the indices that were unrestricted count too, and
+// none may be dropped silently while the cluster goes on reading it.
+func TestCursorIndexRevoked(t *testing.T) {
+	f := startDLSFixture(t)
+	other := f.index + "-b"
+	const canaryRevoked = "CANARY-REVOKED-4b1d"
+	hj := map[string]string{"Content-Type": "application/json"}
+	if r := do(t, f.c, "PUT", f.p.URL+"/"+other+"/_doc/r1?refresh=true", f.su, f.pass, strings.NewReader(`{"tenant":"acme","message":"`+canaryRevoked+`"}`), hj); r.Status != 201 {
+		t.Fatalf("seed %s: %d %s", other, r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, f.c, "DELETE", f.p.URL+"/"+other, f.su, f.pass, nil, nil) })
+
+	rolesPath := filepath.Join(f.p.Dir, "roles.yml")
+	orig, err := os.ReadFile(rolesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := "r_plain:\n  indices:\n    - names: [\"" + f.index + "\"]"
+	wider := strings.Replace(string(orig), plain, "r_plain:\n  indices:\n    - names: [\""+f.index+"\", \""+other+"\"]", 1)
+	if wider == string(orig) {
+		t.Fatal("fixture: r_plain not found in roles.yml")
+	}
+	setRoles := func(roles string, canRead bool) {
+		t.Helper()
+		writeFile(t, rolesPath, roles)
+		f.p.signal(syscall.SIGHUP)
+		if !eventually(10*time.Second, func() bool {
+			r := do(t, f.c, "GET", f.p.URL+"/"+other+"/_search", "lifted", f.pass, nil, nil)
+			return (r.Status == 200) == canRead
+		}) {
+			t.Fatalf("roles reload: lifted's read on %s should be %v", other, canRead)
+		}
+	}
+	setRoles(wider, true)
+	both := "/" + f.index + "," + other
+	r := f.req(t, "lifted", "POST", both+"/_search?scroll=5m", `{"size":1,"sort":["_doc"]}`)
+	sid := jsonString(t, r.Body, "_scroll_id")
+	if r.Status != 200 || sid == "" {
+		t.Fatalf("scroll on both indices: %d %.300s", r.Status, r.Body)
+	}
+	var pit string
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		r = f.req(t, "lifted", "POST", both+"/_pit?keep_alive=5m", "")
+		pit = jsonString(t, r.Body, "id")
+	} else {
+		r = f.req(t, "lifted", "POST", both+"/_search/point_in_time?keep_alive=5m", "")
+		pit = jsonString(t, r.Body, "pit_id")
+	}
+	if r.Status != 200 || pit == "" {
+		t.Fatalf("PIT on both indices: %d %.300s", r.Status, r.Body)
+	}
+
+	setRoles(string(orig), false) // lifted may no longer read the second index
+	r = f.req(t, "lifted", "POST", "/_search", `{"size":50,"pit":{"id":"`+pit+`"}}`, canaryRevoked)
+	if r.Status != 403 {
+		t.Fatalf("PIT search after losing one of its indices: want 403, got %d %.300s", r.Status, r.Body)
+	}
+	for i := 0; i < 10; i++ {
+		r = f.req(t, "lifted", "POST", "/_search/scroll", `{"scroll":"5m","scroll_id":"`+sid+`"}`, canaryRevoked)
+		if r.Status != 200 {
+			break
+		}
+		if sid = jsonString(t, r.Body, "_scroll_id"); len(hitIDs(t, r.Body)) == 0 {
+			break
+		}
+	}
+	if r.Status != 403 {
+		t.Fatalf("scroll after losing one of its indices: want 403, got %d %.300s", r.Status, r.Body)
+	}
+}
