@@ -308,6 +308,18 @@ func parseRuntimeSubfields(dec *jsontext.Decoder, m *Mapping, parent string) err
 		if err != nil {
 			return err
 		}
+		if dec.PeekKind() == '"' {
+			// An OpenSearch derived field of type object lists the types
+			// of its sub-fields by name: {"properties": {"k": "keyword"}}.
+			typ, err := readString(dec)
+			if err != nil {
+				return err
+			}
+			if err := m.addRuntime(&Field{Path: parent + "." + name, Kind: KindRuntime, Type: typ}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := parseRuntimeDef(dec, m, parent+"."+name); err != nil {
 			return err
 		}

@@ -73,6 +73,7 @@ func TestParseMappingsShapes(t *testing.T) {
 		// OpenSearch stores a derived field with a dotted name in its parent
 		// object's definition (GET _mapping after PUT {"derived":{"user.dz":…}}).
 		{"opensearch derived field nested in an object", `{"i":{"mappings":{"properties":{"user":{"derived":{"dz":{"type":"keyword","script":{"source":"emit(params._source.secret)"}}},"properties":{"name":{"type":"keyword"}}}}}}}`, "i", "user.dz", KindRuntime},
+		{"opensearch derived object with typed sub-fields", `{"i":{"mappings":{"properties":{"user":{"derived":{"dobj":{"type":"object","script":{"source":"emit(\"{}\")"},"properties":{"k":"keyword"}}}}}}}}`, "i", "user.dobj.k", KindRuntime},
 		{"opensearch derived field nested two levels", `{"i":{"mappings":{"properties":{"a":{"properties":{"b":{"derived":{"c":{"type":"keyword"}}}}}}}}}`, "i", "a.b.c", KindRuntime},
 		{"typed mapping", `{"i":{"mappings":{"_doc":{"properties":{"a":{"type":"keyword"}}}}}}`, "i", "a", KindLeaf},
 		{"meta is not a type", `{"i":{"mappings":{"_meta":{"properties":{"x":{}}},"properties":{"a":{"type":"long"}}}}}`, "i", "a", KindLeaf},
