@@ -242,3 +242,40 @@ func TestFLSClusterPrivilegeDataReads(t *testing.T) {
 		}
 	}
 }
+
+// TestFLSDerivedFieldInObject: OpenSearch keeps a derived field whose name
+// is dotted ("user.dz") in a "derived" section of its parent object's
+// definition, not in the top-level "derived" section. The proxy's mapping
+// parser saw only the top-level section, so the field passed for an
+// unknown name granted by the role, and its script read the hidden field
+// from _source for the fields API and aggregations. A derived field is
+// now hidden wherever the mapping holds it.
+func TestFLSDerivedFieldInObject(t *testing.T) {
+	openSearchURL(t)
+	backendLacks(t, "derived fields (OpenSearch 2.15+)")
+	const canary = "CANARY-DERIVEDOBJ-4c1d"
+	f := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secret":{"type":"keyword"},"user":{"properties":{"name":{"type":"keyword"}}}},`+
+		`"derived":{"user.dz":{"type":"keyword","script":{"source":"emit(params._source.secret)"}}}}}`,
+		[]string{"secret"},
+		`{"index":{"_id":"1"}}`, `{"pub":"p1","secret":"`+canary+`","user":{"name":"n1"}}`)
+	for _, fields := range []string{`"user.dz"`, `"user.*"`, `"*"`} {
+		f.probe(t, "POST", "/_search", `{"_source":false,"fields":[`+fields+`]}`, canary, canary)
+	}
+	f.probe(t, "POST", "/_search", `{"size":0,"aggs":{"a":{"terms":{"field":"user.dz"}}}}`, canary, canary)
+	// The mapping does not show the script reading the hidden field.
+	f.probe(t, "GET", "/_mapping", "", "params._source.secret", "params._source.secret")
+	f.probe(t, "GET", "/_mapping/field/user.dz", "", "params._source.secret", "params._source.secret")
+
+	// A derived field of type object lists its sub-fields' types as strings
+	// ({"properties":{"k":"keyword"}}): the mapping parser refused that
+	// shape, and every request of the FLS user on the index failed.
+	g := startFLSLeakFixture(t, `{"mappings":{"properties":{"pub":{"type":"keyword"},"secret":{"type":"keyword"}},`+
+		`"derived":{"dobj":{"type":"object","properties":{"k":"keyword"},"script":{"source":"emit('{}')"}}}}}`,
+		[]string{"secret"},
+		`{"index":{"_id":"1"}}`, `{"pub":"p1","secret":"`+canary+`"}`)
+	hj := map[string]string{"Content-Type": "application/json"}
+	r := do(t, g.p.client(nil), "POST", g.p.URL+"/"+g.index+"/_search", "flsuser", g.su.Password, strings.NewReader(`{"fields":["dobj.*","pub"]}`), hj)
+	if r.Status != 200 || !strings.Contains(r.Body, `"p1"`) || strings.Contains(r.Body, canary) {
+		t.Errorf("search on an index with a derived object field: want 200 with the visible document only: %d %.600s", r.Status, r.Body)
+	}
+}

@@ -103,7 +103,7 @@ func (r *run) mappingsObject(lex *lexer, ref nameRef, iv *indexView) error {
 		case string(name) == "properties":
 			return r.properties(lex, ref, iv, "")
 		case string(name) == "runtime" || string(name) == "derived":
-			return r.runtimeSection(lex, ref, iv)
+			return r.runtimeSection(lex, ref, iv, "")
 		case lex.peek() == '{' && !mappingObjectParams[string(name)]:
 			return r.mappingsObject(lex, ref, iv)
 		}
@@ -158,6 +158,10 @@ func (r *run) definition(lex *lexer, ref nameRef, iv *indexView, path string) er
 		switch string(name) {
 		case "properties":
 			return r.properties(lex, ref, iv, path)
+		case "derived":
+			// OpenSearch's derived fields of dotted names, nested in their
+			// parent object's definition.
+			return r.runtimeSection(lex, ref, iv, path)
 		case "copy_to":
 			return r.copyTo(lex, ref, iv)
 		case "fields":
@@ -228,13 +232,15 @@ func (r *run) copyTo(lex *lexer, ref nameRef, iv *indexView) error {
 
 // runtimeSection filters the runtime (or derived) section: runtime fields
 // are hidden under field-level security, so only visible ones would stay.
-func (r *run) runtimeSection(lex *lexer, ref nameRef, iv *indexView) error {
+// prefix is the path of the object definition holding the section ("" at
+// the top level of the mappings).
+func (r *run) runtimeSection(lex *lexer, ref nameRef, iv *indexView, prefix string) error {
 	if lex.peek() != '{' {
 		return errors.New("runtime is not an object")
 	}
 	r.w.openObject(ref, true)
 	err := r.eachMember(lex, func(ref nameRef, name []byte) error {
-		if iv.view.Visible(string(name)) {
+		if iv.view.Visible(joinPath(prefix, string(name))) {
 			return r.copyMember(lex, ref)
 		}
 		return lex.skip()

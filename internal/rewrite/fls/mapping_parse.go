@@ -128,7 +128,7 @@ func parseMappingsObject(dec *jsontext.Decoder, m *Mapping) error {
 		case name == "properties":
 			err = parseProperties(dec, m, "")
 		case name == "runtime" || name == "derived":
-			err = parseRuntimeSection(dec, m)
+			err = parseRuntimeSection(dec, m, "")
 		case dec.PeekKind() == '{' && !mappingObjectParams[name]:
 			err = parseMappingsObject(dec, m)
 		default:
@@ -193,6 +193,10 @@ func parseFieldParam(dec *jsontext.Decoder, m *Mapping, f *Field, name string) e
 		f.Target, err = readString(dec)
 	case "properties":
 		err = parseProperties(dec, m, f.Path)
+	case "derived":
+		// OpenSearch keeps a derived field with a dotted name ("user.dz")
+		// in a "derived" section of its parent object's definition.
+		err = parseRuntimeSection(dec, m, f.Path)
 	case "fields":
 		err = parseMultiFields(dec, m, f.Path)
 	case "copy_to":
@@ -243,8 +247,10 @@ func kindOf(f *Field) FieldKind {
 
 // parseRuntimeSection reads "runtime" (Elasticsearch) or "derived"
 // (OpenSearch): every name in it, and every sub-field of a composite, is a
-// runtime field; a composite itself is an object of runtime fields.
-func parseRuntimeSection(dec *jsontext.Decoder, m *Mapping) error {
+// runtime field; a composite itself is an object of runtime fields. prefix
+// is the path of the object whose definition holds the section (OpenSearch
+// nests the derived fields of dotted names there), "" at the top level.
+func parseRuntimeSection(dec *jsontext.Decoder, m *Mapping, prefix string) error {
 	if err := expectDelim(dec, '{'); err != nil {
 		return err
 	}
@@ -253,8 +259,8 @@ func parseRuntimeSection(dec *jsontext.Decoder, m *Mapping) error {
 		if err != nil {
 			return err
 		}
-		if err := parseRuntimeDef(dec, m, name); err != nil {
-			return fmt.Errorf("runtime field %q: %w", name, err)
+		if err := parseRuntimeDef(dec, m, joinPath(prefix, name)); err != nil {
+			return fmt.Errorf("runtime field %q: %w", joinPath(prefix, name), err)
 		}
 	}
 	_, err := dec.ReadToken()
@@ -301,6 +307,18 @@ func parseRuntimeSubfields(dec *jsontext.Decoder, m *Mapping, parent string) err
 		name, err := readString(dec)
 		if err != nil {
 			return err
+		}
+		if dec.PeekKind() == '"' {
+			// An OpenSearch derived field of type object lists the types
+			// of its sub-fields by name: {"properties": {"k": "keyword"}}.
+			typ, err := readString(dec)
+			if err != nil {
+				return err
+			}
+			if err := m.addRuntime(&Field{Path: parent + "." + name, Kind: KindRuntime, Type: typ}); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := parseRuntimeDef(dec, m, parent+"."+name); err != nil {
 			return err

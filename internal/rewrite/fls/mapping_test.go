@@ -70,6 +70,11 @@ func TestParseMappingsShapes(t *testing.T) {
 	}{
 		{"get index response", string(readFixture(t, "get_index")), "fls-people", "title.keyword", KindMultiField},
 		{"opensearch derived fields", string(readFixture(t, "mapping_derived")), "fls-derived", "name_upper", KindRuntime},
+		// OpenSearch stores a derived field with a dotted name in its parent
+		// object's definition (GET _mapping after PUT {"derived":{"user.dz":…}}).
+		{"opensearch derived field nested in an object", `{"i":{"mappings":{"properties":{"user":{"derived":{"dz":{"type":"keyword","script":{"source":"emit(params._source.secret)"}}},"properties":{"name":{"type":"keyword"}}}}}}}`, "i", "user.dz", KindRuntime},
+		{"opensearch derived object with typed sub-fields", `{"i":{"mappings":{"properties":{"user":{"derived":{"dobj":{"type":"object","script":{"source":"emit(\"{}\")"},"properties":{"k":"keyword"}}}}}}}}`, "i", "user.dobj.k", KindRuntime},
+		{"opensearch derived field nested two levels", `{"i":{"mappings":{"properties":{"a":{"properties":{"b":{"derived":{"c":{"type":"keyword"}}}}}}}}}`, "i", "a.b.c", KindRuntime},
 		{"typed mapping", `{"i":{"mappings":{"_doc":{"properties":{"a":{"type":"keyword"}}}}}}`, "i", "a", KindLeaf},
 		{"meta is not a type", `{"i":{"mappings":{"_meta":{"properties":{"x":{}}},"properties":{"a":{"type":"long"}}}}}`, "i", "a", KindLeaf},
 		{"subobjects false", `{"i":{"mappings":{"properties":{"m":{"subobjects":false,"properties":{"cpu.usage":{"type":"float"}}}}}}}`, "i", "m.cpu.usage", KindLeaf},
