@@ -40,7 +40,7 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 // actions that read indices (dataReadingClusterActions) unless the user
 // may read everything.
 func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
-	if reason := readsBeyondItsIndices(c, pb); reason != "" && !full() {
+	if reason := readsBeyondItsIndices(c, pb); reason != "" && !mayReadBeyond(az, req, c, full) {
 		return forbidden(req, reason)
 	}
 	// A percolator field reads any index: only a user who may already read
@@ -192,4 +192,22 @@ func removesPipeline(v esbody.Value) bool {
 	}
 	_, isNull := v.(esbody.Null)
 	return isNull
+}
+
+// mayReadBeyond reports whether the user may send a request that reads
+// beyond its indices (readsBeyondItsIndices): full access for its action
+// and, for a search template (which the cluster renders into a search,
+// a point in time of any index included), full access to searching too.
+// A role granting the template action alone on every index must not pass
+// for one that may search everything.
+func mayReadBeyond(az Authorizer, req authz.Request, c *esapi.Classification, full func() bool) bool {
+	if !full() {
+		return false
+	}
+	if !templateActions[c.Action] {
+		return true
+	}
+	probe := req
+	probe.Action = "indices:data/read/search"
+	return fullAccess(az, probe)
 }

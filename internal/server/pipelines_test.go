@@ -10,6 +10,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 )
 
 // An ingest pipeline can send a document to any index and read others, out
@@ -172,4 +173,29 @@ func serveAs(t *testing.T, rs *authz.RoleSet, md *authz.Metadata, role string, u
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
 	return rec
+}
+
+// A search template is rendered by the cluster into a search of any
+// index (its point in time included): a role granting the template action
+// alone on every index is not full access to searching.
+func TestTemplateNeedsFullSearchAccess(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte("tmpl:\n  indices:\n    - names: [\"*\"]\n      privileges: [\"indices:data/read/search/template\"]\n      allow_restricted_indices: true\n"+
+		"    - names: [\"logs-*\"]\n      privileges: [read]\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	az := authz.NewEvaluator(rs)
+	c := &esapi.Classification{Action: "indices:data/read/search/template", Indices: []string{"logs-1"}}
+	for _, tc := range []struct {
+		roles []string
+		want  bool
+	}{{[]string{"tmpl"}, false}, {[]string{"superuser"}, true}} {
+		req := authz.Request{User: "u", Roles: tc.roles, Action: c.Action, Indices: c.Indices}
+		if !fullAccess(az, req) {
+			t.Fatalf("roles %v: the template action alone is not full access; the case tests nothing", tc.roles)
+		}
+		if got := mayReadBeyond(az, req, c, fullAccessProbe(az, req)); got != tc.want {
+			t.Errorf("roles %v: may send a template %v (full access for the template action: %v), want %v", tc.roles, got, fullAccess(az, req), tc.want)
+		}
+	}
 }
