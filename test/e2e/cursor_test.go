@@ -201,6 +201,8 @@ func auditActions(t *testing.T, file, requestID string) []string {
 // _cat/pit_segments reads pit_id from its body, which must be a token and
 // is unwrapped for the cluster.
 func TestTemplateCursorIDsWrapped(t *testing.T) {
+	openSearchURL(t)
+	backendLacks(t, "search templates (lang-mustache)")
 	f := startDLSFixture(t)
 	ix := "/" + f.index
 	r := f.req(t, f.su, "POST", ix+"/_search/template?scroll=1m", `{"source":{"size":1,"query":{"match_all":{}}}}`)
