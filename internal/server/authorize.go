@@ -305,39 +305,3 @@ func refuse(w http.ResponseWriter, st *requestState, status int, reason string) 
 	st.Log().Info("request refused", zap.String("reason", reason))
 	eserr.Security(status, reason).Write(w)
 }
-
-// dataReadingClusterActions are cluster actions that read the documents of
-// indices their request names (SQL and PPL text, an asynchronous search's
-// index parameter, previews, evaluations) and answer with them, or create
-// jobs that do so later and write what they computed where their creator
-// can read it (rollups, transforms, datafeeds, analytics, watches, enrich
-// policies). The cluster privilege that allows them says nothing about
-// those indices: the cluster runs them with full access, ignoring index
-// privileges, document- and field-level security. (OpenSearch's security
-// plugin and Elasticsearch authorize the indices too, as the user, and
-// run jobs with their creator's roles.)
-var dataReadingClusterActions = map[string]bool{
-	"cluster:admin/opensearch/sql":                        true,
-	"cluster:admin/opensearch/ppl":                        true,
-	"cluster:admin/opensearch/ql/async_query":             true,
-	"cluster:admin/opendistro/asynchronous_search/submit": true,
-	"cluster:admin/opendistro/transform/preview":          true,
-	"cluster:admin/opendistro/transform/index":            true,
-	"cluster:admin/opendistro/rollup/index":               true,
-	"cluster:admin/transform/preview":                     true,
-	"cluster:admin/transform/put":                         true,
-	"cluster:admin/transform/update":                      true,
-	"cluster:admin/xpack/rollup/put":                      true,
-	"cluster:admin/xpack/ml/datafeeds/preview":            true,
-	"cluster:admin/xpack/ml/datafeeds/put":                true,
-	"cluster:admin/xpack/ml/datafeeds/update":             true,
-	"cluster:admin/xpack/ml/data_frame/analytics/preview": true,
-	"cluster:admin/xpack/ml/data_frame/analytics/explain": true,
-	"cluster:admin/xpack/ml/data_frame/analytics/put":     true,
-	"cluster:admin/xpack/ml/data_frame/analytics/update":  true,
-	"cluster:monitor/xpack/ml/data_frame/evaluate":        true,
-	"cluster:monitor/text_structure/find_field_structure": true,
-	"cluster:admin/xpack/watcher/watch/put":               true,
-	"cluster:admin/xpack/watcher/watch/execute":           true,
-	"cluster:admin/xpack/enrich/put":                      true,
-}

@@ -34,15 +34,28 @@ func memoDecideItem(az Authorizer, base authz.Request, st *requestState) func(ac
 // body it first reads the document back from the spool (write-side DLS
 // needs it), so that only one document is in memory at a time.
 func checkRestrictedBulkItem(r *http.Request, st *requestState, pos int, it esbody.BulkItem, index string, access []authz.IndexAccess) *itemRefusal {
-	if sb := st.Body.spooled; sb != nil && it.Source == nil && (it.Op == "index" || it.Op == "create") {
-		full, err := sb.withSource(pos, it)
-		if err != nil {
-			st.Log().Error("cannot read a bulk item back from the spool", zap.Error(err))
-			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not read the bulk item back from its spool"}
+	if it.Source == nil && (it.Op == "index" || it.Op == "create") {
+		var ref *itemRefusal
+		if it, ref = spooledItem(st, pos, it); ref != nil {
+			return ref
 		}
-		it = full
 	}
 	return st.restrictions.checkBulkItem(r, st, it, index, access)
+}
+
+// spooledItem returns item pos with its Meta and Source, which a spooled
+// bulk keeps only on disk (an item in memory is returned as it is).
+func spooledItem(st *requestState, pos int, it esbody.BulkItem) (esbody.BulkItem, *itemRefusal) {
+	sb := st.Body.spooled
+	if sb == nil || it.Meta != nil {
+		return it, nil
+	}
+	full, err := sb.withSource(pos, it)
+	if err != nil {
+		st.Log().Error("cannot read a bulk item back from the spool", zap.Error(err))
+		return it, &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not read the bulk item back from its spool"}
+	}
+	return full, nil
 }
 
 // distinctDecisions keeps the first decision of each (index, action,

@@ -41,6 +41,43 @@ var clusterDataReadOnly = map[string]bool{
 	"cluster:admin/scripts/painless/execute":              true,
 }
 
+// clusterDataActions are cluster actions known to read the documents of
+// indices their request names (SQL and PPL text, an asynchronous search's
+// index parameter, previews, evaluations) and answer with them, or create
+// jobs that do so later and write what they computed where their creator
+// can read it (rollups, transforms, datafeeds, analytics, watches, enrich
+// policies). The cluster privilege that allows them says nothing about
+// those indices: the cluster runs them with full access, ignoring index
+// privileges, document- and field-level security. (OpenSearch's security
+// plugin and Elasticsearch authorize the indices too, as the user, and
+// run jobs with their creator's roles.) They reach index data whether or
+// not their route flags indices in the body.
+var clusterDataActions = map[string]bool{
+	"cluster:admin/opensearch/sql":                        true,
+	"cluster:admin/opensearch/ppl":                        true,
+	"cluster:admin/opensearch/ql/async_query":             true,
+	"cluster:admin/opendistro/asynchronous_search/submit": true,
+	"cluster:admin/opendistro/transform/preview":          true,
+	"cluster:admin/opendistro/transform/index":            true,
+	"cluster:admin/opendistro/rollup/index":               true,
+	"cluster:admin/transform/preview":                     true,
+	"cluster:admin/transform/put":                         true,
+	"cluster:admin/transform/update":                      true,
+	"cluster:admin/xpack/rollup/put":                      true,
+	"cluster:admin/xpack/ml/datafeeds/preview":            true,
+	"cluster:admin/xpack/ml/datafeeds/put":                true,
+	"cluster:admin/xpack/ml/datafeeds/update":             true,
+	"cluster:admin/xpack/ml/data_frame/analytics/preview": true,
+	"cluster:admin/xpack/ml/data_frame/analytics/explain": true,
+	"cluster:admin/xpack/ml/data_frame/analytics/put":     true,
+	"cluster:admin/xpack/ml/data_frame/analytics/update":  true,
+	"cluster:monitor/xpack/ml/data_frame/evaluate":        true,
+	"cluster:monitor/text_structure/find_field_structure": true,
+	"cluster:admin/xpack/watcher/watch/put":               true,
+	"cluster:admin/xpack/watcher/watch/execute":           true,
+	"cluster:admin/xpack/enrich/put":                      true,
+}
+
 // mlPredictAction is ML Commons' predict: a model given inline data, or,
 // for the built-in algorithms, the documents input_query finds in
 // input_index.
@@ -64,6 +101,9 @@ func clusterDataAccess(c *esapi.Classification, pb *parsedBody) (reaches, readOn
 	}
 	if c.Action == asyncSearchGetAction {
 		return true, true
+	}
+	if clusterDataActions[c.Action] {
+		return true, clusterDataReadOnly[c.Action]
 	}
 	if strings.HasPrefix(c.Action, "indices:") || !c.BodyIndices {
 		return false, false

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
 )
 
 // Cluster-level plugin APIs that read (or write) the documents of indices
@@ -93,5 +94,25 @@ admin_all:
 	rec := serveAs(t, rs, md, "manager_dls", up, "POST", "/_plugins/_ml/models/m1/_predict", "application/json", `{"parameters":{"inputs":"hello"}}`)
 	if forwarded != 1 {
 		t.Fatalf("inline prediction: want it forwarded; got %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// Actions known to reach index data count whether or not their route flags
+// indices in the body; those that only read need read everywhere, job
+// creators read and write.
+func TestClusterDataActionsWithoutBodyIndices(t *testing.T) {
+	for action, readOnly := range map[string]bool{
+		"cluster:admin/xpack/ml/datafeeds/put":     false,
+		"cluster:admin/xpack/ml/datafeeds/preview": true,
+		"cluster:admin/xpack/watcher/watch/put":    false,
+		"cluster:admin/opensearch/sql":             true,
+	} {
+		reaches, ro := clusterDataAccess(&esapi.Classification{Action: action}, nil)
+		if !reaches || ro != readOnly {
+			t.Errorf("%s: reaches %v, read only %v; want true, %v", action, reaches, ro, readOnly)
+		}
+	}
+	if reaches, _ := clusterDataAccess(&esapi.Classification{Action: "cluster:monitor/health"}, nil); reaches {
+		t.Error("cluster health reaches no index data")
 	}
 }

@@ -37,8 +37,8 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 // cluster read or write beyond the indices it was authorized on: documents
 // referenced by id and templates (unless the user has full access, asked
 // through full), ingest pipelines (unless mayUsePipelines), and cluster
-// actions that read indices (dataReadingClusterActions) unless the user
-// may read everything.
+// actions that reach index data (clusterDataRefusal) unless the user may
+// read (and write) everything.
 func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
 	if reason := readsBeyondItsIndices(c, pb); reason != "" && !mayReadBeyond(az, req, c, full) {
 		return forbidden(req, reason)
@@ -58,16 +58,7 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
-	if ref := clusterDataRefusal(az, req, c, pb); ref != nil {
-		return ref
-	}
-	// The actions known to read indices, whether or not their request
-	// names them (a second net under clusterDataRefusal).
-	if dataReadingClusterActions[c.Action] && !mayReadEverything(az, req) {
-		return forbidden(req, "it reads the indices its request names with a cluster privilege alone, out of the security proxy's sight; "+
-			"only users who may read every index without document- or field-level security may use it")
-	}
-	return nil
+	return clusterDataRefusal(az, req, c, pb)
 }
 
 // pipelineProbeActions are what a pipeline can do on indices the request

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"go.uber.org/zap"
-
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -128,13 +126,9 @@ func bulkUpdateReadRefusal(st *requestState, pos int, it esbody.BulkItem, index 
 	if mayRead(index) {
 		return nil
 	}
-	if sb := st.Body.spooled; sb != nil && it.Meta == nil {
-		full, err := sb.withSource(pos, it)
-		if err != nil {
-			st.Log().Error("cannot read a bulk item back from the spool", zap.Error(err))
-			return &itemRefusal{status: http.StatusServiceUnavailable, reason: "the security proxy could not read the bulk item back from its spool"}
-		}
-		it = full
+	it, ref := spooledItem(st, pos, it)
+	if ref != nil {
+		return ref
 	}
 	if !bulkUpdateReads(st.Class, it) {
 		return nil
