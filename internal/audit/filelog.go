@@ -253,7 +253,7 @@ func (l *FileLog) AppendBatch(ctx context.Context, evs []*Event) error {
 			l.failed(FailQueueFull, len(evs))
 			return ErrQueueFull
 		case <-ctx.Done():
-			l.failed(FailTimeout, len(evs))
+			l.failed(contextFailure(ctx), len(evs))
 			return fmt.Errorf("audit: queueing record: %w", ctx.Err())
 		case <-l.stopped:
 			l.failed(FailClosed, len(evs))
@@ -267,7 +267,7 @@ func (l *FileLog) AppendBatch(ctx context.Context, evs []*Event) error {
 		l.failed(FailTimeout, len(evs))
 		return ErrTimeout
 	case <-ctx.Done():
-		l.failed(FailTimeout, len(evs))
+		l.failed(contextFailure(ctx), len(evs))
 		return fmt.Errorf("audit: waiting for fsync: %w", ctx.Err())
 	case <-l.stopped:
 		// The writer may have committed p just before stopping.
@@ -279,6 +279,15 @@ func (l *FileLog) AppendBatch(ctx context.Context, evs []*Event) error {
 		l.failed(FailClosed, len(evs))
 		return ErrClosed
 	}
+}
+
+// contextFailure is the failure reason for an append whose context ended:
+// a canceled one (the client went away) is not the trail's failure.
+func contextFailure(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return FailCanceled
+	}
+	return FailTimeout
 }
 
 func (l *FileLog) failed(reason string, n int) {

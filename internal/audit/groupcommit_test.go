@@ -180,8 +180,16 @@ func TestAppendTimeoutAndQueueFull(t *testing.T) {
 	if err := l.Append(cctx, testEvent(4)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Append = %v, want context.Canceled", err)
 	}
-	if obs.get(&obs.failed, FailQueueFull) != 1 || obs.get(&obs.failed, FailTimeout) != 3 {
-		t.Fatalf("observer: queue_full=%d timeout=%d", obs.get(&obs.failed, FailQueueFull), obs.get(&obs.failed, FailTimeout))
+	// A caller's deadline is a timeout; a canceled caller (the client went
+	// away) is counted apart, not as the trail's failure.
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Millisecond)
+	defer dcancel()
+	if err := l.Append(dctx, testEvent(6)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Append = %v, want context.DeadlineExceeded", err)
+	}
+	queueFull, timeouts, canceled := obs.get(&obs.failed, FailQueueFull), obs.get(&obs.failed, FailTimeout), obs.get(&obs.failed, FailCanceled)
+	if queueFull != 1 || timeouts != 3 || canceled != 1 {
+		t.Fatalf("observer: queue_full=%d timeout=%d canceled=%d, want 1, 3, 1", queueFull, timeouts, canceled)
 	}
 	close(ff.block)
 	if err := l.Close(); err != nil {

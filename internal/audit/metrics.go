@@ -10,8 +10,11 @@ const (
 	// FailQueueFull means the bounded queue stayed full for QueueTimeout.
 	FailQueueFull = "queue_full"
 	// FailTimeout means the record was queued but not durable within
-	// AppendTimeout (or the caller's context ended first).
+	// AppendTimeout (or the caller's deadline passed first).
 	FailTimeout = "timeout"
+	// FailCanceled means the caller gave up first (its context was
+	// canceled: the client went away), not that the trail was slow.
+	FailCanceled = "canceled"
 	// FailClosed means the log was closed.
 	FailClosed = "closed"
 )

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"go.uber.org/zap"
@@ -55,15 +56,29 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 			err = a.Record(r.Context(), evs...)
 		}
 		if err != nil {
+			st.auditDone = true
+			if clientGone(r, err) {
+				// Nothing was forwarded and nobody waits for an answer:
+				// not a failure of the trail.
+				st.Decision = "canceled"
+				st.Log().Info("client went away while its audit record was written; request not forwarded")
+				return
+			}
 			st.Decision = "error"
 			st.Log().Error("audit write failed; request refused", zap.Error(err))
-			st.auditDone = true
 			auditUnavailable().Write(w)
 			return
 		}
 		st.auditDone = true
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientGone reports whether err only says that the request's own context
+// was canceled: the client closed the connection (or reset the stream)
+// while its record was on the way to disk.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // actionFilter is implemented by auditors that drop some event actions
@@ -137,6 +152,10 @@ func (aw *auditWriter) before() {
 	}
 	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
 		aw.failed = true
+		if clientGone(aw.r, err) {
+			st.Log().Info("client went away while its refusal's audit record was written")
+			return
+		}
 		st.Decision = "error"
 		st.Log().Error("audit write failed; refusal replaced by 503", zap.Error(err))
 		h := aw.ResponseWriter.Header()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
@@ -262,6 +265,77 @@ func TestUnknownLengthBodyIsRead(t *testing.T) {
 			}
 			if (*forwarded > 0) != tc.forwarded {
 				t.Fatalf("forwarded=%d, want %v", *forwarded, tc.forwarded)
+			}
+		})
+	}
+}
+
+// ctxAuditor waits for the request's context to end, as the file trail
+// does while an fsync hangs, and returns the context's error.
+type ctxAuditor struct{}
+
+func (ctxAuditor) Record(ctx context.Context, _ ...*audit.Event) error {
+	<-ctx.Done()
+	return fmt.Errorf("audit: waiting for fsync: %w", ctx.Err())
+}
+
+func (ctxAuditor) EmitRequestBody() bool { return false }
+
+// TestClientGoneWhileAuditing: a client that goes away while its record is
+// on the way to disk is not an audit failure (no error log, no 503 written
+// for nobody), and its request is still not forwarded; a deadline that runs
+// out is one (503, logged as an error).
+func TestClientGoneWhileAuditing(t *testing.T) {
+	user := &authn.Principal{Username: "u", Roles: []string{"r"}}
+	tests := []struct {
+		name     string
+		authz    Authorizer
+		path     string
+		canceled bool
+		wantCode int
+		wantLog  zapcore.Level
+		wantMsg  string
+	}{
+		{"granted, client gone", fakeAuthz{true}, "/_cluster/health", true, 200, zapcore.InfoLevel, "client went away while its audit record was written; request not forwarded"},
+		{"denied, client gone", fakeAuthz{false}, "/secret/_search", true, 200, zapcore.InfoLevel, "client went away while its refusal's audit record was written"},
+		{"granted, deadline", fakeAuthz{true}, "/_cluster/health", false, 503, zapcore.ErrorLevel, "audit write failed; request refused"},
+		{"denied, deadline", fakeAuthz{false}, "/secret/_search", false, 503, zapcore.ErrorLevel, "audit write failed; refusal replaced by 503"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zapcore.InfoLevel)
+			forwarded := 0
+			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { forwarded++ })
+			s, err := New(Options{
+				MaxBodyBytes: 100, Log: zap.New(core), Authenticator: fakeAuthn{p: user}, Authorizer: tc.authz, Auditor: ctxAuditor{},
+				Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ctx context.Context
+			var cancel context.CancelFunc
+			if tc.canceled {
+				ctx, cancel = context.WithCancel(context.Background())
+				cancel()
+			} else {
+				ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+			}
+			defer cancel()
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil).WithContext(ctx))
+			if forwarded != 0 {
+				t.Fatalf("forwarded %d requests without their audit record", forwarded)
+			}
+			if rec.Code != tc.wantCode || (tc.canceled && rec.Body.Len() != 0) {
+				t.Fatalf("got %d %q, want %d", rec.Code, rec.Body.String(), tc.wantCode)
+			}
+			found := logs.FilterMessage(tc.wantMsg).All()
+			if len(found) != 1 || found[0].Level != tc.wantLog {
+				t.Fatalf("log %q at %v: got %+v", tc.wantMsg, tc.wantLog, logs.All())
+			}
+			if tc.canceled && logs.FilterLevelExact(zapcore.ErrorLevel).Len() != 0 {
+				t.Fatalf("a client that went away was logged as an error: %+v", logs.FilterLevelExact(zapcore.ErrorLevel).All())
 			}
 		})
 	}

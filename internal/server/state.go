@@ -84,7 +84,8 @@ type requestState struct {
 	itemsDecided bool
 	// classifyErr is why the classifier refused the request, if it did.
 	classifyErr error
-	// Decision is "allow", "deny", "unauthenticated", "rejected" or "error".
+	// Decision is "allow", "deny", "unauthenticated", "rejected", "error" or
+	// "canceled" (the client went away before the request was forwarded).
 	Decision string
 }
 
