@@ -90,7 +90,7 @@ func (w *walker) queryBody(typ string, body esbody.Value, p string) error {
 	case "function_score":
 		return w.functionScore(body, p)
 	case "knn", "neural":
-		return w.vectorQuery(body, p)
+		return w.vectorQueryPrefiltered(body, p)
 	case "terms":
 		return w.termsQuery(body, p)
 	case "more_like_this":
@@ -257,6 +257,50 @@ func (w *walker) scoreFunctions(v esbody.Value, p string) error {
 // through; any other object is refused.
 func (w *walker) vectorQuery(body esbody.Value, p string) error {
 	return w.vectorSpec(body, p, true)
+}
+
+// vectorQueryPrefiltered checks a knn or neural query and adds the DLS
+// filter to its own filter. The wrapper around the whole query is not
+// enough for them: the cluster finds the k nearest neighbours first and
+// applies the enclosing bool's filters afterwards (Elasticsearch: "all
+// other filters found in the Query DSL tree are applied as post-filters";
+// OpenSearch alike outside the knn filter), so hidden documents would
+// take places among the k and the caller would see fewer hits for a
+// vector near them: a count of hidden neighbours of any chosen point.
+// Inside the query's filter they are excluded before the search, as
+// Elasticsearch's own DLS excludes them. A k-NN engine without filter
+// support (OpenSearch's nmslib) then refuses the query: closed.
+func (w *walker) vectorQueryPrefiltered(body esbody.Value, p string) error {
+	if err := w.vectorQuery(body, p); err != nil {
+		return err
+	}
+	o := body.(*esbody.Object) // vectorQuery refuses anything else
+	if _, esForm := o.Get("field"); esForm {
+		// Elasticsearch: {"field":…,"query_vector":…,"filter":query or array}.
+		o.Set("filter", w.withFilter(o, "filter"))
+		return nil
+	}
+	// OpenSearch: {"<field>":{"vector"|"query_text":…,"filter":one query}}.
+	for i := 0; i < o.Len(); i++ {
+		m := o.At(i)
+		spec, isObj := m.Value.(*esbody.Object)
+		if !isObj || m.Name == "filter" || m.Name == "inner_hits" || contains(vectorOpaque, m.Name) {
+			continue
+		}
+		f := esbody.Clone(w.dls)
+		if old, has := spec.Get("filter"); has {
+			f = andQueries(old, f)
+		}
+		spec.Set("filter", f)
+	}
+	return nil
+}
+
+// andQueries is one query matching what both a and b match.
+func andQueries(a, b esbody.Value) esbody.Value {
+	inner := &esbody.Object{}
+	inner.Set("filter", esbody.Array{a, b})
+	return single("bool", inner)
 }
 
 // vectorOpaque are the object members of kNN and neural specifications

@@ -67,6 +67,9 @@ func (k BodyKind) String() string {
 //
 //   - knn (top level): the filter is added to each knn's filter; a
 //     search with knn and no query gets no query (kNN-only search).
+//   - knn and neural queries (anywhere in a query): the filter is added
+//     to their own filter too, because the cluster applies the enclosing
+//     bool's filters only after it has picked the k nearest neighbours.
 //   - has_child / has_parent (anywhere in a query): their inner query is
 //     wrapped too, since it matches other documents than the hit.
 //   - significant_terms / significant_text: the filter is added to
