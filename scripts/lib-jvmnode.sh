@@ -13,6 +13,9 @@
 #   NODE_JAVA_OPTS   extra JVM options (word-split on spaces), may be empty
 #   NODE_TARGET      Maven build directory (default $NODE_SRC/target)
 #   NODE_MVN_ARGS    extra Maven arguments, e.g. a profile (word-split), may be empty
+#   NODE_PLUGIN_ZIPS plugins published on Maven Central only as a zip (packaging "zip"), as
+#                    space-separated group:artifact:version; each is unpacked under
+#                    $NODE_TARGET/plugin-zips/ and its jars join the classpath. May be empty.
 # Optional environment:
 #   JAVA_HOME        JDK to use (default: java/javac on PATH)
 #   M2_REPO          local Maven repository (default: Maven's own, normally ~/.m2/repository)
@@ -103,7 +106,7 @@ jvmnode_build() {
   stampfile="$target/classpath.stamp"
   cls="$target/classes/$NODE_MAIN.class"
   src="$NODE_SRC/src/main/java/$NODE_MAIN.java"
-  stamp="$(sha256sum "$NODE_SRC/pom.xml" | cut -d' ' -f1) args=${NODE_MVN_ARGS:-} repo=${M2_REPO:-default} java=$("$(jvmnode_java javac)" -version 2>&1)"
+  stamp="$(sha256sum "$NODE_SRC/pom.xml" | cut -d' ' -f1) args=${NODE_MVN_ARGS:-} repo=${M2_REPO:-default} zips=${NODE_PLUGIN_ZIPS:-} java=$("$(jvmnode_java javac)" -version 2>&1)"
 
   mkdir -p "$target"
   if [[ ! -s $cpfile || ! -f $stampfile || "$(<"$stampfile")" != "$stamp" ]]; then
@@ -134,6 +137,7 @@ jvmnode_build() {
       fi
     fi
     [[ -s $cpfile ]] || jvmnode_die "Maven wrote no classpath to $cpfile"
+    jvmnode_plugin_zips "$target" "$cpfile" "${mvn[@]}"
     printf '%s' "$stamp" >"$stampfile"
   elif [[ ! -f $cls || $src -nt $cls ]]; then
     jvmnode_log "compiling $src"
@@ -142,6 +146,28 @@ jvmnode_build() {
       || jvmnode_die "javac failed"
   fi
   [[ -f $cls ]] || jvmnode_die "launcher class $cls missing after build"
+}
+
+# Unpack the NODE_PLUGIN_ZIPS (offline first, then online) and append their jars to the
+# classpath file. Args: target dir, classpath file, the mvn command.
+jvmnode_plugin_zips() {
+  local target=$1 cpfile=$2 coord dir jar
+  shift 2
+  for coord in ${NODE_PLUGIN_ZIPS:-}; do
+    dir="$target/plugin-zips/${coord//:/_}"
+    rm -rf "$dir"
+    local -a unpack=(dependency:unpack "-Dartifact=$coord:zip" "-DoutputDirectory=$dir" -Dmdep.overWriteReleases=true)
+    if ! "$@" -o "${unpack[@]}" >>"$target/mvn.log" 2>&1; then
+      if ! "$@" "${unpack[@]}" >>"$target/mvn.log" 2>&1; then
+        tail -n 30 "$target/mvn.log" >&2
+        jvmnode_die "could not unpack plugin $coord (full log: $target/mvn.log)"
+      fi
+    fi
+    for jar in "$dir"/*.jar; do
+      [[ -f $jar ]] || jvmnode_die "plugin $coord has no jars in $dir"
+      printf ':%s' "$jar" >>"$cpfile"
+    done
+  done
 }
 
 jvmnode_start() {

@@ -14,6 +14,9 @@
 #   OPENSEARCH_JAVA_OPTS       extra JVM options
 #   OPENSEARCH_START_TIMEOUT   seconds to wait for health (default 180)
 #   OPENSEARCH_STOP_TIMEOUT    seconds between SIGTERM and SIGKILL (default 30)
+#   OPENSEARCH_PLUGIN_ZIPS     zip-only plugins to add (default: the k-NN plugin, whose Maven zip
+#                              carries no native libraries: only its Lucene engine works here;
+#                              empty: none)
 #   JAVA_HOME, M2_REPO, MAVEN_OPTS, MAVEN_ARGS   see scripts/lib-jvmnode.sh
 # Logs: $OPENSEARCH_HOME/opensearch.log (node), $OPENSEARCH_HOME/stdout.log (JVM console).
 set -euo pipefail
@@ -33,5 +36,6 @@ NODE_HEAP=${OPENSEARCH_HEAP:-1g}
 NODE_JAVA_OPTS=${OPENSEARCH_JAVA_OPTS:-}
 NODE_START_TIMEOUT=${OPENSEARCH_START_TIMEOUT:-180}
 NODE_STOP_TIMEOUT=${OPENSEARCH_STOP_TIMEOUT:-30}
+NODE_PLUGIN_ZIPS=${OPENSEARCH_PLUGIN_ZIPS-org.opensearch.plugin:opensearch-knn:2.19.1.0}
 
 jvmnode_main "$@"
