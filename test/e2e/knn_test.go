@@ -23,9 +23,10 @@ func TestKNNQueryDLS(t *testing.T) {
 	os_ := openSearchURL(t)
 	o, su := superuserOpts(t, os_)
 	index := fmt.Sprintf("e2e-knn-%d", time.Now().UnixNano())
-	o.Users += "acme:" + su.Password + "\n"
-	o.UsersRoles += "r_acme:acme\n"
-	o.Roles = "r_acme:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n"
+	o.Users += "acme:" + su.Password + "\nnovec:" + su.Password + "\n"
+	o.UsersRoles += "r_acme:acme\nr_novec:novec\n"
+	o.Roles = "r_acme:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
+		"r_novec:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n      field_security: {grant: [tenant, note]}\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -73,6 +74,18 @@ func TestKNNQueryDLS(t *testing.T) {
 		}
 		if ids := knnIDs(t, r.Body); !strings.Contains(body, `"size":0`) && !slices.Equal(ids, []string{"4", "5", "6"}) {
 			t.Errorf("%s: hits %v, want [4 5 6]", name, ids)
+		}
+	}
+	// A vector field hidden by FLS cannot rank documents: the nearest
+	// hidden vectors would come first and spell out where they lie.
+	for name, body := range probes {
+		r := do(t, c, "POST", p.URL+"/"+index+"/_search", "novec", su.Password, strings.NewReader(body), hj)
+		t.Logf("%s by a user without the vector field: %d %.160s", name, r.Status, r.Body)
+		if r.Status == 200 && slices.Equal(knnIDs(t, r.Body), []string{"1", "2", "3"}) {
+			t.Errorf("%s by a user without the vector field: ranked by it: %s", name, r.Body)
+		}
+		if strings.Contains(r.Body, `"v":[`) {
+			t.Errorf("%s by a user without the vector field: the vector leaked: %s", name, r.Body)
 		}
 	}
 	// Control: the superuser's probe finds the hidden neighbours first, so
