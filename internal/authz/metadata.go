@@ -23,6 +23,9 @@ type Metadata struct {
 	indices     map[string]*ConcreteIndex
 	aliases     map[string]*Alias
 	dataStreams map[string]*DataStream
+	// clusterPipelines: the cluster said it runs search pipelines;
+	// defaultPipelines: some index names a default one.
+	clusterPipelines, defaultPipelines bool
 }
 
 // ConcreteIndex describes one concrete index.
@@ -44,6 +47,9 @@ type ConcreteIndex struct {
 	FailureStore bool
 	// Aliases are the aliases that point at the index, sorted.
 	Aliases []string
+	// SearchPipeline is the index's default search pipeline (OpenSearch's
+	// index.search.default_pipeline); empty when it has none.
+	SearchPipeline string
 }
 
 // Alias describes one alias: of indices, or (data stream alias) of data
@@ -129,6 +135,7 @@ func NewMetadata(indices []ConcreteIndex, aliases []Alias, dataStreams []DataStr
 		c := ix
 		c.Aliases = nil
 		m.indices[c.Name] = &c
+		m.defaultPipelines = m.defaultPipelines || c.SearchPipeline != ""
 	}
 	m.addDataStreams(dataStreams)
 	m.addAliases(indices, aliases)
@@ -153,6 +160,24 @@ func (m *Metadata) addDataStreams(dataStreams []DataStream) {
 			ix.DataStream, ix.FailureStore = c.Name, true
 		}
 	}
+}
+
+// WithSearchPipelines returns a copy of m that says whether the cluster
+// runs search pipelines (OpenSearch 2.9 and later). m is not changed.
+func (m *Metadata) WithSearchPipelines(on bool) *Metadata {
+	if m == nil {
+		m = NewMetadata(nil, nil, nil)
+	}
+	c := *m
+	c.clusterPipelines = on
+	return &c
+}
+
+// SearchPipelines reports whether searches may run through a search
+// pipeline the cluster applies after the proxy: the cluster said it runs
+// them, or some index names a default one.
+func (m *Metadata) SearchPipelines() bool {
+	return m != nil && (m.clusterPipelines || m.defaultPipelines)
 }
 
 // ensureIndex returns the named index, adding it when missing.

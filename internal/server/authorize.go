@@ -44,6 +44,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			eserr.Security(http.StatusForbidden, "request has no authenticated principal or classification").Write(w)
 			return
 		}
+		if md != nil {
+			st.snapshot = md.Snapshot()
+		}
 		if st.cursor != nil && st.cursor.decision != nil {
 			authorizeContinuation(w, r, st, *st.cursor.decision, restrict, next)
 			return
@@ -188,7 +191,8 @@ func refreshAfter(md MetadataSource, action string) {
 		return
 	}
 	for _, prefix := range []string{"indices:admin/create", "indices:admin/auto_create", "indices:admin/delete", "indices:admin/aliases",
-		"indices:admin/rollover", "indices:admin/data_stream/", "indices:admin/resize", "indices:admin/open", "indices:admin/close"} {
+		"indices:admin/rollover", "indices:admin/data_stream/", "indices:admin/resize", "indices:admin/open", "indices:admin/close",
+		"indices:admin/settings/update"} { // a default search pipeline (restrict_pipeline.go)
 		if strings.HasPrefix(action, prefix) {
 			go func() { _ = rf.Refresh(context.Background()) }() // failures keep the previous snapshot
 			return
@@ -205,7 +209,9 @@ func authzRequest(st *requestState, md MetadataSource) authz.Request {
 		TargetUser: authzTargetUser(st),
 		Limit:      st.limit,
 	}
-	if md != nil {
+	if st.snapshot != nil {
+		req.Metadata = st.snapshot
+	} else if md != nil {
 		req.Metadata = md.Snapshot()
 	}
 	o := c.Params.IndicesOptions

@@ -30,6 +30,9 @@ func (rr *restrictedRequest) planSearch() (*restrictionPlan, error) {
 		return nil, err
 	}
 	values := rr.r.URL.Query()
+	if err := rr.searchPipelineRefusal(kind); err != nil {
+		return nil, err
+	}
 	if rr.dls {
 		if err := dls.CheckURL(kind, values); err != nil {
 			return nil, err
@@ -165,6 +168,7 @@ func (rr *restrictedRequest) restrictSearchBody(kind dls.BodyKind, body *esbody.
 			return nil, err
 		}
 	}
+	rr.withoutSearchPipeline(kind, body)
 	return body, nil
 }
 

@@ -84,6 +84,9 @@ type requestState struct {
 	itemsDecided bool
 	// classifyErr is why the classifier refused the request, if it did.
 	classifyErr error
+	// snapshot is the cluster metadata the request was authorized against
+	// (nil without a metadata source).
+	snapshot *authz.Metadata
 	// Decision is "allow", "deny", "unauthenticated", "rejected", "error" or
 	// "canceled" (the client went away before the request was forwarded).
 	Decision string

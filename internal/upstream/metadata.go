@@ -56,6 +56,8 @@ type MetadataCacheConfig struct {
 //     is_hidden: the cluster state API lists alias names only. This part is
 //     best effort; without it aliases count as visible and write indices
 //     are unknown.
+//   - GET /, filtered to the distribution and version: whether the cluster
+//     runs search pipelines (OpenSearch 2.9+). Best effort too.
 //
 // Snapshots are immutable; a refresh that finds the namespace unchanged
 // keeps the same *authz.Metadata, so that what evaluators cache per
@@ -168,8 +170,10 @@ func (c *MetadataCache) Run(ctx context.Context) {
 const (
 	clusterStatePath = "/_cluster/state/metadata?filter_path=" +
 		"metadata.indices.*.state,metadata.indices.*.settings.index.hidden,metadata.indices.*.system," +
+		"metadata.indices.*.settings.index.search.default_pipeline," +
 		"metadata.indices.*.aliases,metadata.data_stream"
 	aliasFlagsPath = "/_alias?expand_wildcards=all&filter_path=*.aliases.*.is_write_index,*.aliases.*.is_hidden"
+	rootPath       = "/?filter_path=version.distribution,version.number"
 )
 
 // load fetches and parses one snapshot; when the responses are those prev
@@ -194,11 +198,23 @@ func (c *MetadataCache) load(ctx context.Context, prev *metadataState) (*authz.M
 	} else {
 		h.Write(flags)
 	}
+	// Whether the cluster runs search pipelines (which act after the
+	// proxy). Unknown counts as no: an index that names a default pipeline
+	// still says so (authz.Metadata.SearchPipelines).
+	pipelines := false
+	h.Write([]byte{0})
+	if root, err := c.get(ctx, rootPath); err != nil {
+		c.log.Debug("cluster version unavailable", zap.Error(err))
+	} else if pipelines, err = runsSearchPipelines(root); err != nil {
+		c.log.Debug("cluster version unreadable", zap.Error(err))
+	} else {
+		h.Write(root)
+	}
 	h.Sum(digest[:0])
 	if !prev.fetchedAt.IsZero() && digest == prev.digest {
 		return prev.md, digest, nil
 	}
-	return ns.metadata(), digest, nil
+	return ns.metadata().WithSearchPipelines(pipelines), digest, nil
 }
 
 // errBodyTooLarge: a response exceeded MaxBody.

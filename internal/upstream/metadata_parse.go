@@ -29,6 +29,9 @@ type clusterStateBody struct {
 			Settings struct {
 				Index struct {
 					Hidden flexBool `json:"hidden"`
+					Search struct {
+						DefaultPipeline string `json:"default_pipeline"`
+					} `json:"search"`
 				} `json:"index"`
 			} `json:"settings"`
 			System  flexBool `json:"system"`
@@ -72,8 +75,12 @@ func parseClusterState(body []byte) (*namespace, error) {
 		if ix.State != "" && ix.State != "open" && ix.State != "close" {
 			return nil, fmt.Errorf("index [%s] has unknown state [%s]", name, ix.State)
 		}
+		pipeline := ix.Settings.Index.Search.DefaultPipeline
+		if pipeline == "_none" { // OpenSearch's name for no pipeline
+			pipeline = ""
+		}
 		ns.indices = append(ns.indices, authz.ConcreteIndex{Name: name, Hidden: bool(ix.Settings.Index.Hidden),
-			Closed: ix.State == "close", System: bool(ix.System), Aliases: ix.Aliases})
+			Closed: ix.State == "close", System: bool(ix.System), Aliases: ix.Aliases, SearchPipeline: pipeline})
 		for _, a := range ix.Aliases {
 			ns.alias(a) // membership travels in the index; the record takes the flags
 		}
@@ -192,6 +199,31 @@ func (ns *namespace) metadata() *authz.Metadata {
 		aliases = append(aliases, *a)
 	}
 	return authz.NewMetadata(ns.indices, aliases, ns.dataStreams)
+}
+
+// rootBody is the part of GET / the cache reads.
+type rootBody struct {
+	Version struct {
+		Distribution string `json:"distribution"`
+		Number       string `json:"number"`
+	} `json:"version"`
+}
+
+// runsSearchPipelines reads GET /: OpenSearch runs search pipelines since
+// 2.9 (2.8 had them behind a feature flag); Elasticsearch has none.
+func runsSearchPipelines(body []byte) (bool, error) {
+	var rb rootBody
+	if err := json.Unmarshal(body, &rb); err != nil {
+		return false, err
+	}
+	if rb.Version.Distribution != "opensearch" {
+		return false, nil
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(rb.Version.Number, "%d.%d", &major, &minor); err != nil {
+		return true, nil // an OpenSearch whose version we cannot read: assume it does
+	}
+	return major > 2 || (major == 2 && minor >= 9), nil
 }
 
 // flexBool reads a JSON boolean or its string form ("true"/"false"), as

@@ -127,7 +127,7 @@ func (f *fakeCluster) serve(w http.ResponseWriter, r *http.Request) {
 		<-block
 	}
 	switch {
-	case r.Method != http.MethodGet || (r.URL.RequestURI() != clusterStatePath && r.URL.RequestURI() != aliasFlagsPath):
+	case r.Method != http.MethodGet || (r.URL.RequestURI() != clusterStatePath && r.URL.RequestURI() != aliasFlagsPath && r.URL.RequestURI() != rootPath):
 		http.Error(w, `{"error":"unexpected request"}`, http.StatusBadRequest)
 	case status != 0:
 		w.WriteHeader(status)
@@ -411,5 +411,49 @@ func TestMetadataCacheRun(t *testing.T) {
 	<-done
 	if !c.Ready() {
 		t.Fatal("not ready")
+	}
+}
+
+// TestMetadataSearchPipelines: the snapshot says whether searches may run
+// through a search pipeline after the proxy: the cluster is an OpenSearch
+// 2.9 or later, or an index names a default pipeline ("_none" is none).
+func TestMetadataSearchPipelines(t *testing.T) {
+	const withDefault = `{"metadata":{"indices":{"emp":{"state":"open","settings":{"index":{"search":{"default_pipeline":"ren"}}}},` +
+		`"plain":{"state":"open","settings":{"index":{"search":{"default_pipeline":"_none"}}}}}}}`
+	const without = `{"metadata":{"indices":{"plain":{"state":"open"}}}}`
+	tests := []struct {
+		name, state, root string
+		want              bool
+		wantEmp           string
+	}{
+		{"OpenSearch 2.19", without, `{"version":{"distribution":"opensearch","number":"2.19.6"}}`, true, ""},
+		{"OpenSearch 3.0", without, `{"version":{"distribution":"opensearch","number":"3.0.0"}}`, true, ""},
+		{"OpenSearch 2.8", without, `{"version":{"distribution":"opensearch","number":"2.8.0"}}`, false, ""},
+		{"OpenSearch 1.3", without, `{"version":{"distribution":"opensearch","number":"1.3.20"}}`, false, ""},
+		{"Elasticsearch", without, `{"version":{"number":"8.15.0"}}`, false, ""},
+		{"root unavailable", without, "", false, ""},
+		{"an index names a default pipeline", withDefault, "", true, "ren"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeCluster(t, tc.state, `{}`)
+			if tc.root != "" {
+				f.set(func(f *fakeCluster) { f.bodies["/"] = tc.root })
+			}
+			c := NewMetadataCache(f.fetcher(), MetadataCacheConfig{}, zaptest.NewLogger(t))
+			if err := c.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			md := c.Snapshot()
+			if got := md.SearchPipelines(); got != tc.want {
+				t.Fatalf("SearchPipelines() = %v, want %v", got, tc.want)
+			}
+			if ix, _ := md.Index("emp"); ix.SearchPipeline != tc.wantEmp {
+				t.Fatalf("emp's pipeline = %q, want %q", ix.SearchPipeline, tc.wantEmp)
+			}
+			if ix, _ := md.Index("plain"); ix.SearchPipeline != "" {
+				t.Fatalf("plain's pipeline = %q, want none", ix.SearchPipeline)
+			}
+		})
 	}
 }

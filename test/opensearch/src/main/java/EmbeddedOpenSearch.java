@@ -41,6 +41,7 @@ public final class EmbeddedOpenSearch {
     private static final String[] OPTIONAL_PLUGINS = {
         "org.opensearch.join.ParentJoinPlugin",
         "org.opensearch.percolator.PercolatorPlugin",
+        "org.opensearch.search.pipeline.common.SearchPipelineCommonModulePlugin", // search pipeline processors
         // k-NN from its Maven zip (scripts/opensearch.sh OPENSEARCH_PLUGIN_ZIPS): built for 2.19.1,
         // loaded here as a classpath plugin; without native libraries only the Lucene engine works.
         "org.opensearch.knn.plugin.KNNPlugin",
