@@ -80,6 +80,15 @@ func TestFLSDefaultSearchPipeline(t *testing.T) {
 			t.Errorf("POST %s: want the visible fields, got %d %s", pr.path, r.Status, r.Body)
 		}
 	}
+	// A pipeline named by the request, or given inline, is refused.
+	for _, pr := range []struct{ path, body string }{
+		{"/" + counted + "/_search?search_pipeline=" + ren, `{}`},
+		{"/" + counted + "/_search", `{"search_pipeline":{"response_processors":[{"rename_field":{"field":"salary","target_field":"pub_salary"}}]}}`},
+	} {
+		if r := fls("POST", pr.path, pr.body, hj); r.Status != 400 || !strings.Contains(r.Body, "search_pipeline") {
+			t.Errorf("POST %s %s: want 400, got %d %s", pr.path, pr.body, r.Status, r.Body)
+		}
+	}
 	if r := fls("POST", "/_msearch", `{"index":"`+index+`"}`+"\n{}\n", nd); r.Status != 200 || !strings.Contains(r.Body, `"name":"bob"`) {
 		t.Errorf("_msearch: want the visible fields, got %d %s", r.Status, r.Body)
 	}
