@@ -118,8 +118,12 @@ func TestCheckSessionKeys(t *testing.T) {
 // sends opaque tokens to the endpoint and maps the answer's groups.
 func TestAuthStackIntrospection(t *testing.T) {
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.PostFormValue("token") == "opaque-good" {
-			fmt.Fprintf(w, `{"active":true,"sub":"u1","exp":%d,"groups":["admins"]}`, time.Now().Add(time.Hour).Unix())
+		switch r.PostFormValue("token") {
+		case "opaque-good":
+			fmt.Fprintf(w, `{"active":true,"sub":"u1","client_id":"portcullis","exp":%d,"groups":["admins"]}`, time.Now().Add(time.Hour).Unix())
+			return
+		case "opaque-other-client": // issued to another client, no aud: not for the proxy
+			fmt.Fprintf(w, `{"active":true,"sub":"u1","client_id":"other-app","exp":%d,"groups":["admins"]}`, time.Now().Add(time.Hour).Unix())
 			return
 		}
 		fmt.Fprint(w, `{"active":false}`)
@@ -138,7 +142,7 @@ func TestAuthStackIntrospection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for token, want := range map[string]string{"opaque-good": "u1", "opaque-bad": ""} {
+	for token, want := range map[string]string{"opaque-good": "u1", "opaque-bad": "", "opaque-other-client": ""} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Authorization", "Bearer "+token)
 		got, err := st.authenticator.Authenticate(r)

@@ -22,7 +22,8 @@ type IntrospectionOptions struct {
 	// ClientID and ClientSecret authenticate the proxy to it (Basic).
 	ClientID, ClientSecret string
 	// Issuers: when the answer names an issuer (iss), it must be one of
-	// them. Audiences: when it names audiences (aud), one must be listed.
+	// them. Audiences: when it names audiences (aud), one must be listed;
+	// when it names none, its client_id must be listed.
 	Issuers, Audiences []string
 	// Claims builds the principal from the answer (required); RoleMapper
 	// gives it roles (nil: none).
@@ -245,9 +246,19 @@ func (a *IntrospectionAuthenticator) check(claims map[string]any) error {
 	if iss, ok := claims["iss"].(string); ok && len(a.o.Issuers) > 0 && !slices.Contains(a.o.Issuers, iss) {
 		return fmt.Errorf("issuer %q is not trusted", truncate(iss, 200))
 	}
-	if raw, ok := claims["aud"]; ok && len(a.o.Audiences) > 0 {
-		if !slices.ContainsFunc(claimStrings(raw), func(s string) bool { return slices.Contains(a.o.Audiences, s) }) {
+	if len(a.o.Audiences) > 0 {
+		// The token must say it is meant for the proxy: an audience
+		// listed, or, when the answer names no audience, the client it
+		// was issued to. Without either, any token the provider issued
+		// to any of its clients (another application the user logged
+		// into) would log in here.
+		listed := func(s string) bool { return slices.Contains(a.o.Audiences, s) }
+		raw, hasAud := claims["aud"]
+		switch clientID, _ := claims["client_id"].(string); {
+		case hasAud && !slices.ContainsFunc(claimStrings(raw), listed):
 			return errors.New("audience is not allowed")
+		case !hasAud && !listed(clientID):
+			return errors.New("the answer names no audience and no allowed client_id")
 		}
 	}
 	return nil

@@ -22,6 +22,12 @@ func introspectionServer(t *testing.T, calls *atomic.Int32) *httptest.Server {
 		"foreign":  fmt.Sprintf(`{"active":true,"sub":"u1","iss":"https://evil","exp":%d,"email":"alice@example.com"}`, now+600),
 		"otheraud": fmt.Sprintf(`{"active":true,"sub":"u1","aud":["other"],"exp":%d,"email":"alice@example.com"}`, now+600),
 		"nouser":   fmt.Sprintf(`{"active":true,"sub":"u1","exp":%d}`, now+600),
+		// No aud: only the client the token was issued to tells whether
+		// it was meant for the proxy.
+		"noaud-otherclient": fmt.Sprintf(`{"active":true,"sub":"u1","client_id":"other-client","exp":%d,"email":"alice@example.com"}`, now+600),
+		"noaud-noclient":    fmt.Sprintf(`{"active":true,"sub":"u1","exp":%d,"email":"alice@example.com"}`, now+600),
+		"noaud-ourclient":   fmt.Sprintf(`{"active":true,"sub":"u1","client_id":"portcullis","exp":%d,"email":"bob@example.com"}`, now+600),
+		"emptyaud":          fmt.Sprintf(`{"active":true,"sub":"u1","aud":[],"client_id":"other-client","exp":%d,"email":"alice@example.com"}`, now+600),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -74,6 +80,10 @@ func TestIntrospection(t *testing.T) {
 		{"untrusted issuer", "Bearer foreign", "", nil, 1},
 		{"other audience", "Bearer otheraud", "", nil, 1},
 		{"no principal claim", "Bearer nouser", "", nil, 1},
+		{"no audience, another client's token", "Bearer noaud-otherclient", "", nil, 1},
+		{"no audience, no client", "Bearer noaud-noclient", "", nil, 1},
+		{"no audience, the proxy's client", "Bearer noaud-ourclient", "bob@example.com", nil, 1},
+		{"empty audience, another client's token", "Bearer emptyaud", "", nil, 1},
 		{"endpoint down", "Bearer broken", "", ErrUnavailable, 1},
 		{"JWT left to the bearer authenticator", "Bearer a.b.c", "", ErrNoCredentials, 0},
 		{"Basic left alone", "Basic YTpi", "", ErrNoCredentials, 0},

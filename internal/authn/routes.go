@@ -26,10 +26,11 @@ type Named struct {
 // Route chooses the authenticators of requests to a site and path prefix.
 type Route struct {
 	// Host matches the request's host name, case-insensitively, without
-	// the port ("" matches any host).
+	// the port and a trailing dot, as the site router reads it ("" matches
+	// any host).
 	Host string
-	// PathPrefix matches the start of the request's escaped path ("" or
-	// "/" match every path).
+	// PathPrefix matches the start of the request's path as the cluster
+	// decodes it (percent-escapes decoded; "" or "/" match every path).
 	PathPrefix string
 	// Authenticators are tried in order, as a Chain.
 	Authenticators []Named
@@ -63,12 +64,17 @@ func NewRoutes(def []Named, routes []Route) *Routes {
 }
 
 // For returns the authenticators of r.
+//
+// The host and path are read the way the site router and the cluster
+// read them, so that no spelling of the same target (a fully qualified
+// "host.", a percent-encoded letter in the path) falls back to the
+// default list and its other authenticators.
 func (rs *Routes) For(r *http.Request) []Named {
 	host := requestHost(r)
-	path := r.URL.EscapedPath()
+	path := r.URL.Path
 	best, bestLen, bestHost := rs.def, -1, false
 	for _, rt := range rs.routes {
-		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
+		if rt.Host != "" && !strings.EqualFold(strings.TrimSuffix(rt.Host, "."), host) {
 			continue
 		}
 		if !strings.HasPrefix(path, rt.PathPrefix) {
@@ -82,12 +88,14 @@ func (rs *Routes) For(r *http.Request) []Named {
 	return best
 }
 
-// requestHost is the Host header without its port.
+// requestHost is the Host header without its port and trailing dot (as
+// the site router canonicalises it: "example.com." is example.com).
 func requestHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.Host); err == nil {
-		return h
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	return r.Host
+	return strings.TrimSuffix(host, ".")
 }
 
 // Authenticate implements Authenticator: the route's authenticators as a Chain.

@@ -45,6 +45,17 @@ func TestRoutes(t *testing.T) {
 		{"KIBANA.example.com:443", "/app/discover", []string{"session"}, "", "/_portcullis/login"},
 		{"kibana.example.com", "/api/status", []string{"session", "bearer"}, "", "/_portcullis/login"},
 		{"kibana.example.com", "/api/private/x", []string{"bearer"}, "", ""}, // longer prefix wins over the host
+		// The host as the site router reads it: a trailing dot (the
+		// same name, fully qualified) must not fall back to the
+		// default list, which would accept Basic where only the
+		// session may log in.
+		{"kibana.example.com.", "/app/discover", []string{"session"}, "", "/_portcullis/login"},
+		{"Kibana.Example.Com.:443", "/app/discover", []string{"session"}, "", "/_portcullis/login"},
+		// The path as the cluster decodes it: percent-encoded letters
+		// must not dodge a route's prefix.
+		{"proxy", "/%61pi/private/x", []string{"bearer"}, "", ""},
+		{"proxy", "/api/%70rivate/x", []string{"bearer"}, "", ""},
+		{"kibana.example.com.", "/%61pi/private/x", []string{"bearer"}, "", ""},
 	}
 	for _, tc := range tests {
 		r := httptest.NewRequest("GET", "http://"+tc.host+tc.path, nil)

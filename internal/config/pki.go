@@ -43,9 +43,6 @@ func (v *validator) pki() {
 	if v.cfg.InsecureHTTP || v.cfg.TLS.ClientAuthentication == "none" {
 		v.errorf("security.pki.enabled", "security.pki needs TLS with tls.client_authentication optional or required (and tls.client_ca_file): the realm authenticates with the client certificate")
 	}
-	if err := authn.ValidateName(p.RealmName); err != nil {
-		v.errorf("security.pki.realm_name", "security.pki.realm_name: %v", err)
-	}
 	if _, err := authn.CompilePKIUsernamePattern(p.UsernamePattern); err != nil {
 		v.errorf("security.pki.username_pattern", "security.pki.%v", err)
 	}

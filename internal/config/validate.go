@@ -33,6 +33,7 @@ func (v *validator) siteSections() {
 	v.introspection()
 	v.authentication()
 	v.pki()
+	v.realmNames()
 	v.audit()
 }
 

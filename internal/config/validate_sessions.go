@@ -130,6 +130,12 @@ func (v *validator) authentication() {
 		if len(r.Authenticators) == 0 {
 			v.errorf("security.authentication.routes", "security.authentication.routes[%d].authenticators: at least one is required", i)
 		}
+		// Route hosts match exactly (case and a trailing dot aside): a
+		// wildcard, a port or a URL would never match, and the requests
+		// meant for the route would get the default authenticators.
+		if h := strings.TrimSuffix(strings.ToLower(r.Host), "."); r.Host != "" && (strings.HasPrefix(h, "*") || !validSiteHost(h)) {
+			v.errorf("security.authentication.routes", "security.authentication.routes[%d].host: %q is not a host name (no wildcard, port, scheme or path: route hosts match the Host header exactly)", i, r.Host)
+		}
 		v.authenticatorList("security.authentication.routes", r.Authenticators)
 	}
 }

@@ -48,6 +48,12 @@ func TestBrowserLoginValidation(t *testing.T) {
 		{"duplicate authenticator", "  authentication:\n    authenticators: [basic, basic]\n", "listed twice"},
 		{"route without slash", "  authentication:\n    routes:\n      - {path_prefix: api, authenticators: [basic]}\n", "path_prefix must start with /"},
 		{"route without authenticators", "  authentication:\n    routes:\n      - {path_prefix: /api/}\n", "at least one is required"},
+		// A route host that can never equal a request's host would
+		// silently leave its requests to the default list.
+		{"route host with a wildcard", "  authentication:\n    routes:\n      - {host: \"*.kibana.example.com\", path_prefix: /, authenticators: [basic]}\n", "routes[0].host: \"*.kibana.example.com\" is not a host name"},
+		{"route host with a port", "  authentication:\n    routes:\n      - {host: \"kibana.example.com:443\", path_prefix: /, authenticators: [basic]}\n", "is not a host name"},
+		{"route host with a scheme", "  authentication:\n    routes:\n      - {host: \"https://kibana.example.com\", path_prefix: /, authenticators: [basic]}\n", "is not a host name"},
+		{"route host ok", "  authentication:\n    routes:\n      - {host: Kibana.Example.com, path_prefix: /, authenticators: [basic]}\n", ""},
 		{"introspection ok", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/dex/token/introspect\", client_id: portcullis}\n", ""},
 		{"introspection without endpoint", "    introspection: {enabled: true, client_id: portcullis}\n", "introspection.endpoint must be"},
 		{"introspection without client", "    introspection: {enabled: true, endpoint: \"http://127.0.0.1:5556/x\"}\n", "introspection.client_id is required"},

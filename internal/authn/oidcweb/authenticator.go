@@ -1,6 +1,7 @@
 package oidcweb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,7 +36,7 @@ func (s *Service) authenticate(r *http.Request) (*authn.Principal, *session.Sess
 	if token == "" {
 		return nil, nil, authn.ErrNoCredentials
 	}
-	sess, err := s.o.Sessions.Load(r.Context(), token)
+	sess, err := s.loadSession(r.Context(), token)
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil, errSessionEnded
 	}
@@ -55,6 +56,28 @@ func (s *Service) authenticate(r *http.Request) (*authn.Principal, *session.Sess
 	}
 	return p, sess, nil
 }
+
+// loadSession loads the session of token, if this site made it: a
+// session another site's login made (their sessions sharing one store
+// and sealing keys) is not found here, so that a cookie of one tenant
+// never logs in at another, whose users, role mappings and cluster are
+// not its own. Sessions made before sessions recorded their site are
+// accepted.
+func (s *Service) loadSession(ctx context.Context, token string) (*session.Session, error) {
+	sess, err := s.o.Sessions.Load(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Site != "" && sess.Site != s.site {
+		s.o.Logger.Warn("session cookie of another site's login refused", zap.String("user", sess.Username))
+		return nil, errForeignSession
+	}
+	return sess, nil
+}
+
+// errForeignSession: the cookie names another site's session. It is not
+// found here, and this site does not end it either.
+var errForeignSession = fmt.Errorf("%w: the session belongs to another site", session.ErrNotFound)
 
 // errSessionEnded: the cookie names a session that expired or was logged
 // out. It is "no credentials" to the chain: the browser logs in again.

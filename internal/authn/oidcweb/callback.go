@@ -124,7 +124,7 @@ func (s *Service) sessionData(r *http.Request, d *discovered, tok *oauth2.Token,
 	}
 	now := s.o.Now()
 	return &session.Data{
-		Issuer: v.issuer, Subject: v.subject, SID: v.sid, Username: p.Username, Nonce: v.nonce, Claims: v.json,
+		Site: s.site, Issuer: v.issuer, Subject: v.subject, SID: v.sid, Username: p.Username, Nonce: v.nonce, Claims: v.json,
 		IDToken: raw, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 		TokenExpiry: tokenExpiry(v.expiry, tok.Expiry), TokensIssuedAt: now,
 	}, nil

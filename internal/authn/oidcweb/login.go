@@ -55,7 +55,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 // 503 written, when the audit trail cannot take the record. A token whose
 // session has already ended needs no record.
 func (s *Service) recordReplacedSession(w http.ResponseWriter, r *http.Request, token string) bool {
-	sess, err := s.o.Sessions.Load(r.Context(), token)
+	sess, err := s.loadSession(r.Context(), token)
 	if err != nil || sess == nil {
 		return true
 	}

@@ -28,7 +28,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	var sess *session.Session
 	if token != "" {
-		loaded, err := s.o.Sessions.Load(r.Context(), token)
+		loaded, err := s.loadSession(r.Context(), token)
 		if err == nil {
 			sess = loaded
 		}
@@ -36,7 +36,11 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 			if !s.record(w, r, s.logoutOutcome(sess, true)) {
 				return
 			}
-			err = s.o.Sessions.Delete(r.Context(), token)
+			if errors.Is(err, errForeignSession) {
+				err = nil // not this site's to end
+			} else {
+				err = s.o.Sessions.Delete(r.Context(), token)
+			}
 		}
 		if err != nil {
 			s.o.Logger.Error("logout: session store unavailable; the session could not be revoked", zap.Error(err))
@@ -75,7 +79,7 @@ func (s *Service) sessionUser(r *http.Request, token string) string {
 	if token == "" {
 		return ""
 	}
-	sess, err := s.o.Sessions.Load(r.Context(), token)
+	sess, err := s.loadSession(r.Context(), token)
 	if err != nil {
 		return ""
 	}

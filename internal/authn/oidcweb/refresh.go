@@ -69,7 +69,7 @@ func (s *Service) fresh(r *http.Request, token string, sess *session.Session) (*
 	// The provider or the store failed. Another replica may have refreshed
 	// meanwhile (a lost lease): look again before giving up.
 	s.logRefusal(sess, "session refresh failed", err)
-	if again, lerr := s.o.Sessions.Load(r.Context(), token); lerr == nil {
+	if again, lerr := s.loadSession(r.Context(), token); lerr == nil {
 		sess = again
 	}
 	if !s.expired(&sess.Data, s.o.Now()) {

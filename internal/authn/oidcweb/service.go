@@ -23,6 +23,9 @@ type Service struct {
 	siteOrigin string
 	origins    map[string]bool
 	replays    *replayCache
+	// site identifies this login (client id and redirect URI) in the
+	// sessions it makes (session.Data.Site).
+	site string
 }
 
 // New checks o and returns the Service. The provider is discovered on
@@ -36,6 +39,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	s := &Service{
 		o: o, secure: u.Scheme == "https", siteOrigin: strings.ToLower(u.Scheme + "://" + u.Host),
 		origins: map[string]bool{}, replays: newReplayCache(maxReplayEntries),
+		site: o.ClientID + " " + o.RedirectURL,
 	}
 	s.provider = newProvider(ctx, &s.o)
 	s.cookieName, s.stateCookie = o.CookieName, "portcullis_login"

@@ -13,6 +13,11 @@ import (
 // Data is everything a session holds. It is sealed as a whole before it
 // reaches the store.
 type Data struct {
+	// Site names the login that made the session (its client and
+	// redirect URI): a session is only valid there, even when several
+	// sites' sessions end up in one store. "" in sessions made before it
+	// was recorded.
+	Site string `json:"site,omitempty"`
 	// Issuer and Subject identify the user at the OpenID provider (iss, sub).
 	Issuer  string `json:"iss"`
 	Subject string `json:"sub"`
