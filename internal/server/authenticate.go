@@ -60,6 +60,7 @@ func withAuthentication(a authn.Authenticator, anon *authn.Anonymous, challenges
 			return
 		}
 		anon.AddRoles(p) // Elasticsearch gives the anonymous roles to everyone
+		dropServiceAccountRoles(p)
 		st.Principal = p
 		next.ServeHTTP(w, r)
 	})

@@ -55,6 +55,7 @@ func withRunAs(az Authorizer, users RunAsLookup, anon *authn.Anonymous, next htt
 		// The cluster must not see it either (upstream strips it too).
 		r.Header.Del(RunAsHeader)
 		anon.AddRoles(target) // as every authenticated user's, the target's roles include the anonymous ones
+		dropServiceAccountRoles(target)
 		st.RunBy, st.Principal = caller, target
 		next.ServeHTTP(w, r)
 	})
