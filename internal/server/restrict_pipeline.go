@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/portcullis-proxy/portcullis/internal/eserr"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/eserr"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
 )
 
