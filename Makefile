@@ -25,6 +25,8 @@ deps:
 
 vet:
 	$(GO) vet ./...
+	@unformatted=$$(gofmt -l cmd internal test bench deploy 2>/dev/null); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 ./...
