@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +40,22 @@ func TestFLSHeadLengthHidesHiddenFields(t *testing.T) {
 	}
 	if r := do(t, f.c, "HEAD", f.p.URL+"/"+f.index+"/_doc/nope", "fls", f.pass, nil, nil); r.Status != 404 {
 		t.Errorf("fls HEAD of a missing document: %d", r.Status)
+	}
+}
+
+// TestBodylessContentTypePicksNoFormat: without Accept or format, the
+// cluster answers in the media type of the request's Content-Type, even on
+// a GET without a body. A filtered answer must still come back as JSON,
+// filtered (it was a 502, the cluster having answered YAML or SMILE).
+func TestBodylessContentTypePicksNoFormat(t *testing.T) {
+	f := startDLSFixture(t)
+	for _, ct := range []string{"application/yaml", "application/smile", "application/cbor"} {
+		for _, path := range []string{"/" + f.index + "/_source/a1", "/" + f.index + "/_doc/a1", "/" + f.index + "/_search"} {
+			r := do(t, f.c, "GET", f.p.URL+path, "fls", f.pass, nil, map[string]string{"Content-Type": ct})
+			assertNoCanary(t, "fls GET "+path+" as "+ct, r.Body, []string{canarySecretField, canarySSN})
+			if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || !strings.Contains(r.Body, "hello acme one") {
+				t.Errorf("fls GET %s with Content-Type %s: %d %s %q", path, ct, r.Status, r.Header.Get("Content-Type"), r.Body)
+			}
+		}
 	}
 }
