@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFLSHeadLengthHidesHiddenFields: a HEAD of a document or of its
@@ -57,5 +62,100 @@ func TestBodylessContentTypePicksNoFormat(t *testing.T) {
 				t.Errorf("fls GET %s with Content-Type %s: %d %s %q", path, ct, r.Status, r.Header.Get("Content-Type"), r.Body)
 			}
 		}
+	}
+}
+
+// TestTaskDescriptionsHideOtherUsersRequests: a running task's description
+// quotes its request, and the proxy's rewritten searches carry the DLS
+// role query of their user (which Elasticsearch applies out of the
+// request: its task descriptions never show it). A user with the monitor
+// cluster privilege must not read other users' rewritten requests in
+// _tasks?detailed, _cat/tasks?detailed or GET _tasks/<id>, while still
+// listing and polling tasks.
+func TestTaskDescriptionsHideOtherUsersRequests(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	index := fmt.Sprintf("e2e-tasks-%d", time.Now().UnixNano())
+	const marker = "CANARY-ROLEQ-5c3d"
+	o.Users += "dlsv:" + su.Password + "\nmon:" + su.Password + "\n"
+	o.UsersRoles += "r_dlsv:dlsv\nr_mon:mon\n"
+	o.Roles = "r_dlsv:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n      query: '{\"bool\":{\"must_not\":[{\"term\":{\"tenant\":\"" + marker + "\"}}]}}'\n" +
+		"r_mon:\n  cluster: [monitor]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	if r := do(t, c, "PUT", p.URL+"/"+index+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"tenant":"acme","message":"hello"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+index, su.Name, su.Password, nil, nil) })
+
+	// The DLS user's _msearch runs its searches one after the other: each
+	// is a running task with the rewritten body for a while.
+	var b strings.Builder
+	for range 800 {
+		b.WriteString(`{"index":"` + index + `"}` + "\n" + `{"size":1,"query":{"match":{"message":"hello"}}}` + "\n")
+	}
+	done := make(chan int, 1)
+	go func() {
+		req, err := http.NewRequest("POST", p.URL+"/_msearch?max_concurrent_searches=1", strings.NewReader(b.String()))
+		if err != nil {
+			done <- 0
+			return
+		}
+		req.SetBasicAuth("dlsv", su.Password)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		resp, err := c.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	seen := false // the superuser saw the marker: tasks were caught running
+	const search = "actions=indices:data/read/search*"
+	for running := true; running; {
+		select {
+		case status := <-done:
+			if status != 200 {
+				t.Fatalf("the DLS user's _msearch: %d", status)
+			}
+			running = false
+		default:
+		}
+		if r := do(t, c, "GET", p.URL+"/_tasks?detailed=true&"+search, su.Name, su.Password, nil, nil); strings.Contains(r.Body, marker) {
+			seen = true
+		}
+		for _, path := range []string{"/_tasks?detailed=true&" + search, "/_tasks?detailed&group_by=none&" + search, "/_cat/tasks?detailed=true&" + search, "/_cat/tasks?detailed&format=json&" + search} {
+			r := do(t, c, "GET", p.URL+path, "mon", su.Password, nil, nil)
+			assertNoCanary(t, "mon GET "+path, r.Body, []string{marker})
+		}
+		r := do(t, c, "GET", p.URL+"/_tasks?group_by=none&"+search, "mon", su.Password, nil, nil)
+		assertNoCanary(t, "mon GET /_tasks", r.Body, []string{marker})
+		if r.Status != 200 {
+			t.Fatalf("mon lists tasks: %d %s", r.Status, r.Body)
+		}
+		var list struct {
+			Tasks []struct {
+				Node string `json:"node"`
+				ID   int64  `json:"id"`
+			} `json:"tasks"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &list); err != nil {
+			t.Fatalf("task list: %v %s", err, r.Body)
+		}
+		for _, task := range list.Tasks {
+			id := fmt.Sprintf("%s:%d", task.Node, task.ID)
+			g := do(t, c, "GET", p.URL+"/_tasks/"+id, "mon", su.Password, nil, nil)
+			assertNoCanary(t, "mon GET /_tasks/"+id, g.Body, []string{marker})
+			if g.Status != 200 && g.Status != 404 {
+				t.Errorf("mon GET /_tasks/%s: %d %s", id, g.Status, g.Body)
+			}
+		}
+	}
+	if !seen {
+		t.Skip("no search task of the DLS user was caught running (the cluster was too fast)")
 	}
 }
