@@ -153,6 +153,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
+		if hidesTaskDescriptions(az, req, c) {
+			serveTaskWithoutDescriptions(w, r, st, next)
+			return
+		}
 		st.Decision = "allow"
 		next.ServeHTTP(w, r)
 		st.indexNames.afterWrite()

@@ -58,6 +58,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
+	if ref := taskDetailsRefusal(az, req, c); ref != nil {
+		return ref
+	}
 	return clusterDataRefusal(az, req, c, pb)
 }
 

@@ -42,6 +42,15 @@ func prepareRewrittenRequest(r *http.Request, allowFilterPath bool) string {
 	}
 	r.Header.Del("Accept-Encoding")
 	r.Header.Del("Accept")
+	if r.ContentLength == 0 {
+		// Without Accept or format, the cluster answers in the media type
+		// of the request's Content-Type, even when there is no body to
+		// read: "Content-Type: application/yaml" on a GET would make the
+		// answer YAML, which no filter reads. A body the proxy forwards
+		// is JSON, with its own Content-Type; without one the header means
+		// nothing else.
+		r.Header.Del("Content-Type")
+	}
 	return ""
 }
 

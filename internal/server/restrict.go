@@ -114,6 +114,13 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodHead {
+			// A HEAD answer has no body to filter, but the cluster sends
+			// the Content-Length of the unfiltered one: under FLS, with
+			// _source_includes naming a hidden field, the length of its
+			// value. Nothing of the cluster's length is passed on.
+			w = &headWriter{ResponseWriter: w}
+		}
 		if p.answer != nil && p.answer(w, r) {
 			return
 		}
@@ -137,3 +144,25 @@ func refuseRestricted(w http.ResponseWriter, st *requestState, err error) {
 	st.Log().Warn("request cannot be made safe under document/field level security", zap.Error(err))
 	eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: document- or field-level security cannot be enforced on this request").Write(w)
 }
+
+// headWriter passes a HEAD answer on without the cluster's Content-Length,
+// which is the length of the body the cluster would have sent: restricted
+// content included.
+type headWriter struct {
+	http.ResponseWriter
+}
+
+// WriteHeader drops the Content-Length before the status is sent.
+func (hw *headWriter) WriteHeader(status int) {
+	hw.ResponseWriter.Header().Del("Content-Length")
+	hw.ResponseWriter.WriteHeader(status)
+}
+
+// Write sends the status first, without the Content-Length, if it was not.
+func (hw *headWriter) Write(p []byte) (int, error) {
+	hw.ResponseWriter.Header().Del("Content-Length")
+	return hw.ResponseWriter.Write(p)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (hw *headWriter) Unwrap() http.ResponseWriter { return hw.ResponseWriter }
