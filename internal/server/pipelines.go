@@ -49,6 +49,11 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if definesPercolator(c, pb) && !mayReadEverything(az, req) {
 		return forbidden(req, reasonPercolatorMapping)
 	}
+	// A template's aliases reach the indices others create later: only a
+	// user who may already read every index may define them.
+	if definesTemplateAliases(c.Action, pb) && !mayReadEverything(az, req) {
+		return forbidden(req, reasonTemplateAliases)
+	}
 	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
 		return ref
 	}

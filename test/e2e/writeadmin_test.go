@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTemplateAliasesRefused: an alias defined in a template (composable,
+// component or legacy) is attached by the cluster to every index the
+// template later creates, whoever creates it. A user who may manage
+// templates and read the indices of one prefix (alias names under it
+// included) could otherwise put a template over another prefix with an
+// alias under their own, and read, through that alias, the indices others
+// create there: the rule that an added alias may not grant more than its
+// index would never be checked.
+func TestTemplateAliasesRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "tmpler:" + su.Password + "\n"
+	o.UsersRoles += "e2e_tmpler:tmpler\n"
+	o.Roles = "e2e_tmpler:\n  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secretPrefix, alias := fmt.Sprintf("e2e-tmplsec-%d", n), fmt.Sprintf("e2e-tmpl-own-alias-%d", n)
+	canary := fmt.Sprintf("CANARY-TMPL-ALIAS-%d", n)
+	names := []string{fmt.Sprintf("e2e-tmpl-c-%d", n), fmt.Sprintf("e2e-tmpl-i-%d", n), fmt.Sprintf("e2e-tmpl-l-%d", n), fmt.Sprintf("e2e-tmpl-ok-%d", n)}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/_index_template/"+names[1], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_index_template/"+names[3], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_component_template/"+names[0], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_template/"+names[2], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/"+secretPrefix+"-*", su.Name, su.Password, nil, nil)
+	})
+	aliases := `"aliases":{"` + alias + `":{}}`
+	for _, tc := range []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"composable template with an alias", "PUT", "/_index_template/" + names[1],
+			`{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"template":{` + aliases + `}}`, 403},
+		{"component template with an alias", "PUT", "/_component_template/" + names[0], `{"template":{` + aliases + `}}`, 403},
+		{"legacy template with an alias", "PUT", "/_template/" + names[2],
+			`{"index_patterns":["` + secretPrefix + `-*"],"order":900,` + aliases + `}`, 403},
+		{"legacy template, aliases in a legacy pattern key", "PUT", "/_template/" + names[2],
+			`{"template":"` + secretPrefix + `-*",` + aliases + `}`, 403},
+		{"composable template without alias", "PUT", "/_index_template/" + names[3],
+			`{"index_patterns":["e2e-tmpl-own-x-` + fmt.Sprint(n) + `-*"],"priority":900,"template":{"settings":{"number_of_replicas":0}}}`, 200},
+		{"composable template with an empty aliases object", "PUT", "/_index_template/" + names[3],
+			`{"index_patterns":["e2e-tmpl-own-x-` + fmt.Sprint(n) + `-*"],"priority":900,"template":{"aliases":{}}}`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, c, tc.method, p.URL+tc.path, "tmpler", su.Password, strings.NewReader(tc.body), hj)
+			if r.Status != tc.want {
+				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
+			}
+		})
+	}
+	// Someone else creates an index under the other prefix: whatever was
+	// stored, its documents must not be readable through the user's alias.
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/" + alias + "/_search", "/e2e-tmpl-own-*/_search", "/_search"} {
+		if r := do(t, c, "GET", p.URL+path, "tmpler", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+			t.Fatalf("GET %s read another prefix's index through a template alias: %d %s", path, r.Status, r.Body)
+		}
+	}
+	// Control: the superuser's template alias is attached, so the probes
+	// above were real.
+	if r := do(t, c, "PUT", p.URL+"/_index_template/"+names[1], su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+secretPrefix+`-*"],"priority":900,"template":{`+aliases+`}}`), hj); r.Status != 200 {
+		t.Fatalf("control template: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-2/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("control seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+alias+"/_search", su.Name, su.Password, nil, nil); !strings.Contains(r.Body, canary) {
+		t.Fatalf("control: the superuser's template alias should reach the new index: %d %s", r.Status, r.Body)
+	}
+}
