@@ -156,6 +156,10 @@ var settingsActions = map[string]bool{
 	"cluster:admin/component_template/put": true,
 	"indices:admin/rollover":               true,
 	"indices:admin/resize":                 true,
+	// Elasticsearch: create_from's settings_override, a data stream's
+	// settings (applied to its write index and later backing indices).
+	"indices:admin/index/create_from_source":    true,
+	"indices:admin/data_stream/settings/update": true,
 }
 
 // setsIndexPipeline reports whether a settings-carrying request's body sets

@@ -68,3 +68,56 @@ admin_all:
 		}
 	}
 }
+
+// Elasticsearch's newer APIs that write an index's settings or mappings
+// from a body (create_from's overrides, a data stream's settings and
+// mappings) are held to the same rules as index creation: an index
+// pipeline needs the access using pipelines needs, a percolator field read
+// access to every index.
+func TestSettingsAndMappingsOfNewerAPIs(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+index_admin:
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+admin_all:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+      allow_restricted_indices: true
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}}, nil, []authz.DataStream{{Name: "logs-ds", Indices: []string{".ds-logs-ds-000001"}}})
+	tests := []struct {
+		name, method, target, body, why string
+	}{
+		{"create_from, pipeline", "POST", "/_create_from/logs-a/logs-b", `{"settings_override":{"index.default_pipeline":"reroute"}}`, "default_pipeline or final_pipeline"},
+		{"create_from, percolator", "POST", "/_create_from/logs-a/logs-b", `{"mappings_override":{"properties":{"q":{"type":"percolator"}}}}`, "percolator"},
+		{"data stream settings, pipeline", "PUT", "/_data_stream/logs-ds/_settings", `{"index.final_pipeline":"reroute"}`, "default_pipeline or final_pipeline"},
+		{"data stream mappings, percolator", "PUT", "/_data_stream/logs-ds/_mappings", `{"properties":{"q":{"type":"percolator"}}}`, "percolator"},
+	}
+	for _, role := range []string{"index_admin", "admin_all"} {
+		for _, tc := range tests {
+			t.Run(role+"/"+tc.name, func(t *testing.T) {
+				forwarded := 0
+				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					forwarded++
+					_, _ = w.Write([]byte(`{"acknowledged":true}`))
+				})
+				rec := serveAs(t, rs, md, role, up, tc.method, tc.target, "application/json", tc.body)
+				if role != "admin_all" {
+					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), tc.why) || forwarded != 0 {
+						t.Fatalf("want a 403 naming %q, nothing forwarded; got %d %s, forwarded %d", tc.why, rec.Code, rec.Body.String(), forwarded)
+					}
+					return
+				}
+				if rec.Code != http.StatusOK || forwarded != 1 {
+					t.Fatalf("want it forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
+				}
+			})
+		}
+	}
+}
