@@ -13,7 +13,8 @@ import (
 // body or besides their index expression, for users without full access:
 // _reindex (read on the source, write on the destination), POST _aliases
 // (each action on its indices and aliases) and the single-alias APIs
-// (targets.go), as Elasticsearch authorizes their parts. Every name must
+// (targets.go), as Elasticsearch authorizes their parts, and refuses CCR
+// follower indices (their leader is named in the body). Every name must
 // be allowed as written (no wildcard narrowing) and without DLS/FLS
 // (Elasticsearch refuses aliases on such indices, and a reindex would copy
 // hidden data out). handled is false for other requests.
@@ -25,9 +26,17 @@ func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (
 		return true, authorizeAliasActions(az, base, st)
 	case st.Class.API == "indices.put_alias" || st.Class.API == "indices.delete_alias":
 		return true, authorizeAliasAPI(az, base, st)
+	case st.Class.API == "ccr.follow":
+		return true, forbidden(base, reasonFollowLeader)
 	}
 	return false, nil
 }
+
+// reasonFollowLeader is why a follower index is refused to users without
+// full access: a secured remote cluster authorizes the leader index as the
+// user, the unsecured one behind the proxy copies any index it is asked for.
+const reasonFollowLeader = "a follower index copies the leader index its body names from a remote cluster, " +
+	"which the security proxy does not authorize"
 
 // authorizeReindex: source.index read, dest.index index; remote sources,
 // scripts (they can change the destination of each document) and
