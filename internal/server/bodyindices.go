@@ -38,7 +38,8 @@ func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (
 const reasonFollowLeader = "a follower index copies the leader index its body names from a remote cluster, " +
 	"which the security proxy does not authorize"
 
-// authorizeReindex: source.index read, dest.index index; remote sources,
+// authorizeReindex: source.index read, dest.index index (and auto_create
+// when the cluster does not have it); remote sources,
 // scripts (they can change the destination of each document) and
 // destination pipelines are refused.
 func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
@@ -73,7 +74,12 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	if ref := decideNames(az, base, "indices:data/read/search", srcIdx); ref != nil {
 		return ref
 	}
-	return decideNames(az, base, "indices:data/write/index", dstIdx)
+	if ref := decideNames(az, base, "indices:data/write/index", dstIdx); ref != nil {
+		return ref
+	}
+	// A destination the cluster lacks is created by the reindex's writes,
+	// which Elasticsearch authorizes as indices:admin/auto_create.
+	return autoCreateRefusal(az, base, st.indexNames, dstIdx[0])
 }
 
 // authorizeAliasActions decides each action of POST _aliases: add and

@@ -83,3 +83,45 @@ func TestTemplateAliasesRefused(t *testing.T) {
 		t.Fatalf("control: the superuser's template alias should reach the new index: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestReindexAutoCreateNeedsPrivilege: a reindex into an index the cluster
+// does not have creates it, and Elasticsearch authorizes that creation as
+// indices:admin/auto_create on the destination (create_index,
+// auto_configure, manage, all), as for any write. A user with write but
+// not create_index on the destination's names is refused a direct write
+// to a new index, and must be refused the same creation through _reindex.
+func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "rex:" + su.Password + "\n"
+	o.UsersRoles += "e2e_rex:rex\n"
+	o.Roles = "e2e_rex:\n  indices:\n    - names: [\"e2e-rex-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rex-dst-*\"]\n      privileges: [write]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	src, existing, fresh := fmt.Sprintf("e2e-rex-src-%d", n), fmt.Sprintf("e2e-rex-dst-old-%d", n), fmt.Sprintf("e2e-rex-dst-new-%d", n)
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+src+","+existing+","+fresh+"*", su.Name, su.Password, nil, nil) })
+	for _, ix := range []string{src, existing} {
+		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
+		}
+	}
+	reindex := func(dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rex", su.Password,
+			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+fresh+"-direct/_doc/1", "rex", su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status != 403 {
+		t.Fatalf("control: a direct write creating an index: %d %s, want 403", r.Status, r.Body)
+	}
+	if r := reindex(existing); r.Status != 200 {
+		t.Fatalf("reindex into an existing index: %d %s, want 200", r.Status, r.Body)
+	}
+	if r := reindex(fresh); r.Status != 403 || !strings.Contains(r.Body, "auto_create") {
+		t.Fatalf("reindex creating its destination: %d %s, want 403 for indices:admin/auto_create", r.Status, r.Body)
+	}
+	if r := do(t, c, "HEAD", os_+"/"+fresh, "", "", nil, nil); r.Status != 404 {
+		t.Fatalf("the destination was created: HEAD %d", r.Status)
+	}
+}
