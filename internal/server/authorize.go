@@ -77,6 +77,12 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
+		if !full() {
+			if ref := percolatorReindexRefusal(r.Context(), rs, req, c, st.Body); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if writesDocuments(c) { // only writes can create indices
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}

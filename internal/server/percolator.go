@@ -51,10 +51,49 @@ func percolatorScriptRefusal(ctx context.Context, rs *Restrictions, base authz.R
 	return percolatorIndicesRefusal(ctx, rs, base, indices)
 }
 
+// reasonPercolatorReindex is why a reindex into an index with a percolator
+// field is refused.
+const reasonPercolatorReindex = "a reindex copies documents into an index with a percolator field out of the security proxy's sight " +
+	"(a query stored in them, built by a script elsewhere, can look up any document with the cluster's rights); " +
+	"reindexing into such an index is not supported by the security proxy for this user"
+
+// reindexAction is _reindex's action.
+const reindexAction = "indices:data/write/reindex"
+
+// percolatorReindexRefusal refuses a _reindex of a user without full
+// access into an index with a percolator field: the documents it copies
+// were never checked for document references (a scripted write into an
+// index without percolator field may store one). A body whose destination
+// cannot be read is left to authorizeReindex, which refuses it.
+func percolatorReindexRefusal(ctx context.Context, rs *Restrictions, base authz.Request, c *esapi.Classification, pb *parsedBody) *itemRefusal {
+	if c.Action != reindexAction {
+		return nil
+	}
+	body, ok := bodyObject(pb)
+	if !ok {
+		return nil
+	}
+	dest, _ := body.Get("dest")
+	dst, ok := dest.(*esbody.Object)
+	if !ok {
+		return nil
+	}
+	names, err := indexNames(dst, "index")
+	if err != nil || len(names) == 0 {
+		return nil
+	}
+	return percolatorNamesRefusal(ctx, rs, base, names, reasonPercolatorReindex)
+}
+
 // percolatorIndicesRefusal refuses when one of the indices (or the
 // indices an alias or data stream name reaches) has a percolator field,
 // or when their mappings cannot be read (fail closed).
 func percolatorIndicesRefusal(ctx context.Context, rs *Restrictions, base authz.Request, names []string) *itemRefusal {
+	return percolatorNamesRefusal(ctx, rs, base, names, reasonPercolatorScript)
+}
+
+// percolatorNamesRefusal is percolatorIndicesRefusal with its reason.
+func percolatorNamesRefusal(ctx context.Context, rs *Restrictions, base authz.Request, names []string, reason string) *itemRefusal {
 	var concrete []string
 	for _, n := range names {
 		if base.Metadata != nil {
@@ -69,7 +108,7 @@ func percolatorIndicesRefusal(ctx context.Context, rs *Restrictions, base authz.
 		return nil
 	}
 	if rs == nil || rs.Mappings == nil {
-		return forbidden(base, reasonPercolatorScript+" (the indices' mappings are not available)")
+		return forbidden(base, reason+" (the indices' mappings are not available)")
 	}
 	maps, err := rs.Mappings.Get(ctx, concrete, time.Time{})
 	if err != nil {
@@ -77,7 +116,7 @@ func percolatorIndicesRefusal(ctx context.Context, rs *Restrictions, base authz.
 	}
 	for _, m := range maps {
 		if hasPercolatorField(m) {
-			return forbidden(base, reasonPercolatorScript)
+			return forbidden(base, reason)
 		}
 	}
 	return nil

@@ -125,3 +125,57 @@ func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
 		t.Fatalf("the destination was created: HEAD %d", r.Status)
 	}
 }
+
+// TestReindexIntoPercolatorIndexRefused: a reindex copies documents out of
+// the proxy's sight. A user who may write an administrator's percolator
+// index stores, with a scripted upsert into an index of their own (no
+// percolator field there, so allowed), a query that looks a secret
+// document up, then reindexes it into the percolator index: the cluster
+// parses the query there, fetches the secret with its own rights, and
+// indexes its terms, which a prefix query on the extracted terms spells
+// out. Reindexing into an index with a percolator field is refused to
+// users without full access, as scripted writes into one are.
+func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	backendLacks(t, "painless")
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "percrex:" + su.Password + "\n"
+	o.UsersRoles += "e2e_percrex:percrex\n"
+	o.Roles = "e2e_percrex:\n  indices:\n    - names: [\"e2e-prx-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, stage, perc, plain := fmt.Sprintf("e2e-prxsecret-%d", n), fmt.Sprintf("e2e-prx-stage-%d", n), fmt.Sprintf("e2e-prx-perc-%d", n), fmt.Sprintf("e2e-prx-plain-%d", n)
+	canary := fmt.Sprintf("canaryprx%d", n)
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+perc+","+plain, su.Name, su.Password, nil, nil) })
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
+	}
+	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
+	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "percrex", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
+	}
+	reindex := func(dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "percrex", su.Password,
+			strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := reindex(perc); r.Status != 403 || !strings.Contains(r.Body, "percolator") {
+		t.Errorf("reindex into a percolator index: %d %s, want 403", r.Status, r.Body)
+	}
+	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:8] + `"}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percrex", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
+		t.Fatalf("the secret's terms were indexed in the percolator index: %d %s", r.Status, r.Body)
+	}
+	// A reindex into an index without percolator field still works.
+	if r := do(t, c, "PUT", p.URL+"/"+plain, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("plain index: %d %s", r.Status, r.Body)
+	}
+	if r := reindex(plain); r.Status != 200 {
+		t.Fatalf("reindex into an index without percolator field: %d %s", r.Status, r.Body)
+	}
+}
