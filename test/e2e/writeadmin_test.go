@@ -149,7 +149,9 @@ func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
 	hj := map[string]string{"Content-Type": "application/json"}
 	secret, stage, perc, plain := fmt.Sprintf("e2e-prxsecret-%d", n), fmt.Sprintf("e2e-prx-stage-%d", n), fmt.Sprintf("e2e-prx-perc-%d", n), fmt.Sprintf("e2e-prx-plain-%d", n)
 	canary := fmt.Sprintf("canaryprx%d", n)
-	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+perc+","+plain, su.Name, su.Password, nil, nil) })
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+perc+","+plain, su.Name, su.Password, nil, nil)
+	})
 	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
 	}
