@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -66,6 +67,11 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	srcIdx, err := indexNames(src, "index")
 	if err != nil {
 		return badBody(err.Error())
+	}
+	// The cluster splits a string source.index at commas (an array's
+	// elements are taken as they are).
+	if v, _ := src.Get("index"); isString(v) {
+		srcIdx = strings.Split(srcIdx[0], ",")
 	}
 	dstIdx, err := indexNames(dst, "index")
 	if err != nil || len(dstIdx) != 1 {

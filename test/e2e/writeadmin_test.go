@@ -181,3 +181,41 @@ func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
 		t.Fatalf("reindex into an index without percolator field: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestReindexCommaSeparatedSource: the cluster splits a string
+// source.index at commas (several indices). Each part is decided: two
+// readable indices are reindexed, a forbidden one among them is refused.
+func TestReindexCommaSeparatedSource(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "rexc:" + su.Password + "\n"
+	o.UsersRoles += "e2e_rexc:rexc\n"
+	o.Roles = "e2e_rexc:\n  indices:\n    - names: [\"e2e-rexc-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rexc-dst-*\"]\n      privileges: [write, create_index]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	a, b, secret := fmt.Sprintf("e2e-rexc-src-a-%d", n), fmt.Sprintf("e2e-rexc-src-b-%d", n), fmt.Sprintf("e2e-rexcsecret-%d", n)
+	dst := fmt.Sprintf("e2e-rexc-dst-%d", n)
+	canary := fmt.Sprintf("CANARY-REXC-%d", n)
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+a+","+b+","+secret+","+dst+"*", su.Name, su.Password, nil, nil) })
+	for ix, v := range map[string]string{a: "a", b: "b", secret: canary} {
+		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/"+v+"?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"`+v+`"}`), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
+		}
+	}
+	reindex := func(src, dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rexc", su.Password,
+			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := reindex(a+","+secret, dst+"-x"); r.Status != 403 {
+		t.Fatalf("reindex naming a forbidden index after a comma: %d %s, want 403", r.Status, r.Body)
+	}
+	if r := reindex(a+","+b, dst); r.Status != 200 || !strings.Contains(r.Body, `"created":2`) {
+		t.Fatalf("reindex of two readable indices: %d %s, want 200 with 2 created", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+dst+"*/_search", su.Name, su.Password, nil, nil); strings.Contains(r.Body, canary) {
+		t.Fatalf("the forbidden index was copied: %s", r.Body)
+	}
+}
