@@ -2,8 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
@@ -96,6 +100,10 @@ func percolatorIndicesRefusal(ctx context.Context, rs *Restrictions, base authz.
 func percolatorNamesRefusal(ctx context.Context, rs *Restrictions, base authz.Request, names []string, reason string) *itemRefusal {
 	var concrete []string
 	for _, n := range names {
+		n, err := authz.ResolveDateMath(n, time.Now())
+		if err != nil {
+			return badBody(err.Error())
+		}
 		if base.Metadata != nil {
 			if targets := base.Metadata.ConcreteIndices(n); len(targets) > 0 {
 				concrete = append(concrete, targets...)
@@ -119,8 +127,122 @@ func percolatorNamesRefusal(ctx context.Context, rs *Restrictions, base authz.Re
 			return forbidden(base, reason)
 		}
 	}
+	// A name the cluster does not have is created by the write, with the
+	// mappings of the templates matching it.
+	for _, n := range concrete {
+		if base.Metadata == nil || base.Metadata.Has(n) {
+			continue
+		}
+		perc, err := newIndexHasPercolator(ctx, rs.Cluster, n)
+		if err != nil {
+			return forbidden(base, reason+fmt.Sprintf(" (the templates [%s] would be created from cannot be read: %v)", n, err))
+		}
+		if perc {
+			return forbidden(base, reason)
+		}
+	}
 	return nil
 }
+
+// newIndexHasPercolator reports whether an index created under name would
+// get a percolator field from the cluster's templates: the composable
+// template (with its component templates) the cluster's simulate API
+// resolves for the name, or, when none matches, every legacy template
+// whose patterns match it.
+func newIndexHasPercolator(ctx context.Context, cl Cluster, name string) (bool, error) {
+	if cl == nil {
+		return false, errors.New("no cluster connection")
+	}
+	sim, err := clusterJSON(ctx, cl, http.MethodPost, "/_index_template/_simulate_index/"+url.PathEscape(name))
+	if err != nil {
+		return false, err
+	}
+	if o, ok := sim.(*esbody.Object); ok {
+		if tmpl, ok := o.Get("template"); ok {
+			return walkPercolator(tmpl, 0), nil
+		}
+	}
+	legacy, err := clusterJSON(ctx, cl, http.MethodGet, "/_template")
+	if err != nil {
+		return false, err
+	}
+	all, ok := legacy.(*esbody.Object)
+	if !ok {
+		return false, errors.New("unexpected legacy templates answer")
+	}
+	for _, t := range all.All() {
+		tmpl, ok := t.(*esbody.Object)
+		if !ok {
+			return false, errors.New("unexpected legacy template")
+		}
+		if legacyTemplateMatches(tmpl, name) && walkPercolator(tmpl, 0) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// legacyTemplateMatches reports whether one of a legacy template's
+// index_patterns (or its old "template" pattern) matches name.
+func legacyTemplateMatches(tmpl *esbody.Object, name string) bool {
+	patterns, _ := indexNames(tmpl, "index_patterns", "template")
+	for _, p := range patterns {
+		if simpleMatch(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// simpleMatch is Elasticsearch's Regex.simpleMatch: "*" matches any run
+// of characters, nothing else is special.
+func simpleMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// clusterJSON sends one of the proxy's own requests and parses the JSON
+// answer; any status other than 200 is an error.
+func clusterJSON(ctx context.Context, cl Cluster, method, path string) (esbody.Value, error) {
+	var body []byte
+	if method != http.MethodGet {
+		body = []byte{}
+	}
+	resp, err := cl.Send(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTemplatesAnswer+1))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	if len(raw) > maxTemplatesAnswer {
+		return nil, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, maxTemplatesAnswer)
+	}
+	return esbody.ParseJSON(raw)
+}
+
+// maxTemplatesAnswer bounds the template answers the proxy reads.
+const maxTemplatesAnswer = 64 << 20
 
 // hasPercolatorField reports whether a mapping defines a percolator field.
 func hasPercolatorField(m *fls.Mapping) bool {

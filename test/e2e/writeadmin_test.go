@@ -219,3 +219,79 @@ func TestReindexCommaSeparatedSource(t *testing.T) {
 		t.Fatalf("the forbidden index was copied: %s", r.Body)
 	}
 }
+
+// TestNewIndexFromPercolatorTemplateRefused: a scripted write or a reindex
+// into an index the cluster does not have yet creates it from the
+// templates that match its name. When an administrator's template (a
+// composable or a legacy one) gives it a percolator field, the document
+// the script or the reindex writes is parsed as a query there, with the
+// cluster's rights: a lookup it holds reads any index. The check on the
+// destination's mapping must cover the mapping the new index will get.
+func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	backendLacks(t, "painless")
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "perctmpl:" + su.Password + "\n"
+	o.UsersRoles += "e2e_perctmpl:perctmpl\n"
+	o.Roles = "e2e_perctmpl:\n  indices:\n    - names: [\"e2e-ptl-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, stage := fmt.Sprintf("e2e-ptlsecret-%d", n), fmt.Sprintf("e2e-ptl-stage-%d", n)
+	composable, legacy, plain := fmt.Sprintf("e2e-ptl-c-%d", n), fmt.Sprintf("e2e-ptl-l-%d", n), fmt.Sprintf("e2e-ptl-p-%d", n)
+	canary := fmt.Sprintf("canaryptl%d", n)
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/_index_template/"+composable, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_template/"+legacy, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+composable+"-*,"+legacy+"-*,"+plain+"-*", su.Name, su.Password, nil, nil)
+	})
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	mapping := `"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}`
+	if r := do(t, c, "PUT", p.URL+"/_index_template/"+composable, su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+composable+`-*"],"priority":990,"template":{`+mapping+`}}`), hj); r.Status != 200 {
+		t.Fatalf("composable template: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/_template/"+legacy, su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+legacy+`-*"],`+mapping+`}`), hj); r.Status != 200 {
+		t.Fatalf("legacy template: %d %s", r.Status, r.Body)
+	}
+	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
+	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
+	}
+	for _, prefix := range []string{composable, legacy} {
+		t.Run(prefix[:10], func(t *testing.T) {
+			if r := do(t, c, "POST", p.URL+"/"+prefix+"-1/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+				t.Errorf("scripted upsert creating a percolator index: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+prefix+`-2"}}`), hj); r.Status != 403 {
+				t.Errorf("reindex creating a percolator index: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"<`+prefix+`-3-{now/d}>"}}`), hj); r.Status != 403 {
+				t.Errorf("reindex creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/%3C"+prefix+"-4-%7Bnow%2Fd%7D%3E/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+				t.Errorf("scripted upsert creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
+			}
+			for _, ix := range []string{prefix + "-1", prefix + "-2"} {
+				if r := do(t, c, "HEAD", os_+"/"+ix, "", "", nil, nil); r.Status != 404 {
+					t.Errorf("%s was created", ix)
+				}
+			}
+		})
+	}
+	// New indices without a percolator template are still written.
+	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+		strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+plain+`-1"}}`), hj); r.Status != 200 {
+		t.Fatalf("reindex into a new plain index: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plain+"-2/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(`{"script":{"source":"ctx._source.k = 1"},"upsert":{"k":0}}`), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into a new plain index: %d %s", r.Status, r.Body)
+	}
+}
