@@ -29,8 +29,56 @@ func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (
 		return true, authorizeAliasAPI(az, base, st)
 	case st.Class.API == "ccr.follow":
 		return true, forbidden(base, reasonFollowLeader)
+	case st.Class.API == "simulate.ingest":
+		return true, authorizeSimulateIngest(az, base, st)
 	}
 	return false, nil
+}
+
+// authorizeSimulateIngest decides Elasticsearch's simulate ingest API as
+// Elasticsearch does, on each document's index: a document's _index
+// overrides the path's, and the cluster runs it through that index's
+// pipelines and mappings. Substituted pipelines are held to the rule of
+// naming one (mayUsePipelines).
+func authorizeSimulateIngest(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+	body, ok := bodyObject(st.Body)
+	if !ok {
+		return badBody("simulate ingest requires a JSON object body")
+	}
+	if body.Has("pipeline_substitutions") && !mayUsePipelines(az, base) {
+		return forbidden(base, reasonPipeline)
+	}
+	pathIdx := st.Class.Indices
+	if len(pathIdx) > 0 {
+		if ref := decideNames(az, base, base.Action, pathIdx); ref != nil {
+			return ref
+		}
+	}
+	v, _ := body.Get("docs")
+	docs, ok := v.(esbody.Array)
+	if !ok {
+		return badBody("simulate ingest requires a [docs] array")
+	}
+	for _, d := range docs {
+		doc, ok := d.(*esbody.Object)
+		if !ok {
+			return badBody("each simulated document is an object")
+		}
+		names, err := indexNames(doc, "_index")
+		if err != nil || len(names) > 1 {
+			return badBody("a simulated document's [_index] must be one string")
+		}
+		if len(names) == 0 {
+			if len(pathIdx) == 0 {
+				return badBody("a simulated document names no index")
+			}
+			continue
+		}
+		if ref := decideNames(az, base, base.Action, names); ref != nil {
+			return ref
+		}
+	}
+	return nil
 }
 
 // reasonFollowLeader is why a follower index is refused to users without
