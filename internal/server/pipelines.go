@@ -77,6 +77,11 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if reason := pipelineRefusalReason(c, pb); reason != "" && !mayUsePipelines(az, req) {
 		return forbidden(req, reason)
 	}
+	// full() would ask about the cluster action, not about the indices a
+	// lifecycle policy acts on.
+	if ref := lifecycleRefusal(az, req, c); ref != nil {
+		return ref
+	}
 	return clusterDataRefusal(az, req, c, pb)
 }
 
