@@ -77,12 +77,6 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
-		if !full() {
-			if ref := percolatorReindexRefusal(r.Context(), rs, req, c, st.Body); ref != nil {
-				refuse(w, st, ref.status, ref.reason)
-				return
-			}
-		}
 		if writesDocuments(c) { // only writes can create indices
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}
@@ -96,6 +90,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !full() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
+				if ref == nil {
+					ref = percolatorReindexRefusal(r.Context(), rs, req, c, st.Body)
+				}
 				if ref != nil {
 					refuse(w, st, ref.status, ref.reason)
 					return

@@ -28,8 +28,8 @@ import (
 
 // reasonPercolatorScript is why a scripted write into an index with a
 // percolator field is refused.
-const reasonPercolatorScript = "a script writing documents into an index with a percolator field can store a query that " +
-	"looks up any document with the cluster's rights; scripted writes into such an index are not supported by the security proxy for this user"
+const reasonPercolatorScript = "a script writing documents, or a partial document merged into a stored one, in an index with a percolator field " +
+	"can store a query that looks up any document with the cluster's rights; scripted writes and updates into such an index are not supported by the security proxy for this user"
 
 // scriptedWriteActions are the actions whose body may carry a script that
 // builds the documents written.
@@ -44,15 +44,30 @@ func hasScript(v esbody.Value) bool {
 	return ok && o != nil && o.Has("script")
 }
 
-// percolatorScriptRefusal refuses a scripted _update or _update_by_query
-// of a user without full access into an index with a percolator field.
-// indices are the names the request writes (aliases resolve to their
-// indices).
+// percolatorScriptRefusal refuses a scripted _update or _update_by_query,
+// or an _update merging a partial document, of a user without full access
+// into an index with a percolator field. indices are the names the request
+// writes (aliases resolve to their indices).
 func percolatorScriptRefusal(ctx context.Context, rs *Restrictions, base authz.Request, c *esapi.Classification, pb *parsedBody, indices []string) *itemRefusal {
-	if !scriptedWriteActions[c.Action] || pb == nil || !hasScript(pb.json) {
+	if !scriptedWriteActions[c.Action] || pb == nil {
+		return nil
+	}
+	if !hasScript(pb.json) && !(c.Action == updateAction && mergesDocument(pb.json)) {
 		return nil
 	}
 	return percolatorIndicesRefusal(ctx, rs, base, indices)
+}
+
+// updateAction is _update's action.
+const updateAction = "indices:data/write/update"
+
+// mergesDocument reports whether an update body gives a partial document,
+// which the cluster merges into the stored one: the merged document (an
+// administrator's looking-up query re-aimed at another path, id or index)
+// is never seen by the proxy.
+func mergesDocument(v esbody.Value) bool {
+	o, ok := v.(*esbody.Object)
+	return ok && o != nil && o.Has("doc")
 }
 
 // reasonPercolatorReindex is why a reindex into an index with a percolator

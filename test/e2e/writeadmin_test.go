@@ -295,3 +295,51 @@ func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
 		t.Fatalf("scripted upsert into a new plain index: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestPartialUpdateOfPercolatorQueryRefused: a partial document given to
+// _update is merged by the cluster into the stored one, out of the proxy's
+// sight. In a percolator index the user may write, an administrator's
+// query looking up one field of a secret document is re-aimed by merging
+// {"path": <another field>} (or another id, another index) into it: no
+// body names an index and an id together, yet the merged query looks up
+// whatever the user chose, with the cluster's rights. Updates into an
+// index with a percolator field are refused to users without full access,
+// as scripted ones are.
+func TestPartialUpdateOfPercolatorQueryRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "percupd:" + su.Password + "\n"
+	o.UsersRoles += "e2e_percupd:percupd\n"
+	o.Roles = "e2e_percupd:\n  indices:\n    - names: [\"e2e-pup-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, perc := fmt.Sprintf("e2e-pupsecret-%d", n), fmt.Sprintf("e2e-pup-perc-%d", n)
+	canary := fmt.Sprintf("canarypup%d", n)
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+secret+","+perc, su.Name, su.Password, nil, nil) })
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"dept":"public-dept","code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
+	}
+	adminQuery := `{"q":{"terms":{"tenant":{"index":"` + secret + `","id":"s1","path":"dept"}}}}`
+	// Written straight to the cluster, as an administrator's tooling would.
+	if r := do(t, c, "PUT", os_+"/"+perc+"/_doc/a1?refresh=true", su.Name, su.Password, strings.NewReader(adminQuery), hj); r.Status >= 300 {
+		t.Fatalf("administrator's query: %d %s", r.Status, r.Body)
+	}
+	reaim := `{"doc":{"q":{"terms":{"tenant":{"path":"code"}}}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_update/a1?refresh=true", "percupd", su.Password, strings.NewReader(reaim), hj); r.Status != 403 {
+		t.Errorf("partial update re-aiming a lookup: %d %s, want 403", r.Status, r.Body)
+	}
+	bulk := `{"update":{"_index":"` + perc + `","_id":"a1"}}` + "\n" + reaim + "\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "percupd", su.Password, strings.NewReader(bulk), map[string]string{"Content-Type": "application/x-ndjson"}); r.Status != 200 || !strings.Contains(r.Body, `"status":403`) {
+		t.Errorf("bulk partial update re-aiming a lookup: %d %s, want its item refused", r.Status, r.Body)
+	}
+	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:9] + `"}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percupd", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
+		t.Fatalf("the secret field's terms were indexed: %d %s", r.Status, r.Body)
+	}
+}
