@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestTemplateAliasesRefused(t *testing.T) {
 		do(t, c, "DELETE", p.URL+"/_index_template/"+names[3], su.Name, su.Password, nil, nil)
 		do(t, c, "DELETE", p.URL+"/_component_template/"+names[0], su.Name, su.Password, nil, nil)
 		do(t, c, "DELETE", p.URL+"/_template/"+names[2], su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/"+secretPrefix+"-*", su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secretPrefix+"-*")
 	})
 	aliases := `"aliases":{"` + alias + `":{}}`
 	for _, tc := range []struct {
@@ -102,7 +103,7 @@ func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
 	c := p.client(nil)
 	hj := map[string]string{"Content-Type": "application/json"}
 	src, existing, fresh := fmt.Sprintf("e2e-rex-src-%d", n), fmt.Sprintf("e2e-rex-dst-old-%d", n), fmt.Sprintf("e2e-rex-dst-new-%d", n)
-	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+src+","+existing+","+fresh+"*", su.Name, su.Password, nil, nil) })
+	t.Cleanup(func() { dropIndices(t, c, os_, src, existing, fresh+"*") })
 	for _, ix := range []string{src, existing} {
 		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status >= 300 {
 			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
@@ -150,7 +151,7 @@ func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
 	secret, stage, perc, plain := fmt.Sprintf("e2e-prxsecret-%d", n), fmt.Sprintf("e2e-prx-stage-%d", n), fmt.Sprintf("e2e-prx-perc-%d", n), fmt.Sprintf("e2e-prx-plain-%d", n)
 	canary := fmt.Sprintf("canaryprx%d", n)
 	t.Cleanup(func() {
-		do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+perc+","+plain, su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secret, stage, perc, plain)
 	})
 	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
@@ -199,7 +200,7 @@ func TestReindexCommaSeparatedSource(t *testing.T) {
 	a, b, secret := fmt.Sprintf("e2e-rexc-src-a-%d", n), fmt.Sprintf("e2e-rexc-src-b-%d", n), fmt.Sprintf("e2e-rexcsecret-%d", n)
 	dst := fmt.Sprintf("e2e-rexc-dst-%d", n)
 	canary := fmt.Sprintf("CANARY-REXC-%d", n)
-	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+a+","+b+","+secret+","+dst+"*", su.Name, su.Password, nil, nil) })
+	t.Cleanup(func() { dropIndices(t, c, os_, a, b, secret, dst+"*") })
 	for ix, v := range map[string]string{a: "a", b: "b", secret: canary} {
 		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/"+v+"?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"`+v+`"}`), hj); r.Status >= 300 {
 			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
@@ -245,7 +246,7 @@ func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
 	t.Cleanup(func() {
 		do(t, c, "DELETE", p.URL+"/_index_template/"+composable, su.Name, su.Password, nil, nil)
 		do(t, c, "DELETE", p.URL+"/_template/"+legacy, su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/"+secret+","+stage+","+composable+"-*,"+legacy+"-*,"+plain+"-*", su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secret, stage, composable+"-*", legacy+"-*", plain+"-*")
 	})
 	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
@@ -318,7 +319,7 @@ func TestPartialUpdateOfPercolatorQueryRefused(t *testing.T) {
 	hj := map[string]string{"Content-Type": "application/json"}
 	secret, perc := fmt.Sprintf("e2e-pupsecret-%d", n), fmt.Sprintf("e2e-pup-perc-%d", n)
 	canary := fmt.Sprintf("canarypup%d", n)
-	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+secret+","+perc, su.Name, su.Password, nil, nil) })
+	t.Cleanup(func() { dropIndices(t, c, os_, secret, perc) })
 	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"dept":"public-dept","code":"`+canary+`"}`), hj); r.Status >= 300 {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
 	}
@@ -341,5 +342,14 @@ func TestPartialUpdateOfPercolatorQueryRefused(t *testing.T) {
 	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:9] + `"}}}`
 	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percupd", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
 		t.Fatalf("the secret field's terms were indexed: %d %s", r.Status, r.Body)
+	}
+}
+
+// dropIndices deletes test indices straight on the cluster, each on its
+// own: a missing name must not keep the others.
+func dropIndices(t *testing.T, c *http.Client, cluster string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		do(t, c, "DELETE", cluster+"/"+n+"?ignore_unavailable=true", "", "", nil, nil)
 	}
 }
