@@ -295,3 +295,13 @@ func parseOffset(name, s string) (*time.Location, error) {
 	}
 	return time.FixedZone(name, sign*(h*3600+m*60+sec)), nil
 }
+
+// ResolveDateMath resolves an index name written in date math
+// ("<logs-{now/d}>") at now, as the cluster does; other names are
+// returned unchanged.
+func ResolveDateMath(name string, now time.Time) (string, error) {
+	if !isDateMath(name) {
+		return name, nil
+	}
+	return resolveDateMath(name, now)
+}

@@ -86,3 +86,12 @@ func TestJavaYear(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveDateMathExported(t *testing.T) {
+	now := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)
+	for in, want := range map[string]string{"logs-1": "logs-1", "<logs-{now/d}>": "logs-2024.03.05", "<logs-{now/M{yyyy.MM}}>": "logs-2024.03"} {
+		if got, err := ResolveDateMath(in, now); err != nil || got != want {
+			t.Errorf("ResolveDateMath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ func indicesAPIs() []api {
 		{name: "indices.update_aliases", eps: []string{"POST /_aliases"}, action: "indices:admin/aliases", route: "alias", implicit: IndicesBody, body: BodyJSON, bodyIdx: true},
 		{name: "indices.upgrade", eps: []string{"POST /_upgrade", "POST /{index}/_upgrade"}, action: "indices:admin/upgrade", route: "index_admin", implicit: IndicesAllImplicit, body: BodyNone},
 		{name: "indices.flush_synced", eps: []string{"GET POST /_flush/synced", "GET POST /{index}/_flush/synced"}, action: "indices:admin/synced_flush", route: "index_admin", implicit: IndicesAllImplicit, body: BodyNone},
-		{name: "ccr.follow", eps: []string{"PUT /{index}/_ccr/follow"}, action: "indices:admin/xpack/ccr/put_follow", route: "ccr", body: BodyJSON},
+		{name: "ccr.follow", eps: []string{"PUT /{index}/_ccr/follow"}, action: "indices:admin/xpack/ccr/put_follow", route: "ccr", body: BodyJSON, bodyIdx: true}, // leader_index of remote_cluster
 		{name: "ccr.follow_info", eps: []string{"GET /{index}/_ccr/info"}, action: "cluster:monitor/ccr/follow_info", route: "ccr", implicit: IndicesAllImplicit, body: BodyNone},
 		{name: "ccr.follow_stats", eps: []string{"GET /{index}/_ccr/stats"}, action: "cluster:monitor/ccr/follow_stats", route: "ccr", body: BodyNone},
 		{name: "ccr.forget_follower", eps: []string{"POST /{index}/_ccr/forget_follower"}, action: "indices:admin/xpack/ccr/forget_follower", route: "ccr", body: BodyJSON},

@@ -18,6 +18,6 @@ func ingestAPIs() []api {
 		{name: "ingest.get_ip_location_database", eps: []string{"GET /_ingest/ip_location/database", "GET /_ingest/ip_location/database/{id}"}, action: "cluster:admin/ingest/geoip/database/get", route: "ingest", body: BodyNone},
 		{name: "ingest.put_geoip_database", eps: []string{"PUT /_ingest/geoip/database/{id}"}, action: "cluster:admin/ingest/geoip/database/put", route: "ingest", body: BodyJSON},
 		{name: "ingest.put_ip_location_database", eps: []string{"PUT /_ingest/ip_location/database/{id}"}, action: "cluster:admin/ingest/geoip/database/put", route: "ingest", body: BodyJSON},
-		{name: "simulate.ingest", eps: []string{"GET POST /_ingest/_simulate", "GET POST /_ingest/{index}/_simulate"}, action: "indices:data/write/simulate/bulk", route: "ingest", body: BodyJSON},
+		{name: "simulate.ingest", eps: []string{"GET POST /_ingest/_simulate", "GET POST /_ingest/{index}/_simulate"}, action: "indices:data/write/simulate/bulk", route: "ingest", body: BodyJSON, bodyIdx: true}, // docs' _index
 	}
 }

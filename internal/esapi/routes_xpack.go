@@ -6,7 +6,7 @@ func xpackAPIs() []api {
 		{name: "ccr.delete_auto_follow_pattern", eps: []string{"DELETE /_ccr/auto_follow/{name}"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/delete", route: "ccr", body: BodyNone},
 		{name: "ccr.get_auto_follow_pattern", eps: []string{"GET /_ccr/auto_follow", "GET /_ccr/auto_follow/{name}"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/get", route: "ccr", body: BodyNone},
 		{name: "ccr.pause_auto_follow_pattern", eps: []string{"POST /_ccr/auto_follow/{name}/pause"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/activate", route: "ccr", body: BodyNone},
-		{name: "ccr.put_auto_follow_pattern", eps: []string{"PUT /_ccr/auto_follow/{name}"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/put", route: "ccr", body: BodyJSON},
+		{name: "ccr.put_auto_follow_pattern", eps: []string{"PUT /_ccr/auto_follow/{name}"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/put", route: "ccr", body: BodyJSON, bodyIdx: true}, // leader_index_patterns
 		{name: "ccr.resume_auto_follow_pattern", eps: []string{"POST /_ccr/auto_follow/{name}/resume"}, action: "cluster:admin/xpack/ccr/auto_follow_pattern/activate", route: "ccr", body: BodyNone},
 		{name: "ccr.stats", eps: []string{"GET /_ccr/stats"}, action: "cluster:monitor/ccr/stats", route: "ccr", body: BodyNone},
 		{name: "connector.check_in", eps: []string{"PUT /_connector/{connector_id}/_check_in"}, action: "cluster:admin/xpack/connector/check_in", route: "connector", body: BodyNone},

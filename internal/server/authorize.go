@@ -93,6 +93,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !full() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
+				if ref == nil {
+					ref = percolatorReindexRefusal(r.Context(), rs, req, c, st.Body)
+				}
 				if ref != nil {
 					refuse(w, st, ref.status, ref.reason)
 					return

@@ -113,10 +113,10 @@ func autoCreateRefusal(az Authorizer, base authz.Request, names *existence, name
 }
 
 // writesDocuments reports whether the request writes documents, which can
-// create their index: single-document writes and _bulk.
+// create their index: single-document writes, _bulk and _reindex.
 func writesDocuments(c *esapi.Classification) bool {
 	switch c.API {
-	case "index", "create", "update", "bulk":
+	case "index", "create", "update", "bulk", "reindex":
 		return true
 	}
 	return false

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
@@ -13,7 +14,8 @@ import (
 // body or besides their index expression, for users without full access:
 // _reindex (read on the source, write on the destination), POST _aliases
 // (each action on its indices and aliases) and the single-alias APIs
-// (targets.go), as Elasticsearch authorizes their parts. Every name must
+// (targets.go), as Elasticsearch authorizes their parts, and refuses CCR
+// follower indices (their leader is named in the body). Every name must
 // be allowed as written (no wildcard narrowing) and without DLS/FLS
 // (Elasticsearch refuses aliases on such indices, and a reindex would copy
 // hidden data out). handled is false for other requests.
@@ -25,11 +27,68 @@ func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (
 		return true, authorizeAliasActions(az, base, st)
 	case st.Class.API == "indices.put_alias" || st.Class.API == "indices.delete_alias":
 		return true, authorizeAliasAPI(az, base, st)
+	case st.Class.API == "ccr.follow":
+		return true, forbidden(base, reasonFollowLeader)
+	case st.Class.API == "simulate.ingest":
+		return true, authorizeSimulateIngest(az, base, st)
 	}
 	return false, nil
 }
 
-// authorizeReindex: source.index read, dest.index index; remote sources,
+// authorizeSimulateIngest decides Elasticsearch's simulate ingest API as
+// Elasticsearch does, on each document's index: a document's _index
+// overrides the path's, and the cluster runs it through that index's
+// pipelines and mappings. Substituted pipelines are held to the rule of
+// naming one (mayUsePipelines).
+func authorizeSimulateIngest(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+	body, ok := bodyObject(st.Body)
+	if !ok {
+		return badBody("simulate ingest requires a JSON object body")
+	}
+	if body.Has("pipeline_substitutions") && !mayUsePipelines(az, base) {
+		return forbidden(base, reasonPipeline)
+	}
+	pathIdx := st.Class.Indices
+	if len(pathIdx) > 0 {
+		if ref := decideNames(az, base, base.Action, pathIdx); ref != nil {
+			return ref
+		}
+	}
+	v, _ := body.Get("docs")
+	docs, ok := v.(esbody.Array)
+	if !ok {
+		return badBody("simulate ingest requires a [docs] array")
+	}
+	for _, d := range docs {
+		doc, ok := d.(*esbody.Object)
+		if !ok {
+			return badBody("each simulated document is an object")
+		}
+		names, err := indexNames(doc, "_index")
+		if err != nil || len(names) > 1 {
+			return badBody("a simulated document's [_index] must be one string")
+		}
+		if len(names) == 0 {
+			if len(pathIdx) == 0 {
+				return badBody("a simulated document names no index")
+			}
+			continue
+		}
+		if ref := decideNames(az, base, base.Action, names); ref != nil {
+			return ref
+		}
+	}
+	return nil
+}
+
+// reasonFollowLeader is why a follower index is refused to users without
+// full access: a secured remote cluster authorizes the leader index as the
+// user, the unsecured one behind the proxy copies any index it is asked for.
+const reasonFollowLeader = "a follower index copies the leader index its body names from a remote cluster, " +
+	"which the security proxy does not authorize"
+
+// authorizeReindex: source.index read, dest.index index (and auto_create
+// when the cluster does not have it); remote sources,
 // scripts (they can change the destination of each document) and
 // destination pipelines are refused.
 func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
@@ -57,6 +116,11 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	if err != nil {
 		return badBody(err.Error())
 	}
+	// The cluster splits a string source.index at commas (an array's
+	// elements are taken as they are).
+	if v, _ := src.Get("index"); isString(v) {
+		srcIdx = strings.Split(srcIdx[0], ",")
+	}
 	dstIdx, err := indexNames(dst, "index")
 	if err != nil || len(dstIdx) != 1 {
 		return badBody("reindex requires one [dest.index]")
@@ -64,7 +128,12 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	if ref := decideNames(az, base, "indices:data/read/search", srcIdx); ref != nil {
 		return ref
 	}
-	return decideNames(az, base, "indices:data/write/index", dstIdx)
+	if ref := decideNames(az, base, "indices:data/write/index", dstIdx); ref != nil {
+		return ref
+	}
+	// A destination the cluster lacks is created by the reindex's writes,
+	// which Elasticsearch authorizes as indices:admin/auto_create.
+	return autoCreateRefusal(az, base, st.indexNames, dstIdx[0])
 }
 
 // authorizeAliasActions decides each action of POST _aliases: add and

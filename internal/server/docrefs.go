@@ -153,6 +153,10 @@ var mappingActions = map[string]bool{
 	"indices:admin/template/put":           true,
 	"cluster:admin/component_template/put": true,
 	"indices:admin/rollover":               true,
+	// Elasticsearch: create_from's mappings_override, a data stream's
+	// mappings.
+	"indices:admin/index/create_from_source":    true,
+	"indices:admin/data_stream/mappings/update": true,
 }
 
 // definesPercolator reports whether a mapping-carrying request's body

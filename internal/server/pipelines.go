@@ -20,15 +20,29 @@ const reasonIndexPipeline = "setting an index's default_pipeline or final_pipeli
 // items, that names an ingest pipeline.
 const reasonBulkPipeline = "with an ingest pipeline are not supported by the security proxy (a pipeline can change the target index)"
 
+// reasonPipelineDefinition is why storing an ingest pipeline is refused to
+// users who may not use pipelines.
+const reasonPipelineDefinition = "storing an ingest pipeline is not supported by the security proxy for this user " +
+	"(it runs, out of the proxy's sight, on the writes of every index that has it as default or final pipeline " +
+	"and of every client naming it, and can send their documents to another index or change them)"
+
+// putPipelineAction stores (creates or replaces) an ingest pipeline.
+const putPipelineAction = "cluster:admin/ingest/pipeline/put"
+
 // pipelineRefusalReason is why the request may not go through for a user
-// who may not use ingest pipelines, or "": it names one in its URL, or its
-// body sets an index's default or final pipeline.
+// who may not use ingest pipelines, or "": it names one in its URL, its
+// body sets an index's default or final pipeline, or it stores a pipeline
+// (which runs on others' writes: an index's default or final pipeline, a
+// client's ?pipeline=; Elasticsearch authorizes the index a pipeline sends
+// a document to as the writer, the cluster behind the proxy does not).
 func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 	switch {
 	case namesPipeline(c):
 		return reasonPipeline
 	case setsIndexPipeline(c, pb):
 		return reasonIndexPipeline
+	case c.Action == putPipelineAction:
+		return reasonPipelineDefinition
 	}
 	return ""
 }
@@ -49,6 +63,11 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if definesPercolator(c, pb) && !mayReadEverything(az, req) {
 		return forbidden(req, reasonPercolatorMapping)
 	}
+	// A template's aliases reach the indices others create later: only a
+	// user who may already read every index may define them.
+	if definesTemplateAliases(c.Action, pb) && !mayReadEverything(az, req) {
+		return forbidden(req, reasonTemplateAliases)
+	}
 	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
 		return ref
 	}
@@ -59,6 +78,11 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 		return forbidden(req, reason)
 	}
 	if ref := taskDetailsRefusal(az, req, c); ref != nil {
+		return ref
+	}
+	// full() would ask about the cluster action, not about the indices a
+	// lifecycle policy acts on.
+	if ref := lifecycleRefusal(az, req, c); ref != nil {
 		return ref
 	}
 	return clusterDataRefusal(az, req, c, pb)
@@ -140,6 +164,10 @@ var settingsActions = map[string]bool{
 	"cluster:admin/component_template/put": true,
 	"indices:admin/rollover":               true,
 	"indices:admin/resize":                 true,
+	// Elasticsearch: create_from's settings_override, a data stream's
+	// settings (applied to its write index and later backing indices).
+	"indices:admin/index/create_from_source":    true,
+	"indices:admin/data_stream/settings/update": true,
 }
 
 // setsIndexPipeline reports whether a settings-carrying request's body sets

@@ -199,3 +199,59 @@ func TestTemplateNeedsFullSearchAccess(t *testing.T) {
 		}
 	}
 }
+
+// Storing an ingest pipeline changes what happens to the documents others
+// write through it (an index's default or final pipeline, a client's
+// ?pipeline=): a set or reroute processor sends them to another index,
+// where the cluster behind the proxy, unlike Elasticsearch, does not
+// authorize the writer. Only users who may use pipelines may store one;
+// reading and simulating stay with the cluster privilege.
+func TestPipelineDefinitionNeedsFullAccess(t *testing.T) {
+	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+pipeline_admin:
+  cluster: [manage_pipeline]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+admin_all:
+  cluster: [all]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+      allow_restricted_indices: true
+`))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-people"}}, nil, nil)
+	reroute := `{"processors":[{"set":{"field":"_index","value":"logs-stolen"}}]}`
+	tests := []struct {
+		name, method, target, body string
+		stores                     bool
+	}{
+		{"put", "PUT", "/_ingest/pipeline/hr-enrich", reroute, true},
+		{"get", "GET", "/_ingest/pipeline/hr-enrich", "", false},
+		{"simulate", "POST", "/_ingest/pipeline/_simulate", `{"pipeline":` + reroute + `,"docs":[{"_source":{"a":1}}]}`, false},
+	}
+	for _, role := range []string{"pipeline_admin", "admin_all"} {
+		for _, tc := range tests {
+			t.Run(role+"/"+tc.name, func(t *testing.T) {
+				forwarded := 0
+				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					forwarded++
+					_, _ = w.Write([]byte(`{"acknowledged":true}`))
+				})
+				rec := serveAs(t, rs, md, role, up, tc.method, tc.target, "application/json", tc.body)
+				if tc.stores && role != "admin_all" {
+					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "storing an ingest pipeline") || forwarded != 0 {
+						t.Fatalf("want a 403 about storing a pipeline, nothing forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
+					}
+					return
+				}
+				if rec.Code != http.StatusOK || forwarded != 1 {
+					t.Fatalf("want it forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
+				}
+			})
+		}
+	}
+}

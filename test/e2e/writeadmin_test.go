@@ -1,0 +1,355 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTemplateAliasesRefused: an alias defined in a template (composable,
+// component or legacy) is attached by the cluster to every index the
+// template later creates, whoever creates it. A user who may manage
+// templates and read the indices of one prefix (alias names under it
+// included) could otherwise put a template over another prefix with an
+// alias under their own, and read, through that alias, the indices others
+// create there: the rule that an added alias may not grant more than its
+// index would never be checked.
+func TestTemplateAliasesRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "tmpler:" + su.Password + "\n"
+	o.UsersRoles += "e2e_tmpler:tmpler\n"
+	o.Roles = "e2e_tmpler:\n  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secretPrefix, alias := fmt.Sprintf("e2e-tmplsec-%d", n), fmt.Sprintf("e2e-tmpl-own-alias-%d", n)
+	canary := fmt.Sprintf("CANARY-TMPL-ALIAS-%d", n)
+	names := []string{fmt.Sprintf("e2e-tmpl-c-%d", n), fmt.Sprintf("e2e-tmpl-i-%d", n), fmt.Sprintf("e2e-tmpl-l-%d", n), fmt.Sprintf("e2e-tmpl-ok-%d", n)}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/_index_template/"+names[1], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_index_template/"+names[3], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_component_template/"+names[0], su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_template/"+names[2], su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secretPrefix+"-*")
+	})
+	aliases := `"aliases":{"` + alias + `":{}}`
+	for _, tc := range []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"composable template with an alias", "PUT", "/_index_template/" + names[1],
+			`{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"template":{` + aliases + `}}`, 403},
+		{"component template with an alias", "PUT", "/_component_template/" + names[0], `{"template":{` + aliases + `}}`, 403},
+		{"legacy template with an alias", "PUT", "/_template/" + names[2],
+			`{"index_patterns":["` + secretPrefix + `-*"],"order":900,` + aliases + `}`, 403},
+		{"legacy template, aliases in a legacy pattern key", "PUT", "/_template/" + names[2],
+			`{"template":"` + secretPrefix + `-*",` + aliases + `}`, 403},
+		{"composable template without alias", "PUT", "/_index_template/" + names[3],
+			`{"index_patterns":["e2e-tmpl-own-x-` + fmt.Sprint(n) + `-*"],"priority":900,"template":{"settings":{"number_of_replicas":0}}}`, 200},
+		{"composable template with an empty aliases object", "PUT", "/_index_template/" + names[3],
+			`{"index_patterns":["e2e-tmpl-own-x-` + fmt.Sprint(n) + `-*"],"priority":900,"template":{"aliases":{}}}`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, c, tc.method, p.URL+tc.path, "tmpler", su.Password, strings.NewReader(tc.body), hj)
+			if r.Status != tc.want {
+				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
+			}
+		})
+	}
+	// Someone else creates an index under the other prefix: whatever was
+	// stored, its documents must not be readable through the user's alias.
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/" + alias + "/_search", "/e2e-tmpl-own-*/_search", "/_search"} {
+		if r := do(t, c, "GET", p.URL+path, "tmpler", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+			t.Fatalf("GET %s read another prefix's index through a template alias: %d %s", path, r.Status, r.Body)
+		}
+	}
+	// Control: the superuser's template alias is attached, so the probes
+	// above were real.
+	if r := do(t, c, "PUT", p.URL+"/_index_template/"+names[1], su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+secretPrefix+`-*"],"priority":900,"template":{`+aliases+`}}`), hj); r.Status != 200 {
+		t.Fatalf("control template: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-2/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("control seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+alias+"/_search", su.Name, su.Password, nil, nil); !strings.Contains(r.Body, canary) {
+		t.Fatalf("control: the superuser's template alias should reach the new index: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestReindexAutoCreateNeedsPrivilege: a reindex into an index the cluster
+// does not have creates it, and Elasticsearch authorizes that creation as
+// indices:admin/auto_create on the destination (create_index,
+// auto_configure, manage, all), as for any write. A user with write but
+// not create_index on the destination's names is refused a direct write
+// to a new index, and must be refused the same creation through _reindex.
+func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "rex:" + su.Password + "\n"
+	o.UsersRoles += "e2e_rex:rex\n"
+	o.Roles = "e2e_rex:\n  indices:\n    - names: [\"e2e-rex-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rex-dst-*\"]\n      privileges: [write]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	src, existing, fresh := fmt.Sprintf("e2e-rex-src-%d", n), fmt.Sprintf("e2e-rex-dst-old-%d", n), fmt.Sprintf("e2e-rex-dst-new-%d", n)
+	t.Cleanup(func() { dropIndices(t, c, os_, src, existing, fresh+"*") })
+	for _, ix := range []string{src, existing} {
+		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
+		}
+	}
+	reindex := func(dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rex", su.Password,
+			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+fresh+"-direct/_doc/1", "rex", su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status != 403 {
+		t.Fatalf("control: a direct write creating an index: %d %s, want 403", r.Status, r.Body)
+	}
+	if r := reindex(existing); r.Status != 200 {
+		t.Fatalf("reindex into an existing index: %d %s, want 200", r.Status, r.Body)
+	}
+	if r := reindex(fresh); r.Status != 403 || !strings.Contains(r.Body, "auto_create") {
+		t.Fatalf("reindex creating its destination: %d %s, want 403 for indices:admin/auto_create", r.Status, r.Body)
+	}
+	if r := do(t, c, "HEAD", os_+"/"+fresh, "", "", nil, nil); r.Status != 404 {
+		t.Fatalf("the destination was created: HEAD %d", r.Status)
+	}
+}
+
+// TestReindexIntoPercolatorIndexRefused: a reindex copies documents out of
+// the proxy's sight. A user who may write an administrator's percolator
+// index stores, with a scripted upsert into an index of their own (no
+// percolator field there, so allowed), a query that looks a secret
+// document up, then reindexes it into the percolator index: the cluster
+// parses the query there, fetches the secret with its own rights, and
+// indexes its terms, which a prefix query on the extracted terms spells
+// out. Reindexing into an index with a percolator field is refused to
+// users without full access, as scripted writes into one are.
+func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	backendLacks(t, "painless")
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "percrex:" + su.Password + "\n"
+	o.UsersRoles += "e2e_percrex:percrex\n"
+	o.Roles = "e2e_percrex:\n  indices:\n    - names: [\"e2e-prx-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, stage, perc, plain := fmt.Sprintf("e2e-prxsecret-%d", n), fmt.Sprintf("e2e-prx-stage-%d", n), fmt.Sprintf("e2e-prx-perc-%d", n), fmt.Sprintf("e2e-prx-plain-%d", n)
+	canary := fmt.Sprintf("canaryprx%d", n)
+	t.Cleanup(func() {
+		dropIndices(t, c, os_, secret, stage, perc, plain)
+	})
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
+	}
+	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
+	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "percrex", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
+	}
+	reindex := func(dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "percrex", su.Password,
+			strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := reindex(perc); r.Status != 403 || !strings.Contains(r.Body, "percolator") {
+		t.Errorf("reindex into a percolator index: %d %s, want 403", r.Status, r.Body)
+	}
+	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:8] + `"}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percrex", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
+		t.Fatalf("the secret's terms were indexed in the percolator index: %d %s", r.Status, r.Body)
+	}
+	// A reindex into an index without percolator field still works.
+	if r := do(t, c, "PUT", p.URL+"/"+plain, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("plain index: %d %s", r.Status, r.Body)
+	}
+	if r := reindex(plain); r.Status != 200 {
+		t.Fatalf("reindex into an index without percolator field: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestReindexCommaSeparatedSource: the cluster splits a string
+// source.index at commas (several indices). Each part is decided: two
+// readable indices are reindexed, a forbidden one among them is refused.
+func TestReindexCommaSeparatedSource(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "rexc:" + su.Password + "\n"
+	o.UsersRoles += "e2e_rexc:rexc\n"
+	o.Roles = "e2e_rexc:\n  indices:\n    - names: [\"e2e-rexc-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rexc-dst-*\"]\n      privileges: [write, create_index]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	a, b, secret := fmt.Sprintf("e2e-rexc-src-a-%d", n), fmt.Sprintf("e2e-rexc-src-b-%d", n), fmt.Sprintf("e2e-rexcsecret-%d", n)
+	dst := fmt.Sprintf("e2e-rexc-dst-%d", n)
+	canary := fmt.Sprintf("CANARY-REXC-%d", n)
+	t.Cleanup(func() { dropIndices(t, c, os_, a, b, secret, dst+"*") })
+	for ix, v := range map[string]string{a: "a", b: "b", secret: canary} {
+		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/"+v+"?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"`+v+`"}`), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
+		}
+	}
+	reindex := func(src, dest string) result {
+		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rexc", su.Password,
+			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
+	}
+	if r := reindex(a+","+secret, dst+"-x"); r.Status != 403 {
+		t.Fatalf("reindex naming a forbidden index after a comma: %d %s, want 403", r.Status, r.Body)
+	}
+	if r := reindex(a+","+b, dst); r.Status != 200 || !strings.Contains(r.Body, `"created":2`) {
+		t.Fatalf("reindex of two readable indices: %d %s, want 200 with 2 created", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+dst+"*/_search", su.Name, su.Password, nil, nil); strings.Contains(r.Body, canary) {
+		t.Fatalf("the forbidden index was copied: %s", r.Body)
+	}
+}
+
+// TestNewIndexFromPercolatorTemplateRefused: a scripted write or a reindex
+// into an index the cluster does not have yet creates it from the
+// templates that match its name. When an administrator's template (a
+// composable or a legacy one) gives it a percolator field, the document
+// the script or the reindex writes is parsed as a query there, with the
+// cluster's rights: a lookup it holds reads any index. The check on the
+// destination's mapping must cover the mapping the new index will get.
+func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	backendLacks(t, "painless")
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "perctmpl:" + su.Password + "\n"
+	o.UsersRoles += "e2e_perctmpl:perctmpl\n"
+	o.Roles = "e2e_perctmpl:\n  indices:\n    - names: [\"e2e-ptl-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, stage := fmt.Sprintf("e2e-ptlsecret-%d", n), fmt.Sprintf("e2e-ptl-stage-%d", n)
+	composable, legacy, plain := fmt.Sprintf("e2e-ptl-c-%d", n), fmt.Sprintf("e2e-ptl-l-%d", n), fmt.Sprintf("e2e-ptl-p-%d", n)
+	canary := fmt.Sprintf("canaryptl%d", n)
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/_index_template/"+composable, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_template/"+legacy, su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secret, stage, composable+"-*", legacy+"-*", plain+"-*")
+	})
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	mapping := `"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}`
+	if r := do(t, c, "PUT", p.URL+"/_index_template/"+composable, su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+composable+`-*"],"priority":990,"template":{`+mapping+`}}`), hj); r.Status != 200 {
+		t.Fatalf("composable template: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/_template/"+legacy, su.Name, su.Password,
+		strings.NewReader(`{"index_patterns":["`+legacy+`-*"],`+mapping+`}`), hj); r.Status != 200 {
+		t.Fatalf("legacy template: %d %s", r.Status, r.Body)
+	}
+	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
+	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
+	}
+	for _, prefix := range []string{composable, legacy} {
+		t.Run(prefix[:10], func(t *testing.T) {
+			if r := do(t, c, "POST", p.URL+"/"+prefix+"-1/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+				t.Errorf("scripted upsert creating a percolator index: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+prefix+`-2"}}`), hj); r.Status != 403 {
+				t.Errorf("reindex creating a percolator index: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"<`+prefix+`-3-{now/d}>"}}`), hj); r.Status != 403 {
+				t.Errorf("reindex creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
+			}
+			if r := do(t, c, "POST", p.URL+"/%3C"+prefix+"-4-%7Bnow%2Fd%7D%3E/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+				t.Errorf("scripted upsert creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
+			}
+			for _, ix := range []string{prefix + "-1", prefix + "-2"} {
+				if r := do(t, c, "HEAD", os_+"/"+ix, "", "", nil, nil); r.Status != 404 {
+					t.Errorf("%s was created", ix)
+				}
+			}
+		})
+	}
+	// New indices without a percolator template are still written.
+	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
+		strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+plain+`-1"}}`), hj); r.Status != 200 {
+		t.Fatalf("reindex into a new plain index: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plain+"-2/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(`{"script":{"source":"ctx._source.k = 1"},"upsert":{"k":0}}`), hj); r.Status != 201 {
+		t.Fatalf("scripted upsert into a new plain index: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestPartialUpdateOfPercolatorQueryRefused: a partial document given to
+// _update is merged by the cluster into the stored one, out of the proxy's
+// sight. In a percolator index the user may write, an administrator's
+// query looking up one field of a secret document is re-aimed by merging
+// {"path": <another field>} (or another id, another index) into it: no
+// body names an index and an id together, yet the merged query looks up
+// whatever the user chose, with the cluster's rights. Updates into an
+// index with a percolator field are refused to users without full access,
+// as scripted ones are.
+func TestPartialUpdateOfPercolatorQueryRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "percupd:" + su.Password + "\n"
+	o.UsersRoles += "e2e_percupd:percupd\n"
+	o.Roles = "e2e_percupd:\n  indices:\n    - names: [\"e2e-pup-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secret, perc := fmt.Sprintf("e2e-pupsecret-%d", n), fmt.Sprintf("e2e-pup-perc-%d", n)
+	canary := fmt.Sprintf("canarypup%d", n)
+	t.Cleanup(func() { dropIndices(t, c, os_, secret, perc) })
+	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"dept":"public-dept","code":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
+	}
+	adminQuery := `{"q":{"terms":{"tenant":{"index":"` + secret + `","id":"s1","path":"dept"}}}}`
+	// Written straight to the cluster, as an administrator's tooling would.
+	if r := do(t, c, "PUT", os_+"/"+perc+"/_doc/a1?refresh=true", su.Name, su.Password, strings.NewReader(adminQuery), hj); r.Status >= 300 {
+		t.Fatalf("administrator's query: %d %s", r.Status, r.Body)
+	}
+	reaim := `{"doc":{"q":{"terms":{"tenant":{"path":"code"}}}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_update/a1?refresh=true", "percupd", su.Password, strings.NewReader(reaim), hj); r.Status != 403 {
+		t.Errorf("partial update re-aiming a lookup: %d %s, want 403", r.Status, r.Body)
+	}
+	bulk := `{"update":{"_index":"` + perc + `","_id":"a1"}}` + "\n" + reaim + "\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "percupd", su.Password, strings.NewReader(bulk), map[string]string{"Content-Type": "application/x-ndjson"}); r.Status != 200 || !strings.Contains(r.Body, `"status":403`) {
+		t.Errorf("bulk partial update re-aiming a lookup: %d %s, want its item refused", r.Status, r.Body)
+	}
+	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:9] + `"}}}`
+	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percupd", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
+		t.Fatalf("the secret field's terms were indexed: %d %s", r.Status, r.Body)
+	}
+}
+
+// dropIndices deletes test indices straight on the cluster, each on its
+// own: a missing name must not keep the others.
+func dropIndices(t *testing.T, c *http.Client, cluster string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		do(t, c, "DELETE", cluster+"/"+n+"?ignore_unavailable=true", "", "", nil, nil)
+	}
+}
