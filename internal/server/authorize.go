@@ -70,6 +70,12 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if c.Action == composableTemplatePut && !mayReadEverything(az, req) {
+			if ref := composedAliasesRefusal(r.Context(), rs, req, c, st.Body); ref != nil {
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if scriptedWriteActions[c.Action] && !full() {
 			written := c.Indices
 			if d.Rewritten || d.MatchNothing {

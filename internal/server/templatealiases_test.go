@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
 // A template's aliases are attached to every index it creates later,
@@ -119,5 +120,29 @@ admin_all:
 				}
 			})
 		}
+	}
+}
+
+func TestComponentsDefineAliases(t *testing.T) {
+	tests := []struct {
+		name, answer string
+		want         bool
+	}{
+		{"no aliases", `{"component_templates":[{"name":"a","component_template":{"template":{"settings":{}}}}]}`, false},
+		{"empty aliases", `{"component_templates":[{"name":"a","component_template":{"template":{"aliases":{}}}}]}`, false},
+		{"one with aliases", `{"component_templates":[{"name":"a","component_template":{"template":{}}},{"name":"b","component_template":{"template":{"aliases":{"x":{}}}}}]}`, true},
+		{"unexpected shape fails closed", `{"component_templates":{"a":{}}}`, true},
+		{"not an object fails closed", `[]`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := esbody.ParseJSON([]byte(tc.answer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := componentsDefineAliases(v); got != tc.want {
+				t.Fatalf("componentsDefineAliases = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -353,3 +353,76 @@ func dropIndices(t *testing.T, c *http.Client, cluster string, names ...string) 
 		do(t, c, "DELETE", cluster+"/"+n+"?ignore_unavailable=true", "", "", nil, nil)
 	}
 }
+
+// TestTemplateComposedAliasesRefused: a composable template whose
+// composed_of names an administrator's component template with aliases
+// attaches those aliases as surely as one that defines them itself. A
+// user who may not read every index stores such a template over a prefix
+// others create indices under, then reads them through the alias.
+func TestTemplateComposedAliasesRefused(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	o.Users += "tmpler:" + su.Password + "\n"
+	o.UsersRoles += "e2e_tmpler:tmpler\n"
+	o.Roles = "e2e_tmpler:\n  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	secretPrefix, alias := fmt.Sprintf("e2e-cmpsec-%d", n), fmt.Sprintf("e2e-tmpl-own-shared-%d", n)
+	withAliases, plain := fmt.Sprintf("e2e-ct-aliases-%d", n), fmt.Sprintf("e2e-ct-plain-%d", n)
+	tmpl := fmt.Sprintf("e2e-cmp-%d", n)
+	canary := fmt.Sprintf("CANARY-COMPOSED-ALIAS-%d", n)
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/_index_template/"+tmpl, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_component_template/"+withAliases, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/_component_template/"+plain, su.Name, su.Password, nil, nil)
+		dropIndices(t, c, os_, secretPrefix+"-*")
+	})
+	// The administrator's component templates (one gives every index it
+	// builds an alias the user may read).
+	for name, body := range map[string]string{
+		withAliases: `{"template":{"aliases":{"` + alias + `":{}}}}`,
+		plain:       `{"template":{"settings":{"number_of_replicas":0}}}`,
+	} {
+		if r := do(t, c, "PUT", p.URL+"/_component_template/"+name, su.Name, su.Password, strings.NewReader(body), hj); r.Status != 200 {
+			t.Fatalf("component template %s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	put := func(composed ...string) result {
+		body := `{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"composed_of":["` + strings.Join(composed, `","`) + `"]}`
+		return do(t, c, "PUT", p.URL+"/_index_template/"+tmpl, "tmpler", su.Password, strings.NewReader(body), hj)
+	}
+	if r := put(plain); r.Status != 200 {
+		t.Errorf("composed of a component template without aliases: want 200, got %d %s", r.Status, r.Body)
+	}
+	if r := put(fmt.Sprintf("e2e-ct-missing-%d", n)); r.Status != 403 {
+		t.Errorf("composed of a component template that cannot be read: want 403, got %d %s", r.Status, r.Body)
+	}
+	if r := put(plain, withAliases); r.Status != 403 || !strings.Contains(r.Body, "component templates") {
+		t.Errorf("composed of a component template with aliases: want 403, got %d %s", r.Status, r.Body)
+	}
+	// Someone else creates an index under the prefix: its documents must
+	// not be readable through the administrator's alias.
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/" + alias + "/_search", "/e2e-tmpl-own-*/_search"} {
+		if r := do(t, c, "GET", p.URL+path, "tmpler", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+			t.Fatalf("GET %s read another prefix's index through a composed template alias: %d %s", path, r.Status, r.Body)
+		}
+	}
+	// Control: the same template stored by the superuser attaches the
+	// alias, so the probes above were real.
+	body := `{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"composed_of":["` + withAliases + `"]}`
+	if r := do(t, c, "PUT", p.URL+"/_index_template/"+tmpl, su.Name, su.Password, strings.NewReader(body), hj); r.Status != 200 {
+		t.Fatalf("control template: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-2/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("control seed: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+alias+"/_search", "tmpler", su.Password, nil, nil); !strings.Contains(r.Body, canary) {
+		t.Fatalf("control: the composed alias should reach the new index: %d %s", r.Status, r.Body)
+	}
+}
