@@ -34,6 +34,10 @@ type AuthError struct {
 	// Username is the claimed username; "" when the credentials could not be
 	// parsed.
 	Username string
+	// APIKeyID is the id of refused API key credentials ("" for other
+	// credentials): the audit names it, as Elasticsearch names the key's
+	// principal (its id) in authentication_failed.
+	APIKeyID string
 	// Reason is a message for logs. It never contains a password or a hash.
 	Reason string
 }

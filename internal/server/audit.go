@@ -154,11 +154,18 @@ func (aw *auditWriter) before() {
 func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
 	switch st.Decision {
 	case "unauthenticated":
-		if st.AuthUser == "" {
+		// Credentials that were presented and refused are a failed
+		// authentication even when no user name could be read from them
+		// (a malformed Basic header, an API key with a wrong secret), as in
+		// Elasticsearch; anonymous_access_denied means none were presented.
+		if st.AuthUser == "" && !st.credentialsRefused {
 			return newEvent(r, st, a, audit.TypeRest, audit.AnonymousAccessDenied)
 		}
 		ev := newEvent(r, st, a, audit.TypeRest, audit.AuthenticationFailed)
 		ev.UserName = st.AuthUser
+		if st.authKeyID != "" { // Elasticsearch: the key's principal, its id
+			ev.UserName, ev.APIKeyID = st.authKeyID, st.authKeyID
+		}
 		return ev
 	case "deny":
 		if st.runAsRefused {

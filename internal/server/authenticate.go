@@ -42,7 +42,7 @@ func withAuthentication(a authn.Authenticator, anon *authn.Anonymous, challenges
 			st.Decision = "unauthenticated"
 			var ae *authn.AuthError
 			if errors.As(err, &ae) {
-				st.AuthUser = ae.Username
+				st.AuthUser, st.authKeyID, st.credentialsRefused = ae.Username, ae.APIKeyID, true
 			}
 			var ce *authn.CSRFError
 			if errors.As(err, &ce) {

@@ -201,6 +201,10 @@ func TestAuditBeforeEffect(t *testing.T) {
 		{"denied", fakeAuthn{p: user}, fakeAuthz{false}, "/secret/_search", 403, audit.AccessDenied},
 		{"anonymous", fakeAuthn{err: authn.ErrNoCredentials}, fakeAuthz{true}, "/", 401, audit.AnonymousAccessDenied},
 		{"bad password", fakeAuthn{err: &authn.AuthError{Username: "bob"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		// Credentials were presented and refused, though no user name could
+		// be read: a failed authentication, not an anonymous request.
+		{"malformed credentials", fakeAuthn{err: &authn.AuthError{Reason: "invalid basic authentication header: not base64"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		{"bad api key", fakeAuthn{err: &authn.AuthError{APIKeyID: "key-1", Reason: "api key: invalid credentials"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
 		{"tampered", fakeAuthn{p: user}, fakeAuthz{true}, "/a/%2e%2e/_search", 400, audit.TamperedRequest},
 	}
 	for _, tc := range tests {
@@ -216,8 +220,12 @@ func TestAuditBeforeEffect(t *testing.T) {
 			if ev.RequestID != rec.Header().Get(RequestIDHeader) || ev.URLPath == "" {
 				t.Fatalf("event not tied to the request: %+v", ev)
 			}
-			if tc.wantAction == audit.AuthenticationFailed && ev.UserName != "bob" {
-				t.Fatalf("failed login without the user name: %+v", ev)
+			wantUser, wantKey := map[string]string{"bad password": "bob", "bad api key": "key-1"}[tc.name], ""
+			if tc.name == "bad api key" {
+				wantKey = "key-1"
+			}
+			if tc.wantAction == audit.AuthenticationFailed && (ev.UserName != wantUser || ev.APIKeyID != wantKey) {
+				t.Fatalf("failed login: user.name %q apikey.id %q, want %q %q: %+v", ev.UserName, ev.APIKeyID, wantUser, wantKey, ev)
 			}
 
 			failing := &fakeAuditor{fail: true}

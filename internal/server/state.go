@@ -76,6 +76,12 @@ type requestState struct {
 	itemAccess []authz.IndexAccess
 	// AuthUser is the user name of refused credentials (for the audit).
 	AuthUser string
+	// authKeyID is the id of refused API key credentials (for the audit).
+	authKeyID string
+	// credentialsRefused says the request presented credentials that were
+	// refused (authentication_failed), as opposed to presenting none
+	// (anonymous_access_denied), even when no user name could be read.
+	credentialsRefused bool
 	// auditDone says the request's event is already recorded.
 	auditDone bool
 	// items are the per-item audit events of a composite request whose

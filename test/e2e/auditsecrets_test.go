@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -46,5 +49,79 @@ func TestAuditQuerySourceSecrets(t *testing.T) {
 	}
 	if strings.Contains(p.logs.String(), canary) {
 		t.Fatal("the password sent in the source parameter is in the proxy's log")
+	}
+}
+
+// TestAuditRefusedCredentials: credentials that are presented and refused
+// are authentication_failed, as in Elasticsearch, even when no user name
+// can be read from them (a malformed Basic header; an API key with a wrong
+// secret, named by its id); only a request without credentials is
+// anonymous_access_denied. No secret reaches the audit log.
+func TestAuditRefusedCredentials(t *testing.T) {
+	up := newEchoUpstream(t)
+	o, u := superuserOpts(t, up.URL)
+	p := startProxyWith(t, o, func(string) string { return "  api_keys:\n    file: api_keys.json\n" })
+	c := p.client(nil)
+	r := do(t, c, "POST", p.URL+"/_security/api_key", u.Name, u.Password, strings.NewReader(`{"name":"k1"}`),
+		map[string]string{"Content-Type": "application/json"})
+	var key struct {
+		ID     string `json:"id"`
+		APIKey string `json:"api_key"`
+	}
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &key) != nil || key.ID == "" {
+		t.Fatalf("creating an API key: %d %s", r.Status, r.Body)
+	}
+	wrong := base64.StdEncoding.EncodeToString([]byte(key.ID + ":WrongSecret-c4n4ry-77"))
+	cases := []struct {
+		name, auth, action, user string
+	}{
+		{"malformed basic", "Basic !!!not-base64", "authentication_failed", ""},
+		{"basic without colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("nocolon")), "authentication_failed", ""},
+		{"wrong api key secret", "ApiKey " + wrong, "authentication_failed", key.ID},
+		{"no credentials", "", "anonymous_access_denied", ""},
+	}
+	ids := map[string]int{}
+	for i, tc := range cases {
+		hdr := map[string]string{}
+		if tc.auth != "" {
+			hdr["Authorization"] = tc.auth
+		}
+		r := do(t, c, "GET", p.URL+"/idx/_search", "", "", nil, hdr)
+		if r.Status != 401 {
+			t.Fatalf("%s: status %d: %s", tc.name, r.Status, r.Body)
+		}
+		ids[r.Header.Get("X-Request-Id")] = i
+	}
+	data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{key.APIKey, "WrongSecret-c4n4ry-77", wrong} {
+		if strings.Contains(string(data), s) {
+			t.Fatalf("a secret (%s) is in the audit log", s)
+		}
+	}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		i, ok := ids[fmt.Sprint(ev["request.id"])]
+		if !ok {
+			continue
+		}
+		seen++
+		tc := cases[i]
+		user, _ := ev["user.name"].(string)
+		if ev["event.action"] != tc.action || user != tc.user {
+			t.Errorf("%s: event %v %q, want %s %q", tc.name, ev["event.action"], user, tc.action, tc.user)
+		}
+		if tc.user != "" && ev["apikey.id"] != tc.user {
+			t.Errorf("%s: apikey.id %v, want %s", tc.name, ev["apikey.id"], tc.user)
+		}
+	}
+	if seen != len(cases) {
+		t.Fatalf("%d events for %d refused requests", seen, len(cases))
 	}
 }
