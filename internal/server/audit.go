@@ -243,6 +243,7 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 		URLPath: r.URL.EscapedPath(), URLQuery: r.URL.RawQuery, RequestMethod: r.Method,
 		RequestID: st.ID, Action: st.Action, Indices: st.Indices,
 		OpaqueID: r.Header.Get("X-Opaque-Id"), XForwardedFor: r.Header.Get("X-Forwarded-For"),
+		TraceID: traceID(r.Header.Get("traceparent")),
 	}
 	if p := st.Principal; p != nil {
 		ev.UserName, ev.UserRealm, ev.UserRoles = p.Username, p.Realm, p.Roles
@@ -264,4 +265,20 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 		ev.RequestBody = string(st.Body.body.Raw)
 	}
 	return ev
+}
+
+// traceID is the trace id of a W3C traceparent header
+// (version-traceid-parentid-flags), which Elasticsearch records as trace.id;
+// "" when the header is absent or not of that shape.
+func traceID(traceparent string) string {
+	if len(traceparent) < 55 || traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-' {
+		return ""
+	}
+	id := traceparent[3:35]
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	return id
 }

@@ -274,3 +274,29 @@ func TestUnknownLengthBodyIsRead(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditTraceID: the trace id of a W3C traceparent header is the
+// events' trace.id, as in Elasticsearch; anything else is not recorded.
+func TestAuditTraceID(t *testing.T) {
+	user := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{"r"}}
+	for _, tc := range []struct{ header, want string }{
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "0af7651916cd43dd8448eb211c80319c"},
+		{"", ""},
+		{"00-0af7651916cd43dd8448eb211c80319c", ""},
+		{"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", ""},
+		{"00-0af7651916cd43dd8448eb211c8031\n\"-b7ad6b7169203331-01", ""},
+	} {
+		for _, authz := range []fakeAuthz{{true}, {false}} {
+			au := &fakeAuditor{}
+			s, _ := newAuditedServer(t, fakeAuthn{p: user}, authz, 100, au)
+			req := httptest.NewRequest("GET", "/_cluster/health", nil)
+			if tc.header != "" {
+				req.Header.Set("traceparent", tc.header)
+			}
+			s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+			if len(au.events) != 1 || au.events[0].TraceID != tc.want {
+				t.Fatalf("traceparent %q: events %+v, want trace.id %q", tc.header, au.events, tc.want)
+			}
+		}
+	}
+}
