@@ -50,6 +50,12 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		if pre := authEvents(r, st, a); pre != nil { // off by default: no copy then
 			evs = append(pre, evs...)
 		}
+		if n := auditBytes(evs); n > maxRequestAuditBytes {
+			st.Decision = "rejected" // audited as tampered_request, without the items
+			st.Log().Warn("request refused: its audit records would be too large", zap.Int("bytes", n), zap.Int("events", len(evs)))
+			auditTooLarge(n).Write(w)
+			return
+		}
 		var err error
 		if len(evs) > 0 {
 			err = a.Record(r.Context(), evs...)
@@ -130,7 +136,12 @@ func (aw *auditWriter) before() {
 	}
 	evs := []*audit.Event{ev}
 	if st.Decision == "deny" {
-		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
+		items := itemEvents(aw.r, st, aw.a, false)
+		if n := auditBytes(items); n > maxRequestAuditBytes {
+			aw.refuseTooLarge(st, n)
+			return
+		}
+		evs = append(evs, items...)
 	}
 	if pre := authEvents(aw.r, st, aw.a); pre != nil {
 		evs = append(pre, evs...)
@@ -147,6 +158,31 @@ func (aw *auditWriter) before() {
 		}
 		auditUnavailable().Write(aw.ResponseWriter)
 	}
+}
+
+// refuseTooLarge replaces a refusal whose per-item records would exceed
+// maxRequestAuditBytes by a 413, audited as one tampered_request event.
+func (aw *auditWriter) refuseTooLarge(st *requestState, n int) {
+	aw.failed = true
+	st.Decision = "rejected"
+	st.Log().Warn("request refused: its audit records would be too large", zap.Int("bytes", n))
+	evs := []*audit.Event{newEvent(aw.r, st, aw.a, audit.TypeRest, audit.TamperedRequest)}
+	if pre := authEvents(aw.r, st, aw.a); pre != nil {
+		evs = append(pre, evs...)
+	}
+	e := auditTooLarge(n)
+	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
+		st.Decision = "error"
+		st.Log().Error("audit write failed; refusal replaced by 503", zap.Error(err))
+		e = auditUnavailable()
+	}
+	h := aw.ResponseWriter.Header()
+	for k := range h {
+		if k != RequestIDHeader {
+			delete(h, k)
+		}
+	}
+	e.Write(aw.ResponseWriter)
 }
 
 // refusalEvent describes the proxy's refusal of the request, following
@@ -242,7 +278,7 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 		OriginType: audit.OriginRest, OriginAddress: r.RemoteAddr,
 		URLPath: r.URL.EscapedPath(), URLQuery: r.URL.RawQuery, RequestMethod: r.Method,
 		RequestID: st.ID, Action: st.Action, Indices: st.Indices,
-		OpaqueID: r.Header.Get("X-Opaque-Id"), XForwardedFor: r.Header.Get("X-Forwarded-For"),
+		OpaqueID: capHeaderValue(r.Header.Get("X-Opaque-Id")), XForwardedFor: capHeaderValue(r.Header.Get("X-Forwarded-For")),
 		TraceID: traceID(r.Header.Get("traceparent")),
 	}
 	if p := st.Principal; p != nil {

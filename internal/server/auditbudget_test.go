@@ -1,0 +1,27 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestCapHeaderValue: long header values are cut at a character boundary
+// and marked; short ones are kept as sent.
+func TestCapHeaderValue(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		cut     bool
+		wantLen int
+	}{
+		{"task-42", false, 7},
+		{strings.Repeat("a", maxAuditHeaderValue), false, maxAuditHeaderValue},
+		{strings.Repeat("a", maxAuditHeaderValue+1), true, maxAuditHeaderValue + len(auditTruncated)},
+		{"a" + strings.Repeat("é", maxAuditHeaderValue), true, maxAuditHeaderValue - 1 + len(auditTruncated)},
+	} {
+		got := capHeaderValue(tc.in)
+		if len(got) != tc.wantLen || strings.HasSuffix(got, auditTruncated) != tc.cut || !utf8.ValidString(got) {
+			t.Fatalf("capHeaderValue(%.20q…): %d bytes %.40q…, want %d (cut %v)", tc.in, len(got), got, tc.wantLen, tc.cut)
+		}
+	}
+}
