@@ -125,3 +125,58 @@ func TestAuditRefusedCredentials(t *testing.T) {
 		t.Fatalf("%d events for %d refused requests", seen, len(cases))
 	}
 }
+
+// TestAuditKeyManagementByKey: an API key may not manage API keys (403);
+// the refusal is recorded as access_denied, and the request is not
+// recorded as granted.
+func TestAuditKeyManagementByKey(t *testing.T) {
+	up := newEchoUpstream(t)
+	o, u := superuserOpts(t, up.URL)
+	p := startProxyWith(t, o, func(string) string { return "  api_keys:\n    file: api_keys.json\n" })
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	r := do(t, c, "POST", p.URL+"/_security/api_key", u.Name, u.Password, strings.NewReader(`{"name":"k1"}`), hj)
+	var key struct {
+		Encoded string `json:"encoded"`
+	}
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &key) != nil || key.Encoded == "" {
+		t.Fatalf("creating an API key: %d %s", r.Status, r.Body)
+	}
+	hj["Authorization"] = "ApiKey " + key.Encoded
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/_security/api_key", `{"name":"k2"}`},
+		{"DELETE", "/_security/api_key", `{"name":"k1"}`},
+		{"GET", "/_security/api_key", ""},
+	} {
+		var body *strings.Reader
+		if tc.body != "" {
+			body = strings.NewReader(tc.body)
+		}
+		var r result
+		if body != nil {
+			r = do(t, c, tc.method, p.URL+tc.path, "", "", body, hj)
+		} else {
+			r = do(t, c, tc.method, p.URL+tc.path, "", "", nil, hj)
+		}
+		if r.Status != 403 {
+			t.Fatalf("%s %s by an API key: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+		data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev["request.id"] == r.Header.Get("X-Request-Id") {
+				actions = append(actions, fmt.Sprint(ev["event.action"]))
+			}
+		}
+		if strings.Join(actions, ",") != "access_denied" {
+			t.Fatalf("%s %s by an API key refused with 403 but audited as %v", tc.method, tc.path, actions)
+		}
+	}
+}
