@@ -48,6 +48,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			authorizeContinuation(w, r, st, *st.cursor.decision, restrict, next)
 			return
 		}
+		if c.BodyIndices {
+			st.Indices = bodyAuditIndices(st) // the events name what the body names
+		}
 		req := authzRequest(st, md)
 		d := az.Decide(req)
 		if st.cursor != nil {

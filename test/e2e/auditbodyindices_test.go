@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestAuditBodyIndices: a _reindex or POST _aliases names its indices in
+// its body only; its events name them too, granted or denied, so that an
+// auditor looking for access to an index finds the copy of its documents
+// into another index or the alias re-pointed at it.
+func TestAuditBodyIndices(t *testing.T) {
+	up := newEchoUpstream(t)
+	o, u := superuserOpts(t, up.URL)
+	o.Users += "lars:" + u.Password + "\n"
+	o.Roles = "acme_admin:\n  indices:\n    - names: ['logs-*']\n      privileges: [all]\n"
+	o.UsersRoles += "acme_admin:lars\n"
+	p := startProxy(t, o)
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	reindex := `{"source":{"index":"hr-payroll"},"dest":{"index":"logs-copy"}}`
+	aliases := `{"actions":[{"add":{"index":"hr-payroll","alias":"logs-pay"}},{"remove":{"indices":["logs-a"],"aliases":["logs-b"]}}]}`
+	cases := []struct {
+		name, user, path, body, action string
+		status                         int
+		want                           []string
+	}{
+		{"reindex granted", u.Name, "/_reindex", reindex, "access_granted", 200, []string{"hr-payroll", "logs-copy"}},
+		{"reindex denied", "lars", "/_reindex", reindex, "access_denied", 403, []string{"hr-payroll", "logs-copy"}},
+		{"aliases granted", u.Name, "/_aliases", aliases, "access_granted", 200, []string{"hr-payroll", "logs-pay", "logs-a", "logs-b"}},
+		{"aliases denied", "lars", "/_aliases", aliases, "access_denied", 403, []string{"hr-payroll", "logs-pay", "logs-a", "logs-b"}},
+	}
+	for _, tc := range cases {
+		r := do(t, c, "POST", p.URL+tc.path, tc.user, u.Password, strings.NewReader(tc.body), hj)
+		if r.Status != tc.status {
+			t.Fatalf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
+		}
+		data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var ev struct {
+				ID      string   `json:"request.id"`
+				Action  string   `json:"event.action"`
+				Indices []string `json:"indices"`
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.ID != r.Header.Get("X-Request-Id") || ev.Action != tc.action {
+				continue
+			}
+			found = true
+			for _, w := range tc.want {
+				if !slices.Contains(ev.Indices, w) {
+					t.Errorf("%s: the %s event names indices %v, not %s", tc.name, tc.action, ev.Indices, w)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("%s: no %s event", tc.name, tc.action)
+		}
+	}
+}
