@@ -6,23 +6,31 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
-// bodyAuditIndices are the index and alias names a _reindex (source and
-// destination) or POST _aliases (every action's indices and aliases) body
-// names, after the request's own index expressions: the indices field of
-// its events, so that the trail says which indices such a request read,
-// wrote or re-pointed (their URL names none). Names that cannot be read
-// are left out: the decision refuses such bodies anyway.
+// bodyAuditIndices is the indices field of the events of a request that
+// names indices besides its index expression: the request's own
+// expressions, then what its body names (a _reindex's source and
+// destination, every index and alias of a POST _aliases) and the names it
+// creates or points at (an alias, a resize target, a rollover's new
+// index). A put-alias body's index and alias replace the path's, as the
+// cluster uses them. So the trail says which indices such a request read,
+// wrote or re-pointed. Names that cannot be read are left out: the
+// decision refuses such bodies anyway.
 func bodyAuditIndices(st *requestState) []string {
-	if st.Class == nil {
+	c := st.Class
+	if c == nil {
 		return st.Indices
 	}
-	body, ok := bodyObject(st.Body)
-	if !ok {
-		return st.Indices
+	own := st.Indices
+	names := slices.Clone(c.Targets)
+	if c.API == "indices.put_alias" {
+		if indices, aliases, ref := putAliasNames(c, st.Body); ref == nil {
+			own, names = indices, aliases
+		}
 	}
-	var names []string
+	body, _ := bodyObject(st.Body)
 	switch {
-	case st.Class.Action == "indices:data/write/reindex":
+	case body == nil:
+	case c.Action == "indices:data/write/reindex":
 		for _, key := range []string{"source", "dest"} {
 			if v, ok := body.Get(key); ok {
 				if o, ok := v.(*esbody.Object); ok {
@@ -31,7 +39,7 @@ func bodyAuditIndices(st *requestState) []string {
 				}
 			}
 		}
-	case st.Class.API == "indices.update_aliases":
+	case c.API == "indices.update_aliases":
 		v, _ := body.Get("actions")
 		actions, _ := v.(esbody.Array)
 		for _, a := range actions {
@@ -46,10 +54,8 @@ func bodyAuditIndices(st *requestState) []string {
 				}
 			}
 		}
-	default:
-		return st.Indices
 	}
-	out := slices.Clone(st.Indices)
+	out := slices.Clone(own)
 	for _, n := range names {
 		if !slices.Contains(out, n) {
 			out = append(out, n)

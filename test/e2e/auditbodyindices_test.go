@@ -10,9 +10,11 @@ import (
 )
 
 // TestAuditBodyIndices: a _reindex or POST _aliases names its indices in
-// its body only; its events name them too, granted or denied, so that an
-// auditor looking for access to an index finds the copy of its documents
-// into another index or the alias re-pointed at it.
+// its body only, a put-alias body overrides the path's index, and an alias
+// or resize target is a name the request creates; the events name what the
+// cluster acts on, granted or denied, so that an auditor looking for access
+// to an index finds the copy of its documents into another index or the
+// alias re-pointed at it.
 func TestAuditBodyIndices(t *testing.T) {
 	up := newEchoUpstream(t)
 	o, u := superuserOpts(t, up.URL)
@@ -33,9 +35,17 @@ func TestAuditBodyIndices(t *testing.T) {
 		{"reindex denied", "lars", "/_reindex", reindex, "access_denied", 403, []string{"hr-payroll", "logs-copy"}},
 		{"aliases granted", u.Name, "/_aliases", aliases, "access_granted", 200, []string{"hr-payroll", "logs-pay", "logs-a", "logs-b"}},
 		{"aliases denied", "lars", "/_aliases", aliases, "access_denied", 403, []string{"hr-payroll", "logs-pay", "logs-a", "logs-b"}},
+		// The body's index overrides the path's: the cluster aliases hr-payroll.
+		{"put alias granted", u.Name, "PUT /logs-a/_alias/logs-x", `{"index":"hr-payroll"}`, "access_granted", 200, []string{"hr-payroll", "logs-x"}},
+		{"put alias denied", "lars", "PUT /logs-a/_alias/logs-x", `{"index":"hr-payroll"}`, "access_denied", 403, []string{"hr-payroll", "logs-x"}},
+		{"clone granted", u.Name, "PUT /logs-a/_clone/hr-copy", `{}`, "access_granted", 200, []string{"logs-a", "hr-copy"}},
 	}
 	for _, tc := range cases {
-		r := do(t, c, "POST", p.URL+tc.path, tc.user, u.Password, strings.NewReader(tc.body), hj)
+		method, path := "POST", tc.path
+		if m, rest, ok := strings.Cut(tc.path, " "); ok {
+			method, path = m, rest
+		}
+		r := do(t, c, method, p.URL+path, tc.user, u.Password, strings.NewReader(tc.body), hj)
 		if r.Status != tc.status {
 			t.Fatalf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
 		}
