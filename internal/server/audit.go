@@ -32,6 +32,8 @@ func auditUnavailable() *eserr.Error {
 // 503 instead. Forwarded requests are audited by withGrantAudit.
 func withAuditedRefusals(a Auditor, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		st.receivedPath, st.receivedQuery, st.received = r.URL.EscapedPath(), r.URL.RawQuery, true
 		aw := &auditWriter{ResponseWriter: w, r: r, a: a}
 		next.ServeHTTP(aw, r)
 	})
@@ -273,10 +275,14 @@ func asCaller(ev *audit.Event, st *requestState) {
 
 // newEvent fills the fields every event of the request shares.
 func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) *audit.Event {
+	path, query := r.URL.EscapedPath(), r.URL.RawQuery
+	if st.received { // as the client sent them, not as rewritten for the cluster
+		path, query = st.receivedPath, st.receivedQuery
+	}
 	ev := &audit.Event{
 		EventType: typ, EventAction: action,
 		OriginType: audit.OriginRest, OriginAddress: r.RemoteAddr,
-		URLPath: r.URL.EscapedPath(), URLQuery: r.URL.RawQuery, RequestMethod: r.Method,
+		URLPath: path, URLQuery: query, RequestMethod: r.Method,
 		RequestID: st.ID, Action: st.Action, Indices: st.Indices,
 		OpaqueID: capHeaderValue(r.Header.Get("X-Opaque-Id")), XForwardedFor: capHeaderValue(r.Header.Get("X-Forwarded-For")),
 		TraceID: traceID(r.Header.Get("traceparent")),

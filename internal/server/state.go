@@ -74,6 +74,12 @@ type requestState struct {
 	// itemAccess is the DLS/FLS of the items of a composite request,
 	// collected while they are decided one by one.
 	itemAccess []authz.IndexAccess
+	// receivedPath and receivedQuery are the request's escaped path and raw
+	// query as the client sent them, before any stage rewrote the URL
+	// (narrowed indices, q and sort moved into the body, source applied):
+	// the url.path and url.query of its events. received says they are set.
+	receivedPath, receivedQuery string
+	received                    bool
 	// AuthUser is the user name of refused credentials (for the audit).
 	AuthUser string
 	// authKeyID is the id of refused API key credentials (for the audit).

@@ -78,3 +78,42 @@ func TestAuditBodyIndices(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditURLAsReceived: url.path and url.query are the request's as the
+// client sent them, also when the proxy rewrites the URL before forwarding
+// (DLS moves q into the body; a wildcard is narrowed to the user's
+// indices): a trail reader sees what the user asked for.
+func TestAuditURLAsReceived(t *testing.T) {
+	f := startDLSFixture(t)
+	target := "/" + f.index + "*/_search?q=secret:amber&size=3"
+	r := do(t, f.c, "GET", f.p.URL+target, "dls", f.pass, nil, nil)
+	if r.Status != 200 {
+		t.Fatalf("search: %d %s", r.Status, r.Body)
+	}
+	data, err := os.ReadFile(filepath.Join(f.p.Dir, "audit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev struct {
+			ID     string `json:"request.id"`
+			Action string `json:"event.action"`
+			Path   string `json:"url.path"`
+			Query  string `json:"url.query"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.ID != r.Header.Get("X-Request-Id") {
+			continue
+		}
+		found = true
+		if ev.Path+"?"+ev.Query != target {
+			t.Errorf("%s event: url %s?%s, want %s as sent", ev.Action, ev.Path, ev.Query, target)
+		}
+	}
+	if !found {
+		t.Fatal("no event for the search")
+	}
+}
