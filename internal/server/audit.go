@@ -303,7 +303,11 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 	if by := st.RunBy; by != nil {
 		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm
 	}
-	if a.EmitRequestBody() && st.Body != nil {
+	switch {
+	case !a.EmitRequestBody():
+	case st.bodyKept: // as the client sent it, not as rewritten for the cluster
+		ev.RequestBody = string(st.receivedBody)
+	case st.Body != nil:
 		ev.RequestBody = string(st.Body.body.Raw)
 	}
 	return ev
@@ -323,4 +327,19 @@ func traceID(traceparent string) string {
 		}
 	}
 	return id
+}
+
+// withReceivedBody keeps the parsed body as the client sent it for the
+// audit trail's request.body, before later stages rewrite it: a probe of a
+// hidden field must be recorded with the field's name, not with the name
+// the proxy replaced it by, and without the role's DLS query. Only in the
+// chain when the trail emits bodies.
+func withReceivedBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.Body != nil {
+			st.receivedBody, st.bodyKept = st.Body.body.Raw, true
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -80,6 +80,11 @@ type requestState struct {
 	// the url.path and url.query of its events. received says they are set.
 	receivedPath, receivedQuery string
 	received                    bool
+	// receivedBody is the body as parsed, before any stage rewrote it (DLS
+	// filters, hidden field names, cursor ids): the request.body of its
+	// events. Kept only when the trail emits bodies (bodyKept).
+	receivedBody []byte
+	bodyKept     bool
 	// AuthUser is the user name of refused credentials (for the audit).
 	AuthUser string
 	// authKeyID is the id of refused API key credentials (for the audit).

@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuditBodyIndices: a _reindex or POST _aliases names its indices in
@@ -114,6 +116,64 @@ func TestAuditURLAsReceived(t *testing.T) {
 		}
 	}
 	if !found {
+		t.Fatal("no event for the search")
+	}
+}
+
+// TestAuditBodyAsReceived: with emit_request_body, request.body is the
+// body the client sent, not the one rewritten for the cluster: a query on
+// a hidden field is recorded with that field's name (the proxy renames it
+// before forwarding), and the role's DLS query is not spliced in.
+func TestAuditBodyAsReceived(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	index := fmt.Sprintf("e2e-auditbody-%d", time.Now().UnixNano())
+	o.Users += "probe:" + su.Password + "\n"
+	o.UsersRoles += "r_probe:probe\n"
+	o.Roles = "r_probe:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n" +
+		"      query: '{\"term\":{\"tenant\":\"acme\"}}'\n      field_security:\n        grant: [\"tenant\", \"message\"]\n"
+	o.Audit = "  emit_request_body: true\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	if r := do(t, c, "PUT", p.URL+"/"+index, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"tenant":{"type":"keyword"},"message":{"type":"text"},"ssn":{"type":"keyword"}}}}`), hj); r.Status != 200 {
+		t.Fatalf("create index: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+index, su.Name, su.Password, nil, nil) })
+	if !eventually(10*time.Second, func() bool {
+		return do(t, c, "GET", p.URL+"/"+index+"/_count", "probe", su.Password, nil, nil).Status == 200
+	}) {
+		t.Fatal("the new index is not searchable by the restricted user")
+	}
+	body := `{"query":{"term":{"ssn":"123-45-6789"}},"size":0}`
+	r := do(t, c, "POST", p.URL+"/"+index+"/_search", "probe", su.Password, strings.NewReader(body), hj)
+	if r.Status != 200 {
+		t.Fatalf("search: %d %s", r.Status, r.Body)
+	}
+	data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev struct {
+			ID     string `json:"request.id"`
+			Action string `json:"event.action"`
+			Body   string `json:"request.body"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.ID != r.Header.Get("X-Request-Id") {
+			continue
+		}
+		seen++
+		if ev.Body != body {
+			t.Errorf("%s event: request.body %s, want the client's %s", ev.Action, ev.Body, body)
+		}
+	}
+	if seen == 0 {
 		t.Fatal("no event for the search")
 	}
 }
