@@ -58,6 +58,9 @@ type RateLimitError struct {
 	By string
 	// RetryAfter is how long the lockout still lasts (for a Retry-After header).
 	RetryAfter time.Duration
+	// Username is the user name of the credentials refused unchecked, when
+	// the header could be read ("" otherwise): the audit names it.
+	Username string
 }
 
 // Error implements error.

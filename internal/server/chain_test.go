@@ -205,6 +205,9 @@ func TestAuditBeforeEffect(t *testing.T) {
 		// be read: a failed authentication, not an anonymous request.
 		{"malformed credentials", fakeAuthn{err: &authn.AuthError{Reason: "invalid basic authentication header: not base64"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
 		{"bad api key", fakeAuthn{err: &authn.AuthError{APIKeyID: "key-1", Reason: "api key: invalid credentials"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		// Locked out: the credentials are refused unchecked, still a failed
+		// authentication of the user they name.
+		{"rate limited", fakeAuthn{err: &authn.RateLimitError{By: authn.LimitByUsername, RetryAfter: time.Minute, Username: "bob"}}, fakeAuthz{true}, "/", 429, audit.AuthenticationFailed},
 		{"tampered", fakeAuthn{p: user}, fakeAuthz{true}, "/a/%2e%2e/_search", 400, audit.TamperedRequest},
 	}
 	for _, tc := range tests {
@@ -220,7 +223,7 @@ func TestAuditBeforeEffect(t *testing.T) {
 			if ev.RequestID != rec.Header().Get(RequestIDHeader) || ev.URLPath == "" {
 				t.Fatalf("event not tied to the request: %+v", ev)
 			}
-			wantUser, wantKey := map[string]string{"bad password": "bob", "bad api key": "key-1"}[tc.name], ""
+			wantUser, wantKey := map[string]string{"bad password": "bob", "bad api key": "key-1", "rate limited": "bob"}[tc.name], ""
 			if tc.name == "bad api key" {
 				wantKey = "key-1"
 			}
