@@ -114,7 +114,7 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if p.answer != nil && p.answer(w, r) {
+		if p.answer != nil && p.answer(&answerWriter{ResponseWriter: w, st: st}, r) {
 			return
 		}
 		if p.filter != nil {
@@ -136,4 +136,36 @@ func refuseRestricted(w http.ResponseWriter, st *requestState, err error) {
 	}
 	st.Log().Warn("request cannot be made safe under document/field level security", zap.Error(err))
 	eserr.Security(http.StatusForbidden, "action ["+st.Action+"] is unauthorized for user ["+st.Principal.Username+"]: document- or field-level security cannot be enforced on this request").Write(w)
+}
+
+// answerWriter is what a plan's answer writes through. The answer runs
+// after the request's access_granted record; when it refuses the request
+// (403: a document hidden by DLS may not be deleted or replaced), the
+// refusal gets its own access_denied record, written by the refusal writer
+// before the answer, so that the trail does not show the request as only
+// granted.
+type answerWriter struct {
+	http.ResponseWriter
+	st   *requestState
+	seen bool
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	a.note(code)
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(p []byte) (int, error) {
+	a.note(http.StatusOK)
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answerWriter) note(code int) {
+	if a.seen {
+		return
+	}
+	a.seen = true
+	if code == http.StatusForbidden {
+		a.st.Decision, a.st.auditDone = "deny", false
+	}
 }

@@ -177,3 +177,44 @@ func TestAuditBodyAsReceived(t *testing.T) {
 		t.Fatal("no event for the search")
 	}
 }
+
+// TestAuditHiddenDocumentRefusal: under DLS, deleting or replacing a
+// document the user cannot see is refused (403) after the request's grant
+// record, once the proxy has looked the document up; the refusal has its
+// own access_denied record.
+func TestAuditHiddenDocumentRefusal(t *testing.T) {
+	f := startDLSFixture(t)
+	hj := map[string]string{"Content-Type": "application/json"}
+	for _, tc := range []struct{ method, path, body string }{
+		{"DELETE", "/" + f.index + "/_doc/g1", ""},
+		{"PUT", "/" + f.index + "/_doc/g1", `{"tenant":"acme","message":"overwrite"}`},
+	} {
+		var r result
+		if tc.body == "" {
+			r = do(t, f.c, tc.method, f.p.URL+tc.path, "writer", f.pass, nil, nil)
+		} else {
+			r = do(t, f.c, tc.method, f.p.URL+tc.path, "writer", f.pass, strings.NewReader(tc.body), hj)
+		}
+		if r.Status != 403 {
+			t.Fatalf("%s %s of a hidden document: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+		data, err := os.ReadFile(filepath.Join(f.p.Dir, "audit.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		denied := false
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var ev struct {
+				ID     string `json:"request.id"`
+				Action string `json:"event.action"`
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatal(err)
+			}
+			denied = denied || ev.ID == r.Header.Get("X-Request-Id") && ev.Action == "access_denied"
+		}
+		if !denied {
+			t.Errorf("%s %s refused with 403 without an access_denied record", tc.method, tc.path)
+		}
+	}
+}
