@@ -48,12 +48,14 @@ func capHeaderValue(v string) string {
 	return v[:n] + auditTruncated
 }
 
-// auditBytes estimates the size of evs once written (escaping aside).
+// auditBytes estimates the size of evs once written (escaping aside),
+// without request.body: one event carries it, once, and the body limit
+// bounds it (a large document must not be refused for its audit record).
 func auditBytes(evs []*audit.Event) int {
 	n := 0
 	for _, ev := range evs {
 		n += auditEventOverhead + len(ev.UserName) + len(ev.UserRunByName) + len(ev.UserRunAsName) +
-			len(ev.URLPath) + len(ev.URLQuery) + len(ev.RequestBody) + len(ev.Action) + len(ev.OpaqueID) +
+			len(ev.URLPath) + len(ev.URLQuery) + len(ev.Action) + len(ev.OpaqueID) +
 			len(ev.XForwardedFor) + len(ev.OriginAddress) + len(ev.APIKeyName) + len(ev.UserRealm)
 		for _, s := range ev.Indices {
 			n += len(s) + 3

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/portcullis-proxy/portcullis/internal/audit"
 )
 
 // TestCapHeaderValue: long header values are cut at a character boundary
@@ -23,5 +25,14 @@ func TestCapHeaderValue(t *testing.T) {
 		if len(got) != tc.wantLen || strings.HasSuffix(got, auditTruncated) != tc.cut || !utf8.ValidString(got) {
 			t.Fatalf("capHeaderValue(%.20q…): %d bytes %.40q…, want %d (cut %v)", tc.in, len(got), got, tc.wantLen, tc.cut)
 		}
+	}
+}
+
+// TestAuditBytesIgnoresTheBody: a large body, recorded once with
+// emit_request_body, does not count against the per-request budget.
+func TestAuditBytesIgnoresTheBody(t *testing.T) {
+	ev := &audit.Event{URLPath: "/idx/_doc/1", RequestBody: strings.Repeat("x", 2*maxRequestAuditBytes)}
+	if n := auditBytes([]*audit.Event{ev}); n > maxRequestAuditBytes {
+		t.Fatalf("a %d-byte body counts %d bytes against the budget", len(ev.RequestBody), n)
 	}
 }
