@@ -57,6 +57,10 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		if rep.FirstSeq != 1 {
 			fmt.Fprintf(stderr, "note: the chain starts at chain.seq %d: records before it (older files) were not checked\n", rep.FirstSeq)
 		}
+		if key == nil {
+			fmt.Fprintln(stderr, "note: verified as a plain SHA-256 chain, which anyone who can edit the files can recompute; a log written with audit.hmac_key_file must be verified with --hmac-key-file (rewritten without the key it would verify here)")
+		}
+		fmt.Fprintln(stderr, "note: records removed from the end of the newest file leave no gap; compare the last chain.hash with a copy kept elsewhere (the shippers)")
 	}
 	return 0
 }

@@ -67,7 +67,8 @@ type FileLogOptions struct {
 	// its writes; 0 (or less) opens it with O_APPEND. Ignored when Open is
 	// set.
 	PreallocateBytes int64
-	// Open opens the active file (default: OpenPreallocated(PreallocateBytes)).
+	// Open opens the active file (default: OpenPreallocated(PreallocateBytes),
+	// whose fsync fails once the file was deleted: see ErrFileDeleted).
 	Open OpenFunc
 	// Observer receives metrics (default NopObserver).
 	Observer Observer
@@ -162,7 +163,7 @@ func OpenFileLog(opts FileLogOptions) (*FileLog, error) {
 		opts.AppendTimeout = 5 * time.Second
 	}
 	if opts.Open == nil {
-		opts.Open = OpenPreallocated(opts.PreallocateBytes)
+		opts.Open = linkChecked(OpenPreallocated(opts.PreallocateBytes))
 	}
 	if opts.Observer == nil {
 		opts.Observer = NopObserver{}

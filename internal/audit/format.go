@@ -122,14 +122,20 @@ func arr(b []byte, key string, vs []string) []byte {
 // appendCompactObject writes a JSON value on one line; an invalid value is
 // written as a string so the record stays valid JSON.
 func appendCompactObject(b []byte, raw json.RawMessage) []byte {
-	if bytes.IndexAny(raw, "\r\n") < 0 && json.Valid(raw) {
+	if bytes.IndexAny(raw, "\r\n\u0085\u2028\u2029") < 0 && json.Valid(raw) {
 		return append(b, raw...)
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return appendJSONString(b, string(raw))
 	}
-	return append(b, buf.Bytes()...)
+	// Valid JSON holds these characters raw only inside strings, where
+	// their escapes mean the same: the record stays one line for readers
+	// that split on Unicode line boundaries (see appendJSONString).
+	out := bytes.ReplaceAll(buf.Bytes(), []byte("\u0085"), []byte(`\u0085`))
+	out = bytes.ReplaceAll(out, []byte("\u2028"), []byte(`\u2028`))
+	out = bytes.ReplaceAll(out, []byte("\u2029"), []byte(`\u2029`))
+	return append(b, out...)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -137,8 +143,9 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString quotes s the way log4j's %enc{…}{JSON} does: quote,
 // backslash and control characters are escaped, everything else (including
 // '<', '>' and '&', which encoding/json would escape) is written as is.
-// Invalid UTF-8 becomes U+FFFD; U+2028/U+2029 are escaped so the line stays
-// one line for every JSON-lines reader.
+// Invalid UTF-8 becomes U+FFFD; U+2028, U+2029 and U+0085 (NEL) are escaped
+// so the line stays one line for every JSON-lines reader, including those
+// that split on Unicode line boundaries.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -178,9 +185,9 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if r == '\u2028' || r == '\u2029' || r == '\u0085' {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

@@ -180,6 +180,11 @@ func TestMarshalEscaping(t *testing.T) {
 		{"é✓", `"é✓"`},
 		{"bad\xffutf8", `"bad\ufffdutf8"`},
 		{"sep\u2028x", `"sep\u2028x"`},
+		{"sep\u2029x", `"sep\u2029x"`},
+		// NEL is a line break for readers that split on Unicode line
+		// boundaries (Python's str.splitlines): one record would read as
+		// two broken lines, hiding the event from such a collector.
+		{"nel\u0085{x", `"nel\u0085{x"`},
 	}
 	for _, tt := range tests {
 		got := string(appendJSONString(nil, tt.in))
@@ -215,5 +220,23 @@ func TestMarshalOneLineAndOrder(t *testing.T) {
 	ts, err := ParseTimestamp("2020-12-30T22:30:06,949+0200")
 	if err != nil || ts.UnixMilli() != time.Date(2020, 12, 30, 20, 30, 6, 949e6, time.UTC).UnixMilli() {
 		t.Fatalf("ParseTimestamp = %v, %v", ts, err)
+	}
+}
+
+// TestMarshalChangeLineBreaks: user-supplied strings inside a
+// security_config_change object (a full name, an API key's name) cannot
+// break the record's line for readers that split on Unicode line
+// boundaries.
+func TestMarshalChangeLineBreaks(t *testing.T) {
+	ev := testEvent(1)
+	ev.EventType, ev.EventAction = TypeSecurityConfigChange, "put_user"
+	ev.Change = &ConfigChange{Verb: VerbPut, Object: json.RawMessage("{\"user\":{\"name\":\"u\",\"full_name\":\"a\u0085b\u2028c\u2029d\"}}")}
+	got := string(Marshal(ev))
+	if strings.ContainsAny(got, "\n\r\u0085\u2028\u2029") || !strings.Contains(got, `"full_name":"a\u0085b\u2028c\u2029d"`) {
+		t.Fatalf("record: %s", got)
+	}
+	var back map[string]any
+	if err := json.Unmarshal([]byte(got), &back); err != nil {
+		t.Fatal(err)
 	}
 }

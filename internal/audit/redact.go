@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"strings"
 	"unicode"
 )
@@ -226,4 +227,81 @@ func foldKey(key string) string {
 		b.WriteRune(unicode.ToLower(least))
 	}
 	return b.String()
+}
+
+// RedactQuery returns the query string of a request (url.query, without the
+// '?') with credentials removed, so that a body sent in the `source`
+// parameter, or a parameter named like a credential, is never written in
+// clear text. Events of requests refused before their body was read (failed
+// authentication, refused framing, an unknown endpoint) still carry the
+// client's query as sent, `source` included.
+//
+// Pairs are split on '&' and ';' and names decoded as Elasticsearch does
+// (leading '=' skipped, '+' as space); separators and untouched pairs are
+// kept byte for byte. The value of `source` is redacted like a body
+// (RedactBody) and re-encoded when that changed it; the value of a
+// parameter whose name is a sensitive key is replaced by Redacted. A pair
+// whose name cannot be decoded is replaced by Redacted as a whole when it
+// mentions a sensitive word or "source".
+func RedactQuery(path, rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	extra := pathSensitiveKeys(path)
+	var b strings.Builder
+	changed := false
+	start := 0
+	for i := 0; i <= len(rawQuery); i++ {
+		if i < len(rawQuery) && rawQuery[i] != '&' && rawQuery[i] != ';' {
+			continue
+		}
+		seg := rawQuery[start:i]
+		red := redactQueryPair(path, seg, extra)
+		if red != seg {
+			changed = true
+		}
+		b.WriteString(red)
+		if i < len(rawQuery) {
+			b.WriteByte(rawQuery[i])
+		}
+		start = i + 1
+	}
+	if !changed {
+		return rawQuery
+	}
+	return b.String()
+}
+
+// redactQueryPair redacts one "name=value" segment of a query string.
+func redactQueryPair(path, seg string, extra []string) string {
+	lead := len(seg) - len(strings.TrimLeft(seg, "="))
+	rawName, rawValue, hasValue := strings.Cut(seg[lead:], "=")
+	name, err := url.QueryUnescape(rawName)
+	if err != nil {
+		low := strings.ToLower(seg)
+		for _, p := range append(sensitiveKeyParts(), append(extra, "token", "source")...) {
+			if strings.Contains(low, p) {
+				return Redacted
+			}
+		}
+		return seg
+	}
+	if !hasValue || rawValue == "" {
+		return seg
+	}
+	prefix := seg[:lead] + rawName + "="
+	if isSensitiveKey(name, extra) {
+		return prefix + url.QueryEscape(Redacted)
+	}
+	if foldKey(name) != "source" {
+		return seg
+	}
+	value, err := url.QueryUnescape(rawValue)
+	if err != nil {
+		return prefix + url.QueryEscape(Redacted)
+	}
+	if red := RedactBody(path, value); red != value && strings.Contains(red, Redacted) {
+		return prefix + url.QueryEscape(red)
+	}
+	return seg
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,66 @@ func TestTrailEmitRequestBody(t *testing.T) {
 		if ev.RequestBody != `{"password":"s3cr3t","roles":["r"]}` {
 			t.Fatal("Record modified the caller's event")
 		}
+	}
+}
+
+// TestRedactQuery: a body sent in the `source` parameter, and parameters
+// named like credentials, never reach url.query in clear text; other
+// queries are kept byte for byte.
+func TestRedactQuery(t *testing.T) {
+	src := `source=%7B%22password%22%3A%22TopSecretPw-456%22%2C%22roles%22%3A%5B%22r%22%5D%7D`
+	tests := []struct{ name, path, query, want string }{
+		{"empty", "/", "", ""},
+		{"plain", "/idx/_search", "q=user:bob&size=10;pretty", "q=user:bob&size=10;pretty"},
+		{"source without secrets is kept as sent", "/idx/_search",
+			"source=%7B%20%22query%22%20%3A%20%7B%7D%7D&source_content_type=application/json",
+			"source=%7B%20%22query%22%20%3A%20%7B%7D%7D&source_content_type=application/json"},
+		{"source with a password", "/_security/user/bob", src + "&source_content_type=application/json",
+			"source=" + url.QueryEscape(`{"password":"::es_redacted::","roles":["r"]}`) + "&source_content_type=application/json"},
+		{"percent-encoded name", "/_security/user/bob", "sour%63e=%7B%22password_hash%22%3A%22h4sh%22%7D",
+			"sour%63e=" + url.QueryEscape(`{"password_hash":"::es_redacted::"}`)},
+		{"leading = is skipped as Elasticsearch does", "/_security/user/bob", "=" + src,
+			"=source=" + url.QueryEscape(`{"password":"::es_redacted::","roles":["r"]}`)},
+		{"source that is not JSON", "/_security/user/bob", "source=password%3Dhunter2", "source=" + url.QueryEscape(Redacted)},
+		{"source with a bad escape", "/_security/user/bob", "source=%7B%22password%22%ZZ", "source=" + url.QueryEscape(Redacted)},
+		{"credential-named parameters", "/idx/_search", "api_key=abc&access_token=def&size=1",
+			"api_key=" + url.QueryEscape(Redacted) + "&access_token=" + url.QueryEscape(Redacted) + "&size=1"},
+		{"undecodable name mentioning a secret", "/", "password%ZZ=x&a=b", Redacted + "&a=b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := RedactQuery(tc.path, tc.query)
+			if got != tc.want {
+				t.Fatalf("RedactQuery(%q)\n got %s\nwant %s", tc.query, got, tc.want)
+			}
+			for _, s := range []string{"TopSecretPw", "hunter2", "h4sh", "abc", "def"} {
+				if strings.Contains(got, s) && !strings.Contains(tc.want, s) {
+					t.Fatalf("%q left in %s", s, got)
+				}
+			}
+		})
+	}
+}
+
+// TestTrailRedactsQuery: Record redacts url.query of every event, whether
+// or not request bodies are emitted.
+func TestTrailRedactsQuery(t *testing.T) {
+	ff := &fakeFile{}
+	l := openFake(t, ff, nil)
+	tr, err := NewWithLog(Config{Include: []string{"_all"}}, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `source=%7B%22password%22%3A%22s3cr3t%22%7D&source_content_type=application/json`
+	ev := &Event{EventType: TypeRest, EventAction: AuthenticationFailed, URLPath: "/_security/user/bob",
+		RequestMethod: "PUT", URLQuery: q}
+	if err := tr.Record(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if rec := string(ff.durable()); strings.Contains(rec, "s3cr3t") || !strings.Contains(rec, `"url.query":"source=`) {
+		t.Fatalf("url.query not redacted: %s", rec)
+	}
+	if ev.URLQuery != q {
+		t.Fatal("Record modified the caller's event")
 	}
 }

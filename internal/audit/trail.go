@@ -30,7 +30,7 @@ type Options struct {
 }
 
 // Trail is the audit trail the server talks to: it applies the event
-// filter, the ignore policies and body redaction, makes the surviving
+// filter, the ignore policies and the redaction of bodies and query strings, makes the surviving
 // records durable, and runs the shippers.
 //
 // The rule for callers is one line: forward the request only if Record
@@ -187,6 +187,9 @@ func (t *Trail) Record(ctx context.Context, evs ...*Event) error {
 		e := *ev
 		if e.NodeID == "" {
 			e.NodeID = t.nodeID
+		}
+		if e.URLQuery != "" {
+			e.URLQuery = RedactQuery(e.URLPath, e.URLQuery)
 		}
 		if e.RequestBody != "" {
 			if t.body {

@@ -34,6 +34,10 @@ type AuthError struct {
 	// Username is the claimed username; "" when the credentials could not be
 	// parsed.
 	Username string
+	// APIKeyID is the id of refused API key credentials ("" for other
+	// credentials): the audit names it, as Elasticsearch names the key's
+	// principal (its id) in authentication_failed.
+	APIKeyID string
 	// Reason is a message for logs. It never contains a password or a hash.
 	Reason string
 }
@@ -54,6 +58,9 @@ type RateLimitError struct {
 	By string
 	// RetryAfter is how long the lockout still lasts (for a Retry-After header).
 	RetryAfter time.Duration
+	// Username is the user name of the credentials refused unchecked, when
+	// the header could be read ("" otherwise): the audit names it.
+	Username string
 }
 
 // Error implements error.

@@ -89,7 +89,12 @@ func (b *BasicAuthenticator) check(ip, username string) error {
 	if b.limiter == nil {
 		return nil
 	}
-	return b.limiter.Check(ip, username)
+	err := b.limiter.Check(ip, username)
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		rl.Username = username
+	}
+	return err
 }
 
 func (b *BasicAuthenticator) login(ctx context.Context, ip, username, password string) (*Principal, error) {

@@ -220,7 +220,9 @@ func TestBasicOverRealmChain(t *testing.T) {
 		_, err := b.Authenticate(requestWith("192.0.2.2:1", basicHeader("dave:wrong-pass")))
 		mustRefuse(t, nil, err, "dave")
 	}
-	if _, err := b.Authenticate(requestWith("192.0.2.3:1", basicHeader("dave:dave-pass"))); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("the native user after 3 failures: %v, want rate limited", err)
+	_, err := b.Authenticate(requestWith("192.0.2.3:1", basicHeader("dave:dave-pass")))
+	var rl *RateLimitError
+	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &rl) || rl.Username != "dave" {
+		t.Fatalf("the native user after 3 failures: %v, want rate limited, naming dave (for the audit)", err)
 	}
 }

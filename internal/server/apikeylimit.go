@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -60,6 +61,14 @@ func withAPIKeyLimit(c *limitCache, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if p := st.Principal; p != nil && p.APIKey != nil {
+			if isAPIKeyAction(st.Action) {
+				// Elasticsearch gives a key created by a key no privileges;
+				// the proxy refuses key management by keys altogether,
+				// here, so that the refusal is the request's only record.
+				st.Decision = "deny"
+				eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for API key id [%s] of user [%s]: API keys cannot manage API keys", st.Action, p.APIKey.ID, p.Username)).Write(w)
+				return
+			}
 			l, err := c.get(p.APIKey)
 			if err != nil {
 				st.Decision = "deny"

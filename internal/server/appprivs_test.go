@@ -95,7 +95,8 @@ func TestAppPrivilegesManagedScope(t *testing.T) {
 		{Application: "kibana-.kibana", Name: "all", Actions: []string{"*"}}}); err != nil {
 		t.Fatal(err)
 	}
-	trail, err := audit.NewWithLog(audit.Config{}, &memoryLog{}, audit.Options{})
+	mem := &memoryLog{}
+	trail, err := audit.NewWithLog(audit.Config{}, mem, audit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +106,14 @@ func TestAppPrivilegesManagedScope(t *testing.T) {
 	serve := func(method, target string) (int, string) {
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		if rec.Code == 403 { // the refusal is audited, after the grant the API decided under
+			mem.mu.Lock()
+			last := mem.events[len(mem.events)-1]
+			mem.mu.Unlock()
+			if last.EventAction != audit.AccessDenied || last.RequestID != rec.Header().Get(RequestIDHeader) {
+				t.Fatalf("%s %s refused without an access_denied record (last: %s %s)", method, target, last.EventAction, last.RequestID)
+			}
+		}
 		return rec.Code, rec.Body.String()
 	}
 	if code, body := serve("GET", "/_security/privilege"); code != 200 || !strings.Contains(body, "kibana-.kibana") || strings.Contains(body, "myapp") {

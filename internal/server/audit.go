@@ -33,6 +33,8 @@ func auditUnavailable() *eserr.Error {
 // 503 instead. Forwarded requests are audited by withGrantAudit.
 func withAuditedRefusals(a Auditor, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		st.receivedPath, st.receivedQuery, st.received = r.URL.EscapedPath(), r.URL.RawQuery, true
 		aw := &auditWriter{ResponseWriter: w, r: r, a: a}
 		next.ServeHTTP(aw, r)
 	})
@@ -50,6 +52,12 @@ func withGrantAudit(a Auditor, next http.Handler) http.Handler {
 		}
 		if pre := authEvents(r, st, a); pre != nil { // off by default: no copy then
 			evs = append(pre, evs...)
+		}
+		if n := auditBytes(evs); n > maxRequestAuditBytes {
+			st.Decision = "rejected" // audited as tampered_request, without the items
+			st.Log().Warn("request refused: its audit records would be too large", zap.Int("bytes", n), zap.Int("events", len(evs)))
+			auditTooLarge(n).Write(w)
+			return
 		}
 		var err error
 		if len(evs) > 0 {
@@ -145,7 +153,12 @@ func (aw *auditWriter) before() {
 	}
 	evs := []*audit.Event{ev}
 	if st.Decision == "deny" {
-		evs = append(evs, itemEvents(aw.r, st, aw.a, false)...)
+		items := itemEvents(aw.r, st, aw.a, false)
+		if n := auditBytes(items); n > maxRequestAuditBytes {
+			aw.refuseTooLarge(st, n)
+			return
+		}
+		evs = append(evs, items...)
 	}
 	if pre := authEvents(aw.r, st, aw.a); pre != nil {
 		evs = append(pre, evs...)
@@ -168,16 +181,48 @@ func (aw *auditWriter) before() {
 	}
 }
 
+// refuseTooLarge replaces a refusal whose per-item records would exceed
+// maxRequestAuditBytes by a 413, audited as one tampered_request event.
+func (aw *auditWriter) refuseTooLarge(st *requestState, n int) {
+	aw.failed = true
+	st.Decision = "rejected"
+	st.Log().Warn("request refused: its audit records would be too large", zap.Int("bytes", n))
+	evs := []*audit.Event{newEvent(aw.r, st, aw.a, audit.TypeRest, audit.TamperedRequest)}
+	if pre := authEvents(aw.r, st, aw.a); pre != nil {
+		evs = append(pre, evs...)
+	}
+	e := auditTooLarge(n)
+	if err := aw.a.Record(aw.r.Context(), evs...); err != nil {
+		st.Decision = "error"
+		st.Log().Error("audit write failed; refusal replaced by 503", zap.Error(err))
+		e = auditUnavailable()
+	}
+	h := aw.ResponseWriter.Header()
+	for k := range h {
+		if k != RequestIDHeader {
+			delete(h, k)
+		}
+	}
+	e.Write(aw.ResponseWriter)
+}
+
 // refusalEvent describes the proxy's refusal of the request, following
 // Elasticsearch's event actions.
 func refusalEvent(r *http.Request, st *requestState, a Auditor) *audit.Event {
 	switch st.Decision {
 	case "unauthenticated":
-		if st.AuthUser == "" {
+		// Credentials that were presented and refused are a failed
+		// authentication even when no user name could be read from them
+		// (a malformed Basic header, an API key with a wrong secret), as in
+		// Elasticsearch; anonymous_access_denied means none were presented.
+		if st.AuthUser == "" && !st.credentialsRefused {
 			return newEvent(r, st, a, audit.TypeRest, audit.AnonymousAccessDenied)
 		}
 		ev := newEvent(r, st, a, audit.TypeRest, audit.AuthenticationFailed)
 		ev.UserName = st.AuthUser
+		if st.authKeyID != "" { // Elasticsearch: the key's principal, its id
+			ev.UserName, ev.APIKeyID = st.authKeyID, st.authKeyID
+		}
 		return ev
 	case "deny":
 		if st.runAsRefused {
@@ -249,12 +294,17 @@ func asCaller(ev *audit.Event, st *requestState) {
 
 // newEvent fills the fields every event of the request shares.
 func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) *audit.Event {
+	path, query := r.URL.EscapedPath(), r.URL.RawQuery
+	if st.received { // as the client sent them, not as rewritten for the cluster
+		path, query = st.receivedPath, st.receivedQuery
+	}
 	ev := &audit.Event{
 		EventType: typ, EventAction: action,
 		OriginType: audit.OriginRest, OriginAddress: r.RemoteAddr,
-		URLPath: r.URL.EscapedPath(), URLQuery: r.URL.RawQuery, RequestMethod: r.Method,
+		URLPath: path, URLQuery: query, RequestMethod: r.Method,
 		RequestID: st.ID, Action: st.Action, Indices: st.Indices,
-		OpaqueID: r.Header.Get("X-Opaque-Id"), XForwardedFor: r.Header.Get("X-Forwarded-For"),
+		OpaqueID: capHeaderValue(r.Header.Get("X-Opaque-Id")), XForwardedFor: capHeaderValue(r.Header.Get("X-Forwarded-For")),
+		TraceID: traceID(r.Header.Get("traceparent")),
 	}
 	if p := st.Principal; p != nil {
 		ev.UserName, ev.UserRealm, ev.UserRoles = p.Username, p.Realm, p.Roles
@@ -272,8 +322,43 @@ func newEvent(r *http.Request, st *requestState, a Auditor, typ, action string) 
 	if by := st.RunBy; by != nil {
 		ev.UserRunByName, ev.UserRunByRealm = by.Username, by.Realm
 	}
-	if a.EmitRequestBody() && st.Body != nil {
+	switch {
+	case !a.EmitRequestBody():
+	case st.bodyKept: // as the client sent it, not as rewritten for the cluster
+		ev.RequestBody = string(st.receivedBody)
+	case st.Body != nil:
 		ev.RequestBody = string(st.Body.body.Raw)
 	}
 	return ev
+}
+
+// traceID is the trace id of a W3C traceparent header
+// (version-traceid-parentid-flags), which Elasticsearch records as trace.id;
+// "" when the header is absent or not of that shape.
+func traceID(traceparent string) string {
+	if len(traceparent) < 55 || traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-' {
+		return ""
+	}
+	id := traceparent[3:35]
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	return id
+}
+
+// withReceivedBody keeps the parsed body as the client sent it for the
+// audit trail's request.body, before later stages rewrite it: a probe of a
+// hidden field must be recorded with the field's name, not with the name
+// the proxy replaced it by, and without the role's DLS query. Only in the
+// chain when the trail emits bodies.
+func withReceivedBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.Body != nil {
+			st.receivedBody, st.bodyKept = st.Body.body.Raw, true
+		}
+		next.ServeHTTP(w, r)
+	})
 }

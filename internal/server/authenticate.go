@@ -41,8 +41,12 @@ func withAuthentication(a authn.Authenticator, anon *authn.Anonymous, challenges
 		if err != nil {
 			st.Decision = "unauthenticated"
 			var ae *authn.AuthError
-			if errors.As(err, &ae) {
-				st.AuthUser = ae.Username
+			var rl *authn.RateLimitError
+			switch {
+			case errors.As(err, &ae):
+				st.AuthUser, st.authKeyID, st.credentialsRefused = ae.Username, ae.APIKeyID, true
+			case errors.As(err, &rl): // credentials refused unchecked: still a failed authentication
+				st.AuthUser, st.credentialsRefused = rl.Username, true
 			}
 			var ce *authn.CSRFError
 			if errors.As(err, &ce) {

@@ -51,6 +51,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			authorizeContinuation(w, r, st, *st.cursor.decision, restrict, next)
 			return
 		}
+		if c.BodyIndices || len(c.Targets) > 0 {
+			st.Indices = bodyAuditIndices(st) // the events name what the body names and the targets
+		}
 		req := authzRequest(st, md)
 		d := az.Decide(req)
 		if st.cursor != nil {

@@ -204,6 +204,13 @@ func TestAuditBeforeEffect(t *testing.T) {
 		{"denied", fakeAuthn{p: user}, fakeAuthz{false}, "/secret/_search", 403, audit.AccessDenied},
 		{"anonymous", fakeAuthn{err: authn.ErrNoCredentials}, fakeAuthz{true}, "/", 401, audit.AnonymousAccessDenied},
 		{"bad password", fakeAuthn{err: &authn.AuthError{Username: "bob"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		// Credentials were presented and refused, though no user name could
+		// be read: a failed authentication, not an anonymous request.
+		{"malformed credentials", fakeAuthn{err: &authn.AuthError{Reason: "invalid basic authentication header: not base64"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		{"bad api key", fakeAuthn{err: &authn.AuthError{APIKeyID: "key-1", Reason: "api key: invalid credentials"}}, fakeAuthz{true}, "/", 401, audit.AuthenticationFailed},
+		// Locked out: the credentials are refused unchecked, still a failed
+		// authentication of the user they name.
+		{"rate limited", fakeAuthn{err: &authn.RateLimitError{By: authn.LimitByUsername, RetryAfter: time.Minute, Username: "bob"}}, fakeAuthz{true}, "/", 429, audit.AuthenticationFailed},
 		{"tampered", fakeAuthn{p: user}, fakeAuthz{true}, "/a/%2e%2e/_search", 400, audit.TamperedRequest},
 	}
 	for _, tc := range tests {
@@ -219,8 +226,12 @@ func TestAuditBeforeEffect(t *testing.T) {
 			if ev.RequestID != rec.Header().Get(RequestIDHeader) || ev.URLPath == "" {
 				t.Fatalf("event not tied to the request: %+v", ev)
 			}
-			if tc.wantAction == audit.AuthenticationFailed && ev.UserName != "bob" {
-				t.Fatalf("failed login without the user name: %+v", ev)
+			wantUser, wantKey := map[string]string{"bad password": "bob", "bad api key": "key-1", "rate limited": "bob"}[tc.name], ""
+			if tc.name == "bad api key" {
+				wantKey = "key-1"
+			}
+			if tc.wantAction == audit.AuthenticationFailed && (ev.UserName != wantUser || ev.APIKeyID != wantKey) {
+				t.Fatalf("failed login: user.name %q apikey.id %q, want %q %q: %+v", ev.UserName, ev.APIKeyID, wantUser, wantKey, ev)
 			}
 
 			failing := &fakeAuditor{fail: true}
@@ -338,5 +349,31 @@ func TestClientGoneWhileAuditing(t *testing.T) {
 				t.Fatalf("a client that went away was logged as an error: %+v", logs.FilterLevelExact(zapcore.ErrorLevel).All())
 			}
 		})
+	}
+}
+
+// TestAuditTraceID: the trace id of a W3C traceparent header is the
+// events' trace.id, as in Elasticsearch; anything else is not recorded.
+func TestAuditTraceID(t *testing.T) {
+	user := &authn.Principal{Username: "u", Realm: "default_file", Roles: []string{"r"}}
+	for _, tc := range []struct{ header, want string }{
+		{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "0af7651916cd43dd8448eb211c80319c"},
+		{"", ""},
+		{"00-0af7651916cd43dd8448eb211c80319c", ""},
+		{"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", ""},
+		{"00-0af7651916cd43dd8448eb211c8031\n\"-b7ad6b7169203331-01", ""},
+	} {
+		for _, authz := range []fakeAuthz{{true}, {false}} {
+			au := &fakeAuditor{}
+			s, _ := newAuditedServer(t, fakeAuthn{p: user}, authz, 100, au)
+			req := httptest.NewRequest("GET", "/_cluster/health", nil)
+			if tc.header != "" {
+				req.Header.Set("traceparent", tc.header)
+			}
+			s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+			if len(au.events) != 1 || au.events[0].TraceID != tc.want {
+				t.Fatalf("traceparent %q: events %+v, want trace.id %q", tc.header, au.events, tc.want)
+			}
+		}
 	}
 }

@@ -38,9 +38,16 @@ func storeFailed(w http.ResponseWriter, st *requestState, what string, err error
 		Reason: fmt.Sprintf("the %s store failed; the change may not have been made", what)}).Write(w)
 }
 
-// refuseLocal answers a refusal of a locally answered security API.
+// refuseLocal answers a refusal of a locally answered security API. A 403
+// is an authorization refusal made after the request's access_granted
+// record (the API decided on what its body names): it gets its own
+// access_denied record, written before the answer like every refusal's,
+// so that the trail does not show the request as only granted.
 func refuseLocal(w http.ResponseWriter, st *requestState, status int, typ, reason string) {
 	st.Decision = "deny"
+	if status == http.StatusForbidden {
+		st.auditDone = false // the refusal writer records access_denied
+	}
 	st.Log().Info("security API request refused", zap.String("reason", reason))
 	(&eserr.Error{Status: status, Type: typ, Reason: reason}).Write(w)
 }

@@ -22,11 +22,14 @@ type LoginService interface {
 // logins, logouts and refusals are recorded by a before they answer.
 func mountLogin(r *mux.Router, login LoginService, a Auditor) {
 	rec := loginRecorder(a)
-	h := withRecover(withFraming(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	// The endpoints record their outcomes themselves (rec); the refusal
+	// writer records what they refuse before getting there (framing), as
+	// in the cluster chain.
+	h := withAuditedRefusals(a, withRecover(withFraming(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		st := stateOf(req)
 		st.Route, st.Decision = "login", "allow"
 		login.ServeHTTP(w, oidcweb.WithRecorder(req, rec))
-	})))
+	}))))
 	r.PathPrefix(oidcweb.PathPrefix).Handler(h)
 }
 

@@ -121,7 +121,7 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			// value. Nothing of the cluster's length is passed on.
 			w = &headWriter{ResponseWriter: w}
 		}
-		if p.answer != nil && p.answer(w, r) {
+		if p.answer != nil && p.answer(&answerWriter{ResponseWriter: w, st: st}, r) {
 			return
 		}
 		if p.filter != nil {
@@ -166,3 +166,35 @@ func (hw *headWriter) Write(p []byte) (int, error) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (hw *headWriter) Unwrap() http.ResponseWriter { return hw.ResponseWriter }
+
+// answerWriter is what a plan's answer writes through. The answer runs
+// after the request's access_granted record; when it refuses the request
+// (403: a document hidden by DLS may not be deleted or replaced), the
+// refusal gets its own access_denied record, written by the refusal writer
+// before the answer, so that the trail does not show the request as only
+// granted.
+type answerWriter struct {
+	http.ResponseWriter
+	st   *requestState
+	seen bool
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	a.note(code)
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(p []byte) (int, error) {
+	a.note(http.StatusOK)
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answerWriter) note(code int) {
+	if a.seen {
+		return
+	}
+	a.seen = true
+	if code == http.StatusForbidden {
+		a.st.Decision, a.st.auditDone = "deny", false
+	}
+}

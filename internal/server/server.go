@@ -164,6 +164,9 @@ func (s *Server) chain() http.Handler {
 	if o.Cursors != nil {
 		h = withCursorResolution(o.Cursors, o.Authorizer, o.Metadata, o.Restrictions, h)
 	}
+	if o.Auditor.EmitRequestBody() {
+		h = withReceivedBody(h)
+	}
 	h = withBody(o.MaxBodyBytes, o.BulkSpool, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)

@@ -74,8 +74,25 @@ type requestState struct {
 	// itemAccess is the DLS/FLS of the items of a composite request,
 	// collected while they are decided one by one.
 	itemAccess []authz.IndexAccess
+	// receivedPath and receivedQuery are the request's escaped path and raw
+	// query as the client sent them, before any stage rewrote the URL
+	// (narrowed indices, q and sort moved into the body, source applied):
+	// the url.path and url.query of its events. received says they are set.
+	receivedPath, receivedQuery string
+	received                    bool
+	// receivedBody is the body as parsed, before any stage rewrote it (DLS
+	// filters, hidden field names, cursor ids): the request.body of its
+	// events. Kept only when the trail emits bodies (bodyKept).
+	receivedBody []byte
+	bodyKept     bool
 	// AuthUser is the user name of refused credentials (for the audit).
 	AuthUser string
+	// authKeyID is the id of refused API key credentials (for the audit).
+	authKeyID string
+	// credentialsRefused says the request presented credentials that were
+	// refused (authentication_failed), as opposed to presenting none
+	// (anonymous_access_denied), even when no user name could be read.
+	credentialsRefused bool
 	// auditDone says the request's event is already recorded.
 	auditDone bool
 	// items are the per-item audit events of a composite request whose

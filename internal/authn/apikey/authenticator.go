@@ -44,18 +44,18 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authn.Principal, error) 
 	}
 	k, ok := a.store.Lookup(id)
 	if !ok {
-		return nil, &authn.AuthError{Reason: "api key: unknown id"}
+		return nil, &authn.AuthError{APIKeyID: id, Reason: "api key: unknown id"}
 	}
 	match, err := verifySecret(k.Hash, secret)
 	switch {
 	case err != nil:
-		return nil, &authn.AuthError{Reason: "api key: " + err.Error()}
+		return nil, &authn.AuthError{APIKeyID: id, Reason: "api key: " + err.Error()}
 	case !match:
-		return nil, &authn.AuthError{Reason: "api key: invalid credentials"}
+		return nil, &authn.AuthError{APIKeyID: id, Reason: "api key: invalid credentials"}
 	case k.Invalidated:
-		return nil, &authn.AuthError{Reason: "api key: api key has been invalidated"}
+		return nil, &authn.AuthError{APIKeyID: id, Reason: "api key: api key has been invalidated"}
 	case k.Expired(a.now()):
-		return nil, &authn.AuthError{Reason: "api key: api key is expired"}
+		return nil, &authn.AuthError{APIKeyID: id, Reason: "api key: api key is expired"}
 	}
 	return Principal(&k), nil
 }
