@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -227,6 +229,9 @@ func (l *FileLog) recycle() {
 // through the open handle, then by reopening the path. A file that is now
 // shorter than what was committed is not ours any more: refuse it.
 func (l *FileLog) repair() error {
+	if errors.Is(l.broken, ErrFileDeleted) {
+		return l.replaceDeleted()
+	}
 	if l.f != nil {
 		if err := l.truncateCommitted(l.f); err == nil {
 			l.broken = nil
@@ -246,6 +251,37 @@ func (l *FileLog) repair() error {
 	l.f = f
 	l.log.Warn("audit file repaired after an I/O error", zap.String("file", l.opts.Path), zap.NamedError("cause", l.broken))
 	l.broken = nil
+	return nil
+}
+
+// replaceDeleted starts a new active file where the deleted one was, as a
+// rotation would, so that auditing (and the proxy) goes on: the records
+// the deleted file held are lost, and the chain, which goes on from the
+// last committed record, shows the gap to `proxy audit verify`. A file
+// someone has put at the path in the meantime is not written to (its
+// content is unknown): the log keeps failing until it is moved away.
+func (l *FileLog) replaceDeleted() error {
+	if l.f != nil {
+		_ = l.f.Close()
+		l.f = nil
+	}
+	if st, err := os.Stat(l.opts.Path); err == nil && st.Size() > 0 {
+		return fmt.Errorf("the active file was deleted and %s now holds another file", l.opts.Path)
+	}
+	f, err := l.opts.Open(l.opts.Path)
+	if err != nil {
+		return fmt.Errorf("starting a new file after %v: %w", l.broken, err)
+	}
+	if err := syncDir(l.dir); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("starting a new file after %v: %w", l.broken, err)
+	}
+	l.f = f
+	l.size, l.fileSeq, l.fileStart = 0, 0, l.now()
+	l.log.Error("the active audit file was deleted while open: the records it held are lost (the chain shows the gap); auditing goes on in a new file",
+		zap.String("file", l.opts.Path))
+	l.broken = nil
+	l.publish()
 	return nil
 }
 

@@ -12,10 +12,10 @@ import (
 // the log would acknowledge them as durable and the proxy would forward
 // the requests they describe. linkCheckedFile makes the fsync of such a
 // file fail, so those requests are refused (503) instead, and the writer's
-// repair, which reopens the path, finds a file that lacks the committed
-// records and keeps failing until the proxy is restarted on a log it can
-// account for. A renamed file keeps its records (the chain goes on in it
-// under its new name) and is not an error.
+// repair starts a new file at the path (replaceDeleted): the chain goes on
+// from the last committed record and shows the gap. A renamed file keeps
+// its records (the chain goes on in it under its new name) and is not an
+// error.
 
 // ErrFileDeleted is the fsync error of an active audit file that was
 // deleted while it was open.
