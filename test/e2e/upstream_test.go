@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +26,16 @@ func newEchoUpstream(t *testing.T) *echoUpstream {
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ua := r.Header.Get("User-Agent"); ua == "portcullis-healthcheck" || ua == "portcullis-internal" {
 			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-			_, _ = w.Write([]byte(`{"name":"echo"}`))
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/_mapping"):
+				// The proxy's own look at mappings: no such index.
+				_, _ = w.Write([]byte(`{}`))
+			case strings.HasPrefix(r.URL.Path, "/_index_template/_simulate_index/"):
+				// The templates a new index would get: none.
+				_, _ = w.Write([]byte(`{"template":{"settings":{},"mappings":{},"aliases":{}}}`))
+			default:
+				_, _ = w.Write([]byte(`{"name":"echo"}`))
+			}
 			return
 		}
 		e.count.Add(1)
