@@ -8,6 +8,8 @@
 #   portcullis-http  wrk -> bin/proxy (plain HTTP, Basic auth, warm cache) -> upstream
 #   portcullis-tls   wrk -> bin/proxy (TLS 1.2+, Basic auth, warm cache) -> upstream
 #   portcullis-noaudit  as portcullis-http, but access_granted not audited (no fsync per forwarded request)
+#   portcullis-prealloc as portcullis-http, with audit.preallocate_bytes (64 MiB): fdatasync of
+#                       overwritten zeros instead of appends (fast set only; not in the default rows)
 # for two upstreams: the fast static bench/esupstream, and a real OpenSearch
 # started with scripts/opensearch.sh (skipped when unavailable).
 #
@@ -356,7 +358,7 @@ start_portcullis() { # set upstream_url mode(http|tls)
   local ka=$(( CONNS > 64 ? CONNS : 64 ))
   {
     echo "listen: \"127.0.0.1:$port\""
-    if [[ $mode == http || $mode == noaudit ]]; then
+    if [[ $mode == http || $mode == noaudit || $mode == prealloc ]]; then
       echo "insecure_http: true"
     else
       echo "tls: {cert_file: \"$TMPD/cert.pem\", key_file: \"$TMPD/key.pem\", min_version: \"1.2\"}"
@@ -372,6 +374,7 @@ security:
 audit:
   file: $TMPD/audit-$set-$mode.log
   exclude: [$([[ $mode == noaudit ]] && echo access_granted)]
+$([[ $mode == prealloc ]] && echo "  preallocate_bytes: 67108864")
 metrics:
   listen: "127.0.0.1:$mport"
 EOF
@@ -558,6 +561,7 @@ start_nginx fast "127.0.0.1:$ES_PORT"
 start_portcullis fast "http://127.0.0.1:$ES_PORT" http
 start_portcullis fast "http://127.0.0.1:$ES_PORT" tls
 start_portcullis fast "http://127.0.0.1:$ES_PORT" noaudit
+[[ " ${ROWS[*]} " == *" portcullis-prealloc "* ]] && start_portcullis fast "http://127.0.0.1:$ES_PORT" prealloc
 run_set fast "http://127.0.0.1:$ES_PORT" "$FAST_PATH"
 FAST_PIDS=("${PIDS[@]}")
 stop_pids "${FAST_PIDS[@]}"   # keep the fast stack out of the OpenSearch runs
