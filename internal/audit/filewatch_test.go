@@ -43,7 +43,16 @@ func TestWatchFilesRecordsChanges(t *testing.T) {
 	if n := len(rec.events()); n != 0 {
 		t.Fatalf("%d events without a change", n)
 	}
-	_ = os.WriteFile(roles, []byte("a: {}\nb: {}\n"), 0o600)
+	// One atomic change (os.WriteFile truncates first: a poll between the
+	// truncation and the write would see two changes, an empty file and
+	// the new one).
+	tmp := roles + ".tmp"
+	if err := os.WriteFile(tmp, []byte("a: {}\nb: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, roles); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(2 * time.Second)
 	for len(rec.events()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
