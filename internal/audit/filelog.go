@@ -144,6 +144,11 @@ type pending struct {
 	bodies [][]byte
 	size   int
 	done   chan error
+	// abandoned is set when its Append gave up (deadline, canceled
+	// caller): the request was refused or not forwarded, so a record
+	// not yet written must not be written later, or the trail would show
+	// a grant for a request that never reached the cluster.
+	abandoned atomic.Bool
 }
 
 // OpenFileLog recovers the chain head from the existing files (truncating a
@@ -265,9 +270,11 @@ func (l *FileLog) AppendBatch(ctx context.Context, evs []*Event) error {
 	case err := <-p.done:
 		return err
 	case <-deadline.C:
+		p.abandoned.Store(true)
 		l.failed(FailTimeout, len(evs))
 		return ErrTimeout
 	case <-ctx.Done():
+		p.abandoned.Store(true)
 		l.failed(contextFailure(ctx), len(evs))
 		return fmt.Errorf("audit: waiting for fsync: %w", ctx.Err())
 	case <-l.stopped:

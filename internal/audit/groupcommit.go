@@ -143,6 +143,20 @@ func (l *FileLog) commit() {
 			return
 		}
 	}
+	// Appends that gave up before their group was written are left out
+	// (see pending.abandoned); their callers already answered.
+	kept := l.batch[:0]
+	for _, p := range l.batch {
+		if p.abandoned.Load() {
+			l.drop(p)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	l.batch = kept
+	if len(l.batch) == 0 {
+		return
+	}
 	records, est := 0, 0
 	for _, p := range l.batch {
 		records += len(p.bodies)
@@ -222,6 +236,17 @@ func (l *FileLog) recycle() {
 	}
 	if cap(l.buf) > 4*l.opts.MaxBatchBytes {
 		l.buf = nil
+	}
+}
+
+// drop recycles the bodies of a pending that will not be written.
+func (l *FileLog) drop(p *pending) {
+	for i, b := range p.bodies {
+		if cap(b) <= 64<<10 {
+			b := b
+			l.bodies.Put(&b)
+		}
+		p.bodies[i] = nil
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -394,4 +395,41 @@ func TestGroupCommitKeepsTheLoadTogether(t *testing.T) {
 		t.Fatalf("%.1f records per fsync for %d clients in a closed loop", perFsync, clients)
 	}
 	t.Logf("%.1f records per fsync", perFsync)
+}
+
+// TestAbandonedAppendsAreNotWritten: an Append that gave up (its caller's
+// deadline or cancellation) before its group was written is left out of
+// the group: its request was refused or never forwarded, and a record
+// written later would show a grant for it. The chain stays continuous.
+func TestAbandonedAppendsAreNotWritten(t *testing.T) {
+	ff := &fakeFile{block: make(chan struct{})}
+	l := openFake(t, ff, nil)
+	first := make(chan error, 1)
+	go func() { first <- l.Append(context.Background(), testEvent(1)) }()
+	waitFor(t, "writer stuck in fsync", func() bool { return ff.syncsEntered.Load() == 1 })
+	// Record 2 queues behind the stuck fsync; its caller gives up.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := l.Append(ctx, testEvent(2)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Append = %v, want context.DeadlineExceeded", err)
+	}
+	close(ff.block)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(context.Background(), testEvent(3)); err != nil {
+		t.Fatal(err)
+	}
+	if ff.isSynced("req-000002") {
+		t.Fatal("the abandoned record was written after its caller gave up")
+	}
+	if !ff.isSynced("req-000001") || !ff.isSynced("req-000003") {
+		t.Fatal("records 1 and 3 must be durable")
+	}
+	ff.mu.Lock()
+	data := string(ff.data)
+	ff.mu.Unlock()
+	if !strings.Contains(data, `"chain.seq":2`) || strings.Count(data, "\n") != 2 {
+		t.Fatalf("want two records, chained 1 then 2:\n%s", data)
+	}
 }
