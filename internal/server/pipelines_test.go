@@ -207,51 +207,19 @@ func TestTemplateNeedsFullSearchAccess(t *testing.T) {
 // authorize the writer. Only users who may use pipelines may store one;
 // reading and simulating stay with the cluster privilege.
 func TestPipelineDefinitionNeedsFullAccess(t *testing.T) {
-	rs, probs := authz.ParseRoles("roles.yml", []byte(`
+	roles := `
 pipeline_admin:
   cluster: [manage_pipeline]
   indices:
     - names: ["logs-*"]
       privileges: [all]
-admin_all:
-  cluster: [all]
-  indices:
-    - names: ["*"]
-      privileges: [all]
-      allow_restricted_indices: true
-`))
-	if probs.HasErrors() {
-		t.Fatal(probs)
-	}
+`
 	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-people"}}, nil, nil)
 	reroute := `{"processors":[{"set":{"field":"_index","value":"logs-stolen"}}]}`
-	tests := []struct {
-		name, method, target, body string
-		stores                     bool
-	}{
-		{"put", "PUT", "/_ingest/pipeline/hr-enrich", reroute, true},
-		{"get", "GET", "/_ingest/pipeline/hr-enrich", "", false},
-		{"simulate", "POST", "/_ingest/pipeline/_simulate", `{"pipeline":` + reroute + `,"docs":[{"_source":{"a":1}}]}`, false},
+	tests := []fullAccessCase{
+		{name: "put", method: "PUT", target: "/_ingest/pipeline/hr-enrich", body: reroute, refused: true, why: []string{"storing an ingest pipeline"}},
+		{name: "get", method: "GET", target: "/_ingest/pipeline/hr-enrich", body: "", refused: false},
+		{name: "simulate", method: "POST", target: "/_ingest/pipeline/_simulate", body: `{"pipeline":` + reroute + `,"docs":[{"_source":{"a":1}}]}`, refused: false},
 	}
-	for _, role := range []string{"pipeline_admin", "admin_all"} {
-		for _, tc := range tests {
-			t.Run(role+"/"+tc.name, func(t *testing.T) {
-				forwarded := 0
-				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					forwarded++
-					_, _ = w.Write([]byte(`{"acknowledged":true}`))
-				})
-				rec := serveAs(t, rs, md, role, up, tc.method, tc.target, "application/json", tc.body)
-				if tc.stores && role != "admin_all" {
-					if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "storing an ingest pipeline") || forwarded != 0 {
-						t.Fatalf("want a 403 about storing a pipeline, nothing forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
-					}
-					return
-				}
-				if rec.Code != http.StatusOK || forwarded != 1 {
-					t.Fatalf("want it forwarded; got %d %s, forwarded %d", rec.Code, rec.Body.String(), forwarded)
-				}
-			})
-		}
-	}
+	runFullAccessTable(t, roles, "pipeline_admin", md, tests)
 }
