@@ -226,20 +226,15 @@ func (l *FileLog) fail(err error) {
 // recycle returns the batch's record buffers to the pool.
 func (l *FileLog) recycle() {
 	for _, p := range l.batch {
-		for i, b := range p.bodies {
-			if cap(b) <= 64<<10 {
-				b := b
-				l.bodies.Put(&b)
-			}
-			p.bodies[i] = nil
-		}
+		l.drop(p)
 	}
 	if cap(l.buf) > 4*l.opts.MaxBatchBytes {
 		l.buf = nil
 	}
 }
 
-// drop recycles the bodies of a pending that will not be written.
+// drop gives a pending's record buffers back to the pool (written, or
+// never to be written).
 func (l *FileLog) drop(p *pending) {
 	for i, b := range p.bodies {
 		if cap(b) <= 64<<10 {
