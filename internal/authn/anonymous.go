@@ -47,9 +47,13 @@ func (a *Anonymous) Principal() *Principal {
 }
 
 // AddRoles gives p the anonymous roles too (p's roles stay sorted and
-// unique). A nil *Anonymous adds nothing.
+// unique). A nil *Anonymous adds nothing. As in Elasticsearch (whose
+// Subject adds them only for its USER type), service accounts and API keys
+// get none: a service account has exactly its fixed role, and an API key's
+// owner roles already include the anonymous ones the owner had when the
+// key was created (its limited-by set).
 func (a *Anonymous) AddRoles(p *Principal) {
-	if a == nil || p == nil {
+	if a == nil || p == nil || p.RealmType == ServiceAccountRealm || p.RealmType == APIKeyRealm {
 		return
 	}
 	p.Roles = sortedRoles(append(slices.Clone(p.Roles), a.Roles...))

@@ -28,4 +28,11 @@ func TestAnonymous(t *testing.T) {
 	if !slices.Equal(p.Roles, []string{"b", "logs", "public"}) || IsAnonymous(p) {
 		t.Fatalf("AddRoles: %v", p.Roles)
 	}
+	for _, realm := range []string{ServiceAccountRealm, APIKeyRealm} {
+		other := &Principal{Username: "elastic/kibana", Realm: realm, RealmType: realm, Roles: []string{"elastic/kibana"}}
+		a.AddRoles(other)
+		if !slices.Equal(other.Roles, []string{"elastic/kibana"}) {
+			t.Errorf("AddRoles gave a %s principal the anonymous roles: %v", realm, other.Roles)
+		}
+	}
 }
