@@ -31,7 +31,7 @@ func TestPercolatorLookupsRefused(t *testing.T) {
 	hj := map[string]string{"Content-Type": "application/json"}
 	secret, own, admins := fmt.Sprintf("e2e-psecret-%d", n), fmt.Sprintf("e2e-perc-own-%d", n), fmt.Sprintf("e2e-perc-adm-%d", n)
 	canary := fmt.Sprintf("canary-perc-%d", n)
-	percMapping := `{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`
+	percMapping := `{` + percolatorMapping + `}`
 	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
 	}
@@ -45,7 +45,7 @@ func TestPercolatorLookupsRefused(t *testing.T) {
 	lookup := func(id string) string {
 		return `{"q":{"terms":{"tenant":{"index":"` + secret + `","id":"` + id + `","path":"code"}}}}`
 	}
-	scriptedUpsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
+	scriptedUpsert := lookupUpsert(secret)
 	bulk := `{"index":{"_id":"b1"}}` + "\n" + lookup("s1") + "\n" + `{"index":{"_id":"ok"}}` + "\n" + `{"q":{"term":{"tenant":"x"}}}` + "\n"
 	gzipped := func(s string) string {
 		var gz bytes.Buffer

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,26 +16,12 @@ import (
 // create there: the rule that an added alias may not grant more than its
 // index would never be checked.
 func TestTemplateAliasesRefused(t *testing.T) {
-	os_ := openSearchURL(t)
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "tmpler", "  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
-	o.Users += "tmpler:" + su.Password + "\n"
-	o.UsersRoles += "e2e_tmpler:tmpler\n"
-	o.Roles = "e2e_tmpler:\n  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	secretPrefix, alias := fmt.Sprintf("e2e-tmplsec-%d", n), fmt.Sprintf("e2e-tmpl-own-alias-%d", n)
 	canary := fmt.Sprintf("CANARY-TMPL-ALIAS-%d", n)
 	names := []string{fmt.Sprintf("e2e-tmpl-c-%d", n), fmt.Sprintf("e2e-tmpl-i-%d", n), fmt.Sprintf("e2e-tmpl-l-%d", n), fmt.Sprintf("e2e-tmpl-ok-%d", n)}
-	t.Cleanup(func() {
-		do(t, c, "DELETE", p.URL+"/_index_template/"+names[1], su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_index_template/"+names[3], su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_component_template/"+names[0], su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_template/"+names[2], su.Name, su.Password, nil, nil)
-		dropIndices(t, c, os_, secretPrefix+"-*")
-	})
+	f.cleanup([]string{"/_index_template/" + names[1], "/_index_template/" + names[3], "/_component_template/" + names[0], "/_template/" + names[2]}, secretPrefix+"-*")
 	aliases := `"aliases":{"` + alias + `":{}}`
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -55,32 +40,24 @@ func TestTemplateAliasesRefused(t *testing.T) {
 			`{"index_patterns":["e2e-tmpl-own-x-` + fmt.Sprint(n) + `-*"],"priority":900,"template":{"aliases":{}}}`, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, c, tc.method, p.URL+tc.path, "tmpler", su.Password, strings.NewReader(tc.body), hj)
-			if r.Status != tc.want {
+			if r := f.asUser(tc.method, tc.path, tc.body); r.Status != tc.want {
 				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
 			}
 		})
 	}
 	// Someone else creates an index under the other prefix: whatever was
 	// stored, its documents must not be readable through the user's alias.
-	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
+	f.setup("seed", "PUT", "/"+secretPrefix+"-1/_doc/1?refresh=true", `{"note":"`+canary+`"}`)
 	for _, path := range []string{"/" + alias + "/_search", "/e2e-tmpl-own-*/_search", "/_search"} {
-		if r := do(t, c, "GET", p.URL+path, "tmpler", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+		if r := f.asUser("GET", path, ""); strings.Contains(r.Body, canary) {
 			t.Fatalf("GET %s read another prefix's index through a template alias: %d %s", path, r.Status, r.Body)
 		}
 	}
 	// Control: the superuser's template alias is attached, so the probes
 	// above were real.
-	if r := do(t, c, "PUT", p.URL+"/_index_template/"+names[1], su.Name, su.Password,
-		strings.NewReader(`{"index_patterns":["`+secretPrefix+`-*"],"priority":900,"template":{`+aliases+`}}`), hj); r.Status != 200 {
-		t.Fatalf("control template: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-2/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("control seed: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "GET", p.URL+"/"+alias+"/_search", su.Name, su.Password, nil, nil); !strings.Contains(r.Body, canary) {
+	f.setup("control template", "PUT", "/_index_template/"+names[1], `{"index_patterns":["`+secretPrefix+`-*"],"priority":900,"template":{`+aliases+`}}`)
+	f.setup("control seed", "PUT", "/"+secretPrefix+"-2/_doc/1?refresh=true", `{"note":"`+canary+`"}`)
+	if r := f.asAdmin("GET", "/"+alias+"/_search", ""); !strings.Contains(r.Body, canary) {
 		t.Fatalf("control: the superuser's template alias should reach the new index: %d %s", r.Status, r.Body)
 	}
 }
@@ -92,38 +69,24 @@ func TestTemplateAliasesRefused(t *testing.T) {
 // not create_index on the destination's names is refused a direct write
 // to a new index, and must be refused the same creation through _reindex.
 func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
-	os_ := openSearchURL(t)
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "rex", "  indices:\n    - names: [\"e2e-rex-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rex-dst-*\"]\n      privileges: [write]\n")
 	n := time.Now().UnixNano()
-	o.Users += "rex:" + su.Password + "\n"
-	o.UsersRoles += "e2e_rex:rex\n"
-	o.Roles = "e2e_rex:\n  indices:\n    - names: [\"e2e-rex-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rex-dst-*\"]\n      privileges: [write]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	src, existing, fresh := fmt.Sprintf("e2e-rex-src-%d", n), fmt.Sprintf("e2e-rex-dst-old-%d", n), fmt.Sprintf("e2e-rex-dst-new-%d", n)
-	t.Cleanup(func() { dropIndices(t, c, os_, src, existing, fresh+"*") })
+	f.cleanup(nil, src, existing, fresh+"*")
 	for _, ix := range []string{src, existing} {
-		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status >= 300 {
-			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
-		}
+		f.setup("seed "+ix, "PUT", "/"+ix+"/_doc/1?refresh=true", `{"k":"v"}`)
 	}
-	reindex := func(dest string) result {
-		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rex", su.Password,
-			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
-	}
-	if r := do(t, c, "PUT", p.URL+"/"+fresh+"-direct/_doc/1", "rex", su.Password, strings.NewReader(`{"k":"v"}`), hj); r.Status != 403 {
+	if r := f.asUser("PUT", "/"+fresh+"-direct/_doc/1", `{"k":"v"}`); r.Status != 403 {
 		t.Fatalf("control: a direct write creating an index: %d %s, want 403", r.Status, r.Body)
 	}
-	if r := reindex(existing); r.Status != 200 {
+	if r := f.reindex(src, existing); r.Status != 200 {
 		t.Fatalf("reindex into an existing index: %d %s, want 200", r.Status, r.Body)
 	}
-	if r := reindex(fresh); r.Status != 403 || !strings.Contains(r.Body, "auto_create") {
+	if r := f.reindex(src, fresh); r.Status != 403 || !strings.Contains(r.Body, "auto_create") {
 		t.Fatalf("reindex creating its destination: %d %s, want 403 for indices:admin/auto_create", r.Status, r.Body)
 	}
-	if r := do(t, c, "HEAD", os_+"/"+fresh, "", "", nil, nil); r.Status != 404 {
-		t.Fatalf("the destination was created: HEAD %d", r.Status)
+	if f.exists(fresh) {
+		t.Fatalf("the destination %s was created", fresh)
 	}
 }
 
@@ -137,48 +100,24 @@ func TestReindexAutoCreateNeedsPrivilege(t *testing.T) {
 // out. Reindexing into an index with a percolator field is refused to
 // users without full access, as scripted writes into one are.
 func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
-	os_ := openSearchURL(t)
 	backendLacks(t, "painless")
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "percrex", "  indices:\n    - names: [\"e2e-prx-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
-	o.Users += "percrex:" + su.Password + "\n"
-	o.UsersRoles += "e2e_percrex:percrex\n"
-	o.Roles = "e2e_percrex:\n  indices:\n    - names: [\"e2e-prx-*\"]\n      privileges: [all]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	secret, stage, perc, plain := fmt.Sprintf("e2e-prxsecret-%d", n), fmt.Sprintf("e2e-prx-stage-%d", n), fmt.Sprintf("e2e-prx-perc-%d", n), fmt.Sprintf("e2e-prx-plain-%d", n)
 	canary := fmt.Sprintf("canaryprx%d", n)
-	t.Cleanup(func() {
-		dropIndices(t, c, os_, secret, stage, perc, plain)
-	})
-	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
-		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
-	}
-	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
-	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "percrex", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+	f.cleanup(nil, secret, stage, perc, plain)
+	f.setup("seed", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"code":"`+canary+`"}`)
+	f.setup("percolator index", "PUT", "/"+perc, `{`+percolatorMapping+`}`)
+	if r := f.asUser("POST", "/"+stage+"/_update/u1?refresh=true", lookupUpsert(secret)); r.Status != 201 {
 		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
 	}
-	reindex := func(dest string) result {
-		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "percrex", su.Password,
-			strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+dest+`"}}`), hj)
-	}
-	if r := reindex(perc); r.Status != 403 || !strings.Contains(r.Body, "percolator") {
+	if r := f.reindex(stage, perc); r.Status != 403 || !strings.Contains(r.Body, "percolator") {
 		t.Errorf("reindex into a percolator index: %d %s, want 403", r.Status, r.Body)
 	}
-	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:8] + `"}}}`
-	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percrex", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
-		t.Fatalf("the secret's terms were indexed in the percolator index: %d %s", r.Status, r.Body)
-	}
+	f.extractedTermsLeak(perc, canary, 8)
 	// A reindex into an index without percolator field still works.
-	if r := do(t, c, "PUT", p.URL+"/"+plain, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
-		t.Fatalf("plain index: %d %s", r.Status, r.Body)
-	}
-	if r := reindex(plain); r.Status != 200 {
+	f.setup("plain index", "PUT", "/"+plain, `{"mappings":{"properties":{"tenant":{"type":"keyword"}}}}`)
+	if r := f.reindex(stage, plain); r.Status != 200 {
 		t.Fatalf("reindex into an index without percolator field: %d %s", r.Status, r.Body)
 	}
 }
@@ -187,36 +126,22 @@ func TestReindexIntoPercolatorIndexRefused(t *testing.T) {
 // source.index at commas (several indices). Each part is decided: two
 // readable indices are reindexed, a forbidden one among them is refused.
 func TestReindexCommaSeparatedSource(t *testing.T) {
-	os_ := openSearchURL(t)
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "rexc", "  indices:\n    - names: [\"e2e-rexc-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rexc-dst-*\"]\n      privileges: [write, create_index]\n")
 	n := time.Now().UnixNano()
-	o.Users += "rexc:" + su.Password + "\n"
-	o.UsersRoles += "e2e_rexc:rexc\n"
-	o.Roles = "e2e_rexc:\n  indices:\n    - names: [\"e2e-rexc-src-*\"]\n      privileges: [read]\n    - names: [\"e2e-rexc-dst-*\"]\n      privileges: [write, create_index]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	a, b, secret := fmt.Sprintf("e2e-rexc-src-a-%d", n), fmt.Sprintf("e2e-rexc-src-b-%d", n), fmt.Sprintf("e2e-rexcsecret-%d", n)
 	dst := fmt.Sprintf("e2e-rexc-dst-%d", n)
 	canary := fmt.Sprintf("CANARY-REXC-%d", n)
-	t.Cleanup(func() { dropIndices(t, c, os_, a, b, secret, dst+"*") })
+	f.cleanup(nil, a, b, secret, dst+"*")
 	for ix, v := range map[string]string{a: "a", b: "b", secret: canary} {
-		if r := do(t, c, "PUT", p.URL+"/"+ix+"/_doc/"+v+"?refresh=true", su.Name, su.Password, strings.NewReader(`{"k":"`+v+`"}`), hj); r.Status >= 300 {
-			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
-		}
+		f.setup("seed "+ix, "PUT", "/"+ix+"/_doc/"+v+"?refresh=true", `{"k":"`+v+`"}`)
 	}
-	reindex := func(src, dest string) result {
-		return do(t, c, "POST", p.URL+"/_reindex?refresh=true", "rexc", su.Password,
-			strings.NewReader(`{"source":{"index":"`+src+`"},"dest":{"index":"`+dest+`"}}`), hj)
-	}
-	if r := reindex(a+","+secret, dst+"-x"); r.Status != 403 {
+	if r := f.reindex(a+","+secret, dst+"-x"); r.Status != 403 {
 		t.Fatalf("reindex naming a forbidden index after a comma: %d %s, want 403", r.Status, r.Body)
 	}
-	if r := reindex(a+","+b, dst); r.Status != 200 || !strings.Contains(r.Body, `"created":2`) {
+	if r := f.reindex(a+","+b, dst); r.Status != 200 || !strings.Contains(r.Body, `"created":2`) {
 		t.Fatalf("reindex of two readable indices: %d %s, want 200 with 2 created", r.Status, r.Body)
 	}
-	if r := do(t, c, "GET", p.URL+"/"+dst+"*/_search", su.Name, su.Password, nil, nil); strings.Contains(r.Body, canary) {
+	if r := f.asAdmin("GET", "/"+dst+"*/_search", ""); strings.Contains(r.Body, canary) {
 		t.Fatalf("the forbidden index was copied: %s", r.Body)
 	}
 }
@@ -229,70 +154,46 @@ func TestReindexCommaSeparatedSource(t *testing.T) {
 // cluster's rights: a lookup it holds reads any index. The check on the
 // destination's mapping must cover the mapping the new index will get.
 func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
-	os_ := openSearchURL(t)
 	backendLacks(t, "painless")
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "perctmpl", "  indices:\n    - names: [\"e2e-ptl-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
-	o.Users += "perctmpl:" + su.Password + "\n"
-	o.UsersRoles += "e2e_perctmpl:perctmpl\n"
-	o.Roles = "e2e_perctmpl:\n  indices:\n    - names: [\"e2e-ptl-*\"]\n      privileges: [all]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	secret, stage := fmt.Sprintf("e2e-ptlsecret-%d", n), fmt.Sprintf("e2e-ptl-stage-%d", n)
 	composable, legacy, plain := fmt.Sprintf("e2e-ptl-c-%d", n), fmt.Sprintf("e2e-ptl-l-%d", n), fmt.Sprintf("e2e-ptl-p-%d", n)
 	canary := fmt.Sprintf("canaryptl%d", n)
-	t.Cleanup(func() {
-		do(t, c, "DELETE", p.URL+"/_index_template/"+composable, su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_template/"+legacy, su.Name, su.Password, nil, nil)
-		dropIndices(t, c, os_, secret, stage, composable+"-*", legacy+"-*", plain+"-*")
-	})
-	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"code":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
-	mapping := `"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}`
-	if r := do(t, c, "PUT", p.URL+"/_index_template/"+composable, su.Name, su.Password,
-		strings.NewReader(`{"index_patterns":["`+composable+`-*"],"priority":990,"template":{`+mapping+`}}`), hj); r.Status != 200 {
-		t.Fatalf("composable template: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "PUT", p.URL+"/_template/"+legacy, su.Name, su.Password,
-		strings.NewReader(`{"index_patterns":["`+legacy+`-*"],`+mapping+`}`), hj); r.Status != 200 {
-		t.Fatalf("legacy template: %d %s", r.Status, r.Body)
-	}
-	upsert := `{"scripted_upsert":true,"upsert":{},"script":{"source":"ctx._source.q = ['terms':['tenant':['index':'` + secret + `','id':'s1','path':'code']]]"}}`
-	if r := do(t, c, "POST", p.URL+"/"+stage+"/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 201 {
+	f.cleanup([]string{"/_index_template/" + composable, "/_template/" + legacy}, secret, stage, composable+"-*", legacy+"-*", plain+"-*")
+	f.setup("seed", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"code":"`+canary+`"}`)
+	f.setup("composable template", "PUT", "/_index_template/"+composable, `{"index_patterns":["`+composable+`-*"],"priority":990,"template":{`+percolatorMapping+`}}`)
+	f.setup("legacy template", "PUT", "/_template/"+legacy, `{"index_patterns":["`+legacy+`-*"],`+percolatorMapping+`}`)
+	upsert := lookupUpsert(secret)
+	if r := f.asUser("POST", "/"+stage+"/_update/u1?refresh=true", upsert); r.Status != 201 {
 		t.Fatalf("scripted upsert into the user's own index: %d %s", r.Status, r.Body)
 	}
 	for _, prefix := range []string{composable, legacy} {
 		t.Run(prefix[:10], func(t *testing.T) {
-			if r := do(t, c, "POST", p.URL+"/"+prefix+"-1/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+			if r := f.asUser("POST", "/"+prefix+"-1/_update/u1?refresh=true", upsert); r.Status != 403 {
 				t.Errorf("scripted upsert creating a percolator index: %d %s, want 403", r.Status, r.Body)
 			}
-			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
-				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+prefix+`-2"}}`), hj); r.Status != 403 {
+			if r := f.reindex(stage, prefix+"-2"); r.Status != 403 {
 				t.Errorf("reindex creating a percolator index: %d %s, want 403", r.Status, r.Body)
 			}
-			if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
-				strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"<`+prefix+`-3-{now/d}>"}}`), hj); r.Status != 403 {
+			if r := f.reindex(stage, "<"+prefix+"-3-{now/d}>"); r.Status != 403 {
 				t.Errorf("reindex creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
 			}
-			if r := do(t, c, "POST", p.URL+"/%3C"+prefix+"-4-%7Bnow%2Fd%7D%3E/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(upsert), hj); r.Status != 403 {
+			if r := f.asUser("POST", "/%3C"+prefix+"-4-%7Bnow%2Fd%7D%3E/_update/u1?refresh=true", upsert); r.Status != 403 {
 				t.Errorf("scripted upsert creating a percolator index named in date math: %d %s, want 403", r.Status, r.Body)
 			}
 			for _, ix := range []string{prefix + "-1", prefix + "-2"} {
-				if r := do(t, c, "HEAD", os_+"/"+ix, "", "", nil, nil); r.Status != 404 {
+				if f.exists(ix) {
 					t.Errorf("%s was created", ix)
 				}
 			}
 		})
 	}
 	// New indices without a percolator template are still written.
-	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "perctmpl", su.Password,
-		strings.NewReader(`{"source":{"index":"`+stage+`"},"dest":{"index":"`+plain+`-1"}}`), hj); r.Status != 200 {
+	if r := f.reindex(stage, plain+"-1"); r.Status != 200 {
 		t.Fatalf("reindex into a new plain index: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, c, "POST", p.URL+"/"+plain+"-2/_update/u1?refresh=true", "perctmpl", su.Password, strings.NewReader(`{"script":{"source":"ctx._source.k = 1"},"upsert":{"k":0}}`), hj); r.Status != 201 {
+	if r := f.asUser("POST", "/"+plain+"-2/_update/u1?refresh=true", `{"script":{"source":"ctx._source.k = 1"},"upsert":{"k":0}}`); r.Status != 201 {
 		t.Fatalf("scripted upsert into a new plain index: %d %s", r.Status, r.Body)
 	}
 }
@@ -307,51 +208,27 @@ func TestNewIndexFromPercolatorTemplateRefused(t *testing.T) {
 // index with a percolator field are refused to users without full access,
 // as scripted ones are.
 func TestPartialUpdateOfPercolatorQueryRefused(t *testing.T) {
-	os_ := openSearchURL(t)
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "percupd", "  indices:\n    - names: [\"e2e-pup-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
-	o.Users += "percupd:" + su.Password + "\n"
-	o.UsersRoles += "e2e_percupd:percupd\n"
-	o.Roles = "e2e_percupd:\n  indices:\n    - names: [\"e2e-pup-*\"]\n      privileges: [all]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	secret, perc := fmt.Sprintf("e2e-pupsecret-%d", n), fmt.Sprintf("e2e-pup-perc-%d", n)
 	canary := fmt.Sprintf("canarypup%d", n)
-	t.Cleanup(func() { dropIndices(t, c, os_, secret, perc) })
-	if r := do(t, c, "PUT", p.URL+"/"+secret+"/_doc/s1?refresh=true", su.Name, su.Password, strings.NewReader(`{"dept":"public-dept","code":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "PUT", p.URL+"/"+perc, su.Name, su.Password, strings.NewReader(`{"mappings":{"properties":{"q":{"type":"percolator"},"tenant":{"type":"keyword"}}}}`), hj); r.Status != 200 {
-		t.Fatalf("percolator index: %d %s", r.Status, r.Body)
-	}
+	f.cleanup(nil, secret, perc)
+	f.setup("seed", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"dept":"public-dept","code":"`+canary+`"}`)
+	f.setup("percolator index", "PUT", "/"+perc, `{`+percolatorMapping+`}`)
 	adminQuery := `{"q":{"terms":{"tenant":{"index":"` + secret + `","id":"s1","path":"dept"}}}}`
 	// Written straight to the cluster, as an administrator's tooling would.
-	if r := do(t, c, "PUT", os_+"/"+perc+"/_doc/a1?refresh=true", su.Name, su.Password, strings.NewReader(adminQuery), hj); r.Status >= 300 {
+	if r := do(t, f.c, "PUT", f.cluster+"/"+perc+"/_doc/a1?refresh=true", "", "", strings.NewReader(adminQuery), map[string]string{"Content-Type": "application/json"}); r.Status >= 300 {
 		t.Fatalf("administrator's query: %d %s", r.Status, r.Body)
 	}
 	reaim := `{"doc":{"q":{"terms":{"tenant":{"path":"code"}}}}}`
-	if r := do(t, c, "POST", p.URL+"/"+perc+"/_update/a1?refresh=true", "percupd", su.Password, strings.NewReader(reaim), hj); r.Status != 403 {
+	if r := f.asUser("POST", "/"+perc+"/_update/a1?refresh=true", reaim); r.Status != 403 {
 		t.Errorf("partial update re-aiming a lookup: %d %s, want 403", r.Status, r.Body)
 	}
 	bulk := `{"update":{"_index":"` + perc + `","_id":"a1"}}` + "\n" + reaim + "\n"
-	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "percupd", su.Password, strings.NewReader(bulk), map[string]string{"Content-Type": "application/x-ndjson"}); r.Status != 200 || !strings.Contains(r.Body, `"status":403`) {
+	if r := do(t, f.c, "POST", f.p.URL+"/_bulk?refresh=true", f.user, f.su.Password, strings.NewReader(bulk), map[string]string{"Content-Type": "application/x-ndjson"}); r.Status != 200 || !strings.Contains(r.Body, `"status":403`) {
 		t.Errorf("bulk partial update re-aiming a lookup: %d %s, want its item refused", r.Status, r.Body)
 	}
-	prefix := `{"query":{"prefix":{"q.extracted_terms":"tenant\u0000` + canary[:9] + `"}}}`
-	if r := do(t, c, "POST", p.URL+"/"+perc+"/_search", "percupd", su.Password, strings.NewReader(prefix), hj); r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
-		t.Fatalf("the secret field's terms were indexed: %d %s", r.Status, r.Body)
-	}
-}
-
-// dropIndices deletes test indices straight on the cluster, each on its
-// own: a missing name must not keep the others.
-func dropIndices(t *testing.T, c *http.Client, cluster string, names ...string) {
-	t.Helper()
-	for _, n := range names {
-		do(t, c, "DELETE", cluster+"/"+n+"?ignore_unavailable=true", "", "", nil, nil)
-	}
+	f.extractedTermsLeak(perc, canary, 9)
 }
 
 // TestTemplateComposedAliasesRefused: a composable template whose
@@ -360,69 +237,42 @@ func dropIndices(t *testing.T, c *http.Client, cluster string, names ...string) 
 // user who may not read every index stores such a template over a prefix
 // others create indices under, then reads them through the alias.
 func TestTemplateComposedAliasesRefused(t *testing.T) {
-	os_ := openSearchURL(t)
-	o, su := superuserOpts(t, os_)
+	f := newOneRoleProxy(t, "tmpler", "  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
-	o.Users += "tmpler:" + su.Password + "\n"
-	o.UsersRoles += "e2e_tmpler:tmpler\n"
-	o.Roles = "e2e_tmpler:\n  cluster: [manage_index_templates]\n  indices:\n    - names: [\"e2e-tmpl-own-*\"]\n      privileges: [all]\n"
-	p := startProxy(t, o)
-	p.waitReady()
-	c := p.client(nil)
-	hj := map[string]string{"Content-Type": "application/json"}
 	secretPrefix, alias := fmt.Sprintf("e2e-cmpsec-%d", n), fmt.Sprintf("e2e-tmpl-own-shared-%d", n)
 	withAliases, plain := fmt.Sprintf("e2e-ct-aliases-%d", n), fmt.Sprintf("e2e-ct-plain-%d", n)
 	tmpl := fmt.Sprintf("e2e-cmp-%d", n)
 	canary := fmt.Sprintf("CANARY-COMPOSED-ALIAS-%d", n)
-	t.Cleanup(func() {
-		do(t, c, "DELETE", p.URL+"/_index_template/"+tmpl, su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_component_template/"+withAliases, su.Name, su.Password, nil, nil)
-		do(t, c, "DELETE", p.URL+"/_component_template/"+plain, su.Name, su.Password, nil, nil)
-		dropIndices(t, c, os_, secretPrefix+"-*")
-	})
+	f.cleanup([]string{"/_index_template/" + tmpl, "/_component_template/" + withAliases, "/_component_template/" + plain}, secretPrefix+"-*")
 	// The administrator's component templates (one gives every index it
 	// builds an alias the user may read).
-	for name, body := range map[string]string{
-		withAliases: `{"template":{"aliases":{"` + alias + `":{}}}}`,
-		plain:       `{"template":{"settings":{"number_of_replicas":0}}}`,
-	} {
-		if r := do(t, c, "PUT", p.URL+"/_component_template/"+name, su.Name, su.Password, strings.NewReader(body), hj); r.Status != 200 {
-			t.Fatalf("component template %s: %d %s", name, r.Status, r.Body)
-		}
+	f.setup("component template with aliases", "PUT", "/_component_template/"+withAliases, `{"template":{"aliases":{"`+alias+`":{}}}}`)
+	f.setup("component template without aliases", "PUT", "/_component_template/"+plain, `{"template":{"settings":{"number_of_replicas":0}}}`)
+	composedOf := func(composed ...string) string {
+		return `{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"composed_of":["` + strings.Join(composed, `","`) + `"]}`
 	}
-	put := func(composed ...string) result {
-		body := `{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"composed_of":["` + strings.Join(composed, `","`) + `"]}`
-		return do(t, c, "PUT", p.URL+"/_index_template/"+tmpl, "tmpler", su.Password, strings.NewReader(body), hj)
-	}
-	if r := put(plain); r.Status != 200 {
+	if r := f.asUser("PUT", "/_index_template/"+tmpl, composedOf(plain)); r.Status != 200 {
 		t.Errorf("composed of a component template without aliases: want 200, got %d %s", r.Status, r.Body)
 	}
-	if r := put(fmt.Sprintf("e2e-ct-missing-%d", n)); r.Status != 403 {
+	if r := f.asUser("PUT", "/_index_template/"+tmpl, composedOf(fmt.Sprintf("e2e-ct-missing-%d", n))); r.Status != 403 {
 		t.Errorf("composed of a component template that cannot be read: want 403, got %d %s", r.Status, r.Body)
 	}
-	if r := put(plain, withAliases); r.Status != 403 || !strings.Contains(r.Body, "component templates") {
+	if r := f.asUser("PUT", "/_index_template/"+tmpl, composedOf(plain, withAliases)); r.Status != 403 || !strings.Contains(r.Body, "component templates") {
 		t.Errorf("composed of a component template with aliases: want 403, got %d %s", r.Status, r.Body)
 	}
 	// Someone else creates an index under the prefix: its documents must
 	// not be readable through the administrator's alias.
-	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
+	f.setup("seed", "PUT", "/"+secretPrefix+"-1/_doc/1?refresh=true", `{"note":"`+canary+`"}`)
 	for _, path := range []string{"/" + alias + "/_search", "/e2e-tmpl-own-*/_search"} {
-		if r := do(t, c, "GET", p.URL+path, "tmpler", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+		if r := f.asUser("GET", path, ""); strings.Contains(r.Body, canary) {
 			t.Fatalf("GET %s read another prefix's index through a composed template alias: %d %s", path, r.Status, r.Body)
 		}
 	}
 	// Control: the same template stored by the superuser attaches the
 	// alias, so the probes above were real.
-	body := `{"index_patterns":["` + secretPrefix + `-*"],"priority":900,"composed_of":["` + withAliases + `"]}`
-	if r := do(t, c, "PUT", p.URL+"/_index_template/"+tmpl, su.Name, su.Password, strings.NewReader(body), hj); r.Status != 200 {
-		t.Fatalf("control template: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "PUT", p.URL+"/"+secretPrefix+"-2/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"note":"`+canary+`"}`), hj); r.Status >= 300 {
-		t.Fatalf("control seed: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, c, "GET", p.URL+"/"+alias+"/_search", "tmpler", su.Password, nil, nil); !strings.Contains(r.Body, canary) {
+	f.setup("control template", "PUT", "/_index_template/"+tmpl, composedOf(withAliases))
+	f.setup("control seed", "PUT", "/"+secretPrefix+"-2/_doc/1?refresh=true", `{"note":"`+canary+`"}`)
+	if r := f.asUser("GET", "/"+alias+"/_search", ""); !strings.Contains(r.Body, canary) {
 		t.Fatalf("control: the composed alias should reach the new index: %d %s", r.Status, r.Body)
 	}
 }
