@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"os/exec"
 	"path/filepath"
@@ -33,17 +34,7 @@ func TestKibanaVersionPoll(t *testing.T) {
 	})
 	p.waitReady()
 	c := p.client(nil)
-	out, err := exec.Command(proxyBin, "service-tokens", "create", "--file", tokensFile, "elastic/kibana", "kibana-1").CombinedOutput()
-	m := regexp.MustCompile(`SERVICE_TOKEN elastic/kibana/kibana-1 = (AAEAAW\S+)`).FindSubmatch(out)
-	if err != nil || m == nil {
-		t.Fatalf("service-tokens create: %v %s", err, out)
-	}
-	kibana := map[string]string{"Authorization": "Bearer " + string(m[1])}
-	if !eventually(10*time.Second, func() bool {
-		return do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, kibana).Status == 200
-	}) {
-		t.Fatal("the kibana token never authenticated")
-	}
+	kibana := kibanaToken(t, p, c, tokensFile)
 	u, _ := url.Parse(os_)
 	nodeHost := u.Hostname()
 
@@ -87,4 +78,23 @@ func TestKibanaVersionPoll(t *testing.T) {
 	if r := do(t, c, "GET", p.URL+kibanaVersionPoll, "", "", nil, map[string]string{"Authorization": "Bearer not-a-token"}); r.Status != 401 {
 		t.Fatalf("a bad token's version poll: %d %s", r.Status, r.Body)
 	}
+}
+
+// kibanaToken adds an elastic/kibana token to the proxy's service_tokens
+// file and returns the headers that authenticate with it, once the proxy
+// has reloaded the file.
+func kibanaToken(t *testing.T, p *proxy, c *http.Client, tokensFile string) map[string]string {
+	t.Helper()
+	out, err := exec.Command(proxyBin, "service-tokens", "create", "--file", tokensFile, "elastic/kibana", "kibana-1").CombinedOutput()
+	m := regexp.MustCompile(`SERVICE_TOKEN elastic/kibana/kibana-1 = (AAEAAW\S+)`).FindSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("service-tokens create: %v %s", err, out)
+	}
+	kibana := map[string]string{"Authorization": "Bearer " + string(m[1])}
+	if !eventually(10*time.Second, func() bool {
+		return do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, kibana).Status == 200
+	}) {
+		t.Fatal("the kibana token never authenticated")
+	}
+	return kibana
 }
