@@ -67,7 +67,11 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	if st.users, err = openNativeUsers(cfg, log, m); err != nil {
 		return nil, err
 	}
-	basic := authn.NewBasicAuthenticator(st.passwordRealms(), authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn")})
+	exempt, err := cfg.Security.LoginRateLimit.ExemptPrefixes()
+	if err != nil {
+		return nil, fmt.Errorf("security.login_rate_limit.exempt_addresses: %w", err)
+	}
+	basic := authn.NewBasicAuthenticator(st.passwordRealms(), authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn"), ExemptAddresses: exempt})
 	if st.auth, err = newAuthStack(ctx, cfg, log, basic); err != nil {
 		return nil, err
 	}

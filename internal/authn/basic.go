@@ -30,6 +30,12 @@ type BasicOptions struct {
 	Observer Observer
 	// Logger receives debug logs of refusals (never credentials); nil means none.
 	Logger *zap.Logger
+	// ExemptAddresses are client addresses whose failed logins are not
+	// counted, nor locked out, by address (only by user name): a server
+	// that relays many users' credentials, such as Kibana, whose users
+	// would otherwise all be locked out by anyone typing wrong passwords
+	// into its login form.
+	ExemptAddresses []netip.Prefix
 }
 
 // BasicAuthenticator authenticates "Authorization: Basic" requests against a
@@ -47,6 +53,8 @@ type BasicAuthenticator struct {
 	limiter *LoginLimiter
 	obs     Observer
 	log     *zap.Logger
+	// exempt are addresses the limiter does not count (ExemptAddresses).
+	exempt []netip.Prefix
 }
 
 // NewBasicAuthenticator returns a Basic authenticator over realm.
@@ -57,7 +65,7 @@ func NewBasicAuthenticator(realm PasswordRealm, opts BasicOptions) *BasicAuthent
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	return &BasicAuthenticator{realm: realm, limiter: opts.Limiter, obs: opts.Observer, log: opts.Logger}
+	return &BasicAuthenticator{realm: realm, limiter: opts.Limiter, obs: opts.Observer, log: opts.Logger, exempt: opts.ExemptAddresses}
 }
 
 // Authenticate implements Authenticator.
@@ -73,7 +81,7 @@ func (b *BasicAuthenticator) Authenticate(r *http.Request) (*Principal, error) {
 	if errors.Is(parseErr, ErrNoCredentials) {
 		return nil, parseErr
 	}
-	ip := clientKey(r.RemoteAddr)
+	ip := b.addressKey(r.RemoteAddr)
 	if err := b.check(ip, username); err != nil {
 		return nil, err
 	}
@@ -118,7 +126,7 @@ func (b *BasicAuthenticator) login(ctx context.Context, ip, username, password s
 }
 
 func (b *BasicAuthenticator) malformed(r *http.Request, reason string) error {
-	ip := clientKey(r.RemoteAddr)
+	ip := b.addressKey(r.RemoteAddr)
 	if err := b.check(ip, ""); err != nil {
 		return err
 	}
@@ -160,6 +168,27 @@ func parseBasic(header string) (username, password string, err error) {
 		return "", "", &AuthError{Reason: "invalid basic authentication header: empty username"}
 	}
 	return username, password, nil
+}
+
+// addressKey is the rate-limiting key of a client address, or "" for an
+// exempt address (BasicOptions.ExemptAddresses), which the limiter does not
+// count.
+func (b *BasicAuthenticator) addressKey(remoteAddr string) string {
+	if len(b.exempt) > 0 {
+		host, _, err := net.SplitHostPort(remoteAddr)
+		if err != nil {
+			host = remoteAddr
+		}
+		if addr, err := netip.ParseAddr(host); err == nil {
+			addr = addr.Unmap().WithZone("")
+			for _, p := range b.exempt {
+				if p.Contains(addr) {
+					return ""
+				}
+			}
+		}
+	}
+	return clientKey(remoteAddr)
 }
 
 // clientKey is the rate-limiting key for a source address: the IP without

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -207,4 +209,48 @@ func FuzzBasicHeader(f *testing.F) {
 			t.Fatalf("undocumented error kind %T: %v", err, err)
 		}
 	})
+}
+
+// TestBasicAuthenticatorSharedAddress: behind Kibana every user's requests
+// come from Kibana's address, each carrying the user's Basic credentials
+// (Kibana's basic provider sends them on every request). Without an
+// exemption, ten wrong passwords typed into Kibana's login form lock that
+// address out, and with it every user of Kibana. An exempt address is
+// never locked out (nor counted); each user name still is.
+func TestBasicAuthenticatorSharedAddress(t *testing.T) {
+	const kibana = "10.0.0.7:41234"
+	for _, exempt := range []bool{false, true} {
+		opts := BasicOptions{Limiter: NewLoginLimiter(LoginLimiterOptions{MaxFailures: 10})}
+		if exempt {
+			opts.ExemptAddresses = []netip.Prefix{netip.MustParsePrefix("10.0.0.7/32")}
+		}
+		a := NewBasicAuthenticator(&stubRealm{user: "alice", pw: "secret"}, opts)
+		for i := 0; i < 10; i++ {
+			_, _ = a.Authenticate(requestWith(kibana, basicHeader(fmt.Sprintf("guess%d:wrong", i))))
+		}
+		_, err := a.Authenticate(requestWith(kibana, basicHeader("alice:secret")))
+		if exempt && err != nil {
+			t.Fatalf("exempt address: alice refused after others' failures: %v", err)
+		}
+		if !exempt && !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("without the exemption the address should be locked out: %v", err)
+		}
+		if !exempt {
+			continue
+		}
+		// The per-user limit still applies through the exempt address.
+		for i := 0; i < 10; i++ {
+			_, _ = a.Authenticate(requestWith(kibana, basicHeader("alice:wrong")))
+		}
+		if _, err := a.Authenticate(requestWith(kibana, basicHeader("alice:secret"))); !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("alice's own lockout through the exempt address: %v", err)
+		}
+		// Another address is still counted.
+		for i := 0; i < 10; i++ {
+			_, _ = a.Authenticate(requestWith("10.0.0.8:1", basicHeader(fmt.Sprintf("g%d:wrong", i))))
+		}
+		if _, err := a.Authenticate(requestWith("10.0.0.8:1", basicHeader("bob:x"))); !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("a non-exempt address is not limited: %v", err)
+		}
+	}
 }

@@ -94,9 +94,11 @@ func (o LoginLimiterOptions) withDefaults() LoginLimiterOptions {
 // locked out, else nil.
 func (l *LoginLimiter) Check(ip, username string) error {
 	now := l.now()
-	if d, locked := l.byIP.locked(ip, now); locked {
-		l.obs.RateLimited(LimitByIP)
-		return &RateLimitError{By: LimitByIP, RetryAfter: d}
+	if ip != "" {
+		if d, locked := l.byIP.locked(ip, now); locked {
+			l.obs.RateLimited(LimitByIP)
+			return &RateLimitError{By: LimitByIP, RetryAfter: d}
+		}
 	}
 	if username == "" {
 		return nil
@@ -109,10 +111,13 @@ func (l *LoginLimiter) Check(ip, username string) error {
 }
 
 // Failure records a refused login from ip for username ("" when the
-// credentials could not be parsed: only the address is counted).
+// credentials could not be parsed: only the address is counted; an ip of
+// "" is an address exempt from counting).
 func (l *LoginLimiter) Failure(ip, username string) {
 	now := l.now()
-	l.byIP.fail(ip, now)
+	if ip != "" {
+		l.byIP.fail(ip, now)
+	}
 	if username != "" {
 		l.byUser.fail(userKey(username), now)
 	}

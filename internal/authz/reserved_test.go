@@ -79,6 +79,20 @@ func TestBuiltinRoleGrants(t *testing.T) {
 		{"kibana_system", "indices:data/write/index", ".kibana_8.0.0_001", true},
 		{"kibana_system", "indices:data/read/search", "logs-2024", false},
 		{"kibana_system", "indices:admin/mappings/get", "logs-2024", true},
+		// Fleet's secrets: Kibana writes them, only Fleet Server reads them
+		// (Elasticsearch's kibana_system lists the other Fleet indices one
+		// by one, never ".fleet*").
+		{"kibana_system", "indices:data/write/index", ".fleet-secrets-7", true},
+		{"kibana_system", "indices:data/read/search", ".fleet-secrets-7", false},
+		{"kibana_system", "indices:data/read/get", ".fleet-secrets-7", false},
+		{"kibana_system", "indices:admin/mappings/get", ".fleet-secrets-7", false},
+		{"kibana_system", "indices:data/read/search", ".fleet-agents-7", true},
+		{"kibana_system", "indices:data/read/search", ".fleet-policies-leader-7", true},
+		{"kibana_system", "indices:data/read/search", ".fleet-file-data-agent", true},
+		{"kibana_system", "indices:data/read/search", ".fleet-unknown-7", false},
+		{"elastic/kibana", "indices:data/read/search", ".fleet-secrets-7", false},
+		{"elastic/kibana", "indices:data/write/index", ".fleet-secrets-7", true},
+		{"elastic/fleet-server", "indices:data/read/search", ".fleet-secrets-7", true},
 		{"snapshot_user", "indices:admin/get", ".security-7", true},
 	} {
 		r := mustGet(t, rs, tc.role)

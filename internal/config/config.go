@@ -323,6 +323,11 @@ type RateLimit struct {
 	// MaxFailures per source address and per username within Window; 0 disables.
 	MaxFailures int           `yaml:"max_failures"`
 	Window      time.Duration `yaml:"window"`
+	// ExemptAddresses are client addresses or CIDR blocks whose failed
+	// logins are counted per user name only, never per address: a server
+	// relaying many users' Basic credentials (Kibana) would otherwise get
+	// all its users locked out by anyone failing logins through it.
+	ExemptAddresses []string `yaml:"exempt_addresses"`
 }
 
 // Audit configures the audit trail (Elastic's xpack.security.audit.* settings).

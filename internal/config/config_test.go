@@ -102,6 +102,8 @@ func TestLoadValidates(t *testing.T) {
 		{"include listed", "insecure_http: true\naudit:\n  file: audit.log\n  include: [access_denied]\n", ""},
 		{"native users", "insecure_http: true\n" + sec + "  native_users: native_users.json\n", ""},
 		{"native users folder missing", "insecure_http: true\n" + sec + "  native_users: nodir/native_users.json\n", "security.native_users: folder"},
+		{"login limit exemption", "insecure_http: true\n" + sec + "  login_rate_limit:\n    exempt_addresses: [10.0.0.7, \"fd00::/64\", 192.168.0.0/16]\n", ""},
+		{"login limit exemption hostname", "insecure_http: true\n" + sec + "  login_rate_limit:\n    exempt_addresses: [kibana.internal]\n", `security.login_rate_limit.exempt_addresses: "kibana.internal" is not an IP address or CIDR block`},
 		{"ip filter", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/8, \"fd00::1\"]\n    deny: [_all]\n", ""},
 		{"ip filter hostname", "insecure_http: true\n" + sec + "  ip_filter:\n    deny: [example.com]\n", `:12: security.ip_filter.deny: "example.com" is not an IP address`},
 		{"ip filter bad block", "insecure_http: true\n" + sec + "  ip_filter:\n    allow: [10.0.0.0/40]\n", `security.ip_filter.allow: "10.0.0.0/40" is not a CIDR block`},

@@ -134,7 +134,10 @@ func (c *Config) validateSites() diag.Problems {
 		}
 		for _, h := range s.Hosts {
 			canon := strings.ToLower(h)
-			if !validSiteHost(canon) {
+			switch {
+			case !isASCII(canon):
+				v.errorf(key+".hosts", "site %s: hosts: %q is not an ASCII host name: write an internationalized name in its xn-- (punycode) form, the one clients send", name, h)
+			case !validSiteHost(canon):
 				v.errorf(key+".hosts", "site %s: hosts: %q is not a host name (no port, scheme or path; * only as a leading label)", name, h)
 			}
 			if other, dup := seenHost[canon]; dup {
@@ -259,11 +262,23 @@ func sessionStore(s Security) string {
 	return fmt.Sprintf("redis://%s/%d/%s", r.Address, r.DB, r.KeyPrefix)
 }
 
-// validSiteHost accepts a lower-case host name or "*." followed by one.
+// validSiteHost accepts a lower-case ASCII host name or "*." followed by
+// one. Clients send internationalized names in their xn-- form: a Unicode
+// spelling could never match a request.
 func validSiteHost(h string) bool {
 	h = strings.TrimPrefix(h, "*.")
-	if h == "" || len(h) > 253 || strings.ContainsAny(h, ":/*@ ") {
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, ":/*@ ") || !isASCII(h) {
 		return false
 	}
 	return !slices.Contains(strings.Split(h, "."), "")
+}
+
+// isASCII reports whether s has printable ASCII bytes only.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

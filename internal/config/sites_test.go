@@ -36,6 +36,11 @@ func TestSites(t *testing.T) {
 		{"two sites one audit file", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "x.log") + siteYAML("b", "b.example.com", "users_a", "x.log"), "also the audit file of site a"},
 		{"host listed twice", "sites:\n" + siteYAML("a", "a.example.com", "users_a", "audit-a.log") + siteYAML("b", "A.example.com", "users_a", "audit-b.log"), "also listed by site a"},
 		{"host with port", "sites:\n" + siteYAML("a", "a.example.com:443", "users_a", "audit-a.log"), "is not a host name"},
+		// Browsers send an internationalized name in its xn-- form: the
+		// Unicode spelling would never match, and the tenant's requests
+		// would go to the default site.
+		{"unicode host", "sites:\n" + siteYAML("a", "bücher.example.com", "users_a", "audit-a.log"), "xn--"},
+		{"punycode host", "sites:\n" + siteYAML("a", "xn--bcher-kva.example.com", "users_a", "audit-a.log"), ""},
 		{"no hosts", "sites:\n" + strings.Replace(siteYAML("a", "x", "users_a", "audit-a.log"), "    hosts: [\"x\"]\n", "", 1), "at least one host name"},
 		{"no name", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "name: a", "name: \"\"", 1), "a name is required"},
 		{"a site's ip_filter", "sites:\n" + strings.Replace(siteYAML("a", "a.example.com", "users_a", "audit-a.log"), "      roles: roles.yml\n", "      roles: roles.yml\n      ip_filter: {deny: [\"10.0.0.0/8\"]}\n", 1), "set it at the top level"},

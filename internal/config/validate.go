@@ -194,6 +194,9 @@ func (v *validator) security() {
 	if s.ReloadInterval < 0 || s.AuthCache.TTL < 0 || s.AuthCache.MaxUsers < 0 || s.LoginRateLimit.MaxFailures < 0 {
 		v.errorf("security", "security: intervals, TTLs and limits must not be negative")
 	}
+	if _, err := s.LoginRateLimit.ExemptPrefixes(); err != nil {
+		v.errorf("security.login_rate_limit.exempt_addresses", "security.login_rate_limit.exempt_addresses: %v", err)
+	}
 	for key, f := range map[string]string{"security.application_privileges": s.ApplicationPrivileges,
 		"security.api_keys.file": s.APIKeys.File, "security.native_roles": s.NativeRoles,
 		"security.native_role_mappings": s.NativeRoleMappings, "security.native_users": s.NativeUsers} {

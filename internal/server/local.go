@@ -23,11 +23,12 @@ var addressRevealingActions = map[string]bool{
 	"cluster:monitor/remote/info":       true, // remote cluster seeds
 }
 
-// withSniffingGuard refuses the APIs that reveal node addresses.
+// withSniffingGuard refuses the APIs that reveal node addresses, except
+// Kibana's version check narrowed to the nodes' versions (nodesVersionOnly).
 func withSniffingGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if addressRevealingActions[st.Action] {
+		if addressRevealingActions[st.Action] && !nodesVersionOnly(r, st) {
 			refuse(w, st, http.StatusForbidden, "action ["+st.Action+"] is refused by the security proxy: its answer would reveal the cluster nodes' addresses "+
 				"(configure clients without sniffing, with the proxy as their only node)")
 			return

@@ -156,6 +156,8 @@ type proxyOpts struct {
 	ExtraConfig string // appended YAML (top-level keys not otherwise set)
 	MaxBody     int64
 	MaxFailures int // failed logins before 429; default 100 (tests of other things fail logins on purpose)
+	// LoginExempt is security.login_rate_limit.exempt_addresses.
+	LoginExempt []string
 	// ResponseHeaderTimeout is upstream.timeouts.response_header; default 60s.
 	ResponseHeaderTimeout time.Duration
 	// AuditFile is audit.file; default audit.json in the proxy's folder.
@@ -258,6 +260,9 @@ func startProxyWith(t *testing.T, o proxyOpts, security func(dir string) string)
 		o.MaxFailures = 100
 	}
 	fmt.Fprintf(&cfg, "  login_rate_limit:\n    max_failures: %d\n    window: 1m\n", o.MaxFailures)
+	if len(o.LoginExempt) > 0 {
+		fmt.Fprintf(&cfg, "    exempt_addresses: [%q]\n", strings.Join(o.LoginExempt, `", "`))
+	}
 	if o.AuditFile == "" {
 		o.AuditFile = "audit.json"
 	}
