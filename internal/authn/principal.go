@@ -47,6 +47,9 @@ type APIKeyRef struct {
 	// Metadata is the key's own metadata (shown by _authenticate; never
 	// part of the user's metadata, which DLS templates read).
 	Metadata map[string]any
+	// OwnerRealmType is the realm type of the key's owner when the key was
+	// made (ServiceAccountRealm for a key a service account created).
+	OwnerRealmType string
 }
 
 // Clone returns a copy that shares nothing mutable at the top level with p:

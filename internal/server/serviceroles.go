@@ -18,7 +18,11 @@ func dropServiceAccountRoles(p *authn.Principal) {
 	if p == nil || !slices.ContainsFunc(p.Roles, authz.IsServiceAccount) {
 		return
 	}
-	serviceToken := p.Realm == authn.ServiceAccountRealm
+	// The account's own token, or an API key the account created (Fleet
+	// Server makes its agents' keys so): Elasticsearch limits such a key
+	// by the account's role.
+	serviceToken := p.Realm == authn.ServiceAccountRealm ||
+		p.APIKey != nil && p.APIKey.OwnerRealmType == authn.ServiceAccountRealm
 	p.Roles = slices.DeleteFunc(slices.Clone(p.Roles), func(role string) bool {
 		return authz.IsServiceAccount(role) && !(serviceToken && role == p.Username)
 	})

@@ -38,6 +38,10 @@ func TestServiceAccountRolesOnlyForServiceTokens(t *testing.T) {
 		{"user called like the account", authn.Principal{Username: "elastic/fleet-server", Realm: "default_file", Roles: []string{"elastic/fleet-server"}}, []string{}},
 		{"service token keeps its role", authn.Principal{Username: "elastic/fleet-server", Realm: authn.ServiceAccountRealm, Roles: []string{"elastic/fleet-server"}}, []string{"elastic/fleet-server"}},
 		{"service token cannot carry another account's", authn.Principal{Username: "elastic/fleet-server", Realm: authn.ServiceAccountRealm, Roles: []string{"elastic/fleet-server", "elastic/kibana"}}, []string{"elastic/fleet-server"}},
+		{"API key a service account created keeps the account's role", authn.Principal{Username: "elastic/fleet-server", Realm: authn.APIKeyRealm, RealmType: authn.APIKeyRealm, Roles: []string{"elastic/fleet-server"},
+			APIKey: &authn.APIKeyRef{ID: "k1", OwnerRealmType: authn.ServiceAccountRealm}}, []string{"elastic/fleet-server"}},
+		{"API key of a file user called like the account", authn.Principal{Username: "elastic/fleet-server", Realm: authn.APIKeyRealm, RealmType: authn.APIKeyRealm, Roles: []string{"elastic/fleet-server"},
+			APIKey: &authn.APIKeyRef{ID: "k2", OwnerRealmType: "file"}}, []string{}},
 		{"ordinary roles untouched", authn.Principal{Username: "ann", Realm: "default_file", Roles: []string{"a", "b"}}, []string{"a", "b"}},
 	}
 	for _, tc := range tests {

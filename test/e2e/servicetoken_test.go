@@ -24,7 +24,7 @@ func TestServiceAccounts(t *testing.T) {
 	var tokensFile string
 	p := startProxyWith(t, o, func(dir string) string {
 		tokensFile = filepath.Join(dir, "service_tokens")
-		return "  service_tokens: service_tokens\n"
+		return "  service_tokens: service_tokens\n  api_keys:\n    file: api_keys.json\n"
 	})
 	p.waitReady()
 	c := p.client(nil)
@@ -69,6 +69,23 @@ func TestServiceAccounts(t *testing.T) {
 		r := do(t, c, "GET", p.URL+path, "", "", nil, bearer(fleet))
 		if r.Status != 403 && !(r.Status == 200 && !strings.Contains(r.Body, "_source")) || strings.Contains(r.Body, canary) {
 			t.Fatalf("fleet-server reading %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	// Fleet Server makes its agents' API keys: limited by the account's
+	// role, as in Elasticsearch, they write where it may and read nothing
+	// it may not.
+	r = do(t, c, "POST", p.URL+"/_security/api_key", "", "", strings.NewReader(`{"name":"agent-1","role_descriptors":{"agent":{"indices":[{"names":["logs-*","`+secret+`"],"privileges":["all"]}]}}}`), bearer(fleet))
+	encoded := regexp.MustCompile(`"encoded":"([^"]+)"`).FindStringSubmatch(r.Body)
+	if r.Status != 200 || encoded == nil {
+		t.Fatalf("fleet-server creating an agent's API key: %d %s", r.Status, r.Body)
+	}
+	agent := map[string]string{"Authorization": "ApiKey " + encoded[1], "Content-Type": "application/json"}
+	if r := do(t, c, "POST", p.URL+"/"+logs+"/_doc?refresh=true", "", "", strings.NewReader(`{"message":"from an agent"}`), agent); r.Status != 201 {
+		t.Fatalf("the agent's key writing to %s: %d %s", logs, r.Status, r.Body)
+	}
+	for _, path := range []string{"/" + secret + "/_search", "/" + secret + "/_doc/1", "/" + logs + "/_search"} {
+		if r := do(t, c, "GET", p.URL+path, "", "", nil, agent); r.Status != 403 || strings.Contains(r.Body, canary) {
+			t.Fatalf("the agent's key reading %s: %d %s, want 403", path, r.Status, r.Body)
 		}
 	}
 	if r := do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, bearer(kibana)); r.Status != 200 || !strings.Contains(r.Body, `"username":"elastic/kibana"`) {

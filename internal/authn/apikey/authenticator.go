@@ -68,7 +68,8 @@ func Principal(k *Key) *authn.Principal {
 		Username: k.Username, Realm: authn.APIKeyRealm, RealmType: authn.APIKeyRealm,
 		Roles: slices.Compact(roles), FullName: k.OwnerFullName, Email: k.OwnerEmail,
 		Metadata: maps.Clone(k.OwnerMetadata), // the owner's, never the key's own (a creator could forge DLS values)
-		APIKey:   &authn.APIKeyRef{ID: k.ID, Name: k.Name, RoleDescriptors: k.RoleDescriptors, Metadata: maps.Clone(k.Metadata)},
+		APIKey: &authn.APIKeyRef{ID: k.ID, Name: k.Name, RoleDescriptors: k.RoleDescriptors, Metadata: maps.Clone(k.Metadata),
+			OwnerRealmType: k.RealmType},
 	}
 }
 
