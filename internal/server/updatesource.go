@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
@@ -93,12 +94,22 @@ func bulkUpdateReads(c *esapi.Classification, it esbody.BulkItem) bool {
 	return queryAsksForSource(c.Params)
 }
 
-// readRefusal refuses unless the user may get documents of indices.
+// readRefusal refuses unless the user may get documents of indices
+// without document- or field-level security: the cluster hands the update
+// the whole stored document, hidden fields included, whatever it is (a
+// role granting write without DLS/FLS lets the update itself through
+// unrestricted, while the user's read is restricted by another role).
 func readRefusal(az Authorizer, base authz.Request, indices []string) *itemRefusal {
 	probe := base
 	probe.Action, probe.Indices, probe.Options = "indices:data/read/get", indices, authz.IndicesOptions{}
-	if d := az.Decide(probe); d.Allowed && !d.MatchNothing {
+	d := az.Decide(probe)
+	switch {
+	case d.Allowed && !d.MatchNothing && !slices.ContainsFunc(d.Access, authz.IndexAccess.Filtered):
 		return nil
+	case d.Allowed && !d.MatchNothing:
+		return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf(
+			"action [%s] is unauthorized for user [%s] on indices %v: the update reads the document (_source asked back, or a script), which needs the read privilege on the index without document- or field-level security",
+			actionUpdate, base.User, indices)}
 	}
 	return &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf(
 		"action [%s] is unauthorized for user [%s] on indices %v: the update reads the document (_source asked back, or a script), which needs the read privilege on the index",

@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSplitWriteReadRoles: a user whose write privilege comes from a role
+// without DLS/FLS and whose read privilege from a role with DLS/FLS (or who
+// has no read at all) must not read, count, update or delete what the read
+// role hides through the write APIs that read: an update asking for the
+// document back (or in a _bulk item), _update_by_query and
+// _delete_by_query (Elasticsearch runs their search as the user, with the
+// read privilege's DLS/FLS, and refuses them without read).
+func TestSplitWriteReadRoles(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	ix := fmt.Sprintf("e2e-split-%d", time.Now().UnixNano())
+	o.Users += "wsplit:" + su.Password + "\nwonly:" + su.Password + "\n"
+	o.UsersRoles += "e2e_w:wsplit,wonly\ne2e_r_dls:wsplit\n"
+	o.Roles = "e2e_w:\n  indices:\n    - names: [\"e2e-split-*\"]\n      privileges: [write]\n" +
+		"e2e_r_dls:\n  indices:\n    - names: [\"e2e-split-*\"]\n      privileges: [read]\n" +
+		"      query: '{\"term\":{\"tenant\":\"acme\"}}'\n      field_security: {grant: [\"tenant\", \"message\", \"n\"]}\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	hn := map[string]string{"Content-Type": "application/x-ndjson"}
+	const (
+		hiddenDoc   = "CANARY-SPLIT-HIDDENDOC"
+		hiddenField = "CANARY-SPLIT-HIDDENFIELD"
+	)
+	seed := "{\"index\":{\"_index\":\"" + ix + "\",\"_id\":\"v1\"}}\n{\"tenant\":\"acme\",\"message\":\"visible\",\"secret\":\"" + hiddenField + "\",\"n\":0}\n" +
+		"{\"index\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\"}}\n{\"tenant\":\"globex\",\"message\":\"" + hiddenDoc + "\",\"secret\":\"" + hiddenDoc + "\",\"n\":0}\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", su.Name, su.Password, strings.NewReader(seed), hn); r.Status != 200 || strings.Contains(r.Body, `"errors":true`) {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+ix, su.Name, su.Password, nil, nil) })
+	// Positive control: the read role's view.
+	if r := do(t, c, "GET", p.URL+"/"+ix+"/_search", "wsplit", su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"value":1`) ||
+		strings.Contains(r.Body, hiddenDoc) || strings.Contains(r.Body, hiddenField) {
+		t.Fatalf("wsplit's search: %d %s", r.Status, r.Body)
+	}
+
+	for _, probe := range []struct{ name, user, method, path, body string }{
+		{"_update ?_source=true on a hidden document", "wsplit", "POST", "/" + ix + "/_update/h1?_source=true", `{"doc":{"n":1}}`},
+		{"_update ?_source=true on a visible document", "wsplit", "POST", "/" + ix + "/_update/v1?_source=true", `{"doc":{"n":1}}`},
+		{"_update body _source", "wsplit", "POST", "/" + ix + "/_update/v1", `{"doc":{"n":1},"_source":true}`},
+		{"_bulk update item _source", "wsplit", "POST", "/_bulk", "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\",\"_source\":true}}\n{\"doc\":{\"n\":1}}\n"},
+		// Counts and writes by queries on hidden documents and fields.
+		{"_update_by_query on the hidden tenant", "wsplit", "POST", "/" + ix + "/_update_by_query?conflicts=proceed&refresh=true", `{"query":{"term":{"tenant":"globex"}}}`},
+		{"_update_by_query on a hidden field", "wsplit", "POST", "/" + ix + "/_update_by_query?conflicts=proceed&refresh=true", `{"query":{"match":{"secret":"` + hiddenField + `"}}}`},
+		{"_update_by_query without read", "wonly", "POST", "/" + ix + "/_update_by_query?conflicts=proceed&refresh=true", `{"query":{"term":{"tenant":"globex"}}}`},
+		{"_delete_by_query without read", "wonly", "POST", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"term":{"tenant":"globex"}}}`},
+		{"_delete_by_query on the hidden tenant", "wsplit", "POST", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"term":{"tenant":"globex"}}}`},
+		{"_delete_by_query on a hidden field", "wsplit", "POST", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"match":{"secret":"` + hiddenField + `"}}}`},
+	} {
+		h := hj
+		if strings.Contains(probe.path, "_bulk") {
+			h = hn
+		}
+		r := do(t, c, probe.method, p.URL+probe.path, probe.user, su.Password, strings.NewReader(probe.body), h)
+		if strings.Contains(r.Body, hiddenDoc) || strings.Contains(r.Body, hiddenField) {
+			t.Errorf("%s as %s: canary in %d %s", probe.name, probe.user, r.Status, r.Body)
+		}
+		if !strings.Contains(probe.path, "_by_query") {
+			continue
+		}
+		// Nothing hidden may be counted, updated or deleted.
+		for _, n := range []string{`"total":1`, `"total":2`, `"updated":1`, `"updated":2`, `"deleted":1`, `"deleted":2`} {
+			if strings.Contains(r.Body, n) {
+				t.Errorf("%s as %s: %s in %d %s", probe.name, probe.user, n, r.Status, r.Body)
+			}
+		}
+	}
+	// The stored documents are untouched.
+	for _, id := range []string{"v1", "h1"} {
+		if r := do(t, c, "GET", p.URL+"/"+ix+"/_doc/"+id, su.Name, su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"n":0`) {
+			t.Errorf("document %s after the probes: %d %s", id, r.Status, r.Body)
+		}
+	}
+	// Positive controls: a plain update, and a delete by query of what the
+	// read role shows.
+	if r := do(t, c, "POST", p.URL+"/"+ix+"/_update/v1?refresh=true", "wsplit", su.Password, strings.NewReader(`{"doc":{"n":5}}`), hj); r.Status != 200 {
+		t.Fatalf("wsplit's plain update: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+ix+"/_delete_by_query?refresh=true", "wsplit", su.Password, strings.NewReader(`{"query":{"match_all":{}}}`), hj); r.Status != 200 || !strings.Contains(r.Body, `"deleted":1`) {
+		t.Fatalf("wsplit's delete by query of everything it sees: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+ix+"/_doc/h1", su.Name, su.Password, nil, nil); r.Status != 200 {
+		t.Fatalf("the hidden document after wsplit's delete by query: %d %s", r.Status, r.Body)
+	}
+}
