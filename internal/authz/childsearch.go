@@ -15,9 +15,17 @@ import (
 // Deciding the write action alone would let a user who may write an index
 // but not read it (or read it only through DLS/FLS) count, update and
 // delete documents by queries on data hidden from them.
+//
+// Search templates and asynchronous searches run their search the same way
+// (TransportSearchTemplateAction, TransportSubmitAsyncSearchAction): the
+// read privilege grants both actions, but a role granting the outer action
+// by its name alone, without DLS/FLS, must not lift the DLS/FLS another role
+// puts on the search.
 var searchingActions = map[string]string{
-	"indices:data/write/update/byquery": "indices:data/read/search",
-	"indices:data/write/delete/byquery": "indices:data/read/search",
+	"indices:data/write/update/byquery":     "indices:data/read/search",
+	"indices:data/write/delete/byquery":     "indices:data/read/search",
+	"indices:data/read/search/template":     "indices:data/read/search",
+	"indices:data/read/async_search/submit": "indices:data/read/search",
 }
 
 // searchSides names the two decisions of a searching action, for refusals.

@@ -28,12 +28,37 @@ rw_dls:
       privileges: [read, write]
       query: '{"term":{"tenant":"acme"}}'
       field_security: {grant: ["message", "tenant"]}
+raw_outer:
+  indices:
+    - names: ["logs-acme-sandbox"]
+      privileges: ["indices:data/read/search/template", "indices:data/read/async_search/submit"]
 read_wild_dls:
   indices:
     - names: ["logs-*"]
       privileges: [read]
       query: '{"term":{"tenant":"acme"}}'
 `
+
+// TestOuterSearchActionsKeepTheSearchDLS: a role granting a search
+// template or an asynchronous search by its action name, without DLS/FLS,
+// does not lift the DLS/FLS of the role granting the search they run.
+func TestOuterSearchActionsKeepTheSearchDLS(t *testing.T) {
+	rs, ps := ParseRoles("roles.yml", []byte(searchingRoles))
+	if ps.HasErrors() {
+		t.Fatalf("roles: %v", ps)
+	}
+	e := NewEvaluator(rs)
+	for _, action := range []string{"indices:data/read/search/template", "indices:data/read/async_search/submit"} {
+		d := e.Decide(Request{User: "u", Roles: []string{"raw_outer", "read_dls"}, Action: action, Indices: []string{"logs-acme-sandbox"}, Metadata: seedMetadata()})
+		if !d.Allowed || d.Unrestricted || len(d.Access) != 1 || !d.Access[0].Filtered() {
+			t.Errorf("%s: allowed %v, unrestricted %v, access %+v; want the read role's DLS/FLS", action, d.Allowed, d.Unrestricted, d.Access)
+		}
+		d = e.Decide(Request{User: "u", Roles: []string{"raw_outer"}, Action: action, Indices: []string{"logs-acme-sandbox"}, Metadata: seedMetadata()})
+		if d.Allowed {
+			t.Errorf("%s without the search: allowed", action)
+		}
+	}
+}
 
 // TestSearchingActionsNeedTheirSearch: _update_by_query and
 // _delete_by_query run a search of their indices as the user; the write
