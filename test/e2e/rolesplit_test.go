@@ -93,3 +93,66 @@ func TestSplitWriteReadRoles(t *testing.T) {
 		t.Fatalf("the hidden document after wsplit's delete by query: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestAliasOrCloneCannotLiftDLS: a user whose read of an index is
+// restricted by DLS, who manages the index and manages and reads another
+// name pattern, may not alias or clone the index under such a name and
+// read it there unrestricted (Elasticsearch compares only the actions the
+// names grant, and allows it).
+func TestAliasOrCloneCannotLiftDLS(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	ix := fmt.Sprintf("e2e-dlsal-%d", n)
+	pub := fmt.Sprintf("e2e-pub-%d", n)
+	o.Users += "mallory:" + su.Password + "\n"
+	o.UsersRoles += "e2e_read_dls:mallory\ne2e_manage_src:mallory\ne2e_pub:mallory\n"
+	o.Roles = "e2e_read_dls:\n  indices:\n    - names: [\"e2e-dlsal-*\"]\n      privileges: [read]\n      query: '{\"term\":{\"tenant\":\"acme\"}}'\n" +
+		"e2e_manage_src:\n  indices:\n    - names: [\"e2e-dlsal-*\"]\n      privileges: [manage]\n" +
+		"e2e_pub:\n  indices:\n    - names: [\"e2e-pub-*\"]\n      privileges: [manage, read]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	hn := map[string]string{"Content-Type": "application/x-ndjson"}
+	const canary = "CANARY-ALIAS-LIFTS-DLS"
+	seed := "{\"index\":{\"_index\":\"" + ix + "\",\"_id\":\"v1\"}}\n{\"tenant\":\"acme\",\"message\":\"visible\"}\n" +
+		"{\"index\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\"}}\n{\"tenant\":\"globex\",\"message\":\"" + canary + "\"}\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", su.Name, su.Password, strings.NewReader(seed), hn); r.Status != 200 || strings.Contains(r.Body, `"errors":true`) {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/"+ix, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/"+pub+"*", su.Name, su.Password, nil, nil)
+	})
+	if r := do(t, c, "PUT", p.URL+"/"+ix+"/_settings", su.Name, su.Password, strings.NewReader(`{"index.blocks.write":true}`), hj); r.Status != 200 {
+		t.Fatalf("write block for the clone: %d %s", r.Status, r.Body)
+	}
+	for _, probe := range []struct{ name, method, path, body string }{
+		{"_aliases add", "POST", "/_aliases", `{"actions":[{"add":{"index":"` + ix + `","alias":"` + pub + `-a1"}}]}`},
+		{"put alias", "PUT", "/" + ix + "/_alias/" + pub + "-a2", ""},
+		{"clone", "POST", "/" + ix + "/_clone/" + pub + "-c1", ""},
+	} {
+		var body *strings.Reader
+		if probe.body != "" {
+			body = strings.NewReader(probe.body)
+		}
+		var r result
+		if body != nil {
+			r = do(t, c, probe.method, p.URL+probe.path, "mallory", su.Password, body, hj)
+		} else {
+			r = do(t, c, probe.method, p.URL+probe.path, "mallory", su.Password, nil, nil)
+		}
+		if r.Status < 400 {
+			t.Errorf("%s: %d %s; want a refusal", probe.name, r.Status, r.Body)
+		}
+	}
+	// Whatever happened, nothing under the new names shows the hidden document.
+	if r := do(t, c, "GET", p.URL+"/"+pub+"*/_search?q="+canary, "mallory", su.Password, nil, nil); strings.Contains(r.Body, canary) {
+		t.Errorf("the hidden document through a new name: %d %s", r.Status, r.Body)
+	}
+	// Positive control: mallory's DLS view of the index itself.
+	if r := do(t, c, "GET", p.URL+"/"+ix+"/_search", "mallory", su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"value":1`) || strings.Contains(r.Body, canary) {
+		t.Fatalf("mallory's search: %d %s", r.Status, r.Body)
+	}
+}
