@@ -156,3 +156,51 @@ func TestAliasOrCloneCannotLiftDLS(t *testing.T) {
 		t.Fatalf("mallory's search: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestReindexCreateDocCannotOverwrite: a user whose privilege on the
+// destination is create_doc may reindex into it only with dest.op_type
+// create: the default op_type (index) overwrites documents with the same
+// id, which Elasticsearch refuses item by item (":op_type/index").
+func TestReindexCreateDocCannotOverwrite(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	dst := fmt.Sprintf("e2e-cddst-%d", n)
+	src := fmt.Sprintf("e2e-cdsrc-%d", n)
+	o.Users += "carl:" + su.Password + "\n"
+	o.UsersRoles += "e2e_src_all:carl\ne2e_dst_create:carl\n"
+	o.Roles = "e2e_src_all:\n  indices:\n    - names: [\"e2e-cdsrc-*\"]\n      privileges: [all]\n" +
+		"e2e_dst_create:\n  indices:\n    - names: [\"e2e-cddst-*\"]\n      privileges: [create_doc]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	const original, planted = "ORIGINAL-KEEP-ME", "qzplantedq-reindex"
+	if r := do(t, c, "PUT", p.URL+"/"+dst+"/_doc/victim?refresh=true", su.Name, su.Password, strings.NewReader(`{"m":"`+original+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/"+dst, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", p.URL+"/"+src, su.Name, su.Password, nil, nil)
+	})
+	if r := do(t, c, "PUT", p.URL+"/"+src+"/_doc/victim?refresh=true", "carl", su.Password, strings.NewReader(`{"m":"`+planted+`"}`), hj); r.Status >= 300 {
+		t.Fatalf("carl's source document: %d %s", r.Status, r.Body)
+	}
+	for _, dest := range []string{`{"index":"` + dst + `"}`, `{"index":"` + dst + `","op_type":"index"}`, `{"index":"` + dst + `","op_type":"INDEX"}`, `{"index":"` + dst + `","version_type":"external"}`} {
+		r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "carl", su.Password, strings.NewReader(`{"source":{"index":"`+src+`"},"dest":`+dest+`}`), hj)
+		if r.Status != 403 {
+			t.Errorf("reindex with dest %s: %d %s; want 403", dest, r.Status, r.Body)
+		}
+	}
+	if r := do(t, c, "GET", p.URL+"/"+dst+"/_doc/victim", su.Name, su.Password, nil, nil); !strings.Contains(r.Body, original) {
+		t.Fatalf("the destination document was overwritten: %d %s", r.Status, r.Body)
+	}
+	// Positive control: op_type create adds, and does not overwrite.
+	r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "carl", su.Password, strings.NewReader(`{"conflicts":"proceed","source":{"index":"`+src+`"},"dest":{"index":"`+dst+`","op_type":"create"}}`), hj)
+	if r.Status != 200 || !strings.Contains(r.Body, `"version_conflicts":1`) {
+		t.Fatalf("reindex with op_type create: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c, "GET", p.URL+"/"+dst+"/_doc/victim", su.Name, su.Password, nil, nil); !strings.Contains(r.Body, original) {
+		t.Fatalf("the destination document after op_type create: %d %s", r.Status, r.Body)
+	}
+}
