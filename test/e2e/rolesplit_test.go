@@ -49,6 +49,12 @@ func TestSplitWriteReadRoles(t *testing.T) {
 		{"_update ?_source=true on a visible document", "wsplit", "POST", "/" + ix + "/_update/v1?_source=true", `{"doc":{"n":1}}`},
 		{"_update body _source", "wsplit", "POST", "/" + ix + "/_update/v1", `{"doc":{"n":1},"_source":true}`},
 		{"_bulk update item _source", "wsplit", "POST", "/_bulk", "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\",\"_source\":true}}\n{\"doc\":{\"n\":1}}\n"},
+		// A partial update merges into the stored document: setting the
+		// field the role query matches on would move the hidden document,
+		// with all it holds, into wsplit's view.
+		{"_update relabelling a hidden document", "wsplit", "POST", "/" + ix + "/_update/h1?refresh=true", `{"doc":{"tenant":"acme"}}`},
+		{"_bulk update relabelling a hidden document", "wsplit", "POST", "/_bulk?refresh=true", "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\"}}\n{\"doc\":{\"tenant\":\"acme\"}}\n"},
+		{"_bulk upsert relabelling a hidden document", "wsplit", "POST", "/_bulk?refresh=true", "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"h1\"}}\n{\"doc\":{\"tenant\":\"acme\"},\"doc_as_upsert\":true}\n"},
 		// Counts and writes by queries on hidden documents and fields.
 		{"_update_by_query on the hidden tenant", "wsplit", "POST", "/" + ix + "/_update_by_query?conflicts=proceed&refresh=true", `{"query":{"term":{"tenant":"globex"}}}`},
 		{"_update_by_query on a hidden field", "wsplit", "POST", "/" + ix + "/_update_by_query?conflicts=proceed&refresh=true", `{"query":{"match":{"secret":"` + hiddenField + `"}}}`},
@@ -75,16 +81,20 @@ func TestSplitWriteReadRoles(t *testing.T) {
 			}
 		}
 	}
-	// The stored documents are untouched.
+	// The stored documents are untouched, and the hidden one stays hidden.
 	for _, id := range []string{"v1", "h1"} {
-		if r := do(t, c, "GET", p.URL+"/"+ix+"/_doc/"+id, su.Name, su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"n":0`) {
+		if r := do(t, c, "GET", p.URL+"/"+ix+"/_doc/"+id, su.Name, su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"n":0`) || (id == "h1" && !strings.Contains(r.Body, "globex")) {
 			t.Errorf("document %s after the probes: %d %s", id, r.Status, r.Body)
 		}
 	}
-	// Positive controls: a plain update, and a delete by query of what the
-	// read role shows.
-	if r := do(t, c, "POST", p.URL+"/"+ix+"/_update/v1?refresh=true", "wsplit", su.Password, strings.NewReader(`{"doc":{"n":5}}`), hj); r.Status != 200 {
-		t.Fatalf("wsplit's plain update: %d %s", r.Status, r.Body)
+	if r := do(t, c, "GET", p.URL+"/"+ix+"/_doc/h1", "wsplit", su.Password, nil, nil); strings.Contains(r.Body, hiddenDoc) {
+		t.Errorf("the hidden document through wsplit's read: %d %s", r.Status, r.Body)
+	}
+	// Positive controls: a plain update by a user who cannot read the index
+	// at all (nothing to move into a view), and a delete by query of what
+	// the read role shows.
+	if r := do(t, c, "POST", p.URL+"/"+ix+"/_update/v1?refresh=true", "wonly", su.Password, strings.NewReader(`{"doc":{"n":5}}`), hj); r.Status != 200 {
+		t.Fatalf("wonly's plain update: %d %s", r.Status, r.Body)
 	}
 	if r := do(t, c, "POST", p.URL+"/"+ix+"/_delete_by_query?refresh=true", "wsplit", su.Password, strings.NewReader(`{"query":{"match_all":{}}}`), hj); r.Status != 200 || !strings.Contains(r.Body, `"deleted":1`) {
 		t.Fatalf("wsplit's delete by query of everything it sees: %d %s", r.Status, r.Body)
