@@ -89,8 +89,18 @@ func (e *Evaluator) subject(user string, roles []string) Subject {
 }
 
 // Decide decides req for the subject; req.User and req.Roles are ignored.
+// An action that makes the cluster run a search of its own (see
+// searchingActions) must be allowed for that search as well.
 func (s *Subject) Decide(req Request) Decision {
 	req.User, req.Roles = s.user, nil
+	if search, ok := searchingActions[req.Action]; ok {
+		return s.decideWithSearch(req, search)
+	}
+	return s.decideOne(req)
+}
+
+// decideOne decides req for its action alone.
+func (s *Subject) decideOne(req Request) Decision {
 	d := Decision{EffectiveRoles: s.effective, MissingRoles: s.missing}
 	switch {
 	case IsClusterAction(req.Action):

@@ -97,7 +97,23 @@ func (e *Evaluator) bothSides(req Request, l *Limit) Decision {
 	owner := e.Decide(req)
 	keyReq := req
 	keyReq.Roles = l.roles
-	return intersect(req, owner, l.eval.Decide(keyReq))
+	return intersect(req, owner, l.eval.Decide(keyReq), apiKeySides)
+}
+
+// sides names the two decisions intersect combines, for its refusals.
+type sides struct {
+	// who is whom a refusal is about, given the request.
+	who func(req Request) string
+	// both is the subject of "both … restrict", e.g. "the API key and its owner".
+	both string
+}
+
+// apiKeySides names an API key's decision and its owner's.
+var apiKeySides = sides{
+	who: func(req Request) string {
+		return fmt.Sprintf("API key id [%s] of user [%s]", req.keyID, req.User)
+	},
+	both: "the API key and its owner",
 }
 
 // intersect is the decision that allows only what both decisions allow:
@@ -107,7 +123,7 @@ func (e *Evaluator) bothSides(req Request, l *Limit) Decision {
 // restricting the fields of one index, templated queries on both sides, or
 // sides that reach different concrete indices through the same names) is
 // refused: fail closed. The roles shown are the owner's.
-func intersect(req Request, owner, key Decision) Decision {
+func intersect(req Request, owner, key Decision, names sides) Decision {
 	key.EffectiveRoles, key.MissingRoles = owner.EffectiveRoles, owner.MissingRoles
 	switch {
 	case !owner.Allowed:
@@ -115,7 +131,7 @@ func intersect(req Request, owner, key Decision) Decision {
 	case !key.Allowed:
 		return key
 	case owner.ManagedApplications != nil && key.ManagedApplications != nil && !slices.Equal(owner.ManagedApplications, key.ManagedApplications):
-		return cannotIntersect(owner, req, "the API key and its owner may manage the privileges of different applications")
+		return cannotIntersect(owner, req, names, names.both+" may manage the privileges of different applications")
 	case key.Unrestricted && owner.Unrestricted:
 		owner.OwnAPIKeysOnly = owner.OwnAPIKeysOnly || key.OwnAPIKeysOnly
 		if owner.ManagedApplications == nil {
@@ -127,7 +143,7 @@ func intersect(req Request, owner, key Decision) Decision {
 	case owner.Unrestricted:
 		return key
 	case owner.ActionOnly != key.ActionOnly:
-		return cannotIntersect(owner, req, "the API key and its owner authorize the request in different ways")
+		return cannotIntersect(owner, req, names, names.both+" authorize the request in different ways")
 	case owner.ActionOnly:
 		return owner
 	case owner.MatchNothing || key.MatchNothing:
@@ -139,9 +155,9 @@ func intersect(req Request, owner, key Decision) Decision {
 		return matchNothing(owner)
 	}
 	d.Rewritten = !slices.Equal(d.Indices, req.Indices)
-	access, err := intersectAccess(owner.Access, key.Access)
+	access, err := intersectAccess(owner.Access, key.Access, names.both)
 	if err != nil {
-		return cannotIntersect(owner, req, err.Error())
+		return cannotIntersect(owner, req, names, err.Error())
 	}
 	d.Access = access
 	d.Unrestricted = !d.Rewritten && !slices.ContainsFunc(d.Access, IndexAccess.Filtered)
@@ -155,10 +171,10 @@ func matchNothing(d Decision) Decision {
 }
 
 // cannotIntersect refuses a request whose two decisions cannot be combined.
-func cannotIntersect(d Decision, req Request, why string) Decision {
+func cannotIntersect(d Decision, req Request, names sides, why string) Decision {
 	return Decision{
 		Status: 403, ErrorType: "security_exception", EffectiveRoles: d.EffectiveRoles, MissingRoles: d.MissingRoles,
-		Reason: fmt.Sprintf("action [%s] is unauthorized for API key id [%s] of user [%s]: %s", req.Action, req.keyID, req.User, why),
+		Reason: fmt.Sprintf("action [%s] is unauthorized for %s: %s", req.Action, names.who(req), why),
 	}
 }
 
@@ -182,7 +198,7 @@ func commonNames(a, b []string) []string {
 // list means every index reached is unrestricted on that side. An index
 // only one side lists is reached only through names the other side does
 // not reach (those names were dropped): it is dropped too.
-func intersectAccess(a, b []IndexAccess) ([]IndexAccess, error) {
+func intersectAccess(a, b []IndexAccess, both string) ([]IndexAccess, error) {
 	switch {
 	case a == nil:
 		return b, nil
@@ -199,7 +215,7 @@ func intersectAccess(a, b []IndexAccess) ([]IndexAccess, error) {
 		if !ok {
 			continue
 		}
-		c, err := intersectIndexAccess(x, b[i])
+		c, err := intersectIndexAccess(x, b[i], both)
 		if err != nil {
 			return nil, err
 		}
@@ -208,23 +224,29 @@ func intersectAccess(a, b []IndexAccess) ([]IndexAccess, error) {
 	return out, nil
 }
 
-func intersectIndexAccess(a, b IndexAccess) (IndexAccess, error) {
+func intersectIndexAccess(a, b IndexAccess, both string) (IndexAccess, error) {
 	c := IndexAccess{Index: a.Index}
 	switch {
 	case a.Fields == nil:
 		c.Fields = b.Fields
 	case b.Fields == nil:
 		c.Fields = a.Fields
+	case sameFields(a.Fields, b.Fields):
+		// The same definitions on both sides (one role granting both
+		// actions, or a key repeating its owner's role): that field set.
+		c.Fields = a.Fields
 	default:
-		return c, fmt.Errorf("both the API key and its owner restrict the fields of [%s], which the proxy cannot combine", a.Index)
+		return c, fmt.Errorf("both %s restrict the fields of [%s], which the proxy cannot combine", both, a.Index)
 	}
 	switch {
 	case len(a.Queries) == 0:
 		c.Queries = b.Queries
 	case len(b.Queries) == 0:
 		c.Queries = a.Queries
+	case slices.EqualFunc(a.Queries, b.Queries, func(x, y json.RawMessage) bool { return bytes.Equal(x, y) }):
+		c.Queries = a.Queries
 	default:
-		q, err := bothQueries(a.Queries, b.Queries)
+		q, err := bothQueries(a.Queries, b.Queries, both)
 		if err != nil {
 			return c, fmt.Errorf("%v on [%s]", err, a.Index)
 		}
@@ -236,9 +258,9 @@ func intersectIndexAccess(a, b IndexAccess) (IndexAccess, error) {
 // bothQueries is one query matching the documents that match one query of
 // a and one of b (each list is OR-ed). Templated queries are rendered later,
 // per user, only at the top level of a role query: they cannot be nested.
-func bothQueries(a, b []json.RawMessage) (json.RawMessage, error) {
+func bothQueries(a, b []json.RawMessage, both string) (json.RawMessage, error) {
 	if slices.ContainsFunc(a, isTemplateQuery) || slices.ContainsFunc(b, isTemplateQuery) {
-		return nil, fmt.Errorf("both the API key and its owner restrict documents, one with a templated query, which the proxy cannot combine")
+		return nil, fmt.Errorf("both %s restrict documents, one with a templated query, which the proxy cannot combine", both)
 	}
 	type should struct {
 		Should             []json.RawMessage `json:"should"`
@@ -252,6 +274,14 @@ func bothQueries(a, b []json.RawMessage) (json.RawMessage, error) {
 	}]{}
 	q.Bool.Filter = []boolOf[should]{{should{unwrapStrings(a), 1}}, {should{unwrapStrings(b), 1}}}
 	return json.Marshal(q)
+}
+
+// sameFields reports whether two field-level securities are made of the
+// same definitions, in the same order (their intersection is either).
+func sameFields(a, b *FieldAccess) bool {
+	return a == b || slices.EqualFunc(a.Sets, b.Sets, func(x, y FieldSecurity) bool {
+		return slices.Equal(x.Grant, y.Grant) && slices.Equal(x.Except, y.Except)
+	})
 }
 
 // unwrapStrings turns queries written as JSON strings (allowed in roles)

@@ -197,3 +197,21 @@ owner:
 		t.Fatalf("access %+v: the owner's DLS on logs-1 is lost", d.Access)
 	}
 }
+
+// A key repeating its owner's field_security (the same definitions) gets
+// that field set, where two different definitions on both sides are
+// refused (the proxy cannot intersect them).
+func TestDecideLimitedSameFieldSecurity(t *testing.T) {
+	e := limitEvaluator(t)
+	md := seedMetadata()
+	req := Request{User: "u", Roles: []string{"owner_fls"}, Action: "indices:data/read/search", Indices: []string{"logs-globex-2024"}, Metadata: md}
+	req.Limit = mustLimit(t, `{"r":{"indices":[{"names":["logs-*"],"privileges":["read"],"field_security":{"grant":["msg"]}}]}}`)
+	d := e.Decide(req)
+	if !d.Allowed || len(d.Access) != 1 || d.Access[0].Fields == nil || !d.Access[0].Fields.Allows("msg") || d.Access[0].Fields.Allows("other") {
+		t.Fatalf("same field security on both sides: allowed %v (%s), access %+v", d.Allowed, d.Reason, d.Access)
+	}
+	req.Limit = mustLimit(t, `{"r":{"indices":[{"names":["logs-*"],"privileges":["read"],"field_security":{"grant":["msg","other"]}}]}}`)
+	if d := e.Decide(req); d.Allowed {
+		t.Fatalf("different field security on both sides: allowed, access %+v", d.Access)
+	}
+}

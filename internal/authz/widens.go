@@ -1,5 +1,7 @@
 package authz
 
+import "slices"
+
 // Elasticsearch refuses to add an alias that "has more permissions than"
 // one of its indices (IndicesAliasesRequestInterceptor), and to resize an
 // index into a target that has more permissions than the source
@@ -12,6 +14,14 @@ package authz
 // they do not grant on than (both plain names, not expressions). When it
 // cannot tell (a group grants actions through patterns other than
 // "prefix*"), it answers true: the caller refuses.
+//
+// Unlike Elasticsearch, which compares actions only, it also answers true
+// when document- or field-level security restricts some group on than and
+// name is reached by a group that does not reach than: that group's
+// access (unrestricted, or restricted otherwise) would apply to than's
+// documents through name. Elasticsearch lets a user whose read of an index
+// is DLS-restricted, but who manages it and another name, alias it (or
+// clone it) under that name and read it there without DLS.
 func (e *Evaluator) Widens(roles []string, name, than string) bool {
 	s := e.subject("", roles)
 	var on, onThan []*compiledGroup
@@ -25,8 +35,16 @@ func (e *Evaluator) Widens(roles []string, name, than string) bool {
 			}
 		}
 	}
+	if slices.ContainsFunc(onThan, (*compiledGroup).restricts) &&
+		slices.ContainsFunc(on, func(g *compiledGroup) bool { return !containsGroup(onThan, g) }) {
+		return true
+	}
 	return !groupsGrantSubset(on, onThan)
 }
+
+// restricts reports whether the group has document- or field-level
+// security.
+func (g *compiledGroup) restricts() bool { return g.query != nil || g.fields != nil }
 
 // Widens is Evaluator.Widens against the current roles.
 func (s *RoleStore) Widens(roles []string, name, than string) bool {

@@ -33,6 +33,18 @@ security_reader:
 plain_reader:
   indices:
     - {names: ["*"], privileges: [read]}
+read_src_dls:
+  indices:
+    - {names: [src], privileges: [read], query: '{"term":{"tenant":"acme"}}'}
+read_src_fls:
+  indices:
+    - {names: [src], privileges: [read], field_security: {grant: [message]}}
+manage_read_pub:
+  indices:
+    - {names: ["pub-*"], privileges: [manage, read]}
+logs_dls:
+  indices:
+    - {names: ["logs-*"], privileges: [read], query: '{"term":{"tenant":"acme"}}'}
 `
 
 // Checklist 61 and Elasticsearch's "has more permissions than" rule for
@@ -61,6 +73,11 @@ func TestWidens(t *testing.T) {
 		{"a restricted source is not granted by a plain group", []string{"plain_reader"}, "pub-x", ".security-7", true},
 		{"allow_restricted_indices covers it", []string{"security_reader"}, "pub-x", ".security-7", false},
 		{"unknown role names grant nothing", []string{"nope"}, "pub-x", "src", false},
+		// The same actions, but the source's read is restricted by DLS or
+		// FLS and the new name's is not: reading through it would lift them.
+		{"DLS on the source, an unrestricted group on the alias", []string{"read_src_dls", "manage_src", "manage_read_pub"}, "pub-x", "src", true},
+		{"FLS on the source, an unrestricted group on the alias", []string{"read_src_fls", "manage_src", "manage_read_pub"}, "pub-x", "src", true},
+		{"DLS on the source, the alias reached by the same DLS group", []string{"logs_dls", "logs_admin"}, "logs-alias", "logs-1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := e.Widens(tc.roles, tc.target, tc.src); got != tc.want {

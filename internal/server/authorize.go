@@ -69,7 +69,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
-		if ref := updateReadRefusal(az, req, c, st.Body); ref != nil && !full() {
+		if ref := updateReadRefusal(az, req, d, c, st.Body); ref != nil && !full() {
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}

@@ -131,9 +131,28 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	if ref := decideNames(az, base, "indices:data/write/index", dstIdx); ref != nil {
 		return ref
 	}
+	// Each document is then written by its operation type, as a _bulk
+	// item (Elasticsearch authorizes the reindex's bulk requests item by
+	// item): create_doc may add documents but not overwrite them.
+	if ref := decideNames(az, base, reindexDestAction(dst), dstIdx); ref != nil {
+		return ref
+	}
 	// A destination the cluster lacks is created by the reindex's writes,
 	// which Elasticsearch authorizes as indices:admin/auto_create.
 	return autoCreateRefusal(az, base, st.indexNames, dstIdx[0])
+}
+
+// reindexDestAction is the item action of a reindex's writes: create when
+// dest.op_type is "create" (read case-insensitively, as the cluster does),
+// an overwrite otherwise (the default, and any value the cluster would
+// refuse: judged as the strictest).
+func reindexDestAction(dst *esbody.Object) string {
+	if v, ok := dst.Get("op_type"); ok {
+		if s, ok := v.(esbody.String); ok && strings.EqualFold(string(s), "create") {
+			return actionIndexCreate
+		}
+	}
+	return actionIndexOverwrite
 }
 
 // authorizeAliasActions decides each action of POST _aliases: add and

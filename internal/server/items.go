@@ -107,7 +107,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	var decisions distinctDecisions
 	var scriptRefusals memoRefusals
 	decide := memoDecideItem(az, base, st)
-	mayRead := memoMayRead(az, base)
+	readOf := memoReadOf(az, base)
 	for pos, it := range items {
 		idx, ref := bulkItemIndex(st.Class, it, pipelines)
 		if ref != nil {
@@ -116,7 +116,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
 		if ref == nil && it.Op == "update" {
-			ref = bulkUpdateReadRefusal(st, pos, it, idx, mayRead)
+			ref = bulkUpdateReadRefusal(st, pos, it, idx, access, readOf)
 		}
 		if ref == nil && it.Op != "delete" {
 			ref = autoCreateRefusal(az, base, st.indexNames, idx)
