@@ -189,7 +189,7 @@ func (s *Server) chain() http.Handler {
 	h = withRecover(h)
 	h = withAuditedRefusals(o.Auditor, h)
 
-	return withAccessLog(o.Log, o.Observer, routeOwnPaths(o.Login, o.Auditor, h))
+	return withAccessLog(o.Log, o.Observer, withWriteIdleTimeout(o.IdleTimeout, routeOwnPaths(o.Login, o.Auditor, h)))
 }
 
 // routeOwnPaths sends the proxy's own endpoints (the OIDC login under
