@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -40,10 +42,26 @@ type parsedBody struct {
 // NDJSON), or refuses the request. The forwarded body is the parsed bytes,
 // never the client's original encoding, so the cluster cannot read
 // something the proxy did not.
-func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
+//
+// A client that stops sending in the middle of a body for idle (the
+// server's idle timeout) loses its connection: without that bound, the
+// header timeout being over, a request whose body never ends held its
+// goroutine and the body read so far (up to max) for ever.
+func withBody(max int64, spool SpoolOptions, idle time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
+		// bodyRead lifts the deadline once the body is consumed: on
+		// HTTP/1.1 the connection's background read (which notices a
+		// client gone) would otherwise fail on it while a long answer is
+		// streamed, and cancel the request.
+		bodyRead := func() {}
+		if idle > 0 && r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: idle}
+			bodyRead = func() { _ = rc.SetReadDeadline(time.Time{}) }
+		}
 		if !carriesBody(r, st.Class) {
+			bodyRead()
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -60,6 +78,20 @@ func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
 			pb, err = parseBody(r, st.Class, max)
 		}
 		if err != nil {
+			// The deadline stays: the server reads what is left of an
+			// unread body before it answers, and a stalled client must not
+			// hold that read either. The next request on the connection
+			// gets the server's own deadlines.
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// The server cancels the request of a connection whose
+				// read failed, so no answer (nor its audit record) could
+				// be written: the connection is closed without one.
+				st.Decision = "canceled"
+				st.Log().Info("client sent nothing of its request body for the idle timeout; connection closed",
+					zap.Duration("idle_timeout", idle))
+				panic(http.ErrAbortHandler)
+			}
 			var e *eserr.Error
 			if be, ok := err.(*esbody.Error); ok {
 				e = be.ESError()
@@ -71,6 +103,7 @@ func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
 			bodyRefused(w, st, e)
 			return
 		}
+		bodyRead()
 		pb.body.Apply(r)
 		if pb.spooled != nil {
 			defer pb.spooled.Close()
@@ -79,6 +112,20 @@ func withBody(max int64, spool SpoolOptions, next http.Handler) http.Handler {
 		st.Body = pb
 		next.ServeHTTP(w, r)
 	})
+}
+
+// idleBody is a request body whose every read must see data within idle:
+// the connection's read deadline is moved before each read.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	// Writers that cannot set deadlines (tests' recorders) read unbounded.
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	return b.ReadCloser.Read(p)
 }
 
 // carriesBody reports whether the request has a body, in its payload or in
@@ -131,6 +178,11 @@ func parseBody(r *http.Request, c *esapi.Classification, max int64) (*parsedBody
 	case c.Body == esapi.BodyNDJSON && c.Action == "indices:data/write/bulk":
 		pb.bulk, err = esbody.ParseBulk(b.Raw)
 	case c.Body == esapi.BodyNDJSON:
+		// Lines come in pairs (empty header lines included), so the
+		// searches are counted before any is parsed.
+		if n := bytes.Count(b.Raw, []byte{'\n'}) / 2; n > maxMsearchSearches {
+			return nil, tooManySearches(n)
+		}
 		pb.msearch, err = esbody.ParseMsearch(b.Raw)
 	case c.Action == "indices:data/read/mget":
 		pb.mget, pb.mgetIDs, err = esbody.ParseMget(b.Raw)
@@ -141,6 +193,21 @@ func parseBody(r *http.Request, c *esapi.Classification, max int64) (*parsedBody
 		return nil, err
 	}
 	return pb, nil
+}
+
+// maxMsearchSearches bounds the searches of one _msearch: each gets its own
+// audit event, of at least auditEventOverhead bytes, so a request with more
+// could never fit in maxRequestAuditBytes and would be refused with 413
+// anyway, but only after every search had been parsed, authorized and
+// rewritten: about 3 KB of memory and 35 µs of CPU per search, so a 7.6 MB
+// body of 200,000 empty searches cost 950 MB and 7.6 s before its 413, and
+// one of 100 MiB (the default body limit) gigabytes more than a proxy has.
+const maxMsearchSearches = maxRequestAuditBytes / auditEventOverhead
+
+// tooManySearches refuses an _msearch of n searches (413).
+func tooManySearches(n int) *eserr.Error {
+	return &eserr.Error{Status: http.StatusRequestEntityTooLarge, Type: "content_too_long_exception",
+		Reason: fmt.Sprintf("the request holds [%d] searches; the maximum is [%d]: split the request", n, maxMsearchSearches)}
 }
 
 func bodyRefused(w http.ResponseWriter, st *requestState, e *eserr.Error) {

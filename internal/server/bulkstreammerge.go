@@ -73,7 +73,7 @@ func (mw *mergingWriter) WriteHeader(code int) {
 	pr, pw := io.Pipe()
 	mw.pipe, mw.done = pw, make(chan error, 1)
 	go func() {
-		err := mw.m.mergeStream(pr, mw.w)
+		err := runRecovered(func() error { return mw.m.mergeStream(pr, mw.w) })
 		pr.CloseWithError(cmpErr(err, errors.New("merge ended"))) // unblocks the writer if the merge stopped early
 		mw.done <- err
 	}()

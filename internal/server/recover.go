@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"go.uber.org/zap"
 
@@ -28,4 +30,19 @@ func withRecover(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// runRecovered runs f and turns a panic in it into an error (with the
+// stack). It is for the code the proxy runs on goroutines of its own (the
+// streaming response filters, the _bulk answer merge): withRecover covers
+// only the handler's goroutine, and a panic anywhere else ends the process,
+// taking every client's requests down with it. The callers then abort the
+// response, as for any other failure of the filter.
+func runRecovered(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return f()
 }

@@ -159,7 +159,7 @@ func (fw *filteringWriter) WriteHeader(status int) {
 		fw.pw, fw.done = pw, make(chan error, 1)
 		go func() {
 			bw := bufio.NewWriterSize(dst, 32<<10)
-			err := fw.filter(bw, pr)
+			err := runRecovered(func() error { return fw.filter(bw, pr) })
 			if err == nil {
 				err = bw.Flush()
 			}

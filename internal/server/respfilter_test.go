@@ -1,10 +1,13 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
 )
 
 // TestPrepareRewrittenRequestResponseFormat: whatever the client asks for,
@@ -50,5 +53,42 @@ func TestPrepareRewrittenRequestResponseFormat(t *testing.T) {
 				t.Errorf("Accept %q / Accept-Encoding %q forwarded", r.Header.Get("Accept"), r.Header.Get("Accept-Encoding"))
 			}
 		})
+	}
+}
+
+// TestFilterPanicAbortsResponse: a panic in a streaming response filter,
+// which runs on a goroutine of its own where withRecover cannot catch it,
+// used to end the whole process (every client's requests with it). It now
+// aborts this response only, as any other filter failure does, and the
+// unfiltered bytes never reach the client.
+func TestFilterPanicAbortsResponse(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"secret":"CANARY-PANIC-1"}`))
+	})
+	filter := func(dst io.Writer, src io.Reader) error {
+		_, _ = dst.Write([]byte(`{`))
+		var one [1]byte
+		_, _ = src.Read(one[:])
+		var m map[string]int
+		m["x"]++ // a nil map write: the kind of bug a filter may hide
+		return nil
+	}
+	rec := httptest.NewRecorder()
+	aborted := func() (v any) {
+		defer func() { v = recover() }()
+		serveFiltered(rec, httptest.NewRequest("GET", "/i/_search", nil), next, filter, zap.NewNop(), false)
+		return nil
+	}()
+	if aborted != http.ErrAbortHandler {
+		t.Fatalf("serveFiltered ended with %v, want the response aborted", aborted)
+	}
+	if strings.Contains(rec.Body.String(), "CANARY-PANIC-1") {
+		t.Fatalf("unfiltered body reached the client: %s", rec.Body)
+	}
+	err := runRecovered(func() error { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "panic: boom") {
+		t.Errorf("runRecovered: %v", err)
 	}
 }

@@ -350,7 +350,7 @@ func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Va
 		return v, nil
 	}
 	var out bytes.Buffer
-	if err := f.Apply(&out, bytes.NewReader(v), fls.KindDocument, 200, ""); err != nil {
+	if err := f.DocumentBytes(&out, v); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSpace(out.Bytes()), nil

@@ -167,7 +167,7 @@ func (s *Server) chain() http.Handler {
 	if o.Auditor.EmitRequestBody() {
 		h = withReceivedBody(h)
 	}
-	h = withBody(o.MaxBodyBytes, o.BulkSpool, h)
+	h = withBody(o.MaxBodyBytes, o.BulkSpool, o.IdleTimeout, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
 	challenges := []string{basicChallenge}
@@ -189,7 +189,7 @@ func (s *Server) chain() http.Handler {
 	h = withRecover(h)
 	h = withAuditedRefusals(o.Auditor, h)
 
-	return withAccessLog(o.Log, o.Observer, routeOwnPaths(o.Login, o.Auditor, h))
+	return withAccessLog(o.Log, o.Observer, withWriteIdleTimeout(o.IdleTimeout, routeOwnPaths(o.Login, o.Auditor, h)))
 }
 
 // routeOwnPaths sends the proxy's own endpoints (the OIDC login under
@@ -242,7 +242,9 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(o.Log.Named("http")),
 		// No ReadTimeout/WriteTimeout: bodies and responses stream and may be
-		// large; slow clients are bounded by header and idle timeouts.
+		// large; slow clients are bounded by the header timeout, and by the
+		// idle timeout between keep-alive requests and between the reads
+		// of a request body (withBody).
 	}
 	ops := &http.Server{Handler: opsHandler(o.MetricsHandler, o.Readiness, o.Pprof), ReadHeaderTimeout: 5 * time.Second}
 	denials := newConnDenials(o.Auditor, o.Log.Named("connections"), connDenialWindow, connDenialMaxPerWindow, time.Now)

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -100,5 +101,57 @@ func TestClientCancellationIsNotANodeFailure(t *testing.T) {
 	}
 	if st := p.Nodes()[0]; !st.Available || st.ConsecutiveFailures != 0 {
 		t.Errorf("node status after cancellation = %+v", st)
+	}
+}
+
+// TestStalledResponseBodyIsAborted: a node that sends its headers and part
+// of a body, then nothing, used to hold the request for ever (the
+// transport's timeouts end with the headers). After ResponseHeaderTimeout
+// without data the read fails and the answer is aborted; a node that is
+// merely slow between chunks, and a client slow to read, are not cut.
+func TestStalledResponseBodyIsAborted(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"hits":[`))
+		w.(http.Flusher).Flush()
+		if r.URL.Path == "/slow" {
+			for range 3 {
+				time.Sleep(150 * time.Millisecond)
+				_, _ = w.Write([]byte(`1,`))
+				w.(http.Flusher).Flush()
+			}
+			_, _ = w.Write([]byte(`2]}`))
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	p := newProxy(t, Config{Nodes: []*url.URL{be.url(t)}, ResponseHeaderTimeout: 300 * time.Millisecond}, nil)
+	start := time.Now()
+	// (Under a real server ReverseProxy then aborts the connection with
+	// http.ErrAbortHandler; with a recorder it logs the copy error.)
+	w := serve(p, httptest.NewRequest(http.MethodGet, "/stalled", nil))
+	if d := time.Since(start); d > 3*time.Second || w.Body.String() != `{"hits":[` {
+		t.Errorf("stalled body: ended after %v with %q, want the copy cut after about 300ms", d, w.Body)
+	}
+	// A node slow between chunks (each gap under the timeout) is relayed.
+	if w := serve(p, httptest.NewRequest(http.MethodGet, "/slow", nil)); w.Code != 200 || w.Body.String() != `{"hits":[1,1,1,2]}` {
+		t.Errorf("slow node: %d %s", w.Code, w.Body)
+	}
+	// Internal requests (Send) are guarded too, and a consumer slower than
+	// the timeout between reads is not a stall.
+	resp, err := p.Send(context.Background(), http.MethodGet, "/slow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	b, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || string(b) != `{"hits":[1,1,1,2]}` {
+		t.Errorf("slow consumer: %q, %v", b, err)
 	}
 }

@@ -57,7 +57,7 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 	p := &Proxy{cfg: cfg, log: log, pool: pl, transport: tr}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       func(pr *httputil.ProxyRequest) { keepQuery(pr); headers.apply(pr) },
-		Transport:     &balancer{pool: pl, next: tr, obs: obs, log: log},
+		Transport:     &balancer{pool: pl, next: tr, obs: obs, log: log, stall: cfg.ResponseHeaderTimeout},
 		FlushInterval: cfg.FlushInterval,
 		ErrorHandler:  p.handleError,
 		ErrorLog:      errLog,

@@ -87,7 +87,7 @@ func parseBulk(data []byte) ([]BulkItem, *Error) {
 		return nil, err
 	}
 	var items []BulkItem
-	a := bulkAssembler{p: new(parser)}
+	a := bulkAssembler{p: &parser{cumulative: true}} // every item is kept
 	for _, l := range lines {
 		it, done, err := a.feed(l)
 		if err != nil {

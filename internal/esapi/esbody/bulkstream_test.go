@@ -182,3 +182,36 @@ func FuzzBulkStream(f *testing.F) {
 		checkParity(t, data, "", 1<<16)
 	})
 }
+
+// TestBulkItemsBounded: a _bulk body of more than MaxBulkItems items is
+// refused (413) as soon as the item past the bound is read, by ParseBulk
+// and by the stream alike (a 760 KB gzip of 5 million tiny items held 2.4
+// GB before the decompressed-size limit refused it), while one at the
+// bound parses.
+func TestBulkItemsBounded(t *testing.T) {
+	item := `{"delete":{"_id":"1"}}` + "\n"
+	over := []byte(strings.Repeat(item, MaxBulkItems+1))
+	if _, err := ParseBulk(over); err == nil || err.(*Error).Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("ParseBulk of %d items: %v", MaxBulkItems+1, err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/_bulk", bytes.NewReader(over))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	s, err := OpenBulkStream(req, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		_, _, err = s.Next()
+		if err != nil {
+			break
+		}
+		n++
+	}
+	if e, ok := err.(*Error); !ok || e.Status != http.StatusRequestEntityTooLarge || !strings.Contains(e.Reason, "more than [524288] items") || n != MaxBulkItems {
+		t.Errorf("stream of %d items: %d items, then %v", MaxBulkItems+1, n, err)
+	}
+	if items, err := ParseBulk(over[len(item):]); err != nil || len(items) != MaxBulkItems {
+		t.Errorf("ParseBulk of %d items: %d, %v", MaxBulkItems, len(items), err)
+	}
+}

@@ -20,6 +20,17 @@ const (
 	MaxNumberLength = 1000
 	// MaxNameLength is the longest object member name accepted, in bytes.
 	MaxNameLength = 50000
+	// MaxValues is the largest number of JSON values (scalars, objects and
+	// arrays) accepted in one body: in one document, and in all the lines
+	// of an _msearch or of a _bulk read in memory together. Unlike the
+	// bounds above it is the proxy's own (Jackson has none): a parsed
+	// value takes the proxy about 80 bytes, and bodies are parsed before
+	// they are authorized, so 20 KB of gzip (20 MB of "0,") took 790 MB
+	// of a user without any privilege, and a body at the default 100 MiB
+	// limit about 4 GB. No query or document a client sends comes near it
+	// (a terms query takes at most 65,536 terms, a dense vector 4,096
+	// dimensions).
+	MaxValues = 1 << 21
 )
 
 // ParseJSON parses data as exactly one JSON value, the way Elasticsearch's
@@ -94,6 +105,11 @@ type parser struct {
 	data []byte
 	src  bytes.Reader
 	dec  *jsontext.Decoder
+	// values counts the values of the document being parsed; total those
+	// of every document since cumulative was set (the lines of one NDJSON
+	// body kept in memory together), when it is.
+	values, total int
+	cumulative    bool
 }
 
 func parseJSON(data []byte) (Value, *Error) {
@@ -101,7 +117,7 @@ func parseJSON(data []byte) (Value, *Error) {
 }
 
 func (p *parser) parse(data []byte) (Value, *Error) {
-	p.data = data
+	p.data, p.values = data, 0
 	p.src.Reset(data)
 	// Both options are the defaults; spelled out because the whole
 	// package depends on them.
@@ -132,6 +148,13 @@ func (p *parser) parse(data []byte) (Value, *Error) {
 }
 
 func (p *parser) value(tok jsontext.Token) (Value, *Error) {
+	p.values++
+	if p.cumulative {
+		p.total++
+	}
+	if p.values > MaxValues || p.total > MaxValues {
+		return nil, p.limit(fmt.Sprintf("more than %d JSON values in one body", MaxValues))
+	}
 	switch tok.Kind() {
 	case 'n':
 		return Null{}, nil

@@ -120,7 +120,7 @@ func parseMsearch(data []byte) ([]MsearchItem, *Error) {
 		return nil, e
 	}
 	var items []MsearchItem
-	p := new(parser)
+	p := &parser{cumulative: true} // every search is kept
 	for i := 0; i < len(lines); i += 2 {
 		h := lines[i]
 		if i+1 >= len(lines) {

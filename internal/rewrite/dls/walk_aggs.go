@@ -234,14 +234,14 @@ func (w *walker) background(body esbody.Value, p string) error {
 	o := body.(*esbody.Object)
 	bf, ok := o.Get("background_filter")
 	if !ok {
-		o.Set("background_filter", esbody.Clone(w.dls))
+		o.Set("background_filter", w.filterCopy())
 		return nil
 	}
 	nq, err := w.query(bf, p+".background_filter")
 	if err != nil {
 		return err
 	}
-	o.Set("background_filter", boolFilter(nq, esbody.Clone(w.dls)))
+	o.Set("background_filter", boolFilter(nq, w.filterCopy()))
 	return nil
 }
 

@@ -297,7 +297,7 @@ func (w *walker) withFilter(o *esbody.Object, name string) esbody.Value {
 	default:
 		filters = append(filters, f)
 	}
-	return append(filters, esbody.Clone(w.dls))
+	return append(filters, w.filterCopy())
 }
 
 // refuseNonEmpty refuses v unless it is an empty object or array (which

@@ -97,8 +97,11 @@ func Wrap(kind BodyKind, body *esbody.Object, filter esbody.Value) (*esbody.Obje
 	if out == nil {
 		out = &esbody.Object{}
 	}
-	w := &walker{mode: userMode, dls: filter}
-	var err error
+	raw, err := esbody.Encode(filter)
+	if err != nil {
+		return nil, malformed("document level security filter that cannot be encoded: %v", err)
+	}
+	w := &walker{mode: userMode, dls: filter, dlsBytes: len(raw)}
 	switch kind {
 	case Search, DeleteByQuery, UpdateByQuery:
 		err = w.searchBody(kind, out)
@@ -111,6 +114,9 @@ func Wrap(kind BodyKind, body *esbody.Object, filter esbody.Value) (*esbody.Obje
 	}
 	if err != nil {
 		return nil, err
+	}
+	if w.exhausted {
+		return nil, refuse("the body needs the document level security filter in too many places: its copies would add more than %d bytes", maxFilterCopyBytes)
 	}
 	return out, nil
 }
@@ -136,13 +142,13 @@ func (w *walker) wrapQuery(o *esbody.Object) error {
 	if !o.Has("query") {
 		rest := withoutMember(o, "query")
 		*o = esbody.Object{}
-		o.Set("query", boolFilter(q, esbody.Clone(w.dls)))
+		o.Set("query", boolFilter(q, w.filterCopy()))
 		for n, v := range rest.All() {
 			o.Set(n, v)
 		}
 		return nil
 	}
-	o.Set("query", boolFilter(q, esbody.Clone(w.dls)))
+	o.Set("query", boolFilter(q, w.filterCopy()))
 	return nil
 }
 

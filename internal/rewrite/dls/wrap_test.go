@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -321,5 +322,33 @@ func TestBodyKindNames(t *testing.T) {
 	}
 	if _, err := Wrap(BodyKind(99), nil, mustParse(t, F)); err == nil {
 		t.Fatal("unknown kind accepted")
+	}
+}
+
+// TestWrapFilterCopiesBounded: each kNN query (and has_child, has_parent,
+// significant terms background) gets its own copy of the DLS filter, so a
+// body repeating one many times grew by the filter's size each time (820 KB
+// of kNN queries became 570 MB in the proxy). Past maxFilterCopyBytes of
+// copies the body is refused; a body with a few copies is wrapped.
+func TestWrapFilterCopiesBounded(t *testing.T) {
+	filter := mustParse(t, `{"bool":{"should":[{"bool":{"filter":[{"terms":{"_index":["logs-a","logs-b","logs-c"]}},{"term":{"tenant":"`+strings.Repeat("a", 400)+`"}}]}}]}}`)
+	knn := `{"knn":{"v":{"vector":[1],"k":1}}}`
+	body := func(n int) *esbody.Object {
+		return mustObject(t, `{"query":{"bool":{"should":[`+strings.TrimSuffix(strings.Repeat(knn+",", n), ",")+`]}}}`)
+	}
+	start := time.Now()
+	if _, err := Wrap(Search, body(100000), filter); err == nil || !strings.Contains(err.Error(), "too many places") {
+		t.Errorf("100000 kNN queries: %v, want a refusal", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusal took %v", d)
+	}
+	out, err := Wrap(Search, body(10), filter)
+	if err != nil {
+		t.Fatalf("10 kNN queries: %v", err)
+	}
+	raw, _ := esbody.Encode(out)
+	if n := strings.Count(string(raw), strings.Repeat("a", 400)); n != 11 {
+		t.Errorf("10 kNN queries: %d filter copies, want 11 (one each and the root)", n)
 	}
 }

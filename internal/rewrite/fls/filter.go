@@ -118,6 +118,21 @@ func (f *Filter) Source(dst io.Writer, src io.Reader, index string) error {
 }
 
 // filter runs body on the top-level object of src, writing to dst.
+// DocumentBytes is Document over a document already in memory (one
+// document of an _mget answer): the lexer reads doc in place and the output
+// buffer is sized to it. Document allocates about 100 KB of read and write
+// blocks whatever the body's size, which over an _mget of 200,000 small
+// documents made 20 GB of garbage and ten times the cluster's own time.
+func (f *Filter) DocumentBytes(dst io.Writer, doc []byte) error {
+	lex := &lexer{}
+	lex.resetBytes(doc)
+	r := newRunOver(f, lex, &writer{dst: dst, buf: make([]byte, 0, min(len(doc)+64, flushThreshold+4096))})
+	if err := r.topLevel(func(r *run) error { return r.hitObject(r.lex, noName, hitContext{}) }); err != nil {
+		return fmt.Errorf("fls: filtering a document response: %w", err)
+	}
+	return nil
+}
+
 func (f *Filter) filter(dst io.Writer, src io.Reader, what string, body func(*run) error) error {
 	r := newRun(f, dst, src)
 	err := r.topLevel(body)

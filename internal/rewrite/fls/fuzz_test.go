@@ -225,6 +225,12 @@ func FuzzFilterDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, p := range policies {
 			flt := &Filter{Policy: p}
+			// DocumentBytes (the _mget path) agrees with Document.
+			var streamed, inPlace bytes.Buffer
+			errS, errB := flt.Document(&streamed, bytes.NewReader(in)), flt.DocumentBytes(&inPlace, in)
+			if (errS == nil) != (errB == nil) || (errS == nil && streamed.String() != inPlace.String()) {
+				t.Fatalf("Document gave %q, %v; DocumentBytes %q, %v", streamed.String(), errS, inPlace.String(), errB)
+			}
 			filterAndCheck(t, in, flt.Document, func(o *oracle, n *node) {
 				o.policy = p
 				o.checkHit(n, nil)

@@ -46,10 +46,15 @@ type indexView struct {
 }
 
 func newRun(f *Filter, dst io.Writer, src io.Reader) *run {
+	return newRunOver(f, newLexer(src), newWriter(dst))
+}
+
+// newRunOver is newRun with its lexer and writer.
+func newRunOver(f *Filter, lex *lexer, w *writer) *run {
 	return &run{
 		f:     f,
-		lex:   newLexer(src),
-		w:     newWriter(dst),
+		lex:   lex,
+		w:     w,
 		views: map[string]*indexView{},
 		path:  make([]byte, 0, 256),
 		name:  make([]byte, 0, 64),

@@ -1,7 +1,6 @@
 package flsquery
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -58,14 +57,34 @@ func (r *rewriter) expand(pattern string) []string {
 		}
 		return nil
 	}
+	return r.matches(pattern)
+}
+
+// matches returns the visible fields the view expands pattern to, without
+// duplicates, and charges them to the body's expansion budget. Over the
+// budget it returns nil: the body is refused (RewriteBody checks the
+// plan), and until then the pattern reaches no field.
+func (r *rewriter) matches(pattern string) []string {
 	var out []string
+	seen := make(map[string]struct{})
+	cost := 0
 	for _, f := range r.view.Expand(pattern) {
-		if r.visible(f) && !slices.Contains(out, f) {
-			out = append(out, f)
+		if _, dup := seen[f]; dup || !r.visible(f) {
+			continue
 		}
+		seen[f] = struct{}{}
+		out = append(out, f)
+		cost += len(f) + expansionOverhead
+	}
+	if !r.plan.charge(cost) {
+		return nil
 	}
 	return out
 }
+
+// expansionOverhead is what one expanded field costs besides its name: the
+// copy of the options or query it comes with, at least.
+const expansionOverhead = 16
 
 // existsFields returns the visible leaves an exists check on name covers:
 // the leaves the name (or pattern) matches, or, when it matches none, as
@@ -82,13 +101,7 @@ func (r *rewriter) existsFields(name string) []string {
 		return []string{name}
 	}
 	for _, p := range []string{name, name + ".*"} {
-		var out []string
-		for _, f := range r.view.Expand(p) {
-			if r.visible(f) && !slices.Contains(out, f) {
-				out = append(out, f)
-			}
-		}
-		if len(out) > 0 {
+		if out := r.matches(p); len(out) > 0 {
 			return out
 		}
 	}

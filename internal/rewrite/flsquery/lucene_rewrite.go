@@ -1,6 +1,7 @@
 package flsquery
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -18,17 +19,27 @@ func (r *rewriter) queryText(path, text string) (string, error) {
 	if len(toks) == 0 {
 		return text, nil
 	}
-	t := &textRewriter{r: r, path: path, text: runes, toks: toks}
-	body, err := t.render(0, len(toks))
-	if err != nil {
+	t := &textRewriter{r: r, path: path, text: runes, toks: toks, closing: matchParens(toks)}
+	var b strings.Builder
+	b.Grow(len(text))
+	b.WriteString(string(runes[:toks[0].start]))
+	if err := t.render(&b, 0, len(toks), 0); err != nil {
 		return "", err
 	}
-	out := string(runes[:toks[0].start]) + body + string(runes[toks[len(toks)-1].end:])
+	b.WriteString(string(runes[toks[len(toks)-1].end:]))
+	out := b.String()
 	if _, err := lexLucene([]rune(out)); err != nil {
 		return "", malformed(path, "query_string text that cannot be rewritten")
 	}
 	return out, nil
 }
+
+// maxTextDepth is the deepest nesting of field-prefixed groups
+// ("a:(b:(c:x))") rewritten in query_string text: each level is one
+// recursion of the rewrite, so without a bound a long enough text would
+// exhaust the goroutine's stack, which crashes the process. No query
+// written by a person or a tool nests field prefixes nearly as deep.
+const maxTextDepth = 256
 
 // textRewriter renders a token range with its field prefixes rewritten.
 type textRewriter struct {
@@ -36,6 +47,29 @@ type textRewriter struct {
 	path string
 	text []rune
 	toks []token
+	// closing[i] is the index of the ")" matching the "(" at token i, -1
+	// when there is none; computed once so that finding a group's end
+	// costs nothing however deep the groups nest.
+	closing []int
+}
+
+// matchParens pairs each "(" token with its ")".
+func matchParens(toks []token) []int {
+	closing := make([]int, len(toks))
+	var open []int
+	for i, tok := range toks {
+		closing[i] = -1
+		switch tok.kind {
+		case tokLParen:
+			open = append(open, i)
+		case tokRParen:
+			if n := len(open); n > 0 {
+				closing[open[n-1]] = i
+				open = open[:n-1]
+			}
+		}
+	}
+	return closing
 }
 
 func (t *textRewriter) tokenText(i int) string {
@@ -67,9 +101,9 @@ func (t *textRewriter) isPrefix(i int) bool {
 	return (k == tokTerm || k == tokStar) && t.kind(i+1) == tokColon
 }
 
-// render rewrites tokens [from, to), keeping the whitespace between them.
-func (t *textRewriter) render(from, to int) (string, error) {
-	var b strings.Builder
+// render writes tokens [from, to) to b rewritten, keeping the whitespace
+// between them. depth is the number of field-prefixed groups around them.
+func (t *textRewriter) render(b *strings.Builder, from, to, depth int) error {
 	for i := from; i < to; {
 		if i > from {
 			b.WriteString(t.gap(i - 1))
@@ -79,67 +113,100 @@ func (t *textRewriter) render(from, to int) (string, error) {
 			i++
 			continue
 		}
-		next, s, err := t.prefixed(i, to)
+		next, err := t.prefixed(b, i, to, depth)
 		if err != nil {
-			return "", err
+			return err
 		}
-		b.WriteString(s)
 		i = next
+	}
+	return nil
+}
+
+// renderString is render into a new string.
+func (t *textRewriter) renderString(from, to, depth int) (string, error) {
+	var b strings.Builder
+	if err := t.render(&b, from, to, depth); err != nil {
+		return "", err
 	}
 	return b.String(), nil
 }
 
-// prefixed rewrites the clause starting with the field prefix at token i
-// and returns the index of the token after its value.
-func (t *textRewriter) prefixed(i, limit int) (int, string, error) {
+// prefixed writes the clause starting with the field prefix at token i,
+// rewritten, and returns the index of the token after its value.
+func (t *textRewriter) prefixed(b *strings.Builder, i, limit, depth int) (int, error) {
+	if depth >= maxTextDepth {
+		return 0, malformed(t.path, fmt.Sprintf("query_string text nesting field prefixes deeper than %d levels", maxTextDepth))
+	}
 	end, err := t.valueEnd(i+2, limit)
 	if err != nil {
-		return 0, "", err
+		return 0, err
 	}
 	name := "*"
 	if t.kind(i) == tokTerm {
 		if name, err = unescapeLucene(t.tokenText(i)); err != nil {
-			return 0, "", malformed(t.path, "query_string field name that cannot be read")
+			return 0, malformed(t.path, "query_string field name that cannot be read")
 		}
 	}
 	if name == "_exists_" {
-		s, err := t.exists(i+2, end)
-		return end, s, err
+		s, err := t.exists(i+2, end, depth+1)
+		b.WriteString(s)
+		return end, err
 	}
 	if t.kind(i) == tokStar && t.kind(i+2) == tokStar {
 		// *:* matches every document and reads no field.
-		return end, t.raw(i, end), nil
+		b.WriteString(t.raw(i, end))
+		return end, nil
 	}
 	colon := t.gap(i) + ":" + t.gap(i+1)
-	value, err := t.render(i+2, end)
-	if err != nil {
-		return 0, "", err
+	// one writes the clause on a single field, its value rendered straight
+	// into b (no copy, however deep the nesting).
+	one := func(field string) (int, error) {
+		b.WriteString(field)
+		b.WriteString(colon)
+		return end, t.render(b, i+2, end, depth+1)
 	}
 	switch {
 	case name == NeutralField:
-		return end, t.tokenText(i) + colon + value, nil
+		return one(t.tokenText(i))
 	case t.kind(i+2) == tokStar:
 		// f:* is an exists query on f, which for an object covers its
 		// hidden children too; a wildcard name is one per visible leaf.
 		// Either way it is written as _exists_, the form a second walk
 		// leaves unchanged.
-		suffix, err := t.render(i+3, end)
+		suffix, err := t.renderString(i+3, end, depth+1)
 		if err != nil {
-			return 0, "", err
+			return 0, err
 		}
 		if i+3 < end {
 			suffix = t.gap(i+2) + suffix
 		}
 		if hasWildcard(name) {
-			return end, t.existsAny(t.r.expand(name), suffix), nil
+			s, err := t.existsAny(t.r.expand(name), suffix)
+			b.WriteString(s)
+			return end, err
 		}
-		return end, t.existsText(name, suffix), nil
+		s, err := t.existsText(name, suffix)
+		b.WriteString(s)
+		return end, err
 	case hasWildcard(name):
-		return end, t.disjunction(t.r.expand(name), colon, value), nil
+		fields := t.r.expand(name)
+		if len(fields) < 2 {
+			if len(fields) == 0 {
+				return one(escapeLucene(NeutralField))
+			}
+			return one(escapeLucene(fields[0]))
+		}
+		value, err := t.renderString(i+2, end, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		s, err := t.disjunction(fields, colon, value)
+		b.WriteString(s)
+		return end, err
 	case !t.r.visible(name):
-		return end, escapeLucene(NeutralField) + colon + value, nil
+		return one(escapeLucene(NeutralField))
 	}
-	return end, t.tokenText(i) + colon + value, nil
+	return one(t.tokenText(i))
 }
 
 // valueEnd finds the end of the value of a field prefix whose value starts
@@ -151,17 +218,8 @@ func (t *textRewriter) valueEnd(j, limit int) (int, error) {
 	}
 	switch t.kind(j) {
 	case tokLParen:
-		depth := 0
-		for k := j; k < limit; k++ {
-			switch t.kind(k) {
-			case tokLParen:
-				depth++
-			case tokRParen:
-				depth--
-				if depth == 0 {
-					return t.boostEnd(k+1, limit, false), nil
-				}
-			}
+		if k := t.closing[j]; k >= 0 && k < limit {
+			return t.boostEnd(k+1, limit, false), nil
 		}
 		return 0, bad
 	case tokRangeInStart, tokRangeExStart:
@@ -207,7 +265,7 @@ func (t *textRewriter) boostEnd(k, limit int, fuzzy bool) int {
 // exists rewrites the value of _exists_, which names a field (or object).
 // Only a single term or phrase is accepted; a group or a pattern would
 // need the cluster's own resolution.
-func (t *textRewriter) exists(j, end int) (string, error) {
+func (t *textRewriter) exists(j, end, depth int) (string, error) {
 	var raw string
 	switch t.kind(j) {
 	case tokTerm:
@@ -222,61 +280,77 @@ func (t *textRewriter) exists(j, end int) (string, error) {
 	if err != nil || hasWildcard(name) {
 		return "", refuse(t.path, "query_string [_exists_] on a pattern")
 	}
-	suffix, err := t.render(j+1, end)
+	suffix, err := t.renderString(j+1, end, depth)
 	if err != nil {
 		return "", err
 	}
 	if j+1 < end {
 		suffix = t.gap(j) + suffix
 	}
-	return t.existsText(name, suffix), nil
+	return t.existsText(name, suffix)
 }
 
 // existsText is an exists check on name limited to its visible leaves,
 // followed by suffix (a boost).
-func (t *textRewriter) existsText(name, suffix string) string {
-	leaves := t.r.existsFields(name)
-	switch {
-	case len(leaves) == 0:
-		return "_exists_:" + escapeLucene(NeutralField) + suffix
-	case len(leaves) == 1:
-		return "_exists_:" + escapeLucene(leaves[0]) + suffix
-	}
-	parts := make([]string, len(leaves))
-	for i, f := range leaves {
-		parts[i] = "_exists_:" + escapeLucene(f)
-	}
-	return "(" + strings.Join(parts, " OR ") + ")" + suffix
+func (t *textRewriter) existsText(name, suffix string) (string, error) {
+	return t.existsAny(t.r.existsFields(name), suffix)
 }
 
 // existsAny is "_exists_" on any of fields (visible leaves), or on the
 // neutral field when there is none.
-func (t *textRewriter) existsAny(fields []string, suffix string) string {
+func (t *textRewriter) existsAny(fields []string, suffix string) (string, error) {
 	switch len(fields) {
 	case 0:
-		return "_exists_:" + escapeLucene(NeutralField) + suffix
+		return "_exists_:" + escapeLucene(NeutralField) + suffix, nil
 	case 1:
-		return "_exists_:" + escapeLucene(fields[0]) + suffix
+		return "_exists_:" + escapeLucene(fields[0]) + suffix, nil
+	}
+	if err := t.charge(fields, len("_exists_: OR ")); err != nil {
+		return "", err
 	}
 	parts := make([]string, len(fields))
 	for i, f := range fields {
 		parts[i] = "_exists_:" + escapeLucene(f)
 	}
-	return "(" + strings.Join(parts, " OR ") + ")" + suffix
+	return "(" + strings.Join(parts, " OR ") + ")" + suffix, nil
+}
+
+// charge counts, against the body's expansion budget, a disjunction
+// repeating each bytes per field, before it is built: the value of a
+// nested wildcard prefix is repeated once per field at each level, so its
+// size is what grows, exponentially with the nesting.
+func (t *textRewriter) charge(fields []string, each int) error {
+	n := 0
+	for _, f := range fields {
+		n += 2*len(f) + each // escaping at most doubles a name
+		if n > maxExpansionBytes {
+			break
+		}
+	}
+	if !t.r.plan.charge(n) {
+		return errTooLarge()
+	}
+	return nil
 }
 
 // disjunction applies value to each field: one field keeps the prefix
 // form, several become "(a:v OR b:v)", none the neutral field.
-func (t *textRewriter) disjunction(fields []string, colon, value string) string {
+func (t *textRewriter) disjunction(fields []string, colon, value string) (string, error) {
 	switch len(fields) {
 	case 0:
-		return escapeLucene(NeutralField) + colon + value
+		return escapeLucene(NeutralField) + colon + value, nil
 	case 1:
-		return escapeLucene(fields[0]) + colon + value
+		return escapeLucene(fields[0]) + colon + value, nil
+	}
+	if len(value) > maxExpansionBytes {
+		return "", errTooLarge()
+	}
+	if err := t.charge(fields, len(value)+len(": OR ")); err != nil {
+		return "", err
 	}
 	parts := make([]string, len(fields))
 	for i, f := range fields {
 		parts[i] = escapeLucene(f) + ":" + value
 	}
-	return "(" + strings.Join(parts, " OR ") + ")"
+	return "(" + strings.Join(parts, " OR ") + ")", nil
 }

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
 // TestLexLucene checks token kinds on the tricky corners of the classic
@@ -135,5 +138,64 @@ func TestQueryText(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%q: got %q, %v; want %q", tc.text, got, err, tc.want)
 		}
+	}
+}
+
+// TestQueryTextBounded: query_string text whose rewrite would grow without
+// bound is refused quickly, never built. A wildcard prefix repeats its
+// value once per visible field, so "*:(*:(...(x)...))" grows exponentially
+// with the nesting: 57 bytes once took the proxy to 22 GB and the OOM
+// killer. Deep nesting of plain prefixes cost quadratic time (8 s for
+// 200 KB) and, deeper still, would exhaust the goroutine stack.
+func TestQueryTextBounded(t *testing.T) {
+	cases := []struct{ name, text, refuse string }{
+		{"nested wildcard prefixes", strings.Repeat("*:(", 14) + "x" + strings.Repeat(")", 14), "expand to more than"},
+		{"nested pattern prefixes", strings.Repeat("user*:(*:(", 10) + "x" + strings.Repeat("))", 10), "expand to more than"},
+		{"nested exists over a wildcard", strings.Repeat("*:(", 12) + "x:* _exists_:user" + strings.Repeat(")", 12), "expand to more than"},
+		{"deeply nested prefixes", strings.Repeat("message:(", 200000) + "x" + strings.Repeat(")", 200000), "deeper than"},
+		{"many wildcard prefixes", strings.Repeat("*:x ", 1<<20), "expand to more than"},
+	}
+	for _, tc := range cases {
+		r := &rewriter{plan: newPlan(oneIndex("i", aliceView())), view: aliceView()}
+		start := time.Now()
+		got, err := r.queryText("q", tc.text)
+		if err == nil || !strings.Contains(err.Error(), tc.refuse) {
+			t.Errorf("%s: got %d bytes, %v; want a refusal containing %q", tc.name, len(got), err, tc.refuse)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %v", tc.name, d)
+		}
+	}
+	// Within the bounds, nesting is rewritten as before, in linear time.
+	r := &rewriter{plan: newPlan(oneIndex("i", aliceView())), view: aliceView()}
+	text := strings.Repeat("secret_note:(", 200) + "x" + strings.Repeat(")", 200)
+	want := strings.Repeat(".portcullis_hidden_field:(", 200) + "x" + strings.Repeat(")", 200)
+	if got, err := r.queryText("q", text); err != nil || got != want {
+		t.Errorf("200 nested prefixes: %v", err)
+	}
+	text = strings.Repeat("*:(", 3) + "x" + strings.Repeat(")", 3)
+	if got, err := r.queryText("q", text); err != nil || strings.Count(got, "message:") != 1+4+4*4 {
+		t.Errorf("3 nested wildcard prefixes: %d message prefixes, %v", strings.Count(got, "message:"), err)
+	}
+}
+
+// TestRewriteBodyExpansionBudget: field patterns repeated through a body
+// (exists on "*", docvalue_fields) count against one budget; past it the
+// whole body is refused.
+func TestRewriteBodyExpansionBudget(t *testing.T) {
+	var should []string
+	for range 300000 {
+		should = append(should, `{"exists":{"field":"*"}}`)
+	}
+	body, err := esbody.ParseObject([]byte(`{"query":{"bool":{"should":[` + strings.Join(should, ",") + `]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rewrite(body, oneIndex("i", aliceView())); err == nil || !strings.Contains(err.Error(), "expand to more than") {
+		t.Errorf("300000 exists on *: %v, want a refusal", err)
+	}
+	body, _ = esbody.ParseObject([]byte(`{"query":{"bool":{"should":[` + strings.Join(should[:100], ",") + `]}}}`))
+	if _, err := Rewrite(body, oneIndex("i", aliceView())); err != nil {
+		t.Errorf("100 exists on *: %v", err)
 	}
 }

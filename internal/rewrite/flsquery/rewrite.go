@@ -79,6 +79,9 @@ func RewriteBody(api API, body *esbody.Object, scope Scope) (*esbody.Object, err
 	if err := r.body(api, out); err != nil {
 		return nil, err
 	}
+	if p.exhausted {
+		return nil, errTooLarge()
+	}
 	return out, nil
 }
 

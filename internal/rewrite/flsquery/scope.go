@@ -1,6 +1,7 @@
 package flsquery
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 )
@@ -62,6 +63,39 @@ type plan struct {
 	// strict is the intersection of the FLS views; nil when no index has
 	// FLS.
 	strict FieldView
+	// expanded counts the bytes that expansions (patterns to field lists,
+	// query_string prefixes to disjunctions) have added to the body so far;
+	// past maxExpansionBytes the body is refused (see charge).
+	expanded int
+	// exhausted is set once expanded went past maxExpansionBytes.
+	exhausted bool
+}
+
+// maxExpansionBytes bounds what expansions may add to one body. A pattern
+// stands for every visible field it matches, so a small body naming "*"
+// many times (or nesting query_string prefixes "*:(*:(...))", each level
+// repeating the whole inner text once per field) would otherwise grow
+// without bound in the proxy's memory: exponentially for the nested text.
+// The cluster would refuse such a query anyway (too many clauses), so
+// refusing it first costs nothing legitimate.
+const maxExpansionBytes = 16 << 20
+
+// charge adds n bytes of expansion output to the body's total and reports
+// whether the total is still within maxExpansionBytes. Once over, it stays
+// over: RewriteBody then refuses the body.
+func (p *plan) charge(n int) bool {
+	if p.exhausted || n < 0 || n > maxExpansionBytes-p.expanded {
+		p.exhausted = true
+		return false
+	}
+	p.expanded += n
+	return true
+}
+
+// errTooLarge is the refusal of a body whose expansions went past
+// maxExpansionBytes.
+func errTooLarge() *Refusal {
+	return malformed("", fmt.Sprintf("a body whose field patterns expand to more than %d bytes of field names", maxExpansionBytes))
 }
 
 // newPlan groups the scope's indices by view, keeping first-appearance

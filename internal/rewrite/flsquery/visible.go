@@ -24,7 +24,11 @@ func VisibleFields(scope Scope, pattern string) []string {
 		return nil
 	}
 	r := &rewriter{plan: p, view: p.strict}
-	return r.expand(pattern)
+	if out := r.expand(pattern); out != nil {
+		return out
+	}
+	// Never nil under FLS: nil tells the caller FLS does not apply.
+	return []string{}
 }
 
 // HasFLS reports whether any index of scope has field-level security,
