@@ -87,3 +87,50 @@ func (g *compiledGroup) coversStem(stem string) bool {
 	}
 	return false
 }
+
+// meansAll reports whether index expressions name every index: none at
+// all, "_all" or "*".
+func meansAll(exprs []string) bool {
+	return len(exprs) == 0 || len(exprs) == 1 && (exprs[0] == "_all" || exprs[0] == "*")
+}
+
+// grantWildcards returns the "stem*" patterns of unrestricted groups that
+// together grant every one of names, sorted, when each name has one and
+// each of them is covered whole (as wildcardCovered checks): a request
+// over everything then goes to them instead of to the names, and the
+// cluster expands them to what the resolver found, or to names the
+// groups grant as well.
+func grantWildcards(names []string, groups []*compiledGroup, md *Metadata) ([]string, bool) {
+	var stems []string
+	for _, name := range names {
+		p, ok := stemGranting(name, groups)
+		if !ok {
+			return nil, false
+		}
+		stems = append(stems, p)
+	}
+	slices.Sort(stems)
+	stems = slices.Compact(stems)
+	for _, p := range stems {
+		if !wildcardCovered(p, groups, md) {
+			return nil, false
+		}
+	}
+	return stems, true
+}
+
+// stemGranting returns a "stem*" pattern of an unrestricted group that
+// matches name.
+func stemGranting(name string, groups []*compiledGroup) (string, bool) {
+	for _, g := range groups {
+		if !g.unfiltered() {
+			continue
+		}
+		for _, p := range g.patterns {
+			if p.wild != nil && p.wild.stemStar && p.wild.stem != "" && strings.HasPrefix(name, p.wild.stem) {
+				return p.raw, true
+			}
+		}
+	}
+	return "", false
+}

@@ -105,3 +105,69 @@ func TestCoveredWildcardsWithAPIKey(t *testing.T) {
 		t.Fatalf("allowed %v, rewritten %v, indices %v: want the key's 10 names", d.Allowed, d.Rewritten, d.Indices)
 	}
 }
+
+// TestRequestsOverEverythingGoToTheGrants: a request over every index
+// whose resolved names are too many for a request line goes to the
+// wildcards of the unrestricted grants that cover them, when every name
+// has one; otherwise it keeps the names.
+func TestRequestsOverEverythingGoToTheGrants(t *testing.T) {
+	var indices []ConcreteIndex
+	for i := range 150 {
+		indices = append(indices, ConcreteIndex{Name: fmt.Sprintf("logs-acme-2026.%03d-with-a-long-suffix", i)})
+	}
+	indices = append(indices, ConcreteIndex{Name: "logs-globex-secret"}, ConcreteIndex{Name: "few-1"}, ConcreteIndex{Name: "exact-1"},
+		ConcreteIndex{Name: "bad-1"}, ConcreteIndex{Name: "sys-1", System: true})
+	md := NewMetadata(indices, []Alias{{Name: "bad-alias", Indices: []string{"sys-1"}}}, nil)
+	rs, probs := ParseRoles("roles.yml", []byte(`
+acme:
+  indices:
+    - names: ["logs-acme-*", "few-*"]
+      privileges: [read]
+exact:
+  indices:
+    - names: ["exact-1"]
+      privileges: [read]
+acme_dls:
+  indices:
+    - names: ["logs-acme-*"]
+      privileges: [read]
+      query: '{"term":{"tenant":"acme"}}'
+bad:
+  indices:
+    - names: ["logs-acme-*", "bad-*"]
+      privileges: [read]
+`))
+	if probs.HasErrors() {
+		t.Fatal(problemStrings(probs))
+	}
+	e := NewEvaluator(rs)
+	for _, tc := range []struct {
+		name    string
+		roles   []string
+		indices []string
+		want    []string // nil: the resolved names
+	}{
+		{"no index", []string{"acme"}, nil, []string{"few-*", "logs-acme-*"}},
+		{"_all", []string{"acme"}, []string{"_all"}, []string{"few-*", "logs-acme-*"}},
+		{"*", []string{"acme", "acme_dls"}, []string{"*"}, []string{"few-*", "logs-acme-*"}},
+		{"an exact grant among them", []string{"acme", "exact"}, nil, nil},
+		{"under DLS", []string{"acme_dls"}, nil, nil},
+		{"a grant whose stem holds an alias of a system index", []string{"bad"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := e.Decide(Request{User: "u", Roles: tc.roles, Action: "indices:data/read/search", Indices: tc.indices, Metadata: md})
+			if !d.Allowed || !d.Rewritten {
+				t.Fatalf("allowed %v rewritten %v: %s", d.Allowed, d.Rewritten, d.Reason)
+			}
+			if tc.want != nil && !slices.Equal(d.Indices, tc.want) {
+				t.Fatalf("indices %v, want %v", d.Indices, tc.want)
+			}
+			if tc.want == nil && (len(d.Indices) < 100 || slices.ContainsFunc(d.Indices, func(n string) bool { return n == "logs-globex-secret" || n == "sys-1" || n == "bad-alias" })) {
+				t.Fatalf("want the resolved names, got %d: %v", len(d.Indices), d.Indices[:3])
+			}
+			if d.Unrestricted {
+				t.Fatal("a request over everything is never unrestricted here (full access is decided on it)")
+			}
+		})
+	}
+}

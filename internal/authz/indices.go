@@ -86,6 +86,12 @@ func (e *Evaluator) decideIndices(req Request, groups []*compiledGroup, d Decisi
 		// Too many names for a request line, and the expressions grant
 		// no more than these (covered.go): they go as written.
 		d.Indices, d.Access, d.Rewritten, d.Unrestricted = slices.Clone(req.Indices), nil, false, true
+	} else if d.Rewritten && namesLength(d.Indices) > longIndexList && !slices.ContainsFunc(d.Access, IndexAccess.Filtered) && meansAll(req.Indices) {
+		// The same for a request over everything: the grants' own
+		// wildcards, when they cover every name resolved.
+		if stems, ok := grantWildcards(d.Indices, groups, req.Metadata); ok {
+			d.Indices = stems
+		}
 	}
 	return d
 }

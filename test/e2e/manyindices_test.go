@@ -13,11 +13,12 @@ import (
 // resolved list is over 7 KB, OpenSearch's http.max_initial_line_length
 // is 4 KB). The wildcard goes as written, so the search works; a wildcard
 // wider than the grant is still resolved (and then too long for the
-// cluster), and never reaches the forbidden index.
+// cluster), and never reaches the forbidden index. Requests over every
+// index go to the grant's wildcard the same way.
 func TestWildcardOverManyIndices(t *testing.T) {
 	n := time.Now().UnixNano()
 	stem := fmt.Sprintf("e2e-many%d-", n)
-	f := newOneRoleProxy(t, "many", "  indices:\n    - names: [\""+stem+"acme-*\"]\n      privileges: [read]\n")
+	f := newOneRoleProxy(t, "many", "  indices:\n    - names: [\""+stem+"acme-*\"]\n      privileges: [read, monitor]\n")
 	canary := fmt.Sprintf("CANARY-MANY-%d", n)
 	f.cleanup(nil, stem+"*")
 	var bulk strings.Builder
@@ -39,6 +40,13 @@ func TestWildcardOverManyIndices(t *testing.T) {
 	}
 	if r := f.asUser("GET", "/"+stem+"acme-2026.01.*/_search?size=200", ""); r.Status != 200 || !strings.Contains(r.Body, `"value":120`) {
 		t.Fatalf("search over 120 indices under the grant: %d %.300s", r.Status, r.Body)
+	}
+	// Requests over everything go to the grant's wildcard.
+	if r := f.asUser("GET", "/_search?size=0", ""); r.Status != 200 || !strings.Contains(r.Body, `"value":120`) {
+		t.Fatalf("search over every index the user may read: %d %.300s", r.Status, r.Body)
+	}
+	if r := f.asUser("GET", "/_cat/indices?h=index", ""); r.Status != 200 || strings.Count(r.Body, stem+"acme-") != 120 || strings.Contains(r.Body, "secret") {
+		t.Fatalf("_cat/indices: %d, %d names under the grant, want 120 and nothing else: %.300s", r.Status, strings.Count(r.Body, stem+"acme-"), r.Body)
 	}
 	for _, path := range []string{"/" + stem + "*/_search", "/" + stem + "acme-*," + stem + "secret/_search", "/" + stem + "*/_count"} {
 		if r := f.asUser("GET", path, ""); strings.Contains(r.Body, canary) || r.Status == 200 && strings.Contains(r.Body, `"count":121`) {
