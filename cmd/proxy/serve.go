@@ -82,6 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			return err
 		}
 	}
+	inFlight := server.NewInFlightLimit(cfg.Server.MaxInFlightBodyBytes) // one for every site
 	allCerts := []*server.CertReloader{certs}
 	var sites []server.Site
 	for i, sc := range cfg.Sites {
@@ -93,7 +94,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 		defer st.close()
 		stacks = append(stacks, st)
-		siteSrv, err := server.New(st.options(cfg, sm))
+		siteOpts := st.options(cfg, sm)
+		siteOpts.InFlight = inFlight
+		siteSrv, err := server.New(siteOpts)
 		if err != nil {
 			return fmt.Errorf("site %s: %w", sc.Name, err)
 		}
@@ -114,6 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	ipFilter := ipfilter.New(ipRules)
 	opts := def.options(cfg, m)
+	opts.InFlight = inFlight
 	opts.Listen, opts.MetricsListen, opts.TLS = cfg.Listen, cfg.Metrics.Listen, certs
 	opts.ReadHeaderTimeout, opts.IdleTimeout = cfg.Server.ReadHeaderTimeout, cfg.Server.IdleTimeout
 	opts.ShutdownTimeout, opts.MaxHeaderBytes = cfg.Server.ShutdownTimeout, cfg.Server.MaxHeaderBytes

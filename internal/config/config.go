@@ -404,6 +404,10 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+	// MaxInFlightBodyBytes bounds the request body bytes of all requests
+	// being handled together (Elasticsearch's in_flight_requests breaker);
+	// past it requests get 429. Negative: no bound.
+	MaxInFlightBodyBytes int64 `yaml:"max_in_flight_body_bytes"`
 }
 
 // Log configures logging.

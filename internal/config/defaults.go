@@ -44,6 +44,9 @@ func (c *Config) applyDefaults() {
 	if c.Server.MaxHeaderBytes == 0 {
 		c.Server.MaxHeaderBytes = 64 << 10
 	}
+	if c.Server.MaxInFlightBodyBytes == 0 {
+		c.Server.MaxInFlightBodyBytes = 1 << 30
+	}
 	setString(&c.Log.Level, "info")
 }
 

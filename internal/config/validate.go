@@ -18,6 +18,7 @@ func (c *Config) Validate() diag.Problems {
 	v.listener()
 	v.tls()
 	v.siteSections()
+	v.server()
 	v.metrics()
 	if len(c.Sites) > 0 {
 		v.probs = append(v.probs, c.validateSites()...)
@@ -35,6 +36,15 @@ func (v *validator) siteSections() {
 	v.pki()
 	v.realmNames()
 	v.audit()
+}
+
+// server checks the listener-wide limits.
+func (v *validator) server() {
+	sv, u := v.cfg.Server, v.cfg.Upstream
+	if sv.MaxInFlightBodyBytes > 0 && sv.MaxInFlightBodyBytes < u.MaxRequestBodyBytes {
+		v.errorf("server.max_in_flight_body_bytes", "server.max_in_flight_body_bytes (%d) must be at least upstream.max_request_body_bytes (%d): a body of the largest size could never be accepted",
+			sv.MaxInFlightBodyBytes, u.MaxRequestBodyBytes)
+	}
 }
 
 type validator struct {

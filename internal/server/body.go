@@ -92,8 +92,10 @@ func withBody(max int64, spool SpoolOptions, idle time.Duration, next http.Handl
 					zap.Duration("idle_timeout", idle))
 				panic(http.ErrAbortHandler)
 			}
-			var e *eserr.Error
-			if be, ok := err.(*esbody.Error); ok {
+			e, tripped := inFlightError(err)
+			if tripped {
+				st.Log().Warn("request refused: in-flight request bodies passed their limit while its body was read")
+			} else if be, ok := err.(*esbody.Error); ok {
 				e = be.ESError()
 			} else if ee, ok := err.(*eserr.Error); ok {
 				e = ee // the spool failed: 503

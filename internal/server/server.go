@@ -33,6 +33,9 @@ type Options struct {
 	ShutdownTimeout   time.Duration
 	MaxHeaderBytes    int
 	MaxBodyBytes      int64
+	// InFlight bounds the body bytes of all requests being handled
+	// (shared by the sites of a process); nil: no bound.
+	InFlight *InFlightLimit
 	// BulkSpool keeps large _bulk bodies on disk instead of in memory
 	// (optional: the zero value spools bodies above 4 MB to the system's
 	// temporary directory).
@@ -168,6 +171,7 @@ func (s *Server) chain() http.Handler {
 		h = withReceivedBody(h)
 	}
 	h = withBody(o.MaxBodyBytes, o.BulkSpool, o.IdleTimeout, h)
+	h = withInFlightLimit(o.InFlight, h)
 	h = withSniffingGuard(h)
 	h = withClassifiedOnly(h)
 	challenges := []string{basicChallenge}
