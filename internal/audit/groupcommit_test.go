@@ -130,10 +130,10 @@ func TestAppendFailuresFailClosed(t *testing.T) {
 // A dead disk: every Append fails fast, none hangs.
 func TestAppendDeadDiskFailsFast(t *testing.T) {
 	ff := &fakeFile{}
-	l := openFake(t, ff, func(o *FileLogOptions) { o.AppendTimeout = time.Minute })
+	// With an hour to wait, the test ends only if no append waits.
+	l := openFake(t, ff, func(o *FileLogOptions) { o.AppendTimeout = time.Hour })
 	ff.set(func(f *fakeFile) { f.failAll = errInjected })
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i := 0; i < 32; i++ {
 		wg.Add(1)
 		go func() {
@@ -144,9 +144,6 @@ func TestAppendDeadDiskFailsFast(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("failing appends took %v", d)
-	}
 	// The disk comes back: appends succeed again.
 	ff.set(func(f *fakeFile) { f.failAll = nil })
 	if err := l.Append(context.Background(), testEvent(99)); err != nil {
@@ -312,13 +309,9 @@ func TestGatherWaitsForTheReleasedGroup(t *testing.T) {
 			for i := 0; i < tc.arriving; i++ {
 				l.queue <- p()
 			}
-			start := time.Now()
-			l.gather()
+			l.gather() // returns at once or never: nothing more arrives in an hour
 			if len(l.batch) != tc.want {
 				t.Fatalf("batch of %d, want %d", len(l.batch), tc.want)
-			}
-			if took := time.Since(start); took > time.Second {
-				t.Fatalf("gather took %s", took)
 			}
 		})
 	}

@@ -64,7 +64,9 @@ func TestBodyIdleTimeout(t *testing.T) {
 	}
 	// Stalled: 10 bytes of 100, then nothing.
 	got, d := send(`{"query":{`, 0, 100)
-	if !strings.HasPrefix(got, "closed: ") || strings.Contains(got, "timeout") || d > 5*time.Second {
+	// Without the bound the proxy would still wait, and the client's own
+	// 10-second read deadline would end the wait: "timeout".
+	if !strings.HasPrefix(got, "closed: ") || strings.Contains(got, "timeout") {
 		t.Errorf("stalled body: %s after %v, want the connection closed without an answer", got, d)
 	}
 	// Steady: a byte every 50 ms (1 s in all, past the idle timeout), then
