@@ -2,7 +2,6 @@ package authz
 
 import (
 	"fmt"
-	"slices"
 )
 
 // searchingActions maps the actions that make the cluster search the
@@ -42,18 +41,7 @@ var searchSides = sides{
 // the two reached different names both are decided again on the names both
 // reach, so that neither side's access counts a name the other dropped.
 func (s *Subject) decideWithSearch(req Request, search string) Decision {
-	d := s.bothActions(req, search)
-	if !d.Allowed || d.Unrestricted || d.ActionOnly || d.MatchNothing || !d.Rewritten || len(d.Indices) == 0 {
-		return d
-	}
-	again := req
-	again.Indices = d.Indices
-	d2 := s.bothActions(again, search)
-	if d2.Allowed && !d2.MatchNothing {
-		d2.Rewritten = !slices.Equal(d2.Indices, req.Indices)
-		d2.Unrestricted = !d2.Rewritten && !slices.ContainsFunc(d2.Access, IndexAccess.Filtered)
-	}
-	return d2
+	return decidedOnCommonNames(req, func(req Request) Decision { return s.bothActions(req, search) })
 }
 
 // bothActions decides req and, when that allows it, the search it runs.

@@ -77,13 +77,20 @@ func (l *Limit) Widens(name, than string) bool { return l.eval.Widens(l.roles, n
 func (e *Evaluator) decideLimited(req Request) Decision {
 	l := req.Limit
 	req.Limit, req.keyID = nil, l.KeyID
-	d := e.bothSides(req, l)
+	return decidedOnCommonNames(req, func(req Request) Decision { return e.bothSides(req, l) })
+}
+
+// decidedOnCommonNames is both(req), an intersection of two decisions;
+// when the two reached different names, both are decided again on the
+// names the intersection kept (see decideLimited).
+func decidedOnCommonNames(req Request, both func(Request) Decision) Decision {
+	d := both(req)
 	if !d.Allowed || d.Unrestricted || d.ActionOnly || d.MatchNothing || !d.Rewritten || len(d.Indices) == 0 {
 		return d
 	}
 	again := req
 	again.Indices = d.Indices
-	d2 := e.bothSides(again, l)
+	d2 := both(again)
 	if d2.Allowed && !d2.MatchNothing {
 		d2.Rewritten = !slices.Equal(d2.Indices, req.Indices)
 		d2.Unrestricted = !d2.Rewritten && !slices.ContainsFunc(d2.Access, IndexAccess.Filtered)
