@@ -11,6 +11,9 @@ import (
 // (_exists_:f, f:*) cover only visible leaves. Text the tokenizer cannot
 // read is refused; the cluster would fail on it too.
 func (r *rewriter) queryText(path, text string) (string, error) {
+	if len(text) > maxQueryTextBytes {
+		return "", malformed(path, fmt.Sprintf("query_string text of [%d] bytes, more than the [%d] the security proxy rewrites", len(text), maxQueryTextBytes))
+	}
 	runes := []rune(text)
 	toks, err := lexLucene(runes)
 	if err != nil {
@@ -33,6 +36,15 @@ func (r *rewriter) queryText(path, text string) (string, error) {
 	}
 	return out, nil
 }
+
+// maxQueryTextBytes bounds the query_string text rewritten under FLS: its
+// tokens take about a hundred times the text's size while it is rewritten
+// (a 4 MiB text of short prefixed terms, 500 MiB), and the body may hold
+// 100 MiB of it. OpenSearch refuses texts over 32,000 characters itself
+// (search.query.max_query_string_length); Elasticsearch has no such
+// bound, but a text of a million characters is no query a person or a
+// tool writes.
+const maxQueryTextBytes = 1 << 20
 
 // maxTextDepth is the deepest nesting of field-prefixed groups
 // ("a:(b:(c:x))") rewritten in query_string text: each level is one

@@ -152,8 +152,9 @@ func TestQueryTextBounded(t *testing.T) {
 		{"nested wildcard prefixes", strings.Repeat("*:(", 14) + "x" + strings.Repeat(")", 14), "expand to more than"},
 		{"nested pattern prefixes", strings.Repeat("user*:(*:(", 10) + "x" + strings.Repeat("))", 10), "expand to more than"},
 		{"nested exists over a wildcard", strings.Repeat("*:(", 12) + "x:* _exists_:user" + strings.Repeat(")", 12), "expand to more than"},
-		{"deeply nested prefixes", strings.Repeat("message:(", 200000) + "x" + strings.Repeat(")", 200000), "deeper than"},
-		{"many wildcard prefixes", strings.Repeat("*:x ", 1<<20), "expand to more than"},
+		{"deeply nested prefixes", strings.Repeat("message:(", 100000) + "x" + strings.Repeat(")", 100000), "deeper than"},
+		{"many wildcard prefixes", strings.Repeat("*:x ", 1<<18-1), "expand to more than"},
+		{"a text longer than the bound", strings.Repeat("message:x ", 1<<17), "more than the [1048576] the security proxy rewrites"},
 	}
 	for _, tc := range cases {
 		r := &rewriter{plan: newPlan(oneIndex("i", aliceView())), view: aliceView()}
@@ -164,9 +165,10 @@ func TestQueryTextBounded(t *testing.T) {
 			t.Errorf("%s: got %d bytes, %v; want a refusal containing %q", tc.name, len(got), err, tc.refuse)
 		}
 		// Refused before it is built: the allocations (a few tens of MiB
-		// for the nested cases, about 500 MiB of tokens for a million
-		// prefixes) stay far from the exponential size (22 GB before).
-		if allocated > 1<<30 {
+		// for the nested cases, about 130 MiB of tokens for a quarter of
+		// a million prefixes) stay far from the exponential size (22 GB
+		// before).
+		if allocated > 512<<20 {
 			t.Errorf("%s: %d MiB allocated", tc.name, allocated>>20)
 		}
 	}
