@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,21 +49,9 @@ func TestAuditBodyIndices(t *testing.T) {
 		if r.Status != tc.status {
 			t.Fatalf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
 		}
-		data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		found := false
-		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			var ev struct {
-				ID      string   `json:"request.id"`
-				Action  string   `json:"event.action"`
-				Indices []string `json:"indices"`
-			}
-			if err := json.Unmarshal([]byte(line), &ev); err != nil {
-				t.Fatal(err)
-			}
-			if ev.ID != r.Header.Get("X-Request-Id") || ev.Action != tc.action {
+		for _, ev := range auditRecords(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id")) {
+			if ev.Action != tc.action {
 				continue
 			}
 			found = true
@@ -92,24 +78,8 @@ func TestAuditURLAsReceived(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("search: %d %s", r.Status, r.Body)
 	}
-	data, err := os.ReadFile(filepath.Join(f.p.Dir, "audit.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	found := false
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var ev struct {
-			ID     string `json:"request.id"`
-			Action string `json:"event.action"`
-			Path   string `json:"url.path"`
-			Query  string `json:"url.query"`
-		}
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.ID != r.Header.Get("X-Request-Id") {
-			continue
-		}
+	for _, ev := range auditRecords(t, filepath.Join(f.p.Dir, "audit.json"), r.Header.Get("X-Request-Id")) {
 		found = true
 		if ev.Path+"?"+ev.Query != target {
 			t.Errorf("%s event: url %s?%s, want %s as sent", ev.Action, ev.Path, ev.Query, target)
@@ -151,23 +121,8 @@ func TestAuditBodyAsReceived(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("search: %d %s", r.Status, r.Body)
 	}
-	data, err := os.ReadFile(filepath.Join(p.Dir, "audit.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := 0
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var ev struct {
-			ID     string `json:"request.id"`
-			Action string `json:"event.action"`
-			Body   string `json:"request.body"`
-		}
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.ID != r.Header.Get("X-Request-Id") {
-			continue
-		}
+	for _, ev := range auditRecords(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id")) {
 		seen++
 		if ev.Body != body {
 			t.Errorf("%s event: request.body %s, want the client's %s", ev.Action, ev.Body, body)
@@ -198,22 +153,7 @@ func TestAuditHiddenDocumentRefusal(t *testing.T) {
 		if r.Status != 403 {
 			t.Fatalf("%s %s of a hidden document: %d %s", tc.method, tc.path, r.Status, r.Body)
 		}
-		data, err := os.ReadFile(filepath.Join(f.p.Dir, "audit.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		denied := false
-		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			var ev struct {
-				ID     string `json:"request.id"`
-				Action string `json:"event.action"`
-			}
-			if err := json.Unmarshal([]byte(line), &ev); err != nil {
-				t.Fatal(err)
-			}
-			denied = denied || ev.ID == r.Header.Get("X-Request-Id") && ev.Action == "access_denied"
-		}
-		if !denied {
+		if !slices.Contains(auditActions(t, filepath.Join(f.p.Dir, "audit.json"), r.Header.Get("X-Request-Id")), "access_denied") {
 			t.Errorf("%s %s refused with 403 without an access_denied record", tc.method, tc.path)
 		}
 	}

@@ -174,23 +174,43 @@ func testElasticsearchPIT(t *testing.T, f *dlsFixture) {
 	}
 }
 
-// auditActions lists the event.action of the audit records with requestID.
-func auditActions(t *testing.T, file, requestID string) []string {
+// auditRecord is the part of an audit record the tests read.
+type auditRecord struct {
+	ID      string   `json:"request.id"`
+	Action  string   `json:"event.action"`
+	Indices []string `json:"indices"`
+	Path    string   `json:"url.path"`
+	Query   string   `json:"url.query"`
+	Body    string   `json:"request.body"`
+}
+
+// auditRecords returns the records of the audit file with requestID, in
+// order.
+func auditRecords(t *testing.T, file, requestID string) []auditRecord {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []auditRecord
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var ev map[string]any
+		var ev auditRecord
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("audit line is not JSON: %v: %s", err, line)
 		}
-		if ev["request.id"] == requestID {
-			a, _ := ev["event.action"].(string)
-			out = append(out, a)
+		if ev.ID == requestID {
+			out = append(out, ev)
 		}
+	}
+	return out
+}
+
+// auditActions lists the event.action of the audit records with requestID.
+func auditActions(t *testing.T, file, requestID string) []string {
+	t.Helper()
+	var out []string
+	for _, ev := range auditRecords(t, file, requestID) {
+		out = append(out, ev.Action)
 	}
 	return out
 }

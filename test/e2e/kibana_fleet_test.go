@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +15,7 @@ import (
 func TestKibanaFleetSecrets(t *testing.T) {
 	os_ := openSearchURL(t)
 	o, _ := superuserOpts(t, os_)
-	var tokensFile string
-	p := startProxyWith(t, o, func(dir string) string {
-		tokensFile = filepath.Join(dir, "service_tokens")
-		return "  service_tokens: service_tokens\n"
-	})
-	p.waitReady()
-	c := p.client(nil)
+	p, c, tokensFile := startProxyWithServiceTokens(t, o, "")
 	kibana := kibanaToken(t, p, c, tokensFile)
 	kibana["Content-Type"] = "application/json"
 	n := time.Now().UnixNano()

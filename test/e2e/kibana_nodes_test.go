@@ -2,14 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // kibanaVersionPoll is the request Kibana's elasticsearch service sends at
@@ -27,13 +22,7 @@ const kibanaVersionPoll = "/_nodes?filter_path=nodes.*.version%2Cnodes.*.http.pu
 func TestKibanaVersionPoll(t *testing.T) {
 	os_ := openSearchURL(t)
 	o, su := superuserOpts(t, os_)
-	var tokensFile string
-	p := startProxyWith(t, o, func(dir string) string {
-		tokensFile = filepath.Join(dir, "service_tokens")
-		return "  service_tokens: service_tokens\n"
-	})
-	p.waitReady()
-	c := p.client(nil)
+	p, c, tokensFile := startProxyWithServiceTokens(t, o, "")
 	kibana := kibanaToken(t, p, c, tokensFile)
 	u, _ := url.Parse(os_)
 	nodeHost := u.Hostname()
@@ -78,23 +67,4 @@ func TestKibanaVersionPoll(t *testing.T) {
 	if r := do(t, c, "GET", p.URL+kibanaVersionPoll, "", "", nil, map[string]string{"Authorization": "Bearer not-a-token"}); r.Status != 401 {
 		t.Fatalf("a bad token's version poll: %d %s", r.Status, r.Body)
 	}
-}
-
-// kibanaToken adds an elastic/kibana token to the proxy's service_tokens
-// file and returns the headers that authenticate with it, once the proxy
-// has reloaded the file.
-func kibanaToken(t *testing.T, p *proxy, c *http.Client, tokensFile string) map[string]string {
-	t.Helper()
-	out, err := exec.Command(proxyBin, "service-tokens", "create", "--file", tokensFile, "elastic/kibana", "kibana-1").CombinedOutput()
-	m := regexp.MustCompile(`SERVICE_TOKEN elastic/kibana/kibana-1 = (AAEAAW\S+)`).FindSubmatch(out)
-	if err != nil || m == nil {
-		t.Fatalf("service-tokens create: %v %s", err, out)
-	}
-	kibana := map[string]string{"Authorization": "Bearer " + string(m[1])}
-	if !eventually(10*time.Second, func() bool {
-		return do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, kibana).Status == 200
-	}) {
-		t.Fatal("the kibana token never authenticated")
-	}
-	return kibana
 }

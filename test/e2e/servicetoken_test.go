@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,13 +20,7 @@ import (
 func TestServiceAccounts(t *testing.T) {
 	os_ := openSearchURL(t)
 	o, su := superuserOpts(t, os_)
-	var tokensFile string
-	p := startProxyWith(t, o, func(dir string) string {
-		tokensFile = filepath.Join(dir, "service_tokens")
-		return "  service_tokens: service_tokens\n  api_keys:\n    file: api_keys.json\n"
-	})
-	p.waitReady()
-	c := p.client(nil)
+	p, c, tokensFile := startProxyWithServiceTokens(t, o, "  api_keys:\n    file: api_keys.json\n")
 	n := time.Now().UnixNano()
 	logs, secret := fmt.Sprintf("logs-e2e-sa-%d", n), fmt.Sprintf("e2e-sa-secret-%d", n)
 	const canary = "CANARY-SERVICE-ACCOUNT"
@@ -37,16 +30,7 @@ func TestServiceAccounts(t *testing.T) {
 	}
 	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+logs+","+secret, su.Name, su.Password, nil, nil) })
 
-	create := func(account, name string) string {
-		t.Helper()
-		out, err := exec.Command(proxyBin, "service-tokens", "create", "--file", tokensFile, account, name).CombinedOutput()
-		m := regexp.MustCompile(`SERVICE_TOKEN ` + regexp.QuoteMeta(account+"/"+name) + ` = (AAEAAW\S+)`).FindSubmatch(out)
-		if err != nil || m == nil {
-			t.Fatalf("service-tokens create %s %s: %v %s", account, name, err, out)
-		}
-		return string(m[1])
-	}
-	fleet, kibana := create("elastic/fleet-server", "fleet-1"), create("elastic/kibana", "kibana-1")
+	fleet, kibana := createServiceToken(t, tokensFile, "elastic/fleet-server", "fleet-1"), createServiceToken(t, tokensFile, "elastic/kibana", "kibana-1")
 	bearer := func(tok string) map[string]string {
 		return map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
 	}
