@@ -34,6 +34,23 @@ func namesLength(names []string) int {
 	return n
 }
 
+// shortenedList is d, an unfiltered decision whose resolved names are too
+// many for a request line, with the request's own expressions instead when
+// they are covered whole, or, for a request over everything, with the
+// grants' wildcards that cover every name resolved. Otherwise d as it is.
+func shortenedList(req Request, groups []*compiledGroup, d Decision) Decision {
+	switch {
+	case coveredWhole(req.Indices, groups, req.Metadata):
+		d.Indices, d.Access, d.Rewritten, d.Unrestricted = slices.Clone(req.Indices), nil, false, true
+	case meansAll(req.Indices):
+		// Never unrestricted: full access is decided on "*".
+		if stems, ok := grantWildcards(d.Indices, groups, req.Metadata); ok {
+			d.Indices = stems
+		}
+	}
+	return d
+}
+
 // coveredWhole reports whether every expression is such a wildcard.
 func coveredWhole(exprs []string, groups []*compiledGroup, md *Metadata) bool {
 	if len(exprs) == 0 {

@@ -81,17 +81,8 @@ func (e *Evaluator) decideIndices(req Request, groups []*compiledGroup, d Decisi
 	d.Rewritten = !slices.Equal(d.Indices, req.Indices)
 	d.Access = r.access(entries)
 	d.Unrestricted = !d.Rewritten && !slices.ContainsFunc(d.Access, IndexAccess.Filtered)
-	if d.Rewritten && namesLength(d.Indices) > longIndexList && !slices.ContainsFunc(d.Access, IndexAccess.Filtered) &&
-		coveredWhole(req.Indices, groups, req.Metadata) {
-		// Too many names for a request line, and the expressions grant
-		// no more than these (covered.go): they go as written.
-		d.Indices, d.Access, d.Rewritten, d.Unrestricted = slices.Clone(req.Indices), nil, false, true
-	} else if d.Rewritten && namesLength(d.Indices) > longIndexList && !slices.ContainsFunc(d.Access, IndexAccess.Filtered) && meansAll(req.Indices) {
-		// The same for a request over everything: the grants' own
-		// wildcards, when they cover every name resolved.
-		if stems, ok := grantWildcards(d.Indices, groups, req.Metadata); ok {
-			d.Indices = stems
-		}
+	if d.Rewritten && namesLength(d.Indices) > longIndexList && !slices.ContainsFunc(d.Access, IndexAccess.Filtered) {
+		d = shortenedList(req, groups, d)
 	}
 	return d
 }
