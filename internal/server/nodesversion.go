@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
@@ -52,19 +51,11 @@ func nodesVersionOnly(r *http.Request, st *requestState) bool {
 	if len(kept) == 0 {
 		return false
 	}
-	parts := strings.Split(r.URL.RawQuery, "&")
-	found := 0
-	for i, kv := range parts {
-		name, _, _ := strings.Cut(kv, "=")
-		if n, err := url.QueryUnescape(name); err == nil && n == "filter_path" {
-			parts[i] = "filter_path=" + strings.Join(kept, ",")
-			found++
-		}
-	}
-	if found != 1 { // the classifier refuses repeated parameters; fail closed anyway
+	q, err := replaceQueryParam(r.URL.RawQuery, "filter_path", strings.Join(kept, ","))
+	if err != nil { // the classifier refuses repeated parameters; fail closed anyway
 		return false
 	}
-	r.URL.RawQuery = strings.Join(parts, "&")
+	r.URL.RawQuery = q
 	if fp != strings.Join(kept, ",") {
 		st.Log().Info("nodes info narrowed to the nodes' versions (Kibana's version check)",
 			zap.String("filter_path", fp), zap.Strings("forwarded", kept))
