@@ -151,14 +151,33 @@ func DeleteRoleMappingEvent(name string) *Event {
 
 // CreateAPIKeyEvent is the create_apikey event (credentials are never part
 // of it).
-func CreateAPIKeyEvent(k APIKeyChange) *Event {
+func CreateAPIKeyEvent(k APIKeyChange, grant *APIKeyGrant) *Event {
 	if k.RoleDescriptors == nil {
 		k.RoleDescriptors = []json.RawMessage{}
 	}
 	if k.Type == "" {
 		k.Type = "rest"
 	}
-	return configEvent("create_apikey", VerbCreate, map1("apikey", k))
+	obj := map1("apikey", k)
+	if grant != nil {
+		obj["grant"] = grant
+	}
+	return configEvent("create_apikey", VerbCreate, obj)
+}
+
+// APIKeyGrant describes the credentials of a grant API key request, as
+// Elasticsearch writes them next to the key in create_apikey: which kind,
+// and whose, never the secret.
+type APIKeyGrant struct {
+	Type           string           `json:"type"`                       // "password" or "access_token"
+	User           *APIKeyGrantUser `json:"user,omitempty"`             // the password grant's user
+	HasAccessToken bool             `json:"has_access_token,omitempty"` // an access_token grant
+}
+
+// APIKeyGrantUser is the user named by a password grant.
+type APIKeyGrantUser struct {
+	Name        string `json:"name"`
+	HasPassword bool   `json:"has_password"`
 }
 
 // UpdateAPIKeysChange describes an update of API keys: what it replaces

@@ -51,6 +51,12 @@ type apiKeyService struct {
 	store APIKeyStore
 	audit Auditor
 	now   func() time.Time
+	// authn authenticates the credentials of a grant (the site's own
+	// authenticators); nil refuses grants.
+	authn authn.Authenticator
+	// anonymous, when on, adds its roles to a granted user's, as to every
+	// authenticated user's (withAuthentication).
+	anonymous *authn.Anonymous
 }
 
 // serve answers one authorized API key request.
@@ -68,6 +74,8 @@ func (s *apiKeyService) serve(w http.ResponseWriter, r *http.Request, st *reques
 	switch st.Action {
 	case apiKeyCreateAction:
 		s.create(w, r, st)
+	case apiKeyGrantAction:
+		s.grant(w, r, st)
 	case apiKeyGetAction:
 		s.get(w, r, st)
 	case apiKeyInvalidateAction:
@@ -100,6 +108,12 @@ func (s *apiKeyService) create(w http.ResponseWriter, r *http.Request, st *reque
 		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the API key request: "+err.Error())
 		return
 	}
+	s.issue(w, r, st, req, st.Principal, nil)
+}
+
+// issue validates req, then creates the key for owner: the caller, or the
+// user a grant authenticated (grant describes it in the audit event).
+func (s *apiKeyService) issue(w http.ResponseWriter, r *http.Request, st *requestState, req createKeyRequest, owner *authn.Principal, grant *audit.APIKeyGrant) {
 	switch {
 	case strings.TrimSpace(req.Name) == "":
 		validationFailed(w, st, "api key name is required")
@@ -134,12 +148,12 @@ func (s *apiKeyService) create(w http.ResponseWriter, r *http.Request, st *reque
 		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "invalid role_descriptors: "+problemsText(ps))
 		return
 	}
-	c, err := apikey.New(req.Name, st.Principal, descriptors, req.Metadata, ttl, s.now())
+	c, err := apikey.New(req.Name, owner, descriptors, req.Metadata, ttl, s.now())
 	if err != nil {
 		storeFailed(w, st, "API key", err)
 		return
 	}
-	if !recordChange(w, r, st, s.audit, createKeyEvent(c.Key, req)) {
+	if !recordChange(w, r, st, s.audit, createKeyEvent(c.Key, req, grant)) {
 		return
 	}
 	if err := s.store.Create(c.Key); err != nil {
@@ -150,13 +164,13 @@ func (s *apiKeyService) create(w http.ResponseWriter, r *http.Request, st *reque
 	if c.Key.Expiration != 0 {
 		resp["expiration"] = c.Key.Expiration
 	}
-	st.Log().Info("API key created", zap.String("id", c.Key.ID), zap.String("owner", c.Key.Username))
+	st.Log().Info("API key created", zap.String("id", c.Key.ID), zap.String("owner", c.Key.Username), zap.Bool("granted", grant != nil))
 	writeJSONValue(w, http.StatusOK, resp)
 }
 
 // createKeyEvent is the security_config_change create_apikey event (no
 // secret in it).
-func createKeyEvent(k apikey.Key, req createKeyRequest) *audit.Event {
+func createKeyEvent(k apikey.Key, req createKeyRequest, grant *audit.APIKeyGrant) *audit.Event {
 	var descs []json.RawMessage
 	var m map[string]json.RawMessage
 	if json.Unmarshal(req.RoleDescriptors, &m) == nil {
@@ -164,7 +178,7 @@ func createKeyEvent(k apikey.Key, req createKeyRequest) *audit.Event {
 			descs = append(descs, namedDescriptor(name, d))
 		}
 	}
-	return audit.CreateAPIKeyEvent(audit.APIKeyChange{ID: k.ID, Name: k.Name, Expiration: req.Expiration, RoleDescriptors: descs, Metadata: k.Metadata})
+	return audit.CreateAPIKeyEvent(audit.APIKeyChange{ID: k.ID, Name: k.Name, Expiration: req.Expiration, RoleDescriptors: descs, Metadata: k.Metadata}, grant)
 }
 
 // namedDescriptor adds the role's name to its descriptor, as the audit

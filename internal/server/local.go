@@ -57,7 +57,7 @@ type securityAPIs struct {
 func newSecurityAPIs(o Options) *securityAPIs {
 	return &securityAPIs{
 		az:       o.Authorizer,
-		keys:     &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now},
+		keys:     &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now, authn: o.Authenticator, anonymous: o.Anonymous},
 		privs:    &appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor},
 		roles:    newRoleService(o.Roles, o.Auditor, o.Authorizer),
 		mappings: &roleMappingService{store: o.RoleMappings, audit: o.Auditor},
