@@ -9,6 +9,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
+	"github.com/portcullis-proxy/portcullis/internal/authn/profile"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/authz/appprivs"
 	"github.com/portcullis-proxy/portcullis/internal/config"
@@ -37,6 +38,7 @@ type siteStack struct {
 	restrict  *server.Restrictions
 	trail     *audit.Trail
 	appPrivs  *appprivs.FileStore
+	profiles  *profile.FileStore
 	native    *jsonfile.Docs
 	mappings  *jsonfile.Docs
 	users     *authn.NativeRealm // nil without security.native_users
@@ -117,6 +119,11 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 			return nil, err
 		}
 	}
+	if f := cfg.Security.UserProfiles; f != "" {
+		if st.profiles, err = profile.Open(f, log.Named("user_profiles")); err != nil {
+			return nil, err
+		}
+	}
 	if st.trail, err = audit.New(auditConfig(cfg), audit.Options{Observer: m, Logger: log.Named("audit")}); err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)
 	}
@@ -140,11 +147,21 @@ func (st *siteStack) options(shared *config.Config, m *metrics.Metrics) server.O
 		Log:          st.log, Authenticator: st.auth.authenticator, BearerTokens: cfg.Security.OIDC.Enabled,
 		Authorizer: st.roles, Metadata: st.md, Auditor: st.trail, RunAs: st.passwordRealms(), APIKeys: st.auth.apiKeyStore(),
 		AppPrivileges: st.appPrivilegeStore(), Roles: st.roleAPIStore(), RoleMappings: st.roleMappingStore(), Users: st.userStore(),
+		Profiles:  st.profileStore(),
 		Anonymous: st.anonymous, Restrictions: st.restrict, Cursors: st.cursors, Login: st.auth.loginService(),
 		Upstream: st.up, Readiness: readiness{st.up, st.md}, Observer: m, MetricsHandler: m.Handler(),
 		ReadHeaderTimeout: shared.Server.ReadHeaderTimeout, IdleTimeout: shared.Server.IdleTimeout,
 		ShutdownTimeout: shared.Server.ShutdownTimeout, MaxHeaderBytes: shared.Server.MaxHeaderBytes,
 	}
+}
+
+// profileStore is the store for server.Options (a nil interface without
+// one).
+func (st *siteStack) profileStore() server.ProfileStore {
+	if st.profiles == nil {
+		return nil
+	}
+	return st.profiles
 }
 
 // appPrivilegeStore is the store for server.Options (a nil interface

@@ -306,3 +306,33 @@ func DeletePrivilegesEvent(application string, names []string) *Event {
 		Privileges  []string `json:"privileges"`
 	}{application, names}))
 }
+
+// ActivateUserProfileEvent is the activate_user_profile event: the grant
+// whose credentials activated a profile (never the secret).
+func ActivateUserProfileEvent(grant *APIKeyGrant) *Event {
+	return configEvent("activate_user_profile", VerbPut, map1("grant", grant))
+}
+
+// UpdateUserProfileDataEvent is the update_user_profile_data event.
+func UpdateUserProfileDataEvent(uid string, labels, data map[string]any) *Event {
+	if labels == nil {
+		labels = map[string]any{}
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	return configEvent("update_user_profile_data", VerbPut, struct {
+		UID    string         `json:"uid"`
+		Labels map[string]any `json:"labels"`
+		Data   map[string]any `json:"data"`
+	}{uid, labels, data})
+}
+
+// SetUserProfileEnabledEvent is the change_enable_user_profile or
+// change_disable_user_profile event.
+func SetUserProfileEnabledEvent(uid string, enabled bool) *Event {
+	if enabled {
+		return configEvent("change_enable_user_profile", VerbChange, map1("enable", map1("uid", uid)))
+	}
+	return configEvent("change_disable_user_profile", VerbChange, map1("disable", map1("uid", uid)))
+}

@@ -170,3 +170,36 @@ pooled:
 		}
 	}
 }
+
+// TestWritesProfileData: kibana_system writes the profile data of Kibana's
+// applications only (global profile.write), manage_user_profile of any,
+// others none; an API key whose descriptors name other applications than
+// its owner's is refused rather than approximated.
+func TestWritesProfileData(t *testing.T) {
+	rs, probs := ParseRoles("roles.yml", []byte("other_apps:\n  global:\n    profile:\n      write:\n        applications: [\"observability\"]\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	e := NewEvaluator(rs)
+	d := e.Decide(Request{User: "kibana_system", Roles: []string{"kibana_system"}, Action: ProfileDataAction})
+	if !d.Allowed || !slices.Equal(d.ProfileApplications, []string{"kibana*"}) {
+		t.Fatalf("kibana_system writing profile data: %+v", d)
+	}
+	if d := e.Decide(Request{User: "su", Roles: []string{"superuser"}, Action: ProfileDataAction}); !d.Allowed || d.ProfileApplications != nil {
+		t.Fatalf("superuser writing profile data: %+v", d)
+	}
+	if d := e.Decide(Request{User: "v", Roles: []string{"viewer"}, Action: ProfileDataAction}); d.Allowed {
+		t.Fatal("viewer may write profile data")
+	}
+	if d := e.Decide(Request{User: "kibana_system", Roles: []string{"kibana_system"}, Action: "cluster:admin/xpack/security/profile/set_enabled"}); d.Allowed {
+		t.Fatal("profile.write allows more than profile data")
+	}
+	owner := Decision{Allowed: true, Unrestricted: true, ProfileApplications: []string{"kibana*"}}
+	key := Decision{Allowed: true, Unrestricted: true, ProfileApplications: []string{"observability"}}
+	if d := intersect(Request{Action: ProfileDataAction}, owner, key, apiKeySides); d.Allowed {
+		t.Fatalf("owner and key with different profile applications: %+v", d)
+	}
+	if d := intersect(Request{Action: ProfileDataAction}, Decision{Allowed: true, Unrestricted: true}, key, apiKeySides); !d.Allowed || !slices.Equal(d.ProfileApplications, []string{"observability"}) {
+		t.Fatalf("an unrestricted owner, a key limited to observability: %+v", d)
+	}
+}

@@ -34,6 +34,10 @@ func (e *Evaluator) decideCluster(req Request, roles []*compiledRole, d Decision
 		d.Allowed, d.Unrestricted, d.ManagedApplications = true, true, managed
 		return d
 	}
+	if apps := profileWriteApplications(roles); req.Action == ProfileDataAction && len(apps) > 0 {
+		d.Allowed, d.Unrestricted, d.ProfileApplications = true, true, apps
+		return d
+	}
 	if ownAPIKeyActions[req.Action] && slices.ContainsFunc(roles, grantsOwnAPIKeys) {
 		d.Allowed, d.Unrestricted, d.OwnAPIKeysOnly = true, true, true
 		return d
@@ -69,6 +73,21 @@ func managedApplications(roles []*compiledRole) []string {
 	var out []string
 	for _, r := range roles {
 		out = append(out, r.role.global.ManageApplications...)
+	}
+	return out
+}
+
+// ProfileDataAction is POST /_security/profile/{uid}/_data, which the
+// global privilege profile.write allows for the applications it names
+// (the top-level keys of the labels and data written).
+const ProfileDataAction = "cluster:admin/xpack/security/profile/put/data"
+
+// profileWriteApplications are the application patterns the roles may
+// write profile data of (global profile.write).
+func profileWriteApplications(roles []*compiledRole) []string {
+	var out []string
+	for _, r := range roles {
+		out = append(out, r.role.global.WriteProfileApplications...)
 	}
 	return out
 }

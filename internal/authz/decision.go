@@ -76,6 +76,11 @@ type Decision struct {
 	// is allowed only for the applications these patterns match (global
 	// application.manage): whoever answers it must restrict it to them.
 	ManagedApplications []string
+	// ProfileApplications, when not nil, says a profile data update is
+	// allowed only for the applications these patterns match (global
+	// profile.write): every top-level key of its labels and data must be
+	// one of them.
+	ProfileApplications []string
 
 	// EffectiveRoles are the user's roles that exist, sorted. Read-only:
 	// the slice is shared by the decisions of every user with the same

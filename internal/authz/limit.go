@@ -139,10 +139,15 @@ func intersect(req Request, owner, key Decision, names sides) Decision {
 		return key
 	case owner.ManagedApplications != nil && key.ManagedApplications != nil && !slices.Equal(owner.ManagedApplications, key.ManagedApplications):
 		return cannotIntersect(owner, req, names, names.both+" may manage the privileges of different applications")
+	case owner.ProfileApplications != nil && key.ProfileApplications != nil && !slices.Equal(owner.ProfileApplications, key.ProfileApplications):
+		return cannotIntersect(owner, req, names, names.both+" may write the profile data of different applications")
 	case key.Unrestricted && owner.Unrestricted:
 		owner.OwnAPIKeysOnly = owner.OwnAPIKeysOnly || key.OwnAPIKeysOnly
 		if owner.ManagedApplications == nil {
 			owner.ManagedApplications = key.ManagedApplications
+		}
+		if owner.ProfileApplications == nil {
+			owner.ProfileApplications = key.ProfileApplications
 		}
 		return owner
 	case key.Unrestricted:

@@ -139,6 +139,10 @@ type Security struct {
 	// /_security/privilege (Kibana's feature privileges); empty turns the
 	// privilege APIs off.
 	ApplicationPrivileges string `yaml:"application_privileges"`
+	// UserProfiles is the JSON file the proxy keeps the user profiles in
+	// (the /_security/profile APIs: Kibana activates one at every login);
+	// empty turns the profile APIs off.
+	UserProfiles string `yaml:"user_profiles"`
 	// APIKeys turns on the API keys the proxy issues and authenticates.
 	APIKeys APIKeys `yaml:"api_keys"`
 }

@@ -207,7 +207,7 @@ func (c *Config) resolvePaths(dir string) {
 	for _, p := range []*string{
 		&c.TLS.CertFile, &c.TLS.KeyFile, &c.TLS.ClientCAFile,
 		&c.Upstream.CAFile, &c.Upstream.ClientCertFile, &c.Upstream.ClientKeyFile, &c.Upstream.SpoolDir,
-		&c.Security.Users, &c.Security.UsersRoles, &c.Security.APIKeys.File, &c.Security.ServiceTokens, &c.Security.ApplicationPrivileges, &c.Security.NativeRoles, &c.Security.NativeRoleMappings, &c.Security.NativeUsers, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
+		&c.Security.Users, &c.Security.UsersRoles, &c.Security.APIKeys.File, &c.Security.ServiceTokens, &c.Security.ApplicationPrivileges, &c.Security.UserProfiles, &c.Security.NativeRoles, &c.Security.NativeRoleMappings, &c.Security.NativeUsers, &c.Security.Roles, &c.Security.RoleMapping, &c.Security.OIDC.RoleMapping,
 		&c.Audit.File, &c.Audit.HMACKeyFile, &c.Audit.Index.CursorFile, &c.Security.DLSFLS.CursorKeyFile,
 		&c.Security.Sessions.EncryptionKeysFile, &c.Security.Sessions.Redis.CAFile,
 		&c.Security.PKI.CertificateAuthorities, &c.Security.PKI.RoleMapping,

@@ -209,7 +209,8 @@ func (v *validator) security() {
 	}
 	for key, f := range map[string]string{"security.application_privileges": s.ApplicationPrivileges,
 		"security.api_keys.file": s.APIKeys.File, "security.native_roles": s.NativeRoles,
-		"security.native_role_mappings": s.NativeRoleMappings, "security.native_users": s.NativeUsers} {
+		"security.native_role_mappings": s.NativeRoleMappings, "security.native_users": s.NativeUsers,
+		"security.user_profiles": s.UserProfiles} {
 		if f == "" {
 			continue
 		}

@@ -51,12 +51,8 @@ type apiKeyService struct {
 	store APIKeyStore
 	audit Auditor
 	now   func() time.Time
-	// authn authenticates the credentials of a grant (the site's own
-	// authenticators); nil refuses grants.
-	authn authn.Authenticator
-	// anonymous, when on, adds its roles to a granted user's, as to every
-	// authenticated user's (withAuthentication).
-	anonymous *authn.Anonymous
+	// grants authenticates the credentials of a grant.
+	grants *grantAuthenticator
 }
 
 // serve answers one authorized API key request.

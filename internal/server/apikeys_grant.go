@@ -52,6 +52,10 @@ func (s *apiKeyService) grant(w http.ResponseWriter, r *http.Request, st *reques
 		validationFailed(w, st, reason)
 		return
 	}
+	if len(req.APIKey) == 0 || string(req.APIKey) == "null" {
+		validationFailed(w, st, "api key name is required")
+		return
+	}
 	if req.RunAs != nil {
 		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "[run_as] in a grant API key request is not supported by the security proxy")
 		return
@@ -65,7 +69,7 @@ func (s *apiKeyService) grant(w http.ResponseWriter, r *http.Request, st *reques
 		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse [api_key]: "+err.Error())
 		return
 	}
-	owner, ok := s.authenticateGrant(w, r, st, &req)
+	owner, ok := s.grants.authenticate(w, r, st, &req)
 	if !ok {
 		return
 	}
@@ -99,9 +103,6 @@ func (g *grantKeyRequest) invalid() string {
 	default:
 		return "grant_type [" + g.GrantType + "] is not supported"
 	}
-	if len(g.APIKey) == 0 || string(g.APIKey) == "null" {
-		return "api key name is required"
-	}
 	return ""
 }
 
@@ -126,14 +127,25 @@ func (g *grantKeyRequest) auditGrant() *audit.APIKeyGrant {
 	return ag
 }
 
-// authenticateGrant authenticates the grant's credentials: a request with
-// only that Authorization header (no cookie, no client certificate, no
-// other credential of the caller's) through the site's authenticators.
-// Only users may be granted keys: a service account token, an API key or
-// the anonymous user is refused. A failure is audited as
-// authentication_failed of the grant's user and answered 401.
-func (s *apiKeyService) authenticateGrant(w http.ResponseWriter, r *http.Request, st *requestState, g *grantKeyRequest) (*authn.Principal, bool) {
-	if s.authn == nil {
+// grantAuthenticator authenticates the credentials a request carries for
+// another user (grant API key, activate user profile).
+type grantAuthenticator struct {
+	// authn is the site's own authenticators; nil refuses grants.
+	authn authn.Authenticator
+	// anonymous, when on, adds its roles to a granted user's, as to every
+	// authenticated user's (withAuthentication).
+	anonymous *authn.Anonymous
+	audit     Auditor
+}
+
+// authenticate authenticates the grant's credentials: a request with only
+// that Authorization header (no cookie, no client certificate, no other
+// credential of the caller's) through the site's authenticators. Only
+// users qualify: a service account token, an API key or the anonymous
+// user is refused. A failure is audited as authentication_failed of the
+// grant's user and answered 401.
+func (s *grantAuthenticator) authenticate(w http.ResponseWriter, r *http.Request, st *requestState, g *grantKeyRequest) (*authn.Principal, bool) {
+	if s == nil || s.authn == nil {
 		refuseLocal(w, st, http.StatusBadRequest, "illegal_argument_exception", "grant API key is not enabled")
 		return nil, false
 	}
@@ -151,11 +163,11 @@ func (s *apiKeyService) authenticateGrant(w http.ResponseWriter, r *http.Request
 	if err == nil {
 		switch {
 		case p.RealmType == authn.ServiceAccountRealm || p.ServiceToken != nil:
-			err = errors.New("service account tokens cannot be granted API keys")
+			err = errors.New("service account tokens are not users")
 		case p.RealmType == authn.APIKeyRealm || p.APIKey != nil:
-			err = errors.New("API keys cannot be granted API keys")
+			err = errors.New("API keys are not users")
 		case authn.IsAnonymous(p):
-			err = errors.New("the anonymous user cannot be granted API keys")
+			err = errors.New("the anonymous user is not a grant's user")
 		}
 		name = p.Username
 	}
@@ -169,7 +181,7 @@ func (s *apiKeyService) authenticateGrant(w http.ResponseWriter, r *http.Request
 
 // grantRefused audits and answers a grant whose credentials did not
 // authenticate a user. It returns false, for the caller to stop.
-func (s *apiKeyService) grantRefused(w http.ResponseWriter, r *http.Request, st *requestState, name string, cause error) bool {
+func (s *grantAuthenticator) grantRefused(w http.ResponseWriter, r *http.Request, st *requestState, name string, cause error) bool {
 	ev := newEvent(r, st, s.audit, audit.TypeTransport, audit.AuthenticationFailed)
 	ev.UserName, ev.UserRealm, ev.UserRoles = name, "", nil
 	ev.AuthenticationType, ev.APIKeyID, ev.APIKeyName, ev.TokenName, ev.TokenType = "", "", "", "", ""
@@ -181,9 +193,9 @@ func (s *apiKeyService) grantRefused(w http.ResponseWriter, r *http.Request, st 
 		return false
 	}
 	st.Log().Info("grant API key: credentials refused", zap.String("user", name), zap.String("reason", authFailureReason(cause)))
-	reason := fmt.Sprintf("unable to authenticate user [%s] for action [%s]", name, apiKeyGrantAction)
+	reason := fmt.Sprintf("unable to authenticate user [%s] for action [%s]", name, st.Action)
 	if name == "" {
-		reason = fmt.Sprintf("unable to authenticate the grant's access token for action [%s]", apiKeyGrantAction)
+		reason = fmt.Sprintf("unable to authenticate the grant's access token for action [%s]", st.Action)
 	}
 	if errors.Is(cause, authn.ErrRateLimited) {
 		refuseLocal(w, st, http.StatusTooManyRequests, "security_exception", "too many failed authentication attempts; try again later")

@@ -16,6 +16,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authn/apikey"
+	"github.com/portcullis-proxy/portcullis/internal/authn/profile"
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 )
 
@@ -51,6 +52,7 @@ func (c cookieAuthn) Authenticate(r *http.Request) (*authn.Principal, error) {
 // bearer stand-in, the way serve wires them, over a fresh key store.
 type grantTest struct {
 	store     *apikey.FileStore
+	profiles  *profile.FileStore
 	log       *memoryLog
 	forwarded *atomic.Int32
 	handler   http.Handler
@@ -64,7 +66,7 @@ func newGrantTest(t *testing.T) *grantTest {
 		t.Fatal(err)
 	}
 	users := ""
-	for _, u := range []string{"kibana", "alice", "bob", "ownkeys"} {
+	for _, u := range []string{"kibana", "kibsys", "alice", "bob", "ownkeys", "profadmin"} {
 		users += u + ":" + hash + "\n"
 	}
 	write := func(name, body string) string {
@@ -76,7 +78,7 @@ func newGrantTest(t *testing.T) *grantTest {
 	}
 	realm, err := authn.NewFileRealm(authn.FileRealmOptions{
 		UsersPath:      write("users", users),
-		UsersRolesPath: write("users_roles", "granter:kibana\nlogs_reader:alice\nnobody:bob\nown:ownkeys\n"),
+		UsersRolesPath: write("users_roles", "granter:kibana\nkibana_system:kibsys\nlogs_reader:alice\nnobody:bob\nown:ownkeys\nprofiles:profadmin\n"),
 		Logger:         zap.NewNop(),
 	})
 	if err != nil {
@@ -93,6 +95,8 @@ nobody:
   cluster: [monitor]
 own:
   cluster: [manage_own_api_key]
+profiles:
+  cluster: [manage_user_profile]
 `))
 	if probs.HasErrors() {
 		t.Fatal(probs)
@@ -101,7 +105,11 @@ own:
 	if err != nil {
 		t.Fatal(err)
 	}
-	gt := &grantTest{store: store, log: &memoryLog{}, forwarded: &atomic.Int32{}}
+	profiles, err := profile.Open(filepath.Join(dir, "profiles.json"), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt := &grantTest{store: store, profiles: profiles, log: &memoryLog{}, forwarded: &atomic.Int32{}}
 	trail, err := audit.NewWithLog(audit.Config{}, gt.log, audit.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +120,7 @@ own:
 	}
 	session := cookieAuthn{&authn.Principal{Username: "kibana", Realm: "oidc1", RealmType: "oidc", Roles: []string{"granter"}}}
 	chain := authn.Chain{session, apikey.NewAuthenticator(store), authn.NewBasicAuthenticator(realm, authn.BasicOptions{}), bearer}
-	s := chainServer(t, Options{Authenticator: chain, Authorizer: authz.NewEvaluator(rs), Auditor: trail, APIKeys: store,
+	s := chainServer(t, Options{Authenticator: chain, Authorizer: authz.NewEvaluator(rs), Auditor: trail, APIKeys: store, Profiles: profiles,
 		Upstream: httpHandlerFunc(func() { gt.forwarded.Add(1) })})
 	gt.handler = s.Handler()
 	return gt

@@ -64,7 +64,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			deny(w, st, d)
 			return
 		}
-		st.ownAPIKeysOnly, st.managedApplications = d.OwnAPIKeysOnly, d.ManagedApplications
+		st.ownAPIKeysOnly, st.managedApplications, st.profileApplications = d.OwnAPIKeysOnly, d.ManagedApplications, d.ProfileApplications
 		if ref := reachRefusal(az, req, c, st.Body, full); ref != nil {
 			refuse(w, st, ref.status, ref.reason)
 			return

@@ -52,12 +52,15 @@ type securityAPIs struct {
 	roles    *roleService
 	mappings *roleMappingService
 	users    *userService
+	profiles *profileService
 }
 
 func newSecurityAPIs(o Options) *securityAPIs {
+	grants := &grantAuthenticator{authn: o.Authenticator, anonymous: o.Anonymous, audit: o.Auditor}
 	return &securityAPIs{
 		az:       o.Authorizer,
-		keys:     &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now, authn: o.Authenticator, anonymous: o.Anonymous},
+		keys:     &apiKeyService{store: o.APIKeys, audit: o.Auditor, now: time.Now, grants: grants},
+		profiles: &profileService{store: o.Profiles, audit: o.Auditor, grants: grants, az: o.Authorizer},
 		privs:    &appPrivilegeService{store: o.AppPrivileges, audit: o.Auditor},
 		roles:    newRoleService(o.Roles, o.Auditor, o.Authorizer),
 		mappings: &roleMappingService{store: o.RoleMappings, audit: o.Auditor},
@@ -83,6 +86,8 @@ func withLocalAPIs(apis *securityAPIs, next http.Handler) http.Handler {
 			apis.roles.serve(w, r, st)
 		case isRoleMappingAction(a):
 			apis.mappings.serve(w, r, st)
+		case isProfileAction(a):
+			apis.profiles.serve(w, r, st)
 		case a == authenticateAction:
 			writeAuthenticate(w, st)
 		case a == hasPrivilegesAction:

@@ -29,7 +29,7 @@ func TestUnimplementedSecurityAPIsAreRefused(t *testing.T) {
 		{"POST", "/_security/service/elastic/fleet-server/credential/token/t1", ""},
 		{"POST", "/_security/role", `{"roles":{}}`},
 		{"POST", "/_security/_query/role", `{}`},
-		{"POST", "/_security/profile/_activate", `{"grant_type":"password","username":"a","password":"b"}`},
+		{"POST", "/_security/oidc/prepare", `{"realm":"oidc1"}`},
 		{"GET", "/_security/settings", ""},
 	} {
 		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))

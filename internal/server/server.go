@@ -51,6 +51,9 @@ type Options struct {
 	// APIKeys keeps the API keys the proxy issues and answers the API key
 	// endpoints with; nil refuses those endpoints (keys are then off).
 	APIKeys APIKeyStore
+	// Profiles keeps the user profiles (Kibana activates one at every
+	// login); nil refuses the profile APIs.
+	Profiles ProfileStore
 	// AppPrivileges keeps the application privileges applications
 	// register (Kibana's feature privileges), which has_privileges resolves
 	// privilege names with; nil refuses the privilege APIs and resolves no

@@ -58,6 +58,9 @@ type requestState struct {
 	// managedApplications, when not nil, are the applications whose
 	// privileges the caller may manage (global application.manage).
 	managedApplications []string
+	// profileApplications, when not nil, are the applications whose
+	// profile data this request may write (global profile.write).
+	profileApplications []string
 	// decided is the authorization decision of an allowed request.
 	decided *authz.Decision
 	// indexNames says which names the cluster has, for the auto_create
