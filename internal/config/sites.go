@@ -238,7 +238,7 @@ func siteOwnedFiles(s Security) map[string]string {
 		"security.api_keys.file": s.APIKeys.File, "security.native_users": s.NativeUsers,
 		"security.native_roles": s.NativeRoles, "security.native_role_mappings": s.NativeRoleMappings,
 		"security.application_privileges": s.ApplicationPrivileges, "security.dls_fls.cursor_key_file": s.DLSFLS.CursorKeyFile,
-		"security.user_profiles": s.UserProfiles,
+		"security.user_profiles":                 s.UserProfiles,
 		"security.sessions.encryption_keys_file": sessionKeysFile(s),
 	}
 }
