@@ -35,6 +35,7 @@ type fakeOP struct {
 	lifetime         time.Duration
 	endSession       bool
 	mutateIDToken    func(claims map[string]any) // after the normal claims
+	idTokenType      string                      // the ID token's typ header ("" : JWT)
 	noIDToken        bool
 	refreshRejects   atomic.Bool
 	refreshDown      atomic.Bool
@@ -184,7 +185,11 @@ func (op *fakeOP) issue(w http.ResponseWriter, nonce string) {
 	expiresIn := int(now.Add(op.lifetime).Sub(time.Now()) / time.Second)
 	resp := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": expiresIn, "refresh_token": rt}
 	if !op.noIDToken {
-		resp["id_token"] = op.sign(claims, "JWT")
+		typ := op.idTokenType
+		if typ == "" {
+			typ = "JWT"
+		}
+		resp["id_token"] = op.sign(claims, typ)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)

@@ -124,6 +124,14 @@ func TestCallbackRefusals(t *testing.T) {
 		{name: "other issuer", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["iss"] = "https://evil" } }, status: 401, want: "different provider"},
 		{name: "no principal claim", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { delete(c, "email") } }, status: 401, want: "principal"},
 		{name: "no ID token", op: func(o *fakeOP) { o.noIDToken = true }, status: 401, want: "no ID token"},
+		{name: "access token typed at+jwt in place of the ID token", op: func(o *fakeOP) { o.idTokenType = "at+jwt" }, status: 401, want: "not an ID token"},
+		{name: "logout token in place of the ID token", op: func(o *fakeOP) {
+			o.idTokenType = "logout+jwt"
+			o.mutateIDToken = func(c map[string]any) { c["events"] = map[string]any{backchannelEvent: map[string]any{}} }
+		}, status: 401, want: "not an ID token"},
+		{name: "a second spelling of aud", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["AUD"] = "other" }
+		}, status: 401, want: "case-sensitive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
