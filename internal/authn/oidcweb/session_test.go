@@ -251,3 +251,36 @@ func TestSessionInfo(t *testing.T) {
 		t.Fatalf("unknown reserved path: %d", r.status)
 	}
 }
+
+// ForeignOrigin flags requests that carry the session cookie from an
+// origin the site does not allow, whatever their method (a GET passes the
+// CSRF check, but its response must not be readable by that origin).
+func TestForeignOrigin(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.AllowedOrigins = []string{"https://kibana.example.com/"} })
+	token := e.login(e.client, "/")
+	site := strings.TrimSuffix(e.site.URL, "/")
+	for _, tc := range []struct {
+		origin  string
+		cookie  bool
+		foreign bool
+	}{
+		{"https://blog.example.com", true, true},
+		{site + ":1", true, true},
+		{"null", true, true},
+		{"", true, false}, // same-origin GETs send no Origin
+		{site, true, false},
+		{"HTTPS://KIBANA.example.com", true, false},
+		{"https://blog.example.com", false, false}, // no session cookie: nothing ambient to protect
+	} {
+		r := httptest.NewRequest("GET", "/_search", nil)
+		if tc.cookie {
+			r = requestWithCookie(e, "GET", token)
+		}
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if got := e.svc.ForeignOrigin(r); got != tc.foreign {
+			t.Errorf("origin %q cookie %v: ForeignOrigin %v, want %v", tc.origin, tc.cookie, got, tc.foreign)
+		}
+	}
+}
