@@ -187,7 +187,10 @@ func (a *IntrospectionAuthenticator) Introspect(ctx context.Context, token strin
 
 // call POSTs the token to the endpoint and decodes the answer. Members of
 // a non-standard "ext" object (where Dex puts email, groups and name) fill
-// in claims the answer does not have at the top level.
+// in claims the answer does not have at the top level, except the
+// answer's own fields (introspectionFields): "ext" holds extra claims
+// (Ory Hydra's come from the consent session), never the token's
+// audience, issuer, client or lifetime.
 func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (map[string]any, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.o.Endpoint, strings.NewReader(form.Encode()))
@@ -215,12 +218,20 @@ func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (ma
 	}
 	if ext, ok := claims["ext"].(map[string]any); ok {
 		for k, v := range ext {
-			if _, present := claims[k]; !present {
+			if _, present := claims[k]; !present && !introspectionFields[k] {
 				claims[k] = v
 			}
 		}
 	}
 	return claims, nil
+}
+
+// introspectionFields are the members of an introspection answer (RFC
+// 7662 section 2.2, and token_use) that say what the token is and whom it
+// is for: they count only at the answer's top level.
+var introspectionFields = map[string]bool{
+	"active": true, "scope": true, "client_id": true, "username": true, "token_type": true, "token_use": true,
+	"exp": true, "iat": true, "nbf": true, "sub": true, "aud": true, "iss": true, "jti": true, "azp": true,
 }
 
 // check applies the answer's own limits: not a refresh token, not
@@ -243,8 +254,14 @@ func (a *IntrospectionAuthenticator) check(claims map[string]any) error {
 			return errors.New("not valid yet")
 		}
 	}
-	if iss, ok := claims["iss"].(string); ok && len(a.o.Issuers) > 0 && !slices.Contains(a.o.Issuers, iss) {
-		return fmt.Errorf("issuer %q is not trusted", truncate(iss, 200))
+	if raw, ok := claims["iss"]; ok && len(a.o.Issuers) > 0 {
+		iss, isString := raw.(string)
+		if !isString {
+			return errors.New("the answer's issuer is not a string")
+		}
+		if !slices.Contains(a.o.Issuers, iss) {
+			return fmt.Errorf("issuer %q is not trusted", truncate(iss, 200))
+		}
 	}
 	if len(a.o.Audiences) > 0 {
 		// The token must say it is meant for the proxy: an audience
