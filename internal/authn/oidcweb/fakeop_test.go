@@ -39,6 +39,9 @@ type fakeOP struct {
 	noIDToken        bool
 	refreshRejects   atomic.Bool
 	refreshDown      atomic.Bool
+	// refreshBusy, when set, is how the token endpoint answers refreshes
+	// while it sheds load: "429 too_many_requests", "400 temporarily_unavailable".
+	refreshBusy atomic.Value
 
 	mu       sync.Mutex
 	codes    map[string]codeGrant
@@ -148,6 +151,13 @@ func (op *fakeOP) refreshGrant(w http.ResponseWriter, r *http.Request) {
 	op.refreshCalls.Add(1)
 	if op.refreshDown.Load() {
 		http.Error(w, "down", http.StatusBadGateway)
+		return
+	}
+	if busy, _ := op.refreshBusy.Load().(string); busy != "" {
+		var status int
+		var code string
+		fmt.Sscanf(busy, "%d %s", &status, &code)
+		tokenError(w, status, code)
 		return
 	}
 	rt := r.PostForm.Get("refresh_token")

@@ -33,6 +33,17 @@ func TestRefresh(t *testing.T) {
 			setup: func(e *env) { e.op.refreshDown.Store(true) }, wantOK: true, refreshes: 1},
 		{name: "provider down, tokens expired: unavailable", advance: 3 * time.Hour,
 			setup: func(e *env) { e.op.refreshDown.Store(true) }, wantErr: authn.ErrUnavailable, refreshes: 1},
+		// A provider shedding load (rate limit, temporarily unavailable)
+		// has not refused the refresh token: nobody is logged out, as
+		// when it is down. An attacker who exhausts the proxy client's
+		// quota at the provider (junk codes posted to the callback) must
+		// not end every session that refreshes meanwhile.
+		{name: "provider rate-limiting, tokens still valid: served, session kept", advance: 59*time.Minute + 30*time.Second,
+			setup: func(e *env) { e.op.refreshBusy.Store("429 too_many_requests") }, wantOK: true, refreshes: 1},
+		{name: "provider rate-limiting, tokens expired: unavailable, session kept", advance: 3 * time.Hour,
+			setup: func(e *env) { e.op.refreshBusy.Store("429 too_many_requests") }, wantErr: authn.ErrUnavailable, refreshes: 1},
+		{name: "provider temporarily unavailable (400), tokens expired: unavailable, session kept", advance: 3 * time.Hour,
+			setup: func(e *env) { e.op.refreshBusy.Store("400 temporarily_unavailable") }, wantErr: authn.ErrUnavailable, refreshes: 1},
 		{name: "refreshed ID token about someone else: session ends", advance: 3 * time.Hour,
 			setup:   func(e *env) { e.op.mutateIDToken = func(c map[string]any) { c["sub"] = "sub-mallory" } },
 			wantErr: authn.ErrNoCredentials, refreshes: 1, sessionGone: true},
@@ -57,7 +68,8 @@ func TestRefresh(t *testing.T) {
 			if tc.sessionGone != errors.Is(err, session.ErrNotFound) {
 				t.Fatalf("session after: %v (want gone %v)", err, tc.sessionGone)
 			}
-			if tc.wantOK && tc.refreshes == 1 && !tc.sessionGone && e.op.refreshDown.Load() == false {
+			busy, _ := e.op.refreshBusy.Load().(string)
+			if tc.wantOK && tc.refreshes == 1 && !tc.sessionGone && !e.op.refreshDown.Load() && busy == "" {
 				if after.RefreshToken == before.RefreshToken || after.Refreshes != 1 || !after.TokenExpiry.After(before.TokenExpiry) {
 					t.Fatalf("refresh not stored: before %+v after %+v", before.Data, after.Data)
 				}
