@@ -101,12 +101,16 @@ func TestBearerRefusesTokensOfAnotherType(t *testing.T) {
 	logout["events"] = map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}
 	logout["jti"] = "j1"
 	logoutJSON, _ := json.Marshal(logout)
+	delete(logout, "events")
+	logout["Events"] = map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}
+	logoutOtherCase, _ := json.Marshal(logout)
 	for name, tok := range map[string]string{
 		"at+jwt":                     signRawRS256(t, k, "k1", "at+jwt", claims),
 		"application/at+jwt":         signRawRS256(t, k, "k1", "application/at+jwt", claims),
 		"logout+jwt":                 signRawRS256(t, k, "k1", "logout+jwt", logoutJSON),
 		"logout token typed JWT":     signRawRS256(t, k, "k1", "JWT", logoutJSON),
 		"logout token without a typ": signRawRS256(t, k, "k1", "", logoutJSON),
+		"logout token with Events":   signRawRS256(t, k, "k1", "", logoutOtherCase),
 		"secevent+jwt":               signRawRS256(t, k, "k1", "secevent+jwt", claims),
 	} {
 		t.Run(name, func(t *testing.T) {

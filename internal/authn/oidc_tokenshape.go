@@ -40,16 +40,18 @@ func CheckIDTokenShape(token string, claims map[string]any) error {
 	if err := checkJWTTyp(token); err != nil {
 		return err
 	}
-	for name := range claims {
+	for name, value := range claims {
 		for _, reg := range verifierClaims {
 			if name != reg && strings.EqualFold(name, reg) {
 				return fmt.Errorf("the token has a claim %q besides %q: registered claim names are case-sensitive", truncate(name, 40), reg)
 			}
 		}
-	}
-	if events, ok := claims["events"].(map[string]any); ok {
-		if _, logout := events[backchannelLogoutEvent]; logout {
-			return errors.New("a back-channel logout token is not an ID token")
+		// Any spelling: the back-channel endpoint reads events with
+		// encoding/json, case-insensitively.
+		if events, ok := value.(map[string]any); ok && strings.EqualFold(name, "events") {
+			if _, logout := events[backchannelLogoutEvent]; logout {
+				return errors.New("a back-channel logout token is not an ID token")
+			}
 		}
 	}
 	return nil
