@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -38,6 +39,16 @@ type IntrospectionOptions struct {
 	CacheTTL  time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Limiter (nil: none) counts every inactive or refused answer as a
+	// failed login of the client's address, and refuses an address that is
+	// locked out before asking the endpoint: the negative cache is per
+	// token, so without it every distinct junk token a client sends is
+	// one call to the provider with the proxy's client credentials (and a
+	// provider that then rate-limits the proxy's client fails every
+	// opaque-token user). ExemptAddresses are not counted (the Basic
+	// realm's login_rate_limit.exempt_addresses: relays of many users).
+	Limiter         *LoginLimiter
+	ExemptAddresses []netip.Prefix
 }
 
 // IntrospectionAuthenticator authenticates opaque (non-JWT) bearer tokens
@@ -113,11 +124,21 @@ func (a *IntrospectionAuthenticator) Authenticate(r *http.Request) (*Principal, 
 		}
 		return a.withRoles(p), nil
 	}
+	ip := limiterKey(r.RemoteAddr, a.o.ExemptAddresses)
+	if a.o.Limiter != nil {
+		if err := a.o.Limiter.Check(ip, ""); err != nil {
+			return nil, err
+		}
+	}
 	res, err := a.introspectShared(r.Context(), key, token)
 	if err != nil {
 		return nil, &UnavailableError{Reason: "the token introspection endpoint is unavailable", Err: err}
 	}
 	if res.err != nil {
+		var ae *AuthError
+		if a.o.Limiter != nil && errors.As(res.err, &ae) {
+			a.o.Limiter.Failure(ip, "")
+		}
 		return nil, res.err
 	}
 	return a.withRoles(res.p.Clone()), nil
