@@ -91,7 +91,7 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 		byName[authn.SchemePKI], st.pkiMappings = pki, mappings
 	}
 	if cfg.Security.OIDC.Login.Enabled {
-		if err := st.startLogin(ctx, cfg, log); err != nil {
+		if err := st.startLogin(ctx, cfg, log, failed); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -221,10 +221,11 @@ func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore, faile
 	return a, nil
 }
 
-// startLogin builds the session store and the browser login. Sessions
+// startLogin builds the session store and the browser login (refused login
+// codes count as failed logins of their address). Sessions
 // belong to Elastic's OIDC realm: realm.name is security.oidc.realm_name
 // (default oidc1), realm type oidc.
-func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *zap.Logger, failed failedLogins) error {
 	o, s := cfg.Security.OIDC, cfg.Security.Sessions
 	secrets, err := sessionSecrets(s, log)
 	if err != nil {
@@ -270,7 +271,7 @@ func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *za
 		AllowedAlgorithms: o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew, RefreshBefore: l.RefreshBefore,
 		Claims: claims, RoleMapper: mapper, Sessions: sessions, StateKeys: stateKeys,
 		CookieName: s.CookieName, SameSite: sameSite(s.SameSite), XSRFHeader: s.XSRFHeader, AllowedOrigins: s.AllowedOrigins,
-		Logger: log.Named("login"),
+		Limiter: failed.limiter, ExemptAddresses: failed.exempt, Logger: log.Named("login"),
 	})
 	if err != nil {
 		return fmt.Errorf("configuring the OIDC login: %w", err)

@@ -174,12 +174,12 @@ func parseBasic(header string) (username, password string, err error) {
 // exempt address (BasicOptions.ExemptAddresses), which the limiter does not
 // count.
 func (b *BasicAuthenticator) addressKey(remoteAddr string) string {
-	return limiterKey(remoteAddr, b.exempt)
+	return LimiterKey(remoteAddr, b.exempt)
 }
 
-// limiterKey is the rate-limiting key of a client address (clientKey), or
-// "" when the address is in exempt.
-func limiterKey(remoteAddr string, exempt []netip.Prefix) string {
+// LimiterKey is the LoginLimiter key of a client address (the IP, an IPv6
+// address's /64), or "" when the address is in exempt (not counted).
+func LimiterKey(remoteAddr string, exempt []netip.Prefix) string {
 	if len(exempt) > 0 {
 		host, _, err := net.SplitHostPort(remoteAddr)
 		if err != nil {

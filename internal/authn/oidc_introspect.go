@@ -124,7 +124,7 @@ func (a *IntrospectionAuthenticator) Authenticate(r *http.Request) (*Principal, 
 		}
 		return a.withRoles(p), nil
 	}
-	ip := limiterKey(r.RemoteAddr, a.o.ExemptAddresses)
+	ip := LimiterKey(r.RemoteAddr, a.o.ExemptAddresses)
 	if a.o.Limiter != nil {
 		if err := a.o.Limiter.Check(ip, ""); err != nil {
 			return nil, err
