@@ -19,6 +19,9 @@ type LoginService interface {
 	// and an Origin the login does not allow: its response must grant that
 	// origin no CORS access.
 	ForeignOrigin(r *http.Request) bool
+	// CrossSiteRequest reports whether a request carries the session
+	// cookie and was sent by another site, without the anti-CSRF header.
+	CrossSiteRequest(r *http.Request) bool
 }
 
 // mountLogin routes the reserved prefix to the login endpoints, through the

@@ -27,6 +27,9 @@ func (fakeLogin) StripCookies(r *http.Request) {
 		r.Header.Set("Cookie", "other=1")
 	}
 }
+func (fakeLogin) CrossSiteRequest(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Cookie"), "sid=") && r.Header.Get("Sec-Fetch-Site") == "cross-site"
+}
 func (fakeLogin) ForeignOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	return strings.Contains(r.Header.Get("Cookie"), "sid=") && o != "" && o != "https://proxy.example.com"
@@ -192,6 +195,54 @@ func TestSessionResponsesGrantNoCORSToOtherOrigins(t *testing.T) {
 			}
 			if tc.cors && rec.Header().Get("Access-Control-Allow-Origin") != tc.origin {
 				t.Fatalf("allow-origin %q", rec.Header().Get("Access-Control-Allow-Origin"))
+			}
+		})
+	}
+}
+
+// Elasticsearch serves a few changing actions on GET (flush, refresh…),
+// which the session cookie's CSRF check lets through as a safe method: a
+// link on another site made a logged-in browser flush every index it may
+// maintain. Such a GET sent by another site is refused as a forged
+// request; reads, and the same GET typed by the user, go through.
+func TestCrossSiteGETsThatChangeTheClusterAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, path, site string
+		forwarded        bool
+	}{
+		{"flush from another site", "/logs/_flush", "cross-site", false},
+		{"refresh from another site", "/_refresh", "cross-site", false},
+		{"search from another site", "/logs/_search", "cross-site", true},
+		{"flush typed by the user", "/logs/_flush", "none", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			au := &fakeAuditor{}
+			forwarded := 0
+			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { forwarded++ })
+			s, err := New(Options{
+				MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: &authn.Principal{Username: "alice", Realm: "oidc1", RealmType: "oidc"}},
+				Authorizer: fakeAuthz{true}, Auditor: au, Upstream: up, Readiness: always(true), Observer: &nopObserver{},
+				MetricsHandler: http.NotFoundHandler(), Login: fakeLogin{},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("Cookie", "sid=s1")
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if (forwarded > 0) != tc.forwarded {
+				t.Fatalf("forwarded %d, want %v: %d %s", forwarded, tc.forwarded, rec.Code, rec.Body)
+			}
+			if tc.forwarded {
+				return
+			}
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "sent by another site") {
+				t.Fatalf("got %d %s", rec.Code, rec.Body)
+			}
+			if len(au.events) != 1 || au.events[0].EventAction != audit.TamperedRequest || au.events[0].UserName != "alice" {
+				t.Fatalf("audit events: %+v", au.events)
 			}
 		})
 	}

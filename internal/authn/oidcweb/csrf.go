@@ -53,6 +53,33 @@ func (s *Service) ForeignOrigin(r *http.Request) bool {
 	return origin != "" && !s.allowedOrigin(r, origin)
 }
 
+// CrossSiteRequest reports whether r carries the session cookie and was
+// sent by another site than an allowed one, whatever its method: no
+// anti-CSRF header, and its Origin is not allowed or, without an Origin
+// (browsers send none on GET navigations), its Sec-Fetch-Site is
+// cross-site or same-site. A link or a script on another site makes the
+// browser send such a GET with the cookie (SameSite=Lax lets it through
+// on top-level navigations): harmless for a read, which the other site
+// cannot see, but not for the few cluster APIs that change something on
+// GET; the server refuses those (an address typed by the user has
+// Sec-Fetch-Site none and passes).
+func (s *Service) CrossSiteRequest(r *http.Request) bool {
+	if s.sessionToken(r) == "" {
+		return false
+	}
+	if _, ok := r.Header[http.CanonicalHeaderKey(s.o.XSRFHeader)]; ok {
+		return false
+	}
+	if origin := strings.ToLower(r.Header.Get("Origin")); origin != "" {
+		return !s.allowedOrigin(r, origin)
+	}
+	switch strings.ToLower(r.Header.Get("Sec-Fetch-Site")) {
+	case "cross-site", "same-site":
+		return true
+	}
+	return false
+}
+
 // requestOrigin is the origin the request was sent to.
 func requestOrigin(r *http.Request) string {
 	scheme := "http"

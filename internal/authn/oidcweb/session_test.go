@@ -296,3 +296,39 @@ func TestForeignOrigin(t *testing.T) {
 		}
 	}
 }
+
+// CrossSiteRequest: the session cookie, no anti-CSRF header, and another
+// site as the sender (by its Origin, or by Sec-Fetch-Site when a GET
+// navigation sends no Origin).
+func TestCrossSiteRequest(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.AllowedOrigins = []string{"https://kibana.example.com"} })
+	token := e.login(e.client, "/")
+	site := strings.TrimSuffix(e.site.URL, "/")
+	for _, tc := range []struct {
+		header map[string]string
+		cookie bool
+		cross  bool
+	}{
+		{map[string]string{"Sec-Fetch-Site": "cross-site"}, true, true},
+		{map[string]string{"Sec-Fetch-Site": "same-site"}, true, true},
+		{map[string]string{"Origin": "https://evil.example"}, true, true},
+		{map[string]string{"Sec-Fetch-Site": "same-origin"}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "none"}, true, false}, // typed by the user
+		{nil, true, false}, // a client that says nothing (not a browser made to send it)
+		{map[string]string{"Sec-Fetch-Site": "cross-site", "kbn-xsrf": "1"}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://kibana.example.com"}, true, false},
+		{map[string]string{"Origin": site}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "cross-site"}, false, false},
+	} {
+		r := httptest.NewRequest("GET", "/_flush", nil)
+		if tc.cookie {
+			r = requestWithCookie(e, "GET", token)
+		}
+		for k, v := range tc.header {
+			r.Header.Set(k, v)
+		}
+		if got := e.svc.CrossSiteRequest(r); got != tc.cross {
+			t.Errorf("%v cookie %v: CrossSiteRequest %v, want %v", tc.header, tc.cookie, got, tc.cross)
+		}
+	}
+}
