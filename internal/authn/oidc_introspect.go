@@ -209,7 +209,7 @@ func (a *IntrospectionAuthenticator) Introspect(ctx context.Context, token strin
 // call POSTs the token to the endpoint and decodes the answer. Members of
 // a non-standard "ext" object (where Dex puts email, groups and name) fill
 // in claims the answer does not have at the top level, except the
-// answer's own fields (introspectionFields): "ext" holds extra claims
+// answer's own fields (introspectionField): "ext" holds extra claims
 // (Ory Hydra's come from the consent session), never the token's
 // audience, issuer, client or lifetime.
 func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (map[string]any, error) {
@@ -239,7 +239,7 @@ func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (ma
 	}
 	if ext, ok := claims["ext"].(map[string]any); ok {
 		for k, v := range ext {
-			if _, present := claims[k]; !present && !introspectionFields[k] {
+			if _, present := claims[k]; !present && !introspectionField(k) {
 				claims[k] = v
 			}
 		}
@@ -247,12 +247,16 @@ func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (ma
 	return claims, nil
 }
 
-// introspectionFields are the members of an introspection answer (RFC
-// 7662 section 2.2, and token_use) that say what the token is and whom it
-// is for: they count only at the answer's top level.
-var introspectionFields = map[string]bool{
-	"active": true, "scope": true, "client_id": true, "username": true, "token_type": true, "token_use": true,
-	"exp": true, "iat": true, "nbf": true, "sub": true, "aud": true, "iss": true, "jti": true, "azp": true,
+// introspectionField reports whether name is a member of an introspection
+// answer (RFC 7662 section 2.2, and token_use) that says what the token is
+// and whom it is for: such members count only at the answer's top level.
+func introspectionField(name string) bool {
+	switch name {
+	case "active", "scope", "client_id", "username", "token_type", "token_use",
+		"exp", "iat", "nbf", "sub", "aud", "iss", "jti", "azp":
+		return true
+	}
+	return false
 }
 
 // check applies the answer's own limits: not a refresh token, not
