@@ -18,7 +18,9 @@ const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logo
 // a token carrying "Aud" after "aud" would be checked against the "Aud"
 // value, while Elasticsearch, and the claims map principals are built
 // from, read "aud" exactly.
-var verifierClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "_claim_names", "_claim_sources"}
+func verifierClaims() [10]string {
+	return [...]string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "_claim_names", "_claim_sources"}
+}
 
 // CheckIDTokenShape refuses a verified JWS that is not an ID token, or
 // whose registered claims two readers could read differently:
@@ -40,8 +42,9 @@ func CheckIDTokenShape(token string, claims map[string]any) error {
 	if err := checkJWTTyp(token); err != nil {
 		return err
 	}
+	registered := verifierClaims()
 	for name, value := range claims {
-		for _, reg := range verifierClaims {
+		for _, reg := range registered {
 			if name != reg && strings.EqualFold(name, reg) {
 				return fmt.Errorf("the token has a claim %q besides %q: registered claim names are case-sensitive", truncate(name, 40), reg)
 			}
