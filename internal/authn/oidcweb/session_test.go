@@ -234,6 +234,14 @@ func TestStripCookies(t *testing.T) {
 	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1; b=2; c=3" {
 		t.Fatalf("Cookie after strip: %q", got)
 	}
+	// Go's cookie parser trims blanks around a name, so these authenticate
+	// with the session: they must not reach the upstream either.
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header.Add("Cookie", "a=1; portcullis_session =secret1;\tportcullis_login\t=x; b=2")
+	e.svc.StripCookies(r)
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1; b=2" {
+		t.Fatalf("Cookie after strip: %q", got)
+	}
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Cookie", "portcullis_session=secret")
 	e.svc.StripCookies(r)
