@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -40,10 +41,18 @@ type authStack struct {
 	apiKeys *apikey.FileStore
 }
 
+// failedLogins is the site's failed-login limiter and the addresses it
+// does not count (security.login_rate_limit), shared by Basic and the
+// introspection of opaque bearer tokens.
+type failedLogins struct {
+	limiter *authn.LoginLimiter
+	exempt  []netip.Prefix
+}
+
 // newAuthStack builds the bearer authenticator (security.oidc), the
 // browser login (security.oidc.login) and the per-route selection around
 // basic.
-func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basic authn.Authenticator) (*authStack, error) {
+func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basic authn.Authenticator, failed failedLogins) (*authStack, error) {
 	st := &authStack{}
 	byName := map[string]authn.Authenticator{authn.SchemeBasic: basic}
 	if cfg.Security.OIDC.Enabled {
@@ -53,7 +62,7 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 		}
 		byName[authn.SchemeBearer], st.mappings = bearer, mappings
 		if cfg.Security.OIDC.Introspection.Enabled {
-			in, err := newIntrospection(cfg, mappings)
+			in, err := newIntrospection(cfg, mappings, failed)
 			if err != nil {
 				return nil, err
 			}
@@ -82,7 +91,7 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 		byName[authn.SchemePKI], st.pkiMappings = pki, mappings
 	}
 	if cfg.Security.OIDC.Login.Enabled {
-		if err := st.startLogin(ctx, cfg, log); err != nil {
+		if err := st.startLogin(ctx, cfg, log, failed); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -181,8 +190,9 @@ func newBearer(ctx context.Context, cfg *config.Config, log *zap.Logger) (*authn
 }
 
 // newIntrospection authenticates opaque bearer tokens at the provider,
-// with the bearer realm's claims and role mappings.
-func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore) (*authn.IntrospectionAuthenticator, error) {
+// with the bearer realm's claims and role mappings; inactive tokens count
+// as failed logins of their client's address.
+func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore, failed failedLogins) (*authn.IntrospectionAuthenticator, error) {
 	o := cfg.Security.OIDC
 	realmType := o.RealmType
 	if realmType == "" {
@@ -203,6 +213,7 @@ func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore) (*aut
 	a, err := authn.NewIntrospectionAuthenticator(authn.IntrospectionOptions{
 		Endpoint: in.Endpoint, ClientID: in.ClientID, ClientSecret: in.ClientSecret, Issuers: o.Issuers, Audiences: o.Audiences,
 		Claims: claims, RoleMapper: mappings, CacheTTL: in.CacheTTL,
+		Limiter: failed.limiter, ExemptAddresses: failed.exempt,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configuring token introspection: %w", err)
@@ -210,10 +221,11 @@ func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore) (*aut
 	return a, nil
 }
 
-// startLogin builds the session store and the browser login. Sessions
+// startLogin builds the session store and the browser login (refused login
+// codes count as failed logins of their address). Sessions
 // belong to Elastic's OIDC realm: realm.name is security.oidc.realm_name
 // (default oidc1), realm type oidc.
-func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *zap.Logger, failed failedLogins) error {
 	o, s := cfg.Security.OIDC, cfg.Security.Sessions
 	secrets, err := sessionSecrets(s, log)
 	if err != nil {
@@ -259,7 +271,7 @@ func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *za
 		AllowedAlgorithms: o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew, RefreshBefore: l.RefreshBefore,
 		Claims: claims, RoleMapper: mapper, Sessions: sessions, StateKeys: stateKeys,
 		CookieName: s.CookieName, SameSite: sameSite(s.SameSite), XSRFHeader: s.XSRFHeader, AllowedOrigins: s.AllowedOrigins,
-		Logger: log.Named("login"),
+		Limiter: failed.limiter, ExemptAddresses: failed.exempt, Logger: log.Named("login"),
 	})
 	if err != nil {
 		return fmt.Errorf("configuring the OIDC login: %w", err)

@@ -52,7 +52,7 @@ func schemesOf(t *testing.T, configPath, path string) (*authStack, []string) {
 	if probs.HasErrors() {
 		t.Fatal(probs)
 	}
-	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
+	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{}, failedLogins{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestAuthStackWithoutLogin(t *testing.T) {
 		t.Fatal(probs)
 	}
 	cfg.Security.OIDC.Login.Enabled = false
-	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
+	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{}, failedLogins{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestAuthStackIntrospection(t *testing.T) {
 	if probs.HasErrors() {
 		t.Fatal(probs)
 	}
-	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{})
+	st, err := newAuthStack(context.Background(), cfg, zap.NewNop(), authn.Chain{}, failedLogins{})
 	if err != nil {
 		t.Fatal(err)
 	}

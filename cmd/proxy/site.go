@@ -74,7 +74,7 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 		return nil, fmt.Errorf("security.login_rate_limit.exempt_addresses: %w", err)
 	}
 	basic := authn.NewBasicAuthenticator(st.passwordRealms(), authn.BasicOptions{Limiter: limiter, Observer: m, Logger: log.Named("authn"), ExemptAddresses: exempt})
-	if st.auth, err = newAuthStack(ctx, cfg, log, basic); err != nil {
+	if st.auth, err = newAuthStack(ctx, cfg, log, basic, failedLogins{limiter: limiter, exempt: exempt}); err != nil {
 		return nil, err
 	}
 	st.closers = append(st.closers, st.auth.Close)

@@ -174,14 +174,20 @@ func parseBasic(header string) (username, password string, err error) {
 // exempt address (BasicOptions.ExemptAddresses), which the limiter does not
 // count.
 func (b *BasicAuthenticator) addressKey(remoteAddr string) string {
-	if len(b.exempt) > 0 {
+	return LimiterKey(remoteAddr, b.exempt)
+}
+
+// LimiterKey is the LoginLimiter key of a client address (the IP, an IPv6
+// address's /64), or "" when the address is in exempt (not counted).
+func LimiterKey(remoteAddr string, exempt []netip.Prefix) string {
+	if len(exempt) > 0 {
 		host, _, err := net.SplitHostPort(remoteAddr)
 		if err != nil {
 			host = remoteAddr
 		}
 		if addr, err := netip.ParseAddr(host); err == nil {
 			addr = addr.Unmap().WithZone("")
-			for _, p := range b.exempt {
+			for _, p := range exempt {
 				if p.Contains(addr) {
 					return ""
 				}

@@ -367,13 +367,21 @@ func (a *BearerAuthenticator) validate(token string, now time.Time) (*Principal,
 	if err != nil {
 		return fail("invalid bearer token claims")
 	}
-	// From here the signature is valid: the subject may be named in errors.
+	if err := CheckIDTokenShape(token, claims); err != nil {
+		// Before the subject is trusted: a "SUB" claim would be go-oidc's.
+		return fail("invalid bearer token: %v", err)
+	}
+	// From here the signature is valid and the token an ID token: the
+	// subject may be named in errors.
 	subject := truncate(idt.Subject, 200)
 	refuse := func(format string, args ...any) (*Principal, time.Time, error) {
 		return nil, time.Time{}, &AuthError{Username: subject, Reason: scrubToken(fmt.Sprintf(format, args...), token)}
 	}
-	if !slices.ContainsFunc(idt.Audience, func(s string) bool { return slices.Contains(a.audiences, s) }) {
-		return refuse("bearer token audience %q is not allowed", idt.Audience)
+	// aud as the claims map has it (the exact name; CheckIDTokenShape made
+	// sure go-oidc read the same one).
+	aud := claimStrings(claims["aud"])
+	if !slices.ContainsFunc(aud, func(s string) bool { return slices.Contains(a.audiences, s) }) {
+		return refuse("bearer token audience %q is not allowed", aud)
 	}
 	exp, ok := numericDate(claims["exp"])
 	if !ok {

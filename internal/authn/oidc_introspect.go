@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -38,6 +39,16 @@ type IntrospectionOptions struct {
 	CacheTTL  time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Limiter (nil: none) counts every inactive or refused answer as a
+	// failed login of the client's address, and refuses an address that is
+	// locked out before asking the endpoint: the negative cache is per
+	// token, so without it every distinct junk token a client sends is
+	// one call to the provider with the proxy's client credentials (and a
+	// provider that then rate-limits the proxy's client fails every
+	// opaque-token user). ExemptAddresses are not counted (the Basic
+	// realm's login_rate_limit.exempt_addresses: relays of many users).
+	Limiter         *LoginLimiter
+	ExemptAddresses []netip.Prefix
 }
 
 // IntrospectionAuthenticator authenticates opaque (non-JWT) bearer tokens
@@ -113,11 +124,21 @@ func (a *IntrospectionAuthenticator) Authenticate(r *http.Request) (*Principal, 
 		}
 		return a.withRoles(p), nil
 	}
+	ip := LimiterKey(r.RemoteAddr, a.o.ExemptAddresses)
+	if a.o.Limiter != nil {
+		if err := a.o.Limiter.Check(ip, ""); err != nil {
+			return nil, err
+		}
+	}
 	res, err := a.introspectShared(r.Context(), key, token)
 	if err != nil {
 		return nil, &UnavailableError{Reason: "the token introspection endpoint is unavailable", Err: err}
 	}
 	if res.err != nil {
+		var ae *AuthError
+		if a.o.Limiter != nil && errors.As(res.err, &ae) {
+			a.o.Limiter.Failure(ip, "")
+		}
 		return nil, res.err
 	}
 	return a.withRoles(res.p.Clone()), nil
@@ -187,7 +208,10 @@ func (a *IntrospectionAuthenticator) Introspect(ctx context.Context, token strin
 
 // call POSTs the token to the endpoint and decodes the answer. Members of
 // a non-standard "ext" object (where Dex puts email, groups and name) fill
-// in claims the answer does not have at the top level.
+// in claims the answer does not have at the top level, except the
+// answer's own fields (introspectionField): "ext" holds extra claims
+// (Ory Hydra's come from the consent session), never the token's
+// audience, issuer, client or lifetime.
 func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (map[string]any, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.o.Endpoint, strings.NewReader(form.Encode()))
@@ -215,12 +239,24 @@ func (a *IntrospectionAuthenticator) call(ctx context.Context, token string) (ma
 	}
 	if ext, ok := claims["ext"].(map[string]any); ok {
 		for k, v := range ext {
-			if _, present := claims[k]; !present {
+			if _, present := claims[k]; !present && !introspectionField(k) {
 				claims[k] = v
 			}
 		}
 	}
 	return claims, nil
+}
+
+// introspectionField reports whether name is a member of an introspection
+// answer (RFC 7662 section 2.2, and token_use) that says what the token is
+// and whom it is for: such members count only at the answer's top level.
+func introspectionField(name string) bool {
+	switch name {
+	case "active", "scope", "client_id", "username", "token_type", "token_use",
+		"exp", "iat", "nbf", "sub", "aud", "iss", "jti", "azp":
+		return true
+	}
+	return false
 }
 
 // check applies the answer's own limits: not a refresh token, not
@@ -243,8 +279,14 @@ func (a *IntrospectionAuthenticator) check(claims map[string]any) error {
 			return errors.New("not valid yet")
 		}
 	}
-	if iss, ok := claims["iss"].(string); ok && len(a.o.Issuers) > 0 && !slices.Contains(a.o.Issuers, iss) {
-		return fmt.Errorf("issuer %q is not trusted", truncate(iss, 200))
+	if raw, ok := claims["iss"]; ok && len(a.o.Issuers) > 0 {
+		iss, isString := raw.(string)
+		if !isString {
+			return errors.New("the answer's issuer is not a string")
+		}
+		if !slices.Contains(a.o.Issuers, iss) {
+			return fmt.Errorf("issuer %q is not trusted", truncate(iss, 200))
+		}
 	}
 	if len(a.o.Audiences) > 0 {
 		// The token must say it is meant for the proxy: an audience

@@ -28,6 +28,11 @@ func introspectionServer(t *testing.T, calls *atomic.Int32) *httptest.Server {
 		"noaud-noclient":    fmt.Sprintf(`{"active":true,"sub":"u1","exp":%d,"email":"alice@example.com"}`, now+600),
 		"noaud-ourclient":   fmt.Sprintf(`{"active":true,"sub":"u1","client_id":"portcullis","exp":%d,"email":"bob@example.com"}`, now+600),
 		"emptyaud":          fmt.Sprintf(`{"active":true,"sub":"u1","aud":[],"client_id":"other-client","exp":%d,"email":"alice@example.com"}`, now+600),
+		// Members of "ext" never stand in for the answer's own security
+		// fields: an audience, issuer or client there is not the token's.
+		"ext-aud":        fmt.Sprintf(`{"active":true,"sub":"u1","client_id":"other-client","exp":%d,"email":"alice@example.com","ext":{"aud":"portcullis"}}`, now+600),
+		"ext-client":     fmt.Sprintf(`{"active":true,"sub":"u1","exp":%d,"email":"alice@example.com","ext":{"client_id":"portcullis"}}`, now+600),
+		"iss-not-string": fmt.Sprintf(`{"active":true,"sub":"u1","iss":["https://evil"],"aud":"portcullis","exp":%d,"email":"alice@example.com"}`, now+600),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -84,6 +89,9 @@ func TestIntrospection(t *testing.T) {
 		{"no audience, no client", "Bearer noaud-noclient", "", nil, 1},
 		{"no audience, the proxy's client", "Bearer noaud-ourclient", "bob@example.com", nil, 1},
 		{"empty audience, another client's token", "Bearer emptyaud", "", nil, 1},
+		{"audience only in ext", "Bearer ext-aud", "", nil, 1},
+		{"client only in ext", "Bearer ext-client", "", nil, 1},
+		{"issuer that is not a string", "Bearer iss-not-string", "", nil, 1},
 		{"endpoint down", "Bearer broken", "", ErrUnavailable, 1},
 		{"JWT left to the bearer authenticator", "Bearer a.b.c", "", ErrNoCredentials, 0},
 		{"Basic left alone", "Basic YTpi", "", ErrNoCredentials, 0},

@@ -15,6 +15,13 @@ type LoginService interface {
 	http.Handler
 	// StripCookies removes the login's cookies from a request.
 	StripCookies(r *http.Request)
+	// ForeignOrigin reports whether a request carries the session cookie
+	// and an Origin the login does not allow: its response must grant that
+	// origin no CORS access.
+	ForeignOrigin(r *http.Request) bool
+	// CrossSiteRequest reports whether a request carries the session
+	// cookie and was sent by another site, without the anti-CSRF header.
+	CrossSiteRequest(r *http.Request) bool
 }
 
 // mountLogin routes the reserved prefix to the login endpoints, through the
@@ -35,10 +42,16 @@ func mountLogin(r *mux.Router, login LoginService, a Auditor) {
 
 // withoutProxyCookies removes the login's cookies once the request is
 // authenticated: a session token in the upstream's logs would be a
-// credential.
+// credential. The response to a request that carries the session cookie
+// from an origin the login does not allow loses the upstream's CORS
+// headers (withoutCORS).
 func withoutProxyCookies(login LoginService, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		foreign := login.ForeignOrigin(r) // before the cookie goes
 		login.StripCookies(r)
+		if foreign {
+			w = &withoutCORS{ResponseWriter: w}
+		}
 		next.ServeHTTP(w, r)
 	})
 }

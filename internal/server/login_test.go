@@ -27,6 +27,13 @@ func (fakeLogin) StripCookies(r *http.Request) {
 		r.Header.Set("Cookie", "other=1")
 	}
 }
+func (fakeLogin) CrossSiteRequest(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Cookie"), "sid=") && r.Header.Get("Sec-Fetch-Site") == "cross-site"
+}
+func (fakeLogin) ForeignOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	return strings.Contains(r.Header.Get("Cookie"), "sid=") && o != "" && o != "https://proxy.example.com"
+}
 
 // fakeRoutes is an authenticator that knows its schemes and login page.
 type fakeRoutes struct {
@@ -134,5 +141,109 @@ func TestSessionCookiesNeverReachTheUpstream(t *testing.T) {
 	s.Handler().ServeHTTP(httptest.NewRecorder(), req)
 	if got != "other=1" {
 		t.Fatalf("upstream saw Cookie %q", got)
+	}
+}
+
+// A cluster with CORS on (allow-origin "*" with allow-credentials: it
+// echoes any Origin) must not let another origin read what a browser's
+// session cookie authenticated: the upstream's Access-Control-* headers
+// are dropped from such responses. Requests without the cookie (an app
+// holding its own credentials) and from the site's own origin keep them.
+func TestSessionResponsesGrantNoCORSToOtherOrigins(t *testing.T) {
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			w.Header().Set("access-control-expose-headers", "X-Elastic-Product")
+			w.Header().Set("Vary", "Origin")
+		}
+		io.WriteString(w, `{"hits":{"hits":[{"_source":{"secret":"canary-cors-4411"}}]}}`)
+	})
+	s, err := New(Options{
+		MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: &authn.Principal{Username: "alice"}}, Authorizer: fakeAuthz{true},
+		Auditor: &fakeAuditor{}, Upstream: up, Readiness: always(true), Observer: &nopObserver{}, MetricsHandler: http.NotFoundHandler(), Login: fakeLogin{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cookie, origin string
+		cors                 bool
+	}{
+		{"session cookie from a sibling site", "sid=s1", "https://blog.example.com", false},
+		{"session cookie from origin null", "sid=s1", "null", false},
+		{"session cookie from the site itself", "sid=s1", "https://proxy.example.com", true},
+		{"no session cookie", "other=1", "https://app.example.net", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/_search", nil)
+			req.Header.Set("Cookie", tc.cookie)
+			req.Header.Set("Origin", tc.origin)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), "canary-cors-4411") {
+				t.Fatalf("got %d %s", rec.Code, rec.Body)
+			}
+			var cors []string
+			for k := range rec.Header() {
+				if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+					cors = append(cors, k)
+				}
+			}
+			if got := len(cors) > 0; got != tc.cors {
+				t.Fatalf("CORS headers %v, want present=%v", cors, tc.cors)
+			}
+			if tc.cors && rec.Header().Get("Access-Control-Allow-Origin") != tc.origin {
+				t.Fatalf("allow-origin %q", rec.Header().Get("Access-Control-Allow-Origin"))
+			}
+		})
+	}
+}
+
+// Elasticsearch serves a few changing actions on GET (flush, refresh…),
+// which the session cookie's CSRF check lets through as a safe method: a
+// link on another site made a logged-in browser flush every index it may
+// maintain. Such a GET sent by another site is refused as a forged
+// request; reads, and the same GET typed by the user, go through.
+func TestCrossSiteGETsThatChangeTheClusterAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, path, site string
+		forwarded        bool
+	}{
+		{"flush from another site", "/logs/_flush", "cross-site", false},
+		{"refresh from another site", "/_refresh", "cross-site", false},
+		{"search from another site", "/logs/_search", "cross-site", true},
+		{"flush typed by the user", "/logs/_flush", "none", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			au := &fakeAuditor{}
+			forwarded := 0
+			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { forwarded++ })
+			s, err := New(Options{
+				MaxBodyBytes: 1 << 20, Log: zap.NewNop(), Authenticator: fakeAuthn{p: &authn.Principal{Username: "alice", Realm: "oidc1", RealmType: "oidc"}},
+				Authorizer: fakeAuthz{true}, Auditor: au, Upstream: up, Readiness: always(true), Observer: &nopObserver{},
+				MetricsHandler: http.NotFoundHandler(), Login: fakeLogin{},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("Cookie", "sid=s1")
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if (forwarded > 0) != tc.forwarded {
+				t.Fatalf("forwarded %d, want %v: %d %s", forwarded, tc.forwarded, rec.Code, rec.Body)
+			}
+			if tc.forwarded {
+				return
+			}
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "sent by another site") {
+				t.Fatalf("got %d %s", rec.Code, rec.Body)
+			}
+			if len(au.events) != 1 || au.events[0].EventAction != audit.TamperedRequest || au.events[0].UserName != "alice" {
+				t.Fatalf("audit events: %+v", au.events)
+			}
+		})
 	}
 }

@@ -11,6 +11,8 @@ type stubLogin struct{}
 
 func (stubLogin) ServeHTTP(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(299) }
 func (stubLogin) StripCookies(*http.Request)                       {}
+func (stubLogin) ForeignOrigin(*http.Request) bool                 { return false }
+func (stubLogin) CrossSiteRequest(*http.Request) bool              { return false }
 
 // Only the escaped path under the reserved prefix, exactly as written,
 // reaches the proxy's own endpoints; every other spelling goes to the

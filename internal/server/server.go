@@ -188,6 +188,7 @@ func (s *Server) chain() http.Handler {
 	h = withRunAs(o.Authorizer, o.RunAs, o.Anonymous, h)
 	if o.Login != nil {
 		h = withoutProxyCookies(o.Login, h)
+		h = withoutCrossSiteChanges(o.Login, h)
 	}
 	h = withAuthentication(o.Authenticator, o.Anonymous, challenges, h)
 	h = withBodyLimit(o.MaxBodyBytes, h)

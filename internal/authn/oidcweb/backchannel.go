@@ -29,7 +29,7 @@ const maxReplayEntries = 10000
 
 // backchannel implements OpenID Connect Back-Channel Logout 1.0 for the
 // provider: it validates the logout token (signature, iss, aud, iat, the
-// events claim, sid or sub, no nonce, not replayed) and deletes the
+// events claim, sid or sub, no nonce, a jti not seen before) and deletes the
 // matching sessions: by sid when present (and of that sub if both are
 // given), else every session of sub. Answers: 200, or 400 with an OAuth
 // error body (the spec's answer to an invalid token or a failed logout).
@@ -128,7 +128,13 @@ func (s *Service) verifyLogoutToken(r *http.Request, raw string) (*logoutToken, 
 	if !idt.Expiry.IsZero() && now.After(idt.Expiry.Add(s.o.ClockSkew)) {
 		return nil, errors.New("logout token expired")
 	}
-	if claims.JTI != "" && !s.replays.first(idt.Issuer+"\x00"+claims.JTI, now) {
+	// jti is required (section 2.4): without one, a replay of the token
+	// (which would end the sessions the user opened since) cannot be told
+	// from its first use.
+	if claims.JTI == "" {
+		return nil, errors.New("logout token has no jti")
+	}
+	if !s.replays.first(idt.Issuer+"\x00"+claims.JTI, now) {
 		return nil, errors.New("logout token replayed")
 	}
 	return &logoutToken{issuer: idt.Issuer, subject: idt.Subject, sid: claims.SID, principal: s.logoutPrincipal(idt)}, nil

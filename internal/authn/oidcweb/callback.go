@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 
+	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/authn/session"
 )
 
@@ -38,6 +39,15 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 			"the identity provider refused the login: "+truncate(e, 100))
 		return
 	}
+	ip := authn.LimiterKey(r.RemoteAddr, s.o.ExemptAddresses)
+	if s.o.Limiter != nil {
+		if err := s.o.Limiter.Check(ip, ""); err != nil {
+			log.Warn("login callback refused: too many failed logins from this address", zap.Error(err))
+			s.refuseLogin(w, r, http.StatusTooManyRequests, "Too many failed logins from this address; try again later.",
+				"too many failed logins from this address")
+			return
+		}
+	}
 	d, err := s.provider.get()
 	if err != nil {
 		log.Warn("login callback: OpenID provider unavailable", zap.Error(err))
@@ -49,6 +59,9 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	tok, err := d.oauth2.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(ls.Verifier))
 	if err != nil {
+		if _, refused := refusedByProvider(err); refused && s.o.Limiter != nil {
+			s.o.Limiter.Failure(ip, "")
+		}
 		log.Warn("login callback: code exchange failed", zap.Error(err))
 		s.refuseLogin(w, r, http.StatusUnauthorized, "The identity provider did not accept the login code.",
 			"code exchange failed"+exchangeErrorCode(err))

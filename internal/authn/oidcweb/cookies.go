@@ -44,7 +44,10 @@ func (s *Service) StripCookies(r *http.Request) {
 	var kept []string
 	for _, line := range values {
 		for _, part := range strings.Split(line, ";") {
+			// Blanks around the name are trimmed, as net/http's cookie
+			// parser (which finds the session) trims them.
 			name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+			name = strings.Trim(name, " \t")
 			if name == s.cookieName || name == s.stateCookie || strings.TrimSpace(part) == "" {
 				continue
 			}

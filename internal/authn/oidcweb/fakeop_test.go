@@ -35,9 +35,13 @@ type fakeOP struct {
 	lifetime         time.Duration
 	endSession       bool
 	mutateIDToken    func(claims map[string]any) // after the normal claims
+	idTokenType      string                      // the ID token's typ header ("" : JWT)
 	noIDToken        bool
 	refreshRejects   atomic.Bool
 	refreshDown      atomic.Bool
+	// refreshBusy, when set, is how the token endpoint answers refreshes
+	// while it sheds load: "429 too_many_requests", "400 temporarily_unavailable".
+	refreshBusy atomic.Value
 
 	mu       sync.Mutex
 	codes    map[string]codeGrant
@@ -149,6 +153,13 @@ func (op *fakeOP) refreshGrant(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusBadGateway)
 		return
 	}
+	if busy, _ := op.refreshBusy.Load().(string); busy != "" {
+		var status int
+		var code string
+		fmt.Sscanf(busy, "%d %s", &status, &code)
+		tokenError(w, status, code)
+		return
+	}
 	rt := r.PostForm.Get("refresh_token")
 	op.mu.Lock()
 	valid := op.refresh[rt]
@@ -184,7 +195,11 @@ func (op *fakeOP) issue(w http.ResponseWriter, nonce string) {
 	expiresIn := int(now.Add(op.lifetime).Sub(time.Now()) / time.Second)
 	resp := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": expiresIn, "refresh_token": rt}
 	if !op.noIDToken {
-		resp["id_token"] = op.sign(claims, "JWT")
+		typ := op.idTokenType
+		if typ == "" {
+			typ = "JWT"
+		}
+		resp["id_token"] = op.sign(claims, typ)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)

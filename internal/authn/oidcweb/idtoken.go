@@ -29,7 +29,9 @@ type verifiedToken struct {
 }
 
 // verifyIDToken checks an ID token from the token endpoint: signature
-// (go-oidc, against the provider's keys), iss, aud containing our client id
+// (go-oidc, against the provider's keys), that it is an ID token whose
+// registered claims have one spelling (authn.CheckIDTokenShape), iss, aud
+// containing our client id
 // (and azp when there are several audiences), exp and iat with the clock
 // skew, and the nonce when one is expected ("" after a refresh, where
 // the nonce, if any, must still be the login's).
@@ -45,6 +47,9 @@ func (s *Service) verifyIDToken(ctx context.Context, d *discovered, raw, nonce s
 	claims, err := authn.DecodeClaims(rawClaims)
 	if err != nil {
 		return nil, fmt.Errorf("invalid ID token claims: %w", err)
+	}
+	if err := authn.CheckIDTokenShape(raw, claims); err != nil {
+		return nil, fmt.Errorf("invalid ID token: %w", err)
 	}
 	now := s.o.Now()
 	if err := s.checkTimes(claims, now, true); err != nil {

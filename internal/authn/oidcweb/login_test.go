@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/authn"
 )
 
 func TestLoginFlowStepByStep(t *testing.T) {
@@ -124,6 +126,14 @@ func TestCallbackRefusals(t *testing.T) {
 		{name: "other issuer", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { c["iss"] = "https://evil" } }, status: 401, want: "different provider"},
 		{name: "no principal claim", op: func(o *fakeOP) { o.mutateIDToken = func(c map[string]any) { delete(c, "email") } }, status: 401, want: "principal"},
 		{name: "no ID token", op: func(o *fakeOP) { o.noIDToken = true }, status: 401, want: "no ID token"},
+		{name: "access token typed at+jwt in place of the ID token", op: func(o *fakeOP) { o.idTokenType = "at+jwt" }, status: 401, want: "not an ID token"},
+		{name: "logout token in place of the ID token", op: func(o *fakeOP) {
+			o.idTokenType = "logout+jwt"
+			o.mutateIDToken = func(c map[string]any) { c["events"] = map[string]any{backchannelEvent: map[string]any{}} }
+		}, status: 401, want: "not an ID token"},
+		{name: "a second spelling of aud", op: func(o *fakeOP) {
+			o.mutateIDToken = func(c map[string]any) { c["AUD"] = "other" }
+		}, status: 401, want: "case-sensitive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,5 +193,53 @@ func TestSafeReturn(t *testing.T) {
 		if got := safeReturn(tc.in); got != tc.want {
 			t.Errorf("safeReturn(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Anyone can start logins (no provider call) and post junk codes to the
+// callback, each one a token-endpoint call with the proxy's client
+// credentials. Refused codes count as failed logins of the address: once
+// it is locked out, callbacks are refused with 429 before any call, and
+// audited as failed logins; after the lockout, logins work again.
+func TestJunkCallbackCodesAreRateLimited(t *testing.T) {
+	var e *env
+	e = newEnv(t, nil, func(o *Options) {
+		o.Limiter = authn.NewLoginLimiter(authn.LoginLimiterOptions{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute,
+			Clock: func() time.Time { return e.clock.Now() }})
+	})
+	junkCallback := func() response {
+		c := noRedirect(newBrowser(t))
+		r := e.do(c, "GET", LoginPath+"?return=/x", nil)
+		resp, err := c.Get(r.header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back, _ := url.Parse(resp.Header.Get("Location"))
+		q := back.Query()
+		q.Set("code", "junk")
+		back.RawQuery = q.Encode()
+		return e.do(c, "GET", back.RequestURI(), nil)
+	}
+	before := e.op.tokenCalls.Load()
+	var limited int
+	for i := 0; i < 12; i++ {
+		switch r := junkCallback(); r.status {
+		case http.StatusTooManyRequests:
+			limited++
+		case http.StatusUnauthorized:
+		default:
+			t.Fatalf("junk code: %d %s", r.status, r.body)
+		}
+	}
+	if calls := e.op.tokenCalls.Load() - before; calls > 3 {
+		t.Fatalf("12 junk codes from one address made %d token-endpoint calls", calls)
+	}
+	if limited != 9 {
+		t.Fatalf("%d of 12 junk callbacks rate-limited, want 9", limited)
+	}
+	e.clock.Advance(2 * time.Minute)
+	if tok := e.login(newBrowser(t), "/"); tok == "" {
+		t.Fatal("no session after the lockout")
 	}
 }

@@ -114,6 +114,12 @@ func TestBackchannelRefusesReplaysAndForgeries(t *testing.T) {
 	if r := e.postLogout(tok); r.status != 400 || !strings.Contains(r.body, "replayed") {
 		t.Fatalf("replay: %d %s", r.status, r.body)
 	}
+	// Without a jti a logout token cannot be told from its replays (which
+	// end the sessions the user opened since): the spec requires one.
+	noJTI := e.op.logoutToken(func(c map[string]any) { delete(c, "jti") })
+	if r := e.postLogout(noJTI); r.status != 400 || !strings.Contains(r.body, "jti") {
+		t.Fatalf("logout token without jti: %d %s", r.status, r.body)
+	}
 	parts := strings.Split(e.op.logoutToken(nil), ".")
 	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	if r := e.postLogout(forged); r.status != 400 {

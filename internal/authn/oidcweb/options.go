@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -69,6 +70,14 @@ type Options struct {
 	// DiscoveryRetry is the least delay between discovery attempts after a
 	// failure (default 10s).
 	DiscoveryRetry time.Duration
+	// Limiter (nil: none) counts a login callback whose code the provider
+	// does not accept as a failed login of the client's address, and
+	// refuses a locked-out address before the code exchange: anyone can
+	// start logins (no provider call) and post junk codes to the callback,
+	// each one a call to the token endpoint with the proxy's client
+	// credentials. ExemptAddresses are not counted.
+	Limiter         *authn.LoginLimiter
+	ExemptAddresses []netip.Prefix
 	// Logger (default: none).
 	Logger *zap.Logger
 	// Now is the clock (default time.Now).

@@ -143,18 +143,31 @@ func (s *Service) refreshed(ctx context.Context, d *discovered, cur *session.Ses
 
 // refusedByProvider reports whether the token endpoint answered and said
 // no (a 4xx such as invalid_grant: revoked, expired or reused refresh
-// token), as opposed to failing (5xx, network): the former ends the
-// session, the latter is retried.
+// token), as opposed to failing (5xx, network) or shedding load (429,
+// 408, or an error code saying it is temporarily unable to answer): the
+// former ends the session, the others are retried. A rate limit must never
+// end sessions: the proxy's client shares one quota at the provider, which
+// anyone can spend (junk codes posted to the callback), and every session
+// refreshing meanwhile would be logged out.
 func refusedByProvider(err error) (string, bool) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		return "", false
 	}
-	if re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client" {
+	switch re.ErrorCode {
+	case "invalid_grant", "unauthorized_client":
 		return re.ErrorCode, true
+	case "temporarily_unavailable", "server_error", "slow_down":
+		return "", false
 	}
-	if re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
-		return fmt.Sprintf("HTTP %d %s", re.Response.StatusCode, re.ErrorCode), true
+	if re.Response == nil {
+		return "", false
+	}
+	switch status := re.Response.StatusCode; {
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout, status == http.StatusTooEarly:
+		return "", false
+	case status >= 400 && status < 500:
+		return fmt.Sprintf("HTTP %d %s", status, re.ErrorCode), true
 	}
 	return "", false
 }

@@ -33,6 +33,17 @@ func TestRefresh(t *testing.T) {
 			setup: func(e *env) { e.op.refreshDown.Store(true) }, wantOK: true, refreshes: 1},
 		{name: "provider down, tokens expired: unavailable", advance: 3 * time.Hour,
 			setup: func(e *env) { e.op.refreshDown.Store(true) }, wantErr: authn.ErrUnavailable, refreshes: 1},
+		// A provider shedding load (rate limit, temporarily unavailable)
+		// has not refused the refresh token: nobody is logged out, as
+		// when it is down. An attacker who exhausts the proxy client's
+		// quota at the provider (junk codes posted to the callback) must
+		// not end every session that refreshes meanwhile.
+		{name: "provider rate-limiting, tokens still valid: served, session kept", advance: 59*time.Minute + 30*time.Second,
+			setup: func(e *env) { e.op.refreshBusy.Store("429 too_many_requests") }, wantOK: true, refreshes: 1},
+		{name: "provider rate-limiting, tokens expired: unavailable, session kept", advance: 3 * time.Hour,
+			setup: func(e *env) { e.op.refreshBusy.Store("429 too_many_requests") }, wantErr: authn.ErrUnavailable, refreshes: 1},
+		{name: "provider temporarily unavailable (400), tokens expired: unavailable, session kept", advance: 3 * time.Hour,
+			setup: func(e *env) { e.op.refreshBusy.Store("400 temporarily_unavailable") }, wantErr: authn.ErrUnavailable, refreshes: 1},
 		{name: "refreshed ID token about someone else: session ends", advance: 3 * time.Hour,
 			setup:   func(e *env) { e.op.mutateIDToken = func(c map[string]any) { c["sub"] = "sub-mallory" } },
 			wantErr: authn.ErrNoCredentials, refreshes: 1, sessionGone: true},
@@ -57,7 +68,8 @@ func TestRefresh(t *testing.T) {
 			if tc.sessionGone != errors.Is(err, session.ErrNotFound) {
 				t.Fatalf("session after: %v (want gone %v)", err, tc.sessionGone)
 			}
-			if tc.wantOK && tc.refreshes == 1 && !tc.sessionGone && e.op.refreshDown.Load() == false {
+			busy, _ := e.op.refreshBusy.Load().(string)
+			if tc.wantOK && tc.refreshes == 1 && !tc.sessionGone && !e.op.refreshDown.Load() && busy == "" {
 				if after.RefreshToken == before.RefreshToken || after.Refreshes != 1 || !after.TokenExpiry.After(before.TokenExpiry) {
 					t.Fatalf("refresh not stored: before %+v after %+v", before.Data, after.Data)
 				}
@@ -222,6 +234,14 @@ func TestStripCookies(t *testing.T) {
 	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1; b=2; c=3" {
 		t.Fatalf("Cookie after strip: %q", got)
 	}
+	// Go's cookie parser trims blanks around a name, so these authenticate
+	// with the session: they must not reach the upstream either.
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header.Add("Cookie", "a=1; portcullis_session =secret1;\tportcullis_login\t=x; b=2")
+	e.svc.StripCookies(r)
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1; b=2" {
+		t.Fatalf("Cookie after strip: %q", got)
+	}
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Cookie", "portcullis_session=secret")
 	e.svc.StripCookies(r)
@@ -249,5 +269,74 @@ func TestSessionInfo(t *testing.T) {
 	r = e.do(e.client, "GET", PathPrefix+"anything", nil)
 	if r.status != 404 {
 		t.Fatalf("unknown reserved path: %d", r.status)
+	}
+}
+
+// ForeignOrigin flags requests that carry the session cookie from an
+// origin the site does not allow, whatever their method (a GET passes the
+// CSRF check, but its response must not be readable by that origin).
+func TestForeignOrigin(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.AllowedOrigins = []string{"https://kibana.example.com/"} })
+	token := e.login(e.client, "/")
+	site := strings.TrimSuffix(e.site.URL, "/")
+	for _, tc := range []struct {
+		origin  string
+		cookie  bool
+		foreign bool
+	}{
+		{"https://blog.example.com", true, true},
+		{site + ":1", true, true},
+		{"null", true, true},
+		{"", true, false}, // same-origin GETs send no Origin
+		{site, true, false},
+		{"HTTPS://KIBANA.example.com", true, false},
+		{"https://blog.example.com", false, false}, // no session cookie: nothing ambient to protect
+	} {
+		r := httptest.NewRequest("GET", "/_search", nil)
+		if tc.cookie {
+			r = requestWithCookie(e, "GET", token)
+		}
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if got := e.svc.ForeignOrigin(r); got != tc.foreign {
+			t.Errorf("origin %q cookie %v: ForeignOrigin %v, want %v", tc.origin, tc.cookie, got, tc.foreign)
+		}
+	}
+}
+
+// CrossSiteRequest: the session cookie, no anti-CSRF header, and another
+// site as the sender (by its Origin, or by Sec-Fetch-Site when a GET
+// navigation sends no Origin).
+func TestCrossSiteRequest(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.AllowedOrigins = []string{"https://kibana.example.com"} })
+	token := e.login(e.client, "/")
+	site := strings.TrimSuffix(e.site.URL, "/")
+	for _, tc := range []struct {
+		header map[string]string
+		cookie bool
+		cross  bool
+	}{
+		{map[string]string{"Sec-Fetch-Site": "cross-site"}, true, true},
+		{map[string]string{"Sec-Fetch-Site": "same-site"}, true, true},
+		{map[string]string{"Origin": "https://evil.example"}, true, true},
+		{map[string]string{"Sec-Fetch-Site": "same-origin"}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "none"}, true, false}, // typed by the user
+		{nil, true, false}, // a client that says nothing (not a browser made to send it)
+		{map[string]string{"Sec-Fetch-Site": "cross-site", "kbn-xsrf": "1"}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://kibana.example.com"}, true, false},
+		{map[string]string{"Origin": site}, true, false},
+		{map[string]string{"Sec-Fetch-Site": "cross-site"}, false, false},
+	} {
+		r := httptest.NewRequest("GET", "/_flush", nil)
+		if tc.cookie {
+			r = requestWithCookie(e, "GET", token)
+		}
+		for k, v := range tc.header {
+			r.Header.Set(k, v)
+		}
+		if got := e.svc.CrossSiteRequest(r); got != tc.cross {
+			t.Errorf("%v cookie %v: CrossSiteRequest %v, want %v", tc.header, tc.cookie, got, tc.cross)
+		}
 	}
 }

@@ -1,0 +1,95 @@
+package authn
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// backchannelLogoutEvent is the member of a logout token's events claim
+// (OpenID Connect Back-Channel Logout 1.0).
+const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// verifierClaims are the claims go-oidc decodes into its IDToken (iss,
+// sub, aud, times, nonce, at_hash, distributed claims) with encoding/json,
+// which matches member names case-insensitively and keeps the last match:
+// a token carrying "Aud" after "aud" would be checked against the "Aud"
+// value, while Elasticsearch, and the claims map principals are built
+// from, read "aud" exactly.
+func verifierClaims() [10]string {
+	return [...]string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "_claim_names", "_claim_sources"}
+}
+
+// CheckIDTokenShape refuses a verified JWS that is not an ID token, or
+// whose registered claims two readers could read differently:
+//
+//   - its typ header, when present, must be JWT (Elasticsearch's JWT realm
+//     with token_type id_token accepts nothing else): an OAuth access
+//     token (at+jwt), a logout token (logout+jwt) or a security event
+//     token the provider signed for the same client is not an ID token;
+//   - it must not carry the back-channel logout event (a logout token,
+//     typed or not, is never a credential);
+//   - none of the claims go-oidc reads (verifierClaims) may appear under
+//     another spelling than its own ("Aud", "SUB"): go-oidc would read
+//     that one, everything else the exact one.
+//
+// token is the compact serialization whose signature was verified; claims
+// are its payload decoded with DecodeClaims. The error never contains
+// claim values.
+func CheckIDTokenShape(token string, claims map[string]any) error {
+	if err := checkJWTTyp(token); err != nil {
+		return err
+	}
+	registered := verifierClaims()
+	for name, value := range claims {
+		for _, reg := range registered {
+			if name != reg && strings.EqualFold(name, reg) {
+				return fmt.Errorf("the token has a claim %q besides %q: registered claim names are case-sensitive", truncate(name, 40), reg)
+			}
+		}
+		// Any spelling: the back-channel endpoint reads events with
+		// encoding/json, case-insensitively.
+		if events, ok := value.(map[string]any); ok && strings.EqualFold(name, "events") {
+			if _, logout := events[backchannelLogoutEvent]; logout {
+				return errors.New("a back-channel logout token is not an ID token")
+			}
+		}
+	}
+	return nil
+}
+
+// checkJWTTyp reads the protected header of token and refuses a typ other
+// than JWT (compared case-insensitively, as media types are).
+func checkJWTTyp(token string) error {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return errors.New("not a JWS compact serialization")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return errors.New("the token header is not base64url")
+	}
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return errors.New("the token header is not a JSON object")
+	}
+	for name := range h {
+		if name != "typ" && strings.EqualFold(name, "typ") {
+			return errors.New("the token header spells typ in another case")
+		}
+	}
+	rawTyp, present := h["typ"]
+	if !present {
+		return nil
+	}
+	var typ string
+	if err := json.Unmarshal(rawTyp, &typ); err != nil {
+		return errors.New("the token's typ header is not a string")
+	}
+	if !strings.EqualFold(typ, "JWT") {
+		return fmt.Errorf("the token's typ is %q, not JWT: it is not an ID token", truncate(typ, 40))
+	}
+	return nil
+}
