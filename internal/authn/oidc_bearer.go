@@ -367,7 +367,7 @@ func (a *BearerAuthenticator) validate(token string, now time.Time) (*Principal,
 	if err != nil {
 		return fail("invalid bearer token claims")
 	}
-	if err := CheckIDTokenShape(token, claims); err != nil {
+	if err := CheckIDTokenShape(token, claims, IDOrAccessTokens); err != nil {
 		// Before the subject is trusted: a "SUB" claim would be go-oidc's.
 		return fail("invalid bearer token: %v", err)
 	}

@@ -85,11 +85,12 @@ func TestBearerRegisteredClaimsAreReadExactly(t *testing.T) {
 	}
 }
 
-// Only ID-token-shaped JWTs are bearer credentials here, as in
-// Elasticsearch's JWT realm with token_type id_token (its typ header must
-// be JWT or absent): an OAuth access token (typ at+jwt, RFC 9068) or a
+// ID tokens and RFC 9068 access tokens (typ at+jwt: API clients present
+// access tokens for the configured audiences, as to Elasticsearch's JWT
+// realm with token_type access_token) are bearer credentials; a
 // back-channel logout token (typ logout+jwt, or any token carrying the
-// logout event) the provider signed for the proxy's client is not.
+// logout event) or a security event token the provider signed for the
+// proxy's client is not.
 func TestBearerRefusesTokensOfAnotherType(t *testing.T) {
 	f := newFakeIssuer(t)
 	now := time.Now()
@@ -105,8 +106,6 @@ func TestBearerRefusesTokensOfAnotherType(t *testing.T) {
 	logout["Events"] = map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}
 	logoutOtherCase, _ := json.Marshal(logout)
 	for name, tok := range map[string]string{
-		"at+jwt":                     signRawRS256(t, k, "k1", "at+jwt", claims),
-		"application/at+jwt":         signRawRS256(t, k, "k1", "application/at+jwt", claims),
 		"logout+jwt":                 signRawRS256(t, k, "k1", "logout+jwt", logoutJSON),
 		"logout token typed JWT":     signRawRS256(t, k, "k1", "JWT", logoutJSON),
 		"logout token without a typ": signRawRS256(t, k, "k1", "", logoutJSON),
@@ -118,7 +117,7 @@ func TestBearerRefusesTokensOfAnotherType(t *testing.T) {
 			expectAuthError(t, tok, p, err, "")
 		})
 	}
-	for _, typ := range []string{"JWT", "jwt", ""} {
+	for _, typ := range []string{"JWT", "jwt", "", "at+jwt", "application/at+jwt"} {
 		if _, err := authBearer(a, signRawRS256(t, k, "k1", typ, claims)); err != nil {
 			t.Errorf("ID token with typ %q refused: %v", typ, err)
 		}

@@ -22,13 +22,26 @@ func verifierClaims() [10]string {
 	return [...]string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "_claim_names", "_claim_sources"}
 }
 
-// CheckIDTokenShape refuses a verified JWS that is not an ID token, or
-// whose registered claims two readers could read differently:
+// TokenKind says which JWTs a check accepts.
+type TokenKind int
+
+const (
+	// IDTokensOnly accepts ID tokens (typ JWT or none): the login's.
+	IDTokensOnly TokenKind = iota
+	// IDOrAccessTokens also accepts OAuth access tokens typed as RFC 9068
+	// says (at+jwt): bearer tokens, since API clients present access
+	// tokens for the configured audiences (Elasticsearch's JWT realm with
+	// token_type access_token).
+	IDOrAccessTokens
+)
+
+// CheckIDTokenShape refuses a verified JWS that is not a credential of
+// kind, or whose registered claims two readers could read differently:
 //
-//   - its typ header, when present, must be JWT (Elasticsearch's JWT realm
-//     with token_type id_token accepts nothing else): an OAuth access
-//     token (at+jwt), a logout token (logout+jwt) or a security event
-//     token the provider signed for the same client is not an ID token;
+//   - its typ header, when present, must be JWT, or with IDOrAccessTokens
+//     also at+jwt: a logout token (logout+jwt) or a security event token
+//     the provider signed for the same client is never a credential, and
+//     an access token is not an ID token;
 //   - it must not carry the back-channel logout event (a logout token,
 //     typed or not, is never a credential);
 //   - none of the claims go-oidc reads (verifierClaims) may appear under
@@ -38,8 +51,8 @@ func verifierClaims() [10]string {
 // token is the compact serialization whose signature was verified; claims
 // are its payload decoded with DecodeClaims. The error never contains
 // claim values.
-func CheckIDTokenShape(token string, claims map[string]any) error {
-	if err := checkJWTTyp(token); err != nil {
+func CheckIDTokenShape(token string, claims map[string]any, kind TokenKind) error {
+	if err := checkJWTTyp(token, kind); err != nil {
 		return err
 	}
 	registered := verifierClaims()
@@ -62,7 +75,7 @@ func CheckIDTokenShape(token string, claims map[string]any) error {
 
 // checkJWTTyp reads the protected header of token and refuses a typ other
 // than JWT (compared case-insensitively, as media types are).
-func checkJWTTyp(token string) error {
+func checkJWTTyp(token string, kind TokenKind) error {
 	head, _, ok := strings.Cut(token, ".")
 	if !ok {
 		return errors.New("not a JWS compact serialization")
@@ -88,7 +101,8 @@ func checkJWTTyp(token string) error {
 	if err := json.Unmarshal(rawTyp, &typ); err != nil {
 		return errors.New("the token's typ header is not a string")
 	}
-	if !strings.EqualFold(typ, "JWT") {
+	accessToken := strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt")
+	if !strings.EqualFold(typ, "JWT") && !(kind == IDOrAccessTokens && accessToken) {
 		return fmt.Errorf("the token's typ is %q, not JWT: it is not an ID token", truncate(typ, 40))
 	}
 	return nil

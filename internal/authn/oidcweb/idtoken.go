@@ -48,7 +48,7 @@ func (s *Service) verifyIDToken(ctx context.Context, d *discovered, raw, nonce s
 	if err != nil {
 		return nil, fmt.Errorf("invalid ID token claims: %w", err)
 	}
-	if err := authn.CheckIDTokenShape(raw, claims); err != nil {
+	if err := authn.CheckIDTokenShape(raw, claims, authn.IDTokensOnly); err != nil {
 		return nil, fmt.Errorf("invalid ID token: %w", err)
 	}
 	now := s.o.Now()
