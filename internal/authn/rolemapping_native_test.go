@@ -37,3 +37,50 @@ func TestRoleMapperStoreNative(t *testing.T) {
 		t.Fatalf("roles after the API mapping was deleted: %v", got)
 	}
 }
+
+// TestRoleMapperStoreFileRemoved: removing the role-mapping file revokes
+// its mappings at the next reload, as in Elasticsearch (a missing file:
+// "Role mapping will be skipped"); it used to keep them in force for as
+// long as the file stayed away, and with them every role they mapped. The
+// API's mappings keep applying, and one deleted through the API in the
+// meantime stops applying too (the reload used to stop at the missing file
+// before reading them).
+func TestRoleMapperStoreFileRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "role_mapping.yml")
+	if err := os.WriteFile(path, []byte("file_m:\n  roles: [from_file]\n  rules: {field: {username: carol}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, ps := NewRoleMapperStore(path)
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	native := &staticMappings{doc: []byte(`{"api_m":{"roles":["from_api"],"rules":{"field":{"username":"carol"}}},"api_gone":{"roles":["revoked_api"],"rules":{"field":{"username":"carol"}}}}`)}
+	if ps := s.SetNative(native); ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	carol := &Principal{Username: "carol", Realm: "oidc1"}
+	if got := s.Map(carol); len(got) != 3 {
+		t.Fatalf("roles before: %v", got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	native.doc = []byte(`{"api_m":{"roles":["from_api"],"rules":{"field":{"username":"carol"}}}}`)
+	ps = s.Reload()
+	if got := s.Map(carol); !slices.Equal(got, []string{"from_api"}) {
+		t.Fatalf("roles after the file was removed and api_gone deleted: %v, want [from_api]", got)
+	}
+	if len(ps) == 0 {
+		t.Fatal("the missing file was not reported")
+	}
+	// The file back: its mappings apply again.
+	if err := os.WriteFile(path, []byte("file_m:\n  roles: [from_file]\n  rules: {field: {username: carol}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ps := s.Reload(); ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	if got := s.Map(carol); len(got) != 2 || !slices.Contains(got, "from_file") {
+		t.Fatalf("roles once the file is back: %v", got)
+	}
+}

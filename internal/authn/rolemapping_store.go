@@ -1,6 +1,8 @@
 package authn
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -44,15 +46,21 @@ func NewRoleMapperStore(path string) (*RoleMapperStore, diag.Problems) {
 	return s, ps
 }
 
-// Reload re-reads the file. When the file cannot be read the previous
-// mappings stay in force.
+// Reload re-reads the file and the API's mappings. A file that is missing
+// maps nothing, as in Elasticsearch ("Role mapping will be skipped"), and
+// one that cannot be read or parsed maps nothing either (fail closed):
+// keeping the previous mappings would keep every role they mapped after
+// the file that granted them was removed. The API's mappings apply
+// regardless (they only add roles).
 func (s *RoleMapperStore) Reload() diag.Problems {
-	if _, err := os.Stat(s.path); err != nil {
-		var ps diag.Problems
-		ps.Errorf(s.path, 0, "cannot read role mapping file: %v; previous mappings kept", err)
-		return ps
+	var m *RoleMapper
+	var ps diag.Problems
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		m = &RoleMapper{}
+		ps.Warnf(s.path, 0, "role mapping file does not exist; its role mappings are skipped")
+	} else {
+		m, ps = LoadRoleMappings(s.path)
 	}
-	m, ps := LoadRoleMappings(s.path)
 	if s.native != nil {
 		n, nps := ParseRoleMappings("role mappings of the API", s.native.All())
 		ps = append(ps, nps...)
