@@ -112,6 +112,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				st.Decision = "allow"
 				next.ServeHTTP(w, r)
 				refreshAfter(md, c.Action)
+				forgetMappingsAfter(rs, c.Action)
 				return
 			}
 		}
@@ -173,6 +174,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		next.ServeHTTP(w, r)
 		st.indexNames.afterWrite()
 		refreshAfter(md, c.Action)
+		forgetMappingsAfter(rs, c.Action)
 	})
 }
 

@@ -38,6 +38,9 @@ type MappingCache[T any] struct {
 
 	mu      sync.Mutex
 	entries map[string]mappingEntry[T]
+	// gen counts Invalidate calls: a fetch that an Invalidate overtook
+	// may hold the mapping from before the change, and is not kept.
+	gen uint64
 }
 
 type mappingEntry[T any] struct {
@@ -70,6 +73,7 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 		}
 		stale = append(stale, idx)
 	}
+	gen := c.gen
 	c.mu.Unlock()
 	for start := 0; start < len(stale); start += mappingBatch {
 		batch := stale[start:min(start+mappingBatch, len(stale))]
@@ -79,8 +83,11 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 		}
 		fetchedAt := time.Now()
 		c.mu.Lock()
+		keep := c.gen == gen
 		for idx, v := range got {
-			c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt}
+			if keep {
+				c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt}
+			}
 			out[idx] = v
 		}
 		c.mu.Unlock()
@@ -93,6 +100,7 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 func (c *MappingCache[T]) Invalidate() {
 	c.mu.Lock()
 	clear(c.entries)
+	c.gen++
 	c.mu.Unlock()
 }
 

@@ -100,3 +100,29 @@ func TestMappingCacheFailsOnClusterError(t *testing.T) {
 		t.Fatalf("want an error naming the status, got %v", err)
 	}
 }
+
+// TestMappingCacheInvalidateDuringFetch: a mapping fetched before an
+// Invalidate (a put mapping answered while the fetch was under way) is
+// returned to its caller but not kept: the next Get fetches again, instead
+// of serving the old mapping for the whole TTL.
+func TestMappingCacheInvalidateDuringFetch(t *testing.T) {
+	f := &fakeMappings{}
+	var c *MappingCache[string]
+	fetch := func(ctx context.Context, path string) (*http.Response, error) {
+		if len(f.paths) == 0 {
+			c.Invalidate() // the mapping changes while the first fetch is answered
+		}
+		return f.fetch(ctx, path)
+	}
+	c = NewMappingCache(fetch, parseNames, time.Hour)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, []string{"a"}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, []string{"a"}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.paths) != 2 {
+		t.Fatalf("a mapping fetched across an Invalidate was kept; paths = %v", f.paths)
+	}
+}

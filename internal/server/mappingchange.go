@@ -1,0 +1,44 @@
+package server
+
+import "strings"
+
+// Field-level security reads the indices' mappings (field aliases,
+// multi-fields, copy_to targets) from a cache (Restrictions.Mappings). A
+// mapping changed through the proxy must not be judged with the cached
+// one: a field alias of a hidden field added since would pass for an
+// ordinary granted field, and a query or aggregation on it would read the
+// hidden values. Requests that can change the mappings of existing index
+// names therefore drop what the cache holds once the cluster answered.
+
+// MappingForgetter is a MappingSource that can drop what it cached.
+type MappingForgetter interface {
+	Invalidate()
+}
+
+// mappingChangePrefixes are the actions that add fields to the mapping of
+// an existing index, or replace an index (and so its mapping) under a name
+// the cache may hold: deleted and created again, restored from a snapshot,
+// a data stream's backing indices.
+var mappingChangePrefixes = []string{
+	"indices:admin/mapping/put", "indices:admin/create", "indices:admin/auto_create", "indices:admin/delete",
+	"indices:admin/rollover", "indices:admin/resize", "indices:admin/data_stream/", "indices:admin/index/create_from_source",
+	"cluster:admin/snapshot/restore",
+}
+
+// forgetMappingsAfter drops the cached mappings after a request that may
+// have changed them.
+func forgetMappingsAfter(rs *Restrictions, action string) {
+	if rs == nil {
+		return
+	}
+	f, ok := rs.Mappings.(MappingForgetter)
+	if !ok {
+		return
+	}
+	for _, prefix := range mappingChangePrefixes {
+		if strings.HasPrefix(action, prefix) {
+			f.Invalidate()
+			return
+		}
+	}
+}
