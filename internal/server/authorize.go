@@ -110,9 +110,8 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 					return
 				}
 				st.Decision = "allow"
-				next.ServeHTTP(w, r)
+				next.ServeHTTP(forgettingMappings(rs, c.Action, w), r)
 				refreshAfter(md, c.Action)
-				forgetMappingsAfter(rs, c.Action)
 				return
 			}
 		}
@@ -171,10 +170,9 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			return
 		}
 		st.Decision = "allow"
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(forgettingMappings(rs, c.Action, w), r)
 		st.indexNames.afterWrite()
 		refreshAfter(md, c.Action)
-		forgetMappingsAfter(rs, c.Action)
 	})
 }
 

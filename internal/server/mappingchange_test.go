@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -32,10 +34,19 @@ func TestForgetMappingsAfter(t *testing.T) {
 		"indices:admin/mappings/get":       false,
 	} {
 		m := &countingMappings{}
-		forgetMappingsAfter(&Restrictions{Mappings: m}, action)
+		w := httptest.NewRecorder()
+		fw := forgettingMappings(&Restrictions{Mappings: m}, action, w)
+		if m.invalidated != 0 {
+			t.Fatalf("%s: invalidated before the answer", action)
+		}
+		fw.WriteHeader(http.StatusOK)
+		_, _ = fw.Write([]byte("{}"))
 		if got := m.invalidated == 1; got != want {
 			t.Errorf("%s: invalidated %d times, want %v", action, m.invalidated, want)
 		}
 	}
-	forgetMappingsAfter(nil, "indices:admin/mapping/put") // no restriction stage: nothing to forget
+	w := httptest.NewRecorder() // no restriction stage: nothing to forget
+	if got := forgettingMappings(nil, "indices:admin/mapping/put", w); got != http.ResponseWriter(w) {
+		t.Fatal("a writer without a restriction stage was wrapped")
+	}
 }
