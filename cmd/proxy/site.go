@@ -227,10 +227,10 @@ func (st *siteStack) start(ctx context.Context) {
 	go st.realm.Watch(ctx, cfg.Security.ReloadInterval)
 	go st.roles.Watch(ctx, cfg.Security.ReloadInterval)
 	if mappings := st.auth.mappings; mappings != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Poll()) })
 	}
 	if pm := st.auth.pkiMappings; pm != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Reload()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Poll()) })
 	}
 	if tokens := st.auth.serviceTokens; tokens != nil {
 		go tokens.Watch(ctx, cfg.Security.ReloadInterval)

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 type staticMappings struct{ doc []byte }
@@ -82,5 +85,50 @@ func TestRoleMapperStoreFileRemoved(t *testing.T) {
 	}
 	if got := s.Map(carol); len(got) != 2 || !slices.Contains(got, "from_file") {
 		t.Fatalf("roles once the file is back: %v", got)
+	}
+}
+
+// TestRoleMapperStorePollWaitsForHalfWrittenFile: a poll does not load a
+// role-mapping file modified within reload.SettleTime: an "all" rule cut
+// after its first condition (the file being written in place) maps every
+// user of the realm. Once settled, the poll loads it.
+func TestRoleMapperStorePollWaitsForHalfWrittenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "role_mapping.yml")
+	full := "admins:\n  roles: [admin]\n  rules:\n    all:\n      - field: {realm.name: oidc1}\n      - field: {groups: admins}\n"
+	if err := os.WriteFile(path, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, ps := NewRoleMapperStore(path)
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	mallory := principal("mallory", "oidc1", "", []string{"staff"}, nil)
+	if got := s.Map(mallory); len(got) != 0 {
+		t.Fatalf("roles %v", got)
+	}
+	cut := full[:len(full)-len("      - field: {groups: admins}\n")]
+	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		t.Fatal(err)
+	}
+	s.Poll()
+	if got := s.Map(mallory); len(got) != 0 {
+		t.Fatalf("the half-written mapping is in force: mallory gets %v", got)
+	}
+	old := now.Add(-2 * reload.SettleTime)
+	if err := os.WriteFile(path, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if ps := s.Poll(); ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	if got := s.Map(principal("ann", "oidc1", "", []string{"admins"}, nil)); !slices.Equal(got, []string{"admin"}) {
+		t.Fatalf("the settled file was not loaded: %v", got)
 	}
 }

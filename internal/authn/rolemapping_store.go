@@ -6,8 +6,10 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // RoleMapperStore is a reloadable role-mapping file: Map uses the latest
@@ -68,6 +70,16 @@ func (s *RoleMapperStore) Reload() diag.Problems {
 	}
 	s.cur.Store(m)
 	return ps
+}
+
+// Poll is the periodic check: Reload, unless the file was modified within
+// reload.SettleTime, when it may be half-written (an "all" rule cut after
+// its first condition maps more users); the next poll loads it then.
+func (s *RoleMapperStore) Poll() diag.Problems {
+	if !reload.Settled(time.Now(), s.path) {
+		return nil
+	}
+	return s.Reload()
 }
 
 // Snapshot returns the mappings in force. Reload replaces them and never
