@@ -106,9 +106,11 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	if st.cursors, err = newCursors(cfg); err != nil {
 		return nil, err
 	}
+	mappings := upstream.NewMappingCache(st.up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL)
+	mappings.SetVersions(st.md.MappingVersion)
 	st.restrict = &server.Restrictions{
 		Cluster:  st.up,
-		Mappings: upstream.NewMappingCache(st.up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL),
+		Mappings: mappings,
 		Queries:  dls.NewCache(dls.DefaultCacheEntries),
 		WriteDLS: *cfg.Security.DLSFLS.WriteCheck,
 	}

@@ -41,11 +41,34 @@ type MappingCache[T any] struct {
 	// gen counts Invalidate calls: a fetch that an Invalidate overtook
 	// may hold the mapping from before the change, and is not kept.
 	gen uint64
+	// version gives an index's current mapping version (nil, or false:
+	// unknown); see SetVersions.
+	version func(index string) (string, bool)
 }
 
 type mappingEntry[T any] struct {
 	value     T
 	fetchedAt time.Time
+	// version is the index's mapping version when the fetch began ("":
+	// unknown).
+	version string
+}
+
+// SetVersions gives the cache the indices' current mapping versions
+// (MetadataCache.MappingVersion): an entry fetched under another version
+// than the current one is fetched again, TTL or not. Call it before the
+// cache is used.
+func (c *MappingCache[T]) SetVersions(version func(index string) (string, bool)) {
+	c.version = version
+}
+
+// currentVersion is index's mapping version, "" when unknown.
+func (c *MappingCache[T]) currentVersion(index string) string {
+	if c.version == nil {
+		return ""
+	}
+	v, _ := c.version(index)
+	return v
 }
 
 // NewMappingCache returns an empty cache; ttl <= 0 selects DefaultMappingTTL.
@@ -65,9 +88,12 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 	var stale []string
 	now := time.Now()
 	c.mu.Lock()
+	versions := make(map[string]string, len(indices))
 	for _, idx := range indices {
+		v := c.currentVersion(idx)
+		versions[idx] = v
 		e, ok := c.entries[idx]
-		if ok && now.Sub(e.fetchedAt) < c.ttl && !e.fetchedAt.Before(notBefore) {
+		if ok && now.Sub(e.fetchedAt) < c.ttl && !e.fetchedAt.Before(notBefore) && (v == "" || e.version == v) {
 			out[idx] = e.value
 			continue
 		}
@@ -86,7 +112,7 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 		keep := c.gen == gen
 		for idx, v := range got {
 			if keep {
-				c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt}
+				c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt, version: versions[idx]}
 			}
 			out[idx] = v
 		}

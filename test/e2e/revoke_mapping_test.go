@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFLSStaleMappingAlias: field-level security resolves field aliases
@@ -38,5 +39,50 @@ func TestFLSStaleMappingAlias(t *testing.T) {
 		if r.Status != 200 || !strings.Contains(r.Body, `"total":{"value":0`) {
 			t.Fatalf("the alias of the hidden field answered a query on it: %s -> %d %s", query, r.Status, r.Body)
 		}
+	}
+}
+
+// TestFLSMappingChangedOnAnotherReplica: replicas share the cluster, not
+// their mapping caches. A field alias of the hidden field added through
+// replica A was unknown to replica B until its cached mapping expired (30
+// s by default; here an hour), and B answered aggregations on the alias
+// with the hidden values. B now also follows each index's mapping version,
+// which its periodic metadata refresh reads, and sees the alias within a
+// refresh.
+func TestFLSMappingChangedOnAnotherReplica(t *testing.T) {
+	const canary = "CANARY-replica-alias-52ce"
+	cluster := openSearchURL(t)
+	o, su := superuserOpts(t, cluster)
+	o.Users += "revrep:" + su.Password + "\n"
+	o.UsersRoles += "e2e_revrep:revrep\n"
+	o.Roles = "e2e_revrep:\n  indices:\n    - names: [\"revrep-*\"]\n      privileges: [read]\n      field_security: {grant: [\"*\"], except: [secret]}\n"
+	longCache := func(string) string { return "  dls_fls:\n    mapping_ttl: 1h\n" }
+	a, b := startProxyWith(t, o, longCache), startProxyWith(t, o, longCache)
+	a.waitReady()
+	b.waitReady()
+	ca, cb := a.client(nil), b.client(nil)
+	json := map[string]string{"Content-Type": "application/json"}
+	admin := func(method, path, body string) {
+		t.Helper()
+		if r := do(t, ca, method, a.URL+path, su.Name, su.Password, strings.NewReader(body), json); r.Status >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() { dropIndices(t, ca, cluster, "revrep-1") })
+	admin("PUT", "/revrep-1", `{"mappings":{"properties":{"secret":{"type":"keyword"},"pub":{"type":"keyword"}}}}`)
+	admin("PUT", "/revrep-1/_doc/1?refresh=true", `{"secret":"`+canary+`","pub":"visible"}`)
+	onB := func(field string) result {
+		t.Helper()
+		return do(t, cb, "POST", b.URL+"/revrep-1/_search", "revrep", su.Password, strings.NewReader(`{"aggs":{"v":{"terms":{"field":"`+field+`"}}}}`), json)
+	}
+	if r := onB("pub"); r.Status != 200 || strings.Contains(r.Body, canary) || !strings.Contains(r.Body, "visible") {
+		t.Fatalf("first search on B: %d %s", r.Status, r.Body)
+	}
+	admin("PUT", "/revrep-1/_mapping", `{"properties":{"leak":{"type":"alias","path":"secret"}}}`)
+	if !eventually(60*time.Second, func() bool {
+		r := onB("leak")
+		return r.Status == 200 && !strings.Contains(r.Body, canary)
+	}) {
+		t.Fatalf("replica B kept answering with the mapping it cached before the alias was added: %s", onB("leak").Body)
 	}
 }
