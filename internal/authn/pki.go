@@ -60,7 +60,19 @@ type PKIAuthenticator struct {
 	roots   *x509.CertPool
 	mapper  PrincipalMapper
 	now     func() time.Time
+	// listener gives the listener's client CAs in force (nil: none set;
+	// see SetListenerTrust).
+	listener func() *x509.CertPool
 }
+
+// SetListenerTrust gives a realm without its own certificate authorities
+// the listener's client CAs in force (tls.client_ca_file, reloaded): every
+// request's chain is verified again with them, at the current time. The
+// handshake verified it once, with the CAs and the clock of that moment,
+// and a connection can outlive both: a CA removed from the file, or a
+// certificate expired since, must not keep authenticating on it. Call it
+// before the realm is used.
+func (a *PKIAuthenticator) SetListenerTrust(roots func() *x509.CertPool) { a.listener = roots }
 
 // CompilePKIUsernamePattern compiles a username_pattern ("" is the
 // default) and checks that it has a capturing group.
@@ -133,7 +145,7 @@ func (a *PKIAuthenticator) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate was not verified by the TLS listener (tls.client_ca_file)"}
 	}
 	if err := a.trusted(r.TLS.PeerCertificates); err != nil {
-		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate is not trusted by the realm's certificate_authorities: " + err.Error()}
+		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate is not trusted (by the realm's certificate_authorities, else by tls.client_ca_file as now loaded): " + err.Error()}
 	}
 	username, err := a.username(dn)
 	if err != nil {
@@ -151,9 +163,14 @@ func (a *PKIAuthenticator) Authenticate(r *http.Request) (*Principal, error) {
 }
 
 // trusted verifies the presented chain against the realm's own CAs, when
-// it has some (the listener has verified it against client_ca_file).
+// it has some, else against the listener's client CAs in force (the
+// listener verified it against client_ca_file at the handshake).
 func (a *PKIAuthenticator) trusted(chain []*x509.Certificate) error {
-	if a.roots == nil {
+	roots := a.roots
+	if roots == nil && a.listener != nil {
+		roots = a.listener()
+	}
+	if roots == nil {
 		return nil
 	}
 	inter := x509.NewCertPool()
@@ -161,7 +178,7 @@ func (a *PKIAuthenticator) trusted(chain []*x509.Certificate) error {
 		inter.AddCert(c)
 	}
 	_, err := chain[0].Verify(x509.VerifyOptions{
-		Roots: a.roots, Intermediates: inter, CurrentTime: a.now(),
+		Roots: roots, Intermediates: inter, CurrentTime: a.now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	return err

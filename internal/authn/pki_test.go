@@ -130,7 +130,7 @@ svc_admin: ["cn=svc.example.com,o=corp"]
 		{name: "trusted by the realm's CAs", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA)}, tls: tlsState([]*testCert{alice}, true),
 			wantUser: "alice", wantRoles: []string{"corp_member", "reader"}, wantDN: "CN=alice, OU=eng, O=corp"},
 		{name: "not trusted by the realm's CAs", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA)}, tls: tlsState([]*testCert{bob}, true),
-			wantErr: "not trusted by the realm's certificate_authorities"},
+			wantErr: "not trusted (by the realm's certificate_authorities"},
 		{name: "expired for the realm's clock", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA), Now: func() time.Time { return time.Now().Add(48 * time.Hour) }},
 			tls: tlsState([]*testCert{alice}, true), wantErr: "not trusted"},
 	}
@@ -288,4 +288,42 @@ func TestLoadCertificateAuthorities(t *testing.T) {
 
 func pemCert(c *testCert) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+}
+
+// TestPKIListenerTrustFollowsReloads: a realm without its own
+// certificate_authorities trusts what the listener's client CAs
+// (tls.client_ca_file) trust now, not what they trusted when the
+// connection was made: a CA removed from the file (reloaded) used to keep
+// authenticating its certificates on every connection opened before, for
+// as long as the client kept it busy, and so did a certificate that
+// expired on an open connection.
+func TestPKIListenerTrustFollowsReloads(t *testing.T) {
+	ca := mintCert(t, pkix.Name{CommonName: "tenant CA"}, nil, true)
+	other := mintCert(t, pkix.Name{CommonName: "other CA"}, nil, true)
+	alice := mintCert(t, pkix.Name{CommonName: "alice"}, ca, false)
+	current := poolOf(ca, other)
+	now := time.Now()
+	a, err := NewPKIAuthenticator(PKIOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetListenerTrust(func() *x509.CertPool { return current })
+	auth := func() error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.TLS = tlsState([]*testCert{alice, ca}, true) // verified at the handshake
+		_, err := a.Authenticate(r)
+		return err
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("a certificate the listener trusts: %v", err)
+	}
+	current = poolOf(other) // the tenant's CA removed from tls.client_ca_file
+	if err := auth(); err == nil {
+		t.Fatal("a certificate of a CA removed from the listener's client CAs still authenticates on an open connection")
+	}
+	current = poolOf(ca, other)
+	now = alice.cert.NotAfter.Add(time.Minute)
+	if err := auth(); err == nil {
+		t.Fatal("a certificate that expired on an open connection still authenticates")
+	}
 }
