@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -492,4 +493,31 @@ func TestFileRealmPollWaitsForHalfWrittenFiles(t *testing.T) {
 		t.Fatalf("an explicit reload waited: changed=%v err=%v", changed, err)
 	}
 	f.mustLogin(t, "alice", "correct horse")
+}
+
+// TestFileRealmReloadFIFO: a users file replaced by a named pipe (or a
+// device) is refused as unreadable, failing closed, instead of blocking
+// the reload forever: a reload stuck in open(2) held the reload lock, so
+// no later poll or SIGHUP could apply any revocation again.
+func TestFileRealmReloadFIFO(t *testing.T) {
+	f := newRealmFixture(t, nil)
+	f.mustLogin(t, "bob", "s3cret-a", "viewer")
+	if err := os.Remove(f.users); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(f.users, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := f.realm.Reload(); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a users file that is a named pipe was not reported")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reload blocked on a users file that is a named pipe")
+	}
+	p, err := f.login(t, "bob", "s3cret-a")
+	mustRefuse(t, p, err, "bob")
 }

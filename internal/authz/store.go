@@ -79,7 +79,7 @@ func (s *RoleStore) Evaluator() *Evaluator { return s.current.Load() }
 func (s *RoleStore) Reload() (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data, readErr := os.ReadFile(s.path)
+	data, readErr := reload.ReadFile(s.path)
 	if readErr != nil && !os.IsNotExist(readErr) {
 		data = nil
 	}

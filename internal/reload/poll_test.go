@@ -2,8 +2,11 @@ package reload
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -53,5 +56,31 @@ func TestSettled(t *testing.T) {
 	}
 	if !Settled(now, path) {
 		t.Fatal("a file modified far in the future counts as unsettled")
+	}
+}
+
+// TestReadFile: a regular file is read; a missing one is fs.ErrNotExist;
+// a named pipe (which os.ReadFile would wait on for ever) and a directory
+// are ErrNotRegular, at once.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/roles.yml"
+	if err := os.WriteFile(path, []byte("r: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadFile(path); err != nil || string(b) != "r: {}\n" {
+		t.Fatalf("regular file: %q %v", b, err)
+	}
+	if _, err := ReadFile(dir + "/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	fifo := dir + "/fifo"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, dir} {
+		if _, err := ReadFile(p); !errors.Is(err, ErrNotRegular) {
+			t.Fatalf("%s: %v, want ErrNotRegular", p, err)
+		}
 	}
 }
