@@ -48,6 +48,21 @@ func (st *authStack) trustListenerCAs(certs *server.CertReloader) {
 	}
 }
 
+// reloadPKICAs re-reads the PKI realm's own certificate_authorities file
+// (polls and SIGHUP; nothing without PKI or without that file).
+func (st *authStack) reloadPKICAs(path string, log *zap.Logger) {
+	if st.pki == nil {
+		return
+	}
+	changed, err := st.pki.ReloadCertificateAuthorities(path)
+	switch {
+	case err != nil:
+		log.Error("PKI realm certificate authorities unusable", zap.String("file", path), zap.Error(err))
+	case changed:
+		log.Info("PKI realm certificate authorities reloaded", zap.String("file", path))
+	}
+}
+
 // reloadPKIMappings re-reads the PKI realm's role mappings (on SIGHUP;
 // nothing without PKI).
 func (st *authStack) reloadPKIMappings(log *zap.Logger) {

@@ -233,6 +233,7 @@ func (st *siteStack) start(ctx context.Context) {
 	}
 	if pm := st.auth.pkiMappings; pm != nil {
 		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Poll()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { st.auth.reloadPKICAs(cfg.Security.PKI.CertificateAuthorities, log) })
 	}
 	if tokens := st.auth.serviceTokens; tokens != nil {
 		go tokens.Watch(ctx, cfg.Security.ReloadInterval)
@@ -250,6 +251,7 @@ func (st *siteStack) reload() {
 		logProblems(st.log, mappings.Reload())
 	}
 	st.auth.reloadPKIMappings(st.log)
+	st.auth.reloadPKICAs(st.cfg.Security.PKI.CertificateAuthorities, st.log)
 	st.auth.reloadServiceTokens()
 }
 

@@ -327,3 +327,64 @@ func TestPKIListenerTrustFollowsReloads(t *testing.T) {
 		t.Fatal("a certificate that expired on an open connection still authenticates")
 	}
 }
+
+// TestPKIRealmCAsReload: the realm's own certificate_authorities file is
+// read again on change (poll, SIGHUP): a CA removed from it stops
+// authenticating its certificates, on open connections too; it used to be
+// read once at startup, so removing a CA took a restart. A file that no
+// longer parses trusts nothing (fail closed), until it is repaired.
+func TestPKIRealmCAsReload(t *testing.T) {
+	dir := t.TempDir()
+	caA := mintCert(t, pkix.Name{CommonName: "CA A"}, nil, true)
+	caB := mintCert(t, pkix.Name{CommonName: "CA B"}, nil, true)
+	alice := mintCert(t, pkix.Name{CommonName: "alice"}, caA, false)
+	pemOf := func(cs ...*testCert) string {
+		var b strings.Builder
+		for _, c := range cs {
+			_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+		}
+		return b.String()
+	}
+	path := writeFile(t, dir, "realm-ca.pem", pemOf(caA, caB))
+	roots, err := LoadCertificateAuthorities(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewPKIAuthenticator(PKIOptions{CertificateAuthorities: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func() error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.TLS = tlsState([]*testCert{alice, caA}, true)
+		_, err := a.Authenticate(r)
+		return err
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	if changed, err := a.ReloadCertificateAuthorities(path); changed || err != nil {
+		t.Fatalf("an unchanged file: changed=%v err=%v", changed, err)
+	}
+	writeFile(t, dir, "realm-ca.pem", pemOf(caB)) // CA A removed
+	if changed, err := a.ReloadCertificateAuthorities(path); !changed || err != nil {
+		t.Fatalf("CA A removed: changed=%v err=%v", changed, err)
+	}
+	if err := auth(); err == nil {
+		t.Fatal("a certificate of a CA removed from the realm's certificate_authorities still authenticates")
+	}
+	writeFile(t, dir, "realm-ca.pem", "") // emptied
+	if _, err := a.ReloadCertificateAuthorities(path); err == nil {
+		t.Fatal("a broken file was not reported")
+	}
+	if err := auth(); err == nil {
+		t.Fatal("a broken certificate_authorities file trusts something")
+	}
+	writeFile(t, dir, "realm-ca.pem", pemOf(caA))
+	if _, err := a.ReloadCertificateAuthorities(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("repaired: %v", err)
+	}
+}

@@ -65,3 +65,43 @@ func TestPKICARemovedEndsOpenConnections(t *testing.T) {
 		t.Fatalf("a connection opened before the tenant's CA was removed still authenticates its certificate: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestPKIRealmCARemoved: the PKI realm's own certificate_authorities file
+// was read once at startup: a tenant's CA removed from it kept
+// authenticating the tenant's certificates until a restart. It is now
+// reloaded like the other security files.
+func TestPKIRealmCARemoved(t *testing.T) {
+	const canary = "CANARY-pki-realm-ca-81d2"
+	cluster := openSearchURL(t)
+	o, su := superuserOpts(t, cluster)
+	o.TLS, o.ClientAuth = true, "optional"
+	o.Roles = "e2e_pki_tenant:\n  indices:\n    - names: [\"revpkr-*\"]\n      privileges: [read]\n"
+	tenantCA := newCert(t, "tenant CA", nil, true, 4)
+	var proxyCA string
+	p := startProxyWith(t, o, func(dir string) string {
+		ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxyCA = string(ca)
+		writeFile(t, filepath.Join(dir, "ca.pem"), proxyCA+string(tenantCA.CertPEM))
+		writeFile(t, filepath.Join(dir, "realm-ca.pem"), proxyCA+string(tenantCA.CertPEM))
+		writeFile(t, filepath.Join(dir, "role_mapping.yml"), "tenant:\n  roles: [e2e_pki_tenant]\n  rules: {field: {realm.name: pki1}}\n")
+		return "  pki:\n    enabled: true\n    certificate_authorities: realm-ca.pem\n    role_mapping: role_mapping.yml\n"
+	})
+	p.waitReady()
+	plain := p.client(nil)
+	t.Cleanup(func() { dropIndices(t, plain, cluster, "revpkr-1") })
+	if r := do(t, plain, "PUT", p.URL+"/revpkr-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"m":"`+canary+`"}`), map[string]string{"Content-Type": "application/json"}); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	cert := newClientCert(t, pkix.Name{CommonName: "tenant-app"}, tenantCA)
+	c := p.client(func(cfg *tls.Config) { cfg.Certificates = []tls.Certificate{cert} })
+	if r := do(t, c, "GET", p.URL+"/revpkr-1/_search", "", "", nil, nil); r.Status != 200 || !strings.Contains(r.Body, canary) {
+		t.Fatalf("the tenant's certificate before its CA is removed: %d %s", r.Status, r.Body)
+	}
+	writeFile(t, filepath.Join(p.Dir, "realm-ca.pem"), proxyCA) // the tenant's CA removed from the realm's CAs
+	if !eventually(20*time.Second, func() bool { return do(t, c, "GET", p.URL+"/revpkr-1/_search", "", "", nil, nil).Status == 401 }) {
+		t.Fatal("the realm still trusts a CA removed from its certificate_authorities")
+	}
+}
