@@ -31,6 +31,8 @@ type authStack struct {
 	// pkiMappings are the PKI realm's role mappings (nil without PKI),
 	// reloaded by the caller.
 	pkiMappings *authn.RoleMapperStore
+	// pki is the PKI realm (nil without it).
+	pki *authn.PKIAuthenticator
 	// login is the browser login (nil unless security.oidc.login.enabled).
 	login   *oidcweb.Service
 	backend session.Backend
@@ -88,7 +90,7 @@ func newAuthStack(ctx context.Context, cfg *config.Config, log *zap.Logger, basi
 		if err != nil {
 			return nil, err
 		}
-		byName[authn.SchemePKI], st.pkiMappings = pki, mappings
+		byName[authn.SchemePKI], st.pkiMappings, st.pki = pki, mappings, pki
 	}
 	if cfg.Security.OIDC.Login.Enabled {
 		if err := st.startLogin(ctx, cfg, log, failed); err != nil {

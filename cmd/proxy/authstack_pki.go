@@ -9,6 +9,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 	"github.com/portcullis-proxy/portcullis/internal/config"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/server"
 )
 
 // newPKI is the PKI realm (security.pki) and its role mappings.
@@ -36,6 +37,30 @@ func newPKI(cfg *config.Config, log *zap.Logger) (*authn.PKIAuthenticator, *auth
 	log.Info("PKI realm enabled", zap.String("realm", a.RealmName()), zap.String("username_pattern", p.UsernamePattern),
 		zap.String("trust", trust), zap.String("role_mapping", p.RoleMapping), zap.Int("mappings", mappings.Snapshot().Len()))
 	return a, mappings, nil
+}
+
+// trustListenerCAs makes a PKI realm without its own certificate
+// authorities verify every request's chain with the listener's client CAs
+// in force (see authn.PKIAuthenticator.SetListenerTrust).
+func (st *authStack) trustListenerCAs(certs *server.CertReloader) {
+	if st.pki != nil && certs != nil {
+		st.pki.SetListenerTrust(certs.ClientCAs)
+	}
+}
+
+// reloadPKICAs re-reads the PKI realm's own certificate_authorities file
+// (polls and SIGHUP; nothing without PKI or without that file).
+func (st *authStack) reloadPKICAs(path string, log *zap.Logger) {
+	if st.pki == nil {
+		return
+	}
+	changed, err := st.pki.ReloadCertificateAuthorities(path)
+	switch {
+	case err != nil:
+		log.Error("PKI realm certificate authorities unusable", zap.String("file", path), zap.Error(err))
+	case changed:
+		log.Info("PKI realm certificate authorities reloaded", zap.String("file", path))
+	}
 }
 
 // reloadPKIMappings re-reads the PKI realm's role mappings (on SIGHUP;

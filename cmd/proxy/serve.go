@@ -130,6 +130,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 
 	for _, st := range stacks {
+		st.auth.trustListenerCAs(certs) // every site's handshakes verify client certificates with the listener's CAs
 		st.start(ctx)
 	}
 	for _, cr := range allCerts {

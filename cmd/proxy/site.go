@@ -108,9 +108,11 @@ func buildSite(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metr
 	if st.cursors, err = newCursors(cfg); err != nil {
 		return nil, err
 	}
+	mappings := upstream.NewMappingCache(st.up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL)
+	mappings.SetVersions(st.md.MappingVersion)
 	st.restrict = &server.Restrictions{
 		Cluster:  st.up,
-		Mappings: upstream.NewMappingCache(st.up.Fetch, fls.ParseMappings, cfg.Security.DLSFLS.MappingTTL),
+		Mappings: mappings,
 		Queries:  dls.NewCache(dls.DefaultCacheEntries),
 		WriteDLS: *cfg.Security.DLSFLS.WriteCheck,
 	}
@@ -244,10 +246,11 @@ func (st *siteStack) start(ctx context.Context) {
 	go st.realm.Watch(ctx, cfg.Security.ReloadInterval)
 	go st.roles.Watch(ctx, cfg.Security.ReloadInterval)
 	if mappings := st.auth.mappings; mappings != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Reload()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, mappings.Poll()) })
 	}
 	if pm := st.auth.pkiMappings; pm != nil {
-		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Reload()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { logProblems(log, pm.Poll()) })
+		go reload.Poll(ctx, cfg.Security.ReloadInterval, func() { st.auth.reloadPKICAs(cfg.Security.PKI.CertificateAuthorities, log) })
 	}
 	if tokens := st.auth.serviceTokens; tokens != nil {
 		go tokens.Watch(ctx, cfg.Security.ReloadInterval)
@@ -265,6 +268,7 @@ func (st *siteStack) reload() {
 		logProblems(st.log, mappings.Reload())
 	}
 	st.auth.reloadPKIMappings(st.log)
+	st.auth.reloadPKICAs(st.cfg.Security.PKI.CertificateAuthorities, st.log)
 	st.auth.reloadServiceTokens()
 }
 

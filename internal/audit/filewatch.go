@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"time"
+
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // WatchedFile is a security file whose changes are audited.
@@ -58,7 +59,7 @@ type watchedState struct {
 func newFileWatcher(files []WatchedFile) *fileWatcher {
 	w := &fileWatcher{files: files, state: make(map[string]watchedState, len(files))}
 	for _, f := range files {
-		data, err := os.ReadFile(f.Path)
+		data, err := reload.ReadFile(f.Path) // never blocks on a named pipe
 		st := watchedState{digest: digestOf(data, err)}
 		if err == nil {
 			st.entries, _ = parseEntries(f.Kind, data)
@@ -73,7 +74,7 @@ func newFileWatcher(files []WatchedFile) *fileWatcher {
 // at the next check.
 func (w *fileWatcher) check(ctx context.Context, rec Recorder) {
 	for _, f := range w.files {
-		data, err := os.ReadFile(f.Path)
+		data, err := reload.ReadFile(f.Path) // never blocks on a named pipe
 		d := digestOf(data, err)
 		prev := w.state[f.Path]
 		if d == prev.digest {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // fileRead is one read of a security file: its content, or why there is none.
@@ -24,7 +24,7 @@ type fileRead struct {
 // Kubernetes ConfigMap update (an atomic swap of the "..data" symlink) is
 // seen like any other content change.
 func readSecurityFile(path string) fileRead {
-	data, err := os.ReadFile(path)
+	data, err := reload.ReadFile(path)
 	switch {
 	case err == nil:
 		return fileRead{data: data, sum: sha256.Sum256(append([]byte("ok\x00"), data...))}

@@ -1,15 +1,19 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // PKI realm names and defaults, as Elasticsearch spells them.
@@ -57,9 +61,62 @@ type PKIOptions struct {
 type PKIAuthenticator struct {
 	realm   string
 	pattern *regexp.Regexp
-	roots   *x509.CertPool
-	mapper  PrincipalMapper
-	now     func() time.Time
+	// ownCAs says the realm has its own certificate authorities (roots);
+	// else it trusts the listener's.
+	ownCAs bool
+	roots  atomic.Pointer[x509.CertPool]
+	// caSum fingerprints the CA file last loaded (ReloadCertificateAuthorities).
+	caMu   sync.Mutex
+	caSum  [sha256.Size]byte
+	mapper PrincipalMapper
+	now    func() time.Time
+	// listener gives the listener's client CAs in force (nil: none set;
+	// see SetListenerTrust).
+	listener func() *x509.CertPool
+}
+
+// SetListenerTrust gives a realm without its own certificate authorities
+// the listener's client CAs in force (tls.client_ca_file, reloaded): every
+// request's chain is verified again with them, at the current time. The
+// handshake verified it once, with the CAs and the clock of that moment,
+// and a connection can outlive both: a CA removed from the file, or a
+// certificate expired since, must not keep authenticating on it. Call it
+// before the realm is used.
+func (a *PKIAuthenticator) SetListenerTrust(roots func() *x509.CertPool) { a.listener = roots }
+
+// ReloadCertificateAuthorities reads the realm's certificate_authorities
+// file again and, when its content changed, puts its CAs in force at once
+// (open connections included): a CA removed from the file stops
+// authenticating its certificates without a restart. A file that cannot
+// be read or parsed any more trusts nothing until it is repaired (fail
+// closed: the CA it was meant to drop must not stay trusted), and err says
+// why. A realm that trusts the listener's CAs has nothing to reload.
+func (a *PKIAuthenticator) ReloadCertificateAuthorities(path string) (changed bool, err error) {
+	if !a.ownCAs || path == "" {
+		return false, nil
+	}
+	a.caMu.Lock()
+	defer a.caMu.Unlock()
+	data, readErr := reload.ReadFile(path)
+	sum := sha256.Sum256(append([]byte(fmt.Sprint(readErr)+"\x00"), data...))
+	// The first call has no previous content to compare with: it loads the
+	// file again (it may have changed since startup) and reports no change.
+	first := a.caSum == [sha256.Size]byte{}
+	if !first && sum == a.caSum {
+		return false, nil
+	}
+	a.caSum = sum
+	if readErr != nil {
+		a.roots.Store(x509.NewCertPool())
+		return !first, fmt.Errorf("pki realm: reading certificate authorities: %w; no certificate is trusted until it is repaired", readErr)
+	}
+	pool, err := parseCertificateAuthorities(path, data)
+	if err != nil {
+		a.roots.Store(x509.NewCertPool())
+		return !first, fmt.Errorf("pki realm: %w; no certificate is trusted until it is repaired", err)
+	}
+	a.roots.Store(pool)
+	return !first, nil
 }
 
 // CompilePKIUsernamePattern compiles a username_pattern ("" is the
@@ -81,10 +138,16 @@ func CompilePKIUsernamePattern(pattern string) (*regexp.Regexp, error) {
 // LoadCertificateAuthorities reads a PEM file of CA certificates. Every
 // PEM block must be a parsable certificate, and there must be at least one.
 func LoadCertificateAuthorities(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	data, err := reload.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading certificate authorities: %w", err)
 	}
+	return parseCertificateAuthorities(path, data)
+}
+
+// parseCertificateAuthorities is LoadCertificateAuthorities on the file's
+// content.
+func parseCertificateAuthorities(path string, data []byte) (*x509.CertPool, error) {
 	certs, err := parsePEMCertificates(data)
 	if err != nil {
 		return nil, fmt.Errorf("certificate authorities %s: %w", path, err)
@@ -102,7 +165,8 @@ func NewPKIAuthenticator(opts PKIOptions) (*PKIAuthenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pki realm: %w", err)
 	}
-	a := &PKIAuthenticator{realm: opts.RealmName, pattern: re, roots: opts.CertificateAuthorities, mapper: opts.RoleMapper, now: opts.Now}
+	a := &PKIAuthenticator{realm: opts.RealmName, pattern: re, ownCAs: opts.CertificateAuthorities != nil, mapper: opts.RoleMapper, now: opts.Now}
+	a.roots.Store(opts.CertificateAuthorities)
 	if a.realm == "" {
 		a.realm = DefaultPKIRealmName
 	}
@@ -133,7 +197,7 @@ func (a *PKIAuthenticator) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate was not verified by the TLS listener (tls.client_ca_file)"}
 	}
 	if err := a.trusted(r.TLS.PeerCertificates); err != nil {
-		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate is not trusted by the realm's certificate_authorities: " + err.Error()}
+		return nil, &AuthError{Username: dn, Reason: "pki: the client certificate is not trusted (by the realm's certificate_authorities, else by tls.client_ca_file as now loaded): " + err.Error()}
 	}
 	username, err := a.username(dn)
 	if err != nil {
@@ -151,9 +215,17 @@ func (a *PKIAuthenticator) Authenticate(r *http.Request) (*Principal, error) {
 }
 
 // trusted verifies the presented chain against the realm's own CAs, when
-// it has some (the listener has verified it against client_ca_file).
+// it has some, else against the listener's client CAs in force (the
+// listener verified it against client_ca_file at the handshake).
 func (a *PKIAuthenticator) trusted(chain []*x509.Certificate) error {
-	if a.roots == nil {
+	var roots *x509.CertPool
+	switch {
+	case a.ownCAs:
+		roots = a.roots.Load()
+	case a.listener != nil:
+		roots = a.listener()
+	}
+	if roots == nil {
 		return nil
 	}
 	inter := x509.NewCertPool()
@@ -161,7 +233,7 @@ func (a *PKIAuthenticator) trusted(chain []*x509.Certificate) error {
 		inter.AddCert(c)
 	}
 	_, err := chain[0].Verify(x509.VerifyOptions{
-		Roots: a.roots, Intermediates: inter, CurrentTime: a.now(),
+		Roots: roots, Intermediates: inter, CurrentTime: a.now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	return err

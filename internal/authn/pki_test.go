@@ -130,7 +130,7 @@ svc_admin: ["cn=svc.example.com,o=corp"]
 		{name: "trusted by the realm's CAs", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA)}, tls: tlsState([]*testCert{alice}, true),
 			wantUser: "alice", wantRoles: []string{"corp_member", "reader"}, wantDN: "CN=alice, OU=eng, O=corp"},
 		{name: "not trusted by the realm's CAs", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA)}, tls: tlsState([]*testCert{bob}, true),
-			wantErr: "not trusted by the realm's certificate_authorities"},
+			wantErr: "not trusted (by the realm's certificate_authorities"},
 		{name: "expired for the realm's clock", opts: PKIOptions{CertificateAuthorities: poolOf(realmCA), Now: func() time.Time { return time.Now().Add(48 * time.Hour) }},
 			tls: tlsState([]*testCert{alice}, true), wantErr: "not trusted"},
 	}
@@ -288,4 +288,103 @@ func TestLoadCertificateAuthorities(t *testing.T) {
 
 func pemCert(c *testCert) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+}
+
+// TestPKIListenerTrustFollowsReloads: a realm without its own
+// certificate_authorities trusts what the listener's client CAs
+// (tls.client_ca_file) trust now, not what they trusted when the
+// connection was made: a CA removed from the file (reloaded) used to keep
+// authenticating its certificates on every connection opened before, for
+// as long as the client kept it busy, and so did a certificate that
+// expired on an open connection.
+func TestPKIListenerTrustFollowsReloads(t *testing.T) {
+	ca := mintCert(t, pkix.Name{CommonName: "tenant CA"}, nil, true)
+	other := mintCert(t, pkix.Name{CommonName: "other CA"}, nil, true)
+	alice := mintCert(t, pkix.Name{CommonName: "alice"}, ca, false)
+	current := poolOf(ca, other)
+	now := time.Now()
+	a, err := NewPKIAuthenticator(PKIOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetListenerTrust(func() *x509.CertPool { return current })
+	auth := func() error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.TLS = tlsState([]*testCert{alice, ca}, true) // verified at the handshake
+		_, err := a.Authenticate(r)
+		return err
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("a certificate the listener trusts: %v", err)
+	}
+	current = poolOf(other) // the tenant's CA removed from tls.client_ca_file
+	if err := auth(); err == nil {
+		t.Fatal("a certificate of a CA removed from the listener's client CAs still authenticates on an open connection")
+	}
+	current = poolOf(ca, other)
+	now = alice.cert.NotAfter.Add(time.Minute)
+	if err := auth(); err == nil {
+		t.Fatal("a certificate that expired on an open connection still authenticates")
+	}
+}
+
+// TestPKIRealmCAsReload: the realm's own certificate_authorities file is
+// read again on change (poll, SIGHUP): a CA removed from it stops
+// authenticating its certificates, on open connections too; it used to be
+// read once at startup, so removing a CA took a restart. A file that no
+// longer parses trusts nothing (fail closed), until it is repaired.
+func TestPKIRealmCAsReload(t *testing.T) {
+	dir := t.TempDir()
+	caA := mintCert(t, pkix.Name{CommonName: "CA A"}, nil, true)
+	caB := mintCert(t, pkix.Name{CommonName: "CA B"}, nil, true)
+	alice := mintCert(t, pkix.Name{CommonName: "alice"}, caA, false)
+	pemOf := func(cs ...*testCert) string {
+		var b strings.Builder
+		for _, c := range cs {
+			_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+		}
+		return b.String()
+	}
+	path := writeFile(t, dir, "realm-ca.pem", pemOf(caA, caB))
+	roots, err := LoadCertificateAuthorities(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewPKIAuthenticator(PKIOptions{CertificateAuthorities: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func() error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.TLS = tlsState([]*testCert{alice, caA}, true)
+		_, err := a.Authenticate(r)
+		return err
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	if changed, err := a.ReloadCertificateAuthorities(path); changed || err != nil {
+		t.Fatalf("an unchanged file: changed=%v err=%v", changed, err)
+	}
+	writeFile(t, dir, "realm-ca.pem", pemOf(caB)) // CA A removed
+	if changed, err := a.ReloadCertificateAuthorities(path); !changed || err != nil {
+		t.Fatalf("CA A removed: changed=%v err=%v", changed, err)
+	}
+	if err := auth(); err == nil {
+		t.Fatal("a certificate of a CA removed from the realm's certificate_authorities still authenticates")
+	}
+	writeFile(t, dir, "realm-ca.pem", "") // emptied
+	if _, err := a.ReloadCertificateAuthorities(path); err == nil {
+		t.Fatal("a broken file was not reported")
+	}
+	if err := auth(); err == nil {
+		t.Fatal("a broken certificate_authorities file trusts something")
+	}
+	writeFile(t, dir, "realm-ca.pem", pemOf(caA))
+	if _, err := a.ReloadCertificateAuthorities(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth(); err != nil {
+		t.Fatalf("repaired: %v", err)
+	}
 }

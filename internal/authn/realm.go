@@ -69,6 +69,8 @@ type FileRealm struct {
 	// verify checks a password against a stored hash (verifyOrDummy; tests
 	// count the calls).
 	verify func(s *snapshot, hash *StoredHash, password string) bool
+	// now is the clock (FileRealmOptions.Clock).
+	now func() time.Time
 
 	state atomic.Pointer[snapshot]
 	// reloadMu serialises loads; it also guards dummies.
@@ -86,7 +88,7 @@ func NewFileRealm(opts FileRealmOptions) (*FileRealm, error) {
 	}
 	r := &FileRealm{name: opts.Name, usersPath: opts.UsersPath, rolesPath: opts.UsersRolesPath,
 		log: opts.Logger.With(zap.String("realm", opts.Name)), obs: opts.Observer, dummies: map[hashKind]*StoredHash{},
-		verify: verifyOrDummy}
+		verify: verifyOrDummy, now: opts.Clock}
 	if err := r.initCache(opts); err != nil {
 		return nil, fmt.Errorf("file realm %q: %w", r.name, err)
 	}

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 type realmFixture struct {
@@ -454,4 +457,67 @@ func TestFileRealmLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, want roles %v in the file realm", tc.user, p, tc.roles)
 		}
 	}
+}
+
+// TestFileRealmPollWaitsForHalfWrittenFiles: a poll does not load a file
+// modified within reload.SettleTime: one being written in place is read as
+// a prefix of its final content, and "admin:alice,dani" cut after "dan"
+// made the existing user dan an admin until the next poll. Once the file
+// has settled, the poll loads it; an explicit Reload (SIGHUP) does not wait.
+func TestFileRealmPollWaitsForHalfWrittenFiles(t *testing.T) {
+	f := newRealmFixture(t, nil)
+	f.mustLogin(t, "dan", "s3cret-b")
+	touch := func(age time.Duration) {
+		t.Helper()
+		at := f.clock.Now().Add(-age)
+		if err := os.Chtimes(f.roles, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, f.dir, "users_roles", "viewer:alice,bob\nadmin:alice,dan") // being written: "i\n" not there yet
+	touch(0)
+	if changed, err := f.realm.Poll(); changed || err != nil {
+		t.Fatalf("a file being written was loaded: changed=%v err=%v", changed, err)
+	}
+	f.mustLogin(t, "dan", "s3cret-b")
+	writeFile(t, f.dir, "users_roles", "viewer:alice,bob\nadmin:alice,dani\n")
+	touch(2 * reload.SettleTime)
+	if changed, err := f.realm.Poll(); !changed || err != nil {
+		t.Fatalf("a settled file was not loaded: changed=%v err=%v", changed, err)
+	}
+	f.mustLogin(t, "dan", "s3cret-b")
+	f.mustLogin(t, "bob", "s3cret-a", "viewer")
+	writeFile(t, f.dir, "users_roles", "viewer:bob\n")
+	touch(0)
+	if changed, err := f.realm.Reload(); !changed || err != nil {
+		t.Fatalf("an explicit reload waited: changed=%v err=%v", changed, err)
+	}
+	f.mustLogin(t, "alice", "correct horse")
+}
+
+// TestFileRealmReloadFIFO: a users file replaced by a named pipe (or a
+// device) is refused as unreadable, failing closed, instead of blocking
+// the reload forever: a reload stuck in open(2) held the reload lock, so
+// no later poll or SIGHUP could apply any revocation again.
+func TestFileRealmReloadFIFO(t *testing.T) {
+	f := newRealmFixture(t, nil)
+	f.mustLogin(t, "bob", "s3cret-a", "viewer")
+	if err := os.Remove(f.users); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(f.users, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := f.realm.Reload(); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a users file that is a named pipe was not reported")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reload blocked on a users file that is a named pipe")
+	}
+	p, err := f.login(t, "bob", "s3cret-a")
+	mustRefuse(t, p, err, "bob")
 }

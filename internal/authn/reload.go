@@ -2,12 +2,12 @@ package authn
 
 import (
 	"context"
-	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // Reload re-reads both files and, when either changed (by content hash),
@@ -38,15 +38,25 @@ func (r *FileRealm) Reload() (changed bool, err error) {
 	return true, s.err
 }
 
+// Poll is Watch's check: Reload, unless a file was modified within
+// reload.SettleTime, when it may be half-written (see reload.SettleTime);
+// the next poll loads it then.
+func (r *FileRealm) Poll() (changed bool, err error) {
+	if !reload.Settled(r.now(), r.usersPath, r.rolesPath) {
+		return false, r.state.Load().err
+	}
+	return r.Reload()
+}
+
 // Watch polls both files every interval (DefaultWatchInterval when <= 0) and
-// reloads on change, until ctx is done. Polling by content, rather than
+// reloads on change (once the files settled: Poll), until ctx is done. Polling by content, rather than
 // watching inodes, survives editors that replace files and Kubernetes
 // ConfigMap symlink swaps alike.
 func (r *FileRealm) Watch(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
-	reload.Poll(ctx, interval, func() { _, _ = r.Reload() }) // Reload logs what changed and any error
+	reload.Poll(ctx, interval, func() { _, _ = r.Poll() }) // Reload logs what changed and any error
 }
 
 // logLoad reports a (re)load. Problem messages name file:line and users but

@@ -3,13 +3,13 @@ package authn
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // PrincipalMapper assigns roles to an authenticated principal. *RoleMapper
@@ -69,7 +69,7 @@ type classicMapping struct {
 // LoadRoleMappings reads and parses a role-mapping file. A missing or
 // unreadable file yields an empty mapper and an Error.
 func LoadRoleMappings(path string) (*RoleMapper, diag.Problems) {
-	data, err := os.ReadFile(path)
+	data, err := reload.ReadFile(path)
 	if err != nil {
 		var ps diag.Problems
 		ps.Errorf(path, 0, "cannot read role mapping file: %v", err)

@@ -1,11 +1,15 @@
 package authn
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // RoleMapperStore is a reloadable role-mapping file: Map uses the latest
@@ -44,15 +48,21 @@ func NewRoleMapperStore(path string) (*RoleMapperStore, diag.Problems) {
 	return s, ps
 }
 
-// Reload re-reads the file. When the file cannot be read the previous
-// mappings stay in force.
+// Reload re-reads the file and the API's mappings. A file that is missing
+// maps nothing, as in Elasticsearch ("Role mapping will be skipped"), and
+// one that cannot be read or parsed maps nothing either (fail closed):
+// keeping the previous mappings would keep every role they mapped after
+// the file that granted them was removed. The API's mappings apply
+// regardless (they only add roles).
 func (s *RoleMapperStore) Reload() diag.Problems {
-	if _, err := os.Stat(s.path); err != nil {
-		var ps diag.Problems
-		ps.Errorf(s.path, 0, "cannot read role mapping file: %v; previous mappings kept", err)
-		return ps
+	var m *RoleMapper
+	var ps diag.Problems
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		m = &RoleMapper{}
+		ps.Warnf(s.path, 0, "role mapping file does not exist; its role mappings are skipped")
+	} else {
+		m, ps = LoadRoleMappings(s.path)
 	}
-	m, ps := LoadRoleMappings(s.path)
 	if s.native != nil {
 		n, nps := ParseRoleMappings("role mappings of the API", s.native.All())
 		ps = append(ps, nps...)
@@ -60,6 +70,16 @@ func (s *RoleMapperStore) Reload() diag.Problems {
 	}
 	s.cur.Store(m)
 	return ps
+}
+
+// Poll is the periodic check: Reload, unless the file was modified within
+// reload.SettleTime, when it may be half-written (an "all" rule cut after
+// its first condition maps more users); the next poll loads it then.
+func (s *RoleMapperStore) Poll() diag.Problems {
+	if !reload.Settled(time.Now(), s.path) {
+		return nil
+	}
+	return s.Reload()
 }
 
 // Snapshot returns the mappings in force. Reload replaces them and never

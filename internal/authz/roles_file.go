@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // RoleSet is the set of roles a user's role names resolve against: the
@@ -61,7 +61,7 @@ func newRoleSet(file []*Role) *RoleSet {
 // error (only the built-in roles exist, with a warning); an unreadable one
 // contributes no role at all.
 func LoadRolesFile(path string) (*RoleSet, diag.Problems) {
-	data, err := os.ReadFile(path)
+	data, err := reload.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		var probs diag.Problems
 		probs.Warnf(path, 0, "roles file does not exist: only the built-in roles are defined")

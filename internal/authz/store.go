@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"crypto/sha256"
-	"github.com/portcullis-proxy/portcullis/internal/reload"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/reload"
 )
 
 // RoleStore holds the evaluator for the current roles.yml and replaces it
@@ -79,7 +79,7 @@ func (s *RoleStore) Evaluator() *Evaluator { return s.current.Load() }
 func (s *RoleStore) Reload() (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data, readErr := os.ReadFile(s.path)
+	data, readErr := reload.ReadFile(s.path)
 	if readErr != nil && !os.IsNotExist(readErr) {
 		data = nil
 	}
@@ -132,9 +132,20 @@ func (s *RoleStore) Reload() (bool, error) {
 	return true, nil
 }
 
+// Poll is Watch's check: Reload, unless the roles file was modified
+// within reload.SettleTime, when it may be half-written (a role cut before
+// its "query:" line grants its indices without it); the next poll loads
+// it then.
+func (s *RoleStore) Poll() (bool, error) {
+	if !reload.Settled(time.Now(), s.path) {
+		return false, nil
+	}
+	return s.Reload()
+}
+
 // Watch polls the file every interval until ctx is done.
 func (s *RoleStore) Watch(ctx context.Context, interval time.Duration) {
-	reload.Poll(ctx, interval, func() { _, _ = s.Reload() }) // problems are logged by Reload
+	reload.Poll(ctx, interval, func() { _, _ = s.Poll() }) // problems are logged by Reload
 }
 
 // mergeRoleSets is the built-in roles, then the native roles, then the

@@ -94,9 +94,10 @@ func (rs *Rules) Decide(peer, local netip.Addr) (allowed bool, denyRule string) 
 	return true, ""
 }
 
-// Filter holds the rules in force; Update replaces them for the next
-// connections (Elasticsearch's filter settings are dynamic too). A nil
-// *Filter allows everything.
+// Filter holds the rules in force; Update replaces them (Elasticsearch's
+// filter settings are dynamic too): the server decides new connections and
+// the next request of open ones with them. A nil *Filter allows
+// everything.
 type Filter struct {
 	rules atomic.Pointer[Rules]
 }

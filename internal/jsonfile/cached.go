@@ -28,6 +28,27 @@ type Cached[T any] struct {
 type reading[T any] struct {
 	value T
 	stamp Stamp
+	// at is when the reading was made (the caller's clock).
+	at time.Time
+}
+
+// RacyWindow is how long after a file's modification time a stamp taken
+// of it stays in doubt. File systems stamp writes with a coarse clock
+// (ext4: one kernel tick; some network file systems: a second) and reuse
+// a freed inode for the next file created, so two changes in one tick
+// (another replica's, each replacing the file) can end on a file whose
+// inode, size and modification time are those of a reading made in that
+// tick: a role narrowed from "read" to "none" then looked unchanged, and
+// the narrowing was never read. A reading made within this window of the
+// modification is verified by reading the file again at the next check
+// (git's "racily clean" entries); a later one is trusted, since any later
+// write moves the modification time past it.
+const RacyWindow = 2 * time.Second
+
+// racy reports whether the reading's stamp cannot prove the file
+// unchanged (see RacyWindow). A missing file (zero stamp) is not.
+func (r *reading[T]) racy() bool {
+	return !r.stamp.mtime.IsZero() && r.at.Sub(r.stamp.mtime) < RacyWindow
 }
 
 // NewCached reads the file with read (which returns the value and the
@@ -57,9 +78,10 @@ func (c *Cached[T]) Generation() uint64 { return c.gen.Load() }
 func (c *Cached[T]) Store(v T, st Stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.current.Store(&reading[T]{value: v, stamp: st})
+	now := c.now()
+	c.current.Store(&reading[T]{value: v, stamp: st, at: now})
 	c.gen.Add(1)
-	c.lastCheck.Store(c.now().UnixNano())
+	c.lastCheck.Store(now.UnixNano())
 }
 
 // Refresh reads the file again when it changed and the last check is at
@@ -75,8 +97,10 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 		return false
 	}
 	c.lastCheck.Store(now)
-	if st, err := StampOf(c.path); err == nil && st == c.current.Load().stamp {
-		return true
+	if cur := c.current.Load(); !cur.racy() {
+		if st, err := StampOf(c.path); err == nil && st == cur.stamp {
+			return true
+		}
 	}
 	v, st, err := c.read()
 	if err != nil {
@@ -85,7 +109,7 @@ func (c *Cached[T]) Refresh(every time.Duration) bool {
 		// so a passing error (EMFILE, EIO) does not outlast it.
 		v, st = c.empty, Stamp{}
 	}
-	c.current.Store(&reading[T]{value: v, stamp: st})
+	c.current.Store(&reading[T]{value: v, stamp: st, at: time.Unix(0, now)})
 	c.gen.Add(1)
 	return true
 }

@@ -98,3 +98,56 @@ func TestCachedRecoversFromAPassingReadError(t *testing.T) {
 		t.Fatalf("after the error passed: %d, want 2", c.Load())
 	}
 }
+
+// TestCachedRacyStamp: a stamp (inode, size, modification time) read in
+// the same instant the file was written does not prove a later reading
+// unchanged: file systems stamp writes with a coarse clock (ext4: one
+// kernel tick) and reuse a freed inode for the next file, so another
+// replica's two quick changes (a role narrowed from "read" to "none",
+// same size) can leave a stamp equal to the one cached, and the narrowed
+// role was never read. As in git's "racily clean" rule, a reading whose
+// stamp was taken within RacyWindow of the file's modification is
+// verified by reading the file again; an older one is trusted.
+func TestCachedRacyStamp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.json")
+	if err := os.WriteFile(path, []byte(`{"n":[1]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	if err := os.Chtimes(path, written, written); err != nil {
+		t.Fatal(err)
+	}
+	clock := written
+	reads := 0
+	read := func() (int, Stamp, error) {
+		reads++
+		var d doc
+		st, _, err := Read(path, &d)
+		return d.N[0], st, err
+	}
+	c, err := NewCached(path, read, func() time.Time { return clock }, 0, func(error) {})
+	if err != nil || c.Load() != 1 {
+		t.Fatalf("first read: %v %v", c.Load(), err)
+	}
+	// Another process replaces the content with one of the same size, in
+	// the same tick, on the same inode.
+	if err := os.WriteFile(path, []byte(`{"n":[7]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, written, written); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(2 * RacyWindow)
+	c.Refresh(0)
+	if c.Load() != 7 {
+		t.Fatalf("a change under an unchanged stamp was not seen: %d, want 7", c.Load())
+	}
+	// The reading just made is long after the modification: its stamp is
+	// trusted, and an unchanged file is not read again.
+	n := reads
+	clock = clock.Add(time.Second)
+	c.Refresh(0)
+	if reads != n {
+		t.Fatalf("an unchanged file with a trusted stamp was read again (%d reads, want %d)", reads, n)
+	}
+}

@@ -110,7 +110,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 					return
 				}
 				st.Decision = "allow"
-				next.ServeHTTP(w, r)
+				next.ServeHTTP(forgettingMappings(rs, c.Action, w), r)
 				refreshAfter(md, c.Action)
 				return
 			}
@@ -170,7 +170,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			return
 		}
 		st.Decision = "allow"
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(forgettingMappings(rs, c.Action, w), r)
 		st.indexNames.afterWrite()
 		refreshAfter(md, c.Action)
 	})

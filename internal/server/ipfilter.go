@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/http"
 	"net/netip"
 
 	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
@@ -41,4 +42,27 @@ func addrOf(a net.Addr) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+// withIPFilterRecheck decides every request's connection again with the
+// rules in force: rules updated since a connection was accepted (SIGHUP)
+// end it at its next request, instead of serving a client the filter now
+// refuses for as long as it keeps the connection busy. The connection is
+// dropped without an answer, as at accept, and the refusal is reported
+// (connection_denied).
+func withIPFilterRecheck(filter *ipfilter.Filter, denied func(addr, rule string), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var peer, local netip.Addr
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			peer = ap.Addr().Unmap()
+		}
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			local = addrOf(a)
+		}
+		if ok, rule := filter.Decide(peer, local); !ok {
+			denied(r.RemoteAddr, rule)
+			panic(http.ErrAbortHandler) // closes the connection (resets the stream on HTTP/2)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

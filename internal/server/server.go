@@ -259,6 +259,7 @@ func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
 	go denials.run(ctx)
 	if o.IPFilter != nil {
 		ln = &filteredListener{Listener: ln, filter: o.IPFilter, denied: denials.filtered}
+		main.Handler = withIPFilterRecheck(o.IPFilter, denials.filtered, main.Handler)
 	}
 	if o.TLS != nil {
 		main.TLSConfig = s.tlsConfig()

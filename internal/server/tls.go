@@ -104,6 +104,10 @@ func (cr *CertReloader) Reload() (bool, error) {
 	return true, nil
 }
 
+// ClientCAs returns the client CAs in force (tls.client_ca_file as last
+// loaded), nil without them.
+func (cr *CertReloader) ClientCAs() *x509.CertPool { return cr.current.Load().ClientCAs }
+
 // Watch polls the files every interval until ctx is done. Polling (rather
 // than inotify) also follows Kubernetes' symlink swaps of mounted secrets.
 func (cr *CertReloader) Watch(ctx context.Context, interval time.Duration) {

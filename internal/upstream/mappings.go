@@ -38,11 +38,37 @@ type MappingCache[T any] struct {
 
 	mu      sync.Mutex
 	entries map[string]mappingEntry[T]
+	// gen counts Invalidate calls: a fetch that an Invalidate overtook
+	// may hold the mapping from before the change, and is not kept.
+	gen uint64
+	// version gives an index's current mapping version (nil, or false:
+	// unknown); see SetVersions.
+	version func(index string) (string, bool)
 }
 
 type mappingEntry[T any] struct {
 	value     T
 	fetchedAt time.Time
+	// version is the index's mapping version when the fetch began ("":
+	// unknown).
+	version string
+}
+
+// SetVersions gives the cache the indices' current mapping versions
+// (MetadataCache.MappingVersion): an entry fetched under another version
+// than the current one is fetched again, TTL or not. Call it before the
+// cache is used.
+func (c *MappingCache[T]) SetVersions(version func(index string) (string, bool)) {
+	c.version = version
+}
+
+// currentVersion is index's mapping version, "" when unknown.
+func (c *MappingCache[T]) currentVersion(index string) string {
+	if c.version == nil {
+		return ""
+	}
+	v, _ := c.version(index)
+	return v
 }
 
 // NewMappingCache returns an empty cache; ttl <= 0 selects DefaultMappingTTL.
@@ -62,14 +88,18 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 	var stale []string
 	now := time.Now()
 	c.mu.Lock()
+	versions := make(map[string]string, len(indices))
 	for _, idx := range indices {
+		v := c.currentVersion(idx)
+		versions[idx] = v
 		e, ok := c.entries[idx]
-		if ok && now.Sub(e.fetchedAt) < c.ttl && !e.fetchedAt.Before(notBefore) {
+		if ok && now.Sub(e.fetchedAt) < c.ttl && !e.fetchedAt.Before(notBefore) && (v == "" || e.version == v) {
 			out[idx] = e.value
 			continue
 		}
 		stale = append(stale, idx)
 	}
+	gen := c.gen
 	c.mu.Unlock()
 	for start := 0; start < len(stale); start += mappingBatch {
 		batch := stale[start:min(start+mappingBatch, len(stale))]
@@ -79,8 +109,11 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 		}
 		fetchedAt := time.Now()
 		c.mu.Lock()
+		keep := c.gen == gen
 		for idx, v := range got {
-			c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt}
+			if keep {
+				c.entries[idx] = mappingEntry[T]{value: v, fetchedAt: fetchedAt, version: versions[idx]}
+			}
 			out[idx] = v
 		}
 		c.mu.Unlock()
@@ -93,6 +126,7 @@ func (c *MappingCache[T]) Get(ctx context.Context, indices []string, notBefore t
 func (c *MappingCache[T]) Invalidate() {
 	c.mu.Lock()
 	clear(c.entries)
+	c.gen++
 	c.mu.Unlock()
 }
 

@@ -79,6 +79,8 @@ type MetadataCache struct {
 	requested atomic.Uint64
 	served    uint64
 	lastErr   error
+	// versions are the indices' mapping versions (mappingversions.go).
+	versions atomic.Pointer[mappingVersions]
 }
 
 // metadataState is one snapshot, when it was fetched, and a digest of the
@@ -148,6 +150,7 @@ func (c *MetadataCache) Refresh(ctx context.Context) error {
 	// An unchanged namespace keeps its snapshot, so that what decisions
 	// cache per snapshot stays warm.
 	c.current.Store(&metadataState{md: md, fetchedAt: time.Now(), digest: digest})
+	c.refreshMappingVersions(ctx)
 	return nil
 }
 

@@ -127,7 +127,7 @@ func (f *fakeCluster) serve(w http.ResponseWriter, r *http.Request) {
 		<-block
 	}
 	switch {
-	case r.Method != http.MethodGet || (r.URL.RequestURI() != clusterStatePath && r.URL.RequestURI() != aliasFlagsPath && r.URL.RequestURI() != rootPath):
+	case r.Method != http.MethodGet || (r.URL.RequestURI() != clusterStatePath && r.URL.RequestURI() != aliasFlagsPath && r.URL.RequestURI() != rootPath && r.URL.RequestURI() != mappingVersionsPath):
 		http.Error(w, `{"error":"unexpected request"}`, http.StatusBadRequest)
 	case status != 0:
 		w.WriteHeader(status)
@@ -455,5 +455,35 @@ func TestMetadataSearchPipelines(t *testing.T) {
 				t.Fatalf("plain's pipeline = %q, want none", ix.SearchPipeline)
 			}
 		})
+	}
+}
+
+// TestMetadataCacheMappingVersions: a refresh reads each index's uuid and
+// mapping version; when the cluster does not answer them, they are
+// unknown (not kept from before).
+func TestMetadataCacheMappingVersions(t *testing.T) {
+	f := newFakeCluster(t, openSearchClusterState, openSearchAliases)
+	f.set(func(f *fakeCluster) {
+		f.bodies["/_cluster/state/metadata/_all"] = `{"metadata":{"indices":{"logs-1":{"mapping_version":4,"settings":{"index":{"uuid":"U1"}}}}}}`
+	})
+	c := NewMetadataCache(f.fetcher(), MetadataCacheConfig{}, zaptest.NewLogger(t))
+	if _, ok := c.MappingVersion("logs-1"); ok {
+		t.Fatal("a version before the first refresh")
+	}
+	if err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.MappingVersion("logs-1"); !ok || v != "U1/4" {
+		t.Fatalf("version %q %v", v, ok)
+	}
+	if _, ok := c.MappingVersion("other"); ok {
+		t.Fatal("a version for an index the cluster did not list")
+	}
+	f.set(func(f *fakeCluster) { delete(f.bodies, "/_cluster/state/metadata/_all") })
+	if err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.MappingVersion("logs-1"); ok {
+		t.Fatal("a version kept after a refresh that could not read them")
 	}
 }

@@ -72,6 +72,11 @@ func TestServiceAccounts(t *testing.T) {
 			t.Fatalf("the agent's key reading %s: %d %s, want 403", path, r.Status, r.Body)
 		}
 	}
+	// Appended after the fleet token: a reload may have read the file
+	// between the two, and the next one is a reload interval later.
+	eventually(10*time.Second, func() bool {
+		return do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, bearer(kibana)).Status == 200
+	})
 	if r := do(t, c, "GET", p.URL+"/_security/_authenticate", "", "", nil, bearer(kibana)); r.Status != 200 || !strings.Contains(r.Body, `"username":"elastic/kibana"`) {
 		t.Fatalf("kibana token: %d %s", r.Status, r.Body)
 	}
