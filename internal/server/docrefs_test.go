@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -91,4 +92,34 @@ func TestHasScript(t *testing.T) {
 	if hasScript(none) {
 		t.Error("hasScript(nil object) = true")
 	}
+}
+
+// A cluster action's body that references documents makes the cluster read
+// them with its own rights, whatever cluster privilege allowed the action:
+// a stored search pipeline's filter_query runs a terms lookup in the
+// searches of every user who names the pipeline, a model search runs its
+// query on a system index. The cluster privilege (manage here) is not
+// access to the documents: only a user who may read every index may send
+// one.
+func TestClusterActionDocumentReferencesNeedReadEverything(t *testing.T) {
+	roles := `
+cluster_admin:
+  cluster: [manage]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+`
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-payroll"}}, nil, nil)
+	lookup := `{"terms":{"user":{"index":"hr-payroll","id":"1","path":"names"}}}`
+	why := []string{"reads documents by index and id"}
+	tests := []fullAccessCase{
+		{name: "search pipeline with a lookup", method: "PUT", target: "/_search/pipeline/p", body: `{"request_processors":[{"filter_query":{"query":` + lookup + `}}]}`, refused: true, why: why},
+		{name: "search pipeline with a lookup in a wrapper", method: "PUT", target: "/_search/pipeline/p",
+			body: `{"request_processors":[{"filter_query":{"query":{"wrapper":{"query":"` + base64.StdEncoding.EncodeToString([]byte(lookup)) + `"}}}}]}`, refused: true, why: why},
+		{name: "k-NN model search with a lookup", method: "POST", target: "/_plugins/_knn/models/_search", body: `{"query":` + lookup + `}`, refused: true, why: why},
+		{name: "stored template with a lookup", method: "PUT", target: "/_scripts/t", body: `{"script":{"lang":"mustache","source":{"query":` + lookup + `}}}`, refused: true, why: why},
+		{name: "search pipeline without a lookup", method: "PUT", target: "/_search/pipeline/p", body: `{"request_processors":[{"filter_query":{"query":{"term":{"user":"a"}}}}]}`},
+		{name: "search on own indices with the pipeline", method: "POST", target: "/logs-a/_search?search_pipeline=p", body: `{"query":{"match_all":{}}}`},
+	}
+	runFullAccessTable(t, roles, "cluster_admin", md, tests)
 }

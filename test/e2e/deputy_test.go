@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A search pipeline's filter_query runs in the cluster, with its rights, in
+// every search that names the pipeline: a terms lookup stored there reads
+// any index. A user with the cluster privilege manage but read access to
+// e2e-dep-vis-* only could store one looking up a secret document and learn
+// its values from which of their own documents match. Storing it needs
+// read access to every index.
+func TestStoredSearchPipelineLookupRefused(t *testing.T) {
+	f := newOneRoleProxy(t, "pipeadmin", "  cluster: [manage]\n  indices:\n    - names: [\"e2e-dep-vis-*\"]\n      privileges: [all]\n")
+	n := time.Now().UnixNano()
+	visible, secret, pipeline := fmt.Sprintf("e2e-dep-vis-%d", n), fmt.Sprintf("e2e-dep-sec-%d", n), fmt.Sprintf("e2e-dep-p-%d", n)
+	f.cleanup([]string{"/_search/pipeline/" + pipeline}, visible, secret)
+	const canary = "CANARY-DEPUTY-PIPE-5c1"
+	f.setup("seed the secret", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"allowed":["`+canary+`"]}`)
+	f.setup("seed v1", "PUT", "/"+visible+"/_doc/v1?refresh=true", `{"user":"`+canary+`"}`)
+	f.setup("seed v2", "PUT", "/"+visible+"/_doc/v2?refresh=true", `{"user":"someone-else"}`)
+	body := `{"request_processors":[{"filter_query":{"query":{"terms":{"user.keyword":{"index":"` + secret + `","id":"s1","path":"allowed"}}}}}]}`
+	if r := f.asUser("PUT", "/_search/pipeline/"+pipeline, body); r.Status != 403 || !strings.Contains(r.Body, "security_exception") {
+		t.Fatalf("the user stored a search pipeline that looks up a secret document: %d %s", r.Status, r.Body)
+	}
+	if r := f.asAdmin("GET", "/_search/pipeline/"+pipeline, ""); r.Status != 404 {
+		t.Fatalf("the refused pipeline is stored: %d %s", r.Status, r.Body)
+	}
+	if r := f.asUser("POST", "/"+visible+"/_search?search_pipeline="+pipeline, `{"query":{"match_all":{}}}`); r.Status == 200 {
+		t.Fatalf("a search through the refused pipeline ran: %s", r.Body)
+	}
+	// The same pipeline stored by the superuser filters v1 in: the probe is real.
+	f.setup("store the pipeline", "PUT", "/_search/pipeline/"+pipeline, body)
+	r := f.asAdmin("POST", "/"+visible+"/_search?search_pipeline="+pipeline, `{"query":{"match_all":{}}}`)
+	if r.Status != 200 || !strings.Contains(r.Body, `"_id":"v1"`) || strings.Contains(r.Body, `"_id":"v2"`) {
+		t.Fatalf("control: the superuser's pipeline should let only v1 through: %d %s", r.Status, r.Body)
+	}
+}
