@@ -85,6 +85,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if ref := lifecycleRefusal(az, req, c); ref != nil {
 		return ref
 	}
+	if ref := ismRefusal(az, req, c); ref != nil {
+		return ref
+	}
 	return clusterDataRefusal(az, req, c, pb)
 }
 
