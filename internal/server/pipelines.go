@@ -88,6 +88,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if ref := ismRefusal(az, req, c); ref != nil {
 		return ref
 	}
+	if ref := searchApplicationRefusal(az, req, c, pb); ref != nil {
+		return ref
+	}
 	return clusterDataRefusal(az, req, c, pb)
 }
 
