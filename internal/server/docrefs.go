@@ -84,13 +84,18 @@ func wrapperReference(v esbody.Value, depth int) bool {
 	return walkDocRefs(inner, depth+1)
 }
 
-// isDocRef: an object with an index name and a document id side by side.
+// isDocRef: an object with an index name and a document id side by side,
+// or a more_like_this artificial document aimed at an index ({"_index",
+// "doc"}): the cluster analyses it with that index's mappings on that
+// index's shards, and whether it could tells whether the index exists and
+// how its fields are mapped.
 func isDocRef(o *esbody.Object) bool {
 	_, idx := o.Get("index")
 	_, uidx := o.Get("_index")
 	_, id := o.Get("id")
 	_, uid := o.Get("_id")
-	return (idx || uidx) && (id || uid)
+	_, doc := o.Get("doc")
+	return (idx || uidx) && (id || uid) || uidx && doc
 }
 
 // bodyReadsDocuments reports whether the parsed body, or any _msearch

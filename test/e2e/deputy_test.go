@@ -39,3 +39,32 @@ func TestStoredSearchPipelineLookupRefused(t *testing.T) {
 		t.Fatalf("control: the superuser's pipeline should let only v1 through: %d %s", r.Status, r.Body)
 	}
 }
+
+// A more_like_this artificial document aimed at another index
+// ({"_index":…,"doc":…}) is analysed by the cluster on that index's shards,
+// with its mappings: whether the query matched told whether a forbidden
+// index exists (and how its fields are analysed). Refused like a document
+// reference, whether the index exists or not.
+func TestMoreLikeThisArtificialDocumentOfAnotherIndexRefused(t *testing.T) {
+	f := newOneRoleProxy(t, "mltreader", "  indices:\n    - names: [\"e2e-dep-vis-*\"]\n      privileges: [read]\n")
+	n := time.Now().UnixNano()
+	visible, secret := fmt.Sprintf("e2e-dep-vis-%d", n), fmt.Sprintf("e2e-dep-sec-%d", n)
+	f.cleanup(nil, visible, secret)
+	f.setup("seed the secret", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"text":"alpha gamma"}`)
+	f.setup("seed v1", "PUT", "/"+visible+"/_doc/v1?refresh=true", `{"text":"alpha gamma"}`)
+	mlt := func(index string) string {
+		return `{"query":{"more_like_this":{"fields":["text"],"like":[{"_index":"` + index + `","doc":{"text":"alpha gamma"}}],"min_term_freq":1,"min_doc_freq":1}}}`
+	}
+	for _, target := range []string{secret, secret + "-missing"} {
+		if r := f.asUser("POST", "/"+visible+"/_search", mlt(target)); r.Status != 403 || strings.Contains(r.Body, `"_id":"v1"`) {
+			t.Errorf("artificial document of %s: %d %s", target, r.Status, r.Body)
+		}
+	}
+	// Control: for the cluster, the answer depends on the other index.
+	if r := f.asAdmin("POST", "/"+visible+"/_search", mlt(secret)); r.Status != 200 || !strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Fatalf("control: the superuser's query should find v1: %d %s", r.Status, r.Body)
+	}
+	if r := f.asAdmin("POST", "/"+visible+"/_search", mlt(secret+"-missing")); r.Status != 200 || strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Fatalf("control: with a missing index the query should find nothing: %d %s", r.Status, r.Body)
+	}
+}
