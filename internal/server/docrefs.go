@@ -39,6 +39,9 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 			if name == "wrapper" && wrapperReference(child, depth) {
 				return true
 			}
+			if name == "terms" && termsLookupWithoutID(child) {
+				return true
+			}
 			if walkDocRefs(child, depth+1) {
 				return true
 			}
@@ -82,6 +85,25 @@ func wrapperReference(v esbody.Value, depth int) bool {
 		return true
 	}
 	return walkDocRefs(inner, depth+1)
+}
+
+// termsLookupWithoutID reports whether a "terms" member is a terms query
+// with a lookup that names an index and a path but no document id
+// (a terms aggregation's objects, order and include, hold neither
+// together): OpenSearch 3.2+
+// looks the terms up in every document its "query" matches
+// ({"index","path","query"}). A lookup by id is found by isDocRef.
+func termsLookupWithoutID(v esbody.Value) bool {
+	o, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	for _, child := range o.All() {
+		if lookup, ok := child.(*esbody.Object); ok && lookup.Has("index") && lookup.Has("path") {
+			return true
+		}
+	}
+	return false
 }
 
 // isDocRef: an object with an index name and a document id side by side,
