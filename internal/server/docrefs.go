@@ -15,8 +15,9 @@ const maxDocRefDepth = 1100
 // referencesOtherDocuments reports whether a JSON body names a document by
 // index and id anywhere: terms lookups ({"index","id","path"}),
 // more_like_this "like" documents ({"_index","_id"}), geo_shape
-// indexed_shape, percolate by id, pinned documents, and any such construct
-// added later. The cluster fetches those documents from their index on its
+// indexed_shape, percolate by id, pinned documents, terms lookups by query,
+// more_like_this artificial documents of another index, lookup runtime
+// fields, and any such construct added later. The cluster fetches those documents from their index on its
 // own, without the proxy's authorization, so a query could read (or reveal
 // through which hits match) documents of an index the user may not see.
 // Wrapper queries are decoded and walked too: the cluster decodes them
@@ -117,7 +118,18 @@ func isDocRef(o *esbody.Object) bool {
 	_, id := o.Get("id")
 	_, uid := o.Get("_id")
 	_, doc := o.Get("doc")
-	return (idx || uidx) && (id || uid) || uidx && doc
+	return (idx || uidx) && (id || uid) || uidx && doc || isLookupRuntimeField(o)
+}
+
+// isLookupRuntimeField: an Elasticsearch (8.2+) runtime field of type
+// lookup, which fetches fields of the documents of target_index whose
+// target_field matches the hit's input_field and returns them with the hit
+// (Elasticsearch runs that search as the user; the cluster behind the proxy
+// with its own rights).
+func isLookupRuntimeField(o *esbody.Object) bool {
+	t, _ := o.Get("type")
+	s, ok := t.(esbody.String)
+	return ok && strings.EqualFold(strings.TrimSpace(string(s)), "lookup") && o.Has("target_index")
 }
 
 // bodyReadsDocuments reports whether the parsed body, or any _msearch

@@ -35,6 +35,8 @@ func TestReferencesOtherDocumentsInWrappers(t *testing.T) {
 		{"terms lookup by query in a wrapper", `{"query":` + wrapper(b64(`{"terms":{"f":{"index":"secret","path":"p","query":{"match_all":{}}}}}`)) + `}`, true},
 		{"plain terms", `{"query":{"terms":{"f":["a","b"],"boost":2}}}`, false},
 		{"terms aggregation", `{"aggs":{"t":{"terms":{"field":"index","size":3,"order":{"index":"desc"}},"aggs":{"index":{"max":{"field":"n"}}}}}}`, false},
+		{"lookup runtime field (Elasticsearch 8.2+)", `{"runtime_mappings":{"who":{"type":"lookup","target_index":"secret","input_field":"user","target_field":"name","fetch_fields":["salary"]}},"fields":["who"]}`, true},
+		{"a keyword runtime field", `{"runtime_mappings":{"day":{"type":"keyword","script":"emit('x')"}}}`, false},
 		{"a harmless wrapper", `{"query":` + wrapper(b64(`{"term":{"f":"v"}}`)) + `}`, false},
 		{"a field called wrapper", `{"query":{"term":{"wrapper":{"value":"x"}}}}`, false},
 		{"no reference", `{"query":{"match_all":{}}}`, false},
