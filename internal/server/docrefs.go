@@ -43,6 +43,12 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 			if name == "terms" && termsLookupWithoutID(child) {
 				return true
 			}
+			// A pre-indexed shape without an index is read from the
+			// index named "shapes" (geo_shape and shape queries of both
+			// clusters).
+			if _, isObj := child.(*esbody.Object); isObj && name == "indexed_shape" {
+				return true
+			}
 			if walkDocRefs(child, depth+1) {
 				return true
 			}
