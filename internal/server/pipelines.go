@@ -29,12 +29,22 @@ const reasonPipelineDefinition = "storing an ingest pipeline is not supported by
 // putPipelineAction stores (creates or replaces) an ingest pipeline.
 const putPipelineAction = "cluster:admin/ingest/pipeline/put"
 
+// putScriptAction stores (creates or replaces) a stored script.
+const putScriptAction = "cluster:admin/script/put"
+
+// reasonStoredScript is why storing a script other than a search template
+// is refused to users who may not use pipelines.
+const reasonStoredScript = "storing a script is not supported by the security proxy for this user " +
+	"(the ingest pipelines, reindexes and updates that run it by id, on others' writes too, " +
+	"would run the new one out of the proxy's sight; it can send their documents to another index)"
+
 // pipelineRefusalReason is why the request may not go through for a user
 // who may not use ingest pipelines, or "": it names one in its URL, its
 // body sets an index's default or final pipeline, or it stores a pipeline
 // (which runs on others' writes: an index's default or final pipeline, a
 // client's ?pipeline=; Elasticsearch authorizes the index a pipeline sends
-// a document to as the writer, the cluster behind the proxy does not).
+// a document to as the writer, the cluster behind the proxy does not) or a
+// script a pipeline may run by id (a script processor's "id").
 func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 	switch {
 	case namesPipeline(c):
@@ -43,8 +53,29 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 		return reasonIndexPipeline
 	case c.Action == putPipelineAction:
 		return reasonPipelineDefinition
+	case c.Action == putScriptAction && !isSearchTemplate(pb):
+		return reasonStoredScript
 	}
 	return ""
+}
+
+// isSearchTemplate reports whether a stored-script body is a mustache
+// search template ({"script":{"lang":"mustache",…}}), which only searches
+// render (and only users with full access may run). Anything else, a
+// painless script or a body the proxy cannot read, is a script that
+// pipelines, reindexes and updates can run by id.
+func isSearchTemplate(pb *parsedBody) bool {
+	body, ok := bodyObject(pb)
+	if !ok {
+		return false
+	}
+	v, _ := body.Get("script")
+	script, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	lang, _ := script.Get("lang")
+	return lang == esbody.String("mustache")
 }
 
 // reachRefusal refuses a request whose body or parameters could make the

@@ -226,3 +226,33 @@ pipeline_admin:
 	}
 	runFullAccessTable(t, roles, "pipeline_admin", md, tests)
 }
+
+// An ingest pipeline's script processor, a reindex or an update can run a
+// stored script by id: whoever replaces it changes what they do to the
+// documents others write (ctx._index = "logs-stolen" sends an HR
+// application's documents, written through an administrator's pipeline,
+// where the script's author may read them; Elasticsearch would authorize
+// that index as the writer). Storing a script is held to the rule of
+// storing a pipeline; a mustache search template, which only searches
+// render, stays with the cluster privilege.
+func TestStoredScriptsNeedPipelineAccess(t *testing.T) {
+	roles := `
+script_admin:
+  cluster: [manage]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+`
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-people"}}, nil, nil)
+	reroute := `{"script":{"lang":"painless","source":"ctx._index = 'logs-stolen'"}}`
+	why := []string{"storing a script"}
+	tests := []fullAccessCase{
+		{name: "painless", method: "PUT", target: "/_scripts/normalize", body: reroute, refused: true, why: why},
+		{name: "painless by POST", method: "POST", target: "/_scripts/normalize", body: reroute, refused: true, why: why},
+		{name: "painless with a context", method: "PUT", target: "/_scripts/normalize/ingest", body: reroute, refused: true, why: why},
+		{name: "no lang", method: "PUT", target: "/_scripts/normalize", body: `{"script":{"source":"ctx._index = 'logs-stolen'"}}`, refused: true, why: why},
+		{name: "search template", method: "PUT", target: "/_scripts/tmpl", body: `{"script":{"lang":"mustache","source":{"query":{"match":{"title":"{{q}}"}}}}}`},
+		{name: "get", method: "GET", target: "/_scripts/normalize"},
+	}
+	runFullAccessTable(t, roles, "script_admin", md, tests)
+}
