@@ -79,6 +79,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
+		if ref := namedSearchPipelineRefusal(r.Context(), rs, az, req, c); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
 		if scriptedWriteActions[c.Action] && !full() {
 			written := c.Indices
 			if d.Rewritten || d.MatchNothing {

@@ -131,7 +131,11 @@ cluster_admin:
 		{name: "k-NN model search with a lookup", method: "POST", target: "/_plugins/_knn/models/_search", body: `{"query":` + lookup + `}`, refused: true, why: why},
 		{name: "stored template with a lookup", method: "PUT", target: "/_scripts/t", body: `{"script":{"lang":"mustache","source":{"query":` + lookup + `}}}`, refused: true, why: why},
 		{name: "search pipeline without a lookup", method: "PUT", target: "/_search/pipeline/p", body: `{"request_processors":[{"filter_query":{"query":{"term":{"user":"a"}}}}]}`},
-		{name: "search on own indices with the pipeline", method: "POST", target: "/logs-a/_search?search_pipeline=p", body: `{"query":{"match_all":{}}}`},
+		// Naming a stored pipeline makes the proxy read it from the cluster
+		// first (e2e TestStoredSearchPipelineLookupRefused); this fixture
+		// has none to ask: refused, fail closed.
+		{name: "search naming a pipeline it cannot read", method: "POST", target: "/logs-a/_search?search_pipeline=p", body: `{"query":{"match_all":{}}}`, refused: true, why: []string{"cannot be read"}},
+		{name: "search naming no pipeline", method: "POST", target: "/logs-a/_search?search_pipeline=_none", body: `{"query":{"match_all":{}}}`},
 	}
 	runFullAccessTable(t, roles, "cluster_admin", md, tests)
 }

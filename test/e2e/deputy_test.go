@@ -12,7 +12,8 @@ import (
 // any index. A user with the cluster privilege manage but read access to
 // e2e-dep-vis-* only could store one looking up a secret document and learn
 // its values from which of their own documents match. Storing it needs
-// read access to every index.
+// read access to every index, and so does naming one that reads other
+// documents, whoever stored it.
 func TestStoredSearchPipelineLookupRefused(t *testing.T) {
 	f := newOneRoleProxy(t, "pipeadmin", "  cluster: [manage]\n  indices:\n    - names: [\"e2e-dep-vis-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
@@ -37,6 +38,20 @@ func TestStoredSearchPipelineLookupRefused(t *testing.T) {
 	r := f.asAdmin("POST", "/"+visible+"/_search?search_pipeline="+pipeline, `{"query":{"match_all":{}}}`)
 	if r.Status != 200 || !strings.Contains(r.Body, `"_id":"v1"`) || strings.Contains(r.Body, `"_id":"v2"`) {
 		t.Fatalf("control: the superuser's pipeline should let only v1 through: %d %s", r.Status, r.Body)
+	}
+	// Stored by someone else, it still reads the secret for whoever names it.
+	if r := f.asUser("POST", "/"+visible+"/_search?search_pipeline="+pipeline, `{"query":{"match_all":{}}}`); r.Status != 403 || strings.Contains(r.Body, `"_id"`) {
+		t.Errorf("the user ran a stored pipeline that looks up a secret document: %d %s", r.Status, r.Body)
+	}
+	// A stored pipeline that reads nothing else, and none, stay usable.
+	harmless := pipeline + "-harmless"
+	f.cleanup([]string{"/_search/pipeline/" + harmless})
+	f.setup("store a harmless pipeline", "PUT", "/_search/pipeline/"+harmless, `{"request_processors":[{"filter_query":{"query":{"term":{"user.keyword":"someone-else"}}}}]}`)
+	if r := f.asUser("POST", "/"+visible+"/_search?search_pipeline="+harmless, `{"query":{"match_all":{}}}`); r.Status != 200 || !strings.Contains(r.Body, `"_id":"v2"`) || strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Errorf("a harmless stored pipeline: want 200 with v2 only: %d %s", r.Status, r.Body)
+	}
+	if r := f.asUser("POST", "/"+visible+"/_search?search_pipeline=_none", `{"query":{"match_all":{}}}`); r.Status != 200 || !strings.Contains(r.Body, `"_id":"v1"`) {
+		t.Errorf("search_pipeline=_none: want 200: %d %s", r.Status, r.Body)
 	}
 }
 
