@@ -205,6 +205,9 @@ var settingsActions = map[string]bool{
 	// settings (applied to its write index and later backing indices).
 	"indices:admin/index/create_from_source":    true,
 	"indices:admin/data_stream/settings/update": true,
+	// A restored or mounted index gets the body's index_settings.
+	"cluster:admin/snapshot/restore": true,
+	"cluster:admin/snapshot/mount":   true,
 }
 
 // setsIndexPipeline reports whether a settings-carrying request's body sets

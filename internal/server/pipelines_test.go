@@ -256,3 +256,30 @@ script_admin:
 	}
 	runFullAccessTable(t, roles, "script_admin", md, tests)
 }
+
+// A restore (or a searchable snapshot mount) gives the index it creates
+// the body's index_settings: index.default_pipeline there made every
+// document written to the restored copy go through a pipeline of the
+// caller's choosing (an administrator's, whose set processor sends
+// documents to hr-people), which setting it through _settings is refused
+// for. Restores and mounts otherwise keep Elasticsearch's model.
+func TestRestoredIndexSettingsCannotSetPipelines(t *testing.T) {
+	roles := `
+snapshot_admin:
+  cluster: [manage]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+`
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-people"}}, nil, nil)
+	why := []string{"default_pipeline or final_pipeline"}
+	restore := `{"indices":"logs-a","rename_pattern":"(.+)","rename_replacement":"logs-restored"`
+	tests := []fullAccessCase{
+		{name: "restore with a default pipeline", method: "POST", target: "/_snapshot/repo/snap/_restore", body: restore + `,"index_settings":{"index.default_pipeline":"route-to-hr"}}`, refused: true, why: why},
+		{name: "restore with a final pipeline", method: "POST", target: "/_snapshot/repo/snap/_restore", body: restore + `,"index_settings":{"index":{"final_pipeline":"route-to-hr"}}}`, refused: true, why: why},
+		{name: "mount with a default pipeline", method: "POST", target: "/_snapshot/repo/snap/_mount", body: `{"index":"logs-a","renamed_index":"logs-mounted","index_settings":{"index.default_pipeline":"route-to-hr"}}`, refused: true, why: why},
+		{name: "restore", method: "POST", target: "/_snapshot/repo/snap/_restore", body: restore + `}`},
+		{name: "restore removing the pipeline", method: "POST", target: "/_snapshot/repo/snap/_restore", body: restore + `,"index_settings":{"index.default_pipeline":"_none"}}`},
+	}
+	runFullAccessTable(t, roles, "snapshot_admin", md, tests)
+}
