@@ -15,6 +15,7 @@ import (
 // read access to every index, and so does naming one that reads other
 // documents, whoever stored it.
 func TestStoredSearchPipelineLookupRefused(t *testing.T) {
+	backendLacks(t, "search pipelines")
 	f := newOneRoleProxy(t, "pipeadmin", "  cluster: [manage]\n  indices:\n    - names: [\"e2e-dep-vis-*\"]\n      privileges: [all]\n")
 	n := time.Now().UnixNano()
 	visible, secret, pipeline := fmt.Sprintf("e2e-dep-vis-%d", n), fmt.Sprintf("e2e-dep-sec-%d", n), fmt.Sprintf("e2e-dep-p-%d", n)
