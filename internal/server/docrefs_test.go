@@ -139,3 +139,50 @@ cluster_admin:
 	}
 	runFullAccessTable(t, roles, "cluster_admin", md, tests)
 }
+
+// Full access for a request's own action is not read access: a reference
+// in it reads any index, restricted ones included, with the cluster's
+// rights. view_index_metadata on every index allows _validate/query, whose
+// explanation of a terms lookup lists the looked-up values; manage on
+// every index allows an alias whose filter runs a lookup in everyone's
+// searches; read on every non-restricted index still lets a lookup read a
+// restricted one. Only reading every index, restricted ones included,
+// without DLS/FLS, allows references.
+func TestDocumentReferencesNeedReadEverything(t *testing.T) {
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-payroll"}}, nil, nil)
+	lookup := `{"terms":{"user":{"index":"hr-payroll","id":"1","path":"names"}}}`
+	why := []string{"reads documents by index and id"}
+	runFullAccessTable(t, `
+metadata_viewer:
+  indices:
+    - names: ["*"]
+      privileges: [view_index_metadata]
+      allow_restricted_indices: true
+    - names: ["logs-*"]
+      privileges: [read]
+`, "metadata_viewer", md, []fullAccessCase{
+		{name: "validate with a lookup", method: "POST", target: "/logs-a/_validate/query?explain=true&rewrite=true", body: `{"query":` + lookup + `}`, refused: true, why: why},
+		{name: "validate", method: "POST", target: "/logs-a/_validate/query?explain=true", body: `{"query":{"term":{"user":"a"}}}`},
+	})
+	runFullAccessTable(t, `
+index_manager:
+  indices:
+    - names: ["*"]
+      privileges: [manage]
+      allow_restricted_indices: true
+    - names: ["logs-*"]
+      privileges: [read]
+`, "index_manager", md, []fullAccessCase{
+		{name: "alias filter with a lookup", method: "POST", target: "/_aliases", body: `{"actions":[{"add":{"index":"logs-a","alias":"logs-view","filter":` + lookup + `}}]}`, refused: true, why: why},
+		{name: "alias filter", method: "POST", target: "/_aliases", body: `{"actions":[{"add":{"index":"logs-a","alias":"logs-view","filter":{"term":{"user":"a"}}}}]}`},
+	})
+	runFullAccessTable(t, `
+reader_not_restricted:
+  indices:
+    - names: ["*"]
+      privileges: [read]
+`, "reader_not_restricted", md, []fullAccessCase{
+		{name: "lookup into a restricted index", method: "POST", target: "/logs-a/_search", body: `{"query":{"terms":{"user":{"index":".tasks","id":"n:1","path":"task.description"}}}}`, refused: true, why: why},
+		{name: "search", method: "POST", target: "/logs-a/_search", body: `{"query":{"term":{"user":"a"}}}`},
+	})
+}

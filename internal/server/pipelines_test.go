@@ -197,7 +197,7 @@ func TestTemplateNeedsFullSearchAccess(t *testing.T) {
 		if full := fullAccess(az, req); full != tc.want {
 			t.Fatalf("roles %v: full access for the template %v, want %v", tc.roles, full, tc.want)
 		}
-		if got := mayReadBeyond(az, req, c, fullAccessProbe(az, req)); got != tc.want {
+		if got := mayReadBeyond(az, req); got != tc.want {
 			t.Errorf("roles %v: may send a template %v (full access for the template action: %v), want %v", tc.roles, got, fullAccess(az, req), tc.want)
 		}
 	}

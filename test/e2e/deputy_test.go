@@ -84,3 +84,34 @@ func TestMoreLikeThisArtificialDocumentOfAnotherIndexRefused(t *testing.T) {
 		t.Fatalf("control: with a missing index the query should find nothing: %d %s", r.Status, r.Body)
 	}
 }
+
+// view_index_metadata on every index allows _validate/query there, and the
+// explanation of a rewritten terms lookup lists the values the cluster
+// fetched, with its own rights, from the looked-up document: a user who
+// may read e2e-dep-vis-* only read a secret document's field. A document
+// reference needs read access to every index, whatever privilege allows
+// the request's own action.
+func TestValidateQueryLookupNeedsReadEverything(t *testing.T) {
+	f := newOneRoleProxy(t, "metaviewer", "  indices:\n    - names: [\"*\"]\n      privileges: [view_index_metadata]\n      allow_restricted_indices: true\n"+
+		"    - names: [\"e2e-dep-vis-*\"]\n      privileges: [read]\n")
+	n := time.Now().UnixNano()
+	visible, secret := fmt.Sprintf("e2e-dep-vis-%d", n), fmt.Sprintf("e2e-dep-sec-%d", n)
+	f.cleanup(nil, visible, secret)
+	const canary = "CANARY-DEPUTY-VALIDATE-9e2"
+	f.setup("seed the secret", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"allowed":["`+canary+`"]}`)
+	f.setup("seed v1", "PUT", "/"+visible+"/_doc/v1?refresh=true", `{"user":"someone"}`)
+	body := `{"query":{"terms":{"user.keyword":{"index":"` + secret + `","id":"s1","path":"allowed"}}}}`
+	path := "/" + visible + "/_validate/query?explain=true&rewrite=true"
+	if r := f.asUser("POST", path, body); r.Status != 403 || strings.Contains(r.Body, canary) {
+		t.Fatalf("the user's validate explained a secret document's values: %d %s", r.Status, r.Body)
+	}
+	if r := f.asUser("POST", "/"+secret+"/_search", `{}`); r.Status != 403 {
+		t.Fatalf("control: the user may not read the secret index: %d %s", r.Status, r.Body)
+	}
+	if r := f.asAdmin("POST", path, body); r.Status != 200 || !strings.Contains(r.Body, canary) {
+		t.Fatalf("control: the cluster's explanation lists the looked-up values: %d %s", r.Status, r.Body)
+	}
+	if r := f.asUser("POST", path, `{"query":{"term":{"user.keyword":"someone"}}}`); r.Status != 200 {
+		t.Fatalf("a plain validate: %d %s", r.Status, r.Body)
+	}
+}
