@@ -80,11 +80,13 @@ func isSearchTemplate(pb *parsedBody) bool {
 
 // reachRefusal refuses a request whose body or parameters could make the
 // cluster read or write beyond the indices it was authorized on: documents
-// referenced by id and templates (unless the user has full access, asked
-// through full), ingest pipelines (unless mayUsePipelines), and cluster
-// actions that reach index data (clusterDataRefusal) unless the user may
-// read (and write) everything.
-func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
+// referenced by id and templates (unless the user may read everything),
+// alias and resize targets granting more than their source (unless the
+// user's access is unbounded, asked through unbounded: see
+// unboundedAccessProbe), ingest pipelines (unless mayUsePipelines), and
+// cluster actions that reach index data (clusterDataRefusal) unless the
+// user may read (and write) everything.
+func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, unbounded func() bool) *itemRefusal {
 	if reason := readsBeyondItsIndices(c, pb); reason != "" && !mayReadBeyond(az, req) {
 		return forbidden(req, reason)
 	}
@@ -99,7 +101,7 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if definesTemplateAliases(c.Action, pb) && !mayReadEverything(az, req) {
 		return forbidden(req, reasonTemplateAliases)
 	}
-	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
+	if ref := targetRefusal(az, req, c, pb); ref != nil && !unbounded() {
 		return ref
 	}
 	if ref := opTypeRefusal(az, req, c); ref != nil {

@@ -115,3 +115,37 @@ func TestValidateQueryLookupNeedsReadEverything(t *testing.T) {
 		t.Fatalf("a plain validate: %d %s", r.Status, r.Body)
 	}
 }
+
+// A role managing every index (system ones included) but reading
+// e2e-dep-vis-* only had full access for resize and alias actions, and the
+// proxy skipped its checks that a clone target or an alias grants no more
+// than its source: the user cloned a secret index to a readable name, or
+// aliased it under one, and read it. Elasticsearch refuses both.
+func TestManageEverywhereCannotCopyIntoView(t *testing.T) {
+	f := newOneRoleProxy(t, "indexops", "  indices:\n    - names: [\"*\"]\n      privileges: [manage]\n      allow_restricted_indices: true\n"+
+		"    - names: [\"e2e-dep-vis-*\"]\n      privileges: [read]\n")
+	n := time.Now().UnixNano()
+	secret := fmt.Sprintf("e2e-dep-sec-%d", n)
+	copyName, alias := fmt.Sprintf("e2e-dep-vis-copy-%d", n), fmt.Sprintf("e2e-dep-vis-alias-%d", n)
+	f.cleanup(nil, secret, copyName)
+	const canary = "CANARY-DEPUTY-CLONE-7b3"
+	f.setup("seed the secret", "PUT", "/"+secret+"/_doc/s1?refresh=true", `{"note":"`+canary+`"}`)
+	f.setup("block writes", "PUT", "/"+secret+"/_settings", `{"index.blocks.write":true}`)
+	for _, rq := range [][3]string{
+		{"POST", "/" + secret + "/_clone/" + copyName, `{"settings":{"index.blocks.write":null}}`},
+		{"PUT", "/" + secret + "/_alias/" + alias, ""},
+		{"POST", "/_aliases", `{"actions":[{"add":{"index":"` + secret + `","alias":"` + alias + `"}}]}`},
+	} {
+		if r := f.asUser(rq[0], rq[1], rq[2]); r.Status != 403 {
+			t.Errorf("%s %s: %d %s", rq[0], rq[1], r.Status, r.Body)
+		}
+	}
+	for _, name := range []string{copyName, alias} {
+		if r := f.asUser("POST", "/"+name+"/_search?refresh=true", `{}`); strings.Contains(r.Body, canary) {
+			t.Errorf("the secret is readable through %s: %s", name, r.Body)
+		}
+	}
+	if f.exists(copyName) {
+		t.Errorf("the clone %s was created", copyName)
+	}
+}
