@@ -98,7 +98,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}
 		if ix := singleDocWriteIndex(c, d); ix != "" {
-			if full() {
+			// Writing everywhere is not creating everywhere: write on every
+			// index without create_index or auto_configure must not create
+			// indices (Elasticsearch authorizes indices:admin/auto_create).
+			if full() && autoCreateAnywhere(az, req) {
 				st.indexNames.note(ix)
 			} else if ref := autoCreateRefusal(az, req, st.indexNames, ix); ref != nil {
 				refuse(w, st, ref.status, ref.reason)

@@ -10,7 +10,8 @@ import (
 // names reach: manage on every index allowed cloning hr-payroll to
 // logs-copy and aliasing it as logs-view (Elasticsearch refuses a target
 // or alias granting more than its source), and write on every index
-// allowed reading a stored document back through _update. The checks are
+// allowed reading a stored document back through _update, or creating any
+// index by writing to it without create_index. The checks are
 // skipped only for users who may also read and write every index. (The
 // roles reach restricted indices too, as an operations role managing the
 // system indices does: otherwise full access already failed.)
@@ -42,5 +43,6 @@ writer_everywhere:
 `, "writer_everywhere", md, []fullAccessCase{
 		{name: "update reading a forbidden document back", method: "POST", target: "/hr-payroll/_update/1?_source=true", body: `{"doc":{"x":1}}`, refused: true, why: []string{"read"}},
 		{name: "index a document", method: "PUT", target: "/hr-payroll/_doc/1", body: `{"x":1}`},
+		{name: "create an index by writing to it", method: "PUT", target: "/squatted/_doc/1", body: `{"x":1}`, refused: true, why: []string{"auto_create"}},
 	})
 }
