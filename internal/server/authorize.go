@@ -60,16 +60,17 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			st.decided = &d // a cursor this request opens is bound to it
 		}
 		full := fullAccessProbe(az, req) // evaluated at most once, only when needed
+		unbounded := unboundedAccessProbe(az, req, full)
 		if !d.Allowed {
 			deny(w, st, d)
 			return
 		}
 		st.ownAPIKeysOnly, st.managedApplications, st.profileApplications = d.OwnAPIKeysOnly, d.ManagedApplications, d.ProfileApplications
-		if ref := reachRefusal(az, req, c, st.Body, full); ref != nil {
+		if ref := reachRefusal(az, req, c, st.Body, unbounded); ref != nil {
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
-		if ref := updateReadRefusal(az, req, d, c, st.Body); ref != nil && !full() {
+		if ref := updateReadRefusal(az, req, d, c, st.Body); ref != nil && !unbounded() {
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
@@ -79,7 +80,11 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
-		if scriptedWriteActions[c.Action] && !full() {
+		if ref := namedSearchPipelineRefusal(r.Context(), rs, az, req, c); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
+		if scriptedWriteActions[c.Action] && !unbounded() {
 			written := c.Indices
 			if d.Rewritten || d.MatchNothing {
 				written = d.Indices
@@ -93,14 +98,17 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			st.indexNames = newExistence(r.Context(), md, req.Metadata)
 		}
 		if ix := singleDocWriteIndex(c, d); ix != "" {
-			if full() {
+			// Writing everywhere is not creating everywhere: write on every
+			// index without create_index or auto_configure must not create
+			// indices (Elasticsearch authorizes indices:admin/auto_create).
+			if full() && autoCreateAnywhere(az, req) {
 				st.indexNames.note(ix)
 			} else if ref := autoCreateRefusal(az, req, st.indexNames, ix); ref != nil {
 				refuse(w, st, ref.status, ref.reason)
 				return
 			}
 		}
-		if (c.BodyIndices || len(c.Targets) > 0) && !full() {
+		if (c.BodyIndices || len(c.Targets) > 0) && !unbounded() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
 				if ref == nil {
 					ref = percolatorReindexRefusal(r.Context(), rs, req, c, st.Body)
@@ -297,6 +305,19 @@ func fullAccess(az Authorizer, req authz.Request) bool {
 // requests that need it, once.
 func fullAccessProbe(az Authorizer, req authz.Request) func() bool {
 	return onceBool(func() bool { return fullAccess(az, req) })
+}
+
+// unboundedAccessProbe reports, memoised, whether the user has full access
+// for the request's action (full) and may also read and write every index,
+// restricted ones included, without DLS/FLS: then no name in its body or
+// path (an alias, a resize target, a reindex source), and no stored
+// document an update reads back, gives the user anything more. Full access
+// for the action alone is not that: manage on every index allows cloning
+// hr-payroll to logs-copy or aliasing it as logs-view, which Elasticsearch
+// refuses to a user who may read logs-* only (the target would grant more
+// than its source), and write on every index is not read access.
+func unboundedAccessProbe(az Authorizer, req authz.Request, full func() bool) func() bool {
+	return onceBool(func() bool { return full() && mayEverywhere(az, req, pipelineProbeActions...) })
 }
 
 func filteredIndices(access []authz.IndexAccess) []string {

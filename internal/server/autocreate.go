@@ -112,6 +112,14 @@ func autoCreateRefusal(az Authorizer, base authz.Request, names *existence, name
 	return nil
 }
 
+// autoCreateAnywhere reports whether the user of base may create any index
+// by writing to it (indices:admin/auto_create on every index).
+func autoCreateAnywhere(az Authorizer, base authz.Request) bool {
+	probe := base
+	probe.Action = actionAutoCreate
+	return fullAccess(az, probe)
+}
+
 // writesDocuments reports whether the request writes documents, which can
 // create their index: single-document writes, _bulk and _reindex.
 func writesDocuments(c *esapi.Classification) bool {

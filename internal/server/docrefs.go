@@ -15,8 +15,9 @@ const maxDocRefDepth = 1100
 // referencesOtherDocuments reports whether a JSON body names a document by
 // index and id anywhere: terms lookups ({"index","id","path"}),
 // more_like_this "like" documents ({"_index","_id"}), geo_shape
-// indexed_shape, percolate by id, pinned documents, and any such construct
-// added later. The cluster fetches those documents from their index on its
+// indexed_shape, percolate by id, pinned documents, terms lookups by query,
+// more_like_this artificial documents of another index, lookup runtime
+// fields, and any such construct added later. The cluster fetches those documents from their index on its
 // own, without the proxy's authorization, so a query could read (or reveal
 // through which hits match) documents of an index the user may not see.
 // Wrapper queries are decoded and walked too: the cluster decodes them
@@ -37,6 +38,15 @@ func walkDocRefs(v esbody.Value, depth int) bool {
 		}
 		for name, child := range x.All() {
 			if name == "wrapper" && wrapperReference(child, depth) {
+				return true
+			}
+			if name == "terms" && termsLookupWithoutID(child) {
+				return true
+			}
+			// A pre-indexed shape without an index is read from the
+			// index named "shapes" (geo_shape and shape queries of both
+			// clusters).
+			if _, isObj := child.(*esbody.Object); isObj && name == "indexed_shape" {
 				return true
 			}
 			if walkDocRefs(child, depth+1) {
@@ -84,13 +94,48 @@ func wrapperReference(v esbody.Value, depth int) bool {
 	return walkDocRefs(inner, depth+1)
 }
 
-// isDocRef: an object with an index name and a document id side by side.
+// termsLookupWithoutID reports whether a "terms" member is a terms query
+// with a lookup that names an index and a path but no document id
+// (a terms aggregation's objects, order and include, hold neither
+// together): OpenSearch 3.2+
+// looks the terms up in every document its "query" matches
+// ({"index","path","query"}). A lookup by id is found by isDocRef.
+func termsLookupWithoutID(v esbody.Value) bool {
+	o, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	for _, child := range o.All() {
+		if lookup, ok := child.(*esbody.Object); ok && lookup.Has("index") && lookup.Has("path") {
+			return true
+		}
+	}
+	return false
+}
+
+// isDocRef: an object with an index name and a document id side by side,
+// or a more_like_this artificial document aimed at an index ({"_index",
+// "doc"}): the cluster analyses it with that index's mappings on that
+// index's shards, and whether it could tells whether the index exists and
+// how its fields are mapped.
 func isDocRef(o *esbody.Object) bool {
 	_, idx := o.Get("index")
 	_, uidx := o.Get("_index")
 	_, id := o.Get("id")
 	_, uid := o.Get("_id")
-	return (idx || uidx) && (id || uid)
+	_, doc := o.Get("doc")
+	return (idx || uidx) && (id || uid) || uidx && doc || isLookupRuntimeField(o)
+}
+
+// isLookupRuntimeField: an Elasticsearch (8.2+) runtime field of type
+// lookup, which fetches fields of the documents of target_index whose
+// target_field matches the hit's input_field and returns them with the hit
+// (Elasticsearch runs that search as the user; the cluster behind the proxy
+// with its own rights).
+func isLookupRuntimeField(o *esbody.Object) bool {
+	t, _ := o.Get("type")
+	s, ok := t.(esbody.String)
+	return ok && strings.EqualFold(strings.TrimSpace(string(s)), "lookup") && o.Has("target_index")
 }
 
 // bodyReadsDocuments reports whether the parsed body, or any _msearch

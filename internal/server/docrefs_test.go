@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
@@ -27,6 +28,18 @@ func TestReferencesOtherDocumentsInWrappers(t *testing.T) {
 		{"more_like_this in a wrapper", `{"query":` + wrapper(b64(`{"more_like_this":{"like":[{"_index":"s","_id":"1"}]}}`)) + `}`, true},
 		{"a wrapper that is not base64", `{"query":` + wrapper("%%%") + `}`, true},
 		{"a wrapper that is not JSON (YAML, CBOR, SMILE)", `{"query":` + wrapper(b64("terms:\n  f:\n    index: secret\n    id: '1'\n")) + `}`, true},
+		{"more_like_this artificial document of another index", `{"query":{"more_like_this":{"fields":["f"],"like":[{"_index":"secret","doc":{"f":"x"}}]}}}`, true},
+		{"more_like_this artificial document of the searched index", `{"query":{"more_like_this":{"fields":["f"],"like":[{"doc":{"f":"x"}}]}}}`, false},
+		{"a term query on _index", `{"query":{"term":{"_index":"secret"}}}`, false},
+		{"terms lookup by query (OpenSearch 3.2+)", `{"query":{"terms":{"f":{"index":"secret","path":"p","query":{"match_all":{}}}}}}`, true},
+		{"terms lookup by query in a wrapper", `{"query":` + wrapper(b64(`{"terms":{"f":{"index":"secret","path":"p","query":{"match_all":{}}}}}`)) + `}`, true},
+		{"plain terms", `{"query":{"terms":{"f":["a","b"],"boost":2}}}`, false},
+		{"terms aggregation", `{"aggs":{"t":{"terms":{"field":"index","size":3,"order":{"index":"desc"}},"aggs":{"index":{"max":{"field":"n"}}}}}}`, false},
+		{"lookup runtime field (Elasticsearch 8.2+)", `{"runtime_mappings":{"who":{"type":"lookup","target_index":"secret","input_field":"user","target_field":"name","fetch_fields":["salary"]}},"fields":["who"]}`, true},
+		{"a keyword runtime field", `{"runtime_mappings":{"day":{"type":"keyword","script":"emit('x')"}}}`, false},
+		{"indexed shape in the default index", `{"query":{"geo_shape":{"loc":{"indexed_shape":{"id":"s1","path":"shape"}}}}}`, true},
+		{"indexed shape in the default index, in a wrapper", `{"query":` + wrapper(b64(`{"shape":{"geometry":{"indexed_shape":{"id":"s1"}}}}`)) + `}`, true},
+		{"a field called indexed_shape", `{"query":{"term":{"indexed_shape":"x"}}}`, false},
 		{"a harmless wrapper", `{"query":` + wrapper(b64(`{"term":{"f":"v"}}`)) + `}`, false},
 		{"a field called wrapper", `{"query":{"term":{"wrapper":{"value":"x"}}}}`, false},
 		{"no reference", `{"query":{"match_all":{}}}`, false},
@@ -91,4 +104,85 @@ func TestHasScript(t *testing.T) {
 	if hasScript(none) {
 		t.Error("hasScript(nil object) = true")
 	}
+}
+
+// A cluster action's body that references documents makes the cluster read
+// them with its own rights, whatever cluster privilege allowed the action:
+// a stored search pipeline's filter_query runs a terms lookup in the
+// searches of every user who names the pipeline, a model search runs its
+// query on a system index. The cluster privilege (manage here) is not
+// access to the documents: only a user who may read every index may send
+// one.
+func TestClusterActionDocumentReferencesNeedReadEverything(t *testing.T) {
+	roles := `
+cluster_admin:
+  cluster: [manage]
+  indices:
+    - names: ["logs-*"]
+      privileges: [all]
+`
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-payroll"}}, nil, nil)
+	lookup := `{"terms":{"user":{"index":"hr-payroll","id":"1","path":"names"}}}`
+	why := []string{"reads documents by index and id"}
+	tests := []fullAccessCase{
+		{name: "search pipeline with a lookup", method: "PUT", target: "/_search/pipeline/p", body: `{"request_processors":[{"filter_query":{"query":` + lookup + `}}]}`, refused: true, why: why},
+		{name: "search pipeline with a lookup in a wrapper", method: "PUT", target: "/_search/pipeline/p",
+			body: `{"request_processors":[{"filter_query":{"query":{"wrapper":{"query":"` + base64.StdEncoding.EncodeToString([]byte(lookup)) + `"}}}}]}`, refused: true, why: why},
+		{name: "k-NN model search with a lookup", method: "POST", target: "/_plugins/_knn/models/_search", body: `{"query":` + lookup + `}`, refused: true, why: why},
+		{name: "stored template with a lookup", method: "PUT", target: "/_scripts/t", body: `{"script":{"lang":"mustache","source":{"query":` + lookup + `}}}`, refused: true, why: why},
+		{name: "search pipeline without a lookup", method: "PUT", target: "/_search/pipeline/p", body: `{"request_processors":[{"filter_query":{"query":{"term":{"user":"a"}}}}]}`},
+		// Naming a stored pipeline makes the proxy read it from the cluster
+		// first (e2e TestStoredSearchPipelineLookupRefused); this fixture
+		// has none to ask: refused, fail closed.
+		{name: "search naming a pipeline it cannot read", method: "POST", target: "/logs-a/_search?search_pipeline=p", body: `{"query":{"match_all":{}}}`, refused: true, why: []string{"cannot be read"}},
+		{name: "search naming no pipeline", method: "POST", target: "/logs-a/_search?search_pipeline=_none", body: `{"query":{"match_all":{}}}`},
+	}
+	runFullAccessTable(t, roles, "cluster_admin", md, tests)
+}
+
+// Full access for a request's own action is not read access: a reference
+// in it reads any index, restricted ones included, with the cluster's
+// rights. view_index_metadata on every index allows _validate/query, whose
+// explanation of a terms lookup lists the looked-up values; manage on
+// every index allows an alias whose filter runs a lookup in everyone's
+// searches; read on every non-restricted index still lets a lookup read a
+// restricted one. Only reading every index, restricted ones included,
+// without DLS/FLS, allows references.
+func TestDocumentReferencesNeedReadEverything(t *testing.T) {
+	md := authz.NewMetadata([]authz.ConcreteIndex{{Name: "logs-a"}, {Name: "hr-payroll"}}, nil, nil)
+	lookup := `{"terms":{"user":{"index":"hr-payroll","id":"1","path":"names"}}}`
+	why := []string{"reads documents by index and id"}
+	runFullAccessTable(t, `
+metadata_viewer:
+  indices:
+    - names: ["*"]
+      privileges: [view_index_metadata]
+      allow_restricted_indices: true
+    - names: ["logs-*"]
+      privileges: [read]
+`, "metadata_viewer", md, []fullAccessCase{
+		{name: "validate with a lookup", method: "POST", target: "/logs-a/_validate/query?explain=true&rewrite=true", body: `{"query":` + lookup + `}`, refused: true, why: why},
+		{name: "validate", method: "POST", target: "/logs-a/_validate/query?explain=true", body: `{"query":{"term":{"user":"a"}}}`},
+	})
+	runFullAccessTable(t, `
+index_manager:
+  indices:
+    - names: ["*"]
+      privileges: [manage]
+      allow_restricted_indices: true
+    - names: ["logs-*"]
+      privileges: [read]
+`, "index_manager", md, []fullAccessCase{
+		{name: "alias filter with a lookup", method: "POST", target: "/_aliases", body: `{"actions":[{"add":{"index":"logs-a","alias":"logs-view","filter":` + lookup + `}}]}`, refused: true, why: why},
+		{name: "alias filter", method: "POST", target: "/_aliases", body: `{"actions":[{"add":{"index":"logs-a","alias":"logs-view","filter":{"term":{"user":"a"}}}}]}`},
+	})
+	runFullAccessTable(t, `
+reader_not_restricted:
+  indices:
+    - names: ["*"]
+      privileges: [read]
+`, "reader_not_restricted", md, []fullAccessCase{
+		{name: "lookup into a restricted index", method: "POST", target: "/logs-a/_search", body: `{"query":{"terms":{"user":{"index":".tasks","id":"n:1","path":"task.description"}}}}`, refused: true, why: why},
+		{name: "search", method: "POST", target: "/logs-a/_search", body: `{"query":{"term":{"user":"a"}}}`},
+	})
 }

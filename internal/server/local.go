@@ -24,13 +24,19 @@ var addressRevealingActions = map[string]bool{
 }
 
 // withSniffingGuard refuses the APIs that reveal node addresses, except
-// Kibana's version check narrowed to the nodes' versions (nodesVersionOnly).
+// Kibana's version check narrowed to the nodes' versions (nodesVersionOnly),
+// and takes the transport addresses out of the shard-listing APIs' answers
+// (withoutTransportAddresses).
 func withSniffingGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
 		if addressRevealingActions[st.Action] && !nodesVersionOnly(r, st) {
 			refuse(w, st, http.StatusForbidden, "action ["+st.Action+"] is refused by the security proxy: its answer would reveal the cluster nodes' addresses "+
 				"(configure clients without sniffing, with the proxy as their only node)")
+			return
+		}
+		if !withoutTransportAddresses(r.URL, st.Action, st.Class.Params.Values) {
+			refuse(w, st, http.StatusBadRequest, "action ["+st.Action+"] is refused by the security proxy: its filter_path cannot be rewritten to hide the nodes' transport addresses")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -29,12 +29,22 @@ const reasonPipelineDefinition = "storing an ingest pipeline is not supported by
 // putPipelineAction stores (creates or replaces) an ingest pipeline.
 const putPipelineAction = "cluster:admin/ingest/pipeline/put"
 
+// putScriptAction stores (creates or replaces) a stored script.
+const putScriptAction = "cluster:admin/script/put"
+
+// reasonStoredScript is why storing a script other than a search template
+// is refused to users who may not use pipelines.
+const reasonStoredScript = "storing a script is not supported by the security proxy for this user " +
+	"(the ingest pipelines, reindexes and updates that run it by id, on others' writes too, " +
+	"would run the new one out of the proxy's sight; it can send their documents to another index)"
+
 // pipelineRefusalReason is why the request may not go through for a user
 // who may not use ingest pipelines, or "": it names one in its URL, its
 // body sets an index's default or final pipeline, or it stores a pipeline
 // (which runs on others' writes: an index's default or final pipeline, a
 // client's ?pipeline=; Elasticsearch authorizes the index a pipeline sends
-// a document to as the writer, the cluster behind the proxy does not).
+// a document to as the writer, the cluster behind the proxy does not) or a
+// script a pipeline may run by id (a script processor's "id").
 func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 	switch {
 	case namesPipeline(c):
@@ -43,18 +53,41 @@ func pipelineRefusalReason(c *esapi.Classification, pb *parsedBody) string {
 		return reasonIndexPipeline
 	case c.Action == putPipelineAction:
 		return reasonPipelineDefinition
+	case c.Action == putScriptAction && !isSearchTemplate(pb):
+		return reasonStoredScript
 	}
 	return ""
 }
 
+// isSearchTemplate reports whether a stored-script body is a mustache
+// search template ({"script":{"lang":"mustache",…}}), which only searches
+// render (and only users with full access may run). Anything else, a
+// painless script or a body the proxy cannot read, is a script that
+// pipelines, reindexes and updates can run by id.
+func isSearchTemplate(pb *parsedBody) bool {
+	body, ok := bodyObject(pb)
+	if !ok {
+		return false
+	}
+	v, _ := body.Get("script")
+	script, ok := v.(*esbody.Object)
+	if !ok {
+		return false
+	}
+	lang, _ := script.Get("lang")
+	return lang == esbody.String("mustache")
+}
+
 // reachRefusal refuses a request whose body or parameters could make the
 // cluster read or write beyond the indices it was authorized on: documents
-// referenced by id and templates (unless the user has full access, asked
-// through full), ingest pipelines (unless mayUsePipelines), and cluster
-// actions that reach index data (clusterDataRefusal) unless the user may
-// read (and write) everything.
-func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, full func() bool) *itemRefusal {
-	if reason := readsBeyondItsIndices(c, pb); reason != "" && !mayReadBeyond(az, req, c, full) {
+// referenced by id and templates (unless the user may read everything),
+// alias and resize targets granting more than their source (unless the
+// user's access is unbounded, asked through unbounded: see
+// unboundedAccessProbe), ingest pipelines (unless mayUsePipelines), and
+// cluster actions that reach index data (clusterDataRefusal) unless the
+// user may read (and write) everything.
+func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb *parsedBody, unbounded func() bool) *itemRefusal {
+	if reason := readsBeyondItsIndices(c, pb); reason != "" && !mayReadBeyond(az, req) {
 		return forbidden(req, reason)
 	}
 	// A percolator field reads any index: only a user who may already read
@@ -68,7 +101,7 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	if definesTemplateAliases(c.Action, pb) && !mayReadEverything(az, req) {
 		return forbidden(req, reasonTemplateAliases)
 	}
-	if ref := targetRefusal(az, req, c, pb); ref != nil && !full() {
+	if ref := targetRefusal(az, req, c, pb); ref != nil && !unbounded() {
 		return ref
 	}
 	if ref := opTypeRefusal(az, req, c); ref != nil {
@@ -83,6 +116,12 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	// full() would ask about the cluster action, not about the indices a
 	// lifecycle policy acts on.
 	if ref := lifecycleRefusal(az, req, c); ref != nil {
+		return ref
+	}
+	if ref := ismRefusal(az, req, c); ref != nil {
+		return ref
+	}
+	if ref := searchApplicationRefusal(az, req, c, pb); ref != nil {
 		return ref
 	}
 	return clusterDataRefusal(az, req, c, pb)
@@ -168,6 +207,9 @@ var settingsActions = map[string]bool{
 	// settings (applied to its write index and later backing indices).
 	"indices:admin/index/create_from_source":    true,
 	"indices:admin/data_stream/settings/update": true,
+	// A restored or mounted index gets the body's index_settings.
+	"cluster:admin/snapshot/restore": true,
+	"cluster:admin/snapshot/mount":   true,
 }
 
 // setsIndexPipeline reports whether a settings-carrying request's body sets
@@ -217,19 +259,17 @@ func removesPipeline(v esbody.Value) bool {
 }
 
 // mayReadBeyond reports whether the user may send a request that reads
-// beyond its indices (readsBeyondItsIndices): full access for its action
-// and, for a search template (which the cluster renders into a search,
-// a point in time of any index included), full access to searching too.
-// A role granting the template action alone on every index must not pass
-// for one that may search everything.
-func mayReadBeyond(az Authorizer, req authz.Request, c *esapi.Classification, full func() bool) bool {
-	if !full() {
-		return false
-	}
-	if !templateActions[c.Action] {
-		return true
-	}
-	probe := req
-	probe.Action = "indices:data/read/search"
-	return fullAccess(az, probe)
+// beyond its indices (readsBeyondItsIndices): the references read the
+// documents of any index they name (restricted ones included), and a
+// search template's rendered query can name any, with the cluster's
+// rights, whatever privilege allowed the request itself. Full access for
+// the request's own action is not enough: view_index_metadata on every
+// index allows _validate/query, whose explanation of a terms lookup lists
+// the looked-up document's values; manage on every index allows an alias
+// whose filter looks documents up in the searches of everyone using it; a
+// cluster privilege allows a stored search pipeline or a model search. So
+// only a user who may read every index, restricted ones included, without
+// document- or field-level security may send one.
+func mayReadBeyond(az Authorizer, req authz.Request) bool {
+	return mayReadEverything(az, req)
 }
