@@ -10,23 +10,19 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/jsonfile"
 )
-
-// refreshEvery is how often a read checks the file for other replicas'
-// changes.
-const refreshEvery = time.Second
 
 // User is the part of a profile taken from the user's authentication at
 // each activation.
@@ -60,85 +56,60 @@ var ErrNotFound = errors.New("profile: no such profile")
 // ErrConflict means a change's if_seq_no/if_primary_term no longer match.
 var ErrConflict = errors.New("profile: version conflict")
 
-type fileFormat struct {
-	Profiles profiles `json:"profiles"`
-}
+// errTaken means a uid belongs to a user of the same name in another
+// realm: the next suffix is tried.
+var errTaken = errors.New("profile: uid taken")
 
-// profiles is one reading of the file, by uid. Never modified once
-// published.
-type profiles map[string]*Profile
-
-// FileStore is the profiles in one JSON file, safe for concurrent use.
+// FileStore is the profiles in one JSON file ({"profiles": {uid: …}}),
+// safe for concurrent use; replicas may share it (jsonfile.Docs).
 type FileStore struct {
-	path  string
-	cache *jsonfile.Cached[profiles]
-	write sync.Mutex
-	now   func() time.Time
+	docs *jsonfile.Docs
+	now  func() time.Time
 }
 
 // Open reads the store at path (missing: empty; unparsable: an error).
 func Open(path string, log *zap.Logger) (*FileStore, error) {
-	s := &FileStore{path: path, now: time.Now}
-	cache, err := jsonfile.NewCached(path, s.read, time.Now, profiles{}, func(err error) {
+	docs, err := jsonfile.OpenDocs(path, "profiles", func(err error) {
 		log.Error("user profiles unreadable: no profile is found until the file is repaired", zap.String("file", path), zap.Error(err))
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("profile: %w", err)
 	}
-	s.cache = cache
-	return s, nil
+	return &FileStore{docs: docs, now: time.Now}, nil
 }
 
 // Activate creates the profile of u's user name and realm, or refreshes
-// its user part and enables it, and returns it.
+// its user part and enables it, and returns it. The uid is Elasticsearch's
+// scheme: u_, the unpadded base64url of the user name's SHA-256, and _0,
+// or the first suffix no user of the same name in another realm holds.
 func (s *FileStore) Activate(u User) (Profile, error) {
-	var out Profile
-	err := s.update(func(ps profiles) error {
-		p := findUser(ps, u.Username, u.RealmName)
-		if p == nil {
-			p = &Profile{UID: freeUID(ps, u.Username), Labels: map[string]any{}, Data: map[string]any{}, PrimaryTerm: 1}
-		}
-		p.User, p.Enabled, p.LastSynchronized = u, true, s.now().UnixMilli()
-		p.SeqNo++
-		ps[p.UID] = p
-		out = *p
-		return nil
-	})
-	return out, err
-}
-
-// findUser returns the profile of a user name in a realm, or nil.
-func findUser(ps profiles, username, realm string) *Profile {
-	for _, p := range ps {
-		if p.User.Username == username && p.User.RealmName == realm {
-			c := *p
-			return &c
-		}
-	}
-	return nil
-}
-
-// freeUID is Elasticsearch's uid scheme: u_, the unpadded base64url of
-// the user name's SHA-256, and _0, or the first free suffix when a user of
-// the same name in another realm has that one.
-func freeUID(ps profiles, username string) string {
-	sum := sha256.Sum256([]byte(username))
+	sum := sha256.Sum256([]byte(u.Username))
 	base := "u_" + base64.RawURLEncoding.EncodeToString(sum[:]) + "_"
 	for i := 0; ; i++ {
-		if uid := base + strconv.Itoa(i); ps[uid] == nil {
-			return uid
+		uid := base + strconv.Itoa(i)
+		out, err := s.update(uid, true, func(p *Profile) error {
+			if p.UID != "" && (p.User.Username != u.Username || p.User.RealmName != u.RealmName) {
+				return errTaken
+			}
+			if p.UID == "" {
+				*p = Profile{UID: uid, Labels: map[string]any{}, Data: map[string]any{}, PrimaryTerm: 1}
+			}
+			p.User, p.Enabled, p.LastSynchronized = u, true, s.now().UnixMilli()
+			return nil
+		})
+		if !errors.Is(err, errTaken) {
+			return out, err
 		}
 	}
 }
 
 // Get returns the profiles of the uids that exist, in the order asked.
 func (s *FileStore) Get(uids []string) []Profile {
-	s.cache.Refresh(refreshEvery)
-	ps := s.cache.Load()
+	found := s.docs.Get(uids)
 	var out []Profile
 	for _, uid := range uids {
-		if p := ps[uid]; p != nil {
-			out = append(out, *p)
+		if p, ok := decode(uid, found[uid]); ok {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -154,47 +125,34 @@ type Version struct {
 // UpdateData merges labels and data into the profile's (objects merged
 // key by key, other values replaced, as a partial document update).
 func (s *FileStore) UpdateData(uid string, labels, data map[string]any, v Version) error {
-	return s.update(func(ps profiles) error {
-		cur := ps[uid]
-		if cur == nil {
-			return ErrNotFound
-		}
-		if v.SeqNo != nil && *v.SeqNo != cur.SeqNo || v.PrimaryTerm != nil && *v.PrimaryTerm != cur.PrimaryTerm {
+	_, err := s.update(uid, false, func(p *Profile) error {
+		if v.SeqNo != nil && *v.SeqNo != p.SeqNo || v.PrimaryTerm != nil && *v.PrimaryTerm != p.PrimaryTerm {
 			return ErrConflict
 		}
-		p := *cur
 		p.Labels, p.Data = merge(p.Labels, labels), merge(p.Data, data)
-		p.SeqNo++
-		ps[uid] = &p
 		return nil
 	})
+	return err
 }
 
 // SetEnabled enables or disables a profile.
 func (s *FileStore) SetEnabled(uid string, enabled bool) error {
-	return s.update(func(ps profiles) error {
-		cur := ps[uid]
-		if cur == nil {
-			return ErrNotFound
-		}
-		p := *cur
+	_, err := s.update(uid, false, func(p *Profile) error {
 		p.Enabled = enabled
-		p.SeqNo++
-		ps[uid] = &p
 		return nil
 	})
+	return err
 }
 
 // Suggest returns up to size enabled profiles whose user name, full name
 // or e-mail address has a word starting with name (all when name is
 // empty), the hinted uids first, then by user name.
 func (s *FileStore) Suggest(name string, size int, hintUIDs []string) (matched int, out []Profile) {
-	s.cache.Refresh(refreshEvery)
 	name = strings.ToLower(strings.TrimSpace(name))
 	var all []Profile
-	for _, p := range s.cache.Load() {
-		if p.Enabled && (name == "" || matchesName(p.User, name)) {
-			all = append(all, *p)
+	for uid, raw := range s.docs.Get(nil) {
+		if p, ok := decode(uid, raw); ok && p.Enabled && (name == "" || matchesName(p.User, name)) {
+			all = append(all, p)
 		}
 	}
 	slices.SortFunc(all, func(a, b Profile) int {
@@ -247,48 +205,36 @@ func merge(base, patch map[string]any) map[string]any {
 	return out
 }
 
-// update changes the file's current content under the lock; change
-// returning an error leaves the file as it was.
-func (s *FileStore) update(change func(profiles) error) error {
-	s.write.Lock()
-	defer s.write.Unlock()
-	unlock, err := jsonfile.Lock(s.path)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+// update changes the profile uid under the file's lock and counts the
+// change (SeqNo). A missing profile is ErrNotFound, unless create lets
+// change make it (from a zero Profile); an error from change leaves the
+// file as it was.
+func (s *FileStore) update(uid string, create bool, change func(*Profile) error) (Profile, error) {
+	var p Profile
+	err := s.docs.Update(uid, func(cur json.RawMessage) (json.RawMessage, error) {
+		p = Profile{}
+		if cur != nil {
+			if err := json.Unmarshal(cur, &p); err != nil {
+				return nil, fmt.Errorf("profile %s: %w", uid, err)
+			}
+		} else if !create {
+			return nil, ErrNotFound
+		}
+		if err := change(&p); err != nil {
+			return nil, err
+		}
+		p.SeqNo++
+		return json.Marshal(p)
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) && !errors.Is(err, errTaken) {
+		return Profile{}, fmt.Errorf("profile: %w", err)
 	}
-	defer unlock()
-	cur, _, err := s.read() // another replica may have written since
-	if err != nil {
-		return err
-	}
-	next := maps.Clone(cur)
-	if err := change(next); err != nil {
-		return err
-	}
-	if err := jsonfile.Write(s.path, fileFormat{Profiles: next}); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	written, st, err := s.read()
-	if err != nil {
-		return err
-	}
-	s.cache.Store(written, st)
-	return nil
+	return p, err
 }
 
-func (s *FileStore) read() (profiles, jsonfile.Stamp, error) {
-	var ff fileFormat
-	st, _, err := jsonfile.Read(s.path, &ff)
-	if err != nil {
-		return nil, st, fmt.Errorf("profile: %w", err)
-	}
-	if ff.Profiles == nil {
-		ff.Profiles = profiles{}
-	}
-	for uid, p := range ff.Profiles {
-		if p == nil || p.UID != uid {
-			return nil, st, fmt.Errorf("profile: %s: profile %s is not filed under its own uid", s.path, uid)
-		}
-	}
-	return ff.Profiles, st, nil
+// decode reads the profile stored under uid; a document that does not
+// decode, or is filed under another uid, is no profile.
+func decode(uid string, raw json.RawMessage) (Profile, bool) {
+	var p Profile
+	return p, raw != nil && json.Unmarshal(raw, &p) == nil && p.UID == uid
 }
