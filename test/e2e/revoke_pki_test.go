@@ -18,29 +18,7 @@ import (
 // chain is now verified with the CAs in force.
 func TestPKICARemovedEndsOpenConnections(t *testing.T) {
 	const canary = "CANARY-pki-ca-removed-3a7e"
-	cluster := openSearchURL(t)
-	o, su := superuserOpts(t, cluster)
-	o.TLS, o.ClientAuth = true, "optional"
-	o.Roles = "e2e_pki_tenant:\n  indices:\n    - names: [\"revpki-*\"]\n      privileges: [read]\n"
-	tenantCA := newCert(t, "tenant CA", nil, true, 3)
-	var proxyCA string
-	p := startProxyWith(t, o, func(dir string) string {
-		ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxyCA = string(ca)
-		writeFile(t, filepath.Join(dir, "ca.pem"), proxyCA+string(tenantCA.CertPEM))
-		writeFile(t, filepath.Join(dir, "role_mapping.yml"), "tenant:\n  roles: [e2e_pki_tenant]\n  rules: {field: {realm.name: pki1}}\n")
-		return "  pki:\n    enabled: true\n    role_mapping: role_mapping.yml\n"
-	})
-	p.waitReady()
-	plain := p.client(nil)
-	t.Cleanup(func() { dropIndices(t, plain, cluster, "revpki-1") })
-	if r := do(t, plain, "PUT", p.URL+"/revpki-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"m":"`+canary+`"}`), map[string]string{"Content-Type": "application/json"}); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
-	cert := newClientCert(t, pkix.Name{CommonName: "tenant-app"}, tenantCA)
+	p, proxyCA, cert := pkiTenantProxy(t, "revpki-1", canary, 3, false)
 	withCert := func() func() result {
 		c := p.client(func(cfg *tls.Config) { cfg.Certificates = []tls.Certificate{cert} })
 		return func() result { return do(t, c, "GET", p.URL+"/revpki-1/_search", "", "", nil, nil) }
@@ -72,30 +50,7 @@ func TestPKICARemovedEndsOpenConnections(t *testing.T) {
 // reloaded like the other security files.
 func TestPKIRealmCARemoved(t *testing.T) {
 	const canary = "CANARY-pki-realm-ca-81d2"
-	cluster := openSearchURL(t)
-	o, su := superuserOpts(t, cluster)
-	o.TLS, o.ClientAuth = true, "optional"
-	o.Roles = "e2e_pki_tenant:\n  indices:\n    - names: [\"revpkr-*\"]\n      privileges: [read]\n"
-	tenantCA := newCert(t, "tenant CA", nil, true, 4)
-	var proxyCA string
-	p := startProxyWith(t, o, func(dir string) string {
-		ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxyCA = string(ca)
-		writeFile(t, filepath.Join(dir, "ca.pem"), proxyCA+string(tenantCA.CertPEM))
-		writeFile(t, filepath.Join(dir, "realm-ca.pem"), proxyCA+string(tenantCA.CertPEM))
-		writeFile(t, filepath.Join(dir, "role_mapping.yml"), "tenant:\n  roles: [e2e_pki_tenant]\n  rules: {field: {realm.name: pki1}}\n")
-		return "  pki:\n    enabled: true\n    certificate_authorities: realm-ca.pem\n    role_mapping: role_mapping.yml\n"
-	})
-	p.waitReady()
-	plain := p.client(nil)
-	t.Cleanup(func() { dropIndices(t, plain, cluster, "revpkr-1") })
-	if r := do(t, plain, "PUT", p.URL+"/revpkr-1/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"m":"`+canary+`"}`), map[string]string{"Content-Type": "application/json"}); r.Status >= 300 {
-		t.Fatalf("seed: %d %s", r.Status, r.Body)
-	}
-	cert := newClientCert(t, pkix.Name{CommonName: "tenant-app"}, tenantCA)
+	p, proxyCA, cert := pkiTenantProxy(t, "revpkr-1", canary, 4, true)
 	c := p.client(func(cfg *tls.Config) { cfg.Certificates = []tls.Certificate{cert} })
 	if r := do(t, c, "GET", p.URL+"/revpkr-1/_search", "", "", nil, nil); r.Status != 200 || !strings.Contains(r.Body, canary) {
 		t.Fatalf("the tenant's certificate before its CA is removed: %d %s", r.Status, r.Body)
@@ -104,4 +59,42 @@ func TestPKIRealmCARemoved(t *testing.T) {
 	if !eventually(20*time.Second, func() bool { return do(t, c, "GET", p.URL+"/revpkr-1/_search", "", "", nil, nil).Status == 401 }) {
 		t.Fatal("the realm still trusts a CA removed from its certificate_authorities")
 	}
+}
+
+// pkiTenantProxy starts a TLS proxy whose listener trusts a tenant CA
+// besides its own (and, with realmCAs, whose PKI realm's own
+// certificate_authorities, realm-ca.pem, do too), maps the pki1 realm to
+// read on index, and seeds index with canary. It returns the proxy, the
+// listener's own CA (PEM: what the CA files hold once the tenant's is
+// removed) and a certificate of the tenant.
+func pkiTenantProxy(t *testing.T, index, canary string, serial int64, realmCAs bool) (*proxy, string, tls.Certificate) {
+	t.Helper()
+	cluster := openSearchURL(t)
+	o, su := superuserOpts(t, cluster)
+	o.TLS, o.ClientAuth = true, "optional"
+	o.Roles = "e2e_pki_tenant:\n  indices:\n    - names: [\"" + index + "\"]\n      privileges: [read]\n"
+	tenantCA := newCert(t, "tenant CA", nil, true, serial)
+	var proxyCA string
+	p := startProxyWith(t, o, func(dir string) string {
+		ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxyCA = string(ca)
+		writeFile(t, filepath.Join(dir, "ca.pem"), proxyCA+string(tenantCA.CertPEM))
+		writeFile(t, filepath.Join(dir, "role_mapping.yml"), "tenant:\n  roles: [e2e_pki_tenant]\n  rules: {field: {realm.name: pki1}}\n")
+		pki := "  pki:\n    enabled: true\n    role_mapping: role_mapping.yml\n"
+		if realmCAs {
+			writeFile(t, filepath.Join(dir, "realm-ca.pem"), proxyCA+string(tenantCA.CertPEM))
+			pki += "    certificate_authorities: realm-ca.pem\n"
+		}
+		return pki
+	})
+	p.waitReady()
+	plain := p.client(nil)
+	t.Cleanup(func() { dropIndices(t, plain, cluster, index) })
+	if r := do(t, plain, "PUT", p.URL+"/"+index+"/_doc/1?refresh=true", su.Name, su.Password, strings.NewReader(`{"m":"`+canary+`"}`), map[string]string{"Content-Type": "application/json"}); r.Status >= 300 {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	return p, proxyCA, newClientCert(t, pkix.Name{CommonName: "tenant-app"}, tenantCA)
 }
