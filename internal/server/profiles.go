@@ -295,7 +295,7 @@ func versionParams(r *http.Request) (profile.Version, error) {
 // setEnabled answers POST /_security/profile/{uid}/_enable and _disable.
 func (s *profileService) setEnabled(w http.ResponseWriter, r *http.Request, st *requestState) {
 	uid := st.Class.PathParams["uid"]
-	enabled := strings.HasSuffix(r.URL.Path, "/_enable")
+	enabled := st.Class.API == "security.enable_user_profile"
 	if !recordChange(w, r, st, s.audit, audit.SetUserProfileEnabledEvent(uid, enabled)) {
 		return
 	}

@@ -119,6 +119,12 @@ func TestUserProfilesAsKibanaUsesThem(t *testing.T) {
 	if code, _ := g.do(t, kib, "POST", "/_security/profile/"+alice.UID+"/_enable", ""); code != 403 {
 		t.Fatalf("kibana_system may not enable profiles: %d", code)
 	}
+	if code, body := g.do(t, basicAuth(t, "profadmin"), "POST", "/_security/profile/"+alice.UID+"/_enable", ""); code != 200 {
+		t.Fatalf("enable: %d %s", code, body)
+	}
+	if _, body := g.do(t, kib, "POST", "/_security/profile/_suggest", `{"name":"al"}`); !strings.Contains(body, alice.UID) {
+		t.Fatalf("an enabled profile again is not suggested: %s", body)
+	}
 	if code, _ := g.do(t, basicAuth(t, "bob"), "POST", "/_security/profile/_activate", `{"grant_type":"password","username":"bob","password":"pw-`+t.Name()+`"}`); code != 403 {
 		t.Fatalf("bob, without profile privileges, activated a profile: %d", code)
 	}
