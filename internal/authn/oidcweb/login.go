@@ -18,6 +18,13 @@ func (s *Service) LoginURL(r *http.Request) string {
 // verifier sealed into the pre-login cookie, and a redirect to the
 // provider's authorization endpoint with the S256 challenge.
 func (s *Service) login(w http.ResponseWriter, r *http.Request) {
+	if s.keepsSession(r) {
+		// Another site sent a browser that is logged in here: starting a
+		// login would end its session (a logout any page could trigger).
+		// It goes where the login would have taken it.
+		redirect(w, r, safeReturn(r.URL.Query().Get("return")))
+		return
+	}
 	d, err := s.provider.get()
 	if err != nil {
 		s.o.Logger.Warn("login: OpenID provider unavailable", zap.Error(err))
@@ -62,4 +69,16 @@ func (s *Service) recordReplacedSession(w http.ResponseWriter, r *http.Request, 
 	o := s.logoutOutcome(sess, true)
 	o.RPInitiated = false
 	return s.record(w, r, o)
+}
+
+// keepsSession reports whether a login request came from another site
+// (CrossSiteRequest) while the browser's session is live: that session
+// is kept rather than replaced.
+func (s *Service) keepsSession(r *http.Request) bool {
+	tok := s.sessionToken(r)
+	if tok == "" || !s.CrossSiteRequest(r) {
+		return false
+	}
+	sess, err := s.loadSession(r.Context(), tok)
+	return err == nil && sess != nil
 }

@@ -243,3 +243,29 @@ func TestJunkCallbackCodesAreRateLimited(t *testing.T) {
 		t.Fatal("no session after the lockout")
 	}
 }
+
+// TestCrossSiteLoginKeepsTheSession: a page of another site that sends a
+// logged-in browser to the login endpoint does not log it out (starting a
+// login ends the browser's session); the browser goes where the login
+// would have taken it, still logged in. The user's own navigation (no
+// Sec-Fetch-Site, or "none") still starts a new login.
+func TestCrossSiteLoginKeepsTheSession(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	token := e.login(newBrowser(t), "/logs-web/_search")
+	c, h := e.withCookie(token)
+	cross := map[string]string{"Cookie": h["Cookie"], "Sec-Fetch-Site": "cross-site"}
+	r := e.do(c, "GET", LoginPath+"?return="+url.QueryEscape("/logs-web/_search"), cross)
+	if r.status != http.StatusFound || r.header.Get("Location") != "/logs-web/_search" || findSetCookie(r.header, "portcullis_session") != nil {
+		t.Fatalf("cross-site login with a live session: %d %q %v", r.status, r.header.Get("Location"), r.header["Set-Cookie"])
+	}
+	if r := e.do(c, "GET", "/logs-web/_search", h); r.status != 200 {
+		t.Fatalf("the session after a cross-site login request: %d %s", r.status, r.body)
+	}
+	own := map[string]string{"Cookie": h["Cookie"], "Sec-Fetch-Site": "none"}
+	if r := e.do(c, "GET", LoginPath, own); r.status != http.StatusFound || !strings.HasPrefix(r.header.Get("Location"), e.op.issuer()) {
+		t.Fatalf("the user's own login request: %d %q", r.status, r.header.Get("Location"))
+	}
+	if r := e.do(c, "GET", "/logs-web/_search", h); r.status == 200 {
+		t.Fatal("the user's own new login kept the old session")
+	}
+}
