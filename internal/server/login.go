@@ -50,7 +50,7 @@ func withoutProxyCookies(login LoginService, next http.Handler) http.Handler {
 		foreign := login.ForeignOrigin(r) // before the cookie goes
 		login.StripCookies(r)
 		if foreign {
-			w = &withoutCORS{ResponseWriter: w}
+			w = withoutCORS(w)
 		}
 		next.ServeHTTP(w, r)
 	})

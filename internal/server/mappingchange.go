@@ -41,7 +41,7 @@ func forgettingMappings(rs *Restrictions, action string, w http.ResponseWriter) 
 	if !ok || !changesMappings(action) {
 		return w
 	}
-	return &mappingForgetWriter{ResponseWriter: w, forget: f}
+	return &beforeResponseWriter{ResponseWriter: w, before: f.Invalidate}
 }
 
 // changesMappings reports whether action may change the mapping under an
@@ -54,39 +54,3 @@ func changesMappings(action string) bool {
 	}
 	return false
 }
-
-// mappingForgetWriter drops the cached mappings when the answer starts,
-// and once more when the handler returns without answering.
-type mappingForgetWriter struct {
-	http.ResponseWriter
-	forget MappingForgetter
-	done   bool
-}
-
-func (m *mappingForgetWriter) once() {
-	if !m.done {
-		m.done = true
-		m.forget.Invalidate()
-	}
-}
-
-func (m *mappingForgetWriter) WriteHeader(code int) {
-	m.once()
-	m.ResponseWriter.WriteHeader(code)
-}
-
-func (m *mappingForgetWriter) Write(p []byte) (int, error) {
-	m.once()
-	return m.ResponseWriter.Write(p)
-}
-
-// Flush lets streamed responses reach the client as they arrive.
-func (m *mappingForgetWriter) Flush() {
-	m.once()
-	if f, ok := m.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap exposes the underlying writer to http.ResponseController.
-func (m *mappingForgetWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
