@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -374,26 +375,19 @@ func (s *profileService) hasPrivileges(w http.ResponseWriter, r *http.Request, s
 		writeLocalError(w, st, http.StatusInternalServerError, "exception", "the security proxy cannot check privileges with this authorizer")
 		return
 	}
-	var uids []string
+	var body struct {
+		UIDs       []string        `json:"uids"`
+		Privileges json.RawMessage `json:"privileges"`
+	}
+	if err := decodeStrict(st, &body); err != nil {
+		refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "failed to parse the profile privileges request: "+err.Error())
+		return
+	}
+	uids := body.UIDs
 	var privs esbody.Value
 	if st.Body != nil {
 		if obj, ok := esbody.AsObject(st.Body.json); ok {
-			for name, v := range obj.All() {
-				switch name {
-				case "uids":
-					arr, _ := esbody.AsArray(v)
-					for _, u := range arr {
-						if s, ok := esbody.AsString(u); ok {
-							uids = append(uids, s)
-						}
-					}
-				case "privileges":
-					privs = v
-				default:
-					refuseLocal(w, st, http.StatusBadRequest, "x_content_parse_exception", "unknown field ["+name+"]")
-					return
-				}
-			}
+			privs, _ = obj.Get("privileges") // as parsed, for parsePrivilegesCheck
 		}
 	}
 	if len(uids) == 0 {

@@ -106,6 +106,12 @@ func TestUserProfilesAsKibanaUsesThem(t *testing.T) {
 		t.Fatalf("has_privileges read logs-web: %d %s", code, body)
 	}
 
+	for _, bad := range []string{``, `{"uids":[1],"privileges":{"cluster":["monitor"]}}`, `{"uids":["x"],"privileges":{},"other":1}`} {
+		if code, body := g.do(t, kib, "POST", "/_security/profile/_has_privileges", bad); code != 400 {
+			t.Errorf("has_privileges with %q: %d %s", bad, code, body)
+		}
+	}
+
 	// Disabled profiles are neither suggested nor privileged.
 	if code, body := g.do(t, basicAuth(t, "profadmin"), "POST", "/_security/profile/"+alice.UID+"/_disable", ""); code != 200 {
 		t.Fatalf("disable: %d %s", code, body)
