@@ -147,11 +147,27 @@ func CheckURL(kind BodyKind, values url.Values) error {
 			return refuse("[search_pipeline] is not supported by the proxy if document level security is enabled")
 		}
 	case ValidateQuery:
-		switch values.Get("rewrite") {
-		case "", "false": // absent or false (Booleans.parseBoolean default)
-		default:
+		if rewrite, err := flagParam(values, "rewrite"); err != nil || rewrite {
 			return refuse(reasonRewrite)
 		}
 	}
 	return nil
+}
+
+// flagParam reads a boolean URL parameter the way the cluster's
+// RestRequest.paramAsBoolean does: absent is false, a present parameter
+// without a value ("?rewrite", "?rewrite=") is true, otherwise "true" or
+// "false" strictly.
+func flagParam(values url.Values, name string) (bool, error) {
+	if !values.Has(name) {
+		return false, nil
+	}
+	switch v := values.Get(name); v {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, badParameter("Failed to parse value [%s] as only [true] or [false] are allowed.", v)
+	}
 }

@@ -126,7 +126,9 @@ func TestCheckURL(t *testing.T) {
 		{ValidateQuery, "rewrite=true", reasonRewrite},
 		{ValidateQuery, "rewrite=yes", reasonRewrite},
 		{ValidateQuery, "rewrite=false&explain=true", ""},
-		{ValidateQuery, "rewrite=", ""},
+		{ValidateQuery, "rewrite=", reasonRewrite},             // the cluster reads an empty flag as true
+		{ValidateQuery, "explain=true&rewrite", reasonRewrite}, // and a valueless one
+		{ValidateQuery, "explain=true", ""},
 		{Count, "suggest_field=x", ""},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,43 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestValidateRewriteFlagSpellings: the cluster reads a boolean query
+// parameter given without a value ("?rewrite", "?rewrite=") as true
+// (RestRequest.paramAsBoolean), so those spellings run _validate/query with
+// rewrite, whose explanation expands a fuzzy (or prefix, wildcard) query
+// into the terms of the whole index, those of documents the role query
+// hides included. Elasticsearch refuses validate with rewrite under DLS;
+// the proxy let the valueless spellings through as "rewrite off".
+func TestValidateRewriteFlagSpellings(t *testing.T) {
+	f := newOneRoleProxy(t, "dlsvalidator", "  indices:\n    - names: [\"e2e-vrw-*\"]\n      privileges: [read, view_index_metadata]\n"+
+		"      query: '{\"term\":{\"level\":\"public\"}}'\n")
+	idx := fmt.Sprintf("e2e-vrw-%d", time.Now().UnixNano())
+	f.cleanup(nil, idx)
+	const canary = "zzcanaryvrwhidden"
+	f.setup("seed the hidden document", "PUT", "/"+idx+"/_doc/h1?refresh=true", `{"level":"secret","note":"`+canary+`"}`)
+	f.setup("seed the visible document", "PUT", "/"+idx+"/_doc/v1?refresh=true", `{"level":"public","note":"visible"}`)
+	body := `{"query":{"fuzzy":{"note":{"value":"zzcanaryvrwhiddem"}}}}`
+	// Control: the cluster's rewritten explanation names the hidden term.
+	if r := f.asAdmin("POST", "/"+idx+"/_validate/query?explain=true&rewrite", body); r.Status != 200 || !strings.Contains(r.Body, canary) {
+		t.Fatalf("control: a valueless rewrite expands the fuzzy query on the cluster: %d %s", r.Status, r.Body)
+	}
+	for _, q := range []string{"rewrite", "rewrite=", "explain=true&rewrite", "explain=true&rewrite=", "rewrite=true"} {
+		r := f.asUser("POST", "/"+idx+"/_validate/query?"+q, body)
+		if strings.Contains(r.Body, canary) {
+			t.Errorf("?%s: the explanation names a term of a hidden document: %d %s", q, r.Status, r.Body)
+		}
+		if r.Status != 400 || !strings.Contains(r.Body, "rewrite") {
+			t.Errorf("?%s: want 400 (validate with rewrite under DLS), got %d %s", q, r.Status, r.Body)
+		}
+	}
+	// rewrite=false is what it says, and allowed.
+	if r := f.asUser("POST", "/"+idx+"/_validate/query?explain=true&rewrite=false", body); r.Status != 200 || strings.Contains(r.Body, canary) {
+		t.Errorf("rewrite=false: %d %s", r.Status, r.Body)
+	}
+}
