@@ -59,6 +59,8 @@ func TestClassificationDifferential(t *testing.T) {
 		Alias:    fmt.Sprintf("dfx-sal-%d", n),
 		CanA:     fmt.Sprintf("CANARY-DFX-A-%d", n),
 		CanS:     fmt.Sprintf("CANARY-DFX-S-%d", n),
+		CanH:     fmt.Sprintf("canarydfxhidden%d", n),
+		CanF:     fmt.Sprintf("canarydfxfield%d", n),
 		nodeAddr: strings.TrimPrefix(node, "http://"),
 		user:     "dfxuser",
 		pass:     su.Password,
@@ -87,6 +89,12 @@ func TestClassificationDifferential(t *testing.T) {
 	o.Roles = "e2e_dfx:\n  indices:\n" +
 		"    - names: [\"" + f.A + "*\"]\n      privileges: [read, view_index_metadata, monitor]\n" +
 		"    - names: [\"" + f.W + "*\"]\n      privileges: [read, write, view_index_metadata]\n"
+	o.Users += "dfxdls:" + su.Password + "\n"
+	o.UsersRoles += "e2e_dfxdls:dfxdls\n"
+	o.Roles += "e2e_dfxdls:\n  indices:\n" +
+		"    - names: [\"" + f.A + "*\"]\n      privileges: [read, view_index_metadata, monitor]\n" +
+		"      query: '{\"term\":{\"level\":\"public\"}}'\n      field_security:\n        grant: [note, n, level]\n" +
+		"    - names: [\"" + f.W + "*\"]\n      privileges: [read, write, view_index_metadata]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	f.proxyAddr = strings.TrimPrefix(p.URL, "http://")
@@ -98,6 +106,7 @@ func TestClassificationDifferential(t *testing.T) {
 			defer wg.Done()
 			for i := range next {
 				f.viaProxy(muts[i], &results[i])
+				f.viaProxyDLS(muts[i], &results[i])
 			}
 		}()
 	}
@@ -116,7 +125,14 @@ func TestClassificationDifferential(t *testing.T) {
 func (f *dfxFixture) report(t *testing.T, bases []dfxBase, muts []dfxMutation, results []dfxResult) {
 	t.Helper()
 	baseHandler := map[string]string{}
+	dlsThrough := 0
 	for i, m := range muts {
+		if results[i].dlsStatus >= 200 && results[i].dlsStatus < 300 {
+			dlsThrough++
+		}
+		if m.What == "base" && m.Base.Name == "search" && !strings.Contains(results[i].dlsBody, f.CanA) {
+			t.Errorf("control: the DLS/FLS user's search does not show the visible document: %d %.300s", results[i].dlsStatus, results[i].dlsBody)
+		}
 		if m.What == "base" {
 			if results[i].handler == "" {
 				t.Errorf("%s: the node ran no handler for the base request: %d %.300s", m.Base.Name, results[i].directStatus, results[i].directBody)
@@ -169,7 +185,7 @@ func (f *dfxFixture) report(t *testing.T, bases []dfxBase, muts []dfxMutation, r
 			t.Errorf("%s: no spelling at all got through the proxy (the base request must)", b.Name)
 		}
 	}
-	t.Logf("%d mutations, %d ran a handler on the node, %d handlers", len(muts), ran, len(actionsOf))
+	t.Logf("%d mutations, %d ran a handler on the node, %d handlers, %d got through to the DLS/FLS user", len(muts), ran, len(actionsOf), dlsThrough)
 	for h, acts := range actionsOf {
 		t.Logf("handler %s: %v", h, slices.Collect(maps.Keys(acts)))
 	}
@@ -205,6 +221,13 @@ func (f *dfxFixture) findings(m dfxMutation, r dfxResult) []string {
 			out = append(out, fmt.Sprintf("the classifier refuses it but the proxy answered %d", r.proxyStatus))
 		}
 	}
+	if r.dlsStatus >= 200 && r.dlsStatus < 300 {
+		for _, s := range []string{f.CanS, f.CanH, f.CanF} {
+			if strings.Contains(r.dlsBody, s) {
+				out = append(out, fmt.Sprintf("LEAK through the proxy to the DLS/FLS user (%d): %q in %.400s", r.dlsStatus, s, r.dlsBody))
+			}
+		}
+	}
 	if r.classOK && r.directStatus >= 200 && r.directStatus < 300 {
 		touched := strings.Contains(r.directBody, f.CanS) || strings.Contains(r.directBody, `"`+f.S+`"`)
 		if touched && !f.covers(r.class, m) {
@@ -220,9 +243,12 @@ func (f *dfxFixture) findings(m dfxMutation, r dfxResult) []string {
 type dfxFixture struct {
 	A, A2, W, S, Alias string
 	CanA, CanS         string
-	nodeAddr           string
-	proxyAddr          string
-	user, pass         string
+	// CanH is the value of a document of A that the DLS user's role query
+	// hides; CanF the value of a field of a1 its field security hides.
+	CanH, CanF string
+	nodeAddr   string
+	proxyAddr  string
+	user, pass string
 }
 
 func (f *dfxFixture) seed(t *testing.T, node string) {
@@ -230,7 +256,8 @@ func (f *dfxFixture) seed(t *testing.T, node string) {
 	c := &http.Client{Timeout: 30 * time.Second}
 	json := map[string]string{"Content-Type": "application/json"}
 	for _, s := range []struct{ method, path, body string }{
-		{"PUT", "/" + f.A + "/_doc/a1?refresh=true", `{"note":"` + f.CanA + `","n":1}`},
+		{"PUT", "/" + f.A + "/_doc/a1?refresh=true", `{"note":"` + f.CanA + `","n":1,"level":"public","secretf":"` + f.CanF + `"}`},
+		{"PUT", "/" + f.A + "/_doc/h1?refresh=true", `{"note":"` + f.CanH + `","n":1,"level":"hidden"}`},
 		{"PUT", "/" + f.A2 + "/_doc/a2?refresh=true", `{"note":"` + f.CanA + `-two","n":2}`},
 		{"PUT", "/" + f.W + "/_doc/w1?refresh=true", `{"note":"scratch","n":3}`},
 		{"PUT", "/" + f.S + "/_doc/a1?refresh=true", `{"note":"` + f.CanS + `","n":4}`},
@@ -302,6 +329,8 @@ func (f *dfxFixture) bases() []dfxBase {
 		{Name: "stats", Method: "GET", Path: "/" + A + "/_stats", Shape: `"_all"`},
 		{Name: "explain", Method: "POST", Path: "/" + A + "/_explain/a1", Body: `{"query":{"match_all":{}}}`, Shape: `"explanation"`},
 		{Name: "validate", Method: "GET", Path: "/" + A + "/_validate/query", Query: "q=n:1", Shape: `"valid"`},
+		{Name: "validate-fuzzy", Method: "POST", Path: "/" + A + "/_validate/query", Query: "explain=true",
+			Body: `{"query":{"fuzzy":{"note":{"value":"` + f.CanH[:len(f.CanH)-1] + `x"}}}}`, Shape: `"valid"`},
 		{Name: "termvectors", Method: "GET", Path: "/" + A + "/_termvectors/a1", Shape: `"found"`},
 		{Name: "bulk", Method: "POST", Path: "/_bulk", Body: `{"index":{"_index":"` + W + `","_id":"b1"}}` + "\n" + `{"note":"bulk"}` + "\n", NDJSON: true, Shape: `"items"`},
 		{Name: "bulk-index", Method: "POST", Path: "/" + W + "/_bulk", Body: `{"index":{"_id":"b2"}}` + "\n" + `{"note":"bulk"}` + "\n", NDJSON: true, Shape: `"items"`},
@@ -441,7 +470,12 @@ func (f *dfxFixture) mutate(b dfxBase) []dfxMutation {
 		"preference=_local", "preference=_shards:0", "filter_path=**", "filter_path=a&filter_path=b",
 		"unknown_param=1", "expand_wildcards=all", "ignore_unavailable=true", "allow_no_indices=true",
 		"pretty", "pretty&pretty", "format=yaml", "format=cbor", "source=%7B%7D&source_content_type=application/json",
-		"id=s1", "_id=s1", "type=_doc", "pretty=true%3Bindex=%s", "&&", "=x",
+		"id=s1", "_id=s1", "type=_doc",
+		"explain", "explain=", "version", "rewrite", "rewrite=", "all_shards", "typed_keys", "rest_total_hits_as_int",
+		"realtime=", "refresh", "_source", "_source=", "_source=secretf", "_source_includes=secretf", "stored_fields=",
+		"stored_fields=secretf", "docvalue_fields=secretf.keyword", "fields=secretf", "q=secretf:*", "q=*&df=secretf",
+		"q=canarydfx*", "q=note:canarydfx*&analyze_wildcard", "sort=secretf.keyword", "routing=", "preference=",
+		"track_scores", "seq_no_primary_term", "include_defaults", "lenient", "analyze_wildcard", "ids=h1", "fields=*", "pretty=true%3Bindex=%s", "&&", "=x",
 	} {
 		add("query "+extra, b.Method, p, joinQuery(q, extra), false, nil)
 	}
@@ -469,6 +503,8 @@ type dfxResult struct {
 	handler      string // the node's REST handler; empty when none ran
 	proxyStatus  int
 	proxyBody    string
+	dlsStatus    int // the DLS/FLS user's answer through the proxy
+	dlsBody      string
 	err          string
 }
 
@@ -537,6 +573,17 @@ func (f *dfxFixture) direct(t *testing.T, m dfxMutation, r *dfxResult, before ma
 		r.handler = dfxAmbiguous
 	}
 	return after
+}
+
+// viaProxyDLS sends m through the proxy as the user whose role query and
+// field security restrict A.
+func (f *dfxFixture) viaProxyDLS(m dfxMutation, r *dfxResult) {
+	st, b, err := rawHTTP(f.proxyAddr, m.Method, f.expand(m.Target), "dfxdls", f.pass, m.Header, m.Base.Body, m.Base.NDJSON)
+	if err != nil {
+		r.err = "proxy (dls): " + err.Error()
+		return
+	}
+	r.dlsStatus, r.dlsBody = st, b
 }
 
 // viaProxy sends m through the proxy as the restricted user.
