@@ -231,6 +231,10 @@ func (f *dfxFixture) findings(m dfxMutation, r dfxResult) []string {
 			}
 		}
 	}
+	if m.Base.Hidden && r.dlsStatus >= 200 && r.dlsStatus < 300 &&
+		(m.Method == "HEAD" || strings.Contains(r.dlsBody, `"found":true`) || strings.Contains(r.dlsBody, `"matched":true`)) {
+		out = append(out, fmt.Sprintf("the DLS/FLS user learns that a hidden document exists: %d %.300s", r.dlsStatus, r.dlsBody))
+	}
 	if r.classOK && r.directStatus >= 200 && r.directStatus < 300 {
 		touched := strings.Contains(r.directBody, f.CanS) || strings.Contains(r.directBody, `"`+f.S+`"`)
 		if touched && !f.covers(r.class, m) {
@@ -303,6 +307,9 @@ type dfxBase struct {
 	Shape string
 	// Probe marks a base the proxy may refuse in every spelling.
 	Probe bool
+	// Hidden marks a base that reads the document the DLS user's role
+	// query hides: no spelling may tell that user the document exists.
+	Hidden bool
 	// Action, Endpoint and Indices are what the classifier reports for
 	// the base request.
 	Action, Endpoint string
@@ -334,6 +341,9 @@ func (f *dfxFixture) bases() []dfxBase {
 		{Name: "validate", Method: "GET", Path: "/" + A + "/_validate/query", Query: "q=n:1", Shape: `"valid"`},
 		{Name: "validate-fuzzy", Method: "POST", Path: "/" + A + "/_validate/query", Query: "explain=true",
 			Body: `{"query":{"fuzzy":{"note":{"value":"` + f.CanH[:len(f.CanH)-1] + `x"}}}}`, Shape: `"valid"`},
+		{Name: "get-hidden", Method: "GET", Path: "/" + A + "/_doc/h1", Shape: `"found"`, Hidden: true},
+		{Name: "source-hidden", Method: "GET", Path: "/" + A + "/_source/h1", Shape: `"note"`, Hidden: true},
+		{Name: "explain-hidden", Method: "POST", Path: "/" + A + "/_explain/h1", Body: `{"query":{"match_all":{}}}`, Shape: `"explanation"`, Hidden: true},
 		{Name: "termvectors", Method: "GET", Path: "/" + A + "/_termvectors/a1", Shape: `"found"`},
 		{Name: "bulk", Method: "POST", Path: "/_bulk", Body: `{"index":{"_index":"` + W + `","_id":"b1"}}` + "\n" + `{"note":"bulk"}` + "\n", NDJSON: true, Shape: `"items"`},
 		{Name: "bulk-index", Method: "POST", Path: "/" + W + "/_bulk", Body: `{"index":{"_id":"b2"}}` + "\n" + `{"note":"bulk"}` + "\n", NDJSON: true, Shape: `"items"`},
