@@ -231,6 +231,13 @@ func (f *dfxFixture) findings(m dfxMutation, r dfxResult) []string {
 			}
 		}
 	}
+	if m.ZeroForDLS && r.dlsStatus >= 200 && r.dlsStatus < 300 {
+		for _, nonzero := range []string{`"count":1`, `"count":2`, `"count":"1"`, `"count":"2"`, `"value":1,`, `"value":2,`} {
+			if strings.Contains(r.dlsBody, nonzero) {
+				out = append(out, fmt.Sprintf("the DLS/FLS user counts what is hidden from them (%s): %d %.300s", nonzero, r.dlsStatus, r.dlsBody))
+			}
+		}
+	}
 	if m.Base.Hidden && r.dlsStatus >= 200 && r.dlsStatus < 300 &&
 		(m.Method == "HEAD" || strings.Contains(r.dlsBody, `"found":true`) || strings.Contains(r.dlsBody, `"matched":true`)) {
 		out = append(out, fmt.Sprintf("the DLS/FLS user learns that a hidden document exists: %d %.300s", r.dlsStatus, r.dlsBody))
@@ -398,6 +405,9 @@ type dfxMutation struct {
 	What string
 	// MustPass marks spellings official clients send.
 	MustPass bool
+	// ZeroForDLS marks queries that match nothing the DLS/FLS user may
+	// see: any count or total above zero in that user's answer leaks.
+	ZeroForDLS bool
 }
 
 // mutate generates the spellings of b.
@@ -491,6 +501,13 @@ func (f *dfxFixture) mutate(b dfxBase) []dfxMutation {
 		"track_scores", "seq_no_primary_term", "include_defaults", "lenient", "analyze_wildcard", "ids=h1", "fields=*", "pretty=true%3Bindex=%s", "&&", "=x",
 	} {
 		add("query "+extra, b.Method, p, joinQuery(q, extra), false, nil)
+	}
+	// Queries that match only what the DLS/FLS user may not see: the
+	// hidden document's value, the hidden field's value. Their counts
+	// must be zero for that user.
+	for _, q2 := range []string{"q=note:canarydfxhidden*", "q=secretf:canarydfxfield*", "q=canarydfxfield*&df=secretf",
+		"q=canarydfxhidden*", "q=canarydfxfield*", "q=canarydfx*&analyze_wildcard=true"} {
+		out = append(out, dfxMutation{Base: b, Method: b.Method, Target: p + "?" + joinQuery(q, q2), What: "hidden query " + q2, ZeroForDLS: true})
 	}
 	// Method swaps and overrides.
 	for _, m := range []string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "get", "TRACE"} {
