@@ -471,6 +471,13 @@ func (f *dfxFixture) mutate(b dfxBase) []dfxMutation {
 	add("extra segment", b.Method, p+"/extra", q, false, nil)
 	add("fragment", b.Method, p+"#frag", q, false, nil)
 	add("fragment after query", b.Method, p, joinQuery(q, "pretty#x"), false, nil)
+	// A mapping type after the index (the typed routes of 7.x).
+	if strings.HasPrefix(p, "/"+f.A+"/") {
+		rest := strings.TrimPrefix(p, "/"+f.A)
+		for _, typ := range []string{"_doc", "doc", "x", "_all"} {
+			add("type "+typ, b.Method, "/"+f.A+"/"+typ+rest, q, false, nil)
+		}
+	}
 	// Index expressions in place of the readable index.
 	if strings.Contains(p, "/"+f.A+"/") || strings.HasSuffix(p, "/"+f.A) {
 		num := strings.TrimPrefix(f.A, "dfx-a-")
