@@ -516,6 +516,15 @@ func (f *dfxFixture) mutate(b dfxBase) []dfxMutation {
 		"q=canarydfxhidden*", "q=canarydfxfield*", "q=canarydfx*&analyze_wildcard=true"} {
 		out = append(out, dfxMutation{Base: b, Method: b.Method, Target: p + "?" + joinQuery(q, q2), What: "hidden query " + q2, ZeroForDLS: true})
 	}
+	// The same, as a body in the query string.
+	for _, src := range []string{
+		"source=" + url.QueryEscape(`{"query":{"wildcard":{"note":"canarydfxhidden*"}}}`) + "&source_content_type=application/json",
+		"source=" + url.QueryEscape(`{"query":{"exists":{"field":"secretf"}}}`) + "&source_content_type=application/json",
+		"source=" + url.QueryEscape("query:\n  wildcard:\n    note: canarydfxhidden*\n") + "&source_content_type=application/yaml",
+		"source=" + url.QueryEscape(`{"query":{"wildcard":{"note":"canarydfxhidden*"}}}`),
+	} {
+		out = append(out, dfxMutation{Base: b, Method: b.Method, Target: p + "?" + joinQuery(q, src), What: "hidden query in source", ZeroForDLS: true})
+	}
 	// Method swaps and overrides.
 	for _, m := range []string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "get", "TRACE"} {
 		add("method "+m, m, p, q, false, nil)
