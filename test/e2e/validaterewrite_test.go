@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +37,20 @@ func TestValidateRewriteFlagSpellings(t *testing.T) {
 		if r.Status != 400 || !strings.Contains(r.Body, "rewrite") {
 			t.Errorf("?%s: want 400 (validate with rewrite under DLS), got %d %s", q, r.Status, r.Body)
 		}
+	}
+	// The refusals are in the audit trail, as denials of the user's request.
+	trail, err := os.ReadFile(filepath.Join(f.p.Dir, "audit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, line := range strings.Split(string(trail), "\n") {
+		if strings.Contains(line, `"access_denied"`) && strings.Contains(line, "dlsvalidator") && strings.Contains(line, "_validate/query") {
+			denied++
+		}
+	}
+	if denied < 5 {
+		t.Errorf("want the 5 refused validate requests audited as access_denied, found %d", denied)
 	}
 	// rewrite=false is what it says, and allowed.
 	if r := f.asUser("POST", "/"+idx+"/_validate/query?explain=true&rewrite=false", body); r.Status != 200 || strings.Contains(r.Body, canary) {
