@@ -57,3 +57,38 @@ func TestValidateRewriteFlagSpellings(t *testing.T) {
 		t.Errorf("rewrite=false: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestValidateExplainHidesRoleQuery: _validate/query?explain printed the
+// query the cluster validated, which was the user's query wrapped in the
+// role query, and a role query can name what only hidden documents hold
+// ("must_not": {"term": {"code": "<secret>"}}). Elasticsearch applies the
+// role query to the index reader, so its explanation never names it; the
+// proxy now validates the user's query unwrapped (it reads no document
+// without rewrite, which is refused under DLS).
+func TestValidateExplainHidesRoleQuery(t *testing.T) {
+	const code = "zzcanaryrolequeryvx"
+	f := newOneRoleProxy(t, "dlsexplainer", "  indices:\n    - names: [\"e2e-vrq-*\"]\n      privileges: [read, view_index_metadata]\n"+
+		"      query: '{\"bool\":{\"must_not\":{\"term\":{\"code\":\""+code+"\"}}}}'\n")
+	idx := fmt.Sprintf("e2e-vrq-%d", time.Now().UnixNano())
+	f.cleanup(nil, idx)
+	f.setup("seed the hidden document", "PUT", "/"+idx+"/_doc/h1?refresh=true", `{"code":"`+code+`","note":"a"}`)
+	f.setup("seed the visible document", "PUT", "/"+idx+"/_doc/v1?refresh=true", `{"code":"public","note":"a"}`)
+	for _, req := range []struct{ method, path, body string }{
+		{"POST", "/" + idx + "/_validate/query?explain=true", `{"query":{"match":{"note":"a"}}}`},
+		{"GET", "/" + idx + "/_validate/query?explain", ""},
+		{"GET", "/" + idx + "/_validate/query?explain=true&q=note:a", ""},
+		{"POST", "/_validate/query?explain=true&index=" + idx, `{"query":{"term":{"code":"public"}}}`},
+	} {
+		r := f.asUser(req.method, req.path, req.body)
+		if r.Status != 200 || !strings.Contains(r.Body, `"valid":true`) {
+			t.Errorf("%s %s: want a valid answer: %d %s", req.method, req.path, r.Status, r.Body)
+		}
+		if strings.Contains(r.Body, code) {
+			t.Errorf("%s %s: the explanation prints the role query: %s", req.method, req.path, r.Body)
+		}
+	}
+	// The role query still applies where documents are read.
+	if r := f.asUser("POST", "/"+idx+"/_search", `{"query":{"match":{"note":"a"}}}`); r.Status != 200 || strings.Contains(r.Body, `"h1"`) || !strings.Contains(r.Body, `"v1"`) {
+		t.Errorf("search: %d %s", r.Status, r.Body)
+	}
+}

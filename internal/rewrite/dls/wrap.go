@@ -59,7 +59,9 @@ func (k BodyKind) String() string {
 //	{"bool":{"must":[<the caller's query, or match_all>],"filter":[<filter>]}}
 //
 // which keeps the caller's scoring and applies DLS as a non-scoring filter
-// to every hit, count and aggregation. For search bodies, every other
+// to every hit, count and aggregation. A _validate/query body is checked
+// the same way but keeps the caller's query unwrapped (validateBody): it
+// reads no document, and its explanation would print the role query. For search bodies, every other
 // member is checked against what the proxy knows (the search request
 // parsers of Elasticsearch 7.17, 8.x, 9.x and OpenSearch 2.19); an unknown
 // member is refused. What can reach documents outside the query is
@@ -105,8 +107,10 @@ func Wrap(kind BodyKind, body *esbody.Object, filter esbody.Value) (*esbody.Obje
 	switch kind {
 	case Search, DeleteByQuery, UpdateByQuery:
 		err = w.searchBody(kind, out)
-	case Count, Explain, ValidateQuery:
+	case Count, Explain:
 		err = w.queryOnlyBody(kind, out)
+	case ValidateQuery:
+		return validateBody(w, body, out)
 	case KnnSearch:
 		err = w.knnSearchBody(out)
 	default:
@@ -150,6 +154,32 @@ func (w *walker) wrapQuery(o *esbody.Object) error {
 	}
 	o.Set("query", boolFilter(q, w.filterCopy()))
 	return nil
+}
+
+// validateBody checks a _validate/query body like a count's (work is the
+// copy the walker may change) and returns the user's query without the
+// filter. Without rewrite (CheckURL refuses it under DLS) the cluster
+// validates and explains the query against the mappings and reads no
+// document; the documents a query names (terms lookup, more_like_this by
+// id, indexed shapes, stored percolator documents) are refused by the
+// walker. The filter would only show in the explanation: Elasticsearch
+// applies the role query to the index reader, so its explanation never
+// names it, while a role query can name values only hidden documents hold
+// ("must_not": {"term": {"code": "..."}}).
+func validateBody(w *walker, body, work *esbody.Object) (*esbody.Object, error) {
+	if err := w.queryOnlyBody(ValidateQuery, work); err != nil {
+		return nil, err
+	}
+	if w.exhausted {
+		return nil, refuse("the body needs the document level security filter in too many places: its copies would add more than %d bytes", maxFilterCopyBytes)
+	}
+	if body == nil || !body.Has("query") {
+		// What the cluster validates without a body.
+		out := &esbody.Object{}
+		out.Set("query", matchAll())
+		return out, nil
+	}
+	return body.Clone(), nil
 }
 
 // queryOnlyBody handles _count, _explain and _validate/query, whose bodies

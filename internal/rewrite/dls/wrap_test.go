@@ -97,7 +97,11 @@ func TestWrapRewrites(t *testing.T) {
 		{"count", Count, `{"query":{"term":{"a":1}}}`, `{"query":` + W(`{"term":{"a":1}}`) + `}`},
 		{"count without body", Count, ``, `{"query":` + W(matchAllQ) + `}`},
 		{"explain", Explain, `{"query":{"ids":{"values":["1"]}}}`, `{"query":` + W(`{"ids":{"values":["1"]}}`) + `}`},
-		{"validate", ValidateQuery, `{"query":{"match":{"m":"x"}}}`, `{"query":` + W(`{"match":{"m":"x"}}`) + `}`},
+		// _validate/query reads no document: checked, not wrapped, so that
+		// its explanation does not print the role query.
+		{"validate", ValidateQuery, `{"query":{"match":{"m":"x"}}}`, `{"query":{"match":{"m":"x"}}}`},
+		{"validate without body", ValidateQuery, ``, `{"query":` + matchAllQ + `}`},
+		{"validate with has_child", ValidateQuery, `{"query":{"has_child":{"type":"c","query":{"term":{"b":1}}}}}`, `{"query":{"has_child":{"type":"c","query":{"term":{"b":1}}}}}`},
 		{"delete by query", DeleteByQuery, `{"query":{"term":{"a":1}},"max_docs":5,"conflicts":"proceed"}`, `{"query":` + W(`{"term":{"a":1}}`) + `,"max_docs":5,"conflicts":"proceed"}`},
 		{"update by query without script", UpdateByQuery, `{"query":{"term":{"a":1}}}`, `{"query":` + W(`{"term":{"a":1}}`) + `}`},
 		{"knn search", KnnSearch, `{"knn":{"field":"v","query_vector":[1],"k":1,"num_candidates":2},"_source":["a"]}`,
@@ -171,6 +175,9 @@ func TestWrapRefusals(t *testing.T) {
 		{"min_doc_count 9e-1", Search, `{"aggs":{"t":{"multi_terms":{"terms":[{"field":"a"}],"min_doc_count":9e-1}}}}`, 400, "min_doc_count 0"},
 		{"min_doc_count \"+0\"", Search, `{"aggs":{"t":{"terms":{"field":"a","min_doc_count":"+0"}}}}`, 400, "min_doc_count 0"},
 		{"min_doc_count 1e-400", Search, `{"aggs":{"t":{"terms":{"field":"a","min_doc_count":1e-400}}}}`, 400, "min_doc_count 0"},
+		{"validate: script query", ValidateQuery, `{"query":{"script":{"script":"true"}}}`, 400, "scripts"},
+		{"validate: terms lookup", ValidateQuery, `{"query":{"terms":{"a":{"index":"i","id":"1","path":"p"}}}}`, 400, "terms"},
+		{"validate: other member", ValidateQuery, `{"query":{"match_all":{}},"size":1}`, 400, "query"},
 		{"script query", Search, `{"query":{"bool":{"filter":{"script":{"script":"doc['a'].value > 1"}}}}}`, 400, "scripts"},
 		{"script_score query", Search, `{"query":{"script_score":{"query":{"match_all":{}},"script":{"source":"1"}}}}`, 400, "scripts"},
 		{"function_score script", Search, `{"query":{"function_score":{"functions":[{"script_score":{"script":"1"}}]}}}`, 400, "scripts"},
