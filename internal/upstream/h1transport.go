@@ -35,6 +35,16 @@ type h1Transport struct {
 	dial, dialTLS         func(ctx context.Context, network, addr string) (net.Conn, error)
 	pool                  *connPool
 	responseHeaderTimeout time.Duration
+	// bodyStall bounds each wait for response body data; 0 leaves it
+	// unbounded. A node that sent its headers and then stops in the middle
+	// of the body (a hung node, a half-open connection) would otherwise
+	// hold the request, its client and, for filtered answers, the filter's
+	// goroutine for ever. Only the time spent inside a read counts: each
+	// read sets its own deadline, so a client reading slowly does not make
+	// the node look stalled. Past the bound the read fails, the
+	// connection is closed (the node sees its request canceled) and the
+	// proxy aborts the answer.
+	bodyStall time.Duration
 }
 
 // maxInformational bounds the 1xx responses skipped before the final one.
@@ -129,15 +139,18 @@ func (t *h1Transport) exchange(ctx context.Context, c *h1Conn, req *http.Request
 		}
 		return fail(werr)
 	}
-	if t.responseHeaderTimeout > 0 {
+	switch {
+	case t.responseHeaderTimeout > 0:
 		_ = c.conn.SetReadDeadline(time.Now().Add(t.responseHeaderTimeout))
+	case t.bodyStall > 0:
+		_ = c.conn.SetReadDeadline(time.Time{}) // the last body read's
 	}
 	resp, err := t.readHead(c, req)
 	if err != nil {
 		return fail(err)
 	}
-	if t.responseHeaderTimeout > 0 {
-		_ = c.conn.SetReadDeadline(time.Time{}) // the body's pace is stallGuard's business
+	if t.responseHeaderTimeout > 0 && t.bodyStall <= 0 {
+		_ = c.conn.SetReadDeadline(time.Time{}) // each body read sets its own (h1Body.Read)
 	}
 	reuse := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
 	if resp.Body == http.NoBody {
@@ -150,7 +163,7 @@ func (t *h1Transport) exchange(ctx context.Context, c *h1Conn, req *http.Request
 		}
 		return resp, nil
 	}
-	resp.Body = &h1Body{rc: resp.Body, c: c, pool: t.pool, addr: addr, stop: stop, reuse: reuse}
+	resp.Body = &h1Body{rc: resp.Body, c: c, pool: t.pool, addr: addr, stop: stop, reuse: reuse, stall: t.bodyStall}
 	return resp, nil
 }
 
@@ -183,6 +196,7 @@ type h1Body struct {
 	addr  string
 	stop  func() bool // stops the cancellation hook; false once it ran
 	reuse bool
+	stall time.Duration // see h1Transport.bodyStall
 
 	mu   sync.Mutex
 	done bool // the connection was released or closed
@@ -190,11 +204,18 @@ type h1Body struct {
 
 // Read reads the body; at its end the connection is released.
 func (b *h1Body) Read(p []byte) (int, error) {
+	if b.stall > 0 {
+		_ = b.c.conn.SetReadDeadline(time.Now().Add(b.stall))
+	}
 	n, err := b.rc.Read(p)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		b.release(true)
-	} else if err != nil {
+	case err != nil:
 		b.release(false)
+		if isTimeout(err) {
+			err = fmt.Errorf("the cluster sent nothing for %v in the middle of a response body: %w", b.stall, err)
+		}
 	}
 	return n, err
 }

@@ -58,7 +58,7 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 	p := &Proxy{cfg: cfg, log: log, pool: pl, transport: tr, h1: h1}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       func(pr *httputil.ProxyRequest) { keepQuery(pr); headers.apply(pr) },
-		Transport:     &balancer{pool: pl, next: h1, obs: obs, log: log, stall: cfg.ResponseHeaderTimeout},
+		Transport:     &balancer{pool: pl, next: h1, obs: obs, log: log},
 		FlushInterval: cfg.FlushInterval,
 		ErrorHandler:  p.handleError,
 		ErrorLog:      errLog,

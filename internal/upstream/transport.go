@@ -83,6 +83,7 @@ func newTransports(cfg Config) (*http.Transport, *h1Transport, error) {
 		dialTLS:               d.dialTLS,
 		pool:                  newConnPool(cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout),
 		responseHeaderTimeout: cfg.ResponseHeaderTimeout,
+		bodyStall:             cfg.ResponseHeaderTimeout,
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true) // Elasticsearch speaks HTTP/1.1 only
