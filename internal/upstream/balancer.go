@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"time"
@@ -18,28 +17,11 @@ type balancer struct {
 	next http.RoundTripper
 	obs  Observer
 	log  *zap.Logger
-	// stall bounds each wait for response body data (see stallGuard); 0
-	// leaves it unbounded.
-	stall time.Duration
 }
 
 // RoundTrip implements http.RoundTripper. req.URL holds only the path and
 // query; the node supplies scheme, host and path prefix.
 func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if b.stall <= 0 {
-		return b.roundTrip(req)
-	}
-	ctx, cancel := context.WithCancel(req.Context())
-	resp, err := b.roundTrip(req.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = newStallGuard(resp.Body, b.stall, cancel)
-	return resp, nil
-}
-
-func (b *balancer) roundTrip(req *http.Request) (*http.Response, error) {
 	nd, noNode := b.pool.pick(nil), false
 	if nd == nil {
 		nd, noNode = b.pool.fallback(), true

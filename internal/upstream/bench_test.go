@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"testing"
 
@@ -72,4 +73,16 @@ func BenchmarkProxy(b *testing.B) {
 // straight to the upstream.
 func BenchmarkUpstreamDirect(b *testing.B) {
 	benchGet(b, benchUpstream(b).URL+"/idx/_search?q=hello")
+}
+
+// BenchmarkBareReverseProxy is the other baseline: net/http's own
+// ReverseProxy and Transport (what bench/bareproxy runs), in the same
+// harness, so BenchmarkProxy's cost can be read against it.
+func BenchmarkBareReverseProxy(b *testing.B) {
+	upstream := benchUpstream(b)
+	rp := httputil.NewSingleHostReverseProxy(mustParse(b, upstream.URL))
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
+	front := httptest.NewServer(rp)
+	b.Cleanup(front.Close)
+	benchGet(b, front.URL+"/idx/_search?q=hello")
 }

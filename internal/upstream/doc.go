@@ -11,7 +11,9 @@
 //   - a request is retried on another node only when its method is GET,
 //     HEAD or OPTIONS, it provably never reached a node (the TCP connection
 //     or TLS handshake failed) and its body can be replayed untouched; at
-//     most one attempt per node;
+//     most one attempt per node (on a kept-alive connection the node closed
+//     without answering, a bodiless GET, HEAD or OPTIONS is sent once more
+//     on a new connection to the same node, as net/http's Transport does);
 //   - error responses are Elasticsearch-shaped JSON with generic reasons: they
 //     never contain node addresses, Go error strings or request data.
 //
@@ -24,4 +26,9 @@
 // no_node_available_exception.
 //
 // Bodies are streamed in both directions; nothing is buffered whole.
+//
+// Proxied requests travel over h1Transport, which does the HTTP/1.1
+// exchange on the request's own goroutine with net/http's wire code, and
+// hands a connection back to its pool only when the response was read to
+// its end; health checks use net/http's Transport.
 package upstream

@@ -18,7 +18,8 @@ type Proxy struct {
 	cfg       Config
 	log       *zap.Logger
 	pool      *pool
-	transport *http.Transport
+	transport *http.Transport // health checks
+	h1        *h1Transport    // proxied requests
 	rp        *httputil.ReverseProxy
 	health    *healthChecker
 	started   atomic.Bool
@@ -41,7 +42,7 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	tr, err := newTransport(cfg)
+	tr, h1, err := newTransports(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("upstream transport: %w", err)
 	}
@@ -54,10 +55,10 @@ func New(cfg Config, log *zap.Logger, obs Observer) (*Proxy, error) {
 	}
 	pl := newPool(cfg, obs, log)
 	headers := newHeaderPolicy(cfg)
-	p := &Proxy{cfg: cfg, log: log, pool: pl, transport: tr}
+	p := &Proxy{cfg: cfg, log: log, pool: pl, transport: tr, h1: h1}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       func(pr *httputil.ProxyRequest) { keepQuery(pr); headers.apply(pr) },
-		Transport:     &balancer{pool: pl, next: tr, obs: obs, log: log, stall: cfg.ResponseHeaderTimeout},
+		Transport:     &balancer{pool: pl, next: h1, obs: obs, log: log},
 		FlushInterval: cfg.FlushInterval,
 		ErrorHandler:  p.handleError,
 		ErrorLog:      errLog,
@@ -113,6 +114,7 @@ func (p *Proxy) Start(ctx context.Context) {
 	go func() {
 		p.health.run(ctx)
 		p.transport.CloseIdleConnections()
+		p.h1.pool.closeIdle(true)
 	}()
 }
 

@@ -65,16 +65,25 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	return conn, nil
 }
 
-// newTransport builds the HTTP/1.1 transport to the nodes.
-func newTransport(cfg Config) (*http.Transport, error) {
+// newTransports builds the HTTP/1.1 transports to the nodes: net/http's
+// for health checks, h1Transport for proxied requests (see h1Transport
+// for why). Both dial through the same dialer.
+func newTransports(cfg Config) (*http.Transport, *h1Transport, error) {
 	tlsCfg, err := newTLSConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &dialer{
 		net:     net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
 		tls:     tlsCfg,
 		timeout: cfg.DialTimeout,
+	}
+	h1 := &h1Transport{
+		dial:                  d.dial,
+		dialTLS:               d.dialTLS,
+		pool:                  newConnPool(cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout),
+		responseHeaderTimeout: cfg.ResponseHeaderTimeout,
+		bodyStall:             cfg.ResponseHeaderTimeout,
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true) // Elasticsearch speaks HTTP/1.1 only
@@ -92,7 +101,7 @@ func newTransport(cfg Config) (*http.Transport, error) {
 		// Relay bodies as they are: transparent decompression would alter
 		// responses and waste CPU.
 		DisableCompression: true,
-	}, nil
+	}, h1, nil
 }
 
 // newTLSConfig builds the client TLS configuration from the CA bundle and
