@@ -18,20 +18,46 @@ import (
 // to the real index and by the superuser to the user's mirror must agree on
 // which documents match: the mirror is the oracle of DLS/FLS semantics.
 
-// fuzzUser is one restricted user of the fuzzer and what its role hides.
-type fuzzUser struct {
-	name   string
-	dls    bool            // the role query hides the "priv" documents
+// fuzzRule is what one role hides in one index.
+type fuzzRule struct {
+	dlsGrp string          // when set, the role query shows only documents of this grp
 	hidden map[string]bool // field paths the role's field security hides
-	mirror string          // index holding what this user may see
+}
+
+// fuzzUser is one restricted user of the fuzzer: its rules and mirrors by
+// index key ("a", "b").
+type fuzzUser struct {
+	name    string
+	rules   map[string]*fuzzRule
+	mirrors map[string]string // index holding what this user may see of each index
+}
+
+// dls reports whether a role query restricts the user somewhere.
+func (u *fuzzUser) dls() bool {
+	for _, r := range u.rules {
+		if r.dlsGrp != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// hides reports whether some index's field security hides field.
+func (u *fuzzUser) hides(field string) bool {
+	for _, r := range u.rules {
+		if r.hidden[field] {
+			return true
+		}
+	}
+	return false
 }
 
 // fuzzCanary is one seeded value and where it lives.
 type fuzzCanary struct {
-	value     string
-	index     string // the index's role ("a" or "z")
-	docHidden bool   // in a document the role query hides
-	field     string // full field path
+	value string
+	index string // the index's key ("a", "b" or "z")
+	grp   string // the document's group
+	field string // full field path
 }
 
 // fuzzFixture is the fuzzer's cluster state and proxy.
@@ -40,11 +66,15 @@ type fuzzFixture struct {
 	c        *http.Client
 	su       hashedUser
 	prefix   string // every index name starts with it
-	a, z     string // the readable index and the forbidden one
+	a, b, z  string // the readable indices and the forbidden one
 	users    []*fuzzUser
 	canaries []fuzzCanary
-	ids      []string // every document id of index a
-	hiddenID []string // ids of documents the role query hides
+	ids      []string // every document id of indices a and b
+}
+
+// name is the index name of key.
+func (f *fuzzFixture) name(key string) string {
+	return map[string]string{"a": f.a, "b": f.b, "z": f.z}[key]
 }
 
 const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"mappings":{"properties":{
@@ -65,31 +95,28 @@ const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"
 // fuzzHiddenFLS is what the field security of the FLS users hides.
 var fuzzHiddenFLS = []string{"sec", "sec.keyword", "sectv", "secnum", "alias_sec", "obj.sec", "dot.sec", "nst.sec", "nst.sec.keyword", "arr.sec", "dis.sec", "flat.sec"}
 
-// fuzzDoc builds one document of index a: id, its group, and the canary
-// suffix n; every string value is a distinct canary.
-func (f *fuzzFixture) fuzzDoc(index, id string, hiddenDoc bool, n int) map[string]any {
+// fuzzDoc builds one document of index key: id, its group, and the
+// number n; every string value is a distinct canary.
+func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
+	hv := "v"
+	if grp == "priv" {
+		hv = "h"
+	}
 	v := func(field, tag string) string {
-		val := fmt.Sprintf("qzc%s%s%sq", map[bool]string{true: "h", false: "v"}[hiddenDoc], id, tag)
-		if index == "z" {
-			val = fmt.Sprintf("qzcz%s%sq", id, tag)
+		val := fmt.Sprintf("qzc%s%s%sq", hv, id, tag)
+		if index != "a" {
+			val = fmt.Sprintf("qzc%s%s%s%sq", index, hv, id, tag)
 		}
-		f.canaries = append(f.canaries, fuzzCanary{value: val, index: index, docHidden: hiddenDoc, field: field})
+		f.canaries = append(f.canaries, fuzzCanary{value: val, index: index, grp: grp, field: field})
 		return val
 	}
 	num := func(field string, x int64) int64 {
-		f.canaries = append(f.canaries, fuzzCanary{value: fmt.Sprint(x), index: index, docHidden: hiddenDoc, field: field})
+		f.canaries = append(f.canaries, fuzzCanary{value: fmt.Sprint(x), index: index, grp: grp, field: field})
 		return x
 	}
-	grp := "pub"
-	if hiddenDoc {
-		grp = "priv"
-	}
-	base := int64(86753090000)
-	if hiddenDoc {
-		base = 86753190000
-	}
-	if index == "z" {
-		base = 86753290000
+	base := map[string]int64{"a": 86753090000, "b": 86753390000, "z": 86753290000}[index]
+	if grp == "priv" {
+		base += 100000
 	}
 	return map[string]any{
 		"grp":     grp,
@@ -183,31 +210,38 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	o, su := superuserOpts(t, cluster)
 	nano := time.Now().UnixNano()
 	f := &fuzzFixture{su: su, prefix: fmt.Sprintf("e2e-fz-%d", nano)}
-	f.a, f.z = f.prefix+"-a", f.prefix+"-z"
-	hidFLS := map[string]bool{}
-	for _, h := range fuzzHiddenFLS {
-		hidFLS[h] = true
+	f.a, f.b, f.z = f.prefix+"-a", f.prefix+"-b", f.prefix+"-z"
+	set := func(names ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
 	}
-	hidBoth := map[string]bool{"flat": true, "flat.pub": true, "flat.*": true}
-	for _, h := range fuzzHiddenFLS {
-		hidBoth[h] = true
+	hidBExcept := []string{"pub", "pub.keyword", "obj.pub", "num", "nst.pub", "arr.pub", "dot.pub"}
+	hidBoth := set(append([]string{"flat", "flat.pub", "flat.*"}, fuzzHiddenFLS...)...)
+	f.users = []*fuzzUser{
+		{name: "fzdls", rules: map[string]*fuzzRule{"a": {dlsGrp: "pub", hidden: set()}, "b": {dlsGrp: "priv", hidden: set()}}},
+		{name: "fzfls", rules: map[string]*fuzzRule{"a": {hidden: set(fuzzHiddenFLS...)}, "b": {hidden: set(hidBExcept...)}}},
+		{name: "fzboth", rules: map[string]*fuzzRule{"a": {dlsGrp: "pub", hidden: hidBoth}, "b": {hidden: set()}}},
 	}
 	// A mirror's name extends the real index's, so that the patterns of a
-	// body (_index queries) reach both alike; the role grants the exact
-	// name only.
-	mirror := func(u string) string { return f.a + "-m" + u }
-	f.users = []*fuzzUser{
-		{name: "fzdls", dls: true, hidden: map[string]bool{}, mirror: mirror("dls")},
-		{name: "fzfls", hidden: hidFLS, mirror: mirror("fls")},
-		{name: "fzboth", dls: true, hidden: hidBoth, mirror: mirror("both")},
+	// body (_index queries) reach both alike; the roles grant exact names
+	// only.
+	for _, u := range f.users {
+		u.mirrors = map[string]string{"a": f.a + "-m" + u.name, "b": f.b + "-m" + u.name}
 	}
-	role := func(extra string) string {
-		return "  indices:\n    - names: [\"" + f.a + "\"]\n      privileges: [read, view_index_metadata]\n" + extra
+	entry := func(index, extra string) string {
+		return "    - names: [\"" + index + "\"]\n      privileges: [read, view_index_metadata]\n" + extra
 	}
-	dlsQ := "      query: '{\"term\":{\"grp\":\"pub\"}}'\n"
-	o.Roles = "r_fzdls:\n" + role(dlsQ) +
-		"r_fzfls:\n" + role("      field_security:\n        grant: [\"*\"]\n        except: [\""+strings.Join(fuzzHiddenFLS, "\", \"")+"\"]\n") +
-		"r_fzboth:\n" + role(dlsQ+"      field_security:\n        grant: [\"grp\", \"pub\", \"pub.keyword\", \"num\", \"obj.pub\", \"dot.pub\", \"nst.pub\", \"arr.pub\", \"dis.pub\"]\n")
+	dlsQ := func(grp string) string { return "      query: '{\"term\":{\"grp\":\"" + grp + "\"}}'\n" }
+	except := func(names []string) string {
+		return "      field_security:\n        grant: [\"*\"]\n        except: [\"" + strings.Join(names, "\", \"") + "\"]\n"
+	}
+	o.Roles = "r_fzdls:\n  indices:\n" + entry(f.a, dlsQ("pub")) + entry(f.b, dlsQ("priv")) +
+		"r_fzfls:\n  indices:\n" + entry(f.a, except(fuzzHiddenFLS)) + entry(f.b, except(hidBExcept)) +
+		"r_fzboth:\n  indices:\n" + entry(f.a, dlsQ("pub")+"      field_security:\n        grant: [\"grp\", \"pub\", \"pub.keyword\", \"num\", \"obj.pub\", \"dot.pub\", \"nst.pub\", \"arr.pub\", \"dis.pub\"]\n") +
+		entry(f.b, "")
 	for _, u := range f.users {
 		o.Users += u.name + ":" + su.Password + "\n"
 		o.UsersRoles += "r_" + u.name + ":" + u.name + "\n"
@@ -215,33 +249,39 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	f.p = startProxy(t, o)
 	f.p.waitReady()
 	f.c = f.p.client(nil)
-	all := []string{f.a, f.z}
+	all := []string{f.a, f.b, f.z}
 	for _, u := range f.users {
-		all = append(all, u.mirror)
+		all = append(all, u.mirrors["a"], u.mirrors["b"])
 	}
 	t.Cleanup(func() { dropIndices(t, f.c, cluster, all...) })
-	f.admin(t, "create "+f.a, "PUT", "/"+f.a, fuzzMapping)
-	f.admin(t, "create "+f.z, "PUT", "/"+f.z, fuzzMapping)
+	for _, ix := range []string{f.a, f.b, f.z} {
+		f.admin(t, "create "+ix, "PUT", "/"+ix, fuzzMapping)
+	}
 	for _, u := range f.users {
-		f.admin(t, "create "+u.mirror, "PUT", "/"+u.mirror, mirrorMapping(u.hidden))
-	}
-	type seeded struct {
-		id     string
-		hidden bool
-		doc    map[string]any
-	}
-	var docs []seeded
-	for i, id := range []string{"v1", "v2", "v3", "h1", "h2"} {
-		hidden := strings.HasPrefix(id, "h")
-		docs = append(docs, seeded{id, hidden, f.fuzzDoc("a", id, hidden, i)})
-		f.ids = append(f.ids, id)
-		if hidden {
-			f.hiddenID = append(f.hiddenID, id)
+		for k, m := range u.mirrors {
+			f.admin(t, "create "+m, "PUT", "/"+m, mirrorMapping(u.rules[k].hidden))
 		}
 	}
-	var zdocs []seeded
-	for i, id := range []string{"v1", "z1"} {
-		zdocs = append(zdocs, seeded{id, false, f.fuzzDoc("z", id, false, i)})
+	type seeded struct {
+		id, grp string
+		doc     map[string]any
+	}
+	docs := map[string][]seeded{}
+	for _, k := range []string{"a", "b", "z"} {
+		ids := []string{"v1", "v2", "v3", "h1", "h2"}
+		if k == "z" {
+			ids = []string{"v1", "z1"}
+		}
+		for i, id := range ids {
+			grp := "pub"
+			if strings.HasPrefix(id, "h") {
+				grp = "priv"
+			}
+			docs[k] = append(docs[k], seeded{id, grp, f.fuzzDoc(k, id, grp, i)})
+			if k == "a" {
+				f.ids = append(f.ids, id)
+			}
+		}
 	}
 	bulk := func(ix string, ds []seeded, keep func(seeded) (map[string]any, bool)) {
 		var b strings.Builder
@@ -258,20 +298,24 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 			t.Fatalf("seed %s: %d %s", ix, r.Status, r.Body)
 		}
 	}
-	bulk(f.a, docs, func(d seeded) (map[string]any, bool) { return d.doc, true })
-	bulk(f.z, zdocs, func(d seeded) (map[string]any, bool) { return d.doc, true })
-	for _, u := range f.users {
-		bulk(u.mirror, docs, func(d seeded) (map[string]any, bool) {
-			if u.dls && d.hidden {
-				return nil, false
-			}
-			return stripFuzzDoc(d.doc, u.hidden), true
-		})
+	for _, k := range []string{"a", "b", "z"} {
+		bulk(f.name(k), docs[k], func(d seeded) (map[string]any, bool) { return d.doc, true })
 	}
-	// Control: the superuser sees every canary of index a.
-	r := f.admin(t, "control", "POST", "/"+f.a+"/_search", `{"size":50}`)
+	for _, u := range f.users {
+		for k, m := range u.mirrors {
+			rule := u.rules[k]
+			bulk(m, docs[k], func(d seeded) (map[string]any, bool) {
+				if rule.dlsGrp != "" && d.grp != rule.dlsGrp {
+					return nil, false
+				}
+				return stripFuzzDoc(d.doc, rule.hidden), true
+			})
+		}
+	}
+	// Control: the superuser sees every canary of indices a and b.
+	r := f.admin(t, "control", "POST", "/"+f.a+","+f.b+"/_search", `{"size":50}`)
 	for _, c := range f.canaries {
-		if c.index == "a" && c.field != "alias_sec" && !strings.Contains(r.Body, c.value) {
+		if c.index != "z" && c.field != "alias_sec" && !strings.Contains(r.Body, c.value) {
 			t.Fatalf("fixture: the superuser's search lacks %s (%s)", c.value, c.field)
 		}
 	}
@@ -292,7 +336,8 @@ func (f *fuzzFixture) admin(t *testing.T, what, method, path, body string) resul
 func (f *fuzzFixture) forbidden(u *fuzzUser) []fuzzCanary {
 	var out []fuzzCanary
 	for _, c := range f.canaries {
-		if c.index == "z" || (u.dls && c.docHidden) || u.hidden[c.field] {
+		rule := u.rules[c.index]
+		if rule == nil || (rule.dlsGrp != "" && c.grp != rule.dlsGrp) || rule.hidden[c.field] {
 			out = append(out, c)
 		}
 	}

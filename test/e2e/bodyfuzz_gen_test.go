@@ -66,7 +66,7 @@ func (g *fuzzGen) boosted() string {
 func (g *fuzzGen) canary() string {
 	for {
 		c := g.f.canaries[g.r.IntN(len(g.f.canaries))]
-		if c.index == "a" && !strings.HasPrefix(c.value, "8") {
+		if c.index != "z" && !strings.HasPrefix(c.value, "8") {
 			return c.value
 		}
 	}
@@ -112,7 +112,7 @@ func (g *fuzzGen) pattern(kind string) string {
 
 // number is a value for a numeric field, sometimes as a string.
 func (g *fuzzGen) number() any {
-	n := int64(86753090000 + g.r.IntN(300000))
+	n := int64(86753090000 + g.r.IntN(500000))
 	if g.chance(0.3) {
 		return strconv.FormatInt(n, 10)
 	}
@@ -128,7 +128,7 @@ func (g *fuzzGen) value(f string) any {
 		return g.pick(g.f.ids)
 	}
 	if f == "_index" {
-		return g.pick([]string{g.f.a, g.f.z, g.f.prefix + "*"})
+		return g.pick([]string{g.f.a, g.f.b, g.f.z, g.f.prefix + "*"})
 	}
 	return g.word()
 }
