@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,21 +96,24 @@ const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"
 // fuzzHiddenFLS is what the field security of the FLS users hides.
 var fuzzHiddenFLS = []string{"sec", "sec.keyword", "sectv", "secnum", "alias_sec", "obj.sec", "dot.sec", "nst.sec", "nst.sec.keyword", "arr.sec", "dis.sec", "flat.sec"}
 
-// fuzzDoc builds one document of index key: id, its group, and the
-// number n; every string value is a distinct canary.
-func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
+// seedValue registers and returns the canary of one field of a document.
+func (f *fuzzFixture) seedValue(index, id, grp, field, tag string) string {
 	hv := "v"
 	if grp == "priv" {
 		hv = "h"
 	}
-	v := func(field, tag string) string {
-		val := fmt.Sprintf("qzc%s%s%sq", hv, id, tag)
-		if index != "a" {
-			val = fmt.Sprintf("qzc%s%s%s%sq", index, hv, id, tag)
-		}
-		f.canaries = append(f.canaries, fuzzCanary{value: val, index: index, grp: grp, field: field})
-		return val
+	val := fmt.Sprintf("qzc%s%s%sq", hv, id, tag)
+	if index != "a" {
+		val = fmt.Sprintf("qzc%s%s%s%sq", index, hv, id, tag)
 	}
+	f.canaries = append(f.canaries, fuzzCanary{value: val, index: index, grp: grp, field: field})
+	return val
+}
+
+// fuzzDoc builds one document of index key: id, its group, and the
+// number n; every string value is a distinct canary.
+func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
+	v := func(field, tag string) string { return f.seedValue(index, id, grp, field, tag) }
 	num := func(field string, x int64) int64 {
 		f.canaries = append(f.canaries, fuzzCanary{value: fmt.Sprint(x), index: index, grp: grp, field: field})
 		return x
@@ -163,6 +167,24 @@ func mirrorMapping(hidden map[string]bool) string {
 	prune(m["mappings"].(map[string]any)["properties"].(map[string]any), "")
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// rawFuzzDoc is a document written the way the cluster stores it, not as
+// the proxy would write it: keys with \u escapes, dotted keys next to the
+// objects they extend ("obj.sec" beside "obj", "arr.sec" beside the array
+// "arr", "dis.sec" beside the disabled object "dis"). The source comes
+// back as it was sent, and the response filters must read it as the
+// cluster does.
+func (f *fuzzFixture) rawFuzzDoc(index, id, grp string) string {
+	v := func(field, tag string) string { return f.seedValue(index, id, grp, field, tag) }
+	return `{"grp":"` + grp + `","p\u0075b":"` + v("pub", "pub") + ` shared","s\u0065c":"` + v("sec", "sec") + ` shared",` +
+		`"obj.sec":"` + v("obj.sec", "osec") + `","obj":{"p\u0075b":"` + v("obj.pub", "opub") + `"},` +
+		`"dot":{"s\u0065c":"` + v("dot.sec", "dsec") + `","pub":"` + v("dot.pub", "dpub") + `"},` +
+		`"nst":[{"s\u0065c":"` + v("nst.sec", "nsec") + `","pub":"` + v("nst.pub", "npub") + `"}],` +
+		`"arr.sec":"` + v("arr.sec", "asec") + `","arr":[{"pub":"` + v("arr.pub", "apub") + `"}],` +
+		`"dis.sec":"` + v("dis.sec", "xsec") + `","dis":{"pub":"` + v("dis.pub", "xpub") + `"},` +
+		`"flat":{"s\u0065c":"` + v("flat.sec", "fsec") + `","pub":"` + v("flat.pub", "fpub") + `"},` +
+		`"sect\u0076":"` + v("sectv", "stv") + `"}`
 }
 
 // strip removes from doc (a fuzzDoc) the fields hidden holds.
@@ -265,6 +287,7 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	type seeded struct {
 		id, grp string
 		doc     map[string]any
+		raw     string // the source as sent to the real index, when not doc's JSON
 	}
 	docs := map[string][]seeded{}
 	for _, k := range []string{"a", "b", "z"} {
@@ -277,7 +300,22 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 			if strings.HasPrefix(id, "h") {
 				grp = "priv"
 			}
-			docs[k] = append(docs[k], seeded{id, grp, f.fuzzDoc(k, id, grp, i)})
+			docs[k] = append(docs[k], seeded{id: id, grp: grp, doc: f.fuzzDoc(k, id, grp, i)})
+			if k == "a" {
+				f.ids = append(f.ids, id)
+			}
+		}
+		if k == "z" {
+			continue
+		}
+		for _, id := range []string{"v4", "h3"} {
+			grp := map[string]string{"v4": "pub", "h3": "priv"}[id]
+			raw := f.rawFuzzDoc(k, id, grp)
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+				t.Fatalf("raw document: %v: %s", err, raw)
+			}
+			docs[k] = append(docs[k], seeded{id: id, grp: grp, doc: doc, raw: raw})
 			if k == "a" {
 				f.ids = append(f.ids, id)
 			}
@@ -291,6 +329,9 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 				continue
 			}
 			js, _ := json.Marshal(doc)
+			if doc == nil {
+				js = []byte(d.raw)
+			}
 			fmt.Fprintf(&b, "{\"index\":{\"_id\":%q}}\n%s\n", d.id, js)
 		}
 		r := do(t, f.c, "POST", f.p.URL+"/"+ix+"/_bulk?refresh=true", su.Name, su.Password, strings.NewReader(b.String()), map[string]string{"Content-Type": "application/x-ndjson"})
@@ -299,7 +340,12 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 		}
 	}
 	for _, k := range []string{"a", "b", "z"} {
-		bulk(f.name(k), docs[k], func(d seeded) (map[string]any, bool) { return d.doc, true })
+		bulk(f.name(k), docs[k], func(d seeded) (map[string]any, bool) {
+			if d.raw != "" {
+				return nil, true // sent as written
+			}
+			return d.doc, true
+		})
 	}
 	for _, u := range f.users {
 		for k, m := range u.mirrors {
@@ -349,6 +395,12 @@ func (f *fuzzFixture) forbidden(u *fuzzUser) []fuzzCanary {
 // error message quoting a binary value, a cursor).
 func canaryForms(v string) []string {
 	forms := []string{v, strings.ToUpper(v)}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		// A number also comes back as a double: 8.6753090003E10 (Java),
+		// 8.6753090003e+10 (YAML, Go).
+		fl := float64(n)
+		forms = append(forms, strings.Replace(strconv.FormatFloat(fl, 'E', -1, 64), "E+", "E", 1), strconv.FormatFloat(fl, 'e', -1, 64), v+".0")
+	}
 	for pad := 0; pad < 3; pad++ {
 		enc := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\x00", pad) + v))
 		// Drop the characters that mix in the padding bytes or the end.
