@@ -84,6 +84,7 @@ const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"
   "num":{"type":"long"},
   "sec":{"type":"text","fields":{"keyword":{"type":"keyword"}}},
   "sectv":{"type":"text","term_vector":"with_positions_offsets","store":true},
+  "pubtv":{"type":"text","term_vector":"with_positions_offsets"},
   "secnum":{"type":"long"},
   "alias_sec":{"type":"alias","path":"sec"},
   "obj":{"properties":{"pub":{"type":"keyword"},"sec":{"type":"keyword"}}},
@@ -128,6 +129,7 @@ func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
 		"num":     num("num", base+int64(n)*7+1),
 		"sec":     v("sec", "sec") + " shared " + v("sec", "secb"),
 		"sectv":   v("sectv", "stv") + " shared",
+		"pubtv":   "shared " + v("pubtv", "ptv") + " words shared",
 		"secnum":  num("secnum", base+int64(n)*7+3),
 		"obj":     map[string]any{"pub": v("obj.pub", "opub"), "sec": v("obj.sec", "osec")},
 		"dot.pub": v("dot.pub", "dpub"),
@@ -262,7 +264,7 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	}
 	o.Roles = "r_fzdls:\n  indices:\n" + entry(f.a, dlsQ("pub")) + entry(f.b, dlsQ("priv")) +
 		"r_fzfls:\n  indices:\n" + entry(f.a, except(fuzzHiddenFLS)) + entry(f.b, except(hidBExcept)) +
-		"r_fzboth:\n  indices:\n" + entry(f.a, dlsQ("pub")+"      field_security:\n        grant: [\"grp\", \"pub\", \"pub.keyword\", \"num\", \"obj.pub\", \"dot.pub\", \"nst.pub\", \"arr.pub\", \"dis.pub\"]\n") +
+		"r_fzboth:\n  indices:\n" + entry(f.a, dlsQ("pub")+"      field_security:\n        grant: [\"grp\", \"pub\", \"pub.keyword\", \"pubtv\", \"num\", \"obj.pub\", \"dot.pub\", \"nst.pub\", \"arr.pub\", \"dis.pub\"]\n") +
 		entry(f.b, "")
 	for _, u := range f.users {
 		o.Users += u.name + ":" + su.Password + "\n"

@@ -441,18 +441,25 @@ func addParam(path, kv string) string {
 	return path + "?" + kv
 }
 
-var keyRE = regexp.MustCompile(`"([a-z_]{3,})":`)
+var keyRE = regexp.MustCompile(`"([a-z_.*]{3,})"(:?)`)
 
-// escapeSomeKeys writes one letter of some keys as a \u escape, which a
-// JSON parser reads as the same key.
+// escapeSomeKeys writes one character of some keys and short strings
+// (field names as values) as a \u escape, which a JSON parser reads as the
+// same string.
 func escapeSomeKeys(r *rand.Rand, body string) string {
 	return keyRE.ReplaceAllStringFunc(body, func(m string) string {
 		if r.IntN(3) != 0 {
 			return m
 		}
-		k := m[1 : len(m)-2]
+		colon := strings.HasSuffix(m, ":")
+		k := strings.TrimSuffix(m, ":")
+		k = k[1 : len(k)-1]
 		i := r.IntN(len(k))
-		return `"` + k[:i] + fmt.Sprintf(`\u%04x`, k[i]) + k[i+1:] + `":`
+		out := `"` + k[:i] + fmt.Sprintf(`\u%04x`, k[i]) + k[i+1:] + `"`
+		if colon {
+			out += ":"
+		}
+		return out
 	})
 }
 
