@@ -91,7 +91,19 @@ func TestBodyFuzzDifferential(t *testing.T) {
 				mix = append(mix, u.mirrors[k])
 			}
 			mpath := strings.ReplaceAll(toMirror.Replace(rq.mirror), "@IX@", strings.Join(mix, ","))
-			mr := f.send(t, f.su.Name, rq.method, mpath, toMirror.Replace(rq.plain), nil)
+			mbody := toMirror.Replace(rq.plain)
+			if rq.mirrorPlain != "" {
+				mbody = mirrorIXRE.ReplaceAllStringFunc(toMirror.Replace(rq.mirrorPlain), func(m string) string {
+					var ms []string
+					for _, k := range strings.Split(strings.Trim(m[4:], "@"), ",") {
+						if k != "" {
+							ms = append(ms, u.mirrors[k])
+						}
+					}
+					return strings.Join(ms, ",")
+				})
+			}
+			mr := f.send(t, f.su.Name, rq.method, mpath, mbody, nil)
 			switch {
 			case got.Status != 200 && mr.Status == 200:
 				if v := os.Getenv("E2E_FUZZ_VERBOSE"); v != "" && strings.Contains(errorType(got.Body), v) {
@@ -107,14 +119,18 @@ func TestBodyFuzzDifferential(t *testing.T) {
 				continue
 			}
 			stats["compared"]++
-			if g.minSc || rq.noDiff || knownOverRestriction(u, rq) {
+			if (g.minSc && rq.kind != "msearch") || rq.noDiff || knownOverRestriction(u, rq) {
 				continue
 			}
 			back := strings.NewReplacer(u.mirrors["a"], f.a, u.mirrors["b"], f.b)
 			ud, ok1 := digest(rq.kind, result{Status: got.Status, Body: gotJSON}, back)
 			md, ok2 := digest(rq.kind, mr, back)
+			if rq.kind == "msearch" {
+				ud, md = msearchComparable(ud, md, rq.skipItems)
+			}
+			flsDiffers := len(u.rules["a"].hidden)+len(u.rules["b"].hidden) > 0
 			narrowed := false
-			if len(rq.covers) > 1 && len(u.rules["a"].hidden)+len(u.rules["b"].hidden) > 0 {
+			if len(rq.covers) > 1 && flsDiffers {
 				// One body serves indices whose field security differs:
 				// with aggregations, the proxy hides everywhere a field
 				// any of them hides (fail closed), where the cluster
@@ -123,6 +139,19 @@ func TestBodyFuzzDifferential(t *testing.T) {
 				dropAggs(ud)
 				dropAggs(md)
 				narrowed = true
+			}
+			if ul, ok := ud.([]any); ok && flsDiffers {
+				// The same, item by item.
+				ml, _ := md.([]any)
+				for i := range ul {
+					if i < len(rq.itemCovers) && rq.itemCovers[i] > 1 && i < len(ml) {
+						dropAggs(ul[i])
+						dropAggs(ml[i])
+						if subsetDigest(ul[i], ml[i]) {
+							ul[i], ml[i] = nil, nil
+						}
+					}
+				}
 			}
 			if ok1 && ok2 && ud != nil && md != nil && !reflect.DeepEqual(ud, md) && !(narrowed && subsetDigest(ud, md)) {
 				errs++
@@ -179,6 +208,9 @@ type fuzzReq struct {
 	plain              string   // the JSON body before any variant
 	mirror             string   // the mirror's path ("@IX@" is the mirror indices); empty: no comparison
 	covers             []string // the keys of the indices the mirror path stands for
+	mirrorPlain        string   // the mirror's body when it is not plain's ("@IX:a,b@" names mirrors)
+	skipItems          []bool   // _msearch items whose matches depend on scores
+	itemCovers         []int    // how many of a and b each _msearch item reaches
 	noDiff             bool     // answered, but the matching set depends on scores
 	variant            string
 }
@@ -225,11 +257,15 @@ func (g *fuzzGen) request(u *fuzzUser) fuzzReq {
 	case k < 11:
 		rq = fuzzReq{kind: "count", method: "POST", path: "/" + target + "/_count", plain: js(obj{"query": g.query(2)})}
 	case k < 13:
-		var lines []string
+		var lines, mlines []string
+		var skip []bool
+		var itemCovers []int
 		for n := 1 + g.r.IntN(3); n > 0; n-- {
 			h := obj{}
+			covers := tg.covers
 			switch g.r.IntN(6) {
 			case 0:
+				covers = []string{"a"} // the path's index
 			case 1:
 				h["indices"] = target
 			case 2:
@@ -240,11 +276,16 @@ func (g *fuzzGen) request(u *fuzzUser) fuzzReq {
 			if g.chance(0.2) {
 				h[g.pick([]string{"expand_wildcards", "ignore_unavailable", "search_type", "preference"})] = g.pick([]string{"all", "true", "dfs_query_then_fetch", "_local"})
 			}
-			b := js(g.searchBody())
+			sb := g.searchBody()
+			b := js(sb)
 			lines = append(lines, js(h), b)
+			mlines = append(mlines, `{"index":"@IX:`+strings.Join(covers, ",")+`@"}`, b)
+			skip = append(skip, g.minSc || sb["collapse"] != nil || sb["search_after"] != nil || covers == nil)
+			itemCovers = append(itemCovers, len(covers))
 		}
 		rq = fuzzReq{kind: "msearch", method: "POST", path: "/" + f.a + "/_msearch", plain: strings.Join(lines, "\n") + "\n",
-			hdr: map[string]string{"Content-Type": "application/x-ndjson"}, noDiff: true}
+			hdr: map[string]string{"Content-Type": "application/x-ndjson"}, mirror: "/_msearch",
+			mirrorPlain: strings.Join(mlines, "\n") + "\n", skipItems: skip, itemCovers: itemCovers}
 		return g.vary(rq, false)
 	case k < 14:
 		rq = fuzzReq{kind: "explain", method: "POST", path: "/" + a + "/_explain/" + g.pick(g.f.ids), plain: js(obj{"query": g.query(2)})}
@@ -646,6 +687,18 @@ func digest(kind string, r result, back *strings.Replacer) (any, bool) {
 		return m["found"], true
 	case "source":
 		return r.Status, true
+	case "msearch":
+		var out []any
+		rs, _ := m["responses"].([]any)
+		for _, r := range rs {
+			rm, _ := r.(map[string]any)
+			if sh, ok := rm["_shards"].(map[string]any); rm["error"] != nil || !ok || fmt.Sprint(sh["failed"]) != "0" {
+				out = append(out, nil) // refused or failed: not comparable
+				continue
+			}
+			out = append(out, searchDigest(rm, back))
+		}
+		return out, true
 	case "mget":
 		var out []string
 		docs, _ := m["docs"].([]any)
@@ -685,6 +738,25 @@ func searchDigest(m map[string]any, back *strings.Replacer) any {
 		out["aggs"] = normAgg(aggs, back)
 	}
 	return out
+}
+
+var mirrorIXRE = regexp.MustCompile(`@IX:[a-z,]*@`)
+
+// msearchComparable keeps, of two _msearch digests, the items both
+// answered and that do not depend on scores (the others become nil on both
+// sides).
+func msearchComparable(u, m any, skip []bool) (any, any) {
+	ul, ok1 := u.([]any)
+	ml, ok2 := m.([]any)
+	if !ok1 || !ok2 || len(ul) != len(ml) {
+		return nil, nil
+	}
+	for i := range ul {
+		if ul[i] == nil || ml[i] == nil || (i < len(skip) && skip[i]) {
+			ul[i], ml[i] = nil, nil
+		}
+	}
+	return ul, ml
 }
 
 // subsetDigest reports whether digest u holds no more hits than m: a count
