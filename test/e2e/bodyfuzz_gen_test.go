@@ -154,11 +154,11 @@ func (g *fuzzGen) query(depth int) obj {
 		if g.chance(0.5) {
 			return obj{"prefix": obj{f: g.pattern("prefix")}}
 		}
-		return obj{"prefix": obj{f: obj{"value": g.pattern("prefix"), "case_insensitive": g.chance(0.5)}}}
+		return obj{"prefix": g.rewritten(obj{f: obj{"value": g.pattern("prefix"), "case_insensitive": g.chance(0.5)}}, f)}
 	case 4:
-		return obj{"wildcard": obj{f: obj{g.pick([]string{"value", "wildcard"}): g.pattern("wildcard")}}}
+		return obj{"wildcard": g.rewritten(obj{f: obj{g.pick([]string{"value", "wildcard"}): g.pattern("wildcard")}}, f)}
 	case 5:
-		return obj{"regexp": obj{f: obj{"value": g.pattern("regexp")}}}
+		return obj{"regexp": g.rewritten(obj{f: obj{"value": g.pattern("regexp")}}, f)}
 	case 6:
 		return obj{"fuzzy": obj{f: obj{"value": g.word(), "fuzziness": g.pick([]string{"AUTO", "1", "2"})}}}
 	case 7:
@@ -173,7 +173,12 @@ func (g *fuzzGen) query(depth int) obj {
 		if g.chance(0.5) {
 			return obj{"match": obj{tf: g.word() + " " + g.word()}}
 		}
-		return obj{g.pick([]string{"match", "match_phrase", "match_phrase_prefix", "match_bool_prefix"}): obj{tf: obj{"query": g.word()}}}
+		mq := obj{"query": g.word()}
+		typ := g.pick([]string{"match", "match_phrase", "match_phrase_prefix", "match_bool_prefix"})
+		if (typ == "match" || typ == "match_bool_prefix") && g.chance(0.4) {
+			mq["fuzziness"] = g.pick([]string{"AUTO", "1", "2"})
+		}
+		return obj{typ: obj{tf: mq}}
 	case 10:
 		return obj{"multi_match": obj{"query": g.word(), "fields": []any{g.boosted(), g.boosted()},
 			"type": g.pick([]string{"best_fields", "most_fields", "phrase_prefix", "bool_prefix", "cross_fields", "phrase"})}}
@@ -246,6 +251,15 @@ func (g *fuzzGen) query(depth int) obj {
 		}, "slop": 5, "in_order": false}}
 	}
 	return obj{"match_all": obj{}}
+}
+
+// rewritten sometimes sets a multi-term query's rewrite method (the query
+// object is {field: {options}}).
+func (g *fuzzGen) rewritten(q obj, f string) obj {
+	if opts, ok := q[f].(obj); ok && g.chance(0.3) {
+		opts["rewrite"] = g.pick([]string{"constant_score", "scoring_boolean", "constant_score_boolean", "top_terms_10", "top_terms_boost_10", "top_terms_blended_freqs_10"})
+	}
+	return q
 }
 
 // queryString is a query_string body, the query text naming fields.
@@ -573,7 +587,7 @@ func (g *fuzzGen) searchBody() obj {
 	if g.chance(0.06) {
 		b["profile"] = true
 	}
-	if g.chance(0.1) {
+	if g.chance(0.2) {
 		b["explain"] = true
 	}
 	if g.chance(0.1) {

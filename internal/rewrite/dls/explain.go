@@ -30,8 +30,17 @@ func CheckExplanation(kind BodyKind, body *esbody.Object, values url.Values) err
 	if !explaining || body == nil {
 		return nil
 	}
-	if path, ok := termExpansion(body, "", 0); ok {
-		return refuse("[%s] expands to indexed terms, those of documents hidden by document level security included, which an explanation would list: explanations of such queries are not supported by the proxy if document level security is enabled", path)
+	// An explanation describes the query and the rescorers' queries (their
+	// inner_hits and has_child/nested queries included) and, in collapse's
+	// inner_hits, the post_filter; not the aggregations or highlight_query.
+	for _, member := range []string{"query", "rescore", "post_filter"} {
+		v, ok := body.Get(member)
+		if !ok {
+			continue
+		}
+		if path, ok := termExpansion(v, member, 0); ok {
+			return refuse("[%s] expands to indexed terms, those of documents hidden by document level security included, which an explanation would list: explanations of such queries are not supported by the proxy if document level security is enabled", path)
+		}
 	}
 	return nil
 }

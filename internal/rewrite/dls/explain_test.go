@@ -70,6 +70,16 @@ func TestCheckExplanation(t *testing.T) {
 			t.Errorf("_explain %s: %v", b, err)
 		}
 	}
+	if err := CheckExplanation(Search, obj(`{"explain":true,"rescore":{"query":{"rescore_query":{"fuzzy":{"name":"x"}}}}}`), nil); err == nil {
+		t.Errorf("explain with a fuzzy rescore query: want a refusal")
+	}
+	if err := CheckExplanation(Search, obj(`{"query":{"match_all":{}},"post_filter":{"fuzzy":{"name":"x"}},"collapse":{"field":"k","inner_hits":{"name":"i","explain":true}}}`), nil); err == nil {
+		t.Errorf("collapse inner_hits explanation with a fuzzy post_filter: want a refusal")
+	}
+	// Aggregations and highlight_query are not explained.
+	if err := CheckExplanation(Search, obj(`{"explain":true,"query":{"match_all":{}},"aggs":{"f":{"filter":{"fuzzy":{"name":"x"}}}},"highlight":{"highlight_query":{"fuzzy":{"name":"x"}},"fields":{"name":{}}}}`), nil); err != nil {
+		t.Errorf("explain with fuzzy outside the query: %v", err)
+	}
 	if err := CheckExplanation(Search, obj(`{"explain":false,"query":{"fuzzy":{"name":"x"}}}`), url.Values{"explain": {"false"}}); err != nil {
 		t.Errorf("explain false: %v", err)
 	}
