@@ -85,6 +85,8 @@ const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"
   "sec":{"type":"text","fields":{"keyword":{"type":"keyword"}}},
   "sectv":{"type":"text","term_vector":"with_positions_offsets","store":true},
   "pubtv":{"type":"text","term_vector":"with_positions_offsets"},
+  "secpfx":{"type":"text","index_prefixes":{"min_chars":2,"max_chars":5},"index_phrases":true},
+  "secsayt":{"type":"search_as_you_type"},
   "secnum":{"type":"long"},
   "alias_sec":{"type":"alias","path":"sec"},
   "obj":{"properties":{"pub":{"type":"keyword"},"sec":{"type":"keyword"}}},
@@ -95,7 +97,7 @@ const fuzzMapping = `{"settings":{"number_of_shards":2,"number_of_replicas":0},"
   "flat":{"type":"flat_object"}}}}`
 
 // fuzzHiddenFLS is what the field security of the FLS users hides.
-var fuzzHiddenFLS = []string{"sec", "sec.keyword", "sectv", "secnum", "alias_sec", "obj.sec", "dot.sec", "nst.sec", "nst.sec.keyword", "arr.sec", "dis.sec", "flat.sec"}
+var fuzzHiddenFLS = []string{"secpfx", "secsayt", "sec", "sec.keyword", "sectv", "secnum", "alias_sec", "obj.sec", "dot.sec", "nst.sec", "nst.sec.keyword", "arr.sec", "dis.sec", "flat.sec"}
 
 // seedValue registers and returns the canary of one field of a document.
 func (f *fuzzFixture) seedValue(index, id, grp, field, tag string) string {
@@ -130,6 +132,8 @@ func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
 		"sec":     v("sec", "sec") + " shared " + v("sec", "secb"),
 		"sectv":   v("sectv", "stv") + " shared",
 		"pubtv":   "shared " + v("pubtv", "ptv") + " words shared",
+		"secpfx":  v("secpfx", "spx") + " shared " + v("secpfx", "spxb"),
+		"secsayt": v("secsayt", "ssy") + " shared words",
 		"secnum":  num("secnum", base+int64(n)*7+3),
 		"obj":     map[string]any{"pub": v("obj.pub", "opub"), "sec": v("obj.sec", "osec")},
 		"dot.pub": v("dot.pub", "dpub"),

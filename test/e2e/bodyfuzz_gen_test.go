@@ -24,7 +24,7 @@ type fuzzGen struct {
 type obj = map[string]any
 
 var (
-	fuzzTextFields    = []string{"pub", "sec", "sectv", "pubtv", "alias_sec", "nst.sec", "flat", "flat.sec", "flat.pub"}
+	fuzzTextFields    = []string{"pub", "sec", "sectv", "pubtv", "secpfx", "secpfx._index_prefix", "secpfx._index_phrase", "secsayt", "secsayt._2gram", "secsayt._3gram", "secsayt._index_prefix", "alias_sec", "nst.sec", "flat", "flat.sec", "flat.pub"}
 	fuzzKeywordFields = []string{"grp", "pub.keyword", "sec.keyword", "obj.pub", "obj.sec", "dot.pub", "dot.sec", "arr.pub", "arr.sec", "nst.pub", "nst.sec.keyword", "dis.sec", "flat.sec", "_id", "_index"}
 	fuzzNumFields     = []string{"num", "secnum"}
 	fuzzPatterns      = []string{"*", "s*", "*sec", "sec*", "obj.*", "nst.*", "arr.*", "dot.*", "pub*", "*.sec", "*pub", "flat.*", "a*", "*.keyword", "dis.*"}
