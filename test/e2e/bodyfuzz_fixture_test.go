@@ -70,7 +70,8 @@ type fuzzFixture struct {
 	a, b, z  string // the readable indices and the forbidden one
 	users    []*fuzzUser
 	canaries []fuzzCanary
-	ids      []string // every document id of indices a and b
+	ids      []string          // every document id of indices a and b
+	docGrp   map[string]string // "index/id" of every document of a and b: its group
 }
 
 // name is the index name of key.
@@ -237,7 +238,7 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	backendLacks(t, "flat_object fields")
 	o, su := superuserOpts(t, cluster)
 	nano := time.Now().UnixNano()
-	f := &fuzzFixture{su: su, prefix: fmt.Sprintf("e2e-fz-%d", nano)}
+	f := &fuzzFixture{su: su, prefix: fmt.Sprintf("e2e-fz-%d", nano), docGrp: map[string]string{}}
 	f.a, f.b, f.z = f.prefix+"-a", f.prefix+"-b", f.prefix+"-z"
 	set := func(names ...string) map[string]bool {
 		m := map[string]bool{}
@@ -307,6 +308,9 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 				grp = "priv"
 			}
 			docs[k] = append(docs[k], seeded{id: id, grp: grp, doc: f.fuzzDoc(k, id, grp, i)})
+			if k != "z" {
+				f.docGrp[f.name(k)+"/"+id] = grp
+			}
 			if k == "a" {
 				f.ids = append(f.ids, id)
 			}
@@ -322,6 +326,7 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 				t.Fatalf("raw document: %v: %s", err, raw)
 			}
 			docs[k] = append(docs[k], seeded{id: id, grp: grp, doc: doc, raw: raw})
+			f.docGrp[f.name(k)+"/"+id] = grp
 			if k == "a" {
 				f.ids = append(f.ids, id)
 			}
@@ -382,6 +387,30 @@ func (f *fuzzFixture) admin(t *testing.T, what, method, path, body string) resul
 		t.Fatalf("%s: %s %s: %d %s", what, method, path, r.Status, r.Body)
 	}
 	return r
+}
+
+// visibleDocs counts the documents of a and b user u may see, and reports
+// whether the "index/id" hit is one of them.
+func (f *fuzzFixture) visibleDocs(u *fuzzUser) (int, func(hit string) bool) {
+	ok := func(hit string) bool {
+		grp, known := f.docGrp[hit]
+		if !known {
+			return false
+		}
+		key := "a"
+		if strings.HasPrefix(hit, f.b+"/") {
+			key = "b"
+		}
+		rule := u.rules[key]
+		return rule.dlsGrp == "" || rule.dlsGrp == grp
+	}
+	n := 0
+	for hit := range f.docGrp {
+		if ok(hit) {
+			n++
+		}
+	}
+	return n, ok
 }
 
 // forbidden lists the canaries user u must never see.
