@@ -160,6 +160,9 @@ func (rr *restrictedRequest) restrictSearchBody(kind dls.BodyKind, body *esbody.
 		}
 	}
 	if rr.dls {
+		if err := dls.CheckExplanation(kind, body, rr.r.URL.Query()); err != nil {
+			return nil, err
+		}
 		filter, err := rr.dlsFilter(rr.reachedIndices())
 		if err != nil {
 			return nil, err

@@ -97,7 +97,7 @@ func (r *rewriter) existsFields(name string) []string {
 	if pseudoField(name) || name == "" {
 		return nil
 	}
-	if name == NeutralField {
+	if name == NeutralField || (existsMetadata[name] && r.visible(name)) {
 		return []string{name}
 	}
 	for _, p := range []string{name, name + ".*"} {
@@ -106,6 +106,15 @@ func (r *rewriter) existsFields(name string) []string {
 		}
 	}
 	return nil
+}
+
+// existsMetadata are the metadata fields an exists query may name as they
+// are: every document has them, they are no mapped leaf (the view does not
+// expand them) and no object (no hidden leaf sits below them), and they
+// carry no document content.
+var existsMetadata = map[string]bool{
+	"_id": true, "_index": true, "_routing": true, "_seq_no": true,
+	"_primary_term": true, "_version": true, "_doc_count": true, "_tier": true,
 }
 
 // nestedPathVisible reports whether a nested object path may be used: some
