@@ -64,7 +64,8 @@ func TestValidateRewriteFlagSpellings(t *testing.T) {
 // ("must_not": {"term": {"code": "<secret>"}}). Elasticsearch applies the
 // role query to the index reader, so its explanation never names it; the
 // proxy now validates the user's query unwrapped (it reads no document
-// without rewrite, which is refused under DLS).
+// without rewrite, which is refused under DLS). _explain and explanations
+// in searches, which read documents and cannot go unwrapped, are refused.
 func TestValidateExplainHidesRoleQuery(t *testing.T) {
 	const code = "zzcanaryrolequeryvx"
 	f := newOneRoleProxy(t, "dlsexplainer", "  indices:\n    - names: [\"e2e-vrq-*\"]\n      privileges: [read, view_index_metadata]\n"+
@@ -85,6 +86,21 @@ func TestValidateExplainHidesRoleQuery(t *testing.T) {
 		}
 		if strings.Contains(r.Body, code) {
 			t.Errorf("%s %s: the explanation prints the role query: %s", req.method, req.path, r.Body)
+		}
+	}
+	// _explain and explanations in a search would print it too: refused.
+	for _, req := range []struct{ method, path, body string }{
+		{"POST", "/" + idx + "/_explain/v1", `{"query":{"match":{"note":"a"}}}`},
+		{"POST", "/" + idx + "/_search?explain=true", `{"query":{"match":{"note":"a"}}}`},
+		{"POST", "/" + idx + "/_search", `{"explain":true,"query":{"match_all":{}}}`},
+		{"GET", "/" + idx + "/_search?explain&q=note:a", ""},
+	} {
+		r := f.asUser(req.method, req.path, req.body)
+		if strings.Contains(r.Body, code) {
+			t.Errorf("%s %s: the explanation prints the role query: %s", req.method, req.path, r.Body)
+		}
+		if r.Status != 400 || !strings.Contains(r.Body, "explanations are not supported") {
+			t.Errorf("%s %s: want a 400 security_exception, got %d %.300s", req.method, req.path, r.Status, r.Body)
 		}
 	}
 	// The role query still applies where documents are read.
