@@ -86,21 +86,29 @@ func readAll(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// echoID answers every request with its X-Id, on keep-alive connections.
-func echoID(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.WriteString(w, "id="+r.Header.Get("X-Id")+" "+strings.Repeat("x", 3000))
-}
-
-func TestH1ReusesConnectionsReadToTheEnd(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(echoID))
+// countingServer starts a keep-alive node that counts the connections
+// opened to it.
+func countingServer(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	conns := new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
 	srv.Start()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, conns
+}
+
+// echoID answers every request with its X-Id, on keep-alive connections.
+func echoID(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.WriteString(w, "id="+r.Header.Get("X-Id")+" "+strings.Repeat("x", 3000))
+}
+
+func TestH1ReusesConnectionsReadToTheEnd(t *testing.T) {
+	srv, conns := countingServer(t, http.HandlerFunc(echoID))
 	h := newTestH1(t, 0)
 	for i := range 5 {
 		resp, err := get(t, h, srv.URL+"/", "X-Id", fmt.Sprint(i))
@@ -117,15 +125,7 @@ func TestH1ReusesConnectionsReadToTheEnd(t *testing.T) {
 }
 
 func TestH1ClosesConnectionsNotReadToTheEnd(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(echoID))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, conns := countingServer(t, http.HandlerFunc(echoID))
 	h := newTestH1(t, 0)
 	resp, err := get(t, h, srv.URL+"/", "X-Id", "first")
 	if err != nil {
@@ -384,21 +384,13 @@ func TestH1EarlyResponseBeforeTheBodyWasSent(t *testing.T) {
 }
 
 func TestH1BodilessResponsesFreeTheConnection(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/empty" {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		_, _ = io.WriteString(w, "body")
 	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
 	h := newTestH1(t, 0)
 	for _, tc := range []struct{ method, path string }{{"HEAD", "/"}, {"GET", "/empty"}, {"GET", "/"}} {
 		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)

@@ -431,19 +431,11 @@ func (g *fuzzGen) vary(rq fuzzReq, getOK bool) fuzzReq {
 	rq.body = []byte(body)
 	switch x := g.r.IntN(30); {
 	case x < 2:
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(rq.body)
-		zw.Close()
-		rq.body = buf.Bytes()
+		rq.body = compressed(rq.body, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
 		rq.hdr["Content-Encoding"] = "gzip"
 		vs = append(vs, "gzip")
 	case x == 2:
-		var buf bytes.Buffer
-		zw := zlib.NewWriter(&buf)
-		zw.Write(rq.body)
-		zw.Close()
-		rq.body = buf.Bytes()
+		rq.body = compressed(rq.body, func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) })
 		rq.hdr["Content-Encoding"] = "deflate"
 		vs = append(vs, "deflate")
 	case x < 5 && getOK && !strings.Contains(rq.path, "?"):
@@ -899,4 +891,13 @@ func normAgg(v any, back *strings.Replacer) any {
 		}
 	}
 	return v
+}
+
+// compressed returns body written through the compressor newWriter makes.
+func compressed(body []byte, newWriter func(io.Writer) io.WriteCloser) []byte {
+	var buf bytes.Buffer
+	zw := newWriter(&buf)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	return buf.Bytes()
 }
