@@ -60,7 +60,8 @@ const earlyResponseWait = 50 * time.Millisecond
 var errTooManyInformational = errors.New("too many 1xx informational responses")
 
 // RoundTrip implements http.RoundTripper. It closes req.Body, as the
-// interface requires, except where a failed dial leaves it untouched.
+// interface requires, on every path (the balancer's trackedBody ignores
+// the close while untouched, so a failed dial leaves it replayable).
 func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	addr, tls, err := h1Address(req)
 	if err != nil {

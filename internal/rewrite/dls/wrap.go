@@ -61,8 +61,8 @@ func (k BodyKind) String() string {
 // which keeps the caller's scoring and applies DLS as a non-scoring filter
 // to every hit, count and aggregation. A _validate/query body is checked
 // the same way but keeps the caller's query unwrapped (validateBody): it
-// reads no document, and its explanation would print the role query. For search bodies, every other
-// member is checked against what the proxy knows (the search request
+// reads no document, and its explanation would print the role query. For
+// search bodies, every other member is checked against what the proxy knows (the search request
 // parsers of Elasticsearch 7.17, 8.x, 9.x and OpenSearch 2.19); an unknown
 // member is refused. What can reach documents outside the query is
 // rewritten or refused:
