@@ -62,9 +62,9 @@ func (k BodyKind) String() string {
 // to every hit, count and aggregation. A _validate/query body is checked
 // the same way but keeps the caller's query unwrapped (validateBody): it
 // reads no document, and its explanation would print the role query. For
-// search bodies, every other member is checked against what the proxy knows (the search request
-// parsers of Elasticsearch 7.17, 8.x, 9.x and OpenSearch 2.19); an unknown
-// member is refused. What can reach documents outside the query is
+// search bodies, every other member is checked against what the proxy
+// knows (the search request parsers of Elasticsearch 7.17, 8.x, 9.x and
+// OpenSearch 2.19); an unknown member is refused. What can reach documents outside the query is
 // rewritten or refused:
 //
 //   - knn (top level): the filter is added to each knn's filter; a
