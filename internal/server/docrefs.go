@@ -211,31 +211,15 @@ func definesPercolator(c *esapi.Classification, pb *parsedBody) bool {
 	if !mappingActions[c.Action] || pb == nil || pb.json == nil {
 		return false
 	}
-	return walkPercolator(pb.json, 0)
+	return walkPercolator(pb.json)
 }
 
-func walkPercolator(v esbody.Value, depth int) bool {
-	if depth > maxDocRefDepth {
-		return true
-	}
-	switch x := v.(type) {
-	case *esbody.Object:
-		for name, child := range x.All() {
-			if name[strings.LastIndexByte(name, '.')+1:] == "type" {
-				if s, ok := child.(esbody.String); ok && strings.EqualFold(strings.TrimSpace(string(s)), "percolator") {
-					return true
-				}
-			}
-			if walkPercolator(child, depth+1) {
-				return true
-			}
+func walkPercolator(v esbody.Value) bool {
+	return esbody.AnyMember(v, maxDocRefDepth, func(name string, child esbody.Value) bool {
+		if name[strings.LastIndexByte(name, '.')+1:] != "type" {
+			return false
 		}
-	case esbody.Array:
-		for _, child := range x {
-			if walkPercolator(child, depth+1) {
-				return true
-			}
-		}
-	}
-	return false
+		s, ok := child.(esbody.String)
+		return ok && strings.EqualFold(strings.TrimSpace(string(s)), "percolator")
+	})
 }

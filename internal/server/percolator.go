@@ -174,7 +174,7 @@ func newIndexHasPercolator(ctx context.Context, cl Cluster, name string) (bool, 
 	}
 	if o, ok := sim.(*esbody.Object); ok {
 		if tmpl, ok := o.Get("template"); ok {
-			return walkPercolator(tmpl, 0), nil
+			return walkPercolator(tmpl), nil
 		}
 	}
 	legacy, err := clusterJSON(ctx, cl, http.MethodGet, "/_template")
@@ -190,7 +190,7 @@ func newIndexHasPercolator(ctx context.Context, cl Cluster, name string) (bool, 
 		if !ok {
 			return false, errors.New("unexpected legacy template")
 		}
-		if legacyTemplateMatches(tmpl, name) && walkPercolator(tmpl, 0) {
+		if legacyTemplateMatches(tmpl, name) && walkPercolator(tmpl) {
 			return true, nil
 		}
 	}

@@ -247,6 +247,9 @@ func (b *h1Body) release(atEOF bool) {
 func h1Address(req *http.Request) (addr string, tls bool, err error) {
 	u := req.URL
 	port := u.Port()
+	if port != "" && (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() != "" {
+		return u.Host, u.Scheme == "https", nil // the nodes' usual form: no new string
+	}
 	switch u.Scheme {
 	case "http":
 		if port == "" {

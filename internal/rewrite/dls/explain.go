@@ -24,7 +24,7 @@ import (
 func CheckExplanation(kind BodyKind, body *esbody.Object, values url.Values) error {
 	explaining := kind == Explain
 	if kind == Search || kind == DeleteByQuery || kind == UpdateByQuery {
-		explaining = explainParam(values) || (body != nil && asksExplanation(body, 0))
+		explaining = explainParam(values) || (body != nil && asksExplanation(body))
 	}
 	if !explaining {
 		return nil
@@ -56,31 +56,10 @@ func truthy(s string) bool { return s != "" && s != "false" }
 
 // asksExplanation reports whether a member "explain" anywhere in v (the
 // search body, top_hits, inner_hits, collapse's inner_hits) is true.
-func asksExplanation(v esbody.Value, depth int) bool {
-	if depth > maxExplainDepth {
-		return true
-	}
-	switch x := v.(type) {
-	case *esbody.Object:
-		if x == nil {
-			return false
-		}
-		for name, c := range x.All() {
-			if name == "explain" && trueValue(c) {
-				return true
-			}
-			if asksExplanation(c, depth+1) {
-				return true
-			}
-		}
-	case esbody.Array:
-		for _, c := range x {
-			if asksExplanation(c, depth+1) {
-				return true
-			}
-		}
-	}
-	return false
+func asksExplanation(v esbody.Value) bool {
+	return esbody.AnyMember(v, maxExplainDepth, func(name string, c esbody.Value) bool {
+		return name == "explain" && trueValue(c)
+	})
 }
 
 // trueValue reports a true boolean, as JSON or as a string.
