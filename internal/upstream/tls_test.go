@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -196,5 +197,37 @@ func TestTLSHandshakeFailureIsRetried(t *testing.T) {
 	}
 	if errs := rec.errors(untrusted.URL); len(errs) != 1 || errs[0] != KindTLS {
 		t.Errorf("errors for untrusted node = %v, want [tls]", errs)
+	}
+}
+
+// TestTLSConnectionsAreReused: requests to a TLS 1.3 node go over one kept
+// connection, session tickets and all, instead of a handshake each (the
+// liveness check before reuse must not mistake TLS records the node sent
+// with its first response for unsolicited bytes).
+func TestTLSConnectionsAreReused(t *testing.T) {
+	var handshakes atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS.Version != tls.VersionTLS13 {
+			t.Errorf("TLS version %x, want 1.3", r.TLS.Version)
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			handshakes.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := writePEM(t, t.TempDir(), "ca.pem", "CERTIFICATE", srv.Certificate().Raw)
+	p := newProxy(t, Config{Nodes: []*url.URL{mustParse(t, srv.URL)}, CAFile: caFile}, &recorder{})
+
+	for i := range 20 {
+		if w := serve(p, httptest.NewRequest(http.MethodGet, "/", nil)); w.Code != http.StatusOK || w.Body.String() != "ok" {
+			t.Fatalf("request %d: %d %q", i, w.Code, w.Body)
+		}
+	}
+	if n := handshakes.Load(); n != 1 {
+		t.Errorf("20 sequential requests opened %d TLS connections, want 1", n)
 	}
 }
