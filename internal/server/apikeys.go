@@ -74,6 +74,8 @@ func (s *apiKeyService) serve(w http.ResponseWriter, r *http.Request, st *reques
 		s.grant(w, r, st)
 	case apiKeyGetAction:
 		s.get(w, r, st)
+	case apiKeyQueryAction:
+		s.query(w, r, st)
 	case apiKeyInvalidateAction:
 		s.invalidate(w, r, st)
 	case apiKeyUpdateAction, apiKeyBulkUpdateAction:

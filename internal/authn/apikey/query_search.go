@@ -1,0 +1,306 @@
+package apikey
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Search is a parsed body of POST /_security/_query/api_key: the query,
+// the page (from, size, sort, search_after) and the aggregations.
+type Search struct {
+	match       matcher
+	from, size  int
+	sort        []sortField
+	searchAfter []any
+	aggs        []aggregation
+}
+
+// sortField is one sort criterion.
+type sortField struct {
+	field queryField
+	desc  bool
+	doc   bool // "_doc": the store's order
+}
+
+// maxResultWindow is Elasticsearch's index.max_result_window default,
+// which bounds from + size.
+const maxResultWindow = 10000
+
+// ParseSearch parses the body (nil or empty for all keys) of a query API
+// key request; now is the time date math's "now" stands for.
+func ParseSearch(body []byte, now time.Time) (*Search, error) {
+	s := &Search{match: func(*Key) bool { return true }, size: 10}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return s, nil
+	}
+	v, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, badRequest("x_content_parse_exception", "the request body must be an object")
+	}
+	p := queryParser{now: now}
+	for key, val := range obj {
+		switch key {
+		case "query":
+			if s.match, err = p.parse(val, 0); err != nil {
+				return nil, err
+			}
+		case "from":
+			if s.from, err = intMember(key, val); err != nil {
+				return nil, err
+			}
+		case "size":
+			if s.size, err = intMember(key, val); err != nil {
+				return nil, err
+			}
+		case "sort":
+			if s.sort, err = parseSort(val); err != nil {
+				return nil, err
+			}
+		case "search_after":
+			list, ok := val.([]any)
+			if !ok {
+				return nil, badRequest("x_content_parse_exception", "[search_after] must be an array")
+			}
+			s.searchAfter = list
+		case "aggs", "aggregations":
+			if s.aggs, err = p.parseAggs(val, 0); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, badRequest("x_content_parse_exception", "[query_api_key_request] unknown field [%s]", key)
+		}
+	}
+	switch {
+	case s.from < 0 || s.size < 0:
+		return nil, badRequest("illegal_argument_exception", "[from] and [size] must not be negative")
+	case s.from+s.size > maxResultWindow:
+		return nil, badRequest("illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [%d] but was [%d]", maxResultWindow, s.from+s.size)
+	case s.searchAfter != nil && s.from > 0:
+		return nil, badRequest("illegal_argument_exception", "[from] parameter must be set to 0 when [search_after] is used")
+	case s.searchAfter != nil && len(s.searchAfter) != len(s.sortOrDefault()):
+		return nil, badRequest("illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(s.searchAfter), len(s.sortOrDefault()))
+	}
+	return s, nil
+}
+
+func intMember(name string, v any) (int, error) {
+	n, err := strconv.Atoi(leafString(v))
+	if err != nil {
+		return 0, badRequest("x_content_parse_exception", "[%s] must be an integer", name)
+	}
+	return n, nil
+}
+
+// parseSort reads "field", {"field": "desc"} and {"field": {"order":
+// "desc"}}, alone or in an array.
+func parseSort(v any) ([]sortField, error) {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	var out []sortField
+	for _, item := range list {
+		name, order := "", "asc"
+		switch item := item.(type) {
+		case string:
+			name = item
+		case map[string]any:
+			if len(item) != 1 {
+				return nil, badRequest("parsing_exception", "a sort entry names exactly one field")
+			}
+			for k, o := range item {
+				name = k
+				switch o := o.(type) {
+				case string:
+					order = o
+				case map[string]any:
+					if err := checkOptions("sort", o, "order"); err != nil {
+						return nil, err
+					}
+					if s, ok := o["order"].(string); ok {
+						order = s
+					}
+				default:
+					return nil, badRequest("parsing_exception", "malformed sort order for [%s]", k)
+				}
+			}
+		default:
+			return nil, badRequest("parsing_exception", "malformed sort entry")
+		}
+		if order != "asc" && order != "desc" {
+			return nil, badRequest("illegal_argument_exception", "Unknown SortOrder [%s]", order)
+		}
+		if name == "_doc" {
+			out = append(out, sortField{doc: true, desc: order == "desc"})
+			continue
+		}
+		f, err := resolveField(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sortField{field: f, desc: order == "desc"})
+	}
+	return out, nil
+}
+
+// sortOrDefault is the sort, or the store's order when none was asked.
+func (s *Search) sortOrDefault() []sortField {
+	if len(s.sort) > 0 {
+		return s.sort
+	}
+	return []sortField{{doc: true}}
+}
+
+// Hit is one key of a result, with its sort values when a sort was asked.
+type Hit struct {
+	Key  Key
+	Sort []any
+}
+
+// Result is the answer of a search: Total keys matched, the page of them,
+// and the aggregations (nil when none were asked).
+type Result struct {
+	Total        int
+	Hits         []Hit
+	Aggregations map[string]any
+}
+
+// Run evaluates the search over keys (in the store's order). typedKeys
+// prefixes aggregation names with their type, as ?typed_keys does.
+func (s *Search) Run(keys []Key, typedKeys bool) Result {
+	type row struct {
+		key  Key
+		pos  int
+		sort []any
+	}
+	var rows []row
+	var matched []*Key
+	for i := range keys {
+		if s.match(&keys[i]) {
+			matched = append(matched, &keys[i])
+			rows = append(rows, row{key: keys[i], pos: i})
+		}
+	}
+	order := s.sortOrDefault()
+	for i := range rows {
+		rows[i].sort = sortValues(order, &rows[i].key, rows[i].pos)
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return compareSortValues(order, a.sort, b.sort) })
+	if s.searchAfter != nil {
+		after := normalizeSortValues(order, s.searchAfter)
+		rows = slices.DeleteFunc(rows, func(r row) bool { return compareSortValues(order, r.sort, after) <= 0 })
+	}
+	res := Result{Total: len(matched)}
+	for i := s.from; i < len(rows) && i < s.from+s.size; i++ {
+		h := Hit{Key: rows[i].key}
+		if len(s.sort) > 0 {
+			h.Sort = rows[i].sort
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	if len(s.aggs) > 0 {
+		res.Aggregations = runAggs(s.aggs, matched, typedKeys)
+	}
+	return res
+}
+
+// sortValues are a key's values for the sort: the first value of each
+// field (nil when it has none), the store position for _doc.
+func sortValues(order []sortField, k *Key, pos int) []any {
+	out := make([]any, len(order))
+	for i, sf := range order {
+		if sf.doc {
+			out[i] = int64(pos)
+			continue
+		}
+		if vs := sf.field.values(k); len(vs) > 0 {
+			out[i] = vs[0]
+		}
+	}
+	return out
+}
+
+// normalizeSortValues turns search_after's JSON values into the sort
+// values' types, so they compare.
+func normalizeSortValues(order []sortField, vals []any) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		switch {
+		case v == nil:
+		case order[i].doc || order[i].field.kind == dateField:
+			n, _ := strconv.ParseInt(leafString(v), 10, 64)
+			out[i] = n
+		case order[i].field.kind == boolField:
+			out[i] = leafString(v) == "true"
+		default:
+			out[i] = leafString(v)
+		}
+	}
+	return out
+}
+
+// compareSortValues orders two rows; missing values sort last in both
+// directions, as Elasticsearch's default "missing": "_last".
+func compareSortValues(order []sortField, a, b []any) int {
+	for i, sf := range order {
+		x, y := a[i], b[i]
+		if x == nil || y == nil {
+			if c := cmp.Compare(boolInt(x == nil), boolInt(y == nil)); c != 0 {
+				return c
+			}
+			continue
+		}
+		c := compareValue(x, y)
+		if sf.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareValue(x, y any) int {
+	switch x := x.(type) {
+	case int64:
+		return cmp.Compare(x, y.(int64))
+	case bool:
+		return cmp.Compare(boolInt(x), boolInt(y.(bool)))
+	default:
+		return strings.Compare(x.(string), y.(string))
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonValue renders a sort or bucket value as Elasticsearch does (dates
+// and _doc as epoch milliseconds).
+func jsonValue(v any) any {
+	if n, ok := v.(int64); ok {
+		return json.Number(strconv.FormatInt(n, 10))
+	}
+	return v
+}
+
+// JSONSort is the hit's sort values as the response's "_sort" shows them.
+func (h Hit) JSONSort() []any {
+	out := make([]any, len(h.Sort))
+	for i, v := range h.Sort {
+		out[i] = jsonValue(v)
+	}
+	return out
+}
