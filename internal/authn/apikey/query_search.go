@@ -212,8 +212,9 @@ func (s *Search) Run(keys []Key, typedKeys bool) Result {
 	return res
 }
 
-// sortValues are a key's values for the sort: the first value of each
-// field (nil when it has none), the store position for _doc.
+// sortValues are a key's values for the sort: of a field with several
+// values the least ascending, the greatest descending (Elasticsearch's
+// default sort mode), nil when it has none; the store position for _doc.
 func sortValues(order []sortField, k *Key, pos int) []any {
 	out := make([]any, len(order))
 	for i, sf := range order {
@@ -221,8 +222,12 @@ func sortValues(order []sortField, k *Key, pos int) []any {
 			out[i] = int64(pos)
 			continue
 		}
-		if vs := sf.field.values(k); len(vs) > 0 {
-			out[i] = vs[0]
+		for _, v := range sf.field.values(k) {
+			if out[i] == nil {
+				out[i] = v
+			} else if c := compareValue(v, out[i]); c < 0 && !sf.desc || c > 0 && sf.desc {
+				out[i] = v
+			}
 		}
 	}
 	return out

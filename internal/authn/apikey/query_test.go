@@ -254,3 +254,25 @@ func FuzzParseSearch(f *testing.F) {
 		}
 	})
 }
+
+// TestQuerySortsMultiValuedFields: a field with several values sorts by
+// its least value ascending and its greatest descending.
+func TestQuerySortsMultiValuedFields(t *testing.T) {
+	keys := []Key{
+		{ID: "x", Metadata: map[string]any{"t": []any{"m", "a"}}},
+		{ID: "y", Metadata: map[string]any{"t": []any{"b", "z"}}},
+	}
+	for _, tc := range []struct{ sort, want string }{{`"metadata.t"`, "x=a,y=b"}, {`{"metadata.t":"desc"}`, "y=z,x=m"}} {
+		s, err := ParseSearch([]byte(`{"sort":[`+tc.sort+`]}`), queryTestNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range s.Run(keys, false).Hits {
+			ids = append(ids, h.Key.ID+"="+h.JSONSort()[0].(string))
+		}
+		if got := strings.Join(ids, ","); got != tc.want {
+			t.Errorf("sort %s: %s, want %s", tc.sort, got, tc.want)
+		}
+	}
+}
