@@ -7,6 +7,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authn/apikey"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+	"github.com/portcullis-proxy/portcullis/internal/secquery"
 )
 
 // apiKeyQueryAction is GET/POST /_security/_query/api_key (Kibana's API key
@@ -14,7 +15,7 @@ import (
 const apiKeyQueryAction = apiKeyPrefix + "query"
 
 // query answers the query API key API from the proxy's store: the query,
-// sort, paging and aggregations of the body (apikey.ParseSearch), over
+// sort, paging and aggregations of the body (secquery.ParseSearch), over
 // every key for read_security/manage_api_key, over the caller's own keys
 // for manage_own_api_key, as Elasticsearch does.
 func (s *apiKeyService) query(w http.ResponseWriter, r *http.Request, st *requestState) {
@@ -39,9 +40,9 @@ func (s *apiKeyService) query(w http.ResponseWriter, r *http.Request, st *reques
 		body = st.Body.body.Raw
 	}
 	now := s.now()
-	search, err := apikey.ParseSearch(body, now)
+	search, err := secquery.ParseSearch(apikey.QuerySchema(), body, now)
 	if err != nil {
-		var qe *apikey.QueryError
+		var qe *secquery.QueryError
 		if errors.As(err, &qe) {
 			refuseLocal(w, st, http.StatusBadRequest, qe.Type, qe.Reason)
 			return
@@ -59,10 +60,14 @@ func (s *apiKeyService) query(w http.ResponseWriter, r *http.Request, st *reques
 		}
 		keys = mine
 	}
-	res := search.Run(keys, typedKeys)
+	docs := make([]secquery.Doc, len(keys))
+	for i := range keys {
+		docs[i] = keys[i].QueryDoc()
+	}
+	res := search.Run(docs, typedKeys)
 	list := make([]map[string]any, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		info := keyInfo(&h.Key, now)
+		info := keyInfo(&keys[h.Index], now)
 		if h.Sort != nil {
 			info["_sort"] = h.JSONSort()
 		}

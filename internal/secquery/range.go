@@ -1,4 +1,4 @@
-package apikey
+package secquery
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Range queries and the date values of the query API key API: epoch
+// Range queries and the date values of the security query APIs: epoch
 // milliseconds, ISO 8601 dates (Elasticsearch's default
 // strict_date_optional_time||epoch_millis), and date math on "now" or on a
 // date followed by "||" ("now-7d/d").
@@ -26,7 +26,7 @@ func (p queryParser) parseRange(body any) (matcher, error) {
 		if m != nil {
 			return nil, badRequest("parsing_exception", "[range] query doesn't support multiple fields")
 		}
-		f, err := resolveField(name)
+		f, err := p.schema.resolveField(name)
 		if err != nil {
 			return nil, err
 		}
@@ -50,12 +50,12 @@ type bound struct {
 	inclusive bool
 }
 
-func (p queryParser) rangeOn(f queryField, opts map[string]any) (matcher, error) {
+func (p queryParser) rangeOn(f field, opts map[string]any) (matcher, error) {
 	if err := checkOptions("range", opts, "gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format", "time_zone", "relation"); err != nil {
 		return nil, err
 	}
 	if opts["relation"] != nil {
-		return nil, badRequest("illegal_argument_exception", "range query with relation is not supported for API Key query")
+		return nil, badRequest("illegal_argument_exception", "range query with relation is not supported for %s query", p.schema.Noun)
 	}
 	if format, ok := opts["format"].(string); ok && format != "strict_date_optional_time||epoch_millis" && format != "epoch_millis" && format != "strict_date_optional_time" {
 		return nil, badRequest("illegal_argument_exception", "range query format [%s] is not supported by the security proxy", format)
@@ -122,9 +122,9 @@ func (p queryParser) rangeOn(f queryField, opts map[string]any) (matcher, error)
 
 // rangeCompare returns, for a bound value, a function comparing a field
 // value with it (-1, 0, 1).
-func (p queryParser) rangeCompare(f queryField, loc *time.Location) (func(bound any, roundUp bool) (func(any) int, error), error) {
+func (p queryParser) rangeCompare(f field, loc *time.Location) (func(bound any, roundUp bool) (func(any) int, error), error) {
 	switch f.kind {
-	case dateField:
+	case Date:
 		return func(b any, roundUp bool) (func(any) int, error) {
 			ms, err := p.parseDateIn(b, roundUp, loc)
 			if err != nil {
@@ -132,7 +132,7 @@ func (p queryParser) rangeCompare(f queryField, loc *time.Location) (func(bound 
 			}
 			return func(v any) int { return compareInt(v.(int64), ms) }, nil
 		}, nil
-	case keywordField:
+	case Keyword:
 		return func(b any, _ bool) (func(any) int, error) {
 			s := leafString(b)
 			return func(v any) int { return strings.Compare(v.(string), s) }, nil

@@ -1,10 +1,10 @@
-package apikey
+package secquery
 
 import (
 	"strings"
 )
 
-// simple_query_string over the keys' fields, as Kibana's API key page
+// simple_query_string over the documents' fields, as Kibana's API key page
 // search box sends it: whitespace-separated terms, "quoted phrases", a
 // trailing * for a prefix, a leading + (required) or - (excluded), and
 // the default operator between the rest. The fields are keyword fields, so
@@ -35,9 +35,9 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 			patterns = append(patterns, name)
 		}
 	}
-	var fields []queryField
+	var fields []field
 	for _, pat := range patterns {
-		fields = append(fields, resolvePattern(pat)...)
+		fields = append(fields, p.schema.resolvePattern(pat)...)
 	}
 	and := strings.EqualFold(leafString(obj["default_operator"]), "and")
 	var required, excluded, optional []matcher
@@ -57,16 +57,16 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 		}
 	}
 	if len(fields) == 0 {
-		return func(*Key) bool { return false }, nil
+		return func(*Doc) bool { return false }, nil
 	}
-	return func(k *Key) bool {
+	return func(d *Doc) bool {
 		for _, m := range required {
-			if !m(k) {
+			if !m(d) {
 				return false
 			}
 		}
 		for _, m := range excluded {
-			if m(k) {
+			if m(d) {
 				return false
 			}
 		}
@@ -74,7 +74,7 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 			return len(required) > 0 || len(excluded) > 0
 		}
 		for _, m := range optional {
-			if m(k) {
+			if m(d) {
 				return true
 			}
 		}
@@ -82,13 +82,13 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 	}, nil
 }
 
-// sqsTerm matches keys where one of fields equals (or, with prefix, starts
+// sqsTerm matches documents where one of fields equals (or, with prefix, starts
 // with) term. Fields whose type cannot hold term do not match.
-func (p queryParser) sqsTerm(fields []queryField, term string, prefix bool) matcher {
+func (p queryParser) sqsTerm(fields []field, term string, prefix bool) matcher {
 	var preds []matcher
 	for _, f := range fields {
 		if prefix {
-			if f.kind == keywordField {
+			if f.kind == Keyword {
 				preds = append(preds, anyValue(f, func(v any) bool { return strings.HasPrefix(v.(string), term) }))
 			}
 			continue
@@ -97,9 +97,9 @@ func (p queryParser) sqsTerm(fields []queryField, term string, prefix bool) matc
 			preds = append(preds, anyValue(f, eq))
 		}
 	}
-	return func(k *Key) bool {
+	return func(d *Doc) bool {
 		for _, m := range preds {
-			if m(k) {
+			if m(d) {
 				return true
 			}
 		}

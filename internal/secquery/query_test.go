@@ -1,4 +1,4 @@
-package apikey
+package secquery
 
 import (
 	"encoding/json"
@@ -20,10 +20,42 @@ func ms(s string) int64 {
 	return t.UnixMilli()
 }
 
+// testSchema is the query API key API's (apikey.QuerySchema), repeated
+// here so that the engine's tests do not depend on the key store.
+func testSchema() *Schema {
+	return &Schema{Noun: "API Key", Fields: map[string]Kind{
+		"name": Keyword, "type": Keyword, "username": Keyword, "realm_name": Keyword,
+		"creation": Date, "expiration": Date, "invalidated": Bool, "invalidation": Date,
+	}, Flattened: []string{"metadata"}}
+}
+
+// testKey is the part of an API key the queries see.
+type testKey struct {
+	ID, Name, Username, Realm string
+	Creation, Expiration      int64
+	Invalidated               bool
+	Invalidation              int64
+	Metadata                  map[string]any
+}
+
+func (k testKey) doc() Doc {
+	d := Doc{ID: k.ID, Values: map[string][]any{"name": {k.Name}, "type": {"rest"}, "username": {k.Username},
+		"realm_name": {k.Realm}, "creation": {k.Creation}, "invalidated": {k.Invalidated}}}
+	if k.Expiration != 0 {
+		d.Values["expiration"] = []any{k.Expiration}
+	}
+	if k.Invalidation != 0 {
+		d.Values["invalidation"] = []any{k.Invalidation}
+	}
+	d.AddFlattened("metadata", k.Metadata)
+	return d
+}
+
 // queryTestKeys: k1 alice's active key, k2 alice's expired one, k3 bob's
 // invalidated key, k4 a managed alerting key of carol in another realm.
-func queryTestKeys() []Key {
-	return []Key{
+func queryTestKeys() []Doc {
+	var docs []Doc
+	for _, k := range []testKey{
 		{ID: "k1", Name: "ingest-prod", Username: "alice", Realm: "file1", Creation: ms("2026-03-01T00:00:00Z"), Expiration: ms("2026-04-01T00:00:00Z"),
 			Metadata: map[string]any{"env": "prod", "tags": []any{"a", "b"}, "team": map[string]any{"name": "ops"}}},
 		{ID: "k2", Name: "ingest-dev", Username: "alice", Realm: "file1", Creation: ms("2026-02-01T00:00:00Z"), Expiration: ms("2026-03-09T00:00:00Z"),
@@ -31,7 +63,10 @@ func queryTestKeys() []Key {
 		{ID: "k3", Name: "Backup", Username: "bob", Realm: "file1", Creation: ms("2026-03-10T08:00:00Z"), Invalidated: true, Invalidation: ms("2026-03-10T09:00:00Z")},
 		{ID: "k4", Name: "Alerting: .es-query/rule", Username: "carol", Realm: "oidc1", Creation: ms("2025-12-31T23:00:00Z"),
 			Metadata: map[string]any{"managed": true}},
+	} {
+		docs = append(docs, k.doc())
 	}
+	return docs
 }
 
 func TestQuerySelectsKeys(t *testing.T) {
@@ -87,13 +122,13 @@ func TestQuerySelectsKeys(t *testing.T) {
 	keys := queryTestKeys()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ParseSearch([]byte(`{"query":`+tt.query+`,"size":100}`), queryTestNow)
+			s, err := ParseSearch(testSchema(), []byte(`{"query":`+tt.query+`,"size":100}`), queryTestNow)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
 			for _, h := range s.Run(keys, false).Hits {
-				got = append(got, h.Key.ID)
+				got = append(got, keys[h.Index].ID)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
@@ -131,7 +166,7 @@ func TestQueryRefusesWhatElasticsearchRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseSearch([]byte(tt.body), queryTestNow)
+			_, err := ParseSearch(testSchema(), []byte(tt.body), queryTestNow)
 			var qe *QueryError
 			if !errors.As(err, &qe) || !strings.Contains(qe.Reason, tt.want) {
 				t.Fatalf("error %v, want a QueryError containing %q", err, tt.want)
@@ -144,13 +179,13 @@ func TestQuerySortAndPage(t *testing.T) {
 	keys := queryTestKeys()
 	run := func(body string) (ids []string, sorts [][]any, total int) {
 		t.Helper()
-		s, err := ParseSearch([]byte(body), queryTestNow)
+		s, err := ParseSearch(testSchema(), []byte(body), queryTestNow)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res := s.Run(keys, false)
 		for _, h := range res.Hits {
-			ids = append(ids, h.Key.ID)
+			ids = append(ids, keys[h.Index].ID)
 			sorts = append(sorts, h.JSONSort())
 		}
 		return ids, sorts, res.Total
@@ -188,7 +223,7 @@ func TestQueryAggregations(t *testing.T) {
 		"no_expiry":{"missing":{"field":"expiration"}},
 		"realms":{"cardinality":{"field":"realm_name"}},
 		"invalid":{"terms":{"field":"invalidated"}}}}`
-	s, err := ParseSearch([]byte(body), queryTestNow)
+	s, err := ParseSearch(testSchema(), []byte(body), queryTestNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +275,7 @@ func FuzzParseSearch(f *testing.F) {
 	}
 	keys := queryTestKeys()
 	f.Fuzz(func(t *testing.T, body string) {
-		s, err := ParseSearch([]byte(body), queryTestNow)
+		s, err := ParseSearch(testSchema(), []byte(body), queryTestNow)
 		if err != nil {
 			var qe *QueryError
 			if !errors.As(err, &qe) {
@@ -258,18 +293,18 @@ func FuzzParseSearch(f *testing.F) {
 // TestQuerySortsMultiValuedFields: a field with several values sorts by
 // its least value ascending and its greatest descending.
 func TestQuerySortsMultiValuedFields(t *testing.T) {
-	keys := []Key{
-		{ID: "x", Metadata: map[string]any{"t": []any{"m", "a"}}},
-		{ID: "y", Metadata: map[string]any{"t": []any{"b", "z"}}},
+	keys := []Doc{
+		testKey{ID: "x", Metadata: map[string]any{"t": []any{"m", "a"}}}.doc(),
+		testKey{ID: "y", Metadata: map[string]any{"t": []any{"b", "z"}}}.doc(),
 	}
 	for _, tc := range []struct{ sort, want string }{{`"metadata.t"`, "x=a,y=b"}, {`{"metadata.t":"desc"}`, "y=z,x=m"}} {
-		s, err := ParseSearch([]byte(`{"sort":[`+tc.sort+`]}`), queryTestNow)
+		s, err := ParseSearch(testSchema(), []byte(`{"sort":[`+tc.sort+`]}`), queryTestNow)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var ids []string
 		for _, h := range s.Run(keys, false).Hits {
-			ids = append(ids, h.Key.ID+"="+h.JSONSort()[0].(string))
+			ids = append(ids, keys[h.Index].ID+"="+h.JSONSort()[0].(string))
 		}
 		if got := strings.Join(ids, ","); got != tc.want {
 			t.Errorf("sort %s: %s, want %s", tc.sort, got, tc.want)

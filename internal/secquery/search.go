@@ -1,4 +1,4 @@
-package apikey
+package secquery
 
 import (
 	"cmp"
@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Search is a parsed body of POST /_security/_query/api_key: the query,
-// the page (from, size, sort, search_after) and the aggregations.
+// Search is a parsed body of a security query API (POST
+// /_security/_query/api_key, role, user): the query, the page (from, size,
+// sort, search_after) and the aggregations.
 type Search struct {
 	match       matcher
 	from, size  int
@@ -21,19 +22,20 @@ type Search struct {
 
 // sortField is one sort criterion.
 type sortField struct {
-	field queryField
+	field field
 	desc  bool
-	doc   bool // "_doc": the store's order
+	doc   bool // "_doc": the documents' order
 }
 
 // maxResultWindow is Elasticsearch's index.max_result_window default,
 // which bounds from + size.
 const maxResultWindow = 10000
 
-// ParseSearch parses the body (nil or empty for all keys) of a query API
-// key request; now is the time date math's "now" stands for.
-func ParseSearch(body []byte, now time.Time) (*Search, error) {
-	s := &Search{match: func(*Key) bool { return true }, size: 10}
+// ParseSearch parses the body (nil or empty for every document) of a
+// query request over schema's fields; now is the time date math's "now"
+// stands for. Errors are *QueryError.
+func ParseSearch(schema *Schema, body []byte, now time.Time) (*Search, error) {
+	s := &Search{match: func(*Doc) bool { return true }, size: 10}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return s, nil
 	}
@@ -45,7 +47,7 @@ func ParseSearch(body []byte, now time.Time) (*Search, error) {
 	if !ok {
 		return nil, badRequest("x_content_parse_exception", "the request body must be an object")
 	}
-	p := queryParser{now: now}
+	p := queryParser{schema: schema, now: now}
 	for key, val := range obj {
 		switch key {
 		case "query":
@@ -61,7 +63,7 @@ func ParseSearch(body []byte, now time.Time) (*Search, error) {
 				return nil, err
 			}
 		case "sort":
-			if s.sort, err = parseSort(val); err != nil {
+			if s.sort, err = p.parseSort(val); err != nil {
 				return nil, err
 			}
 		case "search_after":
@@ -75,7 +77,7 @@ func ParseSearch(body []byte, now time.Time) (*Search, error) {
 				return nil, err
 			}
 		default:
-			return nil, badRequest("x_content_parse_exception", "[query_api_key_request] unknown field [%s]", key)
+			return nil, badRequest("x_content_parse_exception", "[%s] unknown field [%s]", schema.requestName(), key)
 		}
 	}
 	switch {
@@ -101,7 +103,7 @@ func intMember(name string, v any) (int, error) {
 
 // parseSort reads "field", {"field": "desc"} and {"field": {"order":
 // "desc"}}, alone or in an array.
-func parseSort(v any) ([]sortField, error) {
+func (p queryParser) parseSort(v any) ([]sortField, error) {
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
@@ -142,7 +144,7 @@ func parseSort(v any) ([]sortField, error) {
 			out = append(out, sortField{doc: true, desc: order == "desc"})
 			continue
 		}
-		f, err := resolveField(name)
+		f, err := p.schema.resolveField(name)
 		if err != nil {
 			return nil, err
 		}
@@ -159,39 +161,37 @@ func (s *Search) sortOrDefault() []sortField {
 	return []sortField{{doc: true}}
 }
 
-// Hit is one key of a result, with its sort values when a sort was asked.
+// Hit is one document of a result: its position in the documents Run
+// was given, and its sort values when a sort was asked.
 type Hit struct {
-	Key  Key
-	Sort []any
+	Index int
+	Sort  []any
 }
 
-// Result is the answer of a search: Total keys matched, the page of them,
-// and the aggregations (nil when none were asked).
+// Result is the answer of a search: Total documents matched, the page of
+// them, and the aggregations (nil when none were asked).
 type Result struct {
 	Total        int
 	Hits         []Hit
 	Aggregations map[string]any
 }
 
-// Run evaluates the search over keys (in the store's order). typedKeys
-// prefixes aggregation names with their type, as ?typed_keys does.
-func (s *Search) Run(keys []Key, typedKeys bool) Result {
+// Run evaluates the search over docs (in their natural order, which "_doc"
+// sorts by and which no sort keeps). typedKeys prefixes aggregation names
+// with their type, as ?typed_keys does.
+func (s *Search) Run(docs []Doc, typedKeys bool) Result {
 	type row struct {
-		key  Key
 		pos  int
 		sort []any
 	}
 	var rows []row
-	var matched []*Key
-	for i := range keys {
-		if s.match(&keys[i]) {
-			matched = append(matched, &keys[i])
-			rows = append(rows, row{key: keys[i], pos: i})
-		}
-	}
+	var matched []*Doc
 	order := s.sortOrDefault()
-	for i := range rows {
-		rows[i].sort = sortValues(order, &rows[i].key, rows[i].pos)
+	for i := range docs {
+		if s.match(&docs[i]) {
+			matched = append(matched, &docs[i])
+			rows = append(rows, row{pos: i, sort: sortValues(order, &docs[i], i)})
+		}
 	}
 	slices.SortStableFunc(rows, func(a, b row) int { return compareSortValues(order, a.sort, b.sort) })
 	if s.searchAfter != nil {
@@ -200,7 +200,7 @@ func (s *Search) Run(keys []Key, typedKeys bool) Result {
 	}
 	res := Result{Total: len(matched)}
 	for i := s.from; i < len(rows) && i < s.from+s.size; i++ {
-		h := Hit{Key: rows[i].key}
+		h := Hit{Index: rows[i].pos}
 		if len(s.sort) > 0 {
 			h.Sort = rows[i].sort
 		}
@@ -212,17 +212,17 @@ func (s *Search) Run(keys []Key, typedKeys bool) Result {
 	return res
 }
 
-// sortValues are a key's values for the sort: of a field with several
+// sortValues are a document's values for the sort: of a field with several
 // values the least ascending, the greatest descending (Elasticsearch's
 // default sort mode), nil when it has none; the store position for _doc.
-func sortValues(order []sortField, k *Key, pos int) []any {
+func sortValues(order []sortField, d *Doc, pos int) []any {
 	out := make([]any, len(order))
 	for i, sf := range order {
 		if sf.doc {
 			out[i] = int64(pos)
 			continue
 		}
-		for _, v := range sf.field.values(k) {
+		for _, v := range sf.field.values(d) {
 			if out[i] == nil {
 				out[i] = v
 			} else if c := compareValue(v, out[i]); c < 0 && !sf.desc || c > 0 && sf.desc {
@@ -240,10 +240,10 @@ func normalizeSortValues(order []sortField, vals []any) []any {
 	for i, v := range vals {
 		switch {
 		case v == nil:
-		case order[i].doc || order[i].field.kind == dateField:
+		case order[i].doc || order[i].field.kind == Date:
 			n, _ := strconv.ParseInt(leafString(v), 10, 64)
 			out[i] = n
-		case order[i].field.kind == boolField:
+		case order[i].field.kind == Bool:
 			out[i] = leafString(v) == "true"
 		default:
 			out[i] = leafString(v)

@@ -1,4 +1,4 @@
-package apikey
+package secquery
 
 import (
 	"cmp"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Aggregations of the query API key API. Elasticsearch allows terms,
+// Aggregations of the security query APIs. Elasticsearch allows terms,
 // range, date_range, missing, cardinality, value_count, composite, filter
 // and filters over the allowed fields; the proxy computes terms, filter,
 // filters, missing, cardinality and value_count (what Kibana's API key
@@ -21,7 +21,7 @@ type aggregation struct {
 	typ  string
 	// field is the aggregated field (terms, missing, cardinality,
 	// value_count).
-	field queryField
+	field field
 	size  int
 	// filters are filter's one query or filters' named (or, when keyed is
 	// false, positional) queries.
@@ -115,7 +115,7 @@ func (p queryParser) parseAggBody(a *aggregation, body any) error {
 		if !ok {
 			return badRequest("illegal_argument_exception", "aggregation [%s] of type [%s] requires a [field]", a.name, a.typ)
 		}
-		f, err := resolveField(name)
+		f, err := p.schema.resolveField(name)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (p queryParser) parseAggBody(a *aggregation, body any) error {
 		}
 		return p.parseFilters(a, obj["filters"])
 	default:
-		return badRequest("illegal_argument_exception", "Aggregation type [%s] is not supported by the security proxy for API Key querying", a.typ)
+		return badRequest("illegal_argument_exception", "Aggregation type [%s] is not supported by the security proxy for %s querying", a.typ, p.schema.Noun)
 	}
 	return nil
 }
@@ -181,14 +181,14 @@ var aggTypeNames = map[string]string{
 	"cardinality": "cardinality", "value_count": "value_count",
 }
 
-func runAggs(aggs []aggregation, keys []*Key, typedKeys bool) map[string]any {
+func runAggs(aggs []aggregation, docs []*Doc, typedKeys bool) map[string]any {
 	out := map[string]any{}
 	for _, a := range aggs {
 		name := a.name
 		if typedKeys {
 			name = a.typedName() + "#" + name
 		}
-		out[name] = a.run(keys, typedKeys)
+		out[name] = a.run(docs, typedKeys)
 	}
 	return out
 }
@@ -197,76 +197,76 @@ func (a aggregation) typedName() string {
 	if a.typ != "terms" {
 		return aggTypeNames[a.typ]
 	}
-	if a.field.kind == keywordField {
+	if a.field.kind == Keyword {
 		return "sterms"
 	}
 	return "lterms"
 }
 
 // bucket is one bucket's count and sub-aggregations.
-func (a aggregation) bucket(keys []*Key, typedKeys bool) map[string]any {
-	b := map[string]any{"doc_count": len(keys)}
-	for name, v := range runAggs(a.subs, keys, typedKeys) {
+func (a aggregation) bucket(docs []*Doc, typedKeys bool) map[string]any {
+	b := map[string]any{"doc_count": len(docs)}
+	for name, v := range runAggs(a.subs, docs, typedKeys) {
 		b[name] = v
 	}
 	return b
 }
 
-func (a aggregation) run(keys []*Key, typedKeys bool) map[string]any {
+func (a aggregation) run(docs []*Doc, typedKeys bool) map[string]any {
 	switch a.typ {
 	case "filter":
-		return a.bucket(filterKeys(keys, a.filters[0].match), typedKeys)
+		return a.bucket(filterDocs(docs, a.filters[0].match), typedKeys)
 	case "filters":
 		if a.keyed {
 			buckets := map[string]any{}
 			for _, f := range a.filters {
-				buckets[f.name] = a.bucket(filterKeys(keys, f.match), typedKeys)
+				buckets[f.name] = a.bucket(filterDocs(docs, f.match), typedKeys)
 			}
 			return map[string]any{"buckets": buckets}
 		}
 		buckets := []any{}
 		for _, f := range a.filters {
-			buckets = append(buckets, a.bucket(filterKeys(keys, f.match), typedKeys))
+			buckets = append(buckets, a.bucket(filterDocs(docs, f.match), typedKeys))
 		}
 		return map[string]any{"buckets": buckets}
 	case "missing":
-		return a.bucket(filterKeys(keys, func(k *Key) bool { return len(a.field.values(k)) == 0 }), typedKeys)
+		return a.bucket(filterDocs(docs, func(d *Doc) bool { return len(a.field.values(d)) == 0 }), typedKeys)
 	case "value_count":
 		n := 0
-		for _, k := range keys {
-			n += len(a.field.values(k))
+		for _, d := range docs {
+			n += len(a.field.values(d))
 		}
 		return map[string]any{"value": n}
 	case "cardinality":
 		seen := map[any]bool{}
-		for _, k := range keys {
-			for _, v := range a.field.values(k) {
+		for _, d := range docs {
+			for _, v := range a.field.values(d) {
 				seen[v] = true
 			}
 		}
 		return map[string]any{"value": len(seen)}
 	default: // terms
-		return a.terms(keys, typedKeys)
+		return a.terms(docs, typedKeys)
 	}
 }
 
-func filterKeys(keys []*Key, m matcher) []*Key {
-	var out []*Key
-	for _, k := range keys {
-		if m(k) {
-			out = append(out, k)
+func filterDocs(docs []*Doc, m matcher) []*Doc {
+	var out []*Doc
+	for _, d := range docs {
+		if m(d) {
+			out = append(out, d)
 		}
 	}
 	return out
 }
 
-// terms buckets the keys by value: most keys first, then by value.
-func (a aggregation) terms(keys []*Key, typedKeys bool) map[string]any {
-	byValue := map[any][]*Key{}
+// terms buckets the documents by value: most documents first, then by value.
+func (a aggregation) terms(docs []*Doc, typedKeys bool) map[string]any {
+	byValue := map[any][]*Doc{}
 	var values []any
-	for _, k := range keys {
+	for _, d := range docs {
 		seen := map[any]bool{}
-		for _, v := range a.field.values(k) {
+		for _, v := range a.field.values(d) {
 			if seen[v] {
 				continue
 			}
@@ -274,7 +274,7 @@ func (a aggregation) terms(keys []*Key, typedKeys bool) map[string]any {
 			if _, ok := byValue[v]; !ok {
 				values = append(values, v)
 			}
-			byValue[v] = append(byValue[v], k)
+			byValue[v] = append(byValue[v], d)
 		}
 	}
 	slices.SortFunc(values, func(x, y any) int {
