@@ -2,7 +2,7 @@ package secquery
 
 import (
 	"fmt"
-	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +29,9 @@ type Schema struct {
 	// Flattened are fields whose dotted sub-fields ("metadata.env") are
 	// keyword leaves, as a flattened field's are.
 	Flattened []string
+	// Unsortable are fields a sort may not name (the user query's
+	// full_name and email, which the security index cannot sort on).
+	Unsortable []string
 }
 
 // Doc is one document a query runs over: its id (for ids queries) and
@@ -82,6 +85,9 @@ func (f field) values(d *Doc) []any { return d.Values[f.name] }
 // resolveField returns the field a query names, or the error Elasticsearch
 // gives for a field it does not allow.
 func (s *Schema) resolveField(name string) (field, error) {
+	if strings.ContainsRune(name, '*') {
+		return field{}, badRequest("illegal_argument_exception", "Field name pattern [%s] is not allowed for querying or aggregation", name)
+	}
 	if k, ok := s.Fields[name]; ok {
 		return field{name, k}, nil
 	}
@@ -90,15 +96,27 @@ func (s *Schema) resolveField(name string) (field, error) {
 			return field{name, Keyword}, nil
 		}
 	}
-	return field{}, badRequest("illegal_argument_exception", "Field [%s] is not allowed for %s query", name, s.Noun)
+	return field{}, badRequest("illegal_argument_exception", "Field [%s] is not allowed for querying or aggregation", name)
+}
+
+// resolveSortField is resolveField for a sort.
+func (s *Schema) resolveSortField(name string) (field, error) {
+	f, err := s.resolveField(name)
+	if err == nil && slices.Contains(s.Unsortable, name) {
+		return field{}, badRequest("illegal_argument_exception", "sorting is not supported for field [%s]", name)
+	}
+	return f, err
 }
 
 // resolvePattern returns the fields a simple_query_string field pattern
 // ("*", "meta*", "name") names; a pattern that names no allowed field
 // names nothing (Elasticsearch then matches nothing instead of failing).
 func (s *Schema) resolvePattern(pattern string) []field {
-	if f, err := s.resolveField(pattern); err == nil {
-		return []field{f}
+	if !strings.ContainsRune(pattern, '*') {
+		if f, err := s.resolveField(pattern); err == nil {
+			return []field{f}
+		}
+		return nil
 	}
 	var names []string
 	for name := range s.Fields {
@@ -108,12 +126,33 @@ func (s *Schema) resolvePattern(pattern string) []field {
 	sort.Strings(names)
 	var out []field
 	for _, name := range names {
-		if ok, _ := path.Match(pattern, name); ok {
+		if simpleMatch(pattern, name) {
 			f, _ := s.resolveField(name)
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// simpleMatch is Elasticsearch's Regex.simpleMatch: * matches any run of
+// characters, nothing else is special.
+func simpleMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, part := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(s, part)
+		}
+		j := strings.Index(s, part)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(part):]
+	}
+	return s == ""
 }
 
 // leafString is a JSON scalar as a flattened or keyword field indexes it.

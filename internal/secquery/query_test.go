@@ -117,6 +117,8 @@ func TestQuerySelectsKeys(t *testing.T) {
 		{"simple_query_string phrase", `{"simple_query_string":{"query":"\"Alerting: .es-query/rule\""}}`, []string{"k4"}},
 		{"simple_query_string fields", `{"simple_query_string":{"query":"alice","fields":["name^2"]}}`, nil},
 		{"simple_query_string disallowed fields match nothing", `{"simple_query_string":{"query":"k1","fields":["hash","owner*"]}}`, nil},
+		{"simple_query_string pattern", `{"simple_query_string":{"query":"bob","fields":["user*"]}}`, []string{"k3"}},
+		{"simple_query_string pattern matches the flattened root", `{"simple_query_string":{"query":"ops","fields":["meta*"]}}`, []string{"k1"}},
 		{"simple_query_string never searches the id", `{"simple_query_string":{"query":"k1"}}`, nil},
 	}
 	keys := queryTestKeys()
@@ -148,6 +150,7 @@ func TestQueryRefusesWhatElasticsearchRefuses(t *testing.T) {
 		{"owner roles", `{"query":{"exists":{"field":"owner_roles"}}}`, "Field [owner_roles] is not allowed"},
 		{"role descriptors", `{"query":{"wildcard":{"role_descriptors":"*"}}}`, "Field [role_descriptors] is not allowed"},
 		{"id outside ids", `{"query":{"term":{"id":"k1"}}}`, "Field [id] is not allowed"},
+		{"field pattern", `{"query":{"exists":{"field":"meta*"}}}`, "Field name pattern [meta*] is not allowed"},
 		{"sort on the hash", `{"sort":["hash"]}`, "Field [hash] is not allowed"},
 		{"aggregation on the hash", `{"aggs":{"h":{"terms":{"field":"hash"}}}}`, "Field [hash] is not allowed"},
 		{"query_string", `{"query":{"query_string":{"query":"*"}}}`, "Query type [query_string] is not supported"},
@@ -308,6 +311,20 @@ func TestQuerySortsMultiValuedFields(t *testing.T) {
 		}
 		if got := strings.Join(ids, ","); got != tc.want {
 			t.Errorf("sort %s: %s, want %s", tc.sort, got, tc.want)
+		}
+	}
+}
+
+func TestSimpleMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "name", true}, {"na*", "name", true}, {"*me", "name", true}, {"n*m*", "name", true}, {"n*x", "name", false},
+		{"name", "name", true}, {"nam", "name", false}, {"a*a", "a", false}, {"a*a", "aa", true}, {"?ame", "name", false},
+	} {
+		if got := simpleMatch(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("simpleMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
 }

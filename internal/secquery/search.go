@@ -144,7 +144,7 @@ func (p queryParser) parseSort(v any) ([]sortField, error) {
 			out = append(out, sortField{doc: true, desc: order == "desc"})
 			continue
 		}
-		f, err := p.schema.resolveField(name)
+		f, err := p.schema.resolveSortField(name)
 		if err != nil {
 			return nil, err
 		}

@@ -105,7 +105,7 @@ func TestAPIKeyQuery(t *testing.T) {
 		t.Errorf("an API key querying keys: %d, want 403", code)
 	}
 	for _, tc := range []struct{ target, body, want string }{
-		{"/_security/_query/api_key", `{"query":{"wildcard":{"hash":"*"}}}`, "Field [hash] is not allowed for API Key query"},
+		{"/_security/_query/api_key", `{"query":{"wildcard":{"hash":"*"}}}`, "Field [hash] is not allowed for querying or aggregation"},
 		{"/_security/_query/api_key", `{"query":{"query_string":{"query":"*"}}}`, "Query type [query_string] is not supported"},
 		{"/_security/_query/api_key?with_limited_by=true", `{}`, "with_limited_by"},
 	} {

@@ -30,7 +30,7 @@ const (
 
 func isRoleAction(action string) bool {
 	switch action {
-	case rolePutAction, roleGetAction, roleDeleteAction, roleCacheAction:
+	case rolePutAction, roleGetAction, roleDeleteAction, roleCacheAction, roleQueryAction:
 		return true
 	}
 	return false
@@ -73,6 +73,8 @@ func (s *roleService) serve(w http.ResponseWriter, r *http.Request, st *requestS
 		s.get(w, st)
 	case roleDeleteAction:
 		s.delete(w, r, st)
+	case roleQueryAction:
+		s.query(w, r, st)
 	}
 }
 

@@ -28,7 +28,8 @@ func TestUnimplementedSecurityAPIsAreRefused(t *testing.T) {
 		{"POST", "/_security/oauth2/token", `{"grant_type":"password","username":"a","password":"b"}`},
 		{"POST", "/_security/service/elastic/fleet-server/credential/token/t1", ""},
 		{"POST", "/_security/role", `{"roles":{}}`},
-		{"POST", "/_security/_query/role", `{}`},
+		{"POST", "/_security/delegate_pki", `{"x509_certificate_chain":[]}`},
+		{"POST", "/_security/saml/prepare", `{"realm":"saml1"}`},
 		{"POST", "/_security/oidc/prepare", `{"realm":"oidc1"}`},
 		{"GET", "/_security/settings", ""},
 	} {

@@ -40,7 +40,7 @@ const (
 
 func isUserAction(action string) bool {
 	switch action {
-	case userPutAction, userGetAction, userDeleteAction, userPasswordAction, userSetEnabledAction:
+	case userPutAction, userGetAction, userDeleteAction, userPasswordAction, userSetEnabledAction, userQueryAction:
 		return true
 	}
 	return false
@@ -98,6 +98,8 @@ func (s *userService) serve(w http.ResponseWriter, r *http.Request, st *requestS
 		s.changePassword(w, r, st)
 	case userSetEnabledAction:
 		s.setEnabled(w, r, st)
+	case userQueryAction:
+		s.query(w, r, st)
 	}
 }
 
@@ -180,26 +182,31 @@ func (s *userService) get(w http.ResponseWriter, st *requestState) {
 	names := pathNames(st, "username")
 	out := map[string]userView{}
 	for _, u := range s.store.Users(names) {
-		v := userView{Username: u.Username, Roles: u.Roles, Metadata: u.Metadata, Enabled: u.Enabled}
-		if v.Roles == nil {
-			v.Roles = []string{}
-		}
-		if v.Metadata == nil {
-			v.Metadata = map[string]any{}
-		}
-		if u.FullName != "" {
-			v.FullName = &u.FullName
-		}
-		if u.Email != "" {
-			v.Email = &u.Email
-		}
-		out[u.Username] = v
+		out[u.Username] = nativeUserView(&u)
 	}
 	if len(out) == 0 && len(names) > 0 {
 		writeJSONValue(w, http.StatusNotFound, map[string]any{})
 		return
 	}
 	writeJSONValue(w, http.StatusOK, out)
+}
+
+// nativeUserView is u as the user APIs show it.
+func nativeUserView(u *authn.NativeUser) userView {
+	v := userView{Username: u.Username, Roles: u.Roles, Metadata: u.Metadata, Enabled: u.Enabled}
+	if v.Roles == nil {
+		v.Roles = []string{}
+	}
+	if v.Metadata == nil {
+		v.Metadata = map[string]any{}
+	}
+	if u.FullName != "" {
+		v.FullName = &u.FullName
+	}
+	if u.Email != "" {
+		v.Email = &u.Email
+	}
+	return v
 }
 
 func (s *userService) delete(w http.ResponseWriter, r *http.Request, st *requestState) {
