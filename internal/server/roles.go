@@ -30,7 +30,7 @@ const (
 
 func isRoleAction(action string) bool {
 	switch action {
-	case rolePutAction, roleGetAction, roleDeleteAction, roleCacheAction, roleQueryAction:
+	case rolePutAction, roleGetAction, roleDeleteAction, roleCacheAction, roleQueryAction, roleBulkPutAction, roleBulkDeleteAction:
 		return true
 	}
 	return false
@@ -75,6 +75,10 @@ func (s *roleService) serve(w http.ResponseWriter, r *http.Request, st *requestS
 		s.delete(w, r, st)
 	case roleQueryAction:
 		s.query(w, r, st)
+	case roleBulkPutAction:
+		s.bulkPut(w, r, st)
+	case roleBulkDeleteAction:
+		s.bulkDelete(w, r, st)
 	}
 }
 

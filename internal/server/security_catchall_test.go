@@ -27,7 +27,6 @@ func TestUnimplementedSecurityAPIsAreRefused(t *testing.T) {
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/_security/oauth2/token", `{"grant_type":"password","username":"a","password":"b"}`},
 		{"POST", "/_security/service/elastic/fleet-server/credential/token/t1", ""},
-		{"POST", "/_security/role", `{"roles":{}}`},
 		{"POST", "/_security/delegate_pki", `{"x509_certificate_chain":[]}`},
 		{"POST", "/_security/saml/prepare", `{"realm":"saml1"}`},
 		{"POST", "/_security/oidc/prepare", `{"realm":"oidc1"}`},
