@@ -16,6 +16,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/config"
+	"github.com/portcullis-proxy/portcullis/internal/gctune"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
 	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
@@ -67,6 +68,13 @@ func runServe(args []string, stderr io.Writer) int {
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if cfg.InsecureHTTP {
 		log.Warn("!!! INSECURE: serving plain HTTP (insecure_http: true). Credentials and data cross the network in clear text. Use only for local development. !!!")
+	}
+	if floor := cfg.Server.GCHeapFloorBytes; floor > 0 {
+		if t := gctune.Start(uint64(floor)); t != nil {
+			defer t.Stop()
+			log.Info("garbage collector tuned: the heap may grow to the floor before a collection while little is live",
+				zap.Int64("gc_heap_floor_bytes", floor))
+		}
 	}
 	m := metrics.New()
 	def, err := buildSite(ctx, cfg, log, m)

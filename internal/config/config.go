@@ -412,6 +412,9 @@ type Server struct {
 	// being handled together (Elasticsearch's in_flight_requests breaker);
 	// past it requests get 429. Negative: no bound.
 	MaxInFlightBodyBytes int64 `yaml:"max_in_flight_body_bytes"`
+	// GCHeapFloorBytes is the heap the garbage collector may grow to before
+	// collecting while little is live (gctune); -1: Go's own sizing only.
+	GCHeapFloorBytes int64 `yaml:"gc_heap_floor_bytes"`
 }
 
 // Log configures logging.

@@ -70,6 +70,9 @@ func TestDefaults(t *testing.T) {
 	if p := cfg.Audit.PreallocateBytes; p != 0 {
 		t.Fatalf("audit.preallocate_bytes default = %v, want 0 (off)", p)
 	}
+	if f := cfg.Server.GCHeapFloorBytes; f != 32<<20 {
+		t.Fatalf("server.gc_heap_floor_bytes default = %v, want 32 MiB", f)
+	}
 }
 
 func TestLoadValidates(t *testing.T) {
@@ -97,6 +100,10 @@ func TestLoadValidates(t *testing.T) {
 		{"preallocation negative", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: -1\n", "audit.preallocate_bytes: -1: must be 0"},
 		{"preallocation disabled", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 0\n", ""},
 		{"preallocation 64 KiB", "insecure_http: true\naudit:\n  file: audit.log\n  preallocate_bytes: 65536\n", ""},
+		{"heap floor too small", "insecure_http: true\nserver:\n  gc_heap_floor_bytes: 1048576\n", "server.gc_heap_floor_bytes: 1048576: must be -1 (off) or at least 4194304"},
+		{"heap floor negative", "insecure_http: true\nserver:\n  gc_heap_floor_bytes: -2\n", "server.gc_heap_floor_bytes: -2: must be -1"},
+		{"heap floor off", "insecure_http: true\nserver:\n  gc_heap_floor_bytes: -1\n", ""},
+		{"heap floor 64 MiB", "insecure_http: true\nserver:\n  gc_heap_floor_bytes: 67108864\n", ""},
 		{"empty include records nothing", "insecure_http: true\naudit:\n  file: audit.log\n  include: []\n", "audit.include: an empty list records no event"},
 		{"include omitted", "insecure_http: true\naudit:\n  file: audit.log\n  exclude: []\n", ""},
 		{"include listed", "insecure_http: true\naudit:\n  file: audit.log\n  include: [access_denied]\n", ""},

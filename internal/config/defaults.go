@@ -47,8 +47,14 @@ func (c *Config) applyDefaults() {
 	if c.Server.MaxInFlightBodyBytes == 0 {
 		c.Server.MaxInFlightBodyBytes = 1 << 30
 	}
+	if c.Server.GCHeapFloorBytes == 0 {
+		c.Server.GCHeapFloorBytes = DefaultGCHeapFloorBytes
+	}
 	setString(&c.Log.Level, "info")
 }
+
+// DefaultGCHeapFloorBytes is server.gc_heap_floor_bytes's default.
+const DefaultGCHeapFloorBytes = 32 << 20
 
 func setString(s *string, def string) {
 	if *s == "" {

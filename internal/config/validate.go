@@ -45,6 +45,9 @@ func (v *validator) server() {
 		v.errorf("server.max_in_flight_body_bytes", "server.max_in_flight_body_bytes (%d) must be at least upstream.max_request_body_bytes (%d): a body of the largest size could never be accepted",
 			sv.MaxInFlightBodyBytes, u.MaxRequestBodyBytes)
 	}
+	if f := sv.GCHeapFloorBytes; f != -1 && f < 4<<20 {
+		v.errorf("server.gc_heap_floor_bytes", "server.gc_heap_floor_bytes: %d: must be -1 (off) or at least 4194304 (Go never collects below 4 MiB)", f)
+	}
 }
 
 type validator struct {
