@@ -16,8 +16,8 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/audit"
 	"github.com/portcullis-proxy/portcullis/internal/config"
-	"github.com/portcullis-proxy/portcullis/internal/gctune"
 	"github.com/portcullis-proxy/portcullis/internal/diag"
+	"github.com/portcullis-proxy/portcullis/internal/gctune"
 	"github.com/portcullis-proxy/portcullis/internal/ipfilter"
 	"github.com/portcullis-proxy/portcullis/internal/metrics"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
