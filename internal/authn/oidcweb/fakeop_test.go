@@ -34,6 +34,8 @@ type fakeOP struct {
 	sid              string
 	lifetime         time.Duration
 	endSession       bool
+	revocation       bool         // publish a revocation endpoint
+	revocationStatus atomic.Int32 // its answer (0: 200)
 	mutateIDToken    func(claims map[string]any) // after the normal claims
 	idTokenType      string                      // the ID token's typ header ("" : JWT)
 	noIDToken        bool
@@ -50,6 +52,7 @@ type fakeOP struct {
 
 	tokenCalls   atomic.Int32
 	refreshCalls atomic.Int32
+	revoked      []string // tokens revoked, under mu
 }
 
 type codeGrant struct {
@@ -72,6 +75,7 @@ func newFakeOP(t *testing.T, now func() time.Time) *fakeOP {
 	mux.HandleFunc("/auth", op.auth)
 	mux.HandleFunc("/token", op.token)
 	mux.HandleFunc("/end_session", op.endSessionHandler)
+	mux.HandleFunc("/revoke", op.revoke)
 	op.srv = httptest.NewServer(mux)
 	t.Cleanup(op.srv.Close)
 	return op
@@ -89,6 +93,9 @@ func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 	}
 	if op.endSession {
 		doc["end_session_endpoint"] = op.issuer() + "/end_session"
+	}
+	if op.revocation {
+		doc["revocation_endpoint"] = op.issuer() + "/revoke"
 	}
 	_ = json.NewEncoder(w).Encode(doc)
 }
@@ -114,6 +121,49 @@ func (op *fakeOP) auth(w http.ResponseWriter, r *http.Request) {
 	bq.Set("state", q.Get("state"))
 	back.RawQuery = bq.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// revoke is RFC 7009's endpoint: client authentication, then the token is
+// no longer valid (200 whether it was or not).
+func (op *fakeOP) revoke(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if r.Method != http.MethodPost || !ok || id != op.clientID || secret != op.secret {
+		tokenError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	if st := op.revocationStatus.Load(); st != 0 {
+		w.WriteHeader(int(st))
+		return
+	}
+	_ = r.ParseForm()
+	if r.PostForm.Get("token_type_hint") != "refresh_token" {
+		http.Error(w, "expected a refresh token hint", http.StatusBadRequest)
+		return
+	}
+	op.mu.Lock()
+	op.revoked = append(op.revoked, r.PostForm.Get("token"))
+	delete(op.refresh, r.PostForm.Get("token"))
+	op.mu.Unlock()
+}
+
+// revokedTokens returns the tokens revoked so far.
+func (op *fakeOP) revokedTokens() []string {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return append([]string(nil), op.revoked...)
+}
+
+// validRefreshTokens returns the refresh tokens the provider would accept.
+func (op *fakeOP) validRefreshTokens() []string {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	var out []string
+	for tok, ok := range op.refresh {
+		if ok {
+			out = append(out, tok)
+		}
+	}
+	return out
 }
 
 func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {

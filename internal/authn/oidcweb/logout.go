@@ -1,6 +1,7 @@
 package oidcweb
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -55,8 +56,26 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	s.clearSessionCookie(w)
 	if sess != nil {
 		s.o.Logger.Info("logout", zap.String("user", sess.Username))
+		s.revoke(r.Context(), sess)
 	}
 	redirect(w, r, s.afterLogout(sess))
+}
+
+// revoke revokes the ended session's refresh token at the provider (see
+// revoke.go). A failure is logged, not shown: the session is gone from the
+// store either way.
+func (s *Service) revoke(ctx context.Context, sess *session.Session) {
+	if sess.RefreshToken == "" {
+		return
+	}
+	asked, err := s.provider.revokeRefreshToken(context.WithoutCancel(ctx), sess.RefreshToken)
+	switch {
+	case err != nil:
+		s.o.Logger.Warn("logout: the provider did not revoke the refresh token (the session is deleted all the same)",
+			zap.String("user", sess.Username), zap.Error(err))
+	case asked:
+		s.o.Logger.Info("logout: refresh token revoked at the provider", zap.String("user", sess.Username))
+	}
 }
 
 // logoutOutcome describes a logout for the audit trail: the session's

@@ -152,3 +152,50 @@ func (e *env) alive(token string) bool {
 	_, err := e.sessions.Load(context.Background(), token)
 	return err == nil
 }
+
+// TestLogoutRevokesTheRefreshToken: with a revocation endpoint in the
+// discovery document, logout revokes the session's refresh token at the
+// provider (RFC 7009, with the client's credentials) before the browser is
+// sent on; a provider that fails to revoke does not stop the logout; a
+// provider without the endpoint is not asked.
+func TestLogoutRevokesTheRefreshToken(t *testing.T) {
+	t.Run("revoked", func(t *testing.T) {
+		e := newEnv(t, func(o *fakeOP) { o.revocation = true }, nil)
+		e.login(e.client, "/")
+		valid := e.op.validRefreshTokens()
+		if len(valid) != 1 {
+			t.Fatalf("refresh tokens after login: %v", valid)
+		}
+		r := e.do(noRedirect(e.client), "POST", LogoutPath, map[string]string{"kbn-xsrf": "1"})
+		if r.status != http.StatusFound {
+			t.Fatalf("logout: %d %s", r.status, r.body)
+		}
+		if got := e.op.revokedTokens(); len(got) != 1 || got[0] != valid[0] {
+			t.Fatalf("revoked %v, want the session's refresh token %v", got, valid)
+		}
+		if left := e.op.validRefreshTokens(); len(left) != 0 {
+			t.Fatalf("refresh tokens still valid after logout: %v", left)
+		}
+	})
+	t.Run("provider fails", func(t *testing.T) {
+		e := newEnv(t, func(o *fakeOP) { o.revocation = true; o.revocationStatus.Store(503) }, nil)
+		token := e.login(e.client, "/")
+		r := e.do(noRedirect(e.client), "POST", LogoutPath, map[string]string{"kbn-xsrf": "1"})
+		if r.status != http.StatusFound || r.header.Get("Location") != e.site.URL+LoggedOutPath {
+			t.Fatalf("logout with a failing revocation endpoint: %d %q", r.status, r.header.Get("Location"))
+		}
+		if _, err := e.svc.Authenticate(requestWithCookie(e, "GET", token)); !errors.Is(err, authn.ErrNoCredentials) {
+			t.Fatalf("the session survived a logout whose revocation failed: %v", err)
+		}
+	})
+	t.Run("no endpoint", func(t *testing.T) {
+		e := newEnv(t, nil, nil)
+		e.login(e.client, "/")
+		if r := e.do(noRedirect(e.client), "POST", LogoutPath, map[string]string{"kbn-xsrf": "1"}); r.status != http.StatusFound {
+			t.Fatalf("logout: %d", r.status)
+		}
+		if got := e.op.revokedTokens(); len(got) != 0 {
+			t.Fatalf("a provider without a revocation endpoint was asked to revoke %v", got)
+		}
+	})
+}

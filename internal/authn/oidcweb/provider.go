@@ -38,6 +38,9 @@ type discovered struct {
 	oauth2     oauth2.Config
 	verifier   *oidc.IDTokenVerifier
 	endSession string
+	// revocation is the RFC 7009 revocation endpoint ("" when the provider
+	// has none).
+	revocation string
 }
 
 func newProvider(ctx context.Context, o *Options) *provider {
@@ -74,6 +77,7 @@ func (p *provider) discover() (*discovered, error) {
 	}
 	var meta struct {
 		EndSession string   `json:"end_session_endpoint"`
+		Revocation string   `json:"revocation_endpoint"`
 		AuthMethod []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
@@ -93,6 +97,7 @@ func (p *provider) discover() (*discovered, error) {
 			Now:                  p.o.Now,
 		}),
 		endSession: meta.EndSession,
+		revocation: meta.Revocation,
 	}
 	if p.o.EndSessionEndpoint != "" {
 		d.endSession = p.o.EndSessionEndpoint
