@@ -34,8 +34,8 @@ type fakeOP struct {
 	sid              string
 	lifetime         time.Duration
 	endSession       bool
-	revocation       bool         // publish a revocation endpoint
-	revocationStatus atomic.Int32 // its answer (0: 200)
+	revocation       bool                        // publish a revocation endpoint
+	revocationStatus atomic.Int32                // its answer (0: 200)
 	mutateIDToken    func(claims map[string]any) // after the normal claims
 	idTokenType      string                      // the ID token's typ header ("" : JWT)
 	noIDToken        bool
