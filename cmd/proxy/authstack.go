@@ -270,7 +270,8 @@ func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *za
 	st.login, err = oidcweb.New(ctx, oidcweb.Options{
 		Issuer: l.Issuer, ClientID: l.ClientID, ClientSecret: l.ClientSecret, RedirectURL: l.RedirectURI, Scopes: l.Scopes,
 		PostLogoutRedirectURL: l.PostLogoutRedirectURI, EndSessionEndpoint: l.EndSessionEndpoint,
-		AllowedAlgorithms: o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew, RefreshBefore: l.RefreshBefore,
+		EndSessionByRedirect: l.EndSessionMethod == "get",
+		AllowedAlgorithms:    o.AllowedAlgorithms, ClockSkew: o.AllowedClockSkew, RefreshBefore: l.RefreshBefore,
 		Claims: claims, RoleMapper: mapper, Sessions: sessions, StateKeys: stateKeys,
 		CookieName: s.CookieName, SameSite: sameSite(s.SameSite), XSRFHeader: s.XSRFHeader, AllowedOrigins: s.AllowedOrigins,
 		Limiter: failed.limiter, ExemptAddresses: failed.exempt, Logger: log.Named("login"),

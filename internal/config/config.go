@@ -247,6 +247,10 @@ type OIDCLogin struct {
 	PostLogoutRedirectURI string `yaml:"post_logout_redirect_uri"`
 	// EndSessionEndpoint overrides the provider's end_session_endpoint.
 	EndSessionEndpoint string `yaml:"end_session_endpoint"`
+	// EndSessionMethod is how the browser is sent to the end-session
+	// endpoint: post (a form, so the ID token hint stays out of the
+	// browser's history; the default) or get (a redirect).
+	EndSessionMethod string `yaml:"end_session_method"`
 	// RefreshBefore: tokens are refreshed when they expire within this.
 	RefreshBefore time.Duration `yaml:"refresh_before"`
 }

@@ -52,6 +52,9 @@ func (v *validator) browserLogin() {
 	if l.PostLogoutRedirectURI != "" && !isHTTPURL(l.PostLogoutRedirectURI) {
 		v.errorf("security.oidc.login.post_logout_redirect_uri", "security.oidc.login.post_logout_redirect_uri must be an absolute http(s) URL")
 	}
+	if m := l.EndSessionMethod; m != "" && m != "post" && m != "get" {
+		v.errorf("security.oidc.login.end_session_method", "security.oidc.login.end_session_method must be post or get, not %q", m)
+	}
 	if l.EndSessionEndpoint != "" && !isHTTPURL(l.EndSessionEndpoint) {
 		v.errorf("security.oidc.login.end_session_endpoint", "security.oidc.login.end_session_endpoint must be an absolute http(s) URL")
 	}

@@ -49,6 +49,8 @@ type fakeOP struct {
 	codes    map[string]codeGrant
 	refresh  map[string]bool // valid refresh tokens
 	lastHint string
+	// lastEndSessionMethod is how the end-session endpoint was last called.
+	lastEndSessionMethod string
 
 	tokenCalls   atomic.Int32
 	refreshCalls atomic.Int32
@@ -255,11 +257,15 @@ func (op *fakeOP) issue(w http.ResponseWriter, nonce string) {
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
+// endSessionHandler takes RP-initiated logout by GET (query) or POST
+// (form), as RP-Initiated Logout 1.0 requires of providers.
 func (op *fakeOP) endSessionHandler(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm() // r.Form: the query, and the body of a POST
 	op.mu.Lock()
-	op.lastHint = r.URL.Query().Get("id_token_hint")
+	op.lastHint = r.Form.Get("id_token_hint")
+	op.lastEndSessionMethod = r.Method
 	op.mu.Unlock()
-	http.Redirect(w, r, r.URL.Query().Get("post_logout_redirect_uri"), http.StatusFound)
+	http.Redirect(w, r, r.Form.Get("post_logout_redirect_uri"), http.StatusFound)
 }
 
 // sign makes a JWS with the provider's key.

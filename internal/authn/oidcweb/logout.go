@@ -13,9 +13,10 @@ import (
 )
 
 // logout ends the browser's session: deleted from the store (so a copied
-// cookie is worthless too), cookie cleared, then, when the provider has an
-// end_session_endpoint, RP-initiated logout there (id_token_hint,
-// post_logout_redirect_uri); otherwise the logged-out page. GET is allowed
+// cookie is worthless too), cookie cleared, refresh token revoked, then,
+// when the provider has an end_session_endpoint, RP-initiated logout there
+// (id_token_hint, post_logout_redirect_uri; a POST form unless
+// EndSessionByRedirect); otherwise the logged-out page. GET is allowed
 // (links); POST must pass the CSRF check like any state-changing request.
 func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	token := s.sessionToken(r)
@@ -58,7 +59,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 		s.o.Logger.Info("logout", zap.String("user", sess.Username))
 		s.revoke(r.Context(), sess)
 	}
-	redirect(w, r, s.afterLogout(sess))
+	s.leave(w, r, sess)
 }
 
 // revoke revokes the ended session's refresh token at the provider (see
@@ -109,25 +110,50 @@ func (s *Service) sessionUser(r *http.Request, token string) string {
 // provider's end-session endpoint when there was a session and the
 // provider has one, else the post-logout page.
 func (s *Service) afterLogout(sess *session.Session) string {
-	if sess == nil {
+	endpoint, params := s.endSession(sess)
+	if endpoint == nil {
 		return s.o.PostLogoutRedirectURL
+	}
+	q := endpoint.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	endpoint.RawQuery = q.Encode()
+	return endpoint.String()
+}
+
+// endSession is the provider's end-session endpoint and the parameters
+// of RP-initiated logout for sess (nil when there is no session or no
+// endpoint).
+func (s *Service) endSession(sess *session.Session) (*url.URL, url.Values) {
+	if sess == nil {
+		return nil, nil
 	}
 	d, err := s.provider.get()
 	if err != nil || d.endSession == "" {
-		return s.o.PostLogoutRedirectURL
+		return nil, nil
 	}
 	u, err := url.Parse(d.endSession)
 	if err != nil {
-		return s.o.PostLogoutRedirectURL
+		return nil, nil
 	}
-	q := u.Query()
+	params := url.Values{"client_id": {s.o.ClientID}, "post_logout_redirect_uri": {s.o.PostLogoutRedirectURL}}
 	if sess.IDToken != "" {
-		q.Set("id_token_hint", sess.IDToken)
+		params.Set("id_token_hint", sess.IDToken)
 	}
-	q.Set("client_id", s.o.ClientID)
-	q.Set("post_logout_redirect_uri", s.o.PostLogoutRedirectURL)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return u, params
+}
+
+// leave sends the browser on after logout: to the end-session endpoint
+// with a self-submitting POST form (the ID token hint stays out of URLs)
+// or, with EndSessionByRedirect, a redirect; else to the post-logout page.
+func (s *Service) leave(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	endpoint, params := s.endSession(sess)
+	if endpoint == nil || s.o.EndSessionByRedirect {
+		redirect(w, r, s.afterLogout(sess))
+		return
+	}
+	writeEndSessionForm(w, endpoint.String(), params)
 }
 
 // loggedOut is the page shown after logout.

@@ -2,10 +2,14 @@ package oidcweb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,22 +42,66 @@ func TestLocalLogout(t *testing.T) {
 	}
 }
 
+// TestRPInitiatedLogout: by default the browser is taken to the
+// provider's end-session endpoint by a self-submitting POST form, so the
+// ID token hint is in no URL; the page allows its one script and nothing
+// else. With EndSessionByRedirect it is a redirect carrying the hint.
 func TestRPInitiatedLogout(t *testing.T) {
-	e := newEnv(t, func(o *fakeOP) { o.endSession = true }, nil)
-	e.login(e.client, "/")
-	c := noRedirect(e.client)
-	r := e.do(c, "GET", LogoutPath, nil)
-	u, _ := url.Parse(r.header.Get("Location"))
-	q := u.Query()
-	if r.status != http.StatusFound || !strings.HasPrefix(u.String(), e.op.issuer()+"/end_session?") ||
-		q.Get("post_logout_redirect_uri") != e.site.URL+LoggedOutPath || q.Get("client_id") != "portcullis" || strings.Count(q.Get("id_token_hint"), ".") != 2 {
-		t.Fatalf("RP-initiated logout: %d %s", r.status, u)
-	}
-	// Through the provider and back to the logged-out page.
-	r = e.do(e.client, "GET", LogoutPath, nil)
-	if r.status != 200 || r.url.Path != LoggedOutPath {
-		t.Fatalf("after logout: %d at %s", r.status, r.url)
-	}
+	t.Run("post form", func(t *testing.T) {
+		e := newEnv(t, func(o *fakeOP) { o.endSession = true }, nil)
+		e.login(e.client, "/")
+		r := e.do(noRedirect(e.client), "GET", LogoutPath, nil)
+		if r.status != http.StatusOK || r.header.Get("Location") != "" {
+			t.Fatalf("logout: %d, Location %q", r.status, r.header.Get("Location"))
+		}
+		form := regexp.MustCompile(`<form id="logout" method="post" action="([^"]+)">`).FindStringSubmatch(r.body)
+		if form == nil || html.UnescapeString(form[1]) != e.op.issuer()+"/end_session" {
+			t.Fatalf("no form posting to the end-session endpoint: %s", r.body)
+		}
+		fields := map[string]string{}
+		for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(r.body, -1) {
+			fields[m[1]] = html.UnescapeString(m[2])
+		}
+		if fields["client_id"] != "portcullis" || fields["post_logout_redirect_uri"] != e.site.URL+LoggedOutPath || strings.Count(fields["id_token_hint"], ".") != 2 {
+			t.Fatalf("form fields: %v", fields)
+		}
+		sum := sha256.Sum256([]byte(endSessionScript))
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.Contains(r.body, "<script>"+endSessionScript+"</script>") ||
+			csp != "default-src 'none'; script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'; frame-ancestors 'none'" {
+			t.Fatalf("script or CSP: %q", csp)
+		}
+		// The browser submits the form; the provider sends it back.
+		resp, err := e.client.PostForm(html.UnescapeString(form[1]), url.Values{
+			"id_token_hint": {fields["id_token_hint"]}, "client_id": {fields["client_id"]}, "post_logout_redirect_uri": {fields["post_logout_redirect_uri"]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		e.op.mu.Lock()
+		hint, method := e.op.lastHint, e.op.lastEndSessionMethod
+		e.op.mu.Unlock()
+		if resp.StatusCode != 200 || resp.Request.URL.Path != LoggedOutPath || method != http.MethodPost || hint != fields["id_token_hint"] {
+			t.Fatalf("after the provider: %d at %s (provider saw %s, hint %t)", resp.StatusCode, resp.Request.URL, method, hint != "")
+		}
+	})
+	t.Run("redirect", func(t *testing.T) {
+		e := newEnv(t, func(o *fakeOP) { o.endSession = true }, func(o *Options) { o.EndSessionByRedirect = true })
+		e.login(e.client, "/")
+		r := e.do(noRedirect(e.client), "GET", LogoutPath, nil)
+		u, _ := url.Parse(r.header.Get("Location"))
+		q := u.Query()
+		if r.status != http.StatusFound || !strings.HasPrefix(u.String(), e.op.issuer()+"/end_session?") ||
+			q.Get("post_logout_redirect_uri") != e.site.URL+LoggedOutPath || q.Get("client_id") != "portcullis" || strings.Count(q.Get("id_token_hint"), ".") != 2 {
+			t.Fatalf("RP-initiated logout: %d %s", r.status, u)
+		}
+		// Through the provider and back to the logged-out page.
+		e.login(e.client, "/")
+		r = e.do(e.client, "GET", LogoutPath, nil)
+		if r.status != 200 || r.url.Path != LoggedOutPath {
+			t.Fatalf("after logout: %d at %s", r.status, r.url)
+		}
+	})
 }
 
 func TestBackchannelLogout(t *testing.T) {

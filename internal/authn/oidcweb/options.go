@@ -37,6 +37,11 @@ type Options struct {
 	// EndSessionEndpoint overrides the provider's end_session_endpoint
 	// (Elastic's op.endsession_endpoint); without either, logout is local.
 	EndSessionEndpoint string
+	// EndSessionByRedirect sends the browser to the end-session endpoint
+	// with a redirect (GET, the ID token hint in the URL and so in the
+	// browser's history) instead of a self-submitting form (POST, which
+	// OpenID Connect RP-Initiated Logout 1.0 requires providers to accept).
+	EndSessionByRedirect bool
 	// AllowedAlgorithms for ID and logout tokens (default RS256).
 	AllowedAlgorithms []string
 	// ClockSkew allowed on token times (default 60s).
