@@ -132,8 +132,8 @@ func (t *Tuner) run() {
 		}
 		if n := s[0].Value.Uint64(); n != seen {
 			seen = n
-			t.collections.Add(1)
 			t.adjust()
+			t.collections.Add(1) // after: a reader of Collections sees the adjustment made
 		}
 	}
 }
