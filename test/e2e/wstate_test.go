@@ -376,6 +376,11 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/" + f.name("d") + "/_update_by_query?refresh=true", `{"query":{"match_all":{}}}`},
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("d") + `","_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"delete":{"_index":"` + f.name("d") + `","_id":"d2"}}` + "\n"},
 		}},
+		// A delete with external versioning creates its index.
+		{by["wsdnac"], []wsReq{
+			{"DELETE", "/" + f.name("new7") + "/_doc/1?version=5&version_type=external", ""},
+			{"POST", "/_bulk", `{"delete":{"_index":"` + f.name("new8") + `","_id":"1","version":5,"version_type":"external_gte"}}` + "\n"},
+		}},
 		{by["wsdcd"], []wsReq{
 			{"PUT", "/" + W + "/_doc/w1?refresh=true&op_type=create", `{"level":"public"}`},
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + W + `","_id":"w1"}}` + "\n" + `{"level":"x"}` + "\n" + `{"create":{"_index":"` + W + `","_id":"w1"}}` + "\n" + `{"level":"x"}` + "\n"},
