@@ -376,6 +376,14 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/" + f.name("d") + "/_update_by_query?refresh=true", `{"query":{"match_all":{}}}`},
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("d") + `","_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"delete":{"_index":"` + f.name("d") + `","_id":"d2"}}` + "\n"},
 		}},
+		// Settings that change what a query without fields reads.
+		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_settings", `{"index.query.default_field":["secret"]}`}}},
+		// Date math names resolve before the auto-create check.
+		{by["wsdnac"], []wsReq{
+			{"PUT", "/%3C" + f.name("new") + "-%7Bnow%2Fd%7D%3E/_doc/1", `{"level":"public"}`},
+			{"POST", "/_bulk", `{"index":{"_index":"<` + f.name("new") + `-dm-{now/d}>","_id":"1"}}` + "\n" + `{"level":"public"}` + "\n"},
+			{"DELETE", "/%3C" + f.name("new") + "-x-%7Bnow%2Fd%7D%3E/_doc/1?version=9&version_type=external", ""},
+		}},
 		// A delete with external versioning creates its index.
 		{by["wsdnac"], []wsReq{
 			{"DELETE", "/" + f.name("new7") + "/_doc/1?version=5&version_type=external", ""},
