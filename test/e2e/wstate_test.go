@@ -287,12 +287,17 @@ func (f *wsFixture) users() []*wsUser {
 			grant(q(dsaPrefix+"*"), "write, create_index, auto_configure"),
 			home: []string{f.name("new1"), f.name("new2"), W, f.name("dsa1")},
 			may: func(c wsChange) bool {
-				inNew := strings.HasPrefix(c.Index, newPrefix) || strings.HasPrefix(c.Index, ".ds-"+dsaPrefix)
+				// Its own names: new indices, data streams (plain indices
+				// on a node without data streams) and their backing indices.
+				own := func(name string) bool {
+					return strings.HasPrefix(name, newPrefix) || strings.HasPrefix(name, dsaPrefix) || strings.HasPrefix(name, ".ds-"+dsaPrefix)
+				}
+				inNew := own(c.Index)
 				switch {
 				case doc(c, W) || mapping(c, W):
 					return true
 				case c.Kind == "name":
-					return (strings.HasPrefix(c.Key, newPrefix) || strings.HasPrefix(c.Key, ".ds-"+dsaPrefix)) && c.Before == ""
+					return own(c.Key) && c.Before == ""
 				case c.Kind == "global":
 					return strings.HasPrefix(c.Key, "data_stream/"+dsaPrefix)
 				case strings.HasSuffix(c.Key, "#aliases"):
