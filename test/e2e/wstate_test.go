@@ -92,7 +92,7 @@ func TestWriteStateDifferential(t *testing.T) {
 			t.Logf("%s: %d writes, %d answered 2xx, %d changed the node's state", u.name, st[0], st[1], st[2])
 		}
 	}()
-	run := func(u *wsUser, rq wsReq) {
+	run := func(u *wsUser, rq wsReq, still bool) {
 		t0 := time.Now()
 		before := f.snapshot()
 		t1 := time.Now()
@@ -114,6 +114,9 @@ func TestWriteStateDifferential(t *testing.T) {
 		}
 		stats[u.name] = st
 		f.judge(u, rq, res, changes, report)
+		if still && len(changes) > 0 {
+			report("%s %s (%d %.200s): changed %v, where nothing may change", u.name, rq, res.Status, res.Body, changes)
+		}
 		if debugLog != nil {
 			fmt.Fprintf(debugLog, "%s %s -> %d %.300s\n   changes: %v\n", u.name, rq, res.Status, res.Body, changes)
 		}
@@ -126,7 +129,7 @@ func TestWriteStateDifferential(t *testing.T) {
 	}
 	for _, s := range f.sequences(users) {
 		for _, rq := range s.reqs {
-			run(s.user, rq)
+			run(s.user, rq, s.still)
 		}
 	}
 	g := &wsGen{f: f, r: rand.New(rand.NewPCG(7, 2026))}
@@ -138,7 +141,7 @@ func TestWriteStateDifferential(t *testing.T) {
 		if u.readsW && strings.Contains(rq.Body, "ctx._source.note = ctx._source.secret") {
 			continue // its own data: it may read the hidden field and copy it
 		}
-		run(u, rq)
+		run(u, rq, false)
 	}
 	slices.Sort(findings)
 	findings = slices.Compact(findings)
@@ -351,6 +354,9 @@ func (f *wsFixture) users() []*wsUser {
 type wsSequence struct {
 	user *wsUser
 	reqs []wsReq
+	// still: the writes must change nothing (they select documents by
+	// what the user may not see).
+	still bool
 }
 
 func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
@@ -361,19 +367,19 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 	W := f.name("w")
 	ubq := wsReq{"POST", "/" + W + "/_update_by_query?refresh=true&conflicts=proceed", `{"query":{"match_all":{}}}`}
 	return []wsSequence{
-		{by["wsdmg"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visc":{"type":"keyword"},"secret":{"type":"keyword","copy_to":["visc"]}}}`}, ubq}},
-		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visc":{"type":"keyword"},"secret":{"type":"keyword","copy_to":["visc"]}}}`}, ubq}},
-		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visalias":{"type":"alias","path":"secret"}}}`}}},
-		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"derived":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
-		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"runtime":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
-		{by["wsdmgx"], []wsReq{{"POST", "/_aliases", `{"actions":[{"add":{"index":"` + W + `","alias":"` + f.name("wal1") + `","filter":{"term":{"level":"private"}}}}]}`}}},
-		{by["wsdw"], []wsReq{ubq}},
-		{by["wsdmg"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visalias":{"type":"alias","path":"secret"}}}`}}},
-		{by["wsdmg"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"derived":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
-		{by["wsdmg"], []wsReq{{"PUT", "/" + W + "/_mapping", `{"runtime":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
-		{by["wsdmg"], []wsReq{{"POST", "/_aliases", `{"actions":[{"add":{"index":"` + W + `","alias":"` + f.name("wal1") + `"}}]}`}}},
-		{by["wsdmg"], []wsReq{{"PUT", "/" + W + "/_settings", `{"index.default_pipeline":"` + f.name("pipe-redirect") + `"}`}}},
-		{by["wsddls"], []wsReq{
+		{user: by["wsdmg"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visc":{"type":"keyword"},"secret":{"type":"keyword","copy_to":["visc"]}}}`}, ubq}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visc":{"type":"keyword"},"secret":{"type":"keyword","copy_to":["visc"]}}}`}, ubq}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visalias":{"type":"alias","path":"secret"}}}`}}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"derived":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"runtime":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"POST", "/_aliases", `{"actions":[{"add":{"index":"` + W + `","alias":"` + f.name("wal1") + `","filter":{"term":{"level":"private"}}}}]}`}}},
+		{user: by["wsdw"], reqs: []wsReq{ubq}},
+		{user: by["wsdmg"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"properties":{"visalias":{"type":"alias","path":"secret"}}}`}}},
+		{user: by["wsdmg"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"derived":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
+		{user: by["wsdmg"], reqs: []wsReq{{"PUT", "/" + W + "/_mapping", `{"runtime":{"visrt":{"type":"keyword","script":{"source":"emit(params._source['secret'])"}}}}`}}},
+		{user: by["wsdmg"], reqs: []wsReq{{"POST", "/_aliases", `{"actions":[{"add":{"index":"` + W + `","alias":"` + f.name("wal1") + `"}}]}`}}},
+		{user: by["wsdmg"], reqs: []wsReq{{"PUT", "/" + W + "/_settings", `{"index.default_pipeline":"` + f.name("pipe-redirect") + `"}`}}},
+		{user: by["wsddls"], reqs: []wsReq{
 			{"PUT", "/" + f.name("d") + "/_doc/d2?refresh=true", `{"level":"public","note":"taken"}`},
 			{"POST", "/" + f.name("d") + "/_update/d2", `{"doc":{"level":"public"}}`},
 			{"DELETE", "/" + f.name("d") + "/_doc/d4?refresh=true", ""},
@@ -382,19 +388,31 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("d") + `","_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"delete":{"_index":"` + f.name("d") + `","_id":"d2"}}` + "\n"},
 		}},
 		// Settings that change what a query without fields reads.
-		{by["wsdmgx"], []wsReq{{"PUT", "/" + W + "/_settings", `{"index.query.default_field":["secret"]}`}}},
+		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_settings", `{"index.query.default_field":["secret"]}`}}},
 		// Date math names resolve before the auto-create check.
-		{by["wsdnac"], []wsReq{
+		{user: by["wsdnac"], reqs: []wsReq{
 			{"PUT", "/%3C" + f.name("new") + "-%7Bnow%2Fd%7D%3E/_doc/1", `{"level":"public"}`},
 			{"POST", "/_bulk", `{"index":{"_index":"<` + f.name("new") + `-dm-{now/d}>","_id":"1"}}` + "\n" + `{"level":"public"}` + "\n"},
 			{"DELETE", "/%3C" + f.name("new") + "-x-%7Bnow%2Fd%7D%3E/_doc/1?version=9&version_type=external", ""},
 		}},
+		// Deletes selecting documents by the hidden field's values (their
+		// count would tell them) delete nothing.
+		{user: by["wsddls"], still: true, reqs: []wsReq{
+			{"POST", "/" + f.name("d") + "/_delete_by_query?q=secret:wsdsec*&refresh=true", ""},
+			{"POST", "/" + f.name("d") + "/_delete_by_query?refresh=true", `{"query":{"prefix":{"secret":"wsdsec"}}}`},
+			{"POST", "/" + f.name("d") + "/_delete_by_query?refresh=true&q=wsdsec*", ""},
+			{"POST", "/" + f.name("d") + "/_delete_by_query?refresh=true", `{"query":{"exists":{"field":"secret"}}}`},
+		}},
 		// A delete with external versioning creates its index.
-		{by["wsdnac"], []wsReq{
+		{user: by["wsdmg"], still: true, reqs: []wsReq{
+			{"POST", "/" + W + "/_delete_by_query?q=secret:wsdsec*&refresh=true", ""},
+			{"POST", "/" + W + "/_delete_by_query?refresh=true", `{"query":{"wildcard":{"secret":"wsdsec*"}}}`},
+		}},
+		{user: by["wsdnac"], reqs: []wsReq{
 			{"DELETE", "/" + f.name("new7") + "/_doc/1?version=5&version_type=external", ""},
 			{"POST", "/_bulk", `{"delete":{"_index":"` + f.name("new8") + `","_id":"1","version":5,"version_type":"external_gte"}}` + "\n"},
 		}},
-		{by["wsdcd"], []wsReq{
+		{user: by["wsdcd"], reqs: []wsReq{
 			{"PUT", "/" + W + "/_doc/w1?refresh=true&op_type=create", `{"level":"public"}`},
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + W + `","_id":"w1"}}` + "\n" + `{"level":"x"}` + "\n" + `{"create":{"_index":"` + W + `","_id":"w1"}}` + "\n" + `{"level":"x"}` + "\n"},
 			{"PUT", "/" + W + "/_doc/w1?refresh=true&version=999&version_type=external", `{"level":"x"}`},
