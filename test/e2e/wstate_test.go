@@ -280,11 +280,13 @@ func (f *wsFixture) users() []*wsUser {
 			may: func(c wsChange) bool { return doc(c, W) && c.aDoc != nil || mapping(c, W) }},
 		{name: "wsddel", role: "  indices:\n" + grant(q(W), "delete"), home: []string{W},
 			may: func(c wsChange) bool { return doc(c, W) && c.aDoc == nil }},
-		{name: "wsddls", role: "  indices:\n" + grant(q(D), "read, write") +
+		{name: "wsddls", role: "  indices:\n" + grant(q(D)+", "+q(f.name("cd"))+", "+q(f.name("dal")), "read, write") +
 			"      query: '{\"term\":{\"level\":\"public\"}}'\n      field_security:\n        grant: [level, note, n]\n",
-			home: []string{D},
+			home: []string{D, f.name("dal")},
 			may: func(c wsChange) bool {
-				return doc(c, D) && (c.bDoc == nil || c.bDoc.Level == "public") && (c.aDoc == nil || c.aDoc.Level == "public") || mapping(c, D)
+				mine := doc(c, D) || doc(c, f.name("cd"))
+				return mine && (c.bDoc == nil || c.bDoc.Level == "public") && (c.aDoc == nil || c.aDoc.Level == "public") ||
+					mapping(c, D) || mapping(c, f.name("cd"))
 			}},
 		{name: "wsdac", readsW: true, role: "  indices:\n" + grant(q(W), "read, write") + grant(q(newPrefix+"*"), "write, create_index") +
 			grant(q(dsaPrefix+"*"), "write, create_index, auto_configure"),
@@ -395,6 +397,13 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/_bulk", `{"index":{"_index":"<` + f.name("new") + `-dm-{now/d}>","_id":"1"}}` + "\n" + `{"level":"public"}` + "\n"},
 			{"DELETE", "/%3C" + f.name("new") + "-x-%7Bnow%2Fd%7D%3E/_doc/1?version=9&version_type=external", ""},
 		}},
+		// Through an alias whose write index is not its first index, the
+		// write-side DLS checks look at the write index.
+		{user: by["wsddls"], reqs: []wsReq{
+			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("dal") + `","_id":"d2"}}` + "\n" + `{"level":"public","note":"replaced"}` + "\n"},
+			{"POST", "/_bulk?refresh=true", `{"delete":{"_index":"` + f.name("dal") + `","_id":"d4"}}` + "\n"},
+			{"POST", "/" + f.name("dal") + "/_bulk?refresh=true", `{"index":{"_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"create":{}}` + "\n" + `{"level":"private"}` + "\n"},
+		}},
 		// Deletes selecting documents by the hidden field's values (their
 		// count would tell them) delete nothing.
 		{user: by["wsddls"], still: true, reqs: []wsReq{
@@ -429,19 +438,23 @@ func (f *wsFixture) legitimate() {
 		user string
 		rq   wsReq
 		want int
+		body string // the answer holds it
 	}{
-		{"wsdw", wsReq{"PUT", "/" + W + "/_doc/ok1?refresh=true", `{"level":"public","note":"ok"}`}, 201},
-		{"wsdw", wsReq{"POST", "/" + W + "/_update/ok1?refresh=true", `{"doc":{"note":"ok2"}}`}, 200},
-		{"wsdcd", wsReq{"PUT", "/" + W + "/_create/ok2?refresh=true", `{"level":"public"}`}, 201},
-		{"wsdcd", wsReq{"POST", "/" + W + "/_doc?refresh=true", `{"level":"public"}`}, 201},
-		{"wsdidx", wsReq{"PUT", "/" + W + "/_doc/ok2?refresh=true", `{"level":"public","note":"again"}`}, 200},
-		{"wsddel", wsReq{"DELETE", "/" + W + "/_doc/ok2?refresh=true", ""}, 200},
-		{"wsddls", wsReq{"PUT", "/" + D + "/_doc/ok3?refresh=true", `{"level":"public","note":"mine"}`}, 201},
-		{"wsddls", wsReq{"DELETE", "/" + D + "/_doc/ok3?refresh=true", ""}, 200},
-		{"wsdac", wsReq{"PUT", "/" + f.name("new9") + "/_doc/1?refresh=true", `{"level":"public"}`}, 201},
-		{"wsdmgx", wsReq{"PUT", "/" + W + "/_settings", `{"index.number_of_replicas":0}`}, 200},
+		{"wsdw", wsReq{"PUT", "/" + W + "/_doc/ok1?refresh=true", `{"level":"public","note":"ok"}`}, 201, ""},
+		{"wsdw", wsReq{"POST", "/" + W + "/_update/ok1?refresh=true", `{"doc":{"note":"ok2"}}`}, 200, ""},
+		{"wsdcd", wsReq{"PUT", "/" + W + "/_create/ok2?refresh=true", `{"level":"public"}`}, 201, ""},
+		{"wsdcd", wsReq{"POST", "/" + W + "/_doc?refresh=true", `{"level":"public"}`}, 201, ""},
+		{"wsdidx", wsReq{"PUT", "/" + W + "/_doc/ok2?refresh=true", `{"level":"public","note":"again"}`}, 200, ""},
+		{"wsddel", wsReq{"DELETE", "/" + W + "/_doc/ok2?refresh=true", ""}, 200, ""},
+		{"wsddls", wsReq{"PUT", "/" + D + "/_doc/ok3?refresh=true", `{"level":"public","note":"mine"}`}, 201, ""},
+		{"wsddls", wsReq{"DELETE", "/" + D + "/_doc/ok3?refresh=true", ""}, 200, ""},
+		{"wsdac", wsReq{"PUT", "/" + f.name("new9") + "/_doc/1?refresh=true", `{"level":"public"}`}, 201, ""},
+		{"wsdmgx", wsReq{"PUT", "/" + W + "/_settings", `{"index.number_of_replicas":0}`}, 200, ""},
+		{"wsddls", wsReq{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("dal") + `","_id":"ok5"}}` + "\n" + `{"level":"public"}` + "\n" +
+			`{"index":{"_index":"` + f.name("dal") + `","_id":"d5"}}` + "\n" + `{"level":"public","note":"again"}` + "\n" +
+			`{"delete":{"_index":"` + f.name("dal") + `","_id":"d3"}}` + "\n"}, 200, `"errors":false`},
 	} {
-		if r := f.send(c.user, c.rq); r.Status != c.want {
+		if r := f.send(c.user, c.rq); r.Status != c.want || !strings.Contains(r.Body, c.body) {
 			f.t.Errorf("legitimate write refused: %s %s: %d %.300s (want %d)", c.user, c.rq, r.Status, r.Body, c.want)
 		}
 	}
@@ -514,7 +527,7 @@ func (f *wsFixture) reader(when string) {
 func (f *wsFixture) seed(n int64) {
 	f.t.Helper()
 	mapping := `{"settings":{"number_of_shards":1,"number_of_replicas":0},"mappings":{"properties":{"level":{"type":"keyword"},"note":{"type":"text"},"n":{"type":"long"},"secret":{"type":"keyword"}}}}`
-	for _, k := range []string{"w", "r", "s", "d", "sb"} {
+	for _, k := range []string{"w", "r", "s", "d", "sb", "cd"} {
 		f.must("create "+k, "PUT", "/"+f.name(k), mapping)
 	}
 	var bulk strings.Builder
@@ -556,7 +569,11 @@ func (f *wsFixture) seed(n int64) {
 		`{"add":{"index":"`+f.name("w")+`","alias":"`+f.name("fa")+`","is_write_index":true,"filter":{"term":{"level":"public"}}}},`+
 		`{"add":{"index":"`+f.name("s")+`","alias":"`+f.name("sa")+`"}},`+
 		`{"add":{"index":"`+f.name("w")+`","alias":"`+f.name("mix")+`","is_write_index":false}},`+
-		`{"add":{"index":"`+f.name("s")+`","alias":"`+f.name("mix")+`","is_write_index":true}}]}`)
+		`{"add":{"index":"`+f.name("s")+`","alias":"`+f.name("mix")+`","is_write_index":true}}`+
+		// The DLS user's alias: its write index is not the first of its
+		// indices (cd sorts before d).
+		`,{"add":{"index":"`+f.name("cd")+`","alias":"`+f.name("dal")+`"}}`+
+		`,{"add":{"index":"`+f.name("d")+`","alias":"`+f.name("dal")+`","is_write_index":true}}]}`)
 	// The test nodes have no ingest-common module (no set processor): the
 	// pipelines are empty, and a write naming one that the proxy lets
 	// through is seen by the per-user rules like any other.
