@@ -389,6 +389,18 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/" + f.name("d") + "/_update_by_query?refresh=true", `{"query":{"match_all":{}}}`},
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("d") + `","_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"delete":{"_index":"` + f.name("d") + `","_id":"d2"}}` + "\n"},
 		}},
+		// The single-alias APIs, with wildcards over aliases the manager
+		// may not touch.
+		{user: by["wsdmgx"], reqs: []wsReq{
+			{"DELETE", "/" + W + "/_alias/*", ""},
+			{"DELETE", "/" + W + "/_alias/_all", ""},
+			{"DELETE", "/" + W + "/_aliases/" + f.prefix + "-*", ""},
+			{"DELETE", "/_all/_alias/" + f.name("fa"), ""},
+			{"PUT", "/" + W + "/_alias/" + f.name("sa"), ""},
+			{"PUT", "/" + W + "/_alias/" + f.name("wal2"), `{"alias":"` + f.name("fa") + `"}`},
+			{"POST", "/" + W + "/_aliases/" + f.name("wal3"), `{"index":"` + f.name("s") + `"}`},
+			{"PUT", "/" + f.prefix + "-*/_alias/" + f.name("wal4"), ""},
+		}},
 		// Settings that change what a query without fields reads.
 		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_settings", `{"index.query.default_field":["secret"]}`}}},
 		// Date math names resolve before the auto-create check.
