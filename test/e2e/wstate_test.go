@@ -281,12 +281,22 @@ func (f *wsFixture) users() []*wsUser {
 		{name: "wsddel", role: "  indices:\n" + grant(q(W), "delete"), home: []string{W},
 			may: func(c wsChange) bool { return doc(c, W) && c.aDoc == nil }},
 		{name: "wsddls", role: "  indices:\n" + grant(q(D)+", "+q(f.name("cd"))+", "+q(f.name("dal")), "read, write") +
-			"      query: '{\"term\":{\"level\":\"public\"}}'\n      field_security:\n        grant: [level, note, n]\n",
+			"      query: '{\"term\":{\"level\":\"public\"}}'\n      field_security:\n        grant: [level, note, n]\n" +
+			// cd has a second role query of its own: a document
+			// checked against cd's queries may not land in d.
+			grant(q(f.name("cd")), "read, write") + "      query: '{\"term\":{\"level\":\"other\"}}'\n",
 			home: []string{D, f.name("dal")},
 			may: func(c wsChange) bool {
-				mine := doc(c, D) || doc(c, f.name("cd"))
-				return mine && (c.bDoc == nil || c.bDoc.Level == "public") && (c.aDoc == nil || c.aDoc.Level == "public") ||
-					mapping(c, D) || mapping(c, f.name("cd"))
+				seen := func(d *wsDoc, extra string) bool {
+					return d == nil || d.Level == "public" || d.Level == extra && extra != ""
+				}
+				switch {
+				case doc(c, D):
+					return seen(c.bDoc, "") && seen(c.aDoc, "")
+				case doc(c, f.name("cd")):
+					return seen(c.bDoc, "other") && seen(c.aDoc, "other")
+				}
+				return mapping(c, D) || mapping(c, f.name("cd"))
 			}},
 		{name: "wsdac", readsW: true, role: "  indices:\n" + grant(q(W), "read, write") + grant(q(newPrefix+"*"), "write, create_index") +
 			grant(q(dsaPrefix+"*"), "write, create_index, auto_configure"),
@@ -414,6 +424,8 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 		{user: by["wsddls"], reqs: []wsReq{
 			{"POST", "/_bulk?refresh=true", `{"index":{"_index":"` + f.name("dal") + `","_id":"d2"}}` + "\n" + `{"level":"public","note":"replaced"}` + "\n"},
 			{"POST", "/_bulk?refresh=true", `{"delete":{"_index":"` + f.name("dal") + `","_id":"d4"}}` + "\n"},
+			{"POST", "/_bulk?refresh=true", `{"create":{"_index":"` + f.name("dal") + `","_id":"o1"}}` + "\n" + `{"level":"other"}` + "\n" +
+				`{"index":{"_index":"` + f.name("dal") + `"}}` + "\n" + `{"level":"other"}` + "\n"},
 			{"POST", "/" + f.name("dal") + "/_bulk?refresh=true", `{"index":{"_id":"d6"}}` + "\n" + `{"level":"public"}` + "\n" + `{"create":{}}` + "\n" + `{"level":"private"}` + "\n"},
 		}},
 		// Deletes selecting documents by the hidden field's values (their
