@@ -411,6 +411,29 @@ func (f *wsFixture) sequences(users []*wsUser) []wsSequence {
 			{"POST", "/" + W + "/_aliases/" + f.name("wal3"), `{"index":"` + f.name("s") + `"}`},
 			{"PUT", "/" + f.prefix + "-*/_alias/" + f.name("wal4"), ""},
 		}},
+		// The spellings of a default or final pipeline the cluster accepts.
+		{user: by["wsdmgx"], reqs: func() []wsReq {
+			var out []wsReq
+			pipe := f.name("pipe-plain")
+			for _, b := range []string{
+				`{"settings":{"index.default_pipeline":"` + pipe + `"}}`,
+				`{"default_pipeline":"` + pipe + `"}`,
+				`{"final_pipeline":"` + pipe + `"}`,
+				`{"index":{"default_pipeline":"` + pipe + `"}}`,
+				`{"settings":{"index":{"final_pipeline":"` + pipe + `"}}}`,
+				`{"settings":{"final_pipeline":"` + pipe + `"}}`,
+				`{"index":{"settings":{"default_pipeline":"` + pipe + `"}}}`,
+			} {
+				out = append(out, wsReq{"PUT", "/" + W + "/_settings", b}, wsReq{"PUT", "/" + W + "/_settings?preserve_existing=true", b})
+			}
+			return out
+		}()},
+		{user: by["wsdac"], reqs: []wsReq{
+			{"PUT", "/" + f.name("new3"), `{"settings":{"default_pipeline":"` + f.name("pipe-plain") + `"}}`},
+			{"PUT", "/" + f.name("new4"), `{"settings":{"index":{"final_pipeline":"` + f.name("pipe-plain") + `"}}}`},
+			{"PUT", "/" + f.name("new5"), `{"index.default_pipeline":"` + f.name("pipe-plain") + `"}`},
+			{"PUT", "/" + f.name("new6"), `{"index":{"default_pipeline":"` + f.name("pipe-plain") + `"}}`},
+		}},
 		// Settings that change what a query without fields reads.
 		{user: by["wsdmgx"], reqs: []wsReq{{"PUT", "/" + W + "/_settings", `{"index.query.default_field":["secret"]}`}}},
 		// Date math names resolve before the auto-create check.
