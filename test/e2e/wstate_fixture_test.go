@@ -73,7 +73,7 @@ type wsState struct {
 	Docs    map[string]wsDoc  // "index/id"
 	Indices map[string]string // "index#part" (mappings, settings, aliases, state) -> canonical JSON
 	Global  map[string]string // "templates/name", "ingest/id", ... -> canonical JSON
-	Names   map[string]bool   // every index of the cluster that is not hidden (names outside the run too)
+	Names   map[string]bool   // the run's indices that are not hidden, by the cluster's index list
 }
 
 func canonical(v any) string {
@@ -135,15 +135,26 @@ func (f *wsFixture) snapshot() *wsState {
 	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &gr) != nil {
 		f.t.Fatalf("snapshot: cluster metadata: %d %s", r.Status, r.Body)
 	}
+	all := map[string]string{}
 	for section, v := range gr.Metadata {
-		f.flatten(s.Global, section, v)
+		f.flatten(all, section, v)
+	}
+	// Only the run's own objects (or objects naming them): the node may
+	// install templates of its own at any time, and every name the
+	// generated writes use begins with the prefix.
+	for k, v := range all {
+		if strings.Contains(k, f.prefix) || strings.Contains(v, f.prefix) {
+			s.Global[k] = v
+		}
 	}
 	r = f.direct("GET", "/_cat/indices?h=index&expand_wildcards=open,closed", "")
 	if r.Status != 200 {
 		f.t.Fatalf("snapshot: index names: %d %s", r.Status, r.Body)
 	}
 	for _, n := range strings.Fields(r.Body) {
-		s.Names[n] = true
+		if strings.Contains(n, f.prefix) {
+			s.Names[n] = true
+		}
 	}
 	return s
 }
