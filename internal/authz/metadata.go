@@ -390,6 +390,43 @@ func (m *Metadata) ConcreteIndices(name string) []string {
 	return nil
 }
 
+// WriteTarget returns the concrete index a document write (index, create,
+// delete, update) to name goes to, as the cluster picks it: an index
+// itself; a data stream's newest backing index; an alias's write index
+// (the newest backing index when that is a data stream), or its only index
+// when it has just one and names no write index. ok is false when the
+// cluster would refuse the write (an alias over several indices without a
+// write index) or the name is unknown.
+func (m *Metadata) WriteTarget(name string) (index string, ok bool) {
+	if m == nil {
+		return "", false
+	}
+	if m.indices[name] != nil {
+		return name, true
+	}
+	newest := func(ds *DataStream) (string, bool) {
+		if ds == nil || len(ds.Indices) == 0 {
+			return "", false
+		}
+		return ds.Indices[len(ds.Indices)-1], true
+	}
+	if ds := m.dataStreams[name]; ds != nil {
+		return newest(ds)
+	}
+	a := m.aliases[name]
+	switch {
+	case a == nil:
+		return "", false
+	case a.WriteIndex != "" && m.dataStreams[a.WriteIndex] != nil:
+		return newest(m.dataStreams[a.WriteIndex])
+	case a.WriteIndex != "":
+		return a.WriteIndex, m.indices[a.WriteIndex] != nil
+	case len(a.Indices) == 1 && len(a.DataStreams) == 0:
+		return a.Indices[0], true
+	}
+	return "", false
+}
+
 // IsRestricted reports whether a name is restricted: a restricted name by
 // Elasticsearch's list, a system index or data stream, or an alias that
 // reaches one.

@@ -170,3 +170,40 @@ func TestMetadataHas(t *testing.T) {
 		t.Error("nil metadata has no names")
 	}
 }
+
+// TestWriteTarget: the index a document write goes to, as the cluster
+// picks it through aliases and data streams.
+func TestWriteTarget(t *testing.T) {
+	md := NewMetadata(
+		[]ConcreteIndex{{Name: "c"}, {Name: "d"}, {Name: "only"}},
+		[]Alias{
+			{Name: "pair", Indices: []string{"c", "d"}, WriteIndex: "d"},
+			{Name: "nowrite", Indices: []string{"c", "d"}},
+			{Name: "single", Indices: []string{"only"}},
+			{Name: "dsw", DataStreams: []string{"ds"}, WriteIndex: "ds"},
+			{Name: "dsnowrite", DataStreams: []string{"ds"}},
+		},
+		[]DataStream{{Name: "ds", Indices: []string{".ds-ds-1", ".ds-ds-2"}}},
+	)
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"c", "c", true},
+		{"pair", "d", true}, // not the first of its indices
+		{"nowrite", "", false},
+		{"single", "only", true},
+		{"ds", ".ds-ds-2", true},
+		{"dsw", ".ds-ds-2", true},
+		{"dsnowrite", "", false},
+		{"missing", "", false},
+	} {
+		if got, ok := md.WriteTarget(tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("WriteTarget(%q) = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+	var none *Metadata
+	if _, ok := none.WriteTarget("c"); ok {
+		t.Error("no metadata: no write target")
+	}
+}

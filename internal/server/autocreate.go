@@ -6,6 +6,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
 // A write to an index that does not exist makes the cluster create it
@@ -15,7 +16,10 @@ import (
 // create_doc: checklist 38). Behind the proxy the cluster creates any
 // index it is asked to write to, so the proxy asks for auto_create itself
 // when the name is not an index, alias or data stream of the cluster.
-// Deletes create nothing.
+// Deletes create nothing, except with external versioning: the cluster then
+// creates the index to keep the deleted version (TransportBulkAction
+// auto-creates the indices of every item but internally versioned
+// deletes), so a delete-only user would create indices by name.
 
 // actionAutoCreate is Elasticsearch's automatic index creation.
 const actionAutoCreate = "indices:admin/auto_create"
@@ -121,20 +125,50 @@ func autoCreateAnywhere(az Authorizer, base authz.Request) bool {
 }
 
 // writesDocuments reports whether the request writes documents, which can
-// create their index: single-document writes, _bulk and _reindex.
+// create their index: single-document writes (deletes included, see
+// deleteCreatesIndex), _bulk and _reindex.
 func writesDocuments(c *esapi.Classification) bool {
 	switch c.API {
-	case "index", "create", "update", "bulk", "reindex":
+	case "index", "create", "update", "delete", "bulk", "reindex":
 		return true
 	}
 	return false
 }
 
+// deleteCreatesIndex reports whether a delete with this version_type
+// (present: the parameter was given) makes the cluster create its index
+// when missing: any versioning but the internal one does (external,
+// external_gt, external_gte); a value the cluster would refuse is judged
+// as creating.
+func deleteCreatesIndex(versionType string, present bool) bool {
+	return present && versionType != "internal"
+}
+
+// bulkItemCreates reports whether a _bulk item makes the cluster create its
+// index when missing: every item but a delete without external
+// versioning. Null metadata is the default, as the cluster reads it.
+func bulkItemCreates(it esbody.BulkItem) bool {
+	if it.Op != "delete" {
+		return true
+	}
+	v, ok := it.Meta.Get("version_type")
+	if _, null := v.(esbody.Null); !ok || null {
+		return false
+	}
+	s, _ := v.(esbody.String)
+	return deleteCreatesIndex(string(s), true)
+}
+
 // singleDocWriteIndex is the index a single-document write goes to (its
-// date math resolved by the decision), or "" for other requests.
+// date math resolved by the decision), or "" for other requests and for
+// deletes that create nothing.
 func singleDocWriteIndex(c *esapi.Classification, d authz.Decision) string {
 	switch c.API {
 	case "index", "create", "update":
+	case "delete":
+		if !deleteCreatesIndex(c.Params.Get("version_type")) {
+			return ""
+		}
 	default:
 		return ""
 	}
@@ -156,7 +190,7 @@ func (e *existence) noteBulk(c *esapi.Classification, pb *parsedBody) {
 	}
 	anyPipeline := func() bool { return true } // a full-access user may name one
 	for _, it := range pb.bulk {
-		if it.Op == "delete" {
+		if !bulkItemCreates(it) {
 			continue
 		}
 		if idx, ref := bulkItemIndex(c, it, anyPipeline); ref == nil {

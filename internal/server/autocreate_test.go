@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
+	"github.com/portcullis-proxy/portcullis/internal/esapi"
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 )
 
 // fakeMetadata is a MetadataSource whose Refresh loads next.
@@ -61,5 +63,49 @@ func TestExistence(t *testing.T) {
 	var none *existence
 	if !none.has("anything") || !newExistence(context.Background(), nil, nil).has("anything") {
 		t.Error("without metadata every name must count as existing (names judged by name)")
+	}
+}
+
+// TestDeletesThatCreateIndices: a delete with external versioning makes
+// the cluster create a missing index (to keep the version), so it is
+// decided as a write that may create one; other deletes create nothing.
+func TestDeletesThatCreateIndices(t *testing.T) {
+	d := authz.Decision{Indices: []string{"logs-new"}}
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		want   string
+	}{
+		{"a plain delete", nil, ""},
+		{"internal versioning", map[string]string{"version": "3", "version_type": "internal"}, ""},
+		{"external", map[string]string{"version": "3", "version_type": "external"}, "logs-new"},
+		{"external_gte", map[string]string{"version": "3", "version_type": "external_gte"}, "logs-new"},
+		{"external_gt", map[string]string{"version": "3", "version_type": "external_gt"}, "logs-new"},
+		{"a value the cluster refuses is judged as creating", map[string]string{"version_type": "EXTERNAL"}, "logs-new"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &esapi.Classification{API: "delete", Params: esapi.Params{Values: tc.params}}
+			if !writesDocuments(c) {
+				t.Error("a delete must be checked as a write that may create its index")
+			}
+			if got := singleDocWriteIndex(c, d); got != tc.want {
+				t.Errorf("singleDocWriteIndex = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	items, err := esbody.ParseBulk([]byte(`{"delete":{"_index":"a","_id":"1"}}` + "\n" +
+		`{"delete":{"_index":"a","_id":"1","version":3,"version_type":"external"}}` + "\n" +
+		`{"delete":{"_index":"a","_id":"1","version":3,"version_type":"external_gte"}}` + "\n" +
+		`{"delete":{"_index":"a","_id":"1","version_type":"internal"}}` + "\n" +
+		`{"delete":{"_index":"a","_id":"1","version_type":null}}` + "\n" +
+		`{"index":{"_index":"a","_id":"1"}}` + "\n{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{false, true, true, false, false, true}
+	for i, it := range items {
+		if got := bulkItemCreates(it); got != want[i] {
+			t.Errorf("item %d (%s %v): bulkItemCreates = %v, want %v", i, it.Op, it.Meta, got, want[i])
+		}
 	}
 }

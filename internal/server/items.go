@@ -118,7 +118,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		if ref == nil && it.Op == "update" {
 			ref = bulkUpdateReadRefusal(st, pos, it, idx, access, readOf)
 		}
-		if ref == nil && it.Op != "delete" {
+		if ref == nil && bulkItemCreates(it) {
 			ref = autoCreateRefusal(az, base, st.indexNames, idx)
 		}
 		if ref == nil && bulkItemReadsDocuments(st.Body, pos, it) {

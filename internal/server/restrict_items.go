@@ -42,11 +42,19 @@ func (rs *Restrictions) itemRequest(r *http.Request, st *requestState, access []
 // indexed or created must match the role query (write-side DLS), a
 // document deleted must be visible.
 func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbody.BulkItem, index string, access []authz.IndexAccess) *itemRefusal {
+	if it.Op == "update" {
+		st.addItemAccess(access)
+		return &itemRefusal{status: http.StatusBadRequest, reason: reasonBulkUpdateDLSFLS}
+	}
+	written, ref := writtenAccess(st, it, index, access)
+	if ref != nil {
+		st.addItemAccess(access)
+		return ref
+	}
+	access = []authz.IndexAccess{written}
 	st.addItemAccess(access)
 	rr := rs.itemRequest(r, st, access)
 	switch it.Op {
-	case "update":
-		return &itemRefusal{status: http.StatusBadRequest, reason: reasonBulkUpdateDLSFLS}
 	case "index", "create":
 		if !rr.dls || !rs.WriteDLS {
 			return nil
@@ -101,6 +109,27 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		}
 	}
 	return nil
+}
+
+// writtenAccess is, among the accesses a _bulk item's index name reaches,
+// that of the index the cluster writes the item to: an alias's write
+// index, not the first of its indices (the write-side DLS checks must read
+// that index's documents and apply its role queries). An item whose target
+// cannot be told is refused, as a single-document write reaching several
+// indices is.
+func writtenAccess(st *requestState, it esbody.BulkItem, name string, access []authz.IndexAccess) (authz.IndexAccess, *itemRefusal) {
+	if target, ok := st.snapshot.WriteTarget(name); ok {
+		for _, a := range access {
+			if a.Index == target {
+				return a, nil
+			}
+		}
+	} else if len(access) == 1 {
+		return access[0], nil // a name the cluster does not have yet
+	}
+	return authz.IndexAccess{}, &itemRefusal{status: http.StatusForbidden, reason: fmt.Sprintf(
+		"action [%s] is unauthorized for user [%s] on indices [%s]: a document request must reach exactly one index, the security proxy cannot tell which of %d the cluster writes to",
+		bulkItemAction(it), st.Principal.Username, name, len(access))}
 }
 
 // restrictMsearchItem rewrites one _msearch item under DLS/FLS like a

@@ -47,6 +47,11 @@ func TestWriteDoesNotCreateIndices(t *testing.T) {
 		{"update with upsert into a missing index", "writeonly", "POST", "/" + name("new3") + "/_update/1", `{"doc":{},"doc_as_upsert":true}`, hj, 403, "indices:admin/auto_create"},
 		{"bulk item into a missing index", "writeonly", "POST", "/_bulk", `{"index":{"_index":"` + name("new4") + `","_id":"1"}}` + "\n{}\n" +
 			`{"index":{"_index":"` + name("fresh") + `","_id":"1"}}` + "\n{}\n", nd, 200, `"status":403`},
+		// A delete with external versioning creates its index to keep the
+		// version (TransportBulkAction), as a write does.
+		{"externally versioned delete in a missing index", "writeonly", "DELETE", "/" + name("new5") + "/_doc/1?version=5&version_type=external", "", nil, 403, "indices:admin/auto_create"},
+		{"externally versioned bulk delete in a missing index", "writeonly", "POST", "/_bulk", `{"delete":{"_index":"` + name("new6") + `","_id":"1","version":3,"version_type":"external_gte"}}` + "\n", nd, 200, `"status":403`},
+		{"a plain delete in a missing index creates nothing", "writeonly", "DELETE", "/" + name("new7") + "/_doc/1", "", nil, 404, "index_not_found_exception"},
 		{"write into the index created a moment ago", "writeonly", "PUT", "/" + name("fresh") + "/_doc/2", `{}`, hj, 201, ""},
 		{"auto_configure may create", "shipper", "POST", "/" + name("shipped") + "/_doc", `{}`, hj, 201, ""},
 		{"auto_configure through bulk", "shipper", "POST", "/_bulk", `{"create":{"_index":"` + name("shipped2") + `"}}` + "\n{}\n", nd, 200, `"status":201`},
@@ -67,7 +72,7 @@ func TestWriteDoesNotCreateIndices(t *testing.T) {
 	if !strings.Contains(r.Body, `"found":true`) {
 		t.Errorf("the allowed bulk item was not written: %s", r.Body)
 	}
-	for _, s := range []string{"new1", "new2", "new3", "new4"} {
+	for _, s := range []string{"new1", "new2", "new3", "new4", "new5", "new6", "new7"} {
 		if r := do(t, c, "HEAD", p.URL+"/"+name(s), su.Name, su.Password, nil, nil); r.Status != 404 {
 			t.Errorf("%s exists (HEAD %d): a refused write created it", name(s), r.Status)
 		}
