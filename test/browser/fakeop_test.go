@@ -33,6 +33,8 @@ type testOP struct {
 	idTokens []string // issued, in order
 	lastHint string
 	lastPost string
+	// lastEndSession is the method and URL of the last end-session request.
+	lastEndSession string
 }
 
 type grant struct {
@@ -121,12 +123,15 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": op.random(), "token_type": "Bearer", "expires_in": 3600, "id_token": id})
 }
 
-// endSession records the id_token_hint and sends the browser on.
+// endSession records the id_token_hint and sends the browser on. It takes
+// GET (query) and POST (form), as RP-Initiated Logout 1.0 requires.
 func (op *testOP) endSession(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
 	op.mu.Lock()
-	op.lastHint, op.lastPost = r.URL.Query().Get("id_token_hint"), r.URL.Query().Get("post_logout_redirect_uri")
+	op.lastHint, op.lastPost = r.Form.Get("id_token_hint"), r.Form.Get("post_logout_redirect_uri")
+	op.lastEndSession = r.Method + " " + r.URL.String()
 	op.mu.Unlock()
-	http.Redirect(w, r, r.URL.Query().Get("post_logout_redirect_uri"), http.StatusFound)
+	http.Redirect(w, r, r.Form.Get("post_logout_redirect_uri"), http.StatusFound)
 }
 
 // issued returns the ID tokens issued so far.

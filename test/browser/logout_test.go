@@ -28,7 +28,8 @@ func opLogin(t *testing.T, b *browser, op *testOP, page, user string) {
 // that browser's session and no other; one naming the user (sub) ends all
 // of the user's sessions; invalid logout tokens end nothing. Logout at the
 // proxy goes on to the provider's end_session_endpoint with the ID token
-// as hint and comes back to the logged-out page.
+// as hint (a POST by the proxy's self-submitting form, which Chromium runs
+// under the page's CSP) and comes back to the logged-out page.
 func TestBackchannelAndRPInitiatedLogout(t *testing.T) {
 	e := getEnv(t)
 	op := newTestOP(t)
@@ -97,8 +98,13 @@ func TestBackchannelAndRPInitiatedLogout(t *testing.T) {
 		t.Fatalf("after RP-initiated logout: at %s: %s", first.location(), text)
 	}
 	op.mu.Lock()
-	hint, post := op.lastHint, op.lastPost
+	hint, post, endReq := op.lastHint, op.lastPost, op.lastEndSession
 	op.mu.Unlock()
+	// The browser went there by the proxy's self-submitting form: a POST,
+	// the ID token in no URL (history, access logs).
+	if !strings.HasPrefix(endReq, "POST ") || strings.Contains(endReq, "id_token_hint") {
+		t.Fatalf("end_session request %q: want a POST without the hint in its URL", endReq)
+	}
 	if auditLine(t, p, `"event.action":"access_granted"`, `"user.name":"alice@example.com"`, `"action":"cluster:admin/xpack/security/oidc/logout"`,
 		`"url.path":"/_portcullis/logout"`) == "" {
 		t.Fatal("RP-initiated logout not audited")
