@@ -360,6 +360,51 @@ func readDiffRequests(f *fuzzFixture) []readReq {
 		add("validate", "POST", "/"+ix+"/_validate/query?explain=true&all_shards=true", `{"query":{"fuzzy":{"sec":"qzchh1secx"}}}`)
 		add("validate", "POST", "/"+ix+"/_validate/query?explain=true&rewrite=true", `{"query":{"more_like_this":{"fields":["pub","sec"],"like":[{"_index":"`+ix+`","_id":"h1"}],"min_term_freq":1,"min_doc_freq":1}}}`)
 	}
+	// Whole mappings and index descriptions.
+	for _, ix := range []string{"@A@", "@B@", "@A@,@B@"} {
+		add("mapping", "GET", "/"+ix+"/_mapping", "")
+		add("mapping", "GET", "/"+ix+"/_mappings?include_defaults=true", "")
+		add("mapping", "GET", "/"+ix, "")
+		add("mapping", "GET", "/"+ix+"?include_defaults=true&flat_settings=true", "")
+	}
+	// More query strings: wildcards in field names, regular expressions,
+	// fuzziness, ranges, explanations of what matched.
+	for _, ix := range []string{"@A@", "@B@", "@A@,@B@"} {
+		for _, q := range []string{
+			"q=sec:qzc*&analyze_wildcard=true&explain=true", "q=qzc*&analyze_wildcard=true&explain=true",
+			"q=*.sec:qzc*&analyze_wildcard=true", "q=obj.\\*:qzc*&analyze_wildcard=true", "q=/qzc.*/",
+			"q=sec:qzcvv1secx~2", "q=sec:(qzc* OR shared)&analyze_wildcard=true", "q=_exists_:flat.sec",
+			"q=nst.sec:*&analyze_wildcard=true", "q=secnum:[0 TO *]", "q=qzc*&df=*&analyze_wildcard=true",
+			"q=qzc*&df=sec*&analyze_wildcard=true", "q=shared&df=alias_sec", "q=sectv:shared&stored_fields=*&_source=true",
+			"q=shared&_source_includes=*.sec&_source_excludes=obj.*", "q=shared&docvalue_fields=*.keyword&sort=_id:asc",
+			"q=pub:shared AND NOT sec:shared", "q=shared&search_type=dfs_query_then_fetch&explain=true&df=sectv",
+		} {
+			add("search", "GET", "/"+ix+"/_search?size=20&"+q, "")
+			add("count", "GET", "/"+ix+"/_count?"+q, "")
+		}
+		add("validate", "GET", "/"+ix+"/_validate/query?explain=true&rewrite=true&q=qzc*&analyze_wildcard=true", "")
+		add("validate", "POST", "/"+ix+"/_validate/query?explain=true&rewrite=true", `{"query":{"query_string":{"query":"qzc*","rewrite":"scoring_boolean"}}}`)
+		add("validate", "POST", "/"+ix+"/_validate/query?explain=true&rewrite=true", `{"query":{"prefix":{"pub.keyword":{"value":"qzc","rewrite":"scoring_boolean"}}}}`)
+		add("fieldcaps", "POST", "/"+ix+"/_field_caps?fields=*", `{"index_filter":{"term":{"obj.sec":"qzchh1osecq"}}}`)
+		add("fieldcaps", "POST", "/"+ix+"/_field_caps?fields=*", `{"index_filter":{"range":{"secnum":{"gte":86753190000}}}}`)
+		add("fieldcaps", "POST", "/"+ix+"/_field_caps?fields=pub*", `{"index_filter":{"prefix":{"sec.keyword":"qzcbhh"}}}`)
+	}
+	for _, ix := range idx {
+		add("get", "GET", "/"+ix+"/_doc/v1?stored_fields=*&_source=true", "")
+		add("get", "GET", "/"+ix+"/_doc/h3?stored_fields=_none_", "")
+		add("get", "GET", "/"+ix+"/_doc/v4?_source_includes=*&_source_excludes=", "")
+		add("mget", "POST", "/"+ix+"/_mget?stored_fields=*&_source=true", `{"ids":["v1","h1","v4","h3"]}`)
+		add("mget", "POST", "/"+ix+"/_mget?_source=false", `{"docs":[{"_id":"v2","_source":true},{"_id":"h2","_source":{"include":["*"]}},{"_id":"v4","stored_fields":"sectv","_source":"*"}]}`)
+		add("tv", "GET", "/"+ix+"/_termvectors/v2?fields=*.keyword&field_statistics=false&positions=false&offsets=false", "")
+		add("tv", "GET", "/"+ix+"/_termvectors/h2?realtime=false&fields=pubtv,sectv,alias_sec", "")
+	}
+	add("msearch", "POST", "/_msearch?search_type=dfs_query_then_fetch&rest_total_hits_as_int=true", `{"index":"@A@","search_type":"query_then_fetch"}
+{"size":20,"query":{"query_string":{"query":"qzc*","analyze_wildcard":true}},"_source":["*sec*"]}
+{"index":"@B@","preference":"_local"}
+{"size":20,"query":{"bool":{"must_not":{"exists":{"field":"obj.sec"}}}},"stored_fields":["*"],"docvalue_fields":["*.keyword"]}
+{"index":["@A@","@B@"],"ignore_unavailable":true}
+{"size":20,"query":{"match_all":{}},"fields":["*"],"_source":false}
+`)
 	// Multi-search and templates.
 	add("msearch", "POST", "/_msearch", `{"index":"@A@"}
 {"query":{"match":{"sec":"shared"}},"size":20}
@@ -495,6 +540,7 @@ var readDropped = map[string]bool{
 	"_scroll_id": true, "pit_id": true, "timed_out": true, "terminated_early": true, "num_reduce_phases": true,
 	"explanation": true, "_explanation": true, "explanations": true, "doc_freq": true, "ttf": true,
 	"field_statistics": true, "score": true, "took_in_millis": true, "status": true, "_version": true,
+	"settings": true, // uuid, creation date, provided name
 }
 
 // readDigest is the part of an answer that must agree with the mirror's:
