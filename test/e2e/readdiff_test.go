@@ -64,6 +64,10 @@ func TestReadAPIDifferential(t *testing.T) {
 			}
 			// 2. The mirror decides what the answer holds.
 			if rq.noMirror {
+				if rq.mustFail && got.status < 400 {
+					errs++
+					t.Errorf("ANSWERED %s: the test node has no such plugin, the proxy must not answer 2xx: %d %.600s", where, got.status, got.raw)
+				}
 				continue
 			}
 			want := rq.run(t, f, f.su.Name, toMirror)
@@ -158,6 +162,7 @@ type readReq struct {
 	hdr                      map[string]string
 	shape                    string
 	noMirror                 bool // only the canary check applies
+	mustFail                 bool // the API is absent from the test nodes: no success
 	// follow, when set, sends the continuation requests of a cursor
 	// (scroll, point in time) and returns the hits they gathered.
 	follow func(t *testing.T, f *fuzzFixture, who string, first readAnswer) readAnswer
@@ -405,6 +410,32 @@ func readDiffRequests(f *fuzzFixture) []readReq {
 {"index":["@A@","@B@"],"ignore_unavailable":true}
 {"size":20,"query":{"match_all":{}},"fields":["*"],"_source":false}
 `)
+	// Counting through _cat, and index names written as date math.
+	for _, ix := range []string{"@A@", "@B@", "@A@,@B@"} {
+		add("cat", "GET", "/_cat/count/"+ix+"?format=json", "")
+		add("cat", "GET", "/_cat/count/"+ix+"?v", "")
+	}
+	for _, ix := range idx {
+		dm := "%3C" + ix + "%3E"
+		add("get", "GET", "/"+dm+"/_doc/v1", "")
+		add("get", "GET", "/"+dm+"/_doc/h1", "")
+		add("get", "GET", "/"+dm+"/_source/h3", "")
+		add("search", "GET", "/"+dm+"/_search?size=20&q=shared", "")
+		add("fieldcaps", "GET", "/"+dm+"/_field_caps?fields=*", "")
+		add("mapping", "GET", "/"+dm+"/_mapping", "")
+		add("mget", "POST", "/_mget", `{"docs":[{"_index":"<`+ix+`>","_id":"v1"},{"_index":"`+ix+`","_id":"h1"}]}`)
+	}
+	// Field names escaped in query strings: the query parser unescapes
+	// them before it looks the field up.
+	for _, ix := range []string{"@A@", "@B@"} {
+		for _, q := range []string{
+			`q=s%5Cec:qzc*`, `q=%5Csec:qzc*`, `q=%5Cu0073ec:qzc*`, `q=obj.s%5Cec:qzc*`, `q=obj%5C.sec:qzc*`,
+			`q=_exists_:s%5Cec`, `q=qzc*&df=s%5Cec`, `q=qzc*&df=%5Cu0073ec`, `q=s%5C*c:qzc*`, `q=sec%5C.keyword:qzc*`,
+			`q=%2Bsec:qzc*`, `q=sec:%3Eqzc`, `q=sec:%7Bqzc%20TO%20qzd%7D`, `q=nst.s%5Cec:qzc*`, `q=flat.s%5Cec:qzc*`,
+		} {
+			add("count", "GET", "/"+ix+"/_count?"+q+"&analyze_wildcard=true", "")
+		}
+	}
 	// Multi-search and templates.
 	add("msearch", "POST", "/_msearch", `{"index":"@A@"}
 {"query":{"match":{"sec":"shared"}},"size":20}
@@ -448,9 +479,13 @@ func readDiffRequests(f *fuzzFixture) []readReq {
 		if strings.HasSuffix(p, "_ppl") {
 			q = `{"query":"source=@A@"}`
 		}
-		rs = append(rs, readReq{kind: "sql", method: "POST", path: p, body: q, noMirror: true})
+		rs = append(rs, readReq{kind: "sql", method: "POST", path: p, body: q, noMirror: true, mustFail: true})
 	}
-	rs = append(rs, readReq{kind: "async", method: "POST", path: "/_plugins/_asynchronous_search?index=@A@&wait_for_completion_timeout=10s&keep_on_completion=false", body: `{"size":20,"query":{"match_all":{}}}`, noMirror: true})
+	rs = append(rs,
+		readReq{kind: "async", method: "POST", path: "/_plugins/_asynchronous_search?index=@A@&wait_for_completion_timeout=10s&keep_on_completion=false", body: `{"size":20,"query":{"match_all":{}}}`, noMirror: true, mustFail: true},
+		readReq{kind: "async", method: "POST", path: "/@A@/_async_search?wait_for_completion_timeout=10s&keep_on_completion=false", body: `{"size":20,"query":{"match_all":{}}}`, noMirror: true, mustFail: true},
+		readReq{kind: "sql", method: "POST", path: "/_sql?format=txt", body: `{"query":"SELECT sec FROM \"@A@\""}`, noMirror: true, mustFail: true},
+	)
 	return rs
 }
 
@@ -540,7 +575,8 @@ var readDropped = map[string]bool{
 	"_scroll_id": true, "pit_id": true, "timed_out": true, "terminated_early": true, "num_reduce_phases": true,
 	"explanation": true, "_explanation": true, "explanations": true, "doc_freq": true, "ttf": true,
 	"field_statistics": true, "score": true, "took_in_millis": true, "status": true, "_version": true,
-	"settings": true, // uuid, creation date, provided name
+	"settings": true,                    // uuid, creation date, provided name
+	"epoch":    true, "timestamp": true, // _cat/count
 }
 
 // readDigest is the part of an answer that must agree with the mirror's:
