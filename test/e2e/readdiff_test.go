@@ -36,8 +36,8 @@ func TestReadAPIDifferential(t *testing.T) {
 	errs := 0
 	for _, u := range f.users {
 		forbidden := f.forbidden(u)
-		toUser := strings.NewReplacer("@A@", f.a, "@B@", f.b, "@Z@", f.z)
-		toMirror := strings.NewReplacer("@A@", u.mirrors["a"], "@B@", u.mirrors["b"], "@Z@", f.z)
+		toUser := strings.NewReplacer("@A@", f.a, "@B@", f.b, "@Z@", f.z, "@P@", f.prefix)
+		toMirror := strings.NewReplacer("@A@", u.mirrors["a"], "@B@", u.mirrors["b"], "@Z@", f.z, "@P@", f.prefix)
 		back := strings.NewReplacer(u.mirrors["a"], f.a, u.mirrors["b"], f.b)
 		for i, rq := range readDiffRequests(f) {
 			if errs >= 25 {
@@ -156,7 +156,8 @@ func TestReadAPIDifferential(t *testing.T) {
 }
 
 // readReq is one request of the read-API differential. Its path and body
-// name the indices as @A@, @B@ (readable) and @Z@ (forbidden).
+// name the indices as @A@, @B@ (readable) and @Z@ (forbidden), @P@ is
+// the prefix of every index name of the fixture.
 type readReq struct {
 	kind, method, path, body string
 	hdr                      map[string]string
@@ -472,6 +473,21 @@ func readDiffRequests(f *fuzzFixture) []readReq {
 		}
 		rs = append(rs, readReq{kind: "search", method: "POST", path: pit, follow: followPIT})
 	}
+	// Wildcards, _all and the forbidden index: only the canary check
+	// applies (the mirrors' names differ).
+	for _, path := range []string{
+		"/@P@*/_mapping", "/_mapping/field/sec*,obj.*", "/_all/_field_caps?fields=*", "/@P@*/_search?size=50&q=qzc*&analyze_wildcard=true",
+		"/_cat/count/@P@*?format=json", "/*/_count?q=qzc*&analyze_wildcard=true", "/_search?size=50&q=_index:@P@*", "/@P@*",
+		"/@A@,@Z@/_field_caps?fields=*", "/@Z@/_doc/v1", "/@Z@/_source/z1", "/@A@,@Z@/_search?q=shared", "/@P@*,-@B@/_mapping/field/*",
+		"/@P@*/_search?size=50&q=_exists_:sec&sort=_index:asc", "/_mapping", "/_field_caps?fields=sec*",
+	} {
+		rs = append(rs, readReq{kind: "wild", method: "GET", path: path, noMirror: true})
+	}
+	rs = append(rs,
+		readReq{kind: "wild", method: "POST", path: "/_mget", body: `{"docs":[{"_index":"@Z@","_id":"z1"},{"_index":"@A@","_id":"h1"},{"_index":"@B@","_id":"h1"}]}`, noMirror: true},
+		readReq{kind: "wild", method: "POST", path: "/_msearch", body: "{\"index\":\"@Z@\"}\n{}\n{\"index\":\"@P@*\"}\n{\"size\":50}\n{\"index\":\"_all\"}\n{\"size\":50,\"_source\":[\"*sec*\"]}\n", noMirror: true},
+		readReq{kind: "wild", method: "POST", path: "/_mtermvectors", body: `{"docs":[{"_index":"@Z@","_id":"z1"},{"_index":"@A@","_id":"h1","fields":["*"]}]}`, noMirror: true},
+	)
 	// Query languages: not loaded on the test node; refused or absent,
 	// never an answer with data.
 	for _, p := range []string{"/_plugins/_sql", "/_plugins/_ppl", "/_sql", "/_opendistro/_sql"} {
