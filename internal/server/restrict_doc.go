@@ -15,10 +15,11 @@ import (
 // planGet enforces DLS and FLS on GET/HEAD of one document or its source:
 // under DLS, a document the role queries hide answers exactly as a
 // missing one, and the read is pinned to the version the visibility check
-// found (realtime=false, and version= where the endpoint takes it: the
-// _source endpoints do not), so that neither another copy of the _id nor a
-// hidden version not yet refreshed can be returned; under FLS, the answer
-// is filtered.
+// found (realtime=false and version=; the _source endpoints take no
+// version, so the proxy makes that read itself through _doc, see
+// restrict_source.go), so that neither another copy of the _id nor a
+// hidden version not yet refreshed or refreshed since the check can be
+// returned; under FLS, the answer is filtered.
 func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
@@ -27,15 +28,26 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	id := rr.st.Class.PathParams["id"]
 	source := isSourceEndpoint(rr.st.Class.Endpoint)
 	plan := &restrictionPlan{}
+	if rr.fls && rr.r.Method != http.MethodHead {
+		if plan.filter, err = rr.docFilter(source); err != nil {
+			return nil, err
+		}
+	}
 	if rr.dls {
 		if err := rr.refusePinnedReadParams(pinnedReadParams...); err != nil {
 			return nil, err
 		}
+		if source {
+			if err := refuseOtherSourceParams(rr.st.Class.Params.Values); err != nil {
+				return nil, err
+			}
+		}
+		var visible docPin
 		plan.answer, err = rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
 			writeMissingDocument(w, r, index, id, source)
 		}, func(r *http.Request, pin docPin) bool {
 			if source {
-				setRawParams(r, "realtime", "false")
+				visible = pin // read by pinnedSourceAnswer (restrict_source.go)
 			} else {
 				setRawParams(r, "realtime", "false", "version", strconv.FormatInt(pin.version, 10))
 			}
@@ -44,10 +56,15 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	if rr.fls && rr.r.Method != http.MethodHead {
-		if plan.filter, err = rr.docFilter(source); err != nil {
-			return nil, err
+		if source {
+			filter := plan.filter
+			if filter == nil && rr.r.Method != http.MethodHead {
+				// The answer is JSON the proxy writes: a format or a
+				// filter_path it cannot honour is refused in planning.
+				plan.filter = identityFilter
+				filter = identityFilter
+			}
+			plan.answer = rr.pinnedSourceAnswer(index, id, &visible, plan.answer, filter)
 		}
 	}
 	return plan, nil
