@@ -56,6 +56,11 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !source {
+			plan.onConflict = func(w http.ResponseWriter, r *http.Request) {
+				writeMissingDocument(w, r, index, id, false)
+			}
+		}
 		if source {
 			filter := plan.filter
 			if filter == nil && rr.r.Method != http.MethodHead {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -105,6 +106,35 @@ func TestSourceReadRefusesOtherParams(t *testing.T) {
 		}
 		if err := refuseOtherSourceParams(params); (err == nil) != ok {
 			t.Errorf("%q: %v, want refused=%v", q, err, !ok)
+		}
+	}
+}
+
+// TestConflictWriterAnswersMissing: the cluster's 409 to a read pinned to
+// a version that changed since (it names the current version) is replaced
+// by the answer of a missing document; other answers pass unchanged.
+func TestConflictWriterAnswersMissing(t *testing.T) {
+	missing := func(w http.ResponseWriter, r *http.Request) { writeMissingDocument(w, r, "ix", "d", false) }
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+		code   int
+	}{
+		{409, `{"error":{"type":"version_conflict_engine_exception","reason":"[d]: version conflict, current version [23] is different than the one provided [8]"},"status":409}`, `{"_index":"ix","_id":"d","found":false}`, 404},
+		{200, `{"_index":"ix","_id":"d","found":true}`, `{"_index":"ix","_id":"d","found":true}`, 200},
+		{404, `{"_index":"ix","_id":"d","found":false}`, `{"_index":"ix","_id":"d","found":false}`, 404},
+	} {
+		rec := httptest.NewRecorder()
+		cw := &conflictWriter{ResponseWriter: rec, r: httptest.NewRequest("GET", "/ix/_doc/d", nil), replace: missing}
+		cw.Header().Set("Content-Length", strconv.Itoa(len(tc.body)))
+		cw.WriteHeader(tc.status)
+		_, _ = cw.Write([]byte(tc.body))
+		if rec.Code != tc.code || rec.Body.String() != tc.want {
+			t.Errorf("%d: got %d %s, want %d %s", tc.status, rec.Code, rec.Body.String(), tc.code, tc.want)
+		}
+		if tc.status == 409 && rec.Header().Get("Content-Length") != "" {
+			t.Errorf("409: the cluster's Content-Length is kept: %v", rec.Header())
 		}
 	}
 }
