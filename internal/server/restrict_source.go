@@ -149,7 +149,15 @@ func (rr *restrictedRequest) servePinnedSource(w http.ResponseWriter, r *http.Re
 		fail(fmt.Errorf("filtering the _source of [%s]/[%s]: %w", index, id, err))
 		return
 	}
+	body := out.Bytes()
+	if v, ok := in["pretty"]; ok && (len(v) == 0 || v[0] != "false") {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, body, "", "  ") == nil {
+			pretty.WriteByte('\n')
+			body = pretty.Bytes()
+		}
+	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out.Bytes())
+	_, _ = w.Write(body)
 }

@@ -54,6 +54,7 @@ func TestPinnedSourceReadsTheCheckedVersion(t *testing.T) {
 		{"newer version", "GET", "/ix/_source/d", docPin{version: 3}, 404, `Document not found [ix]/[_doc]/[d]`},
 		{"newer version, HEAD", "HEAD", "/ix/_source/d", docPin{version: 3}, 404, ``},
 		{"source disabled", "GET", "/ix/_source/d?_source=false", docPin{version: 1}, 400, `fetching source can not be disabled`},
+		{"pretty", "GET", "/ix/_source/d?pretty", docPin{version: 1}, 200, "{\n  \"tenant\": \"acme\",\n  \"msg\": \"visible\"\n}\n"},
 	} {
 		c := &sourceCluster{}
 		rr := &restrictedRequest{rs: &Restrictions{Cluster: c}, st: &requestState{}}
