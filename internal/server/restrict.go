@@ -51,9 +51,6 @@ type restrictionPlan struct {
 	filter bodyFilter
 	// gzip says the client accepts a gzip-compressed filtered response.
 	gzip bool
-	// onConflict, when set, answers instead of a 409 of the cluster (a
-	// read pinned to a version that changed since; restrict_conflict.go).
-	onConflict func(w http.ResponseWriter, r *http.Request)
 }
 
 // restrictedRequest is one request under DLS/FLS, as the planners see it.
@@ -126,9 +123,6 @@ func withRestrictionExec(next http.Handler) http.Handler {
 		}
 		if p.answer != nil && p.answer(&answerWriter{ResponseWriter: w, st: st}, r) {
 			return
-		}
-		if p.onConflict != nil {
-			w = &conflictWriter{ResponseWriter: w, r: r, replace: p.onConflict}
 		}
 		if p.filter != nil {
 			serveFiltered(w, r, next, p.filter, st.Log(), p.gzip && !st.merged)

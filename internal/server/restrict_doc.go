@@ -14,12 +14,11 @@ import (
 
 // planGet enforces DLS and FLS on GET/HEAD of one document or its source:
 // under DLS, a document the role queries hide answers exactly as a
-// missing one, and the read is pinned to the version the visibility check
-// found (realtime=false and version=; the _source endpoints take no
-// version, so the proxy makes that read itself through _doc, see
-// restrict_source.go), so that neither another copy of the _id nor a
-// hidden version not yet refreshed or refreshed since the check can be
-// returned; under FLS, the answer is filtered.
+// missing one, and the proxy makes the read itself, pinned to the version
+// the visibility check found and checked to be it (restrict_pinread.go),
+// so that neither another copy of the _id nor a hidden version (not yet
+// refreshed, refreshed since the check, or written again under the same
+// external version) can be returned; under FLS, the answer is filtered.
 func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
@@ -43,34 +42,23 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 			}
 		}
 		var visible docPin
-		plan.answer, err = rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
+		check, err := rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
 			writeMissingDocument(w, r, index, id, source)
-		}, func(r *http.Request, pin docPin) bool {
-			if source {
-				visible = pin // read by pinnedSourceAnswer (restrict_source.go)
-			} else {
-				setRawParams(r, "realtime", "false", "version", strconv.FormatInt(pin.version, 10))
-			}
+		}, func(_ *http.Request, pin docPin) bool {
+			visible = pin // read by pinnedReadAnswer (restrict_pinread.go)
 			return true
 		})
 		if err != nil {
 			return nil, err
 		}
-		if !source {
-			plan.onConflict = func(w http.ResponseWriter, r *http.Request) {
-				writeMissingDocument(w, r, index, id, false)
-			}
+		filter := plan.filter
+		if filter == nil && rr.r.Method != http.MethodHead {
+			// The answer is JSON the proxy writes: a format or a
+			// filter_path it cannot honour is refused in planning.
+			plan.filter = identityFilter
+			filter = identityFilter
 		}
-		if source {
-			filter := plan.filter
-			if filter == nil && rr.r.Method != http.MethodHead {
-				// The answer is JSON the proxy writes: a format or a
-				// filter_path it cannot honour is refused in planning.
-				plan.filter = identityFilter
-				filter = identityFilter
-			}
-			plan.answer = rr.pinnedSourceAnswer(index, id, &visible, plan.answer, filter)
-		}
+		plan.answer = rr.pinnedReadAnswer(index, id, source, &visible, check, filter)
 	}
 	return plan, nil
 }

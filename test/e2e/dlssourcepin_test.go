@@ -9,16 +9,18 @@ import (
 	"time"
 )
 
-// TestDLSSourceReadAcrossRefresh: GET /{index}/_source/{id} under DLS
-// must answer the version the visibility check found visible. The
-// _source endpoint takes no version parameter: pinned only with
-// realtime=false, it read the last refreshed version, and a refresh
-// between the check and the read published a hidden one. Here a writer
-// flips a document between a visible and a hidden version while the index
-// refreshes every few milliseconds; no read through the proxy may ever
-// return the hidden version (before the fix, about 2% of the _source
-// reads did), nor, for _doc (pinned with version=), the cluster's version
-// conflict, which names the current version's number.
+// TestDLSSourceReadAcrossRefresh: a document read under DLS (_doc and
+// _source) must answer the very version the visibility check found
+// visible. A writer flips two documents between a visible and a hidden
+// version while the index refreshes every few milliseconds: "d" with
+// internal versions, "e" with the same external version each time
+// (external_gte accepts it). No read through the proxy may return a
+// hidden version, nor the cluster's version conflict (which names the
+// current version's number). Before the fix, about 2% of the _source
+// reads of "d" (the _source endpoint takes no version: pinned only with
+// realtime=false, it read whatever a refresh had just published) and of
+// the _doc reads of "e" (pinned by version number only) returned the
+// hidden version, and about 1% of the _doc reads of "d" a conflict.
 func TestDLSSourceReadAcrossRefresh(t *testing.T) {
 	cluster := openSearchURL(t)
 	o, su := superuserOpts(t, cluster)
@@ -42,6 +44,9 @@ func TestDLSSourceReadAcrossRefresh(t *testing.T) {
 	direct("PUT", "/"+ix, `{"settings":{"number_of_shards":1,"number_of_replicas":0,"refresh_interval":"5ms"},"mappings":{"properties":{"grp":{"type":"keyword"}}}}`)
 	t.Cleanup(func() { dropIndices(t, c, cluster, ix) })
 	direct("PUT", "/"+ix+"/_doc/d?refresh=true", `{"grp":"pub","m":"visible"}`)
+	// "e" is written with external versions, always the same one
+	// (external_gte accepts it): its versions differ only by _seq_no.
+	direct("PUT", "/"+ix+"/_doc/e?refresh=true&version=5&version_type=external_gte", `{"grp":"pub","m":"visible"}`)
 	// Control: the visible version is read through the proxy.
 	if r := do(t, c, "GET", p.URL+"/"+ix+"/_source/d", "srcpin", su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, "visible") {
 		t.Fatalf("control: GET _source/d: %d %s", r.Status, r.Body)
@@ -57,11 +62,12 @@ func TestDLSSourceReadAcrossRefresh(t *testing.T) {
 				body = `{"grp":"priv","m":"` + secret + `"}`
 			}
 			do(t, c, "PUT", cluster+"/"+ix+"/_doc/d", "", "", strings.NewReader(body), hj)
+			do(t, c, "PUT", cluster+"/"+ix+"/_doc/e?version=5&version_type=external_gte", "", "", strings.NewReader(body), hj)
 		}
 	}()
 	leaks := 0
 	for i := 0; i < 400 && leaks < 3; i++ {
-		for _, path := range []string{"/_source/d", "/_source/d?_source_includes=m", "/_doc/d"} {
+		for _, path := range []string{"/_source/d", "/_source/d?_source_includes=m", "/_doc/d", "/_source/e", "/_doc/e", "/_doc/e?_source_includes=m"} {
 			r := do(t, c, "GET", p.URL+"/"+ix+path, "srcpin", su.Password, nil, nil)
 			if strings.Contains(r.Body, secret) {
 				leaks++
