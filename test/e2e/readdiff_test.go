@@ -445,6 +445,13 @@ func readDiffRequests(f *fuzzFixture) []readReq {
 {"index":["@A@","@B@"]}
 {"query":{"exists":{"field":"obj.sec"}},"size":20}
 `)
+	add("msearch", "POST", "/_msearch", `{"index":"@B@"}
+{"size":0,"aggs":{"k":{"terms":{"field":"pub.keyword"}},"m":{"max":{"field":"secnum"}},"c":{"cardinality":{"field":"obj.pub"}}}}
+{"index":"@A@"}
+{"size":0,"aggs":{"k":{"terms":{"field":"pub.keyword"}},"t":{"terms":{"field":"sec.keyword"}},"n":{"nested":{"path":"nst"},"aggs":{"v":{"terms":{"field":"nst.pub"}}}}}}
+{"index":"@B@"}
+{"size":20,"query":{"term":{"pub.keyword":"qzcbhh1pubq shared words qzcbhh1pubbq"}}}
+`)
 	add("msearch", "POST", "/@A@/_msearch?typed_keys=true", `{}
 {"size":0,"aggs":{"g":{"terms":{"field":"sec.keyword"}}}}
 {"index":"@B@"}
