@@ -39,7 +39,7 @@ import (
 // _doc read carries over; realtime, version and routing are the pin's.
 // A _doc read carries over all of its parameters but those
 // (pinnedDocParams).
-var sourceReadParams = []string{"_source", "_source_includes", "_source_excludes", "_source_include", "_source_exclude", "preference"}
+var sourceReadParams = []string{"_source", "_source_includes", "_source_excludes", "preference"}
 
 // pinnedDocParams are the parameters of a _doc read the pin sets.
 var pinnedDocParams = map[string]bool{"realtime": true, "version": true, "version_type": true, "refresh": true, "routing": true}
@@ -71,6 +71,11 @@ func refuseOtherSourceParams(params map[string]string) error {
 	return &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception",
 		Reason: fmt.Sprintf("%v: parameters the _source endpoint does not take are not supported by the security proxy if document level security is enabled", names)}
 }
+
+// maxPinnedRead bounds the answer of a pinned read the proxy holds in
+// memory: above the cluster's default http.max_content_length (100mb), no
+// document is that large; a larger answer fails to parse (fail closed).
+const maxPinnedRead = 128 << 20
 
 // identityFilter passes a body on unchanged.
 func identityFilter(dst io.Writer, src io.Reader) error {
@@ -133,7 +138,7 @@ func (rr *restrictedRequest) servePinnedRead(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPinnedRead))
 	if err != nil {
 		fail(fmt.Errorf("reading [%s]/[%s]: %w", index, id, err))
 		return
