@@ -81,6 +81,14 @@ func TestDLSSourceReadAcrossRefresh(t *testing.T) {
 			}
 		}
 	}
+	// _mget checks each document's _seq_no and _primary_term.
+	for i := 0; i < 150 && leaks < 3; i++ {
+		r := do(t, c, "POST", p.URL+"/"+ix+"/_mget", "srcpin", su.Password, strings.NewReader(`{"ids":["d","e"]}`), hj)
+		if strings.Contains(r.Body, secret) || r.Status != 200 {
+			leaks++
+			t.Errorf("_mget: %d %s", r.Status, r.Body)
+		}
+	}
 	stop.Store(true)
 	wg.Wait()
 }
