@@ -14,11 +14,11 @@ import (
 
 // planGet enforces DLS and FLS on GET/HEAD of one document or its source:
 // under DLS, a document the role queries hide answers exactly as a
-// missing one, and the read is pinned to the version the visibility check
-// found (realtime=false, and version= where the endpoint takes it: the
-// _source endpoints do not), so that neither another copy of the _id nor a
-// hidden version not yet refreshed can be returned; under FLS, the answer
-// is filtered.
+// missing one, and the proxy makes the read itself, pinned to the version
+// the visibility check found and checked to be it (restrict_pinread.go),
+// so that neither another copy of the _id nor a hidden version (not yet
+// refreshed, refreshed since the check, or written again under the same
+// external version) can be returned; under FLS, the answer is filtered.
 func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	index, err := rr.singleIndex()
 	if err != nil {
@@ -27,28 +27,38 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 	id := rr.st.Class.PathParams["id"]
 	source := isSourceEndpoint(rr.st.Class.Endpoint)
 	plan := &restrictionPlan{}
+	if rr.fls && rr.r.Method != http.MethodHead {
+		if plan.filter, err = rr.docFilter(source); err != nil {
+			return nil, err
+		}
+	}
 	if rr.dls {
 		if err := rr.refusePinnedReadParams(pinnedReadParams...); err != nil {
 			return nil, err
 		}
-		plan.answer, err = rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
-			writeMissingDocument(w, r, index, id, source)
-		}, func(r *http.Request, pin docPin) bool {
-			if source {
-				setRawParams(r, "realtime", "false")
-			} else {
-				setRawParams(r, "realtime", "false", "version", strconv.FormatInt(pin.version, 10))
+		if source {
+			if err := refuseOtherSourceParams(rr.st.Class.Params.Values); err != nil {
+				return nil, err
 			}
+		}
+		var visible docPin
+		check, err := rr.answerIfHidden(index, id, true, func(w http.ResponseWriter, r *http.Request) {
+			writeMissingDocument(w, r, index, id, source)
+		}, func(_ *http.Request, pin docPin) bool {
+			visible = pin // read by pinnedReadAnswer (restrict_pinread.go)
 			return true
 		})
 		if err != nil {
 			return nil, err
 		}
-	}
-	if rr.fls && rr.r.Method != http.MethodHead {
-		if plan.filter, err = rr.docFilter(source); err != nil {
-			return nil, err
+		filter := plan.filter
+		if filter == nil && rr.r.Method != http.MethodHead {
+			// The answer is JSON the proxy writes: a format or a
+			// filter_path it cannot honour is refused in planning.
+			plan.filter = identityFilter
+			filter = identityFilter
 		}
+		plan.answer = rr.pinnedReadAnswer(index, id, source, &visible, check, filter)
 	}
 	return plan, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,11 +153,21 @@ func (f *fuzzFixture) fuzzDoc(index, id, grp string, n int) map[string]any {
 	}
 }
 
+// fuzzMappingFor is fuzzMapping as the backend under test can create it:
+// the Elasticsearch 7.17 OSS node has no flat_object (nor x-pack's
+// flattened), so there "flat" is a plain object of the same keys.
+func fuzzMappingFor() string {
+	if os.Getenv("E2E_BACKEND") == "elasticsearch" {
+		return strings.Replace(fuzzMapping, `"flat":{"type":"flat_object"}`, `"flat":{"properties":{"pub":{"type":"keyword"},"sec":{"type":"keyword"}}}`, 1)
+	}
+	return fuzzMapping
+}
+
 // mirrorMapping is fuzzMapping without the fields hidden holds: a hidden
 // field is, to the user, a field that does not exist.
 func mirrorMapping(hidden map[string]bool) string {
 	var m map[string]any
-	if err := json.Unmarshal([]byte(fuzzMapping), &m); err != nil {
+	if err := json.Unmarshal([]byte(fuzzMappingFor()), &m); err != nil {
 		panic(err)
 	}
 	var prune func(props map[string]any, prefix string)
@@ -234,8 +245,27 @@ func stripFuzzDoc(doc map[string]any, hidden map[string]bool) map[string]any {
 // by grant).
 func startFuzzFixture(t *testing.T) *fuzzFixture {
 	t.Helper()
+	return startFuzzFixtureWith(t, false)
+}
+
+// fuzzPatternHidden is what fzpat's field security on index a hides: its
+// grant is a list of patterns ("p*", "obj.*", "*tv") with exceptions, and
+// it names an alias whose target it does not grant.
+var fuzzPatternHidden = []string{"num", "sec", "sec.keyword", "pubtv", "secpfx", "secsayt", "secnum", "alias_sec", "obj.sec",
+	"dot.pub", "dot.sec", "nst.sec", "nst.sec.keyword", "arr.pub", "arr.sec", "dis.pub", "dis.sec", "flat", "flat.pub", "flat.sec", "flat.*"}
+
+// startFuzzFixtureWith is startFuzzFixture; withPatterns adds the user
+// fzpat, whose field security is written with wildcard patterns on index
+// a, and whose role on index b has another DLS query shape (must_not)
+// and FLS exceptions by pattern ("obj.*", "*.keyword").
+func startFuzzFixtureWith(t *testing.T, withPatterns bool) *fuzzFixture {
+	t.Helper()
 	cluster := openSearchURL(t)
-	backendLacks(t, "flat_object fields")
+	if !withPatterns {
+		// The body fuzzer's expectations (knownOverRestriction) are
+		// written for flat_object fields.
+		backendLacks(t, "flat_object fields")
+	}
 	o, su := superuserOpts(t, cluster)
 	nano := time.Now().UnixNano()
 	f := &fuzzFixture{su: su, prefix: fmt.Sprintf("e2e-fz-%d", nano), docGrp: map[string]string{}}
@@ -254,6 +284,12 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 		{name: "fzfls", rules: map[string]*fuzzRule{"a": {hidden: set(fuzzHiddenFLS...)}, "b": {hidden: set(hidBExcept...)}}},
 		{name: "fzboth", rules: map[string]*fuzzRule{"a": {dlsGrp: "pub", hidden: hidBoth}, "b": {hidden: set()}}},
 	}
+	if withPatterns {
+		f.users = append(f.users, &fuzzUser{name: "fzpat", rules: map[string]*fuzzRule{
+			"a": {hidden: set(fuzzPatternHidden...)},
+			"b": {dlsGrp: "priv", hidden: set("obj.pub", "obj.sec", "pub.keyword", "sec.keyword", "nst.sec.keyword")},
+		}})
+	}
 	// A mirror's name extends the real index's, so that the patterns of a
 	// body (_index queries) reach both alike; the roles grant exact names
 	// only.
@@ -271,6 +307,12 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 		"r_fzfls:\n  indices:\n" + entry(f.a, except(fuzzHiddenFLS)) + entry(f.b, except(hidBExcept)) +
 		"r_fzboth:\n  indices:\n" + entry(f.a, dlsQ("pub")+"      field_security:\n        grant: [\"grp\", \"pub\", \"pub.keyword\", \"pubtv\", \"num\", \"obj.pub\", \"dot.pub\", \"nst.pub\", \"arr.pub\", \"dis.pub\"]\n") +
 		entry(f.b, "")
+	if withPatterns {
+		o.Roles += "r_fzpat:\n  indices:\n" +
+			entry(f.a, "      field_security:\n        grant: [\"grp\", \"p*\", \"obj.*\", \"nst.pub\", \"alias_sec\", \"*tv\"]\n        except: [\"pubtv\", \"obj.sec\"]\n") +
+			entry(f.b, "      query: '{\"bool\":{\"must_not\":{\"term\":{\"grp\":\"pub\"}}}}'\n"+
+				"      field_security:\n        grant: [\"*\"]\n        except: [\"obj.*\", \"*.keyword\"]\n")
+	}
 	for _, u := range f.users {
 		o.Users += u.name + ":" + su.Password + "\n"
 		o.UsersRoles += "r_" + u.name + ":" + u.name + "\n"
@@ -284,7 +326,7 @@ func startFuzzFixture(t *testing.T) *fuzzFixture {
 	}
 	t.Cleanup(func() { dropIndices(t, f.c, cluster, all...) })
 	for _, ix := range []string{f.a, f.b, f.z} {
-		f.admin(t, "create "+ix, "PUT", "/"+ix, fuzzMapping)
+		f.admin(t, "create "+ix, "PUT", "/"+ix, fuzzMappingFor())
 	}
 	for _, u := range f.users {
 		for k, m := range u.mirrors {
