@@ -178,8 +178,10 @@ type Result struct {
 
 // Run evaluates the search over docs (in their natural order, which "_doc"
 // sorts by and which no sort keeps). typedKeys prefixes aggregation names
-// with their type, as ?typed_keys does.
-func (s *Search) Run(docs []Doc, typedKeys bool) Result {
+// with their type, as ?typed_keys does. The error is a *QueryError: the
+// aggregations would build more than MaxBuckets buckets, or examine more
+// values than the proxy allows one request.
+func (s *Search) Run(docs []Doc, typedKeys bool) (Result, error) {
 	type row struct {
 		pos  int
 		sort []any
@@ -207,9 +209,13 @@ func (s *Search) Run(docs []Doc, typedKeys bool) Result {
 		res.Hits = append(res.Hits, h)
 	}
 	if len(s.aggs) > 0 {
-		res.Aggregations = runAggs(s.aggs, matched, typedKeys)
+		r := &aggRun{typedKeys: typedKeys}
+		res.Aggregations = r.runAggs(s.aggs, matched)
+		if r.err != nil {
+			return Result{}, r.err
+		}
 	}
-	return res
+	return res, nil
 }
 
 // sortValues are a document's values for the sort: of a field with several
