@@ -93,3 +93,62 @@ func TestAggregationsBoundWork(t *testing.T) {
 	_, err = s.Run(docs, false)
 	wantQueryError(t, err, "illegal_argument_exception", "field values")
 }
+
+// TestQueryClauseLimits: every clause runs over every document, so a
+// request's clauses are bounded as Lucene bounds them (4096; a simple
+// query string's terms count once per field), and a terms query's values
+// as index.max_terms_count does (65536); what stays under is answered.
+func TestQueryClauseLimits(t *testing.T) {
+	should := func(n int) string {
+		return `{"query":{"bool":{"should":[` + strings.TrimSuffix(strings.Repeat(`{"term":{"name":"x"}},`, n), ",") + `]}}}`
+	}
+	values := func(n int) string {
+		return `{"query":{"terms":{"name":[` + strings.TrimSuffix(strings.Repeat(`"x",`, n), ",") + `]}}}`
+	}
+	for _, tt := range []struct{ name, body, typ, reason string }{
+		{"5000 should clauses", should(5000), "too_many_nested_clauses", "maxClauseCount is set to 4096"},
+		{"filters aggregation of 5000 clauses", `{"aggs":{"f":{"filters":{"filters":[` + strings.TrimSuffix(strings.Repeat(`{"match_all":{}},`, 5000), ",") + `]}}}}`, "too_many_nested_clauses", "4096"},
+		{"simple query string of 600 terms over every field", `{"query":{"simple_query_string":{"query":"` + strings.Repeat("a ", 600) + `"}}}`, "too_many_nested_clauses", "4096"},
+		{"terms query of 65537 values", values(65537), "illegal_argument_exception", "has exceeded the allowed maximum of [65536]"},
+	} {
+		_, err := ParseSearch(testSchema(), []byte(tt.body), queryTestNow)
+		wantQueryError(t, err, tt.typ, tt.reason)
+	}
+	for _, body := range []string{should(4000), values(65536)} {
+		s, err := ParseSearch(testSchema(), []byte(body), queryTestNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := mustRun(t, s, queryTestKeys(), false); res.Total != 0 {
+			t.Errorf("%.60s: %d hits", body, res.Total)
+		}
+	}
+	s, err := ParseSearch(testSchema(), []byte(`{"query":{"terms":{"name":["Backup","ingest-dev","nope"]}}}`), queryTestNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := mustRun(t, s, queryTestKeys(), false); res.Total != 2 {
+		t.Errorf("terms over names: %d hits, want 2", res.Total)
+	}
+}
+
+// TestWildcardLongPatterns: a pattern longer than the value fails at once
+// and runs of stars are one, with the same answers as before.
+func TestWildcardLongPatterns(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{strings.Repeat("*", 100000), "abc", true},
+		{strings.Repeat("*a", 100000), "aaa", false},
+		{strings.Repeat("?", 100000), "abc", false},
+		{"a" + strings.Repeat("*", 1000) + "c", "abc", true},
+		{`a\*c`, "a*c", true},
+		{`a\*c`, "abc", false},
+		{"é?", "éx", true},
+	} {
+		if got := wildcardMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("wildcardMatch(%.20q, %q) = %v", tt.pattern, tt.s, got)
+		}
+	}
+}

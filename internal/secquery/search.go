@@ -47,7 +47,7 @@ func ParseSearch(schema *Schema, body []byte, now time.Time) (*Search, error) {
 	if !ok {
 		return nil, badRequest("x_content_parse_exception", "the request body must be an object")
 	}
-	p := queryParser{schema: schema, now: now}
+	p := queryParser{schema: schema, now: now, clauses: new(int)}
 	for key, val := range obj {
 		switch key {
 		case "query":
