@@ -59,6 +59,7 @@ func (p queryParser) countClauses(n int) error {
 	}
 	return nil
 }
+
 // parse parses one query object ({"term": {...}}).
 func (p queryParser) parse(v any, depth int) (matcher, error) {
 	if depth > maxQueryDepth {
