@@ -161,6 +161,8 @@ func TestQueryRefusesWhatElasticsearchRefuses(t *testing.T) {
 		{"two fields", `{"query":{"term":{"name":"a","username":"b"}}}`, "multiple fields"},
 		{"unknown body member", `{"query":{"match_all":{}},"_source":true}`, "unknown field [_source]"},
 		{"window", `{"from":9999,"size":2}`, "Result window is too large"},
+		{"window overflowing int", `{"from":9223372036854775807,"size":1}`, "but was [9223372036854775808]"},
+		{"size overflowing int", `{"from":1,"size":9223372036854775807}`, "Result window is too large"},
 		{"unsupported aggregation", `{"aggs":{"c":{"composite":{"sources":[]}}}}`, "[composite] is not supported"},
 		{"bad boolean", `{"query":{"term":{"invalidated":"maybe"}}}`, "Can't parse boolean value [maybe]"},
 		{"bad date", `{"query":{"range":{"creation":{"gte":"yesterday"}}}}`, "failed to parse date field [yesterday]"},

@@ -3,6 +3,7 @@ package secquery
 import (
 	"cmp"
 	"encoding/json"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,14 +84,21 @@ func ParseSearch(schema *Schema, body []byte, now time.Time) (*Search, error) {
 	switch {
 	case s.from < 0 || s.size < 0:
 		return nil, badRequest("illegal_argument_exception", "[from] and [size] must not be negative")
-	case s.from+s.size > maxResultWindow:
-		return nil, badRequest("illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [%d] but was [%d]", maxResultWindow, s.from+s.size)
+	case s.from > maxResultWindow || s.size > maxResultWindow || s.from+s.size > maxResultWindow:
+		// Each alone first: their sum can overflow.
+		return nil, badRequest("illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [%d] but was [%s]", maxResultWindow, windowSum(s.from, s.size))
 	case s.searchAfter != nil && s.from > 0:
 		return nil, badRequest("illegal_argument_exception", "[from] parameter must be set to 0 when [search_after] is used")
 	case s.searchAfter != nil && len(s.searchAfter) != len(s.sortOrDefault()):
 		return nil, badRequest("illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(s.searchAfter), len(s.sortOrDefault()))
 	}
 	return s, nil
+}
+
+// windowSum is from + size as a decimal string, exact even where the
+// int sum overflows.
+func windowSum(from, size int) string {
+	return new(big.Int).Add(big.NewInt(int64(from)), big.NewInt(int64(size))).String()
 }
 
 func intMember(name string, v any) (int, error) {
