@@ -110,6 +110,7 @@ func TestQueryClauseLimits(t *testing.T) {
 		{"filters aggregation of 5000 clauses", `{"aggs":{"f":{"filters":{"filters":[` + strings.TrimSuffix(strings.Repeat(`{"match_all":{}},`, 5000), ",") + `]}}}}`, "too_many_nested_clauses", "4096"},
 		{"simple query string of 600 terms over every field", `{"query":{"simple_query_string":{"query":"` + strings.Repeat("a ", 600) + `"}}}`, "too_many_nested_clauses", "4096"},
 		{"terms query of 65537 values", values(65537), "illegal_argument_exception", "has exceeded the allowed maximum of [65536]"},
+		{"sort of 65 criteria", `{"sort":[` + strings.TrimSuffix(strings.Repeat(`"name",`, 65), ",") + `]}`, "illegal_argument_exception", "more than the [64]"},
 	} {
 		_, err := ParseSearch(testSchema(), []byte(tt.body), queryTestNow)
 		wantQueryError(t, err, tt.typ, tt.reason)

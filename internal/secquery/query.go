@@ -219,11 +219,11 @@ func parseIDs(body any) (matcher, error) {
 	if !ok && obj["values"] != nil {
 		return nil, badRequest("parsing_exception", "[ids] query: [values] must be an array")
 	}
-	var ids []string
+	ids := make(map[string]bool, len(raw))
 	for _, v := range raw {
-		ids = append(ids, leafString(v))
+		ids[leafString(v)] = true
 	}
-	return func(d *Doc) bool { return slices.Contains(ids, d.ID) }, nil
+	return func(d *Doc) bool { return ids[d.ID] }, nil
 }
 
 // fieldAndOptions splits the {"field": value} or {"field": {options}}

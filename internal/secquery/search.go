@@ -109,12 +109,20 @@ func intMember(name string, v any) (int, error) {
 	return n, nil
 }
 
+// maxSortFields bounds the criteria of a sort: each is computed for every
+// matching document, and the query APIs have a handful of sortable
+// fields, so more criteria only repeat them.
+const maxSortFields = 64
+
 // parseSort reads "field", {"field": "desc"} and {"field": {"order":
 // "desc"}}, alone or in an array.
 func (p queryParser) parseSort(v any) ([]sortField, error) {
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
+	}
+	if len(list) > maxSortFields {
+		return nil, badRequest("illegal_argument_exception", "a sort of [%d] criteria is more than the [%d] the security proxy allows", len(list), maxSortFields)
 	}
 	var out []sortField
 	for _, item := range list {
