@@ -38,6 +38,18 @@ type namedFilter struct {
 // maxAggDepth bounds nested aggregations.
 const maxAggDepth = 8
 
+// MaxBuckets is Elasticsearch's search.max_buckets default: the most
+// buckets of multi-bucket aggregations (terms, filters) one request's
+// aggregations may return, sub-aggregations' included.
+const MaxBuckets = 65536
+
+// maxAggVisits bounds the field values (and documents) one request's
+// aggregations may examine: nested aggregations over multi-valued fields
+// (a key's metadata has as many values as leaves) revisit the same
+// documents in every bucket, which MaxBuckets alone does not bound when
+// the buckets are few but each is computed over many documents.
+const maxAggVisits = 1 << 22
+
 func (p queryParser) parseAggs(v any, depth int) ([]aggregation, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -181,14 +193,43 @@ var aggTypeNames = map[string]string{
 	"cardinality": "cardinality", "value_count": "value_count",
 }
 
-func runAggs(aggs []aggregation, docs []*Doc, typedKeys bool) map[string]any {
+// aggRun is one request's aggregation run: whether to type the result
+// names, and what the run has spent of its budget (see aggBudget).
+type aggRun struct {
+	typedKeys bool
+	buckets   int
+	visits    int
+	err       *QueryError
+}
+
+// spend counts n buckets and m field values examined; false (with r.err
+// set) once the run is over budget, after which the caller stops.
+func (r *aggRun) spend(buckets, visits int) bool {
+	if r.err != nil {
+		return false
+	}
+	r.buckets += buckets
+	r.visits += visits
+	switch {
+	case r.buckets > MaxBuckets:
+		r.err = badRequest("too_many_buckets_exception", "Trying to create too many buckets. Must be less than or equal to: [%d] but was [%d]. This limit can be set by changing the [search.max_buckets] cluster level setting.", MaxBuckets, r.buckets)
+	case r.visits > maxAggVisits:
+		r.err = badRequest("illegal_argument_exception", "the aggregations would examine more than [%d] field values, which the security proxy refuses", maxAggVisits)
+	}
+	return r.err == nil
+}
+
+func (r *aggRun) runAggs(aggs []aggregation, docs []*Doc) map[string]any {
 	out := map[string]any{}
 	for _, a := range aggs {
 		name := a.name
-		if typedKeys {
+		if r.typedKeys {
 			name = a.typedName() + "#" + name
 		}
-		out[name] = a.run(docs, typedKeys)
+		out[name] = a.run(r, docs)
+		if r.err != nil {
+			return nil
+		}
 	}
 	return out
 }
@@ -203,54 +244,68 @@ func (a aggregation) typedName() string {
 	return "lterms"
 }
 
-// bucket is one bucket's count and sub-aggregations.
-func (a aggregation) bucket(docs []*Doc, typedKeys bool) map[string]any {
+// bucket is one bucket's count and sub-aggregations; multi is whether it
+// is a bucket of a multi-bucket aggregation (terms, filters), which
+// counts against MaxBuckets as in Elasticsearch.
+func (a aggregation) bucket(r *aggRun, docs []*Doc, multi bool) map[string]any {
+	if multi && !r.spend(1, 0) {
+		return nil
+	}
 	b := map[string]any{"doc_count": len(docs)}
-	for name, v := range runAggs(a.subs, docs, typedKeys) {
+	for name, v := range r.runAggs(a.subs, docs) {
 		b[name] = v
 	}
 	return b
 }
 
-func (a aggregation) run(docs []*Doc, typedKeys bool) map[string]any {
+func (a aggregation) run(r *aggRun, docs []*Doc) map[string]any {
 	switch a.typ {
 	case "filter":
-		return a.bucket(filterDocs(docs, a.filters[0].match), typedKeys)
+		return a.bucket(r, filterDocs(r, docs, a.filters[0].match), false)
 	case "filters":
 		if a.keyed {
 			buckets := map[string]any{}
 			for _, f := range a.filters {
-				buckets[f.name] = a.bucket(filterDocs(docs, f.match), typedKeys)
+				buckets[f.name] = a.bucket(r, filterDocs(r, docs, f.match), true)
 			}
 			return map[string]any{"buckets": buckets}
 		}
 		buckets := []any{}
 		for _, f := range a.filters {
-			buckets = append(buckets, a.bucket(filterDocs(docs, f.match), typedKeys))
+			buckets = append(buckets, a.bucket(r, filterDocs(r, docs, f.match), true))
 		}
 		return map[string]any{"buckets": buckets}
 	case "missing":
-		return a.bucket(filterDocs(docs, func(d *Doc) bool { return len(a.field.values(d)) == 0 }), typedKeys)
+		return a.bucket(r, filterDocs(r, docs, func(d *Doc) bool { return len(a.field.values(d)) == 0 }), false)
 	case "value_count":
 		n := 0
 		for _, d := range docs {
 			n += len(a.field.values(d))
 		}
+		r.spend(0, len(docs))
 		return map[string]any{"value": n}
 	case "cardinality":
 		seen := map[any]bool{}
 		for _, d := range docs {
-			for _, v := range a.field.values(d) {
+			vals := a.field.values(d)
+			if !r.spend(0, len(vals)+1) {
+				return nil
+			}
+			for _, v := range vals {
 				seen[v] = true
 			}
 		}
 		return map[string]any{"value": len(seen)}
 	default: // terms
-		return a.terms(docs, typedKeys)
+		return a.terms(r, docs)
 	}
 }
 
-func filterDocs(docs []*Doc, m matcher) []*Doc {
+// filterDocs are the docs m matches (each match counts as one visit).
+func filterDocs(r *aggRun, docs []*Doc, m matcher) []*Doc {
+	if !r.spend(0, len(docs)) {
+		return nil
+	}
 	var out []*Doc
 	for _, d := range docs {
 		if m(d) {
@@ -261,12 +316,16 @@ func filterDocs(docs []*Doc, m matcher) []*Doc {
 }
 
 // terms buckets the documents by value: most documents first, then by value.
-func (a aggregation) terms(docs []*Doc, typedKeys bool) map[string]any {
+func (a aggregation) terms(r *aggRun, docs []*Doc) map[string]any {
 	byValue := map[any][]*Doc{}
 	var values []any
 	for _, d := range docs {
+		vals := a.field.values(d)
+		if !r.spend(0, len(vals)+1) {
+			return nil
+		}
 		seen := map[any]bool{}
-		for _, v := range a.field.values(d) {
+		for _, v := range vals {
 			if seen[v] {
 				continue
 			}
@@ -290,7 +349,10 @@ func (a aggregation) terms(docs []*Doc, typedKeys bool) map[string]any {
 			other += len(byValue[v])
 			continue
 		}
-		b := a.bucket(byValue[v], typedKeys)
+		b := a.bucket(r, byValue[v], true)
+		if b == nil {
+			return nil
+		}
 		switch v := v.(type) {
 		case bool:
 			b["key"], b["key_as_string"] = boolInt(v), strconv.FormatBool(v)

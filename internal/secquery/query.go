@@ -29,11 +29,36 @@ type matcher func(d *Doc) bool
 type queryParser struct {
 	schema *Schema
 	now    time.Time
+	// clauses counts the request's query clauses (see maxClauses).
+	clauses *int
 }
 
 // maxQueryDepth bounds nested bool queries (Elasticsearch: 20 by default
 // for bool clauses' nesting through indices.query.bool.max_nested_depth).
 const maxQueryDepth = 20
+
+// maxClauses bounds the query clauses of one request (a simple query
+// string's terms count once per field they search), as Lucene's
+// maxClauseCount does (4096, Elasticsearch 8's default on small nodes):
+// every clause runs over every document.
+const maxClauses = 4096
+
+// maxTermsCount is Elasticsearch's index.max_terms_count default: the
+// most values one terms query may list.
+const maxTermsCount = 65536
+
+// countClauses adds n clauses to the request's count, and refuses the
+// request once it passes maxClauses.
+func (p queryParser) countClauses(n int) error {
+	if p.clauses == nil {
+		return nil
+	}
+	*p.clauses += n
+	if *p.clauses > maxClauses {
+		return badRequest("too_many_nested_clauses", "Query contains too many nested clauses; maxClauseCount is set to %d", maxClauses)
+	}
+	return nil
+}
 
 // parse parses one query object ({"term": {...}}).
 func (p queryParser) parse(v any, depth int) (matcher, error) {
@@ -43,6 +68,9 @@ func (p queryParser) parse(v any, depth int) (matcher, error) {
 	obj, ok := v.(map[string]any)
 	if !ok || len(obj) != 1 {
 		return nil, badRequest("parsing_exception", "a query must be an object with exactly one query type")
+	}
+	if err := p.countClauses(1); err != nil {
+		return nil, err
 	}
 	for typ, body := range obj {
 		switch typ {
@@ -191,11 +219,11 @@ func parseIDs(body any) (matcher, error) {
 	if !ok && obj["values"] != nil {
 		return nil, badRequest("parsing_exception", "[ids] query: [values] must be an array")
 	}
-	var ids []string
+	ids := make(map[string]bool, len(raw))
 	for _, v := range raw {
-		ids = append(ids, leafString(v))
+		ids[leafString(v)] = true
 	}
-	return func(d *Doc) bool { return slices.Contains(ids, d.ID) }, nil
+	return func(d *Doc) bool { return ids[d.ID] }, nil
 }
 
 // fieldAndOptions splits the {"field": value} or {"field": {options}}
@@ -252,7 +280,7 @@ func (p queryParser) parseTerms(body any) (matcher, error) {
 	if !ok {
 		return nil, badRequest("parsing_exception", "[terms] query malformed, expected an object")
 	}
-	var eqs []func(any) bool
+	set := map[any]bool{}
 	var field field
 	seen := false
 	for name, v := range obj {
@@ -267,30 +295,47 @@ func (p queryParser) parseTerms(body any) (matcher, error) {
 		if !ok {
 			return nil, badRequest("illegal_argument_exception", "terms query with terms lookup is not supported for %s query", p.schema.Noun)
 		}
+		if len(list) > maxTermsCount {
+			return nil, badRequest("illegal_argument_exception", "The number of terms [%d] used in the Terms Query request has exceeded the allowed maximum of [%d]. This maximum can be set by changing the [index.max_terms_count] index level setting.", len(list), maxTermsCount)
+		}
 		f, err := p.schema.resolveField(name)
 		if err != nil {
 			return nil, err
 		}
 		field = f
 		for _, item := range list {
-			eq, err := p.equals(f, item, false)
+			key, err := p.termValue(f, item)
 			if err != nil {
 				return nil, err
 			}
-			eqs = append(eqs, eq)
+			set[key] = true
 		}
 	}
 	if !seen {
 		return nil, badRequest("parsing_exception", "[terms] query requires a field")
 	}
-	return anyValue(field, func(v any) bool {
-		return slices.ContainsFunc(eqs, func(eq func(any) bool) bool { return eq(v) })
-	}), nil
+	return anyValue(field, func(v any) bool { return set[v] }), nil
 }
 
 // anyValue matches documents with at least one value of f that pred accepts.
 func anyValue(f field, pred func(any) bool) matcher {
 	return func(d *Doc) bool { return slices.ContainsFunc(f.values(d), pred) }
+}
+
+// termValue is value as f's values hold it (int64 epoch milliseconds,
+// bool or string), for exact comparison.
+func (p queryParser) termValue(f field, value any) (any, error) {
+	switch f.kind {
+	case Date:
+		return p.parseDate(value, false)
+	case Bool:
+		return parseBoolValue(value)
+	default:
+		if _, isObj := value.(map[string]any); isObj {
+			return nil, badRequest("parsing_exception", "[%s] expects a value, not an object", f.name)
+		}
+		return leafString(value), nil
+	}
 }
 
 // equals returns the predicate "a value of f equals value".
@@ -354,6 +399,10 @@ func (p queryParser) parsePattern(typ string, body any) (matcher, error) {
 	if fold {
 		pattern = strings.ToLower(pattern)
 	}
+	var wc wildcard
+	if typ == "wildcard" {
+		wc = compileWildcard(pattern)
+	}
 	return anyValue(f, func(v any) bool {
 		s := v.(string)
 		if fold {
@@ -362,36 +411,73 @@ func (p queryParser) parsePattern(typ string, body any) (matcher, error) {
 		if typ == "prefix" {
 			return strings.HasPrefix(s, pattern)
 		}
-		return wildcardMatch(pattern, s)
+		return wc.match(s)
 	}), nil
 }
 
-// wildcardMatch is Lucene's wildcard syntax: * any run, ? one character,
-// \ escapes the next character. Greedy with backtracking to the last *:
-// linear memory, at most len(pattern)*len(s) steps.
-func wildcardMatch(pattern, s string) bool {
-	type elem struct {
-		r    rune
-		kind byte // 0 literal, '*', '?'
-	}
-	var pat []elem
+// wildcardElem is one element of a compiled wildcard pattern: a literal
+// rune, or '*' or '?'.
+type wildcardElem struct {
+	r    rune
+	kind byte // 0 literal, '*', '?'
+}
+
+// wildcard is a compiled Lucene wildcard pattern: consecutive stars are
+// one, and literals counts the elements that each take one character
+// (literals and '?').
+type wildcard struct {
+	pat      []wildcardElem
+	literals int
+}
+
+// compileWildcard compiles Lucene's wildcard syntax: * any run, ? one
+// character, \ escapes the next character.
+func compileWildcard(pattern string) wildcard {
+	var w wildcard
 	escaped := false
+	add := func(e wildcardElem) {
+		if e.kind == '*' && len(w.pat) > 0 && w.pat[len(w.pat)-1].kind == '*' {
+			return
+		}
+		if e.kind != '*' {
+			w.literals++
+		}
+		w.pat = append(w.pat, e)
+	}
 	for _, r := range pattern {
 		switch {
 		case escaped:
-			pat, escaped = append(pat, elem{r: r}), false
+			add(wildcardElem{r: r})
+			escaped = false
 		case r == '\\':
 			escaped = true
 		case r == '*' || r == '?':
-			pat = append(pat, elem{kind: byte(r)})
+			add(wildcardElem{kind: byte(r)})
 		default:
-			pat = append(pat, elem{r: r})
+			add(wildcardElem{r: r})
 		}
 	}
 	if escaped {
-		pat = append(pat, elem{r: '\\'})
+		add(wildcardElem{r: '\\'})
 	}
+	return w
+}
+
+// wildcardMatch reports whether s matches the Lucene wildcard pattern.
+func wildcardMatch(pattern, s string) bool { return compileWildcard(pattern).match(s) }
+
+// match is greedy with backtracking to the last *: linear memory, and a
+// pattern needing more characters than s has fails at once, so the steps
+// are at most about len(s)² whatever the pattern's length.
+func (w wildcard) match(s string) bool {
+	if w.literals > len(s) {
+		return false // each literal or ? takes at least one byte
+	}
+	pat := w.pat
 	str := []rune(s)
+	if w.literals > len(str) {
+		return false
+	}
 	i, j, star, mark := 0, 0, -1, 0
 	for j < len(str) {
 		switch {

@@ -129,7 +129,7 @@ func TestQuerySelectsKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, h := range s.Run(keys, false).Hits {
+			for _, h := range mustRun(t, s, keys, false).Hits {
 				got = append(got, keys[h.Index].ID)
 			}
 			if !slices.Equal(got, tt.want) {
@@ -161,6 +161,8 @@ func TestQueryRefusesWhatElasticsearchRefuses(t *testing.T) {
 		{"two fields", `{"query":{"term":{"name":"a","username":"b"}}}`, "multiple fields"},
 		{"unknown body member", `{"query":{"match_all":{}},"_source":true}`, "unknown field [_source]"},
 		{"window", `{"from":9999,"size":2}`, "Result window is too large"},
+		{"window overflowing int", `{"from":9223372036854775807,"size":1}`, "but was [9223372036854775808]"},
+		{"size overflowing int", `{"from":1,"size":9223372036854775807}`, "Result window is too large"},
 		{"unsupported aggregation", `{"aggs":{"c":{"composite":{"sources":[]}}}}`, "[composite] is not supported"},
 		{"bad boolean", `{"query":{"term":{"invalidated":"maybe"}}}`, "Can't parse boolean value [maybe]"},
 		{"bad date", `{"query":{"range":{"creation":{"gte":"yesterday"}}}}`, "failed to parse date field [yesterday]"},
@@ -186,7 +188,10 @@ func TestQuerySortAndPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := s.Run(keys, false)
+		res, err := s.Run(keys, false)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, h := range res.Hits {
 			ids = append(ids, keys[h.Index].ID)
 			sorts = append(sorts, h.JSONSort())
@@ -230,7 +235,10 @@ func TestQueryAggregations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := s.Run(queryTestKeys(), true)
+	res, err := s.Run(queryTestKeys(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, _ := json.Marshal(res.Aggregations)
 	want := `{"cardinality#realms":{"value":2},` +
 		`"filter#expired":{"doc_count":1},` +
@@ -286,7 +294,7 @@ func FuzzParseSearch(f *testing.F) {
 			}
 			return
 		}
-		res := s.Run(keys, true)
+		res := mustRun(t, s, keys, true)
 		if res.Total > len(keys) || len(res.Hits) > res.Total {
 			t.Fatalf("%q: total %d hits %d", body, res.Total, len(res.Hits))
 		}
@@ -306,7 +314,7 @@ func TestQuerySortsMultiValuedFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ids []string
-		for _, h := range s.Run(keys, false).Hits {
+		for _, h := range mustRun(t, s, keys, false).Hits {
 			ids = append(ids, keys[h.Index].ID+"="+h.JSONSort()[0].(string))
 		}
 		if got := strings.Join(ids, ","); got != tc.want {
@@ -327,4 +335,14 @@ func TestSimpleMatch(t *testing.T) {
 			t.Errorf("simpleMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
+}
+
+// mustRun runs s over docs and fails the test on an error.
+func mustRun(t *testing.T, s *Search, docs []Doc, typedKeys bool) Result {
+	t.Helper()
+	res, err := s.Run(docs, typedKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

@@ -3,6 +3,7 @@ package secquery
 import (
 	"cmp"
 	"encoding/json"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func ParseSearch(schema *Schema, body []byte, now time.Time) (*Search, error) {
 	if !ok {
 		return nil, badRequest("x_content_parse_exception", "the request body must be an object")
 	}
-	p := queryParser{schema: schema, now: now}
+	p := queryParser{schema: schema, now: now, clauses: new(int)}
 	for key, val := range obj {
 		switch key {
 		case "query":
@@ -83,14 +84,21 @@ func ParseSearch(schema *Schema, body []byte, now time.Time) (*Search, error) {
 	switch {
 	case s.from < 0 || s.size < 0:
 		return nil, badRequest("illegal_argument_exception", "[from] and [size] must not be negative")
-	case s.from+s.size > maxResultWindow:
-		return nil, badRequest("illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [%d] but was [%d]", maxResultWindow, s.from+s.size)
+	case s.from > maxResultWindow || s.size > maxResultWindow || s.from+s.size > maxResultWindow:
+		// Each alone first: their sum can overflow.
+		return nil, badRequest("illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [%d] but was [%s]", maxResultWindow, windowSum(s.from, s.size))
 	case s.searchAfter != nil && s.from > 0:
 		return nil, badRequest("illegal_argument_exception", "[from] parameter must be set to 0 when [search_after] is used")
 	case s.searchAfter != nil && len(s.searchAfter) != len(s.sortOrDefault()):
 		return nil, badRequest("illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(s.searchAfter), len(s.sortOrDefault()))
 	}
 	return s, nil
+}
+
+// windowSum is from + size as a decimal string, exact even where the
+// int sum overflows.
+func windowSum(from, size int) string {
+	return new(big.Int).Add(big.NewInt(int64(from)), big.NewInt(int64(size))).String()
 }
 
 func intMember(name string, v any) (int, error) {
@@ -101,12 +109,20 @@ func intMember(name string, v any) (int, error) {
 	return n, nil
 }
 
+// maxSortFields bounds the criteria of a sort: each is computed for every
+// matching document, and the query APIs have a handful of sortable
+// fields, so more criteria only repeat them.
+const maxSortFields = 64
+
 // parseSort reads "field", {"field": "desc"} and {"field": {"order":
 // "desc"}}, alone or in an array.
 func (p queryParser) parseSort(v any) ([]sortField, error) {
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
+	}
+	if len(list) > maxSortFields {
+		return nil, badRequest("illegal_argument_exception", "a sort of [%d] criteria is more than the [%d] the security proxy allows", len(list), maxSortFields)
 	}
 	var out []sortField
 	for _, item := range list {
@@ -178,8 +194,10 @@ type Result struct {
 
 // Run evaluates the search over docs (in their natural order, which "_doc"
 // sorts by and which no sort keeps). typedKeys prefixes aggregation names
-// with their type, as ?typed_keys does.
-func (s *Search) Run(docs []Doc, typedKeys bool) Result {
+// with their type, as ?typed_keys does. The error is a *QueryError: the
+// aggregations would build more than MaxBuckets buckets, or examine more
+// values than the proxy allows one request.
+func (s *Search) Run(docs []Doc, typedKeys bool) (Result, error) {
 	type row struct {
 		pos  int
 		sort []any
@@ -207,9 +225,13 @@ func (s *Search) Run(docs []Doc, typedKeys bool) Result {
 		res.Hits = append(res.Hits, h)
 	}
 	if len(s.aggs) > 0 {
-		res.Aggregations = runAggs(s.aggs, matched, typedKeys)
+		r := &aggRun{typedKeys: typedKeys}
+		res.Aggregations = r.runAggs(s.aggs, matched)
+		if r.err != nil {
+			return Result{}, r.err
+		}
 	}
-	return res
+	return res, nil
 }
 
 // sortValues are a document's values for the sort: of a field with several

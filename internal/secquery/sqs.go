@@ -40,8 +40,12 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 		fields = append(fields, p.schema.resolvePattern(pat)...)
 	}
 	and := strings.EqualFold(leafString(obj["default_operator"]), "and")
+	tokens := sqsTokens(text)
+	if err := p.countClauses(len(tokens) * max(1, len(fields))); err != nil {
+		return nil, err
+	}
 	var required, excluded, optional []matcher
-	for _, tok := range sqsTokens(text) {
+	for _, tok := range tokens {
 		m := p.sqsTerm(fields, tok.text, tok.prefix)
 		switch tok.occur {
 		case '+':

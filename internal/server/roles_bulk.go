@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"sort"
 
 	"go.uber.org/zap"
@@ -121,11 +120,13 @@ func (s *roleService) bulkDelete(w http.ResponseWriter, r *http.Request, st *req
 	}
 	errs := bulkRoleErrors{}
 	var names []string
+	seen := make(map[string]bool, len(req.Names)) // a set: the list can be long
 	for _, name := range req.Names {
 		switch {
 		case authz.IsReservedRoleName(name):
 			errs.add(name, "illegal_argument_exception", "role ["+name+"] is reserved and cannot be deleted")
-		case !slices.Contains(names, name):
+		case !seen[name]:
+			seen[name] = true
 			names = append(names, name)
 		}
 	}

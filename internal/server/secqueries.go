@@ -51,6 +51,10 @@ func serveSecurityQuery(w http.ResponseWriter, r *http.Request, st *requestState
 		body = st.Body.body.Raw
 	}
 	search, err := secquery.ParseSearch(q.schema, body, now)
+	var res secquery.Result
+	if err == nil {
+		res, err = search.Run(q.docs, typedKeys)
+	}
 	if err != nil {
 		var qe *secquery.QueryError
 		if errors.As(err, &qe) {
@@ -60,7 +64,6 @@ func serveSecurityQuery(w http.ResponseWriter, r *http.Request, st *requestState
 		refuseLocal(w, st, http.StatusBadRequest, "parsing_exception", err.Error())
 		return
 	}
-	res := search.Run(q.docs, typedKeys)
 	list := make([]map[string]any, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		item := q.render(h.Index)

@@ -2,7 +2,6 @@ package apikey
 
 import (
 	"encoding/json"
-	"slices"
 	"time"
 )
 
@@ -66,7 +65,24 @@ func (f Filter) Empty() bool {
 // Matches reports whether k is selected. Name may end in "*" (a prefix),
 // as Elasticsearch's get API allows.
 func (f Filter) Matches(k *Key) bool {
-	if len(f.IDs) > 0 && !slices.Contains(f.IDs, k.ID) {
+	return f.matcher()(k)
+}
+
+// matcher is Matches with the ids made a set once: a request may list
+// millions of ids, and the store is scanned key by key under its lock.
+func (f Filter) matcher() func(*Key) bool {
+	var ids map[string]bool
+	if len(f.IDs) > 0 {
+		ids = make(map[string]bool, len(f.IDs))
+		for _, id := range f.IDs {
+			ids[id] = true
+		}
+	}
+	return func(k *Key) bool { return f.matchesWith(ids, k) }
+}
+
+func (f Filter) matchesWith(ids map[string]bool, k *Key) bool {
+	if ids != nil && !ids[k.ID] {
 		return false
 	}
 	if f.Name != "" && !matchName(f.Name, k.Name) {

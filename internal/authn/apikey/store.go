@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -78,8 +77,9 @@ func (s *FileStore) Lookup(id string) (Key, bool) {
 func (s *FileStore) Find(f Filter) []Key {
 	s.cache.Refresh(0)
 	var out []Key
+	match := f.matcher()
 	for _, k := range s.cache.Load().keys {
-		if f.Matches(k) {
+		if match(k) {
 			out = append(out, *k)
 		}
 	}
@@ -103,12 +103,13 @@ func (s *FileStore) Create(k Key) error {
 // those that already were.
 func (s *FileStore) Invalidate(f Filter, keep func(*Key) bool) (done, already []string, err error) {
 	now := s.now().UnixMilli()
+	match := f.matcher()
 	err = s.update(func(keys []*Key) ([]*Key, error) {
 		done, already = nil, nil
 		out := make([]*Key, len(keys))
 		for i, k := range keys {
 			out[i] = k
-			if !f.Matches(k) || !keep(k) {
+			if !match(k) || !keep(k) {
 				continue
 			}
 			if k.Invalidated {
@@ -197,8 +198,17 @@ func (s *FileStore) Update(ids []string, mine func(*Key) bool, edit func(*Key)) 
 	err := s.update(func(keys []*Key) ([]*Key, error) {
 		res = UpdateResult{Errors: map[string]error{}}
 		out := append([]*Key(nil), keys...)
+		at := make(map[string]int, len(out)) // ids can be many: no scan per id
+		for i, k := range out {
+			if _, dup := at[k.ID]; !dup {
+				at[k.ID] = i
+			}
+		}
 		for _, id := range ids {
-			i := slices.IndexFunc(out, func(k *Key) bool { return k.ID == id })
+			i, found := at[id]
+			if !found {
+				i = -1
+			}
 			switch {
 			case i < 0 || !mine(out[i]):
 				res.Errors[id] = ErrKeyNotFound
