@@ -167,14 +167,7 @@ func TestBodyFuzzDifferential(t *testing.T) {
 			}
 		}
 	}
-	keys := make([]string, 0, len(stats))
-	for k := range stats {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%6d %s", stats[k], k)
-	}
+	logCounts(t, stats)
 	if total := len(f.users) * iters; stats["compared"]*4 < total {
 		t.Errorf("only %d of %d requests were answered and compared: the generator's bodies are refused too often", stats["compared"], total)
 	}
@@ -274,3 +267,16 @@ func (f *fuzzFixture) sendReq(t *testing.T, who string, rq fuzzReq) (result, str
 }
 
 var mirrorIXRE = regexp.MustCompile(`@IX:[a-z,]*@`)
+
+// logCounts logs a differential's outcome counts, one per line, by name.
+func logCounts(t *testing.T, counts map[string]int) {
+	t.Helper()
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("%6d %s", counts[k], k)
+	}
+}

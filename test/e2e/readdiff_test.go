@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -138,14 +137,7 @@ func TestReadAPIDifferential(t *testing.T) {
 			}
 		}
 	}
-	keys := make([]string, 0, len(stats))
-	for k := range stats {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%6d %s", stats[k], k)
-	}
+	logCounts(t, stats)
 	for _, o := range overRestricted {
 		t.Logf("over-restriction: %.300s", o)
 	}
