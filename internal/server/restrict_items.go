@@ -243,6 +243,9 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 				pins.restricted[a.Index] = true
 			}
 		}
+		if err := mgetVersionRefusal(pb.mget, def, hasDef, concrete, pins.restricted); err != nil {
+			return nil, err
+		}
 		plan.answer = func(w http.ResponseWriter, r *http.Request) bool {
 			for name, refs := range byIndex {
 				ix := concrete[name]
@@ -266,6 +269,32 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 		return filterMget(dst, src, pins, docFilter)
 	}
 	return plan, nil
+}
+
+// mgetVersionRefusal refuses, under DLS, a document of an _mget on an
+// index with a role query that sets version or version_type: the cluster
+// checks the version of the stored document whether or not the role query
+// hides it, and answers a version_conflict_engine_exception item quoting
+// its current version where a hidden document must read as missing. The
+// same parameters of a single-document read are refused
+// (refusePinnedReadParams).
+func mgetVersionRefusal(docs []esbody.MgetDoc, def string, hasDef bool, concrete map[string]string, restricted map[string]bool) error {
+	for _, doc := range docs {
+		idx := doc.Index
+		if idx == "" && hasDef {
+			idx = def
+		}
+		if !restricted[concrete[idx]] || doc.Raw == nil {
+			continue
+		}
+		for _, n := range []string{"version", "version_type"} {
+			if doc.Raw.Has(n) {
+				return &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception",
+					Reason: fmt.Sprintf("[%s] is not supported by the security proxy on document reads if document level security is enabled", n)}
+			}
+		}
+	}
+	return nil
 }
 
 // mgetPins is what the visibility checks of an _mget found: the indices

@@ -77,3 +77,82 @@ func TestIndicesBoostNoExistenceOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestDLSHiddenDocumentReadsAsMissing: every read of a document by id must
+// answer for a document hidden by the role query exactly as for one that
+// never existed (after swapping the two ids, which have the same length),
+// and never quote its values. An _mget item with a version made the
+// cluster compare it with the hidden document's and answer a
+// version_conflict_engine_exception quoting the current version.
+func TestDLSHiddenDocumentReadsAsMissing(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, u := superuserOpts(t, os_)
+	o.Users += "eodoc:" + u.Password + "\n"
+	o.UsersRoles += "e2e_eodoc:eodoc\n"
+	o.Roles = "e2e_eodoc:\n  indices:\n    - names: [\"e2e-eodoc-*\"]\n      privileges: [read]\n      query: '{\"term\":{\"owner\":\"me\"}}'\n" +
+		"      field_security:\n        grant: [\"*\"]\n        except: [\"secret\"]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	ix := fmt.Sprintf("e2e-eodoc-%d", time.Now().UnixNano())
+	const canary = "CANARY-EODOC-41c7"
+	hj := map[string]string{"Content-Type": "application/json"}
+	for _, d := range [][2]string{
+		{"/" + ix + "/_doc/v1?refresh=true", `{"owner":"me","pub":"ok","secret":"` + canary + `"}`},
+		{"/" + ix + "/_doc/h1?refresh=true", `{"owner":"other","pub":"` + canary + `","secret":"` + canary + `"}`},
+		{"/" + ix + "/_doc/h1?refresh=true", `{"owner":"other","pub":"` + canary + `","secret":"` + canary + `"}`}, // version 2
+	} {
+		if r := do(t, c, "PUT", p.URL+d[0], u.Name, u.Password, strings.NewReader(d[1]), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", d[0], r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+ix, u.Name, u.Password, nil, nil) })
+	type probe struct{ method, path, body string }
+	probes := []probe{
+		{"GET", "/" + ix + "/_doc/ID", ""},
+		{"HEAD", "/" + ix + "/_doc/ID", ""},
+		{"GET", "/" + ix + "/_source/ID", ""},
+		{"GET", "/" + ix + "/_doc/ID?version=2", ""},
+		{"GET", "/" + ix + "/_doc/ID?stored_fields=secret,pub", ""},
+		{"POST", "/" + ix + "/_mget", `{"ids":["ID"]}`},
+		{"POST", "/" + ix + "/_mget", `{"docs":[{"_id":"ID","version":5}]}`},
+		{"POST", "/" + ix + "/_mget", `{"docs":[{"_id":"ID","version":1,"version_type":"external_gte"}]}`},
+		{"POST", "/_mget", `{"docs":[{"_index":"` + ix + `","_id":"ID","version":5,"version_type":"external"}]}`},
+		{"POST", "/_mget", `{"docs":[{"_index":"` + ix + `","_id":"ID","stored_fields":["secret"]}]}`},
+		{"POST", "/" + ix + "/_search", `{"query":{"ids":{"values":["ID"]}}}`},
+		{"POST", "/" + ix + "/_count", `{"query":{"ids":{"values":["ID"]}}}`},
+		{"POST", "/" + ix + "/_explain/ID", `{"query":{"match_all":{}}}`},
+		{"GET", "/" + ix + "/_termvectors/ID", ""},
+	}
+	for _, pr := range probes {
+		send := func(user, id string) result {
+			var body *strings.Reader
+			if pr.body != "" {
+				body = strings.NewReader(strings.ReplaceAll(pr.body, "ID", id))
+			}
+			path := p.URL + strings.ReplaceAll(pr.path, "ID", id)
+			if body == nil {
+				return do(t, c, pr.method, path, user, u.Password, nil, nil)
+			}
+			return do(t, c, pr.method, path, user, u.Password, body, hj)
+		}
+		if pr.body != "" && strings.Contains(pr.body, "version") {
+			// Control: without the proxy's check, the item is a conflict.
+			if r := send(u.Name, "h1"); !strings.Contains(r.Body, "version_conflict_engine_exception") {
+				t.Fatalf("control %s %s: the superuser should get a version conflict: %d %s", pr.path, pr.body, r.Status, r.Body)
+			}
+		}
+		hid, miss := send("eodoc", "h1"), send("eodoc", "n1")
+		if strings.Contains(hid.Body, canary) || strings.Contains(miss.Body, canary) {
+			t.Errorf("LEAK %s %s %s: the answer quotes a hidden value: %d %.400s", pr.method, pr.path, pr.body, hid.Status, hid.Body)
+		}
+		if hid.Status != miss.Status || strings.ReplaceAll(hid.Body, "h1", "n1") != miss.Body {
+			t.Errorf("LEAK %s %s %s: the hidden document answers unlike a missing one: %d %.400s / %d %.400s", pr.method, pr.path, pr.body, hid.Status, hid.Body, miss.Status, miss.Body)
+		}
+	}
+	// The visible document still reads, without its hidden field.
+	r := do(t, c, "POST", p.URL+"/"+ix+"/_mget", "eodoc", u.Password, strings.NewReader(`{"ids":["v1"]}`), hj)
+	if r.Status != 200 || !strings.Contains(r.Body, `"found":true`) || strings.Contains(r.Body, canary) {
+		t.Errorf("mget of the visible document: %d %s", r.Status, r.Body)
+	}
+}
