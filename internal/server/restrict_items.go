@@ -62,11 +62,13 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if err := rr.checkWrite(access[0].Index, it.ID, it.Source); err != nil {
 			return itemRefusalOf(err)
 		}
-		if it.Op == "create" || it.ID == "" {
+		if it.ID == "" {
 			return nil
 		}
 		// An index item with an _id replaces the document there: it
-		// must be one the caller can see (see planReplace).
+		// must be one the caller can see (see planReplace). A create item
+		// over a hidden document is refused the same way: the cluster's
+		// conflict would quote the hidden document's version (planCreate).
 		routing := it.Routing
 		if routing == "" {
 			routing = st.Class.Params.Values["routing"]
