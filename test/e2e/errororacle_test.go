@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"compress/gzip"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -182,5 +185,81 @@ func TestDLSHiddenDocumentReadsAsMissing(t *testing.T) {
 	r := do(t, c, "POST", p.URL+"/"+ix+"/_mget", "eodoc", u.Password, strings.NewReader(`{"ids":["v1"]}`), hj)
 	if r.Status != 200 || !strings.Contains(r.Body, `"found":true`) || strings.Contains(r.Body, canary) {
 		t.Errorf("mget of the visible document: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestDLSRoleQueryNotQuotedInErrors: the cluster evaluates the role query
+// the proxy adds to a DLS user's search; on an index where its field has
+// another type it fails, and the failure (the error, or a shard failure of
+// a successful answer) quoted the role query's value ("For input string:
+// \"...\""). Elasticsearch never shows a role query to the user it
+// restricts: the values are redacted, in any encoding asked.
+func TestDLSRoleQueryNotQuotedInErrors(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, u := superuserOpts(t, os_)
+	const canary = "CANARY-ROLEQ-5d1f"
+	o.Users += "eorole:" + u.Password + "\n"
+	o.UsersRoles += "e2e_eorole:eorole\n"
+	o.Roles = "e2e_eorole:\n  indices:\n    - names: [\"e2e-eorole-*\"]\n      privileges: [read, write]\n" +
+		"      query: '{\"bool\":{\"must_not\":{\"terms\":{\"customer\":[\"" + canary + "\"]}}}}'\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	n := time.Now().UnixNano()
+	kw, num := fmt.Sprintf("e2e-eorole-k%d", n), fmt.Sprintf("e2e-eorole-n%d", n)
+	hj := map[string]string{"Content-Type": "application/json"}
+	for _, d := range [][2]string{
+		{"/" + kw + "/_doc/1?refresh=true", `{"customer":"visible"}`},
+		{"/" + num + "/_doc/1?refresh=true", `{"customer":5}`},
+	} {
+		if r := do(t, c, "PUT", p.URL+d[0], u.Name, u.Password, strings.NewReader(d[1]), hj); r.Status >= 300 {
+			t.Fatalf("seed %s: %d %s", d[0], r.Status, r.Body)
+		}
+	}
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+kw+","+num, u.Name, u.Password, nil, nil) })
+	nd := map[string]string{"Content-Type": "application/x-ndjson"}
+	gz := map[string]string{"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+	for _, pr := range []struct {
+		method, path, body string
+		hdr                map[string]string
+	}{
+		{"POST", "/" + kw + "," + num + "/_search", `{"size":1}`, hj},
+		{"POST", "/e2e-eorole-*/_search?filter_path=_shards", `{"size":0}`, hj},
+		{"POST", "/" + kw + "," + num + "/_search", `{"size":1}`, gz},
+		{"POST", "/" + num + "/_search", `{}`, hj},
+		{"POST", "/" + num + "/_search?error_trace=true", `{}`, gz},
+		{"GET", "/" + num + "/_count", "", nil},
+		{"GET", "/" + num + "/_search?q=x&format=yaml", "", nil},
+		{"GET", "/_cat/count/" + num, "", nil},
+		{"POST", "/_msearch", `{"index":"` + num + `"}` + "\n{}\n" + `{"index":"` + kw + `"}` + "\n{}\n", nd},
+	} {
+		var body io.Reader
+		if pr.body != "" {
+			body = strings.NewReader(pr.body)
+		}
+		r := do(t, c, pr.method, p.URL+pr.path, "eorole", u.Password, body, pr.hdr)
+		text := r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(strings.NewReader(r.Body))
+			if err != nil {
+				t.Fatalf("%s %s: gzip: %v", pr.method, pr.path, err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("%s %s: gzip: %v", pr.method, pr.path, err)
+			}
+			text = string(b)
+		}
+		if !strings.Contains(text, "failed") && !strings.Contains(text, "error") {
+			t.Errorf("%s %s: the probe should fail on the numeric index: %d %.400s", pr.method, pr.path, r.Status, text)
+		}
+		if strings.Contains(strings.ToLower(text), strings.ToLower(canary)) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(canary))[:16]) {
+			t.Errorf("LEAK %s %s %s: the answer quotes the role query: %d %.600s", pr.method, pr.path, pr.body, r.Status, text)
+		}
+	}
+	// The visible document is still found.
+	r := do(t, c, "POST", p.URL+"/"+kw+"/_search", "eorole", u.Password, strings.NewReader(`{}`), hj)
+	if r.Status != 200 || !strings.Contains(r.Body, `"visible"`) {
+		t.Errorf("search of the keyword index: %d %s", r.Status, r.Body)
 	}
 }
