@@ -385,6 +385,7 @@ func filterMget(dst io.Writer, src io.Reader, pins *mgetPins, f *fls.Filter) err
 func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Value, error) {
 	var head struct {
 		Index       string  `json:"_index"`
+		Type        string  `json:"_type"`
 		ID          string  `json:"_id"`
 		Error       any     `json:"error"`
 		Found       bool    `json:"found"`
@@ -399,11 +400,15 @@ func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Va
 		return v, nil
 	}
 	if head.Found && pins.hides(head.Index, head.ID, head.Routing, head.SeqNo, head.PrimaryTerm) {
+		// As the cluster answers for a missing document: Elasticsearch
+		// 7 names its _type, and an answer without it told the hidden
+		// document from a missing one.
 		b, _ := json.Marshal(struct {
 			Index string `json:"_index"`
+			Type  string `json:"_type,omitempty"`
 			ID    string `json:"_id"`
 			Found bool   `json:"found"`
-		}{head.Index, head.ID, false})
+		}{head.Index, head.Type, head.ID, false})
 		return b, nil
 	}
 	if f == nil {
