@@ -23,8 +23,9 @@ const redactedReason = "[redacted by the security proxy: the text quotes the doc
 // one is replaced whole.
 const maxRedactedError = 1 << 20
 
-// roleLiterals lists the values (strings and numbers, lower-cased) of the
-// rendered role queries of the request's indices. The cluster evaluates
+// roleLiterals lists the values (strings and numbers of two characters or
+// more, lower-cased) of the rendered role queries of the request's
+// indices. The cluster evaluates
 // these queries as part of the request, and its errors quote them: a role
 // query {"term":{"customer":"acme"}} on an index where customer is a long
 // fails every search with "failed to create query: For input string:
@@ -44,7 +45,9 @@ func (rr *restrictedRequest) roleLiterals() ([]string, error) {
 		for _, q := range qs {
 			collectLiterals(q, func(s string) {
 				s = strings.ToLower(strings.TrimSpace(s))
-				if s != "" && !seen[s] {
+				// A one-character value (a 0 or 1 in a range) would redact
+				// every parse position of every error, and is no secret.
+				if len(s) > 1 && !seen[s] {
 					seen[s] = true
 					out = append(out, s)
 				}
