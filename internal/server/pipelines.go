@@ -93,6 +93,9 @@ func reachRefusal(az Authorizer, req authz.Request, c *esapi.Classification, pb 
 	// A percolator field reads any index: only a user who may already read
 	// every index may define one (full() would ask about the template APIs'
 	// cluster action, not about reading).
+	if ref := indicesBoostRefusal(az, req, c, pb); ref != nil {
+		return ref
+	}
 	if definesPercolator(c, pb) && !mayReadEverything(az, req) {
 		return forbidden(req, reasonPercolatorMapping)
 	}

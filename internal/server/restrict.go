@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -51,6 +52,9 @@ type restrictionPlan struct {
 	filter bodyFilter
 	// gzip says the client accepts a gzip-compressed filtered response.
 	gzip bool
+	// redact holds the values of the role queries the cluster evaluates
+	// for the request: the error answers quoting one are redacted.
+	redact []string
 }
 
 // restrictedRequest is one request under DLS/FLS, as the planners see it.
@@ -92,9 +96,25 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 			refuseRestricted(w, st, err)
 			return
 		}
+		filterPathOK := false
+		if rr.dls {
+			lits, err := rr.roleLiterals()
+			if err != nil {
+				refuseRestricted(w, st, dls.RoleQueryRefusal(strings.Join(filteredIndices(rr.d.Access), ","), err))
+				return
+			}
+			if len(lits) > 0 {
+				plan.redact = lits
+				r.Header.Del("Accept-Encoding") // the error answers are read
+				if redactedSuccessActions[st.Action] && st.Class.Route != "cat" {
+					filterPathOK = plan.filter == nil
+					plan.filter = redactFilter(lits, plan.filter)
+				}
+			}
+		}
 		if plan.filter != nil {
 			plan.gzip = clientGzip(st, r)
-			if reason := prepareFilteredRequest(r); reason != "" {
+			if reason := prepareRewrittenRequest(r, filterPathOK); reason != "" {
 				st.Decision = "deny"
 				eserr.Security(http.StatusBadRequest, reason).Write(w)
 				return
@@ -113,6 +133,11 @@ func withRestrictionExec(next http.Handler) http.Handler {
 		if p == nil {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if len(p.redact) > 0 {
+			ew := &errorRedactingWriter{ResponseWriter: w, literals: p.redact}
+			defer ew.finish()
+			w = ew
 		}
 		if r.Method == http.MethodHead {
 			// A HEAD answer has no body to filter, but the cluster sends

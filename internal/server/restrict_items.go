@@ -62,11 +62,13 @@ func (rs *Restrictions) checkBulkItem(r *http.Request, st *requestState, it esbo
 		if err := rr.checkWrite(access[0].Index, it.ID, it.Source); err != nil {
 			return itemRefusalOf(err)
 		}
-		if it.Op == "create" || it.ID == "" {
+		if it.ID == "" {
 			return nil
 		}
 		// An index item with an _id replaces the document there: it
-		// must be one the caller can see (see planReplace).
+		// must be one the caller can see (see planReplace). A create item
+		// over a hidden document is refused the same way: the cluster's
+		// conflict would quote the hidden document's version (planCreate).
 		routing := it.Routing
 		if routing == "" {
 			routing = st.Class.Params.Values["routing"]
@@ -243,6 +245,9 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 				pins.restricted[a.Index] = true
 			}
 		}
+		if err := mgetVersionRefusal(pb.mget, def, hasDef, concrete, pins.restricted); err != nil {
+			return nil, err
+		}
 		plan.answer = func(w http.ResponseWriter, r *http.Request) bool {
 			for name, refs := range byIndex {
 				ix := concrete[name]
@@ -266,6 +271,32 @@ func (rr *restrictedRequest) planMget() (*restrictionPlan, error) {
 		return filterMget(dst, src, pins, docFilter)
 	}
 	return plan, nil
+}
+
+// mgetVersionRefusal refuses, under DLS, a document of an _mget on an
+// index with a role query that sets version or version_type: the cluster
+// checks the version of the stored document whether or not the role query
+// hides it, and answers a version_conflict_engine_exception item quoting
+// its current version where a hidden document must read as missing. The
+// same parameters of a single-document read are refused
+// (refusePinnedReadParams).
+func mgetVersionRefusal(docs []esbody.MgetDoc, def string, hasDef bool, concrete map[string]string, restricted map[string]bool) error {
+	for _, doc := range docs {
+		idx := doc.Index
+		if idx == "" && hasDef {
+			idx = def
+		}
+		if !restricted[concrete[idx]] || doc.Raw == nil {
+			continue
+		}
+		for _, n := range []string{"version", "version_type"} {
+			if doc.Raw.Has(n) {
+				return &eserr.Error{Status: http.StatusBadRequest, Type: "security_exception",
+					Reason: fmt.Sprintf("[%s] is not supported by the security proxy on document reads if document level security is enabled", n)}
+			}
+		}
+	}
+	return nil
 }
 
 // mgetPins is what the visibility checks of an _mget found: the indices
@@ -354,6 +385,7 @@ func filterMget(dst io.Writer, src io.Reader, pins *mgetPins, f *fls.Filter) err
 func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Value, error) {
 	var head struct {
 		Index       string  `json:"_index"`
+		Type        string  `json:"_type"`
 		ID          string  `json:"_id"`
 		Error       any     `json:"error"`
 		Found       bool    `json:"found"`
@@ -368,11 +400,15 @@ func filterMgetDoc(v jsontext.Value, pins *mgetPins, f *fls.Filter) (jsontext.Va
 		return v, nil
 	}
 	if head.Found && pins.hides(head.Index, head.ID, head.Routing, head.SeqNo, head.PrimaryTerm) {
+		// As the cluster answers for a missing document: Elasticsearch
+		// 7 names its _type, and an answer without it told the hidden
+		// document from a missing one.
 		b, _ := json.Marshal(struct {
 			Index string `json:"_index"`
+			Type  string `json:"_type,omitempty"`
 			ID    string `json:"_id"`
 			Found bool   `json:"found"`
-		}{head.Index, head.ID, false})
+		}{head.Index, head.Type, head.ID, false})
 		return b, nil
 	}
 	if f == nil {

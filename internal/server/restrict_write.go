@@ -37,10 +37,42 @@ func (rr *restrictedRequest) planIndexWrite() (*restrictionPlan, error) {
 	if err := rr.checkWrite(index, id, doc); err != nil {
 		return nil, err
 	}
-	if id == "" || containsSegment(rr.st.Class.Endpoint, "_create") || rr.st.Class.Params.Values["op_type"] == "create" {
+	if id == "" {
 		return &restrictionPlan{}, nil // a new document: it replaces nothing
 	}
+	if containsSegment(rr.st.Class.Endpoint, "_create") || rr.st.Class.Params.Values["op_type"] == "create" {
+		return rr.planCreate(index, id), nil
+	}
 	return rr.planReplace(index, id)
+}
+
+// planCreate refuses, under DLS, a create whose _id is taken by a document
+// the caller cannot see, as planReplace refuses replacing it: the cluster
+// would answer version_conflict_engine_exception quoting the hidden
+// document's current version ("document already exists (current version
+// [N])"). A create over a visible document, or of a new one, goes on.
+func (rr *restrictedRequest) planCreate(index, id string) *restrictionPlan {
+	params := rr.st.Class.Params.Values
+	name := rr.pathIndexName()
+	answer := func(w http.ResponseWriter, r *http.Request) bool {
+		ref, err := rr.docRefOf(r, name, index, id, params["routing"])
+		var exists, visible bool
+		if err == nil {
+			exists, visible, _, err = rr.latestVisible(r, index, ref)
+		}
+		switch {
+		case err != nil:
+			rr.st.Log().Error("document visibility check failed", zap.Error(err))
+			eserr.Security(http.StatusServiceUnavailable, "the security proxy could not check the document's visibility").Write(w)
+			return true
+		case exists && !visible:
+			eserr.Security(http.StatusForbidden, fmt.Sprintf("action [%s] is unauthorized for user [%s]: document [%s] of index [%s] is not visible under document level security",
+				rr.st.Action, rr.st.Principal.Username, id, index)).Write(w)
+			return true
+		}
+		return false
+	}
+	return &restrictionPlan{answer: answer}
 }
 
 // planReplace refuses, under DLS, an index operation that would replace a
