@@ -1,6 +1,7 @@
 package secquery
 
 import (
+	"cmp"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -130,7 +131,7 @@ func (p queryParser) rangeCompare(f field, loc *time.Location) (func(bound any, 
 			if err != nil {
 				return nil, err
 			}
-			return func(v any) int { return compareInt(v.(int64), ms) }, nil
+			return func(v any) int { return cmp.Compare(v.(int64), ms) }, nil
 		}, nil
 	case Keyword:
 		return func(b any, _ bool) (func(any) int, error) {
@@ -140,16 +141,6 @@ func (p queryParser) rangeCompare(f field, loc *time.Location) (func(bound any, 
 	default:
 		return nil, badRequest("illegal_argument_exception", "range query on [%s] is not supported by the security proxy", f.name)
 	}
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // parseDate reads a date value in UTC (see parseDateIn).

@@ -1,6 +1,7 @@
 package secquery
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -74,15 +75,12 @@ func (p queryParser) parseSimpleQueryString(body any) (matcher, error) {
 				return false
 			}
 		}
-		if len(optional) == 0 {
+		// Beside required clauses the optional ones only score; alone, one
+		// must match (a query of exclusions alone matches the rest).
+		if len(required) > 0 || len(optional) == 0 {
 			return len(required) > 0 || len(excluded) > 0
 		}
-		for _, m := range optional {
-			if m(d) {
-				return true
-			}
-		}
-		return len(required) > 0 // optional clauses only score when others are required
+		return slices.ContainsFunc(optional, func(m matcher) bool { return m(d) })
 	}, nil
 }
 
