@@ -71,9 +71,9 @@ func isAllIndices(exprs []string) bool {
 	return len(exprs) == 0 || (len(exprs) == 1 && exprs[0] == "_all")
 }
 
-// simpleMatch is Regex.simpleMatch: '*' matches any sequence of characters;
-// every other character matches itself.
-func simpleMatch(pattern, s string) bool {
+// SimpleMatch is Elasticsearch's Regex.simpleMatch: '*' matches any
+// sequence of characters; every other character matches itself.
+func SimpleMatch(pattern, s string) bool {
 	first := strings.IndexByte(pattern, '*')
 	if first < 0 {
 		return pattern == s

@@ -122,9 +122,11 @@ func TestSimpleMatch(t *testing.T) {
 		{"a*c", "abc", true}, {"a*c", "ac", true}, {"a*a", "a", false}, {"ab*bc", "abc", false}, {"a*b*c", "axbyc", true},
 		{"a*b*c", "acb", false}, {"**", "x", true}, {"a?c", "abc", false}, {"a?c", "a?c", true}, {"abc", "abc", true},
 		{"*b*", "abc", true}, {"*x*", "abc", false}, {"a*b*b*c", "abbc", true}, {"a*b*b*c", "abc", false},
+		{"na*", "name", true}, {"*me", "name", true}, {"n*m*", "name", true}, {"n*x", "name", false},
+		{"nam", "name", false}, {"a*a", "aa", true}, {"?ame", "name", false},
 	} {
-		if got := simpleMatch(tc.p, tc.s); got != tc.want {
-			t.Errorf("simpleMatch(%q, %q) = %v", tc.p, tc.s, got)
+		if got := SimpleMatch(tc.p, tc.s); got != tc.want {
+			t.Errorf("SimpleMatch(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}
 }

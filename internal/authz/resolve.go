@@ -143,7 +143,7 @@ func (r *resolver) expand(pattern string, exclude bool) bool {
 	}
 	for i := range candidates {
 		ab := &candidates[i]
-		if (!prefixOnly && !simpleMatch(pattern, ab.name)) || !r.visible(pattern, ab) {
+		if (!prefixOnly && !SimpleMatch(pattern, ab.name)) || !r.visible(pattern, ab) {
 			continue
 		}
 		grants := r.grantsAbstraction(ab)

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 )
 
 // Kind is how a field's values compare: as exact strings (keyword and
@@ -126,33 +128,12 @@ func (s *Schema) resolvePattern(pattern string) []field {
 	sort.Strings(names)
 	var out []field
 	for _, name := range names {
-		if simpleMatch(pattern, name) {
+		if authz.SimpleMatch(pattern, name) {
 			f, _ := s.resolveField(name)
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-// simpleMatch is Elasticsearch's Regex.simpleMatch: * matches any run of
-// characters, nothing else is special.
-func simpleMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for i, part := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(s, part)
-		}
-		j := strings.Index(s, part)
-		if j < 0 {
-			return false
-		}
-		s = s[j+len(part):]
-	}
-	return s == ""
 }
 
 // leafString is a JSON scalar as a flattened or keyword field indexes it.

@@ -323,20 +323,6 @@ func TestQuerySortsMultiValuedFields(t *testing.T) {
 	}
 }
 
-func TestSimpleMatch(t *testing.T) {
-	for _, tc := range []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "name", true}, {"na*", "name", true}, {"*me", "name", true}, {"n*m*", "name", true}, {"n*x", "name", false},
-		{"name", "name", true}, {"nam", "name", false}, {"a*a", "a", false}, {"a*a", "aa", true}, {"?ame", "name", false},
-	} {
-		if got := simpleMatch(tc.pattern, tc.s); got != tc.want {
-			t.Errorf("simpleMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
-		}
-	}
-}
-
 // mustRun runs s over docs and fails the test on an error.
 func mustRun(t *testing.T, s *Search, docs []Doc, typedKeys bool) Result {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/portcullis-proxy/portcullis/internal/authz"
@@ -202,33 +201,11 @@ func newIndexHasPercolator(ctx context.Context, cl Cluster, name string) (bool, 
 func legacyTemplateMatches(tmpl *esbody.Object, name string) bool {
 	patterns, _ := indexNames(tmpl, "index_patterns", "template")
 	for _, p := range patterns {
-		if simpleMatch(p, name) {
+		if authz.SimpleMatch(p, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// simpleMatch is Elasticsearch's Regex.simpleMatch: "*" matches any run
-// of characters, nothing else is special.
-func simpleMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, last)
 }
 
 // clusterJSON sends one of the proxy's own requests and parses the JSON

@@ -305,35 +305,9 @@ func (v *View) Expand(pattern string) []string {
 	}
 	var out []string
 	for _, p := range m.searchable {
-		if simpleMatch(pattern, p) && v.Visible(p) {
+		if authz.SimpleMatch(pattern, p) && v.Visible(p) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// simpleMatch matches s against a pattern where '*' is the only wildcard,
-// as Elasticsearch's Regex.simpleMatch does.
-func simpleMatch(pattern, s string) bool {
-	star := strings.IndexByte(pattern, '*')
-	if star < 0 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, pattern[:star]) {
-		return false
-	}
-	s = s[star:]
-	pattern = pattern[star+1:]
-	for {
-		next := strings.IndexByte(pattern, '*')
-		if next < 0 {
-			return strings.HasSuffix(s, pattern)
-		}
-		i := strings.Index(s, pattern[:next])
-		if i < 0 {
-			return false
-		}
-		s = s[i+next:]
-		pattern = pattern[next+1:]
-	}
 }

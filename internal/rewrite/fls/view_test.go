@@ -3,6 +3,8 @@ package fls
 import (
 	"slices"
 	"testing"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
 )
 
 // TestVisibleRoles checks each visibility rule on the fixture mapping with
@@ -357,7 +359,7 @@ func TestSimpleMatch(t *testing.T) {
 		{"a?c", "abc", false}, {"**", "x", true}, {"*x*", "abc", false},
 	}
 	for _, tt := range tests {
-		if got := simpleMatch(tt.pattern, tt.s); got != tt.want {
+		if got := authz.SimpleMatch(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("simpleMatch(%q, %q) = %v", tt.pattern, tt.s, got)
 		}
 	}
