@@ -5,7 +5,8 @@
 # MODE behind the same closed loop (wrk -t1 -c$CONNS), and prints per mode:
 # requests/s, the proxy's CPU per request (utime+stime from /proc), its
 # threads' voluntary context switches per request, and for audited modes
-# the records per fsync and fsyncs (portcullis_audit_group_size).
+# the records per fsync, the fsyncs and their mean duration
+# (portcullis_audit_group_size, portcullis_audit_fsync_seconds).
 #
 #   bare      bench/bareproxy (httputil.ReverseProxy), for scale
 #   noaudit   Portcullis with access_granted excluded (no record per request)
@@ -18,11 +19,14 @@
 # hash, hand-offs to the writer). Usage:
 #   bench/auditcost.sh [MODE...]          (default: bare noaudit disk shm prealloc)
 #   CONNS=64 DUR=10 bench/auditcost.sh disk noaudit
+#   PROFILE=1 bench/auditcost.sh prealloc   (CPU profile of each measured run:
+#     bench/out/auditcost-MODE.pprof; go tool pprof -top bench/out/auditcost-bin/proxy FILE)
 # Ports: BASE_PORT (default 9461) to BASE_PORT+2; loopback only. Needs wrk.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CONNS=${CONNS:-16}
+PROFILE=${PROFILE:-0}
 DUR=${DUR:-10}
 BASE_PORT=${BASE_PORT:-9461}
 UP=$BASE_PORT PX=$((BASE_PORT + 1)) MX=$((BASE_PORT + 2))
@@ -85,6 +89,7 @@ audit:
 $extra
 metrics:
   listen: "127.0.0.1:$MX"
+  pprof: $([[ $PROFILE == 1 ]] && echo true || echo false)
 YAML
     "$TMPD/proxy" serve --config "$TMPD/$mode.yaml" >"$TMPD/$mode.log" 2>&1 &
   fi
@@ -93,15 +98,23 @@ YAML
   for _ in $(seq 50); do curl -s -o /dev/null -H "$AUTH" "http://127.0.0.1:$PX/" && break; sleep 0.1; done
   wrk -t1 -c"$CONNS" -d2s -H "$AUTH" "http://127.0.0.1:$PX/" >/dev/null
   c0=$(cpu_ticks "$pid") x0=$(voluntary_switches "$pid") g0=""
-  [[ $mode == bare ]] || g0=$(curl -s "127.0.0.1:$MX/metrics" | awk '/^portcullis_audit_group_size_(sum|count)/ {printf "%s ", $2}')
+  [[ $mode == bare ]] || g0=$(curl -s "127.0.0.1:$MX/metrics" | awk '/^portcullis_audit_(group_size|fsync_seconds)_(sum|count)/ {printf "%s ", $2}')
+  prof=""
+  if [[ $PROFILE == 1 && $mode != bare ]]; then
+    mkdir -p "$HERE/out/auditcost-bin" && cp "$TMPD/proxy" "$HERE/out/auditcost-bin/proxy"
+    curl -s -o "$HERE/out/auditcost-$mode.pprof" "127.0.0.1:$MX/debug/pprof/profile?seconds=$((DUR - 2))" &
+    prof=$!
+  fi
   out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" -H "$AUTH" "http://127.0.0.1:$PX/")
+  [[ -z $prof ]] || wait "$prof"
   c1=$(cpu_ticks "$pid") x1=$(voluntary_switches "$pid") g1=""
-  [[ $mode == bare ]] || g1=$(curl -s "127.0.0.1:$MX/metrics" | awk '/^portcullis_audit_group_size_(sum|count)/ {printf "%s ", $2}')
+  [[ $mode == bare ]] || g1=$(curl -s "127.0.0.1:$MX/metrics" | awk '/^portcullis_audit_(group_size|fsync_seconds)_(sum|count)/ {printf "%s ", $2}')
   n=$(awk '/requests in/ {print $1}' <<<"$out")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   awk -v m="$mode" -v r="$rps" -v n="$n" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v x=$((x1 - x0)) -v g0="$g0" -v g1="$g1" 'BEGIN {
     split(g0, a, " "); split(g1, b, " "); group = ""
-    if (b[2] - a[2] > 0) group = sprintf("  %.1f records/fsync, %d fsyncs", (b[1] - a[1]) / (b[2] - a[2]), b[2] - a[2])
+    # a, b: fsync_seconds sum, count, group_size sum, count (in the order of the exposition)
+    if (b[4] - a[4] > 0) group = sprintf("  %.1f records/fsync, %d fsyncs of %.0f us", (b[3] - a[3]) / (b[4] - a[4]), b[4] - a[4], (b[1] - a[1]) / (b[2] - a[2]) * 1e6)
     printf "%-9s %8.0f req/s  cpu %6.1f us/req  %.2f voluntary switches/req%s\n", m, r, c / hz * 1e6 / n, x / n, group }'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
