@@ -78,6 +78,55 @@ func (d *Docs) Put(name string, doc json.RawMessage) (created bool, err error) {
 	return created, err
 }
 
+// PutAll stores several documents durably with one write of the file (a
+// bulk request of n documents would otherwise rewrite it n times); created
+// holds the names that did not exist before. Either every document is
+// stored or, on an error, none.
+func (d *Docs) PutAll(all map[string]json.RawMessage) (created map[string]bool, err error) {
+	compact := make(docs, len(all))
+	for name, doc := range all {
+		var b bytes.Buffer
+		if err := json.Compact(&b, doc); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", d.path, name, err)
+		}
+		compact[name] = b.Bytes()
+	}
+	created = make(map[string]bool, len(all))
+	err = d.update(func(cur docs) error {
+		for name, doc := range compact {
+			if _, existed := cur[name]; !existed {
+				created[name] = true
+			}
+			cur[name] = doc
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// DeleteAll removes several documents durably with one write of the file;
+// found holds the names that existed. Either every document is removed
+// or, on an error, none.
+func (d *Docs) DeleteAll(names []string) (found map[string]bool, err error) {
+	found = make(map[string]bool, len(names))
+	err = d.update(func(cur docs) error {
+		for _, name := range names {
+			if _, ok := cur[name]; ok {
+				found[name] = true
+				delete(cur, name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
 // Generation changes whenever the documents do (this process's changes
 // and, checked at most once a second, other processes'), so that what is
 // derived from them can be rebuilt only then.

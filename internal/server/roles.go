@@ -18,6 +18,10 @@ type DocStore interface {
 	Get(names []string) map[string]json.RawMessage
 	Put(name string, descriptor json.RawMessage) (created bool, err error)
 	Delete(name string) (found bool, err error)
+	// PutAll stores every document in one change: all or none.
+	PutAll(docs map[string]json.RawMessage) (created map[string]bool, err error)
+	// DeleteAll removes every named document in one change: all or none.
+	DeleteAll(names []string) (found map[string]bool, err error)
 }
 
 // The role API's actions, answered by the proxy.

@@ -92,18 +92,27 @@ func (s *roleService) bulkPut(w http.ResponseWriter, r *http.Request, st *reques
 			return
 		}
 	}
+	// One write of the store for the whole bulk: a role at a time would
+	// rewrite the file once per role, quadratic in the bulk's size.
 	var created, updated []string
-	for _, name := range changed {
-		isNew, err := s.store.Put(name, req.Roles[name])
-		if err != nil {
-			st.Log().Error("role store failed", zap.String("role", name), zap.Error(err))
-			errs.add(name, "exception", "the role store failed; the change may not have been made")
-			continue
+	if len(changed) > 0 {
+		puts := make(map[string]json.RawMessage, len(changed))
+		for _, name := range changed {
+			puts[name] = req.Roles[name]
 		}
-		if isNew {
-			created = append(created, name)
-		} else {
-			updated = append(updated, name)
+		isNew, err := s.store.PutAll(puts)
+		if err != nil {
+			st.Log().Error("role store failed", zap.Strings("roles", changed), zap.Error(err))
+		}
+		for _, name := range changed {
+			switch {
+			case err != nil:
+				errs.add(name, "exception", "the role store failed; the change was not made")
+			case isNew[name]:
+				created = append(created, name)
+			default:
+				updated = append(updated, name)
+			}
 		}
 	}
 	st.Log().Info("roles stored", zap.Strings("created", created), zap.Strings("updated", updated))
@@ -136,13 +145,15 @@ func (s *roleService) bulkDelete(w http.ResponseWriter, r *http.Request, st *req
 		}
 	}
 	var deleted, notFound []string
+	found, err := s.store.DeleteAll(names)
+	if err != nil {
+		st.Log().Error("role store failed", zap.Strings("roles", names), zap.Error(err))
+	}
 	for _, name := range names {
-		found, err := s.store.Delete(name)
 		switch {
 		case err != nil:
-			st.Log().Error("role store failed", zap.String("role", name), zap.Error(err))
-			errs.add(name, "exception", "the role store failed; the change may not have been made")
-		case found:
+			errs.add(name, "exception", "the role store failed; the change was not made")
+		case found[name]:
 			deleted = append(deleted, name)
 		default:
 			notFound = append(notFound, name)
