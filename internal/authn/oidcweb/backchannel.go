@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -23,9 +22,6 @@ const logoutTokenMaxAge = 10 * time.Minute
 
 // maxLogoutBody bounds the back-channel request body.
 const maxLogoutBody = 64 << 10
-
-// maxReplayEntries bounds the remembered logout token ids.
-const maxReplayEntries = 10000
 
 // backchannel implements OpenID Connect Back-Channel Logout 1.0 for the
 // provider: it validates the logout token (signature, iss, aud, iat, the
@@ -56,6 +52,21 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 		s.refuseBackchannel(w, r, err.Error())
 		return
 	}
+	// The token's id is claimed in the session store, which replicas
+	// share: a replay (which would end the sessions the user opened
+	// since) is refused by whichever replica it reaches. The claim lasts
+	// as long as the token's iat is accepted.
+	first, err := s.o.Sessions.ClaimOnce(r.Context(), lt.issuer, lt.jti, 2*(logoutTokenMaxAge+s.o.ClockSkew))
+	if err != nil {
+		s.o.Logger.Error("back-channel logout failed: session store unavailable", zap.Error(err))
+		logoutError(w, http.StatusBadRequest, "temporarily_unavailable", "the session store is unavailable")
+		return
+	}
+	if !first {
+		s.o.Logger.Warn("back-channel logout refused: logout token replayed")
+		s.refuseBackchannel(w, r, "logout token replayed")
+		return
+	}
 	if !s.record(w, r, Outcome{Kind: BackchannelLoggedOut, Principal: lt.principal, Username: lt.subject, Subject: lt.subject, SID: lt.sid}) {
 		return
 	}
@@ -76,6 +87,9 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 
 type logoutToken struct {
 	issuer, subject, sid string
+	// jti is the token's id, claimed in the session store so that a
+	// replay to this replica or another is refused.
+	jti string
 	// principal is the user the token's claims map to, when they name
 	// one (most providers send only sub and sid).
 	principal *authn.Principal
@@ -134,10 +148,7 @@ func (s *Service) verifyLogoutToken(r *http.Request, raw string) (*logoutToken, 
 	if claims.JTI == "" {
 		return nil, errors.New("logout token has no jti")
 	}
-	if !s.replays.first(idt.Issuer+"\x00"+claims.JTI, now) {
-		return nil, errors.New("logout token replayed")
-	}
-	return &logoutToken{issuer: idt.Issuer, subject: idt.Subject, sid: claims.SID, principal: s.logoutPrincipal(idt)}, nil
+	return &logoutToken{issuer: idt.Issuer, subject: idt.Subject, sid: claims.SID, jti: claims.JTI, principal: s.logoutPrincipal(idt)}, nil
 }
 
 // logoutPrincipal maps a verified logout token's claims to a user, or nil.
@@ -170,48 +181,4 @@ func logoutError(w http.ResponseWriter, status int, code, description string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
-}
-
-// replayCache remembers logout token ids for as long as such tokens are
-// accepted (bounded: when full, the oldest entries go).
-type replayCache struct {
-	max  int
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func newReplayCache(max int) *replayCache {
-	return &replayCache{max: max, seen: map[string]time.Time{}}
-}
-
-// first reports whether id is seen for the first time, and remembers it.
-func (c *replayCache) first(id string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.seen[id]; ok {
-		return false
-	}
-	if len(c.seen) >= c.max {
-		c.evict(now)
-	}
-	c.seen[id] = now
-	return true
-}
-
-// evict drops entries too old to matter, then the oldest if still full.
-func (c *replayCache) evict(now time.Time) {
-	var oldestID string
-	var oldest time.Time
-	for id, at := range c.seen {
-		if now.Sub(at) > 2*logoutTokenMaxAge {
-			delete(c.seen, id)
-			continue
-		}
-		if oldestID == "" || at.Before(oldest) {
-			oldestID, oldest = id, at
-		}
-	}
-	if len(c.seen) >= c.max && oldestID != "" {
-		delete(c.seen, oldestID)
-	}
 }

@@ -42,6 +42,8 @@ type env struct {
 	client   *http.Client
 	// audit receives the endpoints' outcomes (installed on every request).
 	audit *outcomes
+	// opts are the Service's options (to start another replica).
+	opts Options
 }
 
 type groupsMapper struct{}
@@ -98,6 +100,7 @@ func newEnv(t *testing.T, modOP func(*fakeOP), modOpts func(*Options)) *env {
 	if modOpts != nil {
 		modOpts(&o)
 	}
+	e.opts = o
 	e.svc, err = New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -182,6 +183,48 @@ func TestBackchannelRefusesReplaysAndForgeries(t *testing.T) {
 	}
 	if r := e.do(newBrowser(t), "GET", BackchannelPath, nil); r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("GET: %d", r.status)
+	}
+}
+
+// TestBackchannelReplayRefusedByAnotherReplica: the provider's logout
+// token is remembered in the session store the replicas share, so a
+// replay sent to another replica (which would end the sessions the user
+// opened since) is refused there too.
+func TestBackchannelReplayRefusedByAnotherReplica(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	replica, err := New(context.Background(), e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		replica.ServeHTTP(w, WithRecorder(r, e.audit.record))
+	}))
+	t.Cleanup(other.Close)
+	tok := e.op.logoutToken(nil)
+	if r := e.postLogout(tok); r.status != 200 {
+		t.Fatalf("first use: %d %s", r.status, r.body)
+	}
+	session := e.login(e.client, "/") // opened after the logout
+	resp, err := http.PostForm(other.URL+BackchannelPath, url.Values{"logout_token": {tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "replayed") {
+		t.Fatalf("replay at the other replica: %d %s", resp.StatusCode, body)
+	}
+	if !e.alive(session) {
+		t.Fatal("the replayed logout token ended a session opened after it")
+	}
+	fresh := e.op.logoutToken(nil) // a new jti: accepted by the other replica
+	resp, err = http.PostForm(other.URL+BackchannelPath, url.Values{"logout_token": {fresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || e.alive(session) {
+		t.Fatalf("a new logout token at the other replica: %d, session alive %v", resp.StatusCode, e.alive(session))
 	}
 }
 

@@ -22,7 +22,6 @@ type Service struct {
 	// values for state-changing requests (besides the request's own).
 	siteOrigin string
 	origins    map[string]bool
-	replays    *replayCache
 	// site identifies this login (client id and redirect URI) in the
 	// sessions it makes (session.Data.Site).
 	site string
@@ -38,8 +37,8 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	u, _ := url.Parse(o.RedirectURL) // checked by applyDefaults
 	s := &Service{
 		o: o, secure: u.Scheme == "https", siteOrigin: strings.ToLower(u.Scheme + "://" + u.Host),
-		origins: map[string]bool{}, replays: newReplayCache(maxReplayEntries),
-		site: o.ClientID + " " + o.RedirectURL,
+		origins: map[string]bool{},
+		site:    o.ClientID + " " + o.RedirectURL,
 	}
 	s.provider = newProvider(ctx, &s.o)
 	s.cookieName, s.stateCookie = o.CookieName, "portcullis_login"

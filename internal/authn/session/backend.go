@@ -59,6 +59,11 @@ type Backend interface {
 	// Lock takes the update lock of key, waiting until ctx is done. The
 	// lease lasts lease and is renewed until released.
 	Lock(ctx context.Context, key string, lease time.Duration) (Lease, error)
+	// Claim marks key as used for ttl and reports whether it was unused
+	// until now: of the calls that claim one key within ttl, on every
+	// replica sharing the store, exactly one gets true. One-time tokens
+	// (a back-channel logout token's jti) are checked with it.
+	Claim(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -121,6 +121,32 @@ func TestBackendExpiryAndTouch(t *testing.T) {
 	}
 }
 
+// TestBackendClaim: of the claims of one key, only the first succeeds,
+// until the claim expires; keys are independent.
+func TestBackendClaim(t *testing.T) {
+	ctx := context.Background()
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := mk(t)
+			for i, want := range []bool{true, false, false} {
+				if first, err := b.Claim(ctx, "jti-1", 300*time.Millisecond); err != nil || first != want {
+					t.Fatalf("claim %d of jti-1: %v %v, want %v", i+1, first, err, want)
+				}
+			}
+			if first, err := b.Claim(ctx, "jti-2", time.Minute); err != nil || !first {
+				t.Fatalf("claim of another key: %v %v", first, err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			if first, err := b.Claim(ctx, "jti-1", time.Minute); err != nil || !first {
+				t.Fatalf("claim after expiry: %v %v", first, err)
+			}
+			if first, _ := b.Claim(ctx, "jti-2", time.Minute); first {
+				t.Fatal("an unexpired claim claimed again")
+			}
+		})
+	}
+}
+
 func TestBackendLockAndReplace(t *testing.T) {
 	ctx := context.Background()
 	for name, mk := range backends(t) {

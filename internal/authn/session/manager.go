@@ -312,6 +312,13 @@ func (m *Manager) ofSubject(ctx context.Context, keys []string, issuer, subject 
 	return out
 }
 
+// ClaimOnce reports whether the one-time id of issuer (a logout token's
+// jti) is used for the first time by any replica sharing the store, and
+// remembers it for ttl.
+func (m *Manager) ClaimOnce(ctx context.Context, issuer, id string, ttl time.Duration) (bool, error) {
+	return m.o.Backend.Claim(ctx, indexKey("once", issuer, id), ttl)
+}
+
 // Ping checks the store.
 func (m *Manager) Ping(ctx context.Context) error { return m.o.Backend.Ping(ctx) }
 

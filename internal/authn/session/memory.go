@@ -22,6 +22,7 @@ type Memory struct {
 	owners    map[string]map[string]bool
 	sids      map[string]map[string]bool
 	locks     map[string]chan struct{}
+	claims    map[string]time.Time // key -> when its claim expires
 	lastSweep time.Time
 }
 
@@ -41,7 +42,7 @@ func NewMemory(now func() time.Time) *Memory {
 	}
 	return &Memory{
 		now: now, records: map[string]*memRecord{}, owners: map[string]map[string]bool{},
-		sids: map[string]map[string]bool{}, locks: map[string]chan struct{}{},
+		sids: map[string]map[string]bool{}, locks: map[string]chan struct{}{}, claims: map[string]time.Time{},
 	}
 }
 
@@ -205,6 +206,24 @@ func (m *Memory) sweepLocked(now time.Time) {
 	for k := range m.records {
 		m.liveLocked(k, now)
 	}
+	for k, expires := range m.claims {
+		if !now.Before(expires) {
+			delete(m.claims, k)
+		}
+	}
+}
+
+// Claim implements Backend.
+func (m *Memory) Claim(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	m.sweepLocked(now)
+	if expires, ok := m.claims[key]; ok && now.Before(expires) {
+		return false, nil
+	}
+	m.claims[key] = now.Add(ttl)
+	return true, nil
 }
 
 // Lock implements Backend: an in-process lock per key.

@@ -38,7 +38,8 @@ type RedisOptions struct {
 // prefix): s:<key> the sealed session with the idle timeout as its TTL;
 // u:<owner> a sorted set of a user's session keys by creation time;
 // sid:<sid> a set of a provider session's keys; lock:<key> the update
-// lock, a random token with a renewed TTL.
+// lock, a random token with a renewed TTL; once:<key> a claimed one-time
+// key (see Claim).
 type Redis struct {
 	c      *redis.Client
 	prefix string
@@ -78,6 +79,16 @@ func (r *Redis) sessionKey(key string) string { return r.prefix + "s:" + key }
 func (r *Redis) ownerKey(owner string) string { return r.prefix + "u:" + owner }
 func (r *Redis) sidKey(sid string) string     { return r.prefix + "sid:" + sid }
 func (r *Redis) lockKey(key string) string    { return r.prefix + "lock:" + key }
+func (r *Redis) claimKey(key string) string   { return r.prefix + "once:" + key }
+
+// Claim implements Backend: SET NX, so that one replica wins.
+func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	first, err := r.c.SetNX(ctx, r.claimKey(key), "1", ttl).Result()
+	if err != nil {
+		return false, storeError("claim", err)
+	}
+	return first, nil
+}
 
 func storeError(op string, err error) error {
 	return fmt.Errorf("session store (redis) %s: %w", op, err)
