@@ -105,7 +105,7 @@ func withCursorResolution(cs *Cursors, az Authorizer, md MetadataSource, rs *Res
 		}
 		if c := st.cursor; c != nil && (len(c.fields) > 0 || c.allPITs) {
 			clientGzip(st, r)
-			if reason := prepareRewrittenRequest(r, true); reason != "" {
+			if _, reason := prepareRewrittenRequest(r, filterPathForward); reason != "" {
 				st.Decision = "deny"
 				eserr.Security(http.StatusBadRequest, reason).Write(w)
 				return

@@ -8,11 +8,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/filterpath"
 )
 
 // bodyFilter rewrites a successful JSON response body as it streams from
@@ -20,25 +22,50 @@ import (
 // must not buffer the whole body.
 type bodyFilter func(dst io.Writer, src io.Reader) error
 
+// filterPathMode is what a request whose answer the proxy filters does
+// with its filter_path parameter.
+type filterPathMode uint8
+
+const (
+	// filterPathApply: the cluster answers in full (the proxy's filter
+	// needs what filter_path could remove, such as the hits' _index), and
+	// the proxy applies filter_path after its own filter.
+	filterPathApply filterPathMode = iota
+	// filterPathForward: the cluster applies it (the proxy's filter does
+	// not depend on what it removes).
+	filterPathForward
+	// filterPathRefuse: the request is refused (the proxy writes the
+	// answer itself and does not apply it).
+	filterPathRefuse
+)
+
 // prepareFilteredRequest makes the cluster's answer readable by a filter:
 // identity encoding, JSON. It refuses (with the reason) requests asking
-// for a response format the filter cannot read.
-func prepareFilteredRequest(r *http.Request) string {
-	return prepareRewrittenRequest(r, false)
+// for a response format the filter cannot read. The filter_path the proxy
+// must apply after its filter is returned (nil: none).
+func prepareFilteredRequest(r *http.Request) (*filterpath.Filter, string) {
+	return prepareRewrittenRequest(r, filterPathApply)
 }
 
-// prepareRewrittenRequest is prepareFilteredRequest; filter_path is kept
-// when allowFilterPath (the rewriter does not need the hits' _index).
-func prepareRewrittenRequest(r *http.Request, allowFilterPath bool) string {
+// prepareRewrittenRequest is prepareFilteredRequest, with filter_path
+// handled as fp says.
+func prepareRewrittenRequest(r *http.Request, fp filterPathMode) (*filterpath.Filter, string) {
 	q := r.URL.Query()
 	if f := q.Get("format"); f != "" && !strings.EqualFold(f, "json") {
-		return fmt.Sprintf("response format [%s] cannot be checked by the security proxy for this request; only JSON responses are available", f)
-	}
-	if q.Has("filter_path") && !allowFilterPath {
-		return "the [filter_path] parameter is not supported under field- or document-level security"
+		return nil, fmt.Sprintf("response format [%s] cannot be checked by the security proxy for this request; only JSON responses are available", f)
 	}
 	if a := r.Header.Get("Accept"); a != "" && !acceptsJSON(a) {
-		return fmt.Sprintf("response media type [%s] cannot be checked by the security proxy for this request; only JSON responses are available", a)
+		return nil, fmt.Sprintf("response media type [%s] cannot be checked by the security proxy for this request; only JSON responses are available", a)
+	}
+	var after *filterpath.Filter
+	if q.Has("filter_path") && fp != filterPathForward {
+		if fp == filterPathRefuse {
+			return nil, "the [filter_path] parameter is not supported under field- or document-level security for this request"
+		}
+		var reason string
+		if after, reason = takeFilterPath(r); reason != "" {
+			return nil, reason
+		}
 	}
 	r.Header.Del("Accept-Encoding")
 	r.Header.Del("Accept")
@@ -51,8 +78,59 @@ func prepareRewrittenRequest(r *http.Request, allowFilterPath bool) string {
 		// nothing else.
 		r.Header.Del("Content-Type")
 	}
-	return ""
+	return after, ""
 }
+
+// takeFilterPath removes filter_path from the forwarded request and
+// returns it compiled, or why it cannot be applied by the proxy.
+func takeFilterPath(r *http.Request) (*filterpath.Filter, string) {
+	values := r.URL.Query()["filter_path"]
+	if len(values) != 1 {
+		return nil, "the [filter_path] parameter is given more than once"
+	}
+	f, err := filterpath.Compile(values[0])
+	if err != nil {
+		return nil, fmt.Sprintf("the security proxy cannot apply this [filter_path]: %v", err)
+	}
+	kept := make([]string, 0, 4)
+	for _, part := range strings.Split(r.URL.RawQuery, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if dk, err := url.QueryUnescape(k); err == nil && dk == "filter_path" {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	r.URL.RawQuery = strings.Join(kept, "&")
+	return f, ""
+}
+
+// thenFilterPath returns f followed by fp: f's output is cut down as the
+// client's filter_path asks. f runs on a goroutine of its own, feeding
+// fp through a pipe.
+func thenFilterPath(f bodyFilter, fp *filterpath.Filter) bodyFilter {
+	if fp == nil {
+		return f
+	}
+	return func(dst io.Writer, src io.Reader) error {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			err := runRecovered(func() error { return f(pw, src) })
+			pw.CloseWithError(err)
+			done <- err
+		}()
+		err := fp.Apply(dst, pr)
+		pr.CloseWithError(errFilterPathStopped) // unblocks f if fp stopped early
+		if ferr := <-done; ferr != nil && !errors.Is(ferr, errFilterPathStopped) {
+			return ferr // the first filter's failure is the cause
+		}
+		return err
+	}
+}
+
+// errFilterPathStopped ends the first filter's writes when filter_path
+// stopped reading them.
+var errFilterPathStopped = errors.New("filter_path stopped reading the answer")
 
 // acceptsJSON reports whether an Accept header lets the cluster answer
 // JSON (any JSON-compatible type or a wildcard).

@@ -39,7 +39,7 @@ func TestPrepareRewrittenRequestResponseFormat(t *testing.T) {
 				r.Header.Set(k, v)
 			}
 			r.Header.Set("Accept-Encoding", "gzip")
-			reason := prepareRewrittenRequest(r, false)
+			_, reason := prepareRewrittenRequest(r, filterPathApply)
 			if (reason != "") != tc.refused {
 				t.Fatalf("refused = %q, want refused %v", reason, tc.refused)
 			}

@@ -96,7 +96,10 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 			refuseRestricted(w, st, err)
 			return
 		}
-		filterPathOK := false
+		filterPath := filterPathApply
+		if plan.answer != nil {
+			filterPath = filterPathRefuse // the proxy's own answer
+		}
 		if rr.dls {
 			lits, err := rr.roleLiterals()
 			if err != nil {
@@ -107,18 +110,22 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 				plan.redact = lits
 				r.Header.Del("Accept-Encoding") // the error answers are read
 				if redactedSuccessActions[st.Action] && st.Class.Route != "cat" {
-					filterPathOK = plan.filter == nil
+					if plan.filter == nil {
+						filterPath = filterPathForward // redaction reads strings only
+					}
 					plan.filter = redactFilter(lits, plan.filter)
 				}
 			}
 		}
 		if plan.filter != nil {
 			plan.gzip = clientGzip(st, r)
-			if reason := prepareRewrittenRequest(r, filterPathOK); reason != "" {
+			fp, reason := prepareRewrittenRequest(r, filterPath)
+			if reason != "" {
 				st.Decision = "deny"
 				eserr.Security(http.StatusBadRequest, reason).Write(w)
 				return
 			}
+			plan.filter = thenFilterPath(plan.filter, fp)
 		}
 		st.plan = plan
 		next.ServeHTTP(w, r)

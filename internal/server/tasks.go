@@ -127,10 +127,11 @@ func copyWithoutMember(dec *jsontext.Decoder, enc *jsontext.Encoder, name string
 // refused).
 func serveTaskWithoutDescriptions(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
 	gz := clientGzip(st, r)
-	if reason := prepareFilteredRequest(r); reason != "" {
+	fp, reason := prepareFilteredRequest(r)
+	if reason != "" {
 		refuse(w, st, http.StatusBadRequest, reason)
 		return
 	}
 	st.Decision = "allow"
-	serveFiltered(w, r, next, dropTaskDescriptions, st.Log(), gz)
+	serveFiltered(w, r, next, thenFilterPath(dropTaskDescriptions, fp), st.Log(), gz)
 }

@@ -1,0 +1,149 @@
+// Package filterpath applies Elasticsearch's filter_path response
+// parameter to a JSON answer as it streams.
+//
+// The proxy needs it where it must read the cluster's whole answer (to
+// filter fields hidden by field-level security, or to attribute hits to
+// their index): it takes filter_path off the forwarded request, filters
+// the complete answer, and only then cuts it down as the client asked.
+// Cutting can only remove what the security filters let through.
+//
+// The semantics are those of the cluster's Jackson-based filtering
+// (FilterPathBasedFilter), checked against OpenSearch 2.19 and
+// Elasticsearch 7.17 by the end-to-end differential test:
+//
+//   - filter_path is a comma-separated list of paths (blank entries
+//     ignored, each trimmed); "a.b" names member b of member a, "\." is a
+//     dot inside a name; a segment may hold "*" wildcards; "**" matches
+//     any number of segments; a leading "-" makes a path an exclusion.
+//   - Arrays are transparent: their elements are matched against the
+//     path of the array.
+//   - With inclusions, a value whose path matches one is kept whole; an
+//     object or array on the way to one is kept only if something inside
+//     it is; a scalar on the way is dropped.
+//   - With exclusions, a value whose path matches one is dropped; an
+//     object or array on the way to one is kept only if something inside
+//     it is left; a scalar on the way is kept.
+//   - With both, exclusions apply first, then inclusions.
+//   - The top-level value is always written ({} when nothing is left).
+package filterpath
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// maxPaths bounds the paths of one filter_path, and maxSegments the
+// segments of one path: the matcher's work per member name grows with
+// both.
+const (
+	maxPaths    = 64
+	maxSegments = 64
+)
+
+// Filter is a compiled filter_path. It is immutable and safe for
+// concurrent use.
+type Filter struct {
+	include, exclude []path
+}
+
+// path is one filter_path entry split into segments.
+type path []string
+
+// Compile parses a filter_path value. It returns nil (no filtering) when
+// the value holds no path, and an error for a value it cannot apply as
+// the cluster would.
+func Compile(value string) (*Filter, error) {
+	f := &Filter{}
+	for _, entry := range strings.Split(value, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		exclude := strings.HasPrefix(entry, "-")
+		if exclude {
+			entry = entry[1:]
+		}
+		p, err := splitPath(entry)
+		if err != nil {
+			return nil, fmt.Errorf("filter_path [%s]: %w", entry, err)
+		}
+		if exclude {
+			f.exclude = append(f.exclude, p)
+		} else {
+			f.include = append(f.include, p)
+		}
+	}
+	if len(f.include)+len(f.exclude) > maxPaths {
+		return nil, fmt.Errorf("filter_path has more than %d paths", maxPaths)
+	}
+	if len(f.include) == 0 && len(f.exclude) == 0 {
+		return nil, nil
+	}
+	return f, nil
+}
+
+// splitPath splits a path at its dots; "\." is a dot inside a segment.
+// Any other backslash is refused: the cluster's reading of it is not
+// known to the proxy.
+func splitPath(s string) (path, error) {
+	var p path
+	var seg strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			if i+1 >= len(s) || s[i+1] != '.' {
+				return nil, errors.New(`a backslash may only escape a dot`)
+			}
+			seg.WriteByte('.')
+			i++
+		case c == '.':
+			p = append(p, seg.String())
+			seg.Reset()
+		default:
+			seg.WriteByte(c)
+		}
+	}
+	p = append(p, seg.String())
+	if len(p) > maxSegments {
+		return nil, fmt.Errorf("more than %d segments", maxSegments)
+	}
+	return p, nil
+}
+
+// Apply copies the JSON document in src to dst, keeping what the filter
+// selects. A nil Filter copies everything.
+func (f *Filter) Apply(dst io.Writer, src io.Reader) error {
+	dec := jsontext.NewDecoder(src, jsontext.AllowDuplicateNames(true))
+	enc := jsontext.NewEncoder(dst)
+	c := &copier{dec: dec, enc: enc}
+	root := sel{}
+	if f != nil {
+		root = sel{inc: f.start(f.include), exc: f.start(f.exclude)}
+	}
+	if err := c.value(root, true); err != nil {
+		return fmt.Errorf("filter_path: %w", err)
+	}
+	// One value, as the cluster answers: anything after it is an error,
+	// not something to drop silently.
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fmt.Errorf("filter_path: data after the answer's value (%v)", err)
+	}
+	return nil
+}
+
+// start is the matcher state at the top-level value for paths: every
+// path at its first segment, or nil (no constraint) without paths.
+func (f *Filter) start(paths []path) *state {
+	if len(paths) == 0 {
+		return nil
+	}
+	st := &state{paths: paths}
+	for i := range paths {
+		st.pos = append(st.pos, position{path: i})
+	}
+	return st
+}

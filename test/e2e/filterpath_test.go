@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFilterPathUnderFLS: under field-level security the proxy must read
+// the cluster's whole answer (the hits' _index says which fields to hide),
+// so it takes filter_path off the forwarded request, filters the answer,
+// and then applies filter_path itself (internal/rewrite/filterpath).
+// Every answer must be the node's own filter_path answer for the same
+// request on a mirror index that holds the same documents without the
+// hidden fields, and the hidden fields' canaries must never appear,
+// whatever filter_path asks for.
+func TestFilterPathUnderFLS(t *testing.T) {
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	idx, mirror := "fpfls-"+suffix, "fpmir-"+suffix
+	f := newOneRoleProxy(t, "fpuser", "  indices:\n    - names: ['"+idx+"']\n      privileges: [read, view_index_metadata]\n"+
+		"      field_security:\n        grant: ['*']\n        except: ['secret', 'nest.hidden']\n")
+	f.cleanup(nil, idx, mirror)
+	docs := []map[string]any{
+		{"title": "one", "n": 1, "tags": []any{"a", "b"}, "nest": map[string]any{"v": 1, "hidden": "CANARY-FP-NEST-1"},
+			"secret": "CANARY-FP-1", "items": []any{map[string]any{"k": "x", "v": 1}, map[string]any{"k": "y"}}},
+		{"title": "two", "n": 2, "nest": map[string]any{"v": 2, "hidden": "CANARY-FP-NEST-2"}, "secret": "CANARY-FP-2", "items": []any{}},
+		{"title": "three", "n": 3, "nest": map[string]any{"v": 3}},
+	}
+	for i, d := range docs {
+		id := strconv.Itoa(i + 1)
+		full, _ := json.Marshal(d)
+		f.setup("seed", "PUT", "/"+idx+"/_doc/"+id+"?refresh=true", string(full))
+		visible := map[string]any{}
+		for k, v := range d {
+			if k == "secret" {
+				continue
+			}
+			if k == "nest" {
+				n := map[string]any{}
+				for nk, nv := range v.(map[string]any) {
+					if nk != "hidden" {
+						n[nk] = nv
+					}
+				}
+				v = n
+			}
+			visible[k] = v
+		}
+		seen, _ := json.Marshal(visible)
+		f.setup("seed mirror", "PUT", "/"+mirror+"/_doc/"+id+"?refresh=true", string(seen))
+	}
+
+	requests := []struct{ method, path, body string }{
+		{"GET", "/{i}/_doc/1", ""},
+		{"POST", "/{i}/_search", `{"sort":[{"n":"asc"}]}`},
+		{"POST", "/_mget", `{"docs":[{"_index":"{i}","_id":"1"},{"_index":"{i}","_id":"2"}]}`},
+		{"GET", "/{i}/_mapping", ""},
+		{"GET", "/{i}/_field_caps?fields=*", ""},
+	}
+	filters := []string{
+		"hits.hits._source", "hits.hits._source.secret", "**.secret", "**.hidden", "-hits.hits._source.title",
+		"hits.total,hits.hits._id", "docs._source.nest", "-**.v", "*", "-took,-_shards", "hits.hits._source.items.k",
+		"_source.nest.*", "**", "hits.hits._source.*", "docs.*", "-**.title,hits.hits._source", "_source", "**.nest",
+		"*.mappings.properties.nest", "-*.mappings.properties.title", "fields.secret", "fields.*.*.type", "hits.hits._source.sec*",
+	}
+	for _, rq := range requests {
+		for _, fp := range filters {
+			sep := "?"
+			if strings.Contains(rq.path, "?") {
+				sep = "&"
+			}
+			q := sep + "filter_path=" + url.QueryEscape(fp)
+			got := f.asUser(rq.method, strings.ReplaceAll(rq.path, "{i}", idx)+q, strings.ReplaceAll(rq.body, "{i}", idx))
+			want := f.asAdmin(rq.method, strings.ReplaceAll(rq.path, "{i}", mirror)+q, strings.ReplaceAll(rq.body, "{i}", mirror))
+			what := rq.method + " " + rq.path + q
+			if strings.Contains(got.Body, "CANARY-FP") {
+				t.Fatalf("%s: a hidden field's canary in the answer: %s", what, got.Body)
+			}
+			if got.Status != 200 || want.Status != 200 {
+				t.Fatalf("%s: status %d (the node on the mirror: %d): %s", what, got.Status, want.Status, got.Body)
+			}
+			g, w := normalizedAnswer(t, got.Body), normalizedAnswer(t, strings.ReplaceAll(want.Body, mirror, idx))
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("%s:\n through the proxy under FLS: %s\n the node on the mirror:     %s", what, got.Body, want.Body)
+			}
+		}
+	}
+}
+
+// normalizedAnswer decodes an answer without what differs between two
+// runs of one search (took), and without the metadata fields that
+// field-level security always hides from _field_caps (their values are
+// field names and values: fls.hiddenMetadata), which the node lists on the
+// mirror.
+func normalizedAnswer(t *testing.T, body string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, body)
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "took")
+		if fields, ok := m["fields"].(map[string]any); ok {
+			delete(fields, "_ignored")
+			delete(fields, "_field_names")
+		}
+	}
+	return v
+}
