@@ -10,6 +10,7 @@ import (
 
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/filterpath"
 )
 
 // deniedItem is a _bulk item refused by the proxy, kept to be put back,
@@ -54,6 +55,10 @@ type itemMerger struct {
 	// stream merges as the answer arrives instead of buffering it (large
 	// spooled _bulk requests, see serveStreaming).
 	stream bool
+	// after is the client's filter_path, applied to the merged answer
+	// (the merger must read the cluster's whole item list; see
+	// unmergeableResponse). nil: none.
+	after *filterpath.Filter
 }
 
 // newBulkMerger merges _bulk responses.
@@ -131,6 +136,14 @@ func (m *itemMerger) write(w http.ResponseWriter, status int, forwarded []json.R
 		delete(out, "took")
 	}
 	body, _ := json.Marshal(out)
+	if m.after != nil {
+		var cut bytes.Buffer
+		if err := m.after.Apply(&cut, bytes.NewReader(body)); err != nil { // cannot fail on Marshal's output
+			(&eserr.Error{Status: http.StatusBadGateway, Type: "exception", Reason: "the merged response could not be filtered"}).Write(w)
+			return
+		}
+		body = cut.Bytes()
+	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -192,19 +205,25 @@ func copyResponse(w http.ResponseWriter, b *bufferedResponse) {
 
 // unmergeableResponse says why the cluster's answer to the forwarded items
 // could not be merged with the refused ones, or "". The merger reads the
-// answer's JSON item list (items, responses or docs): filter_path, a format
-// other than JSON or a non-JSON Accept would make it unreadable only after
-// the allowed items ran (a bulk's writes done, answered 502), so such a
-// request is refused before anything is forwarded. Nothing is forwarded
-// when every item is refused, so then any shape goes.
+// answer's JSON item list (items, responses or docs): a format other than
+// JSON or a non-JSON Accept would make it unreadable only after the
+// allowed items ran (a bulk's writes done, answered 502), so such a
+// request is refused before anything is forwarded. A filter_path (Beats,
+// Elastic Agent and Logstash send one with every _bulk) is taken off the
+// forwarded request and applied to the merged answer. Nothing is
+// forwarded when every item is refused, so then any format goes.
 func unmergeableResponse(r *http.Request, m *itemMerger) string {
+	q := r.URL.Query()
+	if q.Has("filter_path") {
+		var reason string
+		if m.after, reason = takeFilterPath(r); reason != "" {
+			return reason
+		}
+	}
 	if len(m.denied) == m.total {
 		return ""
 	}
-	q := r.URL.Query()
 	switch {
-	case q.Has("filter_path"):
-		return "the [filter_path] parameter is not supported when some items are refused by the security proxy"
 	case q.Get("format") != "" && !strings.EqualFold(q.Get("format"), "json"):
 		return fmt.Sprintf("response format [%s] is not supported when some items are refused by the security proxy; only JSON responses can be merged", q.Get("format"))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/filterpath"
 )
 
 // spoolItems spools n items (deletes and indexes alternately, of growing
@@ -202,6 +203,27 @@ func TestMergeStream(t *testing.T) {
 				t.Fatalf("ingest_took lost: %s", out.String())
 			}
 		})
+	}
+}
+
+// TestMergeStreamFilterPath: the streamed merge of a large bulk applies
+// the client's filter_path to the merged answer, as Beats and Logstash
+// send it, refused items included.
+func TestMergeStreamFilterPath(t *testing.T) {
+	fp, err := filterpath.Compile("errors,items.*.error.type,items.*.status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newBulkMerger([]deniedItem{{pos: 1, op: "create", index: "secret", status: 403, reason: "no"}}, 3)
+	m.after = fp
+	var out bytes.Buffer
+	src := strings.NewReader(`{"took":3,"errors":false,"items":[{"create":{"_index":"a","_id":"1","status":201}},{"create":{"_index":"a","_id":"2","status":201}}]}`)
+	if err := m.mergeThenCut(&out, src); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"errors":true,"items":[{"create":{"status":201}},{"create":{"error":{"type":"security_exception"},"status":403}},{"create":{"status":201}}]}`
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
 

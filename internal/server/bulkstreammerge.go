@@ -23,7 +23,7 @@ func (m *itemMerger) serveStreaming(w http.ResponseWriter, r *http.Request, next
 	if len(m.denied) == m.total {
 		stateOf(r).Decision = "deny" // nothing forwarded: audited as access_denied
 		startMerged(w)
-		if err := m.mergeStream(nil, w); err != nil {
+		if err := m.mergeThenCut(w, nil); err != nil {
 			stateOf(r).Log().Warn("writing the refused bulk items failed", zap.Error(err))
 		}
 		return
@@ -73,7 +73,7 @@ func (mw *mergingWriter) WriteHeader(code int) {
 	pr, pw := io.Pipe()
 	mw.pipe, mw.done = pw, make(chan error, 1)
 	go func() {
-		err := runRecovered(func() error { return mw.m.mergeStream(pr, mw.w) })
+		err := runRecovered(func() error { return mw.m.mergeThenCut(mw.w, pr) })
 		pr.CloseWithError(cmpErr(err, errors.New("merge ended"))) // unblocks the writer if the merge stopped early
 		mw.done <- err
 	}()
@@ -106,6 +106,12 @@ func cmpErr(err, otherwise error) error {
 		return err
 	}
 	return otherwise
+}
+
+// mergeThenCut is mergeStream followed by the client's filter_path.
+func (m *itemMerger) mergeThenCut(dst io.Writer, src io.Reader) error {
+	merge := func(dst io.Writer, _ io.Reader) error { return m.mergeStream(src, dst) }
+	return thenFilterPath(merge, m.after)(dst, nil)
 }
 
 // mergeStream copies the cluster's _bulk answer from src (nil: nothing was

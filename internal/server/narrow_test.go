@@ -63,9 +63,11 @@ writer:
 		{"bulk forbidden item refused alone", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
 		// The merger reads the cluster's JSON "items": a response it cannot
 		// read would come back as 502 after the allowed items were written.
-		{"filter_path refused on a bulk with a refused item", "POST", "/_bulk?filter_path=took", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 400, "", ""},
+		// A filter_path is taken off and applied to the merged answer.
+		{"filter_path applied to a bulk with a refused item", "POST", "/_bulk?filter_path=errors,items.*.status", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 200, "/_bulk", "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n"},
 		{"format=yaml refused on a bulk with a refused item", "POST", "/_bulk?format=yaml", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n{\"index\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n{\"f\":1}\n", 400, "", ""},
-		{"filter_path refused on an mget with a refused doc", "POST", "/_mget?filter_path=docs._id", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 400, "", ""},
+		{"filter_path applied to an mget with a refused doc", "POST", "/_mget?filter_path=docs._id", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 200, "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"}]}`},
+		{"filter_path applied when every bulk item is refused", "POST", "/_bulk?filter_path=errors", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
 		{"bulk all items forbidden", "POST", "/_bulk", "{\"delete\":{\"_index\":\"secret\",\"_id\":\"1\"}}\n", 200, "", ""},
 		{"mget forbidden doc refused alone", "POST", "/_mget", `{"docs":[{"_index":"secret","_id":"2"},{"_index":"logs-a","_id":"1"}]}`, 200, "/_mget", `{"docs":[{"_index":"logs-a","_id":"1"}]}`},
 		{"mget allowed", "POST", "/logs-b/_mget", `{"ids":["1","2"]}`, 200, "/logs-b/_mget", `{"ids":["1","2"]}`},
@@ -77,6 +79,9 @@ writer:
 			var gotPath, gotBody string
 			up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				gotPath = r.URL.EscapedPath()
+				if r.URL.Query().Has("filter_path") {
+					t.Errorf("filter_path forwarded: the merger needs the whole item list: %s", r.URL.RawQuery)
+				}
 				b, _ := io.ReadAll(r.Body)
 				gotBody = string(b)
 				if r.URL.Path == "/_msearch" && strings.Count(gotBody, "\n") == 2 {
@@ -120,6 +125,14 @@ writer:
 				if !strings.HasPrefix(rec.Body.String(), want) || !strings.HasSuffix(rec.Body.String(), `},{"_index":"logs-a","_id":"1","found":false}]}`) {
 					t.Fatalf("mget merge: %s", rec.Body.String())
 				}
+			}
+			wantCut := map[string]string{
+				"filter_path applied to a bulk with a refused item":   `{"errors":true,"items":[{"delete":{"status":403}},{"index":{"status":201}}]}`,
+				"filter_path applied to an mget with a refused doc":   `{"docs":[{"_id":"2"},{"_id":"1"}]}`,
+				"filter_path applied when every bulk item is refused": `{"errors":true}`,
+			}[tc.name]
+			if got := strings.TrimSpace(rec.Body.String()); wantCut != "" && got != wantCut {
+				t.Fatalf("merged answer cut by filter_path: got %s, want %s", got, wantCut)
 			}
 			if strings.HasPrefix(tc.name, "bulk") && strings.Contains(tc.body, "secret") {
 				want := `{"delete":{"_id":"1","_index":"secret","error":{"reason":"action [indices:data/write/delete] is unauthorized for user [alice]`

@@ -111,3 +111,51 @@ func normalizedAnswer(t *testing.T, body string) any {
 	}
 	return v
 }
+
+// TestBulkFilterPathWithRefusedItems: Beats, Elastic Agent and Logstash
+// send every _bulk with filter_path=errors,items.*.error,items.*.status.
+// An item the user may not write is refused alone (per-item 403, as
+// Elasticsearch does) and filter_path is applied to the merged answer;
+// the request used to be refused whole, so one forbidden item held back
+// a whole batch. The refused document never reaches the cluster.
+func TestBulkFilterPathWithRefusedItems(t *testing.T) {
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	ok, no := "fpbulk-ok-"+suffix, "fpbulk-no-"+suffix
+	f := newOneRoleProxy(t, "shipper", "  indices:\n    - names: ['fpbulk-ok-*']\n      privileges: [create_doc, create_index]\n")
+	f.cleanup(nil, ok, no)
+	body := `{"create":{"_index":"` + ok + `","_id":"1"}}` + "\n" + `{"m":"one"}` + "\n" +
+		`{"create":{"_index":"` + no + `","_id":"2"}}` + "\n" + `{"m":"CANARY-FPBULK-REFUSED"}` + "\n" +
+		`{"create":{"_index":"` + ok + `","_id":"3"}}` + "\n" + `{"m":"three"}` + "\n"
+	r := do(t, f.c, "POST", f.p.URL+"/_bulk?refresh=true&filter_path=errors,items.*.error,items.*.status", f.user, f.su.Password,
+		strings.NewReader(body), map[string]string{"Content-Type": "application/x-ndjson"})
+	if r.Status != 200 {
+		t.Fatalf("bulk: %d %s", r.Status, r.Body)
+	}
+	var resp struct {
+		Errors bool                                    `json:"errors"`
+		Items  []map[string]map[string]json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &resp); err != nil {
+		t.Fatalf("%v: %s", err, r.Body)
+	}
+	var statuses []string
+	for _, it := range resp.Items {
+		for op, fields := range it {
+			for k := range fields {
+				if k != "status" && k != "error" {
+					t.Errorf("item %s keeps %q, which filter_path drops: %s", op, k, r.Body)
+				}
+			}
+			statuses = append(statuses, string(fields["status"]))
+		}
+	}
+	if !resp.Errors || strings.Join(statuses, ",") != "201,403,201" || !strings.Contains(r.Body, "security_exception") {
+		t.Fatalf("merged and cut answer: %s", r.Body)
+	}
+	if f.exists(no) {
+		t.Fatalf("the refused item created %s", no)
+	}
+	if c := f.asAdmin("GET", "/"+ok+"/_count", ""); !strings.Contains(c.Body, `"count":2`) {
+		t.Fatalf("the allowed items: %s", c.Body)
+	}
+}
