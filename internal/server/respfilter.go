@@ -34,9 +34,6 @@ const (
 	// filterPathForward: the cluster applies it (the proxy's filter does
 	// not depend on what it removes).
 	filterPathForward
-	// filterPathRefuse: the request is refused (the proxy writes the
-	// answer itself and does not apply it).
-	filterPathRefuse
 )
 
 // prepareFilteredRequest makes the cluster's answer readable by a filter:
@@ -58,10 +55,7 @@ func prepareRewrittenRequest(r *http.Request, fp filterPathMode) (*filterpath.Fi
 		return nil, fmt.Sprintf("response media type [%s] cannot be checked by the security proxy for this request; only JSON responses are available", a)
 	}
 	var after *filterpath.Filter
-	if q.Has("filter_path") && fp != filterPathForward {
-		if fp == filterPathRefuse {
-			return nil, "the [filter_path] parameter is not supported under field- or document-level security for this request"
-		}
+	if q.Has("filter_path") && fp == filterPathApply {
 		var reason string
 		if after, reason = takeFilterPath(r); reason != "" {
 			return nil, reason

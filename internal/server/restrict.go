@@ -97,8 +97,11 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 			return
 		}
 		filterPath := filterPathApply
-		if plan.answer != nil {
-			filterPath = filterPathRefuse // the proxy's own answer
+		if st.Class.API == "get_source" || st.Class.API == "exists_source" {
+			// The _source endpoint answers the raw source and ignores
+			// filter_path (OpenSearch 2.19, Elasticsearch 7.17): so does
+			// the proxy.
+			filterPath = filterPathForward
 		}
 		if rr.dls {
 			lits, err := rr.roleLiterals()

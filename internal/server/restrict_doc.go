@@ -51,14 +51,14 @@ func (rr *restrictedRequest) planGet() (*restrictionPlan, error) {
 		if err != nil {
 			return nil, err
 		}
-		filter := plan.filter
-		if filter == nil && rr.r.Method != http.MethodHead {
-			// The answer is JSON the proxy writes: a format or a
-			// filter_path it cannot honour is refused in planning.
+		if plan.filter == nil && rr.r.Method != http.MethodHead {
+			// The answer is JSON the proxy writes: a format it cannot
+			// honour is refused in planning, a filter_path applied.
 			plan.filter = identityFilter
-			filter = identityFilter
 		}
-		plan.answer = rr.pinnedReadAnswer(index, id, source, &visible, check, filter)
+		// The answer takes the plan's filter when it runs: planning may
+		// still add the client's filter_path after it.
+		plan.answer = rr.pinnedReadAnswer(index, id, source, &visible, check, func() bodyFilter { return plan.filter })
 	}
 	return plan, nil
 }

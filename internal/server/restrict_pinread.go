@@ -86,13 +86,13 @@ func identityFilter(dst io.Writer, src io.Reader) error {
 // pinnedReadAnswer wraps hiddenCheck (an answerIfHidden answer whose pin
 // stored the visible version in *pin) into an answer that reads the
 // document at that version and writes it (its _source, when source)
-// through filter.
-func (rr *restrictedRequest) pinnedReadAnswer(index, id string, source bool, pin *docPin, hiddenCheck func(http.ResponseWriter, *http.Request) bool, filter bodyFilter) func(http.ResponseWriter, *http.Request) bool {
+// through the filter that filter returns then.
+func (rr *restrictedRequest) pinnedReadAnswer(index, id string, source bool, pin *docPin, hiddenCheck func(http.ResponseWriter, *http.Request) bool, filter func() bodyFilter) func(http.ResponseWriter, *http.Request) bool {
 	return func(w http.ResponseWriter, r *http.Request) bool {
 		if hiddenCheck(w, r) {
 			return true
 		}
-		rr.servePinnedRead(w, r, index, id, source, *pin, filter)
+		rr.servePinnedRead(w, r, index, id, source, *pin, filter())
 		return true
 	}
 }

@@ -18,11 +18,25 @@ import (
 // request on a mirror index that holds the same documents without the
 // hidden fields, and the hidden fields' canaries must never appear,
 // whatever filter_path asks for.
+//
+// With a role query too (one every document matches, so that the answers
+// stay the mirror's), the document reads by id are made by the proxy
+// itself (pinned reads) and _mget checks each document's version: the
+// same filter_path is applied to those answers.
 func TestFilterPathUnderFLS(t *testing.T) {
+	for _, tc := range []struct{ name, query string }{
+		{"fls", ""},
+		{"dls and fls", "      query: '{\"exists\":{\"field\":\"n\"}}'\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFilterPathUnderFLS(t, tc.query) })
+	}
+}
+
+func testFilterPathUnderFLS(t *testing.T, query string) {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	idx, mirror := "fpfls-"+suffix, "fpmir-"+suffix
 	f := newOneRoleProxy(t, "fpuser", "  indices:\n    - names: ['"+idx+"']\n      privileges: [read, view_index_metadata]\n"+
-		"      field_security:\n        grant: ['*']\n        except: ['secret', 'nest.hidden']\n")
+		"      field_security:\n        grant: ['*']\n        except: ['secret', 'nest.hidden']\n"+query)
 	f.cleanup(nil, idx, mirror)
 	docs := []map[string]any{
 		{"title": "one", "n": 1, "tags": []any{"a", "b"}, "nest": map[string]any{"v": 1, "hidden": "CANARY-FP-NEST-1"},
@@ -56,6 +70,7 @@ func TestFilterPathUnderFLS(t *testing.T) {
 
 	requests := []struct{ method, path, body string }{
 		{"GET", "/{i}/_doc/1", ""},
+		{"GET", "/{i}/_source/1", ""},
 		{"POST", "/{i}/_search", `{"sort":[{"n":"asc"}]}`},
 		{"POST", "/_mget", `{"docs":[{"_index":"{i}","_id":"1"},{"_index":"{i}","_id":"2"}]}`},
 		{"GET", "/{i}/_mapping", ""},
