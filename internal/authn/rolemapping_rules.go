@@ -265,7 +265,10 @@ func parseFieldValue(n *yaml.Node) (fieldValue, *ruleError) {
 		}
 		return fieldValue{kind: 'p', str: s, re: re}, nil
 	}
-	if strings.ContainsAny(s, "*?") {
+	// As Elasticsearch's FieldValue: a value is a wildcard pattern only
+	// when it has a '*' (Regex.isSimpleMatchPattern); "alic?" is a plain
+	// value, and '?' is a wildcard only in a pattern.
+	if strings.Contains(s, "*") {
 		re := regexp.MustCompile(wildcardToGo(s))
 		return fieldValue{kind: 'p', str: s, re: re}, nil
 	}
