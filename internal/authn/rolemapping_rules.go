@@ -269,6 +269,11 @@ func parseFieldValue(n *yaml.Node) (fieldValue, *ruleError) {
 	// when it has a '*' (Regex.isSimpleMatchPattern); "alic?" is a plain
 	// value, and '?' is a wildcard only in a pattern.
 	if strings.Contains(s, "*") {
+		if strings.HasPrefix(s, "/") {
+			// Elasticsearch refuses it (Automatons.pattern): a pattern
+			// starting with '/' is a regular expression and must end with one.
+			return fieldValue{}, ruleErrf(n, "pattern %q starts with '/' but does not end with '/' (a regular expression must)", s)
+		}
 		re := regexp.MustCompile(wildcardToGo(s))
 		return fieldValue{kind: 'p', str: s, re: re}, nil
 	}

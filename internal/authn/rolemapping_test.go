@@ -106,6 +106,7 @@ func TestRoleMappingInvalid(t *testing.T) {
 		{"field two names", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: x, dn: y}}\n", "exactly one field", 4},
 		{"unknown field", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {email: x}}\n", "unknown field", 4},
 		{"object value", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: {a: b}}}\n", "field values", 4},
+		{"slash pattern without a closing slash", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {groups: \"/data/*\"}}\n", "must", 4},
 		{"lucene complement refused", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: \"/~a/\"}}\n", "not supported", 4},
 		{"lucene interval refused", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: \"/<1-5>/\"}}\n", "not supported", 4},
 		{"no roles", "m:\n  enabled: true\n  rules: {field: {username: x}}\n", "must define roles or role_templates", 1},
