@@ -322,6 +322,30 @@ type userModel struct {
 	groups   []string
 	metadata map[string]any
 	realm    string
+	// dnSubj and groupSubj are dn and groups parsed for the rules, once
+	// per mapping (dnSubject, groupSubjects).
+	dnSubj    *dnSubject
+	groupSubj []dnSubject
+}
+
+// dnSubject is the user's dn parsed for the rules.
+func (u *userModel) dnSubject() dnSubject {
+	if u.dnSubj == nil {
+		d := newDNSubject(u.dn)
+		u.dnSubj = &d
+	}
+	return *u.dnSubj
+}
+
+// groupSubjects are the user's groups parsed for the rules.
+func (u *userModel) groupSubjects() []dnSubject {
+	if u.groupSubj == nil {
+		u.groupSubj = make([]dnSubject, len(u.groups))
+		for i, g := range u.groups {
+			u.groupSubj[i] = newDNSubject(g)
+		}
+	}
+	return u.groupSubj
 }
 
 func newUserModel(p *Principal) *userModel {

@@ -24,13 +24,13 @@ import (
 
 // dnSubject is one value of a user's dn or groups field, parsed once.
 type dnSubject struct {
-	raw string
+	raw, lower, upper string
 	// dn is the parsed DN; nil when raw is not one (a plain group name).
 	dn *distinguishedName
 }
 
 func newDNSubject(s string) dnSubject {
-	d := dnSubject{raw: s}
+	d := dnSubject{raw: s, lower: javaLower(s), upper: javaUpper(s)}
 	if dn, err := parseDN(s); err == nil {
 		d.dn = dn
 	}
@@ -43,7 +43,7 @@ func (d dnSubject) matches(fv fieldValue) bool {
 	case 'p':
 		if fv.re.MatchString(d.raw) ||
 			d.dn != nil && fv.re.MatchString(d.dn.normalized()) ||
-			fv.re.MatchString(javaLower(d.raw)) || fv.re.MatchString(javaUpper(d.raw)) {
+			fv.re.MatchString(d.lower) || fv.re.MatchString(d.upper) {
 			return true
 		}
 		if d.dn == nil {
@@ -91,9 +91,29 @@ func javaEqualFold(a, b string) bool {
 }
 
 // javaLower and javaUpper are Java's toLowerCase/toUpperCase(Locale.ROOT):
-// full case mappings ("ß" upper-cases to "SS").
-func javaLower(s string) string { return cases.Lower(language.Und).String(s) }
-func javaUpper(s string) string { return cases.Upper(language.Und).String(s) }
+// full case mappings ("ß" upper-cases to "SS"); ASCII needs no tables.
+func javaLower(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return cases.Lower(language.Und).String(s)
+}
+
+func javaUpper(s string) string {
+	if isASCII(s) {
+		return strings.ToUpper(s)
+	}
+	return cases.Upper(language.Und).String(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 // distinguishedName is a DN parsed as the UnboundID LDAP SDK (which
 // Elasticsearch uses) parses one without a schema: RDNs most specific
@@ -139,12 +159,12 @@ func parseDN(s string) (*distinguishedName, error) {
 			break
 		}
 		if c := p.s[p.i]; c != ',' && c != ';' {
-			return nil, fmt.Errorf("%w: unexpected %q at %d", errNotDN, c, p.i)
+			return nil, errNotDN
 		}
 		p.i++
 		p.skipSpaces()
 		if p.done() {
-			return nil, fmt.Errorf("%w: empty RDN at the end", errNotDN)
+			return nil, errNotDN
 		}
 	}
 	d.norm = strings.Join(d.rdns, ",")
@@ -197,14 +217,14 @@ func (p *dnParser) attributeName() (string, error) {
 			break
 		}
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return "", fmt.Errorf("%w: invalid attribute name character %q", errNotDN, c)
+			return "", errNotDN
 		}
 		p.i++
 	}
 	name := p.s[start:p.i]
 	p.skipSpaces()
 	if name == "" || p.done() || p.s[p.i] != '=' {
-		return "", fmt.Errorf("%w: attribute name without '='", errNotDN)
+		return "", errNotDN
 	}
 	p.i++
 	p.skipSpaces()
@@ -220,7 +240,7 @@ func (p *dnParser) value() (string, error) {
 	}
 	switch p.s[p.i] {
 	case '#':
-		return "", fmt.Errorf("%w: hex-encoded values are not supported", errNotDN)
+		return "", errNotDN
 	case '"':
 		return p.quoted()
 	}
@@ -269,14 +289,14 @@ func (p *dnParser) quoted() (string, error) {
 			p.i++
 		}
 	}
-	return "", fmt.Errorf("%w: unterminated quoted value", errNotDN)
+	return "", errNotDN
 }
 
 // escape reads "\c" (a special character) or "\hh" (one byte in hex).
 func (p *dnParser) escape() ([]byte, error) {
 	p.i++ // backslash
 	if p.done() {
-		return nil, fmt.Errorf("%w: dangling backslash", errNotDN)
+		return nil, errNotDN
 	}
 	if p.i+1 < len(p.s) && isHex(p.s[p.i]) && isHex(p.s[p.i+1]) {
 		n, _ := strconv.ParseUint(p.s[p.i:p.i+2], 16, 8)

@@ -54,9 +54,9 @@ func (r fieldRule) match(u *userModel) bool {
 		if u.dn == "" {
 			return r.matchOne(nil)
 		}
-		return r.matchDN(u.dn)
+		return r.matchDN(u.dnSubject())
 	case "groups":
-		for _, g := range u.groups {
+		for _, g := range u.groupSubjects() {
 			if r.matchDN(g) {
 				return true
 			}
@@ -84,8 +84,7 @@ func (r fieldRule) match(u *userModel) bool {
 }
 
 // matchDN tests one dn or group against the rule's values.
-func (r fieldRule) matchDN(s string) bool {
-	d := newDNSubject(s)
+func (r fieldRule) matchDN(d dnSubject) bool {
 	for _, fv := range r.values {
 		if d.matches(fv) {
 			return true
