@@ -207,6 +207,7 @@ func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore, faile
 	claims, err := authn.NewClaimMapping(authn.ClaimOptions{
 		RealmName: realmName, RealmType: realmType, ClaimPrincipal: o.Claims.Principal, ClaimGroups: o.Claims.Groups,
 		ClaimMail: o.Claims.Mail, ClaimName: o.Claims.Name, ClaimDN: o.Claims.DN, PrincipalPattern: o.ClaimPatterns.Principal,
+		SeveralIssuers: len(o.Issuers) > 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configuring token introspection: %w", err)
@@ -258,6 +259,8 @@ func (st *authStack) startLogin(ctx context.Context, cfg *config.Config, log *za
 	claims, err := authn.NewClaimMapping(authn.ClaimOptions{
 		RealmName: realmName, RealmType: "oidc", ClaimPrincipal: o.Claims.Principal, ClaimGroups: o.Claims.Groups,
 		ClaimMail: o.Claims.Mail, ClaimName: o.Claims.Name, ClaimDN: o.Claims.DN, PrincipalPattern: o.ClaimPatterns.Principal,
+		// As the bearer realm's users, which may share its name.
+		SeveralIssuers: len(o.Issuers) > 1,
 	})
 	if err != nil {
 		return fmt.Errorf("configuring the OIDC login: %w", err)

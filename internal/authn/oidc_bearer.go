@@ -177,6 +177,7 @@ func NewBearerAuthenticator(ctx context.Context, opts BearerOptions) (*BearerAut
 	claims, err := NewClaimMapping(ClaimOptions{
 		RealmName: opts.RealmName, RealmType: opts.RealmType, ClaimPrincipal: opts.ClaimPrincipal, ClaimGroups: opts.ClaimGroups,
 		ClaimMail: opts.ClaimMail, ClaimName: opts.ClaimName, ClaimDN: opts.ClaimDN, PrincipalPattern: opts.PrincipalPattern,
+		SeveralIssuers: len(opts.Issuers) > 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bearer realm: %w", err)

@@ -20,6 +20,9 @@ type ClaimOptions struct {
 	ClaimPrincipal, ClaimGroups, ClaimMail, ClaimName, ClaimDN string
 	// PrincipalPattern is a regexp whose first group is the username.
 	PrincipalPattern string
+	// SeveralIssuers says the realm trusts more than one issuer: principals
+	// then carry their iss claim in Principal.Issuer.
+	SeveralIssuers bool
 }
 
 // ClaimMapping turns verified claims into a Principal without roles. It
@@ -73,6 +76,10 @@ func (m *ClaimMapping) Principal(claims map[string]any) (*Principal, error) {
 		return nil, errors.New("principal claim is not a valid user name")
 	}
 	p := &Principal{Username: principal, Realm: m.o.RealmName, RealmType: m.o.RealmType, Metadata: map[string]any{}}
+	if m.o.SeveralIssuers {
+		// "" (an introspection answer without iss) is no issuer's.
+		p.Issuer, _ = claims["iss"].(string)
+	}
 	if m.o.ClaimMail != "" {
 		p.Email, _ = claims[m.o.ClaimMail].(string)
 	}

@@ -120,12 +120,13 @@ func (a *PKIAuthenticator) ReloadCertificateAuthorities(path string) (changed bo
 }
 
 // CompilePKIUsernamePattern compiles a username_pattern ("" is the
-// default) and checks that it has a capturing group.
+// default) and checks that it has a capturing group. It is
+// case-insensitive, as Elasticsearch compiles it (Pattern.CASE_INSENSITIVE).
 func CompilePKIUsernamePattern(pattern string) (*regexp.Regexp, error) {
 	if pattern == "" {
 		pattern = DefaultPKIUsernamePattern
 	}
-	re, err := regexp.Compile(pattern)
+	re, err := regexp.Compile("(?i)" + pattern)
 	if err != nil {
 		return nil, fmt.Errorf("username_pattern: %w", err)
 	}

@@ -123,6 +123,8 @@ svc_admin: ["cn=svc.example.com,o=corp"]
 			wantUser: "alice", wantRoles: []string{"corp_member"}, wantDN: "CN=alice, OU=eng, O=corp"},
 		{name: "custom pattern", opts: PKIOptions{UsernamePattern: `OU=(\w+)`}, tls: tlsState([]*testCert{alice}, true),
 			wantUser: "eng", wantRoles: []string{"corp_member", "reader"}, wantDN: "CN=alice, OU=eng, O=corp"},
+		{name: "patterns are case-insensitive, as Elasticsearch's", opts: PKIOptions{UsernamePattern: `cn=(.*?)(?:,|$)`}, tls: tlsState([]*testCert{alice}, true),
+			wantUser: "alice", wantRoles: []string{"corp_member", "reader"}, wantDN: "CN=alice, OU=eng, O=corp"},
 		{name: "custom pattern does not match", opts: PKIOptions{UsernamePattern: `CN=(.+)\.example\.com`}, tls: tlsState([]*testCert{alice}, true),
 			wantErr: "does not match username_pattern"},
 		{name: "no CN", tls: tlsState([]*testCert{noCN}, true), wantErr: "does not match username_pattern"},

@@ -14,6 +14,12 @@ type Principal struct {
 	// Realm is the configured name of the realm that authenticated the caller
 	// (for the file realm, "default_file" as in Elasticsearch).
 	Realm string
+	// Issuer is the OpenID provider (iss) that vouched for the caller when
+	// the realm trusts several: Elasticsearch has one issuer per realm, and
+	// OpenID Connect names a user by iss and sub together, so the same name
+	// from two issuers is two users wherever the proxy compares owners.
+	// Empty for every other principal.
+	Issuer string
 	// RealmType is the realm's type: "file", "oidc", "jwt", "pki", "api_key".
 	RealmType string
 	// Roles are the role names assigned to the caller, sorted, without duplicates.

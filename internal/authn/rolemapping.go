@@ -301,28 +301,16 @@ func classicMatches(names []string, u *userModel) bool {
 	return false
 }
 
-// dnEqual compares two DNs the way LDAP usually does for our purposes:
-// case-insensitively, ignoring spaces around ',', '=' and '+'. (Not a full
-// RFC 4514 normalizer: escaped commas and hex values are compared as text.)
-func dnEqual(a, b string) bool { return normalizeDN(a) == normalizeDN(b) }
-
-func normalizeDN(s string) string {
-	var b strings.Builder
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, v, found := strings.Cut(p, "=")
-		if !found {
-			b.WriteString(strings.ToLower(strings.TrimSpace(p)))
-			continue
-		}
-		b.WriteString(strings.ToLower(strings.TrimSpace(k)))
-		b.WriteByte('=')
-		b.WriteString(strings.ToLower(strings.TrimSpace(v)))
+// dnEqual compares two DNs as Elasticsearch's DnRoleMapper does (equal
+// once parsed and normalized, see rolemapping_dn.go); strings that do not
+// parse as DNs are equal only when identical.
+func dnEqual(a, b string) bool {
+	da, errA := parseDN(a)
+	db, errB := parseDN(b)
+	if errA != nil || errB != nil {
+		return a == b
 	}
-	return b.String()
+	return da.normalized() == db.normalized()
 }
 
 // userModel is what rules and templates see of a principal, as
@@ -334,6 +322,30 @@ type userModel struct {
 	groups   []string
 	metadata map[string]any
 	realm    string
+	// dnSubj and groupSubj are dn and groups parsed for the rules, once
+	// per mapping (dnSubject, groupSubjects).
+	dnSubj    *dnSubject
+	groupSubj []dnSubject
+}
+
+// dnSubject is the user's dn parsed for the rules.
+func (u *userModel) dnSubject() dnSubject {
+	if u.dnSubj == nil {
+		d := newDNSubject(u.dn)
+		u.dnSubj = &d
+	}
+	return *u.dnSubj
+}
+
+// groupSubjects are the user's groups parsed for the rules.
+func (u *userModel) groupSubjects() []dnSubject {
+	if u.groupSubj == nil {
+		u.groupSubj = make([]dnSubject, len(u.groups))
+		for i, g := range u.groups {
+			u.groupSubj[i] = newDNSubject(g)
+		}
+	}
+	return u.groupSubj
 }
 
 func newUserModel(p *Principal) *userModel {

@@ -45,13 +45,26 @@ func (r allRule) match(u *userModel) bool {
 func (r exceptRule) match(u *userModel) bool { return !r.r.match(u) }
 
 // match: the user's value (or, for a multi-valued field, any of its values)
-// matches any of the rule's values.
+// matches any of the rule's values. As in Elasticsearch's ExpressionModel,
+// an empty list matches nothing, not even null, and the dn and groups
+// fields are tested as distinguished names (rolemapping_dn.go).
 func (r fieldRule) match(u *userModel) bool {
-	v := u.field(r.field)
-	if list, ok := v.([]any); ok {
-		if len(list) == 0 {
+	switch r.field {
+	case "dn":
+		if u.dn == "" {
 			return r.matchOne(nil)
 		}
+		return r.matchDN(u.dnSubject())
+	case "groups":
+		for _, g := range u.groupSubjects() {
+			if r.matchDN(g) {
+				return true
+			}
+		}
+		return false
+	}
+	v := u.field(r.field)
+	if list, ok := v.([]any); ok {
 		for _, e := range list {
 			if r.matchOne(e) {
 				return true
@@ -60,9 +73,6 @@ func (r fieldRule) match(u *userModel) bool {
 		return false
 	}
 	if list, ok := v.([]string); ok {
-		if len(list) == 0 {
-			return r.matchOne(nil)
-		}
 		for _, e := range list {
 			if r.matchOne(e) {
 				return true
@@ -71,6 +81,16 @@ func (r fieldRule) match(u *userModel) bool {
 		return false
 	}
 	return r.matchOne(v)
+}
+
+// matchDN tests one dn or group against the rule's values.
+func (r fieldRule) matchDN(d dnSubject) bool {
+	for _, fv := range r.values {
+		if d.matches(fv) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r fieldRule) matchOne(v any) bool {
@@ -244,7 +264,15 @@ func parseFieldValue(n *yaml.Node) (fieldValue, *ruleError) {
 		}
 		return fieldValue{kind: 'p', str: s, re: re}, nil
 	}
-	if strings.ContainsAny(s, "*?") {
+	// As Elasticsearch's FieldValue: a value is a wildcard pattern only
+	// when it has a '*' (Regex.isSimpleMatchPattern); "alic?" is a plain
+	// value, and '?' is a wildcard only in a pattern.
+	if strings.Contains(s, "*") {
+		if strings.HasPrefix(s, "/") {
+			// Elasticsearch refuses it (Automatons.pattern): a pattern
+			// starting with '/' is a regular expression and must end with one.
+			return fieldValue{}, ruleErrf(n, "pattern %q starts with '/' but does not end with '/' (a regular expression must)", s)
+		}
 		re := regexp.MustCompile(wildcardToGo(s))
 		return fieldValue{kind: 'p', str: s, re: re}, nil
 	}

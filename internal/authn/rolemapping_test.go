@@ -59,7 +59,9 @@ func TestRoleMappingRules(t *testing.T) {
 		{"regexp class", `{field: {username: "/[a-c]lic[e]+/"}}`, alice, true},
 		{"regexp quoted and alternation", `{field: {username: "/\"ali\"(ce|x)/"}}`, alice, true},
 		{"regexp anystring @", `{field: {username: "/al@/"}}`, alice, true},
-		{"question mark wildcard", `{field: {username: "alic?"}}`, alice, true},
+		{"question mark alone is a plain value", `{field: {username: "alic?"}}`, alice, false},
+		{"question mark alone matches itself", `{field: {username: "alic?"}}`, principal("alic?", "r", "", nil, nil), true},
+		{"question mark in a pattern", `{field: {username: "a*c?"}}`, alice, true},
 		{"metadata string", `{field: {metadata.department: engineering}}`, admin, true},
 		{"metadata number", `{field: {metadata.level: 3}}`, admin, true},
 		{"metadata number float equal", `{field: {metadata.level: 3.0}}`, admin, true},
@@ -75,7 +77,8 @@ func TestRoleMappingRules(t *testing.T) {
 		{"bool value", `{field: {metadata.active: true}}`, principal("u", "r", "", nil, map[string]any{"active": true}), true},
 		{"bool value false", `{field: {metadata.active: true}}`, principal("u", "r", "", nil, map[string]any{"active": false}), false},
 		{"list value any", `{field: {groups: [nope, app-admins]}}`, alice, true},
-		{"empty groups is null", `{field: {groups: null}}`, nobody, true},
+		{"empty groups match nothing, not even null", `{field: {groups: null}}`, nobody, false},
+		{"empty metadata list matches nothing", `{field: {metadata.tags: null}}`, principal("u", "r", "", nil, map[string]any{"tags": []any{}}), false},
 		{"nested any in all", `{all: [{any: [{field: {username: x}}, {field: {username: alice}}]}, {field: {realm.name: oidc1}}]}`, alice, true},
 		{"case sensitive", `{field: {username: Alice}}`, alice, false},
 		{"array metadata", `{field: {metadata.jwt_claim_groups: b}}`, principal("u", "r", "", nil, map[string]any{"jwt_claim_groups": []any{"a", "b"}}), true},
@@ -103,6 +106,7 @@ func TestRoleMappingInvalid(t *testing.T) {
 		{"field two names", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: x, dn: y}}\n", "exactly one field", 4},
 		{"unknown field", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {email: x}}\n", "unknown field", 4},
 		{"object value", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: {a: b}}}\n", "field values", 4},
+		{"slash pattern without a closing slash", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {groups: \"/data/*\"}}\n", "must", 4},
 		{"lucene complement refused", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: \"/~a/\"}}\n", "not supported", 4},
 		{"lucene interval refused", "m:\n  enabled: true\n  roles: [r]\n  rules: {field: {username: \"/<1-5>/\"}}\n", "not supported", 4},
 		{"no roles", "m:\n  enabled: true\n  rules: {field: {username: x}}\n", "must define roles or role_templates", 1},
@@ -295,5 +299,73 @@ func TestRoleMapperStoreReload(t *testing.T) {
 	os.Remove(path)
 	if ps := s.Reload(); len(ps) == 0 || len(s.Map(p)) != 0 {
 		t.Fatalf("a removed file must map nothing, and be reported (as Elasticsearch skips a missing file): roles %v, problems %v", s.Map(p), ps)
+	}
+}
+
+// The dn and groups fields are tested as Elasticsearch's
+// DistinguishedNamePredicate tests them: case-insensitively, as DNs, with
+// "*,<dn>" sub-tree patterns. Compared as plain text, an except rule
+// naming a group or a sub-tree failed to exclude a user whose value was
+// spelled otherwise, who then got the role Elasticsearch withholds.
+func TestRoleMappingDNPredicate(t *testing.T) {
+	pki := func(dn string) *Principal { return principal("u", "pki1", dn, nil, nil) }
+	grouped := func(groups ...string) *Principal { return principal("u", "oidc1", "", groups, nil) }
+	tests := []struct {
+		name  string
+		rules string
+		p     *Principal
+		want  bool
+	}{
+		// except rules must exclude every spelling Elasticsearch excludes.
+		{"except group in another case", `{all: [{field: {realm.name: oidc1}}, {except: {field: {groups: contractors}}}]}`, grouped("staff", "Contractors"), false},
+		{"except group DN spelled otherwise", `{all: [{field: {realm.name: oidc1}}, {except: {field: {groups: "cn=contractors,dc=example,dc=com"}}}]}`, grouped("CN=Contractors, DC=Example, DC=com"), false},
+		{"except sub-tree of a PKI DN", `{all: [{field: {realm.name: pki1}}, {except: {field: {dn: "*,ou=contractors,o=corp"}}}]}`, pki("CN=mallory, OU=contractors, O=corp"), false},
+		{"except exact DN in another spelling", `{all: [{field: {realm.name: pki1}}, {except: {field: {dn: "cn=mallory,ou=eng,o=corp"}}}]}`, pki("CN=mallory, OU=eng, O=corp"), false},
+		{"except keeps others", `{all: [{field: {realm.name: pki1}}, {except: {field: {dn: "*,ou=contractors,o=corp"}}}]}`, pki("CN=alice, OU=eng, O=corp"), true},
+		// Positive rules, as Elasticsearch matches them.
+		{"group case-insensitive", `{field: {groups: ADMINS}}`, grouped("admins"), true},
+		{"group wildcard on lower case", `{field: {groups: "adm*"}}`, grouped("ADMINS"), true},
+		{"group wildcard on upper case", `{field: {groups: "ADM*"}}`, grouped("admins"), true},
+		{"dn equal as DNs", `{field: {dn: "cn=alice,ou=eng,o=corp"}}`, pki("CN=alice, OU=eng, O=corp"), true},
+		{"dn wildcard on the normalized DN", `{field: {dn: "cn=*,ou=eng,o=corp"}}`, pki("CN=alice, OU=eng, O=corp"), true},
+		{"dn sub-tree", `{field: {dn: "*,o=corp"}}`, pki("CN=alice, OU=eng, O=Corp"), true},
+		{"dn sub-tree of the root", `{field: {dn: "*,"}}`, pki("CN=alice"), true},
+		{"multi-valued RDN in any order", `{field: {dn: "uid=a+cn=b,o=corp"}}`, pki("CN=B + UID=A, O=corp"), true},
+		{"escaped and hex-escaped commas are one value", `{field: {dn: "cn=a\\2cb,o=corp"}}`, pki(`CN=a\,b, O=corp`), true},
+		{"quoted value", `{field: {dn: "cn=a\\, ou=x,o=corp"}}`, pki(`CN="a, OU=x", O=corp`), true},
+		{"inner spaces collapsed", `{field: {dn: "cn=alice  smith,o=corp"}}`, pki("CN=Alice Smith, O=corp"), true},
+		// What must not match.
+		{"another DN", `{field: {dn: "cn=alice,ou=eng,o=corp"}}`, pki("CN=alice, OU=ops, O=corp"), false},
+		{"sub-tree is strict", `{field: {dn: "*,ou=eng,o=corp"}}`, pki("OU=eng, O=corp"), false},
+		{"a quoted comma is no RDN boundary", `{field: {dn: "*,ou=admins,o=corp"}}`, pki(`CN="x, OU=admins", O=corp`), false},
+		{"an escaped comma is no RDN boundary", `{field: {dn: "*,ou=admins,o=corp"}}`, pki(`CN=x\, OU=admins, O=corp`), false},
+		{"a sub-tree pattern with another wildcard is a plain pattern", `{field: {dn: "*,ou=*,o=corp"}}`, pki("CN=a, OU=eng, O=corp"), true},
+		{"plain group is not a DN", `{field: {groups: "cn=admins"}}`, grouped("admins"), false},
+		{"group regexp", `{field: {groups: "/ad.*/"}}`, grouped("ADMINS"), true},
+		{"dn null matches no dn", `{field: {dn: null}}`, grouped("x"), true},
+		{"dn null does not match a dn", `{field: {dn: null}}`, pki("CN=a"), false},
+		{"number never matches a group", `{field: {groups: 1}}`, grouped("1"), false},
+		{"sharp s upper-cases to SS", `{field: {groups: "STRASSE*"}}`, grouped("straße"), true},
+		{"Kelvin sign folds", `{field: {groups: "kelvin"}}`, grouped("\u212Aelvin"), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mustMapper(t, "m:\n  enabled: true\n  roles: [hit]\n  rules: "+tc.rules+"\n")
+			got := slices.Contains(m.Map(tc.p), "hit")
+			if got != tc.want {
+				t.Fatalf("rules %s on %v: got %v, want %v", tc.rules, tc.p.Metadata, got, tc.want)
+			}
+		})
+	}
+}
+
+// Classic role_mapping.yml DN lists compare DNs once parsed: an escaped
+// comma is part of a value, not an RDN boundary.
+func TestClassicRoleMappingDNs(t *testing.T) {
+	m := mustMapper(t, "r: [\"cn=a\\\\,b,o=x\"]\n")
+	for dn, want := range map[string]bool{`CN=a\2Cb, O=x`: true, `CN="a,b", O=x`: true, `CN=a, CN=b, O=x`: false, `cn=a\,b,o=y`: false} {
+		if got := slices.Contains(m.Map(principal("u", "pki1", dn, nil, nil)), "r"); got != want {
+			t.Errorf("dn %s: got %v, want %v", dn, got, want)
+		}
 	}
 }

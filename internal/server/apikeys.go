@@ -319,9 +319,19 @@ func orNone(s []string) []string {
 	return s
 }
 
-// ownedBy reports whether p owns k: same user name in the same realm.
+// ownedBy reports whether p owns k: same user name in the same realm and,
+// in a realm trusting several OpenID providers, from the same issuer
+// (Elasticsearch would have one realm per issuer). A key made before owners
+// carried their issuer is its snapshot's jwt_claim_iss's.
 func ownedBy(k *apikey.Key, p *authn.Principal) bool {
-	return k.Username == p.Username && k.Realm == p.Realm
+	if k.Username != p.Username || k.Realm != p.Realm {
+		return false
+	}
+	issuer := k.OwnerIssuer
+	if issuer == "" && p.Issuer != "" {
+		issuer, _ = k.OwnerMetadata["jwt_claim_iss"].(string)
+	}
+	return issuer == p.Issuer
 }
 
 // decodeStrict reads the request's JSON body into v; unknown fields are

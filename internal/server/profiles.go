@@ -103,7 +103,7 @@ func (s *profileService) activate(w http.ResponseWriter, r *http.Request, st *re
 	if !recordChange(w, r, st, s.audit, audit.ActivateUserProfileEvent(g.auditGrant())) {
 		return
 	}
-	u := profile.User{Username: p.Username, Roles: slices.Clone(p.Roles), RealmName: p.Realm, FullName: p.FullName, Email: p.Email}
+	u := profile.User{Username: p.Username, Roles: slices.Clone(p.Roles), RealmName: p.Realm, FullName: p.FullName, Email: p.Email, Issuer: p.Issuer}
 	prof, err := s.store.Activate(u)
 	if err != nil {
 		storeFailed(w, st, "user profile", err)
@@ -148,6 +148,7 @@ func missingProfiles(uids []string, known map[string]bool) map[string]any {
 // profileView is a profile as the APIs show it: data filtered by the
 // data parameter (comma-separated paths, * for all, nothing for none).
 func profileView(p profile.Profile, dataFilter string, full bool) map[string]any {
+	p.User.Issuer = "" // not Elasticsearch's: never shown
 	if p.User.Roles == nil {
 		p.User.Roles = []string{}
 	}

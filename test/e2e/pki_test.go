@@ -59,7 +59,8 @@ func TestPKI(t *testing.T) {
 	n := time.Now().UnixNano()
 	pub, secret := fmt.Sprintf("pki-pub-%d", n), fmt.Sprintf("pki-secret-%d", n)
 	const canary = "CANARY-PKI-SECRET"
-	o.Roles = "e2e_pki_reader:\n  indices:\n    - names: [\"pki-pub-*\"]\n      privileges: [read]\n"
+	o.Roles = "e2e_pki_reader:\n  indices:\n    - names: [\"pki-pub-*\"]\n      privileges: [read]\n" +
+		"e2e_pki_secret:\n  indices:\n    - names: [\"pki-secret-*\"]\n      privileges: [read]\n"
 	listenerOnlyCA := newCert(t, "listener-only CA", nil, true, 2)
 	p := startProxyWith(t, o, func(dir string) string {
 		// The listener's ca.pem holds the proxy's CA; the realm trusts only
@@ -71,7 +72,11 @@ func TestPKI(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "realm-ca.pem"), string(ca))
 		writeFile(t, filepath.Join(dir, "ca.pem"), string(ca)+string(listenerOnlyCA.CertPEM))
 		writeFile(t, filepath.Join(dir, "role_mapping.yml"), "pki_alice:\n  enabled: true\n  roles: [e2e_pki_reader]\n"+
-			"  rules: {all: [{field: {realm.name: pki1}}, {field: {dn: \"CN=alice, OU=eng, O=e2e\"}}]}\n")
+			"  rules: {all: [{field: {realm.name: pki1}}, {field: {dn: \"CN=alice, OU=eng, O=e2e\"}}]}\n"+
+			// Matched as Elasticsearch matches DNs: the sub-tree excludes
+			// OU=Contractors whatever its case and spacing.
+			"mallory_unless_contractor:\n  enabled: true\n  roles: [e2e_pki_secret]\n"+
+			"  rules: {all: [{field: {realm.name: pki1}}, {field: {username: mallory}}, {except: {field: {dn: \"*,ou=contractors,o=e2e\"}}}]}\n")
 		return "  pki:\n    enabled: true\n    username_pattern: \"CN=([a-z]+)(?:,|$)\"\n" +
 			"    certificate_authorities: realm-ca.pem\n    role_mapping: role_mapping.yml\n"
 	})
@@ -154,6 +159,20 @@ func TestPKI(t *testing.T) {
 		if r.Status != 403 {
 			t.Fatalf("bob, unmapped, reads %s: %d %s", ix, r.Status, r.Body)
 		}
+	}
+
+	// An except rule on a DN sub-tree excludes every spelling of it
+	// (DistinguishedNamePredicate): mallory of OU=Contractors gets no role,
+	// mallory of OU=eng (positive control) does.
+	contractor := withCert(newClientCert(t, pkix.Name{CommonName: "mallory", OrganizationalUnit: []string{"Contractors"}, Organization: []string{"e2e"}}, p.CA))
+	r = do(t, contractor, "GET", p.URL+"/"+secret+"/_search", "", "", nil, nil)
+	noCanary("mallory of OU=Contractors", r)
+	if r.Status != 403 {
+		t.Fatalf("mallory of OU=Contractors reads %s: %d %s, want 403", secret, r.Status, r.Body)
+	}
+	employee := withCert(newClientCert(t, pkix.Name{CommonName: "mallory", OrganizationalUnit: []string{"eng"}, Organization: []string{"e2e"}}, p.CA))
+	if r := do(t, employee, "GET", p.URL+"/"+secret+"/_search", "", "", nil, nil); r.Status != 200 || !strings.Contains(r.Body, canary) {
+		t.Fatalf("mallory of OU=eng reads %s: %d %s", secret, r.Status, r.Body)
 	}
 
 	// Refused certificates are 401, even with valid Basic credentials.

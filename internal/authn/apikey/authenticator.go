@@ -129,7 +129,7 @@ func New(name string, owner *authn.Principal, descriptors []byte, metadata map[s
 	}
 	k := Key{
 		ID: id, Name: name, Hash: hash, Creation: now.UnixMilli(),
-		Username: owner.Username, Realm: owner.Realm, RealmType: owner.RealmType,
+		Username: owner.Username, Realm: owner.Realm, RealmType: owner.RealmType, OwnerIssuer: owner.Issuer,
 		OwnerRoles: slices.Clone(owner.Roles), OwnerFullName: owner.FullName, OwnerEmail: owner.Email,
 		OwnerMetadata: maps.Clone(owner.Metadata), RoleDescriptors: descriptors, Metadata: metadata,
 	}
@@ -144,5 +144,6 @@ func New(name string, owner *authn.Principal, descriptors []byte, metadata map[s
 // is limited by).
 func (k *Key) RefreshOwner(owner *authn.Principal) {
 	k.OwnerRoles = slices.Clone(owner.Roles)
+	k.OwnerIssuer = owner.Issuer
 	k.OwnerFullName, k.OwnerEmail, k.OwnerMetadata = owner.FullName, owner.Email, maps.Clone(owner.Metadata)
 }

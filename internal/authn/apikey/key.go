@@ -22,10 +22,14 @@ type Key struct {
 	Invalidation int64 `json:"invalidation,omitempty"`
 	// The owner: who created the key, in which realm, and the role names
 	// the owner had then (the key is limited by them).
-	Username   string   `json:"username"`
-	Realm      string   `json:"realm"`
-	RealmType  string   `json:"realm_type"`
-	OwnerRoles []string `json:"owner_roles"`
+	Username  string `json:"username"`
+	Realm     string `json:"realm"`
+	RealmType string `json:"realm_type"`
+	// OwnerIssuer is the owner's authn.Principal.Issuer: set when the
+	// owner's realm trusts several OpenID providers, where it is part of
+	// who the owner is.
+	OwnerIssuer string   `json:"owner_issuer,omitempty"`
+	OwnerRoles  []string `json:"owner_roles"`
 	// The owner's own attributes when the key was made: they, not the
 	// key's metadata, are the user of the key's requests (DLS templates
 	// render {{_user.metadata.*}} from them), as in Elasticsearch.

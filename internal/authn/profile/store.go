@@ -32,6 +32,9 @@ type User struct {
 	RealmName string   `json:"realm_name"`
 	FullName  string   `json:"full_name,omitempty"`
 	Email     string   `json:"email,omitempty"`
+	// Issuer is authn.Principal.Issuer (a realm trusting several OpenID
+	// providers): part of who the user is, never shown by the APIs.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // Profile is one user profile.
@@ -88,7 +91,7 @@ func (s *FileStore) Activate(u User) (Profile, error) {
 	for i := 0; ; i++ {
 		uid := base + strconv.Itoa(i)
 		out, err := s.update(uid, true, func(p *Profile) error {
-			if p.UID != "" && (p.User.Username != u.Username || p.User.RealmName != u.RealmName) {
+			if p.UID != "" && (p.User.Username != u.Username || p.User.RealmName != u.RealmName || p.User.Issuer != u.Issuer) {
 				return errTaken
 			}
 			if p.UID == "" {

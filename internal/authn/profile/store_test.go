@@ -99,3 +99,28 @@ func TestSuggestAndReplicas(t *testing.T) {
 		t.Fatalf("replica get: %+v", got)
 	}
 }
+
+// TestActivateSeveralIssuers: in a realm trusting several OpenID
+// providers, alice of another issuer is another user (another realm in
+// Elasticsearch): she gets a profile of her own, never the first one's
+// data.
+func TestActivateSeveralIssuers(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "profiles.json"))
+	a, err := s.Activate(User{Username: "alice", RealmName: "jwt1", Issuer: "https://a.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateData(a.UID, nil, map[string]any{"secret": "a's"}, Version{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Activate(User{Username: "alice", RealmName: "jwt1", Issuer: "https://b.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.UID == a.UID || b.Data["secret"] != nil {
+		t.Fatalf("alice of another issuer got %s: %+v", b.UID, b.Data)
+	}
+	if again, err := s.Activate(User{Username: "alice", RealmName: "jwt1", Issuer: "https://a.example"}); err != nil || again.UID != a.UID {
+		t.Fatalf("alice of the first issuer again: %s %v", again.UID, err)
+	}
+}

@@ -7,7 +7,8 @@ import (
 )
 
 // The plaintext of a token is, in order: the creation time (varint
-// seconds, uvarint nanoseconds), the four owner fields, the fingerprint,
+// seconds, uvarint nanoseconds), the four owner fields (the realm's
+// followed by NUL and the issuer when the owner has one), the fingerprint,
 // the number of indices and each index, then the cluster id. Strings are
 // uvarint length prefixed. The format is versioned by the token prefix.
 
@@ -18,7 +19,7 @@ var errPayload = errors.New("cursor payload does not decode")
 // encodePayload returns the plaintext for upstreamID bound by b.
 func encodePayload(upstreamID string, b Binding) []byte {
 	size := 2*binary.MaxVarintLen64 + len(b.Fingerprint) + len(upstreamID) + 16
-	for _, f := range [...]string{b.Owner.Username, b.Owner.RealmType, b.Owner.Realm, b.Owner.APIKeyID} {
+	for _, f := range [...]string{b.Owner.Username, b.Owner.RealmType, b.Owner.encodedRealm(), b.Owner.APIKeyID} {
 		size += len(f) + binary.MaxVarintLen64
 	}
 	for _, idx := range b.Indices {
@@ -27,7 +28,7 @@ func encodePayload(upstreamID string, b Binding) []byte {
 	p := make([]byte, 0, size)
 	p = binary.AppendVarint(p, b.Created.Unix())
 	p = binary.AppendUvarint(p, uint64(b.Created.Nanosecond()))
-	for _, f := range [...]string{b.Owner.Username, b.Owner.RealmType, b.Owner.Realm, b.Owner.APIKeyID} {
+	for _, f := range [...]string{b.Owner.Username, b.Owner.RealmType, b.Owner.encodedRealm(), b.Owner.APIKeyID} {
 		p = appendString(p, f)
 	}
 	p = append(p, b.Fingerprint[:]...)
@@ -100,7 +101,9 @@ func decodePayload(p []byte) (string, Binding, error) {
 		return "", Binding{}, errPayload
 	}
 	b.Created = time.Unix(sec, int64(nsec)).UTC()
-	b.Owner = Owner{Username: r.string(), RealmType: r.string(), Realm: r.string(), APIKeyID: r.string()}
+	b.Owner = Owner{Username: r.string(), RealmType: r.string()}
+	b.Owner.Realm, b.Owner.Issuer = decodeRealm(r.string())
+	b.Owner.APIKeyID = r.string()
 	copy(b.Fingerprint[:], r.bytes(uint64(len(b.Fingerprint))))
 	n := r.uvarint()
 	// Every index takes at least its length byte: a count beyond the

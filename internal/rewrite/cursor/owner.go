@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
+	"strings"
 
 	"github.com/portcullis-proxy/portcullis/internal/authn"
 )
@@ -24,6 +25,9 @@ type Owner struct {
 	// empty for other credentials. Two keys of the same user are two
 	// owners, as in Elasticsearch.
 	APIKeyID string
+	// Issuer is authn.Principal.Issuer: the OpenID provider, in a realm
+	// trusting several (Elasticsearch would have a realm per issuer).
+	Issuer string
 }
 
 // OwnerOf returns the owner of the cursors p creates. Principals that
@@ -32,7 +36,7 @@ func OwnerOf(p *authn.Principal) Owner {
 	if p == nil {
 		return Owner{}
 	}
-	o := Owner{Username: p.Username, RealmType: p.RealmType, Realm: p.Realm}
+	o := Owner{Username: p.Username, RealmType: p.RealmType, Realm: p.Realm, Issuer: p.Issuer}
 	if p.APIKey != nil { // another key of the same owner may not continue it
 		o.APIKeyID = p.APIKey.ID
 	}
@@ -47,7 +51,7 @@ func (o Owner) IsZero() bool { return o == Owner{} }
 func (o Owner) digest() [sha256.Size]byte {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	for _, f := range [...]string{o.Username, o.RealmType, o.Realm, o.APIKeyID} {
+	for _, f := range [...]string{o.Username, o.RealmType, o.encodedRealm(), o.APIKeyID} {
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
 		h.Write([]byte(f))
 	}
@@ -62,4 +66,24 @@ func (o Owner) digest() [sha256.Size]byte {
 func sameOwner(a, b Owner) bool {
 	da, db := a.digest(), b.digest()
 	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
+}
+
+// issuerSeparator joins the realm name and the issuer in the token's realm
+// field: realm names are printable ASCII, so it never occurs in one, and an
+// owner without an issuer encodes (and digests) as before owners had one.
+const issuerSeparator = "\x00"
+
+// encodedRealm is the realm field of tokens and digests: the realm name,
+// followed by the issuer when there is one.
+func (o Owner) encodedRealm() string {
+	if o.Issuer == "" {
+		return o.Realm
+	}
+	return o.Realm + issuerSeparator + o.Issuer
+}
+
+// decodeRealm splits a realm field (see encodedRealm).
+func decodeRealm(field string) (realm, issuer string) {
+	realm, issuer, _ = strings.Cut(field, issuerSeparator)
+	return realm, issuer
 }

@@ -22,3 +22,28 @@ func TestOwnerOfAPIKey(t *testing.T) {
 		t.Fatal("two keys of one user share a cursor digest")
 	}
 }
+
+// TestOwnerOfSeveralIssuers: in a realm trusting several OpenID providers,
+// the same user name from two issuers is two owners (two realms in
+// Elasticsearch), and a token keeps its owner's issuer; an owner without
+// one encodes as before.
+func TestOwnerOfSeveralIssuers(t *testing.T) {
+	of := func(iss string) Owner {
+		return OwnerOf(&authn.Principal{Username: "alice", Realm: "jwt1", RealmType: "jwt", Issuer: iss})
+	}
+	a, b, none := of("https://a.example"), of("https://b.example"), of("")
+	if sameOwner(a, b) || sameOwner(a, none) || !sameOwner(a, of("https://a.example")) {
+		t.Fatalf("owners: %+v %+v %+v", a, b, none)
+	}
+	bd := newTestBinder(t, "issuers")
+	for _, o := range []Owner{a, none} {
+		tok := mustWrap(t, bd, KindScroll, "upstream-id", bindingFor(o, "logs"))
+		_, got, err := bd.Unwrap(KindScroll, tok)
+		if err != nil || got.Owner != o {
+			t.Fatalf("owner %+v after a round trip: %+v %v", o, got.Owner, err)
+		}
+		if err := got.Check(b, got.Fingerprint); err == nil {
+			t.Fatalf("the other issuer's alice continues %+v's cursor", o)
+		}
+	}
+}
