@@ -74,6 +74,17 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if scriptUpdateActions[c.Action] && !d.MatchNothing {
+			written := c.Indices
+			if d.Rewritten || d.MatchNothing {
+				written = d.Indices
+			}
+			if ref, why := scriptDeleteRefusal(az, req, c, st.Body, written); ref != nil {
+				st.Log().Info("the update's script may delete documents", zap.String("why", why))
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if c.Action == composableTemplatePut && !mayReadEverything(az, req) {
 			if ref := composedAliasesRefusal(r.Context(), rs, req, c, st.Body); ref != nil {
 				refuse(w, st, ref.status, ref.reason)

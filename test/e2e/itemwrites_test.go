@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWritesAuthorizedPerItem: the writes _delete_by_query,
+// _update_by_query and an update script make are authorized by
+// Elasticsearch as requests of their own, with the caller's roles (the
+// bulk items of a by-query request; the delete an update script asks for
+// with ctx.op = 'delete'). A role granting the by-query action by name
+// without the item's action, and a user with index but not delete, must
+// not delete or rewrite documents that way; plain scripted updates, noop
+// scripts and a _bulk update item's scripted delete (authorized as an
+// update by Elasticsearch) still work.
+func TestWritesAuthorizedPerItem(t *testing.T) {
+	os_ := openSearchURL(t)
+	o, su := superuserOpts(t, os_)
+	n := time.Now().UnixNano()
+	ix := fmt.Sprintf("e2e-iw-%d", n)
+	script := fmt.Sprintf("e2e-iw-del-%d", n)
+	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel"} {
+		o.Users += u + ":" + su.Password + "\n"
+	}
+	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\n"
+	o.Roles = "e2e_iw_dbq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete/byquery\", \"indices:data/write/bulk*\", read]\n" +
+		"e2e_iw_ubq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update/byquery\", \"indices:data/write/bulk*\", read]\n" +
+		"e2e_iw_index:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [index, read]\n" +
+		"e2e_iw_delete:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [delete, read]\n"
+	p := startProxy(t, o)
+	p.waitReady()
+	c := p.client(nil)
+	hj := map[string]string{"Content-Type": "application/json"}
+	hn := map[string]string{"Content-Type": "application/x-ndjson"}
+	var seed strings.Builder
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&seed, "{\"index\":{\"_index\":%q,\"_id\":\"d%d\"}}\n{\"n\":0,\"keep\":\"CANARY-IW-%d\"}\n", ix, i, i)
+	}
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", su.Name, su.Password, strings.NewReader(seed.String()), hn); r.Status != 200 || strings.Contains(r.Body, `"errors":true`) {
+		t.Fatalf("seed: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() {
+		do(t, c, "DELETE", p.URL+"/"+ix, su.Name, su.Password, nil, nil)
+		do(t, c, "DELETE", os_+"/_scripts/"+script, "", "", nil, nil)
+	})
+	// Stored on the cluster directly (the proxy lets only users with full
+	// access store scripts).
+	if r := do(t, c, "PUT", os_+"/_scripts/"+script, "", "", strings.NewReader(`{"script":{"lang":"painless","source":"ctx.op = 'delete'"}}`), hj); r.Status != 200 {
+		t.Fatalf("storing the script: %d %s", r.Status, r.Body)
+	}
+	count := func() string {
+		t.Helper()
+		r := do(t, c, "GET", p.URL+"/"+ix+"/_count", su.Name, su.Password, nil, nil)
+		if r.Status != 200 {
+			t.Fatalf("count: %d %s", r.Status, r.Body)
+		}
+		return r.Body
+	}
+
+	deletes := []string{
+		`{"script":"ctx.op = 'delete'"}`,
+		`{"script":{"source":"ctx['op'] = \"delete\""}}`,
+		`{"script":{"source":"ctx.op = params.op","params":{"op":"delete"}}}`,
+		`{"script":{"source":"ctx.op = 'del' + 'ete'"}}`,
+		`{"script":{"source":"def o = 'delete'; ctx.op = o"}}`,
+		`{"script":{"source":"ctx.put('op', 'delete')"}}`,
+		`{"script":{"source":"ctx.op /* noop */ = 'delete' // 'noop'\n"}}`,
+		`{"script":{"id":"` + script + `"}}`,
+	}
+	probes := []struct{ name, user, path, body string }{
+		{"_delete_by_query without the delete action", "iwdbq", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
+		{"_delete_by_query through a wildcard without the delete action", "iwdbq", "/e2e-iw-*/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
+		{"_update_by_query without the index action", "iwubq", "/" + ix + "/_update_by_query?refresh=true", `{"script":"ctx._source.n = 7"}`},
+	}
+	for i, b := range deletes {
+		probes = append(probes,
+			struct{ name, user, path, body string }{fmt.Sprintf("_update with a deleting script %d", i), "iwindex", "/" + ix + "/_update/d1?refresh=true", b},
+			struct{ name, user, path, body string }{fmt.Sprintf("_update_by_query with a deleting script %d", i), "iwindex", "/" + ix + "/_update_by_query?refresh=true", b})
+	}
+	for _, pr := range probes {
+		r := do(t, c, "POST", p.URL+pr.path, pr.user, su.Password, strings.NewReader(pr.body), hj)
+		if r.Status != 403 || !strings.Contains(r.Body, "security_exception") {
+			t.Errorf("%s as %s: %d %s, want a 403 security_exception", pr.name, pr.user, r.Status, r.Body)
+		}
+		if strings.Contains(r.Body, `"deleted":1`) || strings.Contains(r.Body, `"result":"deleted"`) || strings.Contains(r.Body, `"updated":`) {
+			t.Errorf("%s as %s wrote: %d %s", pr.name, pr.user, r.Status, r.Body)
+		}
+	}
+	if got := count(); !strings.Contains(got, `"count":5`) {
+		t.Fatalf("documents after the refused writes: %s", got)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+ix+"/_search?q=n:7", su.Name, su.Password, nil, nil); r.Status != 200 || !strings.Contains(r.Body, `"value":0`) {
+		t.Fatalf("documents rewritten by the refused update by query: %d %s", r.Status, r.Body)
+	}
+
+	// Positive controls: what Elasticsearch allows these users.
+	for _, ok := range []struct{ name, user, path, body, want string }{
+		{"a counter", "iwindex", "/" + ix + "/_update/d1?refresh=true", `{"script":{"source":"ctx._source.n += params.k","params":{"k":1}}}`, `"result":"updated"`},
+		{"a noop", "iwindex", "/" + ix + "/_update/d2?refresh=true", `{"script":"if (ctx._source.n == 0) { ctx.op = 'noop' }"}`, `"result":"noop"`},
+		{"a counter by query", "iwindex", "/" + ix + "/_update_by_query?refresh=true", `{"script":{"source":"ctx._source.n += 1"}}`, `"updated":5`},
+		{"a delete by query with the delete privilege", "iwdel", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"ids":{"values":["d4"]}}}`, `"deleted":1`},
+	} {
+		r := do(t, c, "POST", p.URL+ok.path, ok.user, su.Password, strings.NewReader(ok.body), hj)
+		if r.Status != 200 || !strings.Contains(r.Body, ok.want) {
+			t.Errorf("%s as %s: %d %s, want %s", ok.name, ok.user, r.Status, r.Body, ok.want)
+		}
+	}
+	// A _bulk update item is authorized as an update: its script may
+	// delete (TransportShardBulkAction runs it on the shard).
+	item := "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"d5\"}}\n{\"script\":\"ctx.op = 'delete'\"}\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "iwindex", su.Password, strings.NewReader(item), hn); r.Status != 200 || !strings.Contains(r.Body, `"result":"deleted"`) {
+		t.Errorf("a _bulk update item deleting by script as iwindex: %d %s", r.Status, r.Body)
+	}
+	if got := count(); !strings.Contains(got, `"count":3`) {
+		t.Fatalf("documents after the positive controls: %s, want d1, d2, d3", got)
+	}
+}
