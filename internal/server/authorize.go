@@ -74,6 +74,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if ref := updateWriteRefusal(az, req, c); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
 		if scriptUpdateActions[c.Action] && !d.MatchNothing {
 			written := c.Indices
 			if d.Rewritten || d.MatchNothing {

@@ -22,14 +22,15 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	n := time.Now().UnixNano()
 	ix := fmt.Sprintf("e2e-iw-%d", n)
 	script := fmt.Sprintf("e2e-iw-del-%d", n)
-	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel"} {
+	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel", "iwupd"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
-	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\n"
+	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\ne2e_iw_update:iwupd\n"
 	o.Roles = "e2e_iw_dbq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_ubq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_index:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [index, read]\n" +
-		"e2e_iw_delete:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [delete, read]\n"
+		"e2e_iw_delete:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [delete, read]\n" +
+		"e2e_iw_update:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update\", \"indices:data/write/bulk\", read]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -74,6 +75,10 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 		{"_delete_by_query without the delete action", "iwdbq", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
 		{"_delete_by_query through a wildcard without the delete action", "iwdbq", "/e2e-iw-*/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
 		{"_update_by_query without the index action", "iwubq", "/" + ix + "/_update_by_query?refresh=true", `{"script":"ctx._source.n = 7"}`},
+		// The update API writes the document with an index request of
+		// its own: the update action alone does not allow it.
+		{"_update without the index action", "iwupd", "/" + ix + "/_update/d3?refresh=true", `{"doc":{"n":7}}`},
+		{"_update upsert without the index action", "iwupd", "/" + ix + "/_update/new1?refresh=true", `{"doc":{"n":7},"doc_as_upsert":true}`},
 	}
 	for i, b := range deletes {
 		probes = append(probes,
@@ -113,6 +118,11 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	item := "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"d5\"}}\n{\"script\":\"ctx.op = 'delete'\"}\n"
 	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "iwindex", su.Password, strings.NewReader(item), hn); r.Status != 200 || !strings.Contains(r.Body, `"result":"deleted"`) {
 		t.Errorf("a _bulk update item deleting by script as iwindex: %d %s", r.Status, r.Body)
+	}
+	// A _bulk update item is authorized as an update alone.
+	item = "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"d3\"}}\n{\"doc\":{\"n\":9}}\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "iwupd", su.Password, strings.NewReader(item), hn); r.Status != 200 || !strings.Contains(r.Body, `"result":"updated"`) {
+		t.Errorf("a _bulk update item as iwupd: %d %s", r.Status, r.Body)
 	}
 	if got := count(); !strings.Contains(got, `"count":3`) {
 		t.Fatalf("documents after the positive controls: %s, want d1, d2, d3", got)
