@@ -123,6 +123,10 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
+		if ref := docAutoPutRefusal(r.Context(), rs, az, req, c, d, st.Body); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !unbounded() {
 			if handled, ref := authorizeBodyIndices(az, req, st); handled {
 				if ref == nil {

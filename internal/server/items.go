@@ -108,6 +108,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	var scriptRefusals memoRefusals
 	decide := memoDecideItem(az, base, st)
 	readOf := memoReadOf(az, base)
+	autoPut := map[string]*autoPutCheck{}
 	for pos, it := range items {
 		idx, ref := bulkItemIndex(st.Class, it, pipelines)
 		if ref != nil {
@@ -132,6 +133,9 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 				item.Action = action
 				return percolatorIndicesRefusal(r.Context(), st.restrictions, item, []string{idx})
 			})
+		}
+		if ref == nil && it.Op != "delete" {
+			ref = bulkAutoPutRefusal(r, az, base, st, pos, it, idx, autoPut)
 		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)
