@@ -43,8 +43,19 @@ const actionAutoPutMapping = "indices:admin/mapping/auto_put"
 // update its mapping. docs are the documents written (an index or create
 // body; an update's doc and upsert).
 func autoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, name string, docs []*esbody.Object, scripted bool) *itemRefusal {
-	return newAutoPutCheck(ctx, rs, az, base, name).refusal(docs, scripted)
+	c := newAutoPutCheck(ctx, rs, az, base, name)
+	if scripted {
+		return c.refusal(nil, reasonScriptedAutoPut)
+	}
+	return c.refusal(docs, "")
 }
+
+// reasonScriptedAutoPut and reasonCopiedAutoPut say why writes the proxy
+// does not see are refused.
+const (
+	reasonScriptedAutoPut = "a scripted write to a data stream can add fields to its mapping, which the security proxy cannot see"
+	reasonCopiedAutoPut   = "a reindex into a data stream copies documents the security proxy does not see, which can add fields to its mapping"
+)
 
 // autoPutCheck is what autoPutRefusal needs to know about one written
 // name, worked out once for the items of a _bulk writing there.
@@ -103,16 +114,17 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 	return c
 }
 
-// refusal refuses docs, or a scripted write, that the check does not let
-// through.
-func (c *autoPutCheck) refusal(docs []*esbody.Object, scripted bool) *itemRefusal {
+// refusal refuses docs that the check does not let through; unseen, when
+// not empty, says the write's documents are not seen by the proxy (a
+// script, a reindex): refused for that reason.
+func (c *autoPutCheck) refusal(docs []*esbody.Object, unseen string) *itemRefusal {
 	switch {
 	case c.skip:
 		return nil
 	case c.fail != nil:
 		return c.fail
-	case scripted:
-		return c.refuse("a scripted write to a data stream can add fields to its mapping, which the security proxy cannot see")
+	case unseen != "":
+		return c.refuse(unseen)
 	case c.noMapping:
 		return c.refuse("the data stream's mapping is not available to tell whether the document adds fields to it")
 	}
@@ -166,8 +178,11 @@ func bulkAutoPutRefusal(r *http.Request, az Authorizer, base authz.Request, st *
 			return ref
 		}
 	}
+	if scripted {
+		return c.refusal(nil, reasonScriptedAutoPut)
+	}
 	docs, _ := writtenDocs(it.Op == "update", it.Source)
-	return c.refusal(docs, scripted)
+	return c.refusal(docs, "")
 }
 
 // docAutoPutRefusal is autoPutRefusal for a single-document write (index,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -135,6 +136,16 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	// item (Elasticsearch authorizes the reindex's bulk requests item by
 	// item): create_doc may add documents but not overwrite them.
 	if ref := decideNames(az, base, reindexDestAction(dst), dstIdx); ref != nil {
+		return ref
+	}
+	// ...in bulk shard requests, authorized on the destination too.
+	if ref := decideNames(az, base, "indices:data/write/bulk[s]", dstIdx); ref != nil {
+		return ref
+	}
+	// Copied documents with fields a data stream destination does not map
+	// update its mapping, which Elasticsearch authorizes as auto_put: the
+	// proxy does not see them (autoput.go).
+	if ref := newAutoPutCheck(context.Background(), nil, az, base, dstIdx[0]).refusal(nil, reasonCopiedAutoPut); ref != nil {
 		return ref
 	}
 	// A destination the cluster lacks is created by the reindex's writes,

@@ -37,11 +37,16 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r := do(t, c0, "PUT", os_+"/_data_stream/"+ds, "", "", nil, nil); r.Status != 200 {
 		t.Fatalf("data stream: %d %s", r.Status, r.Body)
 	}
+	src := fmt.Sprintf("e2e-apsrc-%d", n)
+	if r := do(t, c0, "PUT", os_+"/"+src+"/_doc/s1?refresh=true", "", "", strings.NewReader(`{"@timestamp":"2024-05-01T00:00:00Z","apnew6":"copied"}`), hj); r.Status != 201 {
+		t.Fatalf("reindex source: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { do(t, c0, "DELETE", os_+"/"+src, "", "", nil, nil) })
 	for _, u := range []string{"apcd", "apw", "apac"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
 	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\n"
-	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index]\n" +
+	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index]\n    - names: [\"e2e-apsrc-*\"]\n      privileges: [read]\n    - names: [\"e2e-apother-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_w:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n"
 	p := startProxy(t, o)
@@ -66,6 +71,12 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "apcd", su.Password, strings.NewReader(bulk), hn)
 	if r.Status != 200 || strings.Count(r.Body, `"status":201`) != 1 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
 		t.Errorf("a _bulk with one new field as apcd: %d %s, want the first item created and the second refused", r.Status, r.Body)
+	}
+	// A reindex (allowed by the write privilege on other indices) copies
+	// documents the proxy does not see.
+	reindex := `{"source":{"index":"` + src + `"},"dest":{"index":"` + ds + `","op_type":"create"}}`
+	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "apcd", su.Password, strings.NewReader(reindex), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a reindex into the data stream as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
 	}
 	// Positive controls: mapped fields only; and new fields from users
 	// whose privileges grant auto_put.
