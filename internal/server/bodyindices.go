@@ -139,7 +139,7 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 		return ref
 	}
 	// ...in bulk shard requests, authorized on the destination too.
-	if ref := decideNames(az, base, "indices:data/write/bulk[s]", dstIdx); ref != nil {
+	if ref := decideNames(az, base, actionBulkShard, dstIdx); ref != nil {
 		return ref
 	}
 	// Copied documents with fields a data stream destination does not map

@@ -116,6 +116,14 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
+		if ref == nil {
+			// The shard-level bulk request carrying the item is
+			// authorized on its index first (AuthorizationService, then
+			// authorizeBulkItems): a role granting the item's action by
+			// name without indices:data/write/bulk* there does not allow
+			// it, whatever role grants the _bulk request itself.
+			_, ref = decide(actionBulkShard, idx)
+		}
 		if ref == nil && it.Op == "update" {
 			ref = bulkUpdateReadRefusal(st, pos, it, idx, access, readOf)
 		}

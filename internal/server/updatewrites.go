@@ -16,9 +16,13 @@ import (
 // authorized as an update only (the shard runs it), so this is for the
 // update API alone. A script deleting the document is scriptdelete.go's.
 
+// actionBulkShard is the action of the shard-level bulk requests that carry
+// every document write (a _bulk's items, an update's write).
+const actionBulkShard = "indices:data/write/bulk[s]"
+
 // updateWriteActions are the actions of the write an update API request
 // makes.
-var updateWriteActions = []string{"indices:data/write/bulk[s]", actionIndexOverwrite}
+var updateWriteActions = []string{actionBulkShard, actionIndexOverwrite}
 
 // updateWriteRefusal refuses an update API request when the user may not
 // make the write it makes on the index, with that action's refusal.

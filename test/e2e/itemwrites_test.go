@@ -22,15 +22,17 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	n := time.Now().UnixNano()
 	ix := fmt.Sprintf("e2e-iw-%d", n)
 	script := fmt.Sprintf("e2e-iw-del-%d", n)
-	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel", "iwupd"} {
+	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel", "iwupd", "iwnobulk"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
-	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\ne2e_iw_update:iwupd\n"
+	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\ne2e_iw_update:iwupd\ne2e_iw_nobulk:iwnobulk\ne2e_iw_other:iwnobulk\n"
 	o.Roles = "e2e_iw_dbq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_ubq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_index:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [index, read]\n" +
 		"e2e_iw_delete:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [delete, read]\n" +
-		"e2e_iw_update:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update\", \"indices:data/write/bulk\", read]\n"
+		"e2e_iw_update:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update\", \"indices:data/write/bulk\", read]\n" +
+		"e2e_iw_nobulk:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete\", read]\n" +
+		"e2e_iw_other:\n  indices:\n    - names: [\"e2e-iwother-*\"]\n      privileges: [write]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -98,12 +100,23 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	// 7.17 test node has none).
 	refused(probes)
 
+	// A _bulk delete item's shard request (indices:data/write/bulk[s]) is
+	// authorized on its index: the delete action granted by name there,
+	// and bulk on other indices, do not allow it.
+	item := "{\"delete\":{\"_index\":\"" + ix + "\",\"_id\":\"d2\"}}\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "iwnobulk", su.Password, strings.NewReader(item), hn); r.Status != 200 || !strings.Contains(r.Body, `"status":403`) || strings.Contains(r.Body, `"result":"deleted"`) {
+		t.Errorf("a _bulk delete item without bulk on its index: %d %s, want the item refused", r.Status, r.Body)
+	}
+	if got := count(); !strings.Contains(got, `"count":5`) {
+		t.Fatalf("documents after the refused bulk item: %s", got)
+	}
+
 	// Positive controls that need no script.
 	if r := do(t, c, "POST", p.URL+"/"+ix+"/_delete_by_query?refresh=true", "iwdel", su.Password, strings.NewReader(`{"query":{"ids":{"values":["d4"]}}}`), hj); r.Status != 200 || !strings.Contains(r.Body, `"deleted":1`) {
 		t.Errorf("a delete by query with the delete privilege: %d %s", r.Status, r.Body)
 	}
 	// A _bulk update item is authorized as an update alone.
-	item := "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"d3\"}}\n{\"doc\":{\"n\":9}}\n"
+	item = "{\"update\":{\"_index\":\"" + ix + "\",\"_id\":\"d3\"}}\n{\"doc\":{\"n\":9}}\n"
 	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "iwupd", su.Password, strings.NewReader(item), hn); r.Status != 200 || !strings.Contains(r.Body, `"result":"updated"`) {
 		t.Errorf("a _bulk update item as iwupd: %d %s", r.Status, r.Body)
 	}
