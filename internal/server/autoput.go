@@ -2,8 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +32,10 @@ import (
 // there, the proxy reads the write index's mapping (the cache FLS uses)
 // and refuses, as Elasticsearch refuses the item, a document with a field
 // the mapping lacks (fls.UnmappedFields, which errs towards listing), and
-// refuses scripted writes there (the proxy does not see what they add).
+// refuses scripted writes there (the proxy does not see what they add). A
+// write to a name the cluster lacks, which creates a data stream when the
+// composable template of highest priority matching it says so, is checked
+// against the mapping that template gives (newDataStreamMapping).
 // Not covered: ordinary indices written through raw action names (a role
 // granting indices:data/write/index by name gets no backwards-compatible
 // mapping updates in Elasticsearch), and a data stream rolled over in the
@@ -82,11 +89,15 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 		return &autoPutCheck{fail: badBody(err.Error())}
 	}
 	idx, ok := md.WriteTarget(name)
-	if !ok {
+	created := !ok && !md.Has(name) // the write creates name
+	switch {
+	case created:
+	case !ok:
 		return &autoPutCheck{skip: true}
-	}
-	if ci, ok := md.Index(idx); !ok || ci.DataStream == "" {
-		return &autoPutCheck{skip: true}
+	default:
+		if ci, ok := md.Index(idx); !ok || ci.DataStream == "" {
+			return &autoPutCheck{skip: true}
+		}
 	}
 	probe := base
 	probe.Action, probe.Indices, probe.Options = actionAutoPutMapping, []string{name}, authz.IndicesOptions{}
@@ -101,6 +112,23 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 		}
 		return &itemRefusal{status: statusOr403(d.Status), reason: reason + ": " + why}
 	}}
+	if created {
+		// A data stream the write creates gets its template's mapping.
+		if rs == nil {
+			c.noMapping = true
+			return c
+		}
+		m, isDS, err := newDataStreamMapping(ctx, rs.Cluster, name)
+		switch {
+		case err != nil:
+			c.fail = &itemRefusal{status: http.StatusServiceUnavailable, reason: fmt.Sprintf("the security proxy cannot read the templates [%s] would be created from: %v", name, err)}
+		case !isDS:
+			c.skip = true
+		default:
+			c.mapping = m
+		}
+		return c
+	}
 	if rs == nil || rs.Mappings == nil {
 		c.noMapping = true
 		return c
@@ -226,4 +254,73 @@ func concreteOrSelf(md *authz.Metadata, name string) []string {
 		}
 	}
 	return []string{name}
+}
+
+// newDataStreamMapping tells whether a write to name, which the cluster
+// does not have, creates a data stream (the composable template of highest
+// priority matching it has data_stream), and then the mapping its backing
+// index gets: the template's as the cluster simulates it, plus the
+// timestamp field the cluster maps itself (@timestamp, or OpenSearch's
+// data_stream.timestamp_field.name).
+func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Mapping, bool, error) {
+	if cl == nil {
+		return nil, false, errors.New("no cluster connection")
+	}
+	all, err := clusterJSON(ctx, cl, http.MethodGet, "/_index_template")
+	if err != nil {
+		return nil, false, err
+	}
+	best, bestPriority := (*esbody.Object)(nil), int64(-1)
+	list, _ := esbody.Lookup(all, "index_templates")
+	templates, _ := list.(esbody.Array)
+	for _, t := range templates {
+		tmpl, ok := esbody.Lookup(t, "index_template")
+		o, isObj := tmpl.(*esbody.Object)
+		if !ok || !isObj {
+			return nil, false, errors.New("unexpected index templates answer")
+		}
+		patterns, _ := indexNames(o, "index_patterns")
+		if !slices.ContainsFunc(patterns, func(p string) bool { return authz.SimpleMatch(p, name) }) {
+			continue
+		}
+		var priority int64
+		if v, ok := o.Get("priority"); ok {
+			n, isNum := v.(esbody.Number)
+			if !isNum {
+				return nil, false, errors.New("unexpected template priority")
+			}
+			if priority, err = strconv.ParseInt(string(n), 10, 64); err != nil {
+				return nil, false, fmt.Errorf("template priority: %w", err)
+			}
+		}
+		if priority > bestPriority {
+			best, bestPriority = o, priority
+		}
+	}
+	if best == nil || !best.Has("data_stream") {
+		return nil, false, nil
+	}
+	timestamp := "@timestamp"
+	if v, ok := esbody.Lookup(best, "data_stream", "timestamp_field", "name"); ok {
+		if s, ok := v.(esbody.String); ok {
+			timestamp = string(s)
+		}
+	}
+	sim, err := clusterJSON(ctx, cl, http.MethodPost, "/_index_template/_simulate_index/"+url.PathEscape(name))
+	if err != nil {
+		return nil, false, err
+	}
+	mappings, ok := esbody.Lookup(sim, "template", "mappings")
+	if !ok {
+		mappings = &esbody.Object{}
+	}
+	raw, err := esbody.Encode(mappings)
+	if err != nil {
+		return nil, false, err
+	}
+	maps, err := fls.ParseMappings([]byte(`{"new":{"mappings":` + string(raw) + `}}`))
+	if err != nil {
+		return nil, false, fmt.Errorf("the simulated mapping of [%s]: %w", name, err)
+	}
+	return maps["new"].WithField(timestamp, "date"), true, nil
 }

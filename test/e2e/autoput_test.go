@@ -26,13 +26,23 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	hn := map[string]string{"Content-Type": "application/x-ndjson"}
 	// Made on the cluster before the proxy starts: its first view of the
 	// cluster has the data stream.
+	// The template also makes the data streams a first write to a new
+	// name creates (newds below), without mapping @timestamp (the cluster
+	// maps it).
+	newds := ds + "-new"
+	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl+"-new", "", "", strings.NewReader(`{"index_patterns":["`+newds+`*"],"data_stream":{},"priority":501,`+
+		`"template":{"mappings":{"properties":{"message":{"type":"keyword"}}}}}`), hj); r.Status != 200 {
+		t.Fatalf("template: %d %s", r.Status, r.Body)
+	}
 	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl, "", "", strings.NewReader(`{"index_patterns":["`+ds+`"],"data_stream":{},"priority":500,`+
 		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}}}}}}`), hj); r.Status != 200 {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() {
 		do(t, c0, "DELETE", os_+"/_data_stream/"+ds, "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_data_stream/"+newds+"*", "", "", nil, nil)
 		do(t, c0, "DELETE", os_+"/_index_template/"+tmpl, "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_index_template/"+tmpl+"-new", "", "", nil, nil)
 	})
 	if r := do(t, c0, "PUT", os_+"/_data_stream/"+ds, "", "", nil, nil); r.Status != 200 {
 		t.Fatalf("data stream: %d %s", r.Status, r.Body)
@@ -46,7 +56,7 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		o.Users += u + ":" + su.Password + "\n"
 	}
 	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\n"
-	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index]\n    - names: [\"e2e-apsrc-*\"]\n      privileges: [read]\n    - names: [\"e2e-apother-*\"]\n      privileges: [write]\n" +
+	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index, create_index]\n    - names: [\"e2e-apsrc-*\"]\n      privileges: [read]\n    - names: [\"e2e-apother-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_w:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n"
 	p := startProxy(t, o)
@@ -77,6 +87,20 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	reindex := `{"source":{"index":"` + src + `"},"dest":{"index":"` + ds + `","op_type":"create"}}`
 	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "apcd", su.Password, strings.NewReader(reindex), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
 		t.Errorf("a reindex into the data stream as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	// A first write creating a data stream (create_index grants the
+	// creation, not auto_put) may not add fields beyond its template's.
+	if r := do(t, c, "POST", p.URL+"/"+newds+"1/_doc?refresh=true", "apcd", su.Password, strings.NewReader(`{`+ts+`,"message":"m","apnew7":1}`), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a first write with a new field creating a data stream as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+newds+"2/_doc?refresh=true", "apcd", su.Password, strings.NewReader(`{`+ts+`,"message":"m"}`), hj); r.Status != 201 {
+		t.Errorf("a first write with the template's fields creating a data stream as apcd: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c0, "GET", os_+"/_data_stream/"+newds+"*/_mapping", "", "", nil, nil); strings.Contains(r.Body, "apnew7") {
+		t.Errorf("a field create_doc may not add is in a new data stream's mapping: %s", r.Body)
+	}
+	if r := do(t, c0, "GET", os_+"/"+newds+"*/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew7") {
+		t.Errorf("the new data streams' mappings: %d %s", r.Status, r.Body)
 	}
 	// Positive controls: mapped fields only; and new fields from users
 	// whose privileges grant auto_put.

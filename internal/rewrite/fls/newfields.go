@@ -55,3 +55,25 @@ func unmappedValue(m *Mapping, path string, v esbody.Value, out *[]string) {
 		}
 	}
 }
+
+// WithField returns a copy of m in which path is mapped as a leaf of type
+// typ, when m does not map it already (a field the cluster maps by itself,
+// such as a data stream's timestamp); m is not changed. A nil m is an
+// empty mapping.
+func (m *Mapping) WithField(path, typ string) *Mapping {
+	if m.lookup(path) != nil {
+		return m
+	}
+	c := newMapping()
+	if m != nil {
+		for k, f := range m.fields {
+			c.fields[k] = f
+		}
+		for k, f := range m.runtime {
+			c.runtime[k] = f
+		}
+	}
+	c.fields[path] = &Field{Path: path, Kind: KindLeaf, Type: typ}
+	c.finish()
+	return c
+}
