@@ -128,7 +128,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			return
 		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !unbounded() {
-			if handled, ref := authorizeBodyIndices(az, req, st); handled {
+			if handled, ref := authorizeBodyIndices(r.Context(), rs, az, req, st); handled {
 				if ref == nil {
 					ref = percolatorReindexRefusal(r.Context(), rs, req, c, st.Body)
 				}

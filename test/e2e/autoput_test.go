@@ -102,6 +102,14 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r := do(t, c0, "GET", os_+"/"+newds+"*/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew7") {
 		t.Errorf("the new data streams' mappings: %d %s", r.Status, r.Body)
 	}
+	// A reindex into a new ordinary index needs no auto_put (create and
+	// index map fields there, for backwards compatibility).
+	plainDest := ds + "-plain"
+	t.Cleanup(func() { do(t, c0, "DELETE", os_+"/"+plainDest, "", "", nil, nil) })
+	reindex = `{"source":{"index":"` + src + `"},"dest":{"index":"` + plainDest + `","op_type":"create"}}`
+	if r := do(t, c, "POST", p.URL+"/_reindex?refresh=true", "apcd", su.Password, strings.NewReader(reindex), hj); r.Status != 200 || !strings.Contains(r.Body, `"created":1`) {
+		t.Errorf("a reindex into a new ordinary index as apcd: %d %s", r.Status, r.Body)
+	}
 	// Positive controls: mapped fields only; and new fields from users
 	// whose privileges grant auto_put.
 	for _, ok := range []struct{ user, body string }{
