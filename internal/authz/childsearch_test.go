@@ -225,3 +225,23 @@ func TestByQueryWritesAreAuthorizedPerItem(t *testing.T) {
 		})
 	}
 }
+
+// TestByQueryWritesOfAnAPIKey: an API key whose role descriptors grant the
+// by-query action by name, without the delete action, may not delete by
+// query, whatever its owner may.
+func TestByQueryWritesOfAnAPIKey(t *testing.T) {
+	rs, ps := ParseRoles("roles.yml", []byte(byQueryWriteRoles))
+	if ps.HasErrors() {
+		t.Fatalf("roles: %v", ps)
+	}
+	e := NewEvaluator(rs)
+	key := mustLimit(t, `{"k":{"indices":[{"names":["logs-acme-dbq"],"privileges":["indices:data/write/delete/byquery","indices:data/write/bulk*","read"]}]}}`)
+	req := Request{User: "u", Roles: []string{"delete_dbq"}, Action: "indices:data/write/delete/byquery", Indices: []string{"logs-acme-dbq"}, Metadata: seedMetadata()}
+	if d := e.Decide(req); !d.Allowed {
+		t.Fatalf("the owner: %s", d.Reason)
+	}
+	req.Limit = key
+	if d := e.Decide(req); d.Allowed || !strings.Contains(d.Reason, "indices:data/write/delete]") {
+		t.Fatalf("the key: allowed %v (%s), want the delete action refused", d.Allowed, d.Reason)
+	}
+}
