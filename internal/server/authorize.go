@@ -80,7 +80,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 		}
 		if scriptUpdateActions[c.Action] && !d.MatchNothing {
 			written := c.Indices
-			if d.Rewritten || d.MatchNothing {
+			if d.Rewritten {
 				written = d.Indices
 			}
 			if ref, why := scriptDeleteRefusal(az, req, c, st.Body, written); ref != nil {
