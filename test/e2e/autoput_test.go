@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,13 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		r := do(t, c, pr.method, p.URL+pr.path, "apcd", su.Password, strings.NewReader(pr.body), hj)
 		if r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
 			t.Errorf("%s as apcd: %d %s, want the auto_put 403", pr.name, r.Status, r.Body)
+		}
+		denied := false
+		for _, ev := range auditRecords(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id")) {
+			denied = denied || ev.Action == "access_denied"
+		}
+		if !denied {
+			t.Errorf("%s as apcd: no access_denied audit record", pr.name)
 		}
 	}
 	bulk := `{"create":{"_index":"` + ds + `"}}` + "\n" + `{` + ts + `,"message":"bulk ok"}` + "\n" +

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,13 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 			}
 			if strings.Contains(r.Body, `"deleted":1`) || strings.Contains(r.Body, `"result":"deleted"`) || strings.Contains(r.Body, `"updated":`) {
 				t.Errorf("%s as %s wrote: %d %s", pr.name, pr.user, r.Status, r.Body)
+			}
+			denied := false
+			for _, ev := range auditRecords(t, filepath.Join(p.Dir, "audit.json"), r.Header.Get("X-Request-Id")) {
+				denied = denied || ev.Action == "access_denied"
+			}
+			if !denied {
+				t.Errorf("%s as %s: no access_denied audit record", pr.name, pr.user)
 			}
 		}
 		if got := count(); !strings.Contains(got, `"count":5`) {
