@@ -44,7 +44,8 @@ func (s *Subject) decideWithSearch(req Request, search string) Decision {
 	return decidedOnCommonNames(req, func(req Request) Decision { return s.bothActions(req, search) })
 }
 
-// bothActions decides req and, when that allows it, the search it runs.
+// bothActions decides req and, when that allows it, the search it runs
+// and the writes it makes (withItemWrites).
 func (s *Subject) bothActions(req Request, search string) Decision {
 	d := s.decideOne(req)
 	if !d.Allowed {
@@ -52,5 +53,5 @@ func (s *Subject) bothActions(req Request, search string) Decision {
 	}
 	sreq := req
 	sreq.Action = search
-	return intersect(req, d, s.decideOne(sreq), searchSides)
+	return s.withItemWrites(req, intersect(req, d, s.decideOne(sreq), searchSides))
 }

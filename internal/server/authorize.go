@@ -74,6 +74,21 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			refuse(w, st, ref.status, ref.reason)
 			return
 		}
+		if ref := updateWriteRefusal(az, req, c); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
+		if scriptUpdateActions[c.Action] && !d.MatchNothing {
+			written := c.Indices
+			if d.Rewritten {
+				written = d.Indices
+			}
+			if ref, why := scriptDeleteRefusal(az, req, c, st.Body, written); ref != nil {
+				st.Log().Info("the update's script may delete documents", zap.String("why", why))
+				refuse(w, st, ref.status, ref.reason)
+				return
+			}
+		}
 		if c.Action == composableTemplatePut && !mayReadEverything(az, req) {
 			if ref := composedAliasesRefusal(r.Context(), rs, req, c, st.Body); ref != nil {
 				refuse(w, st, ref.status, ref.reason)
@@ -108,8 +123,12 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 				return
 			}
 		}
+		if ref := docAutoPutRefusal(r.Context(), rs, az, req, c, d, st.Body); ref != nil {
+			refuse(w, st, ref.status, ref.reason)
+			return
+		}
 		if (c.BodyIndices || len(c.Targets) > 0) && !unbounded() {
-			if handled, ref := authorizeBodyIndices(az, req, st); handled {
+			if handled, ref := authorizeBodyIndices(r.Context(), rs, az, req, st); handled {
 				if ref == nil {
 					ref = percolatorReindexRefusal(r.Context(), rs, req, c, st.Body)
 				}

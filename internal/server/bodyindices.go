@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -19,10 +20,10 @@ import (
 // be allowed as written (no wildcard narrowing) and without DLS/FLS
 // (Elasticsearch refuses aliases on such indices, and a reindex would copy
 // hidden data out). handled is false for other requests.
-func authorizeBodyIndices(az Authorizer, base authz.Request, st *requestState) (handled bool, ref *itemRefusal) {
+func authorizeBodyIndices(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, st *requestState) (handled bool, ref *itemRefusal) {
 	switch {
 	case base.Action == "indices:data/write/reindex":
-		return true, authorizeReindex(az, base, st)
+		return true, authorizeReindex(ctx, rs, az, base, st)
 	case st.Class.API == "indices.update_aliases":
 		return true, authorizeAliasActions(az, base, st)
 	case st.Class.API == "indices.put_alias" || st.Class.API == "indices.delete_alias":
@@ -91,7 +92,7 @@ const reasonFollowLeader = "a follower index copies the leader index its body na
 // when the cluster does not have it); remote sources,
 // scripts (they can change the destination of each document) and
 // destination pipelines are refused.
-func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *itemRefusal {
+func authorizeReindex(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, st *requestState) *itemRefusal {
 	body, ok := bodyObject(st.Body)
 	if !ok {
 		return badBody("reindex requires a JSON object body")
@@ -135,6 +136,16 @@ func authorizeReindex(az Authorizer, base authz.Request, st *requestState) *item
 	// item (Elasticsearch authorizes the reindex's bulk requests item by
 	// item): create_doc may add documents but not overwrite them.
 	if ref := decideNames(az, base, reindexDestAction(dst), dstIdx); ref != nil {
+		return ref
+	}
+	// ...in bulk shard requests, authorized on the destination too.
+	if ref := decideNames(az, base, actionBulkShard, dstIdx); ref != nil {
+		return ref
+	}
+	// Copied documents with fields a data stream destination does not map
+	// update its mapping, which Elasticsearch authorizes as auto_put: the
+	// proxy does not see them (autoput.go).
+	if ref := newAutoPutCheck(ctx, rs, az, base, dstIdx[0]).refusal(nil, reasonCopiedAutoPut); ref != nil {
 		return ref
 	}
 	// A destination the cluster lacks is created by the reindex's writes,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -123,7 +124,7 @@ func BodyChecks(az Authorizer, req authz.Request, c *esapi.Classification, b *Pa
 	if !c.BodyIndices && len(c.Targets) == 0 {
 		return nil, false
 	}
-	handled, ref := authorizeBodyIndices(az, req, st)
+	handled, ref := authorizeBodyIndices(context.Background(), nil, az, req, st)
 	if handled && ref != nil {
 		return eserr.Security(ref.status, ref.reason), true
 	}

@@ -108,6 +108,7 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 	var scriptRefusals memoRefusals
 	decide := memoDecideItem(az, base, st)
 	readOf := memoReadOf(az, base)
+	autoPut := map[string]*autoPutCheck{}
 	for pos, it := range items {
 		idx, ref := bulkItemIndex(st.Class, it, pipelines)
 		if ref != nil {
@@ -115,6 +116,14 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 		}
 		action := bulkItemAction(it)
 		access, ref := decide(action, idx)
+		if ref == nil {
+			// The shard-level bulk request carrying the item is
+			// authorized on its index first (AuthorizationService, then
+			// authorizeBulkItems): a role granting the item's action by
+			// name without indices:data/write/bulk* there does not allow
+			// it, whatever role grants the _bulk request itself.
+			_, ref = decide(actionBulkShard, idx)
+		}
 		if ref == nil && it.Op == "update" {
 			ref = bulkUpdateReadRefusal(st, pos, it, idx, access, readOf)
 		}
@@ -132,6 +141,9 @@ func authorizeBulk(r *http.Request, az Authorizer, base authz.Request, st *reque
 				item.Action = action
 				return percolatorIndicesRefusal(r.Context(), st.restrictions, item, []string{idx})
 			})
+		}
+		if ref == nil && it.Op != "delete" {
+			ref = bulkAutoPutRefusal(r, az, base, st, pos, it, idx, autoPut)
 		}
 		if ref == nil && access != nil {
 			ref = checkRestrictedBulkItem(r, st, pos, it, idx, access)

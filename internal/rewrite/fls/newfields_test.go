@@ -1,0 +1,47 @@
+package fls
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
+
+// TestUnmappedFields: the fields a document would add to the mapping.
+func TestUnmappedFields(t *testing.T) {
+	ms, err := ParseMappings([]byte(`{"ds":{"mappings":{"properties":{
+		"@timestamp":{"type":"date"},
+		"message":{"type":"text","fields":{"keyword":{"type":"keyword"}}},
+		"host":{"properties":{"name":{"type":"keyword"}}},
+		"loc":{"type":"geo_point"},
+		"labels":{"type":"flattened"},
+		"raw":{"type":"object","enabled":false},
+		"items":{"type":"nested","properties":{"sku":{"type":"keyword"}}}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms["ds"]
+	for _, tt := range []struct {
+		doc  string
+		want []string
+	}{
+		{`{"@timestamp":"2024-01-01","message":"x","host":{"name":"a"}}`, nil},
+		{`{"host.name":"a","loc":{"lat":1,"lon":2},"loc.lat":1,"labels":{"a":{"b":1}},"raw":{"anything":{"x":1}},"raw.y":2}`, nil},
+		{`{"items":[{"sku":"a"},{"sku":"b"}]}`, nil},
+		{`{"message":"x","new_field":1}`, []string{"new_field"}},
+		{`{"host":{"name":"a","ip":"1.2.3.4"}}`, []string{"host.ip"}},
+		{`{"host.os.name":"linux"}`, []string{"host.os.name"}},
+		{`{"items":[{"sku":"a"},{"qty":2}]}`, []string{"items.qty"}},
+		{`{"obj":{"a":{"b":1}}}`, []string{"obj"}},
+		{`{"n":null}`, []string{"n"}},
+	} {
+		v, err := esbody.ParseJSON([]byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := v.(*esbody.Object)
+		if got := UnmappedFields(m, o); !slices.Equal(got, tt.want) {
+			t.Errorf("UnmappedFields(%s) = %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}
