@@ -209,9 +209,12 @@ func (o *countingObserver) get(m *sync.Map, k string) int64 {
 }
 
 // testEvent is an access_granted event with a recognisable request id.
+// testEventTime is the time of every testEvent.
+var testEventTime = time.Date(2026, 11, 27, 10, 51, 9, 964e6, time.UTC)
+
 func testEvent(i int) *Event {
 	return &Event{
-		Time:        time.Date(2026, 11, 27, 10, 51, 9, 964e6, time.UTC),
+		Time:        testEventTime,
 		NodeID:      "node-1",
 		EventType:   TypeTransport,
 		EventAction: AccessGranted,

@@ -13,9 +13,15 @@ import (
 	"time"
 )
 
+// openReal opens a FileLog on the real file system. Its clock starts at
+// testEventTime and runs at the real pace (mod may replace it): a log
+// reopened over testEvent records finds them as old as they are in the
+// test, not as old as the wall clock says (days after the events' fixed
+// date, the daily rotation would move them away on reopening).
 func openReal(t testing.TB, path string, mod func(*FileLogOptions)) *FileLog {
 	t.Helper()
-	o := FileLogOptions{Path: path}
+	started := time.Now()
+	o := FileLogOptions{Path: path, Now: func() time.Time { return testEventTime.Add(time.Since(started)) }}
 	if mod != nil {
 		mod(&o)
 	}
