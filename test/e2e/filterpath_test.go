@@ -81,6 +81,9 @@ func testFilterPathUnderFLS(t *testing.T, query string) {
 		"hits.total,hits.hits._id", "docs._source.nest", "-**.v", "*", "-took,-_shards", "hits.hits._source.items.k",
 		"_source.nest.*", "**", "hits.hits._source.*", "docs.*", "-**.title,hits.hits._source", "_source", "**.nest",
 		"*.mappings.properties.nest", "-*.mappings.properties.title", "fields.secret", "fields.*.*.type", "hits.hits._source.sec*",
+		// "**" is one or more segments, never none: nest.v is not
+		// nest.**.v, and **.** needs two levels.
+		"hits.hits._source.nest.**.v", "_source.nest.**.v", "docs.**.**.v", "hits.hits.**.v", "-**.**.v", "**.**.**.**",
 	}
 	for _, rq := range requests {
 		for _, fp := range filters {

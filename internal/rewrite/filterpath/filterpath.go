@@ -14,7 +14,8 @@
 //   - filter_path is a comma-separated list of paths (blank entries
 //     ignored, each trimmed); "a.b" names member b of member a, "\." is a
 //     dot inside a name; a segment may hold "*" wildcards; "**" matches
-//     any number of segments; a leading "-" makes a path an exclusion.
+//     one or more segments ("a.**.b" selects a.x.b and a.x.y.b, not a.b);
+//     a leading "-" makes a path an exclusion.
 //   - Arrays are transparent: their elements are matched against the
 //     path of the array.
 //   - With inclusions, a value whose path matches one is kept whole; an
@@ -38,16 +39,21 @@ import (
 
 // maxPaths bounds the paths of one filter_path, and maxSegments the
 // segments of one path: the matcher's work per member name grows with
-// both.
+// both. maxValue bounds the value: the cluster reads no request line
+// longer than 4096 bytes (http.max_initial_line_length), so a longer
+// filter_path never reached it; the proxy, which takes filter_path off
+// the forwarded request, refuses it too, and with it the work of
+// matching a long list of long wildcards against every member name.
 const (
 	maxPaths    = 64
 	maxSegments = 64
+	maxValue    = 4096
 )
 
 // Filter is a compiled filter_path. It is immutable and safe for
 // concurrent use.
 type Filter struct {
-	include, exclude []path
+	include, exclude *side
 }
 
 // path is one filter_path entry split into segments.
@@ -57,31 +63,41 @@ type path []string
 // the value holds no path, and an error for a value it cannot apply as
 // the cluster would.
 func Compile(value string) (*Filter, error) {
-	f := &Filter{}
+	if len(value) > maxValue {
+		return nil, fmt.Errorf("filter_path is longer than %d bytes", maxValue)
+	}
+	var include, exclude []path
 	for _, entry := range strings.Split(value, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		exclude := strings.HasPrefix(entry, "-")
-		if exclude {
+		excluded := strings.HasPrefix(entry, "-")
+		if excluded {
 			entry = entry[1:]
 		}
 		p, err := splitPath(entry)
 		if err != nil {
 			return nil, fmt.Errorf("filter_path [%s]: %w", entry, err)
 		}
-		if exclude {
-			f.exclude = append(f.exclude, p)
+		if excluded {
+			exclude = append(exclude, p)
 		} else {
-			f.include = append(f.include, p)
+			include = append(include, p)
 		}
 	}
-	if len(f.include)+len(f.exclude) > maxPaths {
+	if len(include)+len(exclude) > maxPaths {
 		return nil, fmt.Errorf("filter_path has more than %d paths", maxPaths)
 	}
-	if len(f.include) == 0 && len(f.exclude) == 0 {
+	if len(include) == 0 && len(exclude) == 0 {
 		return nil, nil
+	}
+	f := &Filter{}
+	if len(include) > 0 {
+		f.include = newSide(include)
+	}
+	if len(exclude) > 0 {
+		f.exclude = newSide(exclude)
 	}
 	return f, nil
 }
@@ -135,14 +151,14 @@ func (f *Filter) Apply(dst io.Writer, src io.Reader) error {
 	return nil
 }
 
-// start is the matcher state at the top-level value for paths: every
+// start is the matcher state at the top-level value for a side: every
 // path at its first segment, or nil (no constraint) without paths.
-func (f *Filter) start(paths []path) *state {
-	if len(paths) == 0 {
+func (f *Filter) start(s *side) *state {
+	if s == nil {
 		return nil
 	}
-	st := &state{paths: paths}
-	for i := range paths {
+	st := &state{side: s}
+	for i := range s.paths {
 		st.pos = append(st.pos, position{path: i})
 	}
 	return st
