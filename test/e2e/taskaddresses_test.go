@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The task list names each node by its transport address (GET _tasks,
+// grouped by node as by default: transport_address and ip are ip:port),
+// and _cat/tasks has a "port" column (the bound transport port), as the
+// node-info APIs the proxy refuses (withSniffingGuard): the cluster's
+// transport port has no security, and a client that learns it can reach
+// the nodes around the proxy. Task lists must keep their tasks without
+// the nodes' transport addresses and ports.
+func TestTaskListingsHideTransportAddresses(t *testing.T) {
+	f := newOneRoleProxy(t, "taskmon", "  cluster: [monitor]\n")
+	// The node's transport address, asked of the cluster itself.
+	var info struct {
+		Nodes map[string]struct {
+			TransportAddress string `json:"transport_address"`
+		} `json:"nodes"`
+	}
+	r := do(t, f.c, "GET", f.cluster+"/_nodes/_local?filter_path=nodes.*.transport_address", "", "", nil, nil)
+	if err := json.Unmarshal([]byte(r.Body), &info); err != nil || len(info.Nodes) != 1 {
+		t.Fatalf("control: the node's transport address: %v %s", err, r.Body)
+	}
+	var address, port string
+	for _, n := range info.Nodes {
+		address = n.TransportAddress
+		_, port, _ = strings.Cut(address[strings.LastIndex(address, ":"):], ":")
+	}
+	if port == "" {
+		t.Fatalf("control: no transport port in %s", r.Body)
+	}
+	// Control: the cluster's own task list shows it.
+	if r := do(t, f.c, "GET", f.cluster+"/_tasks", "", "", nil, nil); !strings.Contains(r.Body, address) {
+		t.Fatalf("control: the cluster's task list has no transport address: %s", r.Body)
+	}
+	jsonPort := regexp.MustCompile(`"(port|po)"\s*:`)
+	for _, path := range []string{
+		"/_tasks", "/_tasks?group_by=nodes", "/_tasks?filter_path=nodes.*.transport_address,nodes.*.ip",
+		"/_tasks?filter_path=**.ip", "/_tasks?actions=*&group_by=nodes&pretty",
+		"/_cat/tasks?format=json", "/_cat/tasks?h=port&format=json", "/_cat/tasks?h=po&format=json",
+		"/_cat/tasks?h=*&format=json", "/_cat/tasks?h=p*&format=json", "/_cat/tasks?h=action,%2A&format=json",
+	} {
+		r := f.asUser("GET", path, "")
+		if strings.Contains(r.Body, address) || strings.Contains(r.Body, "transport_address") || jsonPort.MatchString(r.Body) {
+			t.Errorf("GET %s: the node's transport address or port: %d %.600s", path, r.Status, r.Body)
+		}
+		if r.Status != 200 && !strings.Contains(r.Body, "security_exception") {
+			t.Errorf("GET %s: neither an answer nor a refusal: %d %.600s", path, r.Status, r.Body)
+		}
+	}
+	// The text table: no port column, whatever the headers asked.
+	for _, h := range []string{"", "&h=port", "&h=*", "&h=po,ip", "&h=node,p%2A"} {
+		r := f.asUser("GET", "/_cat/tasks?v=true"+h, "")
+		header, _, _ := strings.Cut(r.Body, "\n")
+		for _, col := range strings.Fields(header) {
+			if col == "port" || col == "po" {
+				t.Errorf("GET /_cat/tasks?v=true%s: a port column: %.600s", h, r.Body)
+			}
+		}
+		if r.Status != 200 && !strings.Contains(r.Body, "security_exception") {
+			t.Errorf("GET /_cat/tasks?v=true%s: neither an answer nor a refusal: %d %.600s", h, r.Status, r.Body)
+		}
+	}
+	// Still usable: the default listings answer, with their tasks; an
+	// empty list keeps its "nodes", as the node answers it; filter_path
+	// still applies.
+	if r := f.asUser("GET", "/_tasks?actions=no-such-action", ""); r.Status != 200 || strings.TrimSpace(r.Body) != `{"nodes":{}}` {
+		t.Errorf("GET /_tasks?actions=no-such-action: %d %.600s", r.Status, r.Body)
+	}
+	if r := f.asUser("GET", "/_tasks?filter_path=nodes.*.name", ""); r.Status != 200 || !strings.Contains(r.Body, `"name"`) || strings.Contains(r.Body, `"tasks"`) {
+		t.Errorf("GET /_tasks?filter_path=nodes.*.name: %d %.600s", r.Status, r.Body)
+	}
+	// Still usable: the default listings answer, with their tasks.
+	if r := f.asUser("GET", "/_tasks", ""); r.Status != 200 || !strings.Contains(r.Body, `"tasks"`) {
+		t.Errorf("GET /_tasks: %d %.600s", r.Status, r.Body)
+	}
+	if r := f.asUser("GET", "/_cat/tasks?v=true", ""); r.Status != 200 || !strings.Contains(r.Body, "cluster:monitor/tasks/lists") {
+		t.Errorf("GET /_cat/tasks: %d %.600s", r.Status, r.Body)
+	}
+}
