@@ -27,8 +27,9 @@ var addressRevealingActions = map[string]bool{
 // Kibana's version check narrowed to the nodes' versions (nodesVersionOnly),
 // refuses the _cat columns of transport ports (catShowsPort), and takes the
 // transport addresses out of the shard-listing answers
-// (withoutTransportAddresses) and the task list
-// (serveTaskListWithoutAddresses).
+// (withoutTransportAddresses), the task list
+// (serveTaskListWithoutAddresses) and the cluster settings
+// (serveClusterSettingsWithoutAddresses).
 func withSniffingGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
@@ -47,6 +48,10 @@ func withSniffingGuard(next http.Handler) http.Handler {
 		}
 		if st.Class.API == taskListAPI {
 			serveTaskListWithoutAddresses(w, r, st, next)
+			return
+		}
+		if st.Class.API == clusterSettingsAPI {
+			serveClusterSettingsWithoutAddresses(w, r, st, next)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The task list names each node by its transport address (GET _tasks,
@@ -81,5 +83,56 @@ func TestTaskListingsHideTransportAddresses(t *testing.T) {
 	}
 	if r := f.asUser("GET", "/_cat/tasks?v=true", ""); r.Status != 200 || !strings.Contains(r.Body, "cluster:monitor/tasks/lists") {
 		t.Errorf("GET /_cat/tasks: %d %.600s", r.Status, r.Body)
+	}
+}
+
+// GET _cluster/settings showed, with include_defaults, the node's network
+// settings (network.host, transport.port…) and, in any section, the
+// remote clusters' seeds (which the proxy refuses in _remote/info): the
+// answer keeps its sections and other settings, without those.
+func TestClusterSettingsHideAddresses(t *testing.T) {
+	f := newOneRoleProxy(t, "setmon", "  cluster: [monitor]\n")
+	const seed = "192.0.2.77:9377" // TEST-NET-1: nothing answers there
+	alias := "e2e-seedcanary-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	f.setup("remote seed", "PUT", "/_cluster/settings", `{"persistent":{"cluster.remote.`+alias+`.seeds":["`+seed+`"],"cluster.remote.`+alias+`.skip_unavailable":true}}`)
+	t.Cleanup(func() {
+		do(t, f.c, "PUT", f.cluster+"/_cluster/settings", "", "", strings.NewReader(`{"persistent":{"cluster.remote.`+alias+`.seeds":null,"cluster.remote.`+alias+`.skip_unavailable":null}}`),
+			map[string]string{"Content-Type": "application/json"})
+	})
+	var info struct {
+		Nodes map[string]struct {
+			TransportAddress string `json:"transport_address"`
+		} `json:"nodes"`
+	}
+	r := do(t, f.c, "GET", f.cluster+"/_nodes/_local?filter_path=nodes.*.transport_address", "", "", nil, nil)
+	if err := json.Unmarshal([]byte(r.Body), &info); err != nil || len(info.Nodes) != 1 {
+		t.Fatalf("control: the node's transport address: %v %s", err, r.Body)
+	}
+	var port string
+	for _, n := range info.Nodes {
+		port = n.TransportAddress[strings.LastIndex(n.TransportAddress, ":")+1:]
+	}
+	if r := do(t, f.c, "GET", f.cluster+"/_cluster/settings?include_defaults=true", "", "", nil, nil); !strings.Contains(r.Body, seed) || !strings.Contains(r.Body, `"`+port+`"`) {
+		t.Fatalf("control: the cluster's settings show neither the seed nor the transport port %s: %.600s", port, r.Body)
+	}
+	for _, q := range []string{
+		"", "?include_defaults=true", "?include_defaults=true&flat_settings=true", "?include_defaults=true&filter_path=**.port",
+		"?flat_settings=true&filter_path=persistent.cluster%5C.remote%5C.*", "?include_defaults=true&filter_path=defaults.transport,defaults.network,defaults.discovery",
+		"?include_defaults=true&pretty",
+	} {
+		r := f.asUser("GET", "/_cluster/settings"+q, "")
+		if r.Status != 200 || strings.Contains(r.Body, seed) || strings.Contains(r.Body, `"`+port+`"`) {
+			t.Errorf("GET /_cluster/settings%s: the remote seed or the transport port: %d %.600s", q, r.Status, r.Body)
+		}
+	}
+	// The rest is the node's own answer.
+	for _, q := range []string{"?include_defaults=true&filter_path=defaults.cluster.name", "?flat_settings=true&filter_path=persistent.cluster%5C.remote%5C.*%5C.skip_unavailable"} {
+		got, want := f.asUser("GET", "/_cluster/settings"+q, ""), f.asAdmin("GET", "/_cluster/settings"+q, "")
+		if got.Status != 200 || strings.TrimSpace(got.Body) != strings.TrimSpace(want.Body) || len(got.Body) < 10 {
+			t.Errorf("GET /_cluster/settings%s: %d %s, the node: %s", q, got.Status, got.Body, want.Body)
+		}
+	}
+	if r := f.asUser("GET", "/_cluster/settings?filter_path=transient", ""); r.Status != 200 {
+		t.Errorf("GET /_cluster/settings: %d %s", r.Status, r.Body)
 	}
 }
