@@ -46,7 +46,7 @@ func withSniffingGuard(next http.Handler) http.Handler {
 			refuse(w, st, http.StatusBadRequest, "action ["+st.Action+"] is refused by the security proxy: its filter_path cannot be rewritten to hide the nodes' transport addresses")
 			return
 		}
-		if st.Class.API == taskListAPI {
+		if taskListAPIs[st.Class.API] {
 			serveTaskListWithoutAddresses(w, r, st, next)
 			return
 		}

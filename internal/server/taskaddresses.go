@@ -8,7 +8,8 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// The task list (GET _tasks), grouped by node as by default, describes
+// A task list (GET _tasks, and the answers of task cancellation and
+// rethrottling), grouped by node as by default, describes
 // each node with its transport address: "transport_address" and "ip" are
 // ip:port. The cluster's transport port has no security (see
 // withSniffingGuard), so the proxy takes both out of every node of the
@@ -17,16 +18,21 @@ import (
 // matches becomes {}), which clients read; so the proxy filters the
 // answer itself and applies the client's filter_path after it.
 
-// taskListAPI is GET _tasks (not _cat/tasks, whose default columns show
-// no port: see catShowsPort).
-const taskListAPI = "tasks.list"
+// taskListAPIs answer task lists grouped by node: GET _tasks, the task
+// cancellation and the rethrottling of reindex, update and delete by
+// query (not _cat/tasks, whose default columns show no port: see
+// catShowsPort).
+var taskListAPIs = map[string]bool{
+	"tasks.list": true, "tasks.cancel": true,
+	"reindex_rethrottle": true, "update_by_query_rethrottle": true, "delete_by_query_rethrottle": true,
+}
 
 // nodeAddressMembers are the members of a node that carry its transport
 // address.
 var nodeAddressMembers = map[string]bool{"transport_address": true, "ip": true}
 
-// serveTaskListWithoutAddresses forwards GET _tasks and passes its answer
-// on without the nodes' transport addresses (JSON only: another format is
+// serveTaskListWithoutAddresses forwards a task list request and passes
+// its answer on without the nodes' transport addresses (JSON only: another format is
 // refused).
 func serveTaskListWithoutAddresses(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
 	gz := clientGzip(st, r)

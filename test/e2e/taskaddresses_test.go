@@ -136,3 +136,33 @@ func TestClusterSettingsHideAddresses(t *testing.T) {
 		t.Errorf("GET /_cluster/settings: %d %s", r.Status, r.Body)
 	}
 }
+
+// Cancelling or rethrottling a task answers a task list grouped by node
+// too: without the nodes' transport addresses either.
+func TestTaskCancelAndRethrottleHideTransportAddresses(t *testing.T) {
+	f := newOneRoleProxy(t, "taskadmin", "  cluster: [manage]\n  indices:\n    - names: ['e2e-taskaddr-*']\n      privileges: [all]\n")
+	index := "e2e-taskaddr-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	f.cleanup(nil, index)
+	for i := range 5 {
+		f.setup("seed", "PUT", "/"+index+"/_doc/"+strconv.Itoa(i)+"?refresh=true", `{"a":1}`)
+	}
+	address := regexp.MustCompile(`"(transport_address|ip)"\s*:\s*"[^"]*:\d+"`)
+	// A slow update by query: one document per batch, one batch per 100 s.
+	start := f.asUser("POST", "/"+index+"/_update_by_query?wait_for_completion=false&requests_per_second=0.01&scroll_size=1", "")
+	var task struct {
+		Task string `json:"task"`
+	}
+	if err := json.Unmarshal([]byte(start.Body), &task); err != nil || task.Task == "" {
+		t.Fatalf("update by query: %d %s", start.Status, start.Body)
+	}
+	t.Cleanup(func() { f.asAdmin("POST", "/_tasks/"+task.Task+"/_cancel", "") })
+	for _, path := range []string{
+		"/_update_by_query/" + task.Task + "/_rethrottle?requests_per_second=0.02",
+		"/_tasks/" + task.Task + "/_cancel",
+	} {
+		r := f.asUser("POST", path, "")
+		if r.Status != 200 || !strings.Contains(r.Body, task.Task) || address.MatchString(r.Body) || strings.Contains(r.Body, "transport_address") {
+			t.Errorf("POST %s: want the task without the node's transport address: %d %.600s", path, r.Status, r.Body)
+		}
+	}
+}
