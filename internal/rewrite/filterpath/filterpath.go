@@ -12,10 +12,11 @@
 // Elasticsearch 7.17 by the end-to-end differential test:
 //
 //   - filter_path is a comma-separated list of paths (blank entries
-//     ignored, each trimmed); "a.b" names member b of member a, "\." is a
-//     dot inside a name; a segment may hold "*" wildcards; "**" matches
-//     one or more segments ("a.**.b" selects a.x.b and a.x.y.b, not a.b);
-//     a leading "-" makes a path an exclusion.
+//     ignored, each trimmed, empty segments at the end dropped); "a.b"
+//     names member b of member a, "\." is a dot inside a name; a segment
+//     may hold "*" wildcards; "**" matches one or more segments ("a.**.b"
+//     selects a.x.b and a.x.y.b, not a.b); a leading "-" makes a path an
+//     exclusion (an empty one is refused, as the cluster does).
 //   - Arrays are transparent: their elements are matched against the
 //     path of the array.
 //   - With inclusions, a value whose path matches one is kept whole; an
@@ -74,7 +75,11 @@ func Compile(value string) (*Filter, error) {
 		}
 		excluded := strings.HasPrefix(entry, "-")
 		if excluded {
-			entry = entry[1:]
+			// The cluster trims the path after the "-" too, and refuses
+			// an exclusion of nothing.
+			if entry = strings.TrimSpace(entry[1:]); entry == "" {
+				return nil, errors.New("filter_path has an empty exclusion")
+			}
 		}
 		p, err := splitPath(entry)
 		if err != nil {
@@ -124,6 +129,11 @@ func splitPath(s string) (path, error) {
 		}
 	}
 	p = append(p, seg.String())
+	// Empty segments at the end select nothing more on the cluster:
+	// "a." and "a.." are "a".
+	for len(p) > 1 && p[len(p)-1] == "" {
+		p = p[:len(p)-1]
+	}
 	if len(p) > maxSegments {
 		return nil, fmt.Errorf("more than %d segments", maxSegments)
 	}
