@@ -84,8 +84,8 @@ func testFilterPathUnderFLS(t *testing.T, query string) {
 		// "**" is one or more segments, never none: nest.v is not
 		// nest.**.v, and **.** needs two levels.
 		"hits.hits._source.nest.**.v", "_source.nest.**.v", "docs.**.**.v", "hits.hits.**.v", "-**.**.v", "**.**.**.**",
-		// Empty segments at the end are dropped; an exclusion is trimmed.
-		"hits.hits._source.nest.", "_source.nest..", "- hits.hits._source.title", "docs._source.",
+		// An exclusion is trimmed after its "-".
+		"- hits.hits._source.title", "-  docs._source.title",
 	}
 	for _, rq := range requests {
 		for _, fp := range filters {

@@ -12,8 +12,9 @@
 // Elasticsearch 7.17 by the end-to-end differential test:
 //
 //   - filter_path is a comma-separated list of paths (blank entries
-//     ignored, each trimmed, empty segments at the end dropped); "a.b"
-//     names member b of member a, "\." is a dot inside a name; a segment
+//     ignored, each trimmed; a path ending with a dot is refused, since
+//     OpenSearch and Elasticsearch read it differently); "a.b" names
+//     member b of member a, "\." is a dot inside a name; a segment
 //     may hold "*" wildcards; "**" matches one or more segments ("a.**.b"
 //     selects a.x.b and a.x.y.b, not a.b); a leading "-" makes a path an
 //     exclusion (an empty one is refused, as the cluster does).
@@ -129,10 +130,10 @@ func splitPath(s string) (path, error) {
 		}
 	}
 	p = append(p, seg.String())
-	// Empty segments at the end select nothing more on the cluster:
-	// "a." and "a.." are "a".
-	for len(p) > 1 && p[len(p)-1] == "" {
-		p = p[:len(p)-1]
+	if len(p) > 1 && p[len(p)-1] == "" {
+		// OpenSearch 2.19 drops empty segments at the end ("a." is a),
+		// Elasticsearch 7.17 keeps them ("a." is a member "" of a).
+		return nil, errors.New("a path ending with a dot is read differently by the clusters")
 	}
 	if len(p) > maxSegments {
 		return nil, fmt.Errorf("more than %d segments", maxSegments)
