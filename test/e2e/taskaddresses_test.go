@@ -138,7 +138,8 @@ func TestClusterSettingsHideAddresses(t *testing.T) {
 }
 
 // Cancelling or rethrottling a task answers a task list grouped by node
-// too: without the nodes' transport addresses either.
+// too, and a reroute the cluster state with its nodes: without the nodes'
+// transport addresses either.
 func TestTaskCancelAndRethrottleHideTransportAddresses(t *testing.T) {
 	f := newOneRoleProxy(t, "taskadmin", "  cluster: [manage]\n  indices:\n    - names: ['e2e-taskaddr-*']\n      privileges: [all]\n")
 	index := "e2e-taskaddr-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -156,6 +157,13 @@ func TestTaskCancelAndRethrottleHideTransportAddresses(t *testing.T) {
 		t.Fatalf("update by query: %d %s", start.Status, start.Body)
 	}
 	t.Cleanup(func() { f.asAdmin("POST", "/_tasks/"+task.Task+"/_cancel", "") })
+	// A reroute answers the cluster state, with its nodes.
+	for _, q := range []string{"?dry_run=true", "?dry_run=true&metric=nodes", "?dry_run=true&filter_path=state.nodes.*.transport_address,acknowledged"} {
+		r := f.asUser("POST", "/_cluster/reroute"+q, `{}`)
+		if r.Status != 200 || !strings.Contains(r.Body, `"acknowledged":true`) || address.MatchString(r.Body) || strings.Contains(r.Body, "transport_address") {
+			t.Errorf("POST /_cluster/reroute%s: want an answer without the node's transport address: %d %.600s", q, r.Status, r.Body)
+		}
+	}
 	for _, path := range []string{
 		"/_update_by_query/" + task.Task + "/_rethrottle?requests_per_second=0.02",
 		"/_tasks/" + task.Task + "/_cancel",
