@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -126,6 +127,54 @@ func TestAbortedFilteredAnswersLeakNoGoroutine(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPanickingFilterLeaksNoGoroutine: a filter that panics (a bug) is
+// turned into an aborted answer (runRecovered); the filter before it in
+// the chain, which writes into a pipe nobody reads any more, must end too.
+func TestPanickingFilterLeaksNoGoroutine(t *testing.T) {
+	fp, reason := takeFilterPath(httptest.NewRequest("GET", "/i/_search?filter_path=hits", nil))
+	if reason != "" {
+		t.Fatal(reason)
+	}
+	panicking := func(dst io.Writer, src io.Reader) error {
+		_, _ = src.Read(make([]byte, 8))
+		panic("filter bug")
+	}
+	var big strings.Builder
+	big.WriteString(`{"hits":{"hits":[`)
+	for i := range 5000 {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		fmt.Fprintf(&big, `{"_source":{"n":%d}}`, i)
+	}
+	big.WriteString(`]}}`)
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(big.String()))
+	})
+	for name, f := range map[string]bodyFilter{
+		"redaction, then a panicking filter":              redactFilter([]string{"acme"}, panicking),
+		"a panicking filter, then filter_path":            thenFilterPath(panicking, fp),
+		"redaction, a panicking filter, then filter_path": thenFilterPath(redactFilter([]string{"acme"}, panicking), fp),
+	} {
+		t.Run(name, func(t *testing.T) {
+			base := runtime.NumGoroutine()
+			for range 10 {
+				v := serveAborted(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					serveFiltered(w, r, up, f, zap.NewNop(), false)
+				}), httptest.NewRequest("GET", "/i/_search", nil))
+				if !errors.Is(asError(v), http.ErrAbortHandler) {
+					t.Fatalf("the failed answer was not aborted: %v", v)
+				}
+			}
+			if n := settledGoroutines(base); n > base {
+				buf := make([]byte, 1<<20)
+				t.Fatalf("%d goroutines left behind by 10 failed filters (%d before)\n%s", n-base, base, buf[:runtime.Stack(buf, true)])
+			}
+		})
 	}
 }
 

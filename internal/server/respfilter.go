@@ -113,8 +113,11 @@ func thenFilterPath(f bodyFilter, fp *filterpath.Filter) bodyFilter {
 			pw.CloseWithError(err)
 			done <- err
 		}()
+		// Unblocks f if fp stopped early, or panicked (the panic goes on
+		// to runRecovered; f ends on its own).
+		defer pr.CloseWithError(errFilterPathStopped)
 		err := fp.Apply(dst, pr)
-		pr.CloseWithError(errFilterPathStopped) // unblocks f if fp stopped early
+		pr.CloseWithError(errFilterPathStopped)
 		if ferr := <-done; ferr != nil && !errors.Is(ferr, errFilterPathStopped) {
 			return ferr // the first filter's failure is the cause
 		}
