@@ -64,7 +64,7 @@ type mergingWriter struct {
 func (mw *mergingWriter) Header() http.Header { return mw.header }
 
 func (mw *mergingWriter) WriteHeader(code int) {
-	if mw.status != 0 {
+	if mw.status != 0 || informational(code) {
 		return
 	}
 	mw.status = code

@@ -202,7 +202,7 @@ const (
 func (fw *filteringWriter) Header() http.Header { return fw.w.Header() }
 
 func (fw *filteringWriter) WriteHeader(status int) {
-	if fw.wroteHeader {
+	if fw.wroteHeader || informational(status) {
 		return
 	}
 	fw.wroteHeader = true

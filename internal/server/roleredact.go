@@ -226,7 +226,7 @@ type errorRedactingWriter struct {
 }
 
 func (e *errorRedactingWriter) WriteHeader(status int) {
-	if e.status != 0 {
+	if e.status != 0 || informational(status) {
 		return
 	}
 	e.status = status
