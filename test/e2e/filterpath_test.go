@@ -72,6 +72,7 @@ func testFilterPathUnderFLS(t *testing.T, query string) {
 		{"GET", "/{i}/_doc/1", ""},
 		{"GET", "/{i}/_source/1", ""},
 		{"POST", "/{i}/_search", `{"sort":[{"n":"asc"}]}`},
+		{"POST", "/{i}/_search?typed_keys=true&rest_total_hits_as_int=true", `{"size":1,"sort":[{"n":"asc"}],"aggs":{"by_n":{"terms":{"field":"n"}}}}`},
 		{"POST", "/_mget", `{"docs":[{"_index":"{i}","_id":"1"},{"_index":"{i}","_id":"2"}]}`},
 		{"GET", "/{i}/_mapping", ""},
 		{"GET", "/{i}/_field_caps?fields=*", ""},
@@ -84,6 +85,8 @@ func testFilterPathUnderFLS(t *testing.T, query string) {
 		// "**" is one or more segments, never none: nest.v is not
 		// nest.**.v, and **.** needs two levels.
 		"hits.hits._source.nest.**.v", "_source.nest.**.v", "docs.**.**.v", "hits.hits.**.v", "-**.**.v", "**.**.**.**",
+		// Typed aggregation names ("lterms#by_n").
+		"aggregations.*#by_n.buckets.key", "-aggregations.lterms#by_n.buckets.doc_count,hits.total",
 		// An exclusion is trimmed after its "-".
 		"- hits.hits._source.title", "-  docs._source.title",
 	}
