@@ -37,10 +37,11 @@ var addressSettings = []string{
 }
 
 // isAddressSetting reports whether a setting's flat name is one of
-// addressSettings.
+// addressSettings, or an element of one ("discovery.seed_hosts.0", as list
+// settings were once flattened).
 func isAddressSetting(name string) bool {
 	for _, p := range addressSettings {
-		if authz.SimpleMatch(p, name) {
+		if authz.SimpleMatch(p, name) || authz.SimpleMatch(p+".*", name) {
 			return true
 		}
 	}

@@ -20,6 +20,7 @@ func TestDropAddressSettings(t *testing.T) {
 		{`{"defaults":{"transport.port":"9300","network.publish_host":["10.0.0.1"],"cluster.name":"c","discovery.zen.ping.unicast.hosts":[],"Transport.Port":"1"}}`,
 			`{"defaults":{"cluster.name":"c"}}`},
 		{`{"persistent":{"cluster":{"remote.r1.seeds":["a:1"]}}}`, `{"persistent":{"cluster":{}}}`},
+		{`{"persistent":{"discovery.seed_hosts.0":"10.0.0.2:9300","discovery.seed_hosts_x":"kept"}}`, `{"persistent":{"discovery.seed_hosts_x":"kept"}}`},
 	} {
 		var out bytes.Buffer
 		if err := dropAddressSettings(&out, strings.NewReader(tc.in)); err != nil {
