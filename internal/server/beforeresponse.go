@@ -43,5 +43,15 @@ func (w *beforeResponseWriter) Flush() {
 	}
 }
 
+// informational reports whether a status is an interim (1xx) answer ahead
+// of the final one (101 Switching Protocols is final). The writers that
+// read or rewrite an answer drop interim answers: taking one for the
+// answer's status would let the final answer through unread (unfiltered,
+// unredacted, unmerged). httputil.ReverseProxy passes 1xx answers on with
+// WriteHeader; the proxy's own transport skips them.
+func informational(code int) bool {
+	return code >= 100 && code < 200 && code != http.StatusSwitchingProtocols
+}
+
 // Unwrap exposes the underlying writer to http.ResponseController.
 func (w *beforeResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

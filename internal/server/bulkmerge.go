@@ -183,7 +183,7 @@ type bufferedResponse struct {
 func (b *bufferedResponse) Header() http.Header { return b.header }
 
 func (b *bufferedResponse) WriteHeader(code int) {
-	if b.status == 0 {
+	if b.status == 0 && !informational(code) {
 		b.status = code
 	}
 }

@@ -30,6 +30,11 @@ func (m *itemMerger) serveStreaming(w http.ResponseWriter, r *http.Request, next
 	}
 	r.Header.Del("Accept-Encoding") // the response is rewritten: keep it plain
 	mw := &mergingWriter{m: m, w: w, header: http.Header{}}
+	// An answer that breaks off makes next panic (httputil.ReverseProxy
+	// aborts with http.ErrAbortHandler when copying the body fails): the
+	// merge, blocked on the pipe, must end with the request, not wait
+	// forever for the rest.
+	defer mw.abandon()
 	next.ServeHTTP(mw, r)
 	if err := mw.close(); err != nil {
 		stateOf(r).Log().Error("the cluster's bulk response could not be merged with the refused items", zap.Error(err))
@@ -53,12 +58,13 @@ type mergingWriter struct {
 	status int
 	pipe   *io.PipeWriter
 	done   chan error
+	closed bool
 }
 
 func (mw *mergingWriter) Header() http.Header { return mw.header }
 
 func (mw *mergingWriter) WriteHeader(code int) {
-	if mw.status != 0 {
+	if mw.status != 0 || informational(code) {
 		return
 	}
 	mw.status = code
@@ -97,8 +103,22 @@ func (mw *mergingWriter) close() error {
 		}
 		return nil
 	}
+	mw.closed = true
 	_ = mw.pipe.Close()
 	return <-mw.done
+}
+
+// errAnswerAbandoned ends the merge of an answer that broke off.
+var errAnswerAbandoned = errors.New("the cluster's answer broke off")
+
+// abandon ends a merge that close did not: the answer broke off.
+func (mw *mergingWriter) abandon() {
+	if mw.pipe == nil || mw.closed {
+		return
+	}
+	mw.closed = true
+	mw.pipe.CloseWithError(errAnswerAbandoned)
+	<-mw.done
 }
 
 func cmpErr(err, otherwise error) error {

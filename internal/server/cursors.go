@@ -18,6 +18,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/cursor"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/filterpath"
 )
 
 // Cursors binds the cluster's continuation ids (scroll, point in time,
@@ -48,6 +49,9 @@ type cursorState struct {
 	answer func(w http.ResponseWriter)
 	// allPITs filters GET _search/point_in_time/_all to the caller's own.
 	allPITs bool
+	// after is the client's filter_path, applied by the proxy after
+	// allPITs' filter (nil: none, or forwarded).
+	after *filterpath.Filter
 	// forget lists the ids the request deletes (removed from the registry
 	// once the cluster answers 2xx).
 	forget     []cursor.Cursor
@@ -105,11 +109,21 @@ func withCursorResolution(cs *Cursors, az Authorizer, md MetadataSource, rs *Res
 		}
 		if c := st.cursor; c != nil && (len(c.fields) > 0 || c.allPITs) {
 			clientGzip(st, r)
-			if _, reason := prepareRewrittenRequest(r, filterPathForward); reason != "" {
+			// The ids to wrap stay where they are in an answer the
+			// cluster cut; the list of all PITs must keep each PIT's id,
+			// by which the caller's own are kept: there the proxy
+			// applies filter_path after.
+			mode := filterPathForward
+			if c.allPITs {
+				mode = filterPathApply
+			}
+			after, reason := prepareRewrittenRequest(r, mode)
+			if reason != "" {
 				st.Decision = "deny"
 				eserr.Security(http.StatusBadRequest, reason).Write(w)
 				return
 			}
+			c.after = after
 		}
 		next.ServeHTTP(w, r)
 	})

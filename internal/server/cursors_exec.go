@@ -33,7 +33,7 @@ func withCursorResponses(cs *Cursors, rs *Restrictions, next http.Handler) http.
 		var f bodyFilter
 		switch {
 		case c.allPITs:
-			f = cs.ownPITsFilter(r, owner)
+			f = thenFilterPath(cs.ownPITsFilter(r, owner), c.after)
 		case len(c.fields) > 0:
 			replace := cs.wrapper(r, st, rs, owner)
 			if len(c.forget) > 0 || len(c.forgetIDs) > 0 {

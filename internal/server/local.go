@@ -25,8 +25,11 @@ var addressRevealingActions = map[string]bool{
 
 // withSniffingGuard refuses the APIs that reveal node addresses, except
 // Kibana's version check narrowed to the nodes' versions (nodesVersionOnly),
-// and takes the transport addresses out of the shard-listing APIs' answers
-// (withoutTransportAddresses).
+// refuses the _cat columns of transport ports (catShowsPort), and takes the
+// transport addresses out of the shard-listing answers
+// (withoutTransportAddresses), the task list
+// (serveTaskListWithoutAddresses) and the cluster settings
+// (serveClusterSettingsWithoutAddresses).
 func withSniffingGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
@@ -35,8 +38,20 @@ func withSniffingGuard(next http.Handler) http.Handler {
 				"(configure clients without sniffing, with the proxy as their only node)")
 			return
 		}
+		if catShowsPort(st.Class.API, st.Class.Params.Values) {
+			refuse(w, st, http.StatusForbidden, "action ["+st.Action+"] is refused by the security proxy: the [port] column would reveal the cluster nodes' transport port")
+			return
+		}
 		if !withoutTransportAddresses(r.URL, st.Action, st.Class.Params.Values) {
 			refuse(w, st, http.StatusBadRequest, "action ["+st.Action+"] is refused by the security proxy: its filter_path cannot be rewritten to hide the nodes' transport addresses")
+			return
+		}
+		if taskListAPIs[st.Class.API] {
+			serveTaskListWithoutAddresses(w, r, st, next)
+			return
+		}
+		if st.Class.API == clusterSettingsAPI {
+			serveClusterSettingsWithoutAddresses(w, r, st, next)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -113,8 +113,11 @@ func thenFilterPath(f bodyFilter, fp *filterpath.Filter) bodyFilter {
 			pw.CloseWithError(err)
 			done <- err
 		}()
+		// Unblocks f if fp stopped early, or panicked (the panic goes on
+		// to runRecovered; f ends on its own).
+		defer pr.CloseWithError(errFilterPathStopped)
 		err := fp.Apply(dst, pr)
-		pr.CloseWithError(errFilterPathStopped) // unblocks f if fp stopped early
+		pr.CloseWithError(errFilterPathStopped)
 		if ferr := <-done; ferr != nil && !errors.Is(ferr, errFilterPathStopped) {
 			return ferr // the first filter's failure is the cause
 		}
@@ -199,7 +202,7 @@ const (
 func (fw *filteringWriter) Header() http.Header { return fw.w.Header() }
 
 func (fw *filteringWriter) WriteHeader(status int) {
-	if fw.wroteHeader {
+	if fw.wroteHeader || informational(status) {
 		return
 	}
 	fw.wroteHeader = true

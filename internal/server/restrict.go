@@ -11,6 +11,7 @@ import (
 	"github.com/portcullis-proxy/portcullis/internal/authz"
 	"github.com/portcullis-proxy/portcullis/internal/eserr"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/dls"
+	"github.com/portcullis-proxy/portcullis/internal/rewrite/filterpath"
 	"github.com/portcullis-proxy/portcullis/internal/rewrite/fls"
 )
 
@@ -55,6 +56,9 @@ type restrictionPlan struct {
 	// redact holds the values of the role queries the cluster evaluates
 	// for the request: the error answers quoting one are redacted.
 	redact []string
+	// missingCut is the client's filter_path, applied to the 404 answer
+	// of a document read (restrict_missing.go).
+	missingCut *filterpath.Filter
 }
 
 // restrictedRequest is one request under DLS/FLS, as the planners see it.
@@ -129,6 +133,9 @@ func withRestrictionPlan(rs *Restrictions, next http.Handler) http.Handler {
 				return
 			}
 			plan.filter = thenFilterPath(plan.filter, fp)
+			if st.Class.API == "get" && r.Method != http.MethodHead {
+				plan.missingCut = fp
+			}
 		}
 		st.plan = plan
 		next.ServeHTTP(w, r)
@@ -148,6 +155,11 @@ func withRestrictionExec(next http.Handler) http.Handler {
 			ew := &errorRedactingWriter{ResponseWriter: w, literals: p.redact}
 			defer ew.finish()
 			w = ew
+		}
+		if p.missingCut != nil {
+			mc := &missingDocCutter{ResponseWriter: w, fp: p.missingCut}
+			defer mc.finish()
+			w = mc
 		}
 		if r.Method == http.MethodHead {
 			// A HEAD answer has no body to filter, but the cluster sends

@@ -201,8 +201,11 @@ func redactFilter(literals []string, next bodyFilter) bodyFilter {
 			pw.CloseWithError(err)
 			done <- err
 		}()
+		// Unblocks the redactor if next stopped early, or panicked (the
+		// panic goes on to runRecovered; the redactor ends on its own).
+		defer pr.CloseWithError(io.ErrClosedPipe)
 		err := next(dst, pr)
-		pr.CloseWithError(io.ErrClosedPipe) // unblocks the redactor if next stopped early
+		pr.CloseWithError(io.ErrClosedPipe)
 		if rerr := <-done; err == nil && rerr != nil && rerr != io.ErrClosedPipe {
 			err = rerr
 		}
@@ -223,7 +226,7 @@ type errorRedactingWriter struct {
 }
 
 func (e *errorRedactingWriter) WriteHeader(status int) {
-	if e.status != 0 {
+	if e.status != 0 || informational(status) {
 		return
 	}
 	e.status = status

@@ -7,7 +7,8 @@ import (
 
 // Index-level APIs that say which node holds which shard name the nodes by
 // their transport address (ip:port): _search_shards, _shard_stores,
-// _recovery and _cluster/allocation/explain. The cluster's transport port
+// _recovery and _cluster/allocation/explain (and the cluster state a
+// _cluster/reroute answers). The cluster's transport port
 // has no security either, and a client that learns it can talk to the
 // nodes around the proxy, as a sniffing client would over HTTP
 // (withSniffingGuard). These APIs are needed by clients (Spark and Hadoop
@@ -22,6 +23,9 @@ var transportAddressExclusions = map[string][]string{
 	"indices:monitor/shard_stores":       {"-indices.*.shards.*.stores.*.transport_address"},
 	"indices:monitor/recovery":           {"-*.shards.source.transport_address", "-*.shards.target.transport_address"},
 	"cluster:monitor/allocation/explain": {"-current_node.transport_address", "-node_allocation_decisions.transport_address"},
+	// The cluster state a reroute answers (dry_run or not) lists the
+	// nodes; a node always has a name, so no object empties.
+	"cluster:admin/reroute": {"-state.nodes.*.transport_address"},
 }
 
 // withoutTransportAddresses adds the transport-address exclusions of the

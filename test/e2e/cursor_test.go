@@ -136,6 +136,17 @@ func testOpenSearchPIT(t *testing.T, f *dlsFixture) {
 	}
 	r = f.req(t, f.su, "POST", ix+"/_search/point_in_time?keep_alive=1m", "")
 	suPIT := jsonString(t, r.Body, "pit_id")
+	// filter_path on the list of all PITs is applied after the proxy kept
+	// the caller's own (by their ids), as the node would apply it: the
+	// superuser's two (req sends each request twice), not the DLS user's.
+	r = f.req(t, f.su, "GET", "/_search/point_in_time/_all?filter_path=pits.keep_alive", "")
+	if r.Status != 200 || strings.Count(r.Body, `"keep_alive"`) != 2 || strings.Contains(r.Body, "pit_id") {
+		t.Fatalf("GET _all with filter_path=pits.keep_alive: want the caller's 2 PITs, without their ids: %d %s", r.Status, r.Body)
+	}
+	r = f.req(t, f.su, "GET", "/_search/point_in_time/_all?filter_path=-pits", "")
+	if r.Status != 200 || strings.TrimSpace(r.Body) != "{}" {
+		t.Fatalf("GET _all with filter_path=-pits: %d %s", r.Status, r.Body)
+	}
 	r = f.req(t, "dls", "DELETE", "/_search/point_in_time/_all", "")
 	// The DLS user created two (req sends each request plain and gzipped).
 	if r.Status != 200 || strings.Count(r.Body, `"pit_id":"pc1`) != 2 || strings.Contains(r.Body, suPIT) {

@@ -79,16 +79,37 @@ func (c *copier) value(s sel, top bool) error {
 	}
 }
 
-// copyWhole writes the next value as it is.
+// copyWhole writes the next value as it is. An object or array is copied
+// token by token, as it is read: a value a path selects whole can be
+// most of the answer (filter_path=hits), which is never held whole.
 func (c *copier) copyWhole() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	v, err := c.dec.ReadValue()
-	if err != nil {
-		return err
+	if kind := c.dec.PeekKind(); kind != '{' && kind != '[' {
+		v, err := c.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		return c.enc.WriteValue(v)
 	}
-	return c.enc.WriteValue(v)
+	for depth := 0; ; {
+		tok, err := c.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if err := c.enc.WriteToken(tok); err != nil {
+			return err
+		}
+		switch tok.Kind() {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return nil
+			}
+		}
+	}
 }
 
 // container copies an object or array whose selection goes on below it.

@@ -12,9 +12,12 @@
 // Elasticsearch 7.17 by the end-to-end differential test:
 //
 //   - filter_path is a comma-separated list of paths (blank entries
-//     ignored, each trimmed); "a.b" names member b of member a, "\." is a
-//     dot inside a name; a segment may hold "*" wildcards; "**" matches
-//     any number of segments; a leading "-" makes a path an exclusion.
+//     ignored, each trimmed; a path ending with a dot is refused, since
+//     OpenSearch and Elasticsearch read it differently); "a.b" names
+//     member b of member a, "\." is a dot inside a name; a segment
+//     may hold "*" wildcards; "**" matches one or more segments ("a.**.b"
+//     selects a.x.b and a.x.y.b, not a.b); a leading "-" makes a path an
+//     exclusion (an empty one is refused, as the cluster does).
 //   - Arrays are transparent: their elements are matched against the
 //     path of the array.
 //   - With inclusions, a value whose path matches one is kept whole; an
@@ -38,16 +41,21 @@ import (
 
 // maxPaths bounds the paths of one filter_path, and maxSegments the
 // segments of one path: the matcher's work per member name grows with
-// both.
+// both. maxValue bounds the value: the cluster reads no request line
+// longer than 4096 bytes (http.max_initial_line_length), so a longer
+// filter_path never reached it; the proxy, which takes filter_path off
+// the forwarded request, refuses it too, and with it the work of
+// matching a long list of long wildcards against every member name.
 const (
 	maxPaths    = 64
 	maxSegments = 64
+	maxValue    = 4096
 )
 
 // Filter is a compiled filter_path. It is immutable and safe for
 // concurrent use.
 type Filter struct {
-	include, exclude []path
+	include, exclude *side
 }
 
 // path is one filter_path entry split into segments.
@@ -57,31 +65,45 @@ type path []string
 // the value holds no path, and an error for a value it cannot apply as
 // the cluster would.
 func Compile(value string) (*Filter, error) {
-	f := &Filter{}
+	if len(value) > maxValue {
+		return nil, fmt.Errorf("filter_path is longer than %d bytes", maxValue)
+	}
+	var include, exclude []path
 	for _, entry := range strings.Split(value, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		exclude := strings.HasPrefix(entry, "-")
-		if exclude {
-			entry = entry[1:]
+		excluded := strings.HasPrefix(entry, "-")
+		if excluded {
+			// The cluster trims the path after the "-" too, and refuses
+			// an exclusion of nothing.
+			if entry = strings.TrimSpace(entry[1:]); entry == "" {
+				return nil, errors.New("filter_path has an empty exclusion")
+			}
 		}
 		p, err := splitPath(entry)
 		if err != nil {
 			return nil, fmt.Errorf("filter_path [%s]: %w", entry, err)
 		}
-		if exclude {
-			f.exclude = append(f.exclude, p)
+		if excluded {
+			exclude = append(exclude, p)
 		} else {
-			f.include = append(f.include, p)
+			include = append(include, p)
 		}
 	}
-	if len(f.include)+len(f.exclude) > maxPaths {
+	if len(include)+len(exclude) > maxPaths {
 		return nil, fmt.Errorf("filter_path has more than %d paths", maxPaths)
 	}
-	if len(f.include) == 0 && len(f.exclude) == 0 {
+	if len(include) == 0 && len(exclude) == 0 {
 		return nil, nil
+	}
+	f := &Filter{}
+	if len(include) > 0 {
+		f.include = newSide(include)
+	}
+	if len(exclude) > 0 {
+		f.exclude = newSide(exclude)
 	}
 	return f, nil
 }
@@ -108,6 +130,11 @@ func splitPath(s string) (path, error) {
 		}
 	}
 	p = append(p, seg.String())
+	if len(p) > 1 && p[len(p)-1] == "" {
+		// OpenSearch 2.19 drops empty segments at the end ("a." is a),
+		// Elasticsearch 7.17 keeps them ("a." is a member "" of a).
+		return nil, errors.New("a path ending with a dot is read differently by the clusters")
+	}
 	if len(p) > maxSegments {
 		return nil, fmt.Errorf("more than %d segments", maxSegments)
 	}
@@ -135,14 +162,14 @@ func (f *Filter) Apply(dst io.Writer, src io.Reader) error {
 	return nil
 }
 
-// start is the matcher state at the top-level value for paths: every
+// start is the matcher state at the top-level value for a side: every
 // path at its first segment, or nil (no constraint) without paths.
-func (f *Filter) start(paths []path) *state {
-	if len(paths) == 0 {
+func (f *Filter) start(s *side) *state {
+	if s == nil {
 		return nil
 	}
-	st := &state{paths: paths}
-	for i := range paths {
+	st := &state{side: s}
+	for i := range s.paths {
 		st.pos = append(st.pos, position{path: i})
 	}
 	return st

@@ -14,6 +14,8 @@ import (
 // TestFilterPathUnderFLSMatchesTheNode compares with a live node.
 const (
 	doc1 = `{"_index":"fp1","_id":"1","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":1,"c":2},"d":[{"e":1,"f":2},{"f":3},{"e":9,"k":{"e":4}}],"g":{"b":1},"x.y":7,"h":[],"n":[5,6]}}`
+	doc3 = `{"_index":"rt9c-fp","_id":"1","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}},"c":{"b":4}}}`
+	doc4 = `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":[1,{"b":2,"c":[{"b":3},[{"b":4}]]}],"x.y":{"b":5},"e":{}},"b":[[],[[]],{}],"c":null,"d":{"a":{"b":{"a":{"b":6}}}},"ab":{"b":7},"a.b":8}}`
 	doc2 = `{"_index":"fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"m":[[{"e":1,"f":1}],[[{"e":3}],{"f":2}]],"o":{"p":{"q":1}},"s":"str","t":null,"u":{},"w":[[1,2],[]]}}`
 )
 
@@ -90,6 +92,48 @@ func TestApplyMatchesTheCluster(t *testing.T) {
 		{doc2, "-_source.m.*", `{"_index":"fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"o":{"p":{"q":1}},"s":"str","t":null,"u":{},"w":[[1,2],[]]}}`},
 		{doc2, "_source.m.f,-**.e", `{"_source":{"m":[[{"f":1}],[{"f":2}]]}}`},
 		{doc2, "-_source.m.f,-_source.w", `{"_index":"fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"m":[[{"e":1}],[[{"e":3}]]],"o":{"p":{"q":1}},"s":"str","t":null,"u":{}}}`},
+		// "**" stands for one or more segments, never none (recorded
+		// from OpenSearch 2.19 as the others).
+		{doc3, "_source.a.**.**.b", `{"_source":{"a":{"x":{"y":{"b":3}}}}}`},
+		{doc3, "_source.a.**.b", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.**.**.b", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.**.b", `{"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}},"c":{"b":4}}}`},
+		{doc3, "_source.a.**.**", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.a.**", `{"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.**.**", `{"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}},"c":{"b":4}}}`},
+		{doc3, "_source.**.**.**", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "**.**.**", `{"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}},"c":{"b":4}}}`},
+		{doc3, "-_source.a.**.**.b", `{"_index":"rt9c-fp","_id":"1","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":1,"x":{"b":2}},"c":{"b":4}}}`},
+		{doc3, "-_source.**.**", `{"_index":"rt9c-fp","_id":"1","_version":1,"_seq_no":0,"_primary_term":1,"found":true}`},
+		{doc3, "-**.**", `{"_index":"rt9c-fp","_id":"1","_version":1,"_seq_no":0,"_primary_term":1,"found":true}`},
+		{doc3, "_source.a.**.x.**.b", `{}`},
+		{doc3, "_source.a.**.**.x.**.**.b", `{}`},
+		{doc3, "_source.**.x.**", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.**.y", `{"_source":{"a":{"x":{"y":{"b":3}}}}}`},
+		{doc3, "_source.**.**.y", `{"_source":{"a":{"x":{"y":{"b":3}}}}}`},
+		{doc3, "_source.a.x.**", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.a.*.**", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.a.**.*", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.*.**.b", `{"_source":{"a":{"x":{"b":2,"y":{"b":3}}}}}`},
+		{doc3, "_source.a***.b", `{"_source":{"a":{"b":1}}}`},
+		{doc3, "_source.a**.b", `{"_source":{"a":{"b":1}}}`},
+		{doc3, "_source.**a.b", `{"_source":{"a":{"b":1}}}`},
+		{doc3, "_source.**b", `{}`},
+		{doc3, "**.**", `{"_source":{"a":{"b":1,"x":{"b":2,"y":{"b":3}}},"c":{"b":4}}}`},
+		// Spaces after "-", empty segments, empty containers
+		// (recorded from OpenSearch 2.19 as the others).
+		{doc4, "- _source.a", `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"b":[[],[[]],{}],"c":null,"d":{"a":{"b":{"a":{"b":6}}}},"ab":{"b":7},"a.b":8}}`},
+		{doc4, "_source..a", `{}`},
+		{doc4, "_source.b", `{"_source":{"b":[[],[[]],{}]}}`},
+		{doc4, "-_source.b", `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":[1,{"b":2,"c":[{"b":3},[{"b":4}]]}],"x.y":{"b":5},"e":{}},"c":null,"d":{"a":{"b":{"a":{"b":6}}}},"ab":{"b":7},"a.b":8}}`},
+		{doc4, "_source.b.*", `{}`},
+		{doc4, "-_source.c.x", `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":[1,{"b":2,"c":[{"b":3},[{"b":4}]]}],"x.y":{"b":5},"e":{}},"b":[[],[[]],{}],"c":null,"d":{"a":{"b":{"a":{"b":6}}}},"ab":{"b":7},"a.b":8}}`},
+		{doc4, "_source.a.e", `{"_source":{"a":{"e":{}}}}`},
+		{doc4, "-_source.a.e.x", `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":[1,{"b":2,"c":[{"b":3},[{"b":4}]]}],"x.y":{"b":5}},"b":[[],[[]],{}],"c":null,"d":{"a":{"b":{"a":{"b":6}}}},"ab":{"b":7},"a.b":8}}`},
+		{doc4, "_source.a.x\\.y.b", `{"_source":{"a":{"x.y":{"b":5}}}}`},
+		{doc4, "_source.d.**.a.b", `{"_source":{"d":{"a":{"b":{"a":{"b":6}}}}}}`},
+		{doc4, "-_source.d.**.b", `{"_index":"rt9c-fp2","_id":"2","_version":1,"_seq_no":0,"_primary_term":1,"found":true,"_source":{"a":{"b":[1,{"b":2,"c":[{"b":3},[{"b":4}]]}],"x.y":{"b":5},"e":{}},"b":[[],[[]],{}],"c":null,"ab":{"b":7},"a.b":8}}`},
+		{doc4, "_source.a.b.b", `{"_source":{"a":{"b":[{"b":2}]}}}`},
 	}
 	for _, tc := range tests {
 		f, err := Compile(tc.filter)
@@ -138,7 +182,14 @@ func TestCompile(t *testing.T) {
 			t.Errorf("Compile(%q) = %v, %v; want no filter", v, f, err)
 		}
 	}
-	for _, v := range []string{`a\b`, `a\`, strings.Repeat("a,", maxPaths+1), strings.Repeat("a.", maxSegments+1)} {
+	for _, v := range []string{`a\b`, `a\`, strings.Repeat("a,", maxPaths+1), strings.Repeat("a.", maxSegments+1),
+		// The cluster refuses an empty exclusion.
+		"-", "a,-", "- ,a",
+		// OpenSearch and Elasticsearch read a path ending with a dot
+		// differently.
+		"_source.a.", "_source.a..", ".", "-_source.a.",
+		// Longer than the cluster's request line (4096 bytes).
+		strings.Repeat("*a", maxValue/2) + "*"} {
 		if _, err := Compile(v); err == nil {
 			t.Errorf("Compile(%.40q) accepted", v)
 		}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/portcullis-proxy/portcullis/internal/authz"
+)
+
+// GET _cluster/settings shows, with include_defaults, the node's own
+// network settings (network.host, transport.port, discovery.seed_hosts…),
+// and in any section the remote clusters' seeds (cluster.remote.*.seeds,
+// which the proxy refuses in _remote/info): the nodes' and the remote
+// clusters' transport addresses, which have no security (see
+// withSniffingGuard). The proxy takes those settings out of the answer,
+// nested or flat (flat_settings), and applies the client's filter_path
+// after (a filter_path exclusion would also drop the empty sections the
+// cluster sends, {"persistent":{},"transient":{}}, which clients read).
+
+// clusterSettingsAPI is GET _cluster/settings.
+const clusterSettingsAPI = "cluster.get_settings"
+
+// addressSettings are the settings (flat names, "*" wildcards) that name
+// an address or a port.
+var addressSettings = []string{
+	"network.host", "network.bind_host", "network.publish_host",
+	"http.host", "http.bind_host", "http.publish_host", "http.port", "http.publish_port",
+	"transport.host", "transport.bind_host", "transport.publish_host", "transport.port",
+	"transport.tcp.port", "transport.publish_port", "transport.profiles.*",
+	"discovery.seed_hosts", "discovery.zen.ping.unicast.hosts",
+	"cluster.remote.*.seeds", "cluster.remote.*.proxy_address",
+	"search.remote.*.seeds", "search.remote.*.proxy_address",
+}
+
+// isAddressSetting reports whether a setting's flat name is one of
+// addressSettings, or an element of one ("discovery.seed_hosts.0", as list
+// settings were once flattened).
+func isAddressSetting(name string) bool {
+	for _, p := range addressSettings {
+		if authz.SimpleMatch(p, name) || authz.SimpleMatch(p+".*", name) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveClusterSettingsWithoutAddresses forwards GET _cluster/settings and
+// passes its answer on without the address settings (JSON only: another
+// format is refused).
+func serveClusterSettingsWithoutAddresses(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
+	gz := clientGzip(st, r)
+	fp, reason := prepareFilteredRequest(r)
+	if reason != "" {
+		refuse(w, st, http.StatusBadRequest, reason)
+		return
+	}
+	serveFiltered(w, r, next, thenFilterPath(dropAddressSettings, fp), st.Log(), gz)
+}
+
+// dropAddressSettings copies a cluster settings answer without the
+// address settings of its sections.
+func dropAddressSettings(dst io.Writer, src io.Reader) error {
+	dec := jsontext.NewDecoder(src)
+	enc := jsontext.NewEncoder(dst)
+	err := copyObjectMembers(dec, enc, func(string) error { return copySettings(dec, enc, "") }, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
+		return errors.New("cluster settings: data after the top-level value")
+	}
+	return nil
+}
+
+// copySettings copies the next value, a settings object whose members'
+// flat names start with prefix, without the address settings.
+func copySettings(dec *jsontext.Decoder, enc *jsontext.Encoder, prefix string) error {
+	if dec.PeekKind() != '{' {
+		return copyValue(dec, enc)
+	}
+	open, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	if err := enc.WriteToken(open); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := prefix + tok.String()
+		if isAddressSetting(strings.ToLower(name)) {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return err
+		}
+		if err := copySettings(dec, enc, name+"."); err != nil {
+			return err
+		}
+	}
+	end, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	return enc.WriteToken(end)
+}
