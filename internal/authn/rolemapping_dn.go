@@ -115,18 +115,19 @@ func isASCII(s string) bool {
 	return true
 }
 
-// distinguishedName is a DN parsed as the UnboundID LDAP SDK (which
+// distinguishedName is a DN parsed as the UnboundID LDAP SDK 6.0.3 (which
 // Elasticsearch uses) parses one without a schema: RDNs most specific
-// first, each a sorted set of attribute-value pairs.
+// first, each kept as its normalized string (UnboundID compares RDNs and
+// DNs by their normalized strings).
 type distinguishedName struct {
 	rdns []string // each RDN's normalized form
 	norm string
 }
 
 // normalized is UnboundID's DN.toNormalizedString: attribute names
-// lower-cased, values lower-cased with their outer spaces trimmed and inner
-// runs of spaces collapsed (caseIgnoreMatch), special characters escaped,
-// the pairs of a multi-valued RDN sorted, RDNs joined by ",".
+// lower-cased, values normalized by caseIgnoreMatch (see
+// normalizeDNValue) and escaped, the distinct pairs of a multi-valued RDN
+// sorted, RDNs joined by ",".
 func (d *distinguishedName) normalized() string { return d.norm }
 
 // descendantOf is UnboundID's DN.isDescendantOf(parent, false): d is below
@@ -138,11 +139,17 @@ func (d *distinguishedName) descendantOf(parent *distinguishedName) bool {
 
 var errNotDN = errors.New("not a distinguished name")
 
-// parseDN parses an LDAP DN string (RFC 4514, with the RFC 1779 forms
-// UnboundID also accepts: ';' between RDNs, spaces around separators,
-// quoted values). The empty string is the root DN (no RDNs).
+// parseDN parses a DN string as UnboundID's DN(String) constructor does
+// (no schema, lenient attribute names): RDNs separated by ',' or ';',
+// pairs of a multi-valued RDN by '+', spaces allowed around separators and
+// '=', values plain (with \c and \hh escapes), quoted, or '#' and the hex
+// of a BER element. The empty string (or only spaces) is the root DN. Every
+// string UnboundID refuses is refused, and every string it accepts gets
+// its normalized form: a DN that does not parse here is compared as text
+// only, so a difference either way makes a rule match other users than
+// Elasticsearch's.
 func parseDN(s string) (*distinguishedName, error) {
-	p := dnParser{s: s}
+	p := dnParser{s: javaString(s)}
 	d := &distinguishedName{}
 	p.skipSpaces()
 	if p.done() {
@@ -154,17 +161,13 @@ func parseDN(s string) (*distinguishedName, error) {
 			return nil, err
 		}
 		d.rdns = append(d.rdns, rdn)
-		p.skipSpaces()
 		if p.done() {
 			break
 		}
-		if c := p.s[p.i]; c != ',' && c != ';' {
-			return nil, errNotDN
-		}
-		p.i++
+		p.i++ // ',' or ';' (rdn stops only there or at the end)
 		p.skipSpaces()
 		if p.done() {
-			return nil, errNotDN
+			return nil, errNotDN // a DN ending with a separator
 		}
 	}
 	d.norm = strings.Join(d.rdns, ",")
@@ -184,9 +187,14 @@ func (p *dnParser) skipSpaces() {
 	}
 }
 
-// rdn parses one RDN and returns its normalized form.
+// dnPair is one attribute of an RDN: its lower-cased name and its value
+// normalized (not yet escaped).
+type dnPair struct{ name, value string }
+
+// rdn parses one RDN, up to the ',' or ';' after it or the end, and
+// returns its normalized form.
 func (p *dnParser) rdn() (string, error) {
-	var pairs []string
+	var pairs []dnPair
 	for {
 		name, err := p.attributeName()
 		if err != nil {
@@ -196,19 +204,91 @@ func (p *dnParser) rdn() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		pairs = append(pairs, name+"="+escapeNormalizedValue(normalizeCaseIgnore(value)))
+		pairs = append(pairs, dnPair{name: name, value: normalizeDNValue(value)})
 		p.skipSpaces()
-		if p.done() || p.s[p.i] != '+' {
+		if p.done() {
 			break
+		}
+		c := p.s[p.i]
+		if c == ',' || c == ';' {
+			break
+		}
+		if c != '+' {
+			return "", errNotDN
 		}
 		p.i++
 		p.skipSpaces()
+		if p.done() {
+			return "", errNotDN // a DN ending with '+'
+		}
 	}
-	slices.Sort(pairs)
-	return strings.Join(pairs, "+"), nil
+	if len(pairs) == 1 {
+		return pairs[0].name + "=" + escapeNormalizedValue(pairs[0].value), nil
+	}
+	// A multi-valued RDN is a sorted set: by name (Java's String order),
+	// then by normalized value (unsigned bytes); equal pairs count once.
+	slices.SortStableFunc(pairs, compareDNPairs)
+	pairs = slices.CompactFunc(pairs, func(a, b dnPair) bool { return compareDNPairs(a, b) == 0 })
+	var b strings.Builder
+	for i, pr := range pairs {
+		if i > 0 {
+			b.WriteByte('+')
+		}
+		b.WriteString(pr.name)
+		b.WriteByte('=')
+		b.WriteString(escapeNormalizedValue(pr.value))
+	}
+	return b.String(), nil
 }
 
-// attributeName reads a name (a keyword or an OID) and the "=" after it.
+func compareDNPairs(a, b dnPair) int {
+	if c := compareUTF16(a.name, b.name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.value, b.value)
+}
+
+// compareUTF16 is Java's String.compareTo: the order of UTF-16 code
+// units, which differs from the order of UTF-8 bytes only between
+// supplementary characters and U+E000..U+FFFF.
+func compareUTF16(a, b string) int {
+	for a != "" && b != "" {
+		r1, n1 := utf8.DecodeRuneInString(a)
+		r2, n2 := utf8.DecodeRuneInString(b)
+		a, b = a[n1:], b[n2:]
+		if r1 == r2 {
+			continue
+		}
+		u1, u2 := utf16Lead(r1), utf16Lead(r2)
+		if u1 != u2 {
+			return cmpInt(u1, u2)
+		}
+		return cmpInt(r1, r2) // same lead surrogate: the trail decides, in code point order
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func utf16Lead(r rune) rune {
+	if r >= 0x10000 {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
+}
+
+func cmpInt[T int | rune](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// attributeName reads an attribute name and the "=" after it. UnboundID
+// (without strict name checking) takes every character up to a space or
+// '=' as the name, refusing only ',' and ';'; the name is lower-cased as
+// Java's toLowerCase(Locale.ROOT).
 func (p *dnParser) attributeName() (string, error) {
 	start := p.i
 	for p.i < len(p.s) {
@@ -216,7 +296,7 @@ func (p *dnParser) attributeName() (string, error) {
 		if c == '=' || c == ' ' {
 			break
 		}
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+		if c == ',' || c == ';' {
 			return "", errNotDN
 		}
 		p.i++
@@ -228,98 +308,295 @@ func (p *dnParser) attributeName() (string, error) {
 	}
 	p.i++
 	p.skipSpaces()
-	return strings.ToLower(name), nil
+	return javaLower(javaString(name)), nil
 }
 
-// value reads an attribute value up to the next unescaped separator. Hex
-// (#...) values are not supported: such a DN does not parse, and is then
-// compared as text only.
+// value reads an attribute value: empty at the end, '#' and the hex of a
+// BER element (the element's value bytes), or a string (readString).
 func (p *dnParser) value() (string, error) {
 	if p.done() {
 		return "", nil
 	}
-	switch p.s[p.i] {
-	case '#':
-		return "", errNotDN
-	case '"':
-		return p.quoted()
+	if p.s[p.i] == '#' {
+		p.i++
+		return p.berValue()
 	}
+	return p.stringValue()
+}
+
+// berValue reads the hex after '#' up to a space, '+', ',' or ';' (or the
+// end) and decodes it as UnboundID's ASN1OctetString.decodeAsOctetString:
+// one type byte, a length (short form, or long form read into a Java int),
+// and exactly that many value bytes.
+func (p *dnParser) berValue() (string, error) {
+	var raw []byte
+	for !p.done() {
+		c := p.s[p.i]
+		if c == ' ' || c == '+' || c == ',' || c == ';' {
+			break
+		}
+		if !isHex(c) || p.i+1 >= len(p.s) || !isHex(p.s[p.i+1]) {
+			return "", errNotDN
+		}
+		raw = append(raw, hexByte(p.s[p.i], p.s[p.i+1]))
+		p.i += 2
+	}
+	if len(raw) < 2 {
+		return "", errNotDN
+	}
+	start, length := 2, int32(raw[1]&0x7f)
+	if raw[1]&0x80 != 0 {
+		n := int(length)
+		length = 0
+		for range n {
+			if start >= len(raw) {
+				return "", errNotDN
+			}
+			length = int32(uint32(length)<<8 | uint32(raw[start]))
+			start++
+		}
+	}
+	if int64(len(raw)-start) != int64(length) {
+		return "", errNotDN
+	}
+	return string(raw[start:]), nil
+}
+
+// stringValue reads a string value as UnboundID's RDN.readValueString: up
+// to an unescaped ',', ';' or '+', or a "quoted" value (which may hold
+// them) followed only by spaces; '\' escapes one character or starts a run
+// of \hh bytes decoded as UTF-8 (Java's decoder: U+FFFD for bad bytes); a
+// '"' anywhere else is an error. Outer spaces are left to the
+// normalization, which trims them.
+func (p *dnParser) stringValue() (string, error) {
 	var b []byte
-	trailing := 0 // unescaped spaces at the end of b, dropped
-	for p.i < len(p.s) {
+	quoted := false
+	start := p.i
+	for !p.done() {
 		c := p.s[p.i]
 		switch c {
-		case ',', ';', '+':
-			return string(b[:len(b)-trailing]), nil
 		case '\\':
-			e, err := p.escape()
-			if err != nil {
-				return "", err
+			if p.i+1 >= len(p.s) {
+				return "", errNotDN
 			}
-			b, trailing = append(b, e...), 0
-			continue
-		case ' ':
-			trailing++
-		default:
-			trailing = 0
-		}
-		b = append(b, c)
-		p.i++
-	}
-	return string(b[:len(b)-trailing]), nil
-}
-
-// quoted reads a "quoted value" (backslash escapes allowed inside).
-func (p *dnParser) quoted() (string, error) {
-	p.i++ // opening quote
-	var b []byte
-	for p.i < len(p.s) {
-		switch c := p.s[p.i]; c {
-		case '"':
 			p.i++
-			return string(b), nil
-		case '\\':
-			e, err := p.escape()
-			if err != nil {
-				return "", err
+			if isHex(p.s[p.i]) {
+				var run []byte
+				for {
+					if p.i+1 >= len(p.s) || !isHex(p.s[p.i+1]) {
+						return "", errNotDN
+					}
+					run = append(run, hexByte(p.s[p.i], p.s[p.i+1]))
+					p.i += 2
+					if p.i+1 < len(p.s) && p.s[p.i] == '\\' && isHex(p.s[p.i+1]) {
+						p.i++
+						continue
+					}
+					break
+				}
+				b = append(b, javaDecodeUTF8(run)...)
+				continue
 			}
-			b = append(b, e...)
+			// One escaped character (a whole UTF-8 sequence).
+			_, n := utf8.DecodeRuneInString(p.s[p.i:])
+			b = append(b, p.s[p.i:p.i+n]...)
+			p.i += n
+			continue
+		case '"':
+			if quoted {
+				p.i++
+				p.skipSpaces()
+				if !p.done() && !isDNSeparator(p.s[p.i]) {
+					return "", errNotDN
+				}
+				return string(b), nil
+			}
+			if p.i != start {
+				return "", errNotDN
+			}
+			quoted = true
+		case ',', ';', '+':
+			if !quoted {
+				return string(b), nil
+			}
+			b = append(b, c)
 		default:
 			b = append(b, c)
-			p.i++
 		}
+		p.i++
 	}
-	return "", errNotDN
+	if quoted {
+		return "", errNotDN
+	}
+	return string(b), nil
 }
 
-// escape reads "\c" (a special character) or "\hh" (one byte in hex).
-func (p *dnParser) escape() ([]byte, error) {
-	p.i++ // backslash
-	if p.done() {
-		return nil, errNotDN
-	}
-	if p.i+1 < len(p.s) && isHex(p.s[p.i]) && isHex(p.s[p.i+1]) {
-		n, _ := strconv.ParseUint(p.s[p.i:p.i+2], 16, 8)
-		p.i += 2
-		return []byte{byte(n)}, nil
-	}
-	c := p.s[p.i]
-	p.i++
-	return []byte{c}, nil
-}
+func isDNSeparator(c byte) bool { return c == ',' || c == ';' || c == '+' }
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// normalizeCaseIgnore is caseIgnoreMatch's normalization: lower case,
-// outer spaces trimmed, inner runs of spaces collapsed to one.
-func normalizeCaseIgnore(v string) string {
-	v = strings.Trim(javaLower(v), " ")
-	for strings.Contains(v, "  ") {
-		v = strings.ReplaceAll(v, "  ", " ")
+func hexByte(hi, lo byte) byte {
+	n, _ := strconv.ParseUint(string([]byte{hi, lo}), 16, 8)
+	return byte(n)
+}
+
+// normalizeDNValue is UnboundID's CaseIgnoreStringMatchingRule.normalize
+// of a value's bytes: leading and trailing spaces removed, inner runs of
+// spaces collapsed to one, a value of only spaces kept as one space (the
+// empty value stays empty); ASCII-only values lower-case A-Z only, others
+// (decoded as Java decodes UTF-8) lower-case each character Java's
+// Character.isUpperCase accepts with its simple mapping
+// (Character.toLowerCase), not String.toLowerCase's full one.
+func normalizeDNValue(v string) string {
+	if v == "" {
+		return v
 	}
-	return v
+	if isASCII(v) {
+		return normalizeDNSpaces(strings.ToLower(v))
+	}
+	var b strings.Builder
+	for _, r := range javaString(v) {
+		if unicode.IsUpper(r) || unicode.Is(unicode.Other_Uppercase, r) {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return normalizeDNSpaces(b.String())
+}
+
+// normalizeDNSpaces trims the spaces (U+0020 only) at both ends and
+// collapses inner runs; a non-empty value of only spaces becomes " ".
+func normalizeDNSpaces(v string) string {
+	t := strings.Trim(v, " ")
+	if t == "" {
+		return " "
+	}
+	if !strings.Contains(t, "  ") {
+		return t
+	}
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(t); i++ {
+		if t[i] == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String()
+}
+
+// javaString is s as a Java String made from it would read: bytes that
+// are not UTF-8 replaced as Java's decoder replaces them.
+func javaString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(javaDecodeUTF8([]byte(s)))
+}
+
+// javaDecodeUTF8 decodes b as Java's new String(b, UTF_8) does, then
+// re-encodes it as UTF-8: each malformed sequence becomes one U+FFFD,
+// where Java's decoder draws its bounds (a truncated sequence is one
+// replacement, an encoded surrogate of three bytes is one, a byte that
+// cannot start a sequence is one).
+func javaDecodeUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	const repl = "\uFFFD"
+	out := make([]byte, 0, len(b)+8)
+	cont := func(c byte) bool { return c&0xc0 == 0x80 }
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c < 0x80:
+			out = append(out, c)
+			i++
+		case c >= 0xc2 && c <= 0xdf:
+			if i+1 < len(b) && cont(b[i+1]) {
+				out = append(out, b[i:i+2]...)
+				i += 2
+			} else {
+				out = append(out, repl...)
+				i++
+			}
+		case c >= 0xe0 && c <= 0xef:
+			if i+2 < len(b) {
+				b2, b3 := b[i+1], b[i+2]
+				if c == 0xe0 && b2&0xe0 == 0x80 || !cont(b2) || !cont(b3) {
+					out = append(out, repl...)
+					if c == 0xe0 && b2&0xe0 == 0x80 || !cont(b2) {
+						i++
+					} else {
+						i += 2
+					}
+					continue
+				}
+				if r, _ := utf8.DecodeRune(b[i : i+3]); r == utf8.RuneError {
+					out = append(out, repl...) // an encoded surrogate
+				} else {
+					out = append(out, b[i:i+3]...)
+				}
+				i += 3
+				continue
+			}
+			if i+1 < len(b) && (c == 0xe0 && b[i+1]&0xe0 == 0x80 || !cont(b[i+1])) {
+				out = append(out, repl...)
+				i++
+				continue
+			}
+			return append(out, repl...) // truncated at the end: one, and done
+		case c >= 0xf0 && c <= 0xf7:
+			if i+3 < len(b) {
+				if r, n := utf8.DecodeRune(b[i : i+4]); n == 4 && r != utf8.RuneError {
+					out = append(out, b[i:i+4]...)
+					i += 4
+					continue
+				}
+				out = append(out, repl...)
+				i += javaMalformed4(b[i:])
+				continue
+			}
+			if c > 0xf4 || i+1 < len(b) && javaMalformed4Second(c, b[i+1]) {
+				out = append(out, repl...)
+				i++
+				continue
+			}
+			if i+2 < len(b) && !cont(b[i+2]) {
+				out = append(out, repl...)
+				i += 2
+				continue
+			}
+			return append(out, repl...)
+		default:
+			out = append(out, repl...)
+			i++
+		}
+	}
+	return out
+}
+
+// javaMalformed4 is how many bytes Java's decoder replaces for a bad
+// four-byte sequence (b has at least four).
+func javaMalformed4(b []byte) int {
+	if b[0] > 0xf4 || javaMalformed4Second(b[0], b[1]) {
+		return 1
+	}
+	if b[2]&0xc0 != 0x80 {
+		return 2
+	}
+	return 3
+}
+
+func javaMalformed4Second(b1, b2 byte) bool {
+	return b1 == 0xf0 && (b2 < 0x90 || b2 > 0xbf) || b1 == 0xf4 && b2&0xf0 != 0x80 || b2&0xc0 != 0x80
 }
 
 // escapeNormalizedValue escapes a normalized value as UnboundID's
