@@ -77,8 +77,16 @@ func (m *ClaimMapping) Principal(claims map[string]any) (*Principal, error) {
 	}
 	p := &Principal{Username: principal, Realm: m.o.RealmName, RealmType: m.o.RealmType, Metadata: map[string]any{}}
 	if m.o.SeveralIssuers {
-		// "" (an introspection answer without iss) is no issuer's.
-		p.Issuer, _ = claims["iss"].(string)
+		// The issuer is half of the user's name. A token naming none (an
+		// introspection answer without iss) would be the user "" of no
+		// issuer: the owner of every key, profile and cursor recorded
+		// before the realm trusted a second issuer, whichever issuer's
+		// user made them. It is refused.
+		iss, _ := claims["iss"].(string)
+		if iss == "" {
+			return nil, errors.New("the token names no issuer (iss), and the realm trusts several: its user cannot be told apart")
+		}
+		p.Issuer = iss
 	}
 	if m.o.ClaimMail != "" {
 		p.Email, _ = claims[m.o.ClaimMail].(string)
