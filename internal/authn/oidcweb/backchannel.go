@@ -67,7 +67,11 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 		s.refuseBackchannel(w, r, "logout token replayed")
 		return
 	}
+	// A logout that fails from here releases its claim: the provider
+	// retries a failed logout with the same token, which must not then be
+	// refused as a replay while the user's sessions live on.
 	if !s.record(w, r, Outcome{Kind: BackchannelLoggedOut, Principal: lt.principal, Username: lt.subject, Subject: lt.subject, SID: lt.sid}) {
+		s.releaseLogoutToken(r, lt)
 		return
 	}
 	var n int
@@ -78,11 +82,20 @@ func (s *Service) backchannel(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.o.Logger.Error("back-channel logout failed: session store unavailable", zap.Error(err))
+		s.releaseLogoutToken(r, lt)
 		logoutError(w, http.StatusBadRequest, "temporarily_unavailable", "the session store is unavailable")
 		return
 	}
 	s.o.Logger.Info("back-channel logout", zap.Int("sessions", n), zap.Bool("by_sid", lt.sid != ""))
 	w.WriteHeader(http.StatusOK)
+}
+
+// releaseLogoutToken forgets the claim of a logout token whose logout
+// failed, so that the provider's retry is not taken for a replay.
+func (s *Service) releaseLogoutToken(r *http.Request, lt *logoutToken) {
+	if err := s.o.Sessions.ReleaseOnce(r.Context(), lt.issuer, lt.jti); err != nil {
+		s.o.Logger.Error("back-channel logout: the failed logout's token stays claimed; the provider's retry will be refused", zap.Error(err))
+	}
 }
 
 type logoutToken struct {

@@ -64,6 +64,9 @@ type Backend interface {
 	// replica sharing the store, exactly one gets true. One-time tokens
 	// (a back-channel logout token's jti) are checked with it.
 	Claim(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
+	// Unclaim forgets a claim of key, so that the next Claim of it is
+	// first again: the one-time action it guarded did not happen.
+	Unclaim(ctx context.Context, key string) error
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

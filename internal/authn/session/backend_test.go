@@ -143,6 +143,16 @@ func TestBackendClaim(t *testing.T) {
 			if first, _ := b.Claim(ctx, "jti-2", time.Minute); first {
 				t.Fatal("an unexpired claim claimed again")
 			}
+			// Unclaim: the next claim is first again; others stay claimed.
+			if err := b.Unclaim(ctx, "jti-2"); err != nil {
+				t.Fatal(err)
+			}
+			if first, err := b.Claim(ctx, "jti-2", time.Minute); err != nil || !first {
+				t.Fatalf("claim after unclaim: %v %v", first, err)
+			}
+			if first, _ := b.Claim(ctx, "jti-1", time.Minute); first {
+				t.Fatal("unclaiming one key released another")
+			}
 		})
 	}
 }

@@ -319,6 +319,12 @@ func (m *Manager) ClaimOnce(ctx context.Context, issuer, id string, ttl time.Dur
 	return m.o.Backend.Claim(ctx, indexKey("once", issuer, id), ttl)
 }
 
+// ReleaseOnce forgets a ClaimOnce of issuer's id whose action failed, so
+// that its retry is first again.
+func (m *Manager) ReleaseOnce(ctx context.Context, issuer, id string) error {
+	return m.o.Backend.Unclaim(ctx, indexKey("once", issuer, id))
+}
+
 // Ping checks the store.
 func (m *Manager) Ping(ctx context.Context) error { return m.o.Backend.Ping(ctx) }
 

@@ -226,6 +226,14 @@ func (m *Memory) Claim(_ context.Context, key string, ttl time.Duration) (bool, 
 	return true, nil
 }
 
+// Unclaim implements Backend.
+func (m *Memory) Unclaim(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.claims, key)
+	return nil
+}
+
 // Lock implements Backend: an in-process lock per key.
 func (m *Memory) Lock(ctx context.Context, key string, _ time.Duration) (Lease, error) {
 	for {

@@ -90,6 +90,14 @@ func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	return first, nil
 }
 
+// Unclaim implements Backend.
+func (r *Redis) Unclaim(ctx context.Context, key string) error {
+	if err := r.c.Del(ctx, r.claimKey(key)).Err(); err != nil {
+		return storeError("unclaim", err)
+	}
+	return nil
+}
+
 func storeError(op string, err error) error {
 	return fmt.Errorf("session store (redis) %s: %w", op, err)
 }
