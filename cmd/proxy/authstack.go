@@ -214,7 +214,7 @@ func newIntrospection(cfg *config.Config, mappings *authn.RoleMapperStore, faile
 	}
 	in := o.Introspection
 	a, err := authn.NewIntrospectionAuthenticator(authn.IntrospectionOptions{
-		Endpoint: in.Endpoint, ClientID: in.ClientID, ClientSecret: in.ClientSecret, Issuers: o.Issuers, Audiences: o.Audiences,
+		Endpoint: in.Endpoint, ClientID: in.ClientID, ClientSecret: in.ClientSecret, Issuers: o.Issuers, Issuer: in.Issuer, Audiences: o.Audiences,
 		Claims: claims, RoleMapper: mappings, CacheTTL: in.CacheTTL,
 		Limiter: failed.limiter, ExemptAddresses: failed.exempt,
 	})

@@ -125,3 +125,46 @@ func TestIntrospectionSeveralIssuersNeedsIss(t *testing.T) {
 		t.Fatalf("answer of issuer b: %+v %v", p, err)
 	}
 }
+
+// An introspection endpoint bound to its provider (Issuer): an answer
+// naming another trusted issuer is refused (issuer A's endpoint cannot
+// vouch for issuer B's alice, whose keys, cursors and profile are hers
+// alone), and an answer naming none is the endpoint's provider's user.
+func TestIntrospectionBoundToItsIssuer(t *testing.T) {
+	now := time.Now().Unix()
+	answers := map[string]string{
+		"noiss": fmt.Sprintf(`{"active":true,"sub":"alice","aud":"portcullis","exp":%d}`, now+600),
+		"iss-a": fmt.Sprintf(`{"active":true,"sub":"alice","iss":"https://a.example","aud":"portcullis","exp":%d}`, now+600),
+		"iss-b": fmt.Sprintf(`{"active":true,"sub":"alice","iss":"https://b.example","aud":"portcullis","exp":%d}`, now+600),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, answers[r.PostFormValue("token")])
+	}))
+	t.Cleanup(srv.Close)
+	claims, err := NewClaimMapping(ClaimOptions{RealmName: "jwt1", RealmType: "jwt", SeveralIssuers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewIntrospectionAuthenticator(IntrospectionOptions{
+		Endpoint: srv.URL, ClientID: "portcullis", ClientSecret: "s", Issuers: []string{"https://a.example", "https://b.example"},
+		Issuer: "https://a.example", Audiences: []string{"portcullis"}, Claims: claims,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func(tok string) (*Principal, error) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return a.Authenticate(r)
+	}
+	var ae *AuthError
+	if p, err := auth("iss-b"); !errors.As(err, &ae) {
+		t.Fatalf("issuer a's endpoint naming issuer b's user: %+v %v, want an *AuthError", p, err)
+	}
+	for _, tok := range []string{"iss-a", "noiss"} {
+		if p, err := auth(tok); err != nil || p.Username != "alice" || p.Issuer != "https://a.example" {
+			t.Fatalf("%s: %+v %v", tok, p, err)
+		}
+	}
+}

@@ -26,6 +26,12 @@ type IntrospectionOptions struct {
 	// them. Audiences: when it names audiences (aud), one must be listed;
 	// when it names none, its client_id must be listed.
 	Issuers, Audiences []string
+	// Issuer, when set, is the provider whose endpoint this is: an answer
+	// may name only it (another issuer's user is not this endpoint's to
+	// vouch for), and an answer naming no issuer is its user. A realm
+	// trusting several issuers needs it: the issuer is half of a user's
+	// name there.
+	Issuer string
 	// Claims builds the principal from the answer (required); RoleMapper
 	// gives it roles (nil: none).
 	Claims     *ClaimMapping
@@ -277,6 +283,14 @@ func (a *IntrospectionAuthenticator) check(claims map[string]any) error {
 	if raw, ok := claims["nbf"]; ok {
 		if nbf, ok := numericDate(raw); !ok || nbf.After(now.Add(time.Minute)) {
 			return errors.New("not valid yet")
+		}
+	}
+	if a.o.Issuer != "" {
+		raw, ok := claims["iss"]
+		if !ok {
+			claims["iss"] = a.o.Issuer
+		} else if iss, _ := raw.(string); iss != a.o.Issuer {
+			return errors.New("the answer names another issuer than the endpoint's provider")
 		}
 	}
 	if raw, ok := claims["iss"]; ok && len(a.o.Issuers) > 0 {

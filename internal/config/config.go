@@ -225,6 +225,11 @@ type OIDCIntrospection struct {
 	Endpoint     string `yaml:"endpoint"`
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`
+	// Issuer is the provider whose endpoint it is (one of
+	// security.oidc.issuers): its answers may name only that issuer, and
+	// one naming none is that issuer's user. Required when the realm
+	// trusts several issuers (the issuer is half of a user's name there).
+	Issuer string `yaml:"issuer"`
 	// CacheTTL caps how long an active answer is reused (a revoked token
 	// keeps working at most this long).
 	CacheTTL time.Duration `yaml:"cache_ttl"`

@@ -27,6 +27,12 @@ func (v *validator) introspection() {
 	if in.ClientID == "" {
 		v.errorf("security.oidc.introspection", "security.oidc.introspection.client_id is required")
 	}
+	switch {
+	case in.Issuer != "" && !slices.Contains(o.Issuers, in.Issuer):
+		v.errorf("security.oidc.introspection.issuer", "security.oidc.introspection.issuer %q is not one of security.oidc.issuers", in.Issuer)
+	case in.Issuer == "" && len(o.Issuers) > 1:
+		v.errorf("security.oidc.introspection.issuer", "security.oidc.introspection.issuer is required when security.oidc.issuers lists several: the endpoint is one provider's, and may not name the users of the others")
+	}
 }
 
 // browserLogin checks security.oidc.login and security.sessions.
