@@ -121,12 +121,13 @@ func (a *PKIAuthenticator) ReloadCertificateAuthorities(path string) (changed bo
 
 // CompilePKIUsernamePattern compiles a username_pattern ("" is the
 // default) and checks that it has a capturing group. It is
-// case-insensitive, as Elasticsearch compiles it (Pattern.CASE_INSENSITIVE).
+// case-insensitive for ASCII letters only, as Elasticsearch compiles it
+// (Pattern.CASE_INSENSITIVE, see asciiCaseInsensitive).
 func CompilePKIUsernamePattern(pattern string) (*regexp.Regexp, error) {
 	if pattern == "" {
 		pattern = DefaultPKIUsernamePattern
 	}
-	re, err := regexp.Compile("(?i)" + pattern)
+	re, err := asciiCaseInsensitive(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("username_pattern: %w", err)
 	}

@@ -390,3 +390,36 @@ func TestPKIRealmCAsReload(t *testing.T) {
 		t.Fatalf("repaired: %v", err)
 	}
 }
+
+// username_pattern folds case as Java's Pattern.CASE_INSENSITIVE: ASCII
+// letters only. With Go's (?i), a subject spelling the pattern's literal
+// text with the Kelvin sign or the long s (or É for é) matched, and named
+// the user it captured, where Elasticsearch finds no match and refuses the
+// certificate. Every expected value is what Java's Pattern prints.
+func TestPKIUsernamePatternFoldsASCIIOnly(t *testing.T) {
+	tests := []struct{ pattern, dn, want string }{
+		{`CN=(.*?)\.users(?:,|$)`, "CN=admin.u\u017fers, OU=x", ""},
+		{`CN=(.*?)\.users(?:,|$)`, "CN=admin.USERS, OU=x", "admin"},
+		{`CN=(.*?)-ok(?:,|$)`, "CN=root-o\u212a, O=x", ""},
+		{`CN=(.*?)é(?:,|$)`, "CN=renÉ, O=x", ""},
+		{`cn=(.*?)(?:,|$)`, "CN=alice, O=x", "alice"},
+		{`CN=([^,s]+)`, "CN=aSb, O=x", "a"},
+		{`CN=([^,k]+)`, "CN=a\u212ab, O=x", "a\u212ab"},
+		{`CN=([a-c]+)`, "CN=ABCD", "ABC"},
+		{`CN=([^a-c,]+)`, "CN=xyzBq", "xyz"},
+		{`OU=(\w+)`, "OU=Eng, CN=x", "Eng"},
+	}
+	for _, tc := range tests {
+		re, err := CompilePKIUsernamePattern(tc.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := re.FindStringSubmatch(tc.dn); m != nil {
+			got = m[1]
+		}
+		if got != tc.want {
+			t.Errorf("pattern %q on %q: %q, want %q (Java)", tc.pattern, tc.dn, got, tc.want)
+		}
+	}
+}
