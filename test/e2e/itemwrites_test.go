@@ -64,6 +64,9 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 		`{"script":{"source":"def o = 'delete'; ctx.op = o"}}`,
 		`{"script":{"source":"ctx.put('op', 'delete')"}}`,
 		`{"script":{"source":"ctx.op /* noop */ = 'delete' // 'noop'\n"}}`,
+		// Painless assigns through parentheses.
+		`{"script":"(ctx.op) = 'delete'"}`,
+		`{"script":{"source":"((ctx['op'])) = \"delete\";"}}`,
 	}
 	probes := []struct{ name, user, path, body string }{
 		{"_delete_by_query without the delete action", "iwdbq", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
