@@ -215,7 +215,7 @@ func bulkAutoPutRefusal(r *http.Request, az Authorizer, base authz.Request, st *
 
 // docAutoPutRefusal is autoPutRefusal for a single-document write (index,
 // create, update) and for a scripted _update_by_query, on the names the
-// decision d allows.
+// decision d allows (every name a wildcard it keeps as written reaches).
 func docAutoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, c *esapi.Classification, d authz.Decision, pb *parsedBody) *itemRefusal {
 	var body *esbody.Object
 	if pb != nil {
@@ -234,6 +234,12 @@ func docAutoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, bas
 		if d.Rewritten {
 			names = d.Indices
 		}
+		// A wildcard kept as written is checked on each name it reaches
+		// (writtenNames): decided again as auto_put it would narrow to the
+		// data streams where the user may update the mapping, and as a
+		// name it would be taken for one the write creates. One matching
+		// no known name reaches nothing: a by-query write creates nothing.
+		names, _ = writtenNames(base.Metadata, names)
 		for _, n := range names {
 			for _, ix := range concreteOrSelf(base.Metadata, n) {
 				if ref := autoPutRefusal(ctx, rs, az, base, ix, nil, true); ref != nil {

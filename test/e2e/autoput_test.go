@@ -53,13 +53,16 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		t.Fatalf("reindex source: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() { do(t, c0, "DELETE", os_+"/"+src, "", "", nil, nil) })
-	for _, u := range []string{"apcd", "apw", "apac"} {
+	for _, u := range []string{"apcd", "apw", "apac", "apstar"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
-	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\n"
+	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\ne2e_ap_star:apstar\n"
 	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index, create_index]\n    - names: [\"e2e-apsrc-*\"]\n      privileges: [read]\n    - names: [\"e2e-apother-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_w:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [write]\n" +
-		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n"
+		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n" +
+		// index everywhere (a grant that keeps wildcards as written), and
+		// auto_configure on the data streams first writes create only.
+		"e2e_ap_star:\n  indices:\n    - names: [\"*\"]\n      privileges: [index, read]\n      allow_restricted_indices: true\n    - names: [\"" + newds + "*\"]\n      privileges: [auto_configure]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -109,6 +112,11 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	}
 	if r := do(t, c0, "GET", os_+"/"+newds+"*/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew7") {
 		t.Errorf("the new data streams' mappings: %d %s", r.Status, r.Body)
+	}
+	// A scripted update by query through a wildcard kept whole reaches
+	// the data stream without auto_put (ds) as well as the ones with it.
+	if r := do(t, c, "POST", p.URL+"/"+ds+"*/_update_by_query?refresh=true", "apstar", su.Password, strings.NewReader(`{"script":"ctx._source.apnew8 = 1"}`), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a scripted update by query through a wildcard as apstar: %d %s, want the auto_put 403", r.Status, r.Body)
 	}
 	// A reindex into a new ordinary index needs no auto_put (create and
 	// index map fields there, for backwards compatibility).
