@@ -48,6 +48,27 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r := do(t, c0, "PUT", os_+"/_data_stream/"+ds, "", "", nil, nil); r.Status != 200 {
 		t.Fatalf("data stream: %d %s", r.Status, r.Body)
 	}
+	// A data stream with a default ingest pipeline: the fields the cluster
+	// maps are the pipeline's output, which the proxy does not see (a json
+	// or kv processor makes fields of a message's content; the test node
+	// has no processor modules, so this pipeline has none).
+	plds, pl := ds+"-pl", fmt.Sprintf("e2e-appl-%d", n)
+	if r := do(t, c0, "PUT", os_+"/_ingest/pipeline/"+pl, "", "", strings.NewReader(`{"processors":[]}`), hj); r.Status != 200 {
+		t.Fatalf("pipeline: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl+"-pl", "", "", strings.NewReader(`{"index_patterns":["`+plds+`","`+plds+`-new*"],"data_stream":{},"priority":502,`+
+		`"template":{"settings":{"index.default_pipeline":"`+pl+`"},"mappings":{"properties":{"message":{"type":"keyword"}}}}}`), hj); r.Status != 200 {
+		t.Fatalf("template: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() {
+		do(t, c0, "DELETE", os_+"/_data_stream/"+plds, "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_data_stream/"+plds+"-new*", "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_index_template/"+tmpl+"-pl", "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_ingest/pipeline/"+pl, "", "", nil, nil)
+	})
+	if r := do(t, c0, "PUT", os_+"/_data_stream/"+plds, "", "", nil, nil); r.Status != 200 {
+		t.Fatalf("data stream: %d %s", r.Status, r.Body)
+	}
 	src := fmt.Sprintf("e2e-apsrc-%d", n)
 	if r := do(t, c0, "PUT", os_+"/"+src+"/_doc/s1?refresh=true", "", "", strings.NewReader(`{"@timestamp":"2024-05-01T00:00:00Z","apnew6":"copied"}`), hj); r.Status != 201 {
 		t.Fatalf("reindex source: %d %s", r.Status, r.Body)
@@ -86,6 +107,25 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		if !denied {
 			t.Errorf("%s as apcd: no access_denied audit record", pr.name)
 		}
+	}
+	// Mapped fields only, but through the data stream's default pipeline
+	// (which a json processor would turn into a field of its own).
+	piped := `{` + ts + `,"message":"{\"apnew9\":1}"}`
+	if r := do(t, c, "POST", p.URL+"/"+plds+"/_doc?refresh=true", "apcd", su.Password, strings.NewReader(piped), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a write through a default pipeline as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	pbulk := `{"create":{"_index":"` + plds + `"}}` + "\n" + piped + "\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "apcd", su.Password, strings.NewReader(pbulk), hn); r.Status != 200 || strings.Contains(r.Body, `"status":201`) || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a _bulk item through a default pipeline as apcd: %d %s, want the item refused", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plds+"-new1/_doc?refresh=true", "apcd", su.Password, strings.NewReader(piped), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a first write creating a data stream with a default pipeline as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plds+"/_doc?refresh=true", "apac", su.Password, strings.NewReader(`{`+ts+`,"message":"m","apautoconf9":1}`), hj); r.Status != 201 {
+		t.Errorf("a write through a default pipeline as apac (auto_configure): %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c0, "GET", os_+"/"+plds+"/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew9") || !strings.Contains(r.Body, "apautoconf9") {
+		t.Errorf("the piped data stream's mapping: %d %s, want apautoconf9 and no apnew9", r.Status, r.Body)
 	}
 	bulk := `{"create":{"_index":"` + ds + `"}}` + "\n" + `{` + ts + `,"message":"bulk ok"}` + "\n" +
 		`{"create":{"_index":"` + ds + `"}}` + "\n" + `{` + ts + `,"message":"b","apnew5":true}` + "\n"
