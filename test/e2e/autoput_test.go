@@ -36,7 +36,8 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl, "", "", strings.NewReader(`{"index_patterns":["`+ds+`"],"data_stream":{},"priority":500,`+
-		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}}}}}}`), hj); r.Status != 200 {
+		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}},`+
+		`"apcode":{"type":"keyword","copy_to":"apcopied"}}}}}`), hj); r.Status != 200 {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() {
@@ -94,6 +95,9 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		{"a new field of a mapped object", "POST", "/" + ds + "/_doc?refresh=true", `{` + ts + `,"host":{"name":"h","apnew2":"x"}}`},
 		{"a new object", "PUT", "/" + ds + "/_create/c1?refresh=true", `{` + ts + `,"apnew3":{"deep":1}}`},
 		{"a new dotted field", "POST", "/" + ds + "/_doc?op_type=create&refresh=true", `{` + ts + `,"host.apnew4":"x"}`},
+		// A mapped field whose copy_to target is not mapped: the cluster
+		// maps the target from the copied value (a number: long).
+		{"a copy_to target", "POST", "/" + ds + "/_doc?refresh=true", `{` + ts + `,"apcode":5}`},
 	}
 	for _, pr := range refused {
 		r := do(t, c, pr.method, p.URL+pr.path, "apcd", su.Password, strings.NewReader(pr.body), hj)
@@ -181,7 +185,7 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, "apwrite") || !strings.Contains(r.Body, "apautoconf") {
 		t.Fatalf("the mapping after the writes: %d %s", r.Status, r.Body)
 	}
-	if strings.Contains(r.Body, "apnew") {
+	if strings.Contains(r.Body, "apnew") || strings.Contains(r.Body, `"apcopied":{`) {
 		t.Errorf("a field create_doc may not add is in the mapping: %s", r.Body)
 	}
 	if r := do(t, c0, "GET", os_+"/"+ds+"/_count", "", "", nil, nil); !strings.Contains(r.Body, `"count":4`) {

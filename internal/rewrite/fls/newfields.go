@@ -1,6 +1,10 @@
 package fls
 
-import "github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+import (
+	"slices"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
 
 // UnmappedFields returns the paths of a document's fields that the mapping
 // does not define, in document order: writing the document would make the
@@ -8,7 +12,10 @@ import "github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 // Elasticsearch authorizes as indices:admin/mapping/auto_put). Fields
 // under a mapped leaf (a geo_point given as an object, a flattened field)
 // or under an object mapped with enabled:false add nothing and are not
-// listed; the members of mapped objects and nested fields are walked.
+// listed; the members of mapped objects and nested fields are walked. A
+// mapped field whose copy_to target the mapping does not define adds that
+// target (the cluster maps it from the copied value's type), which is
+// listed too.
 //
 // It errs towards listing: a field the cluster would not map after all (a
 // null value, an empty array, an object whose mapping says dynamic:false)
@@ -37,6 +44,11 @@ func unmappedIn(m *Mapping, prefix string, obj *esbody.Object, out *[]string) {
 			continue
 		}
 		if !f.Kind.container() || f.Disabled {
+			for _, target := range f.CopyTo {
+				if m.lookup(target) == nil && !slices.Contains(*out, target) {
+					*out = append(*out, target)
+				}
+			}
 			continue
 		}
 		unmappedValue(m, path, v, out)

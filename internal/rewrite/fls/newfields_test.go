@@ -16,7 +16,11 @@ func TestUnmappedFields(t *testing.T) {
 		"loc":{"type":"geo_point"},
 		"labels":{"type":"flattened"},
 		"raw":{"type":"object","enabled":false},
-		"items":{"type":"nested","properties":{"sku":{"type":"keyword"}}}}}}}`))
+		"items":{"type":"nested","properties":{"sku":{"type":"keyword"}}},
+		"code":{"type":"keyword","copy_to":["all_codes","code_copy"]},
+		"code_copy":{"type":"keyword"},
+		"tag":{"type":"keyword","copy_to":"code_copy"},
+		"tag2":{"type":"keyword","copy_to":"tag2_all"}}}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +38,12 @@ func TestUnmappedFields(t *testing.T) {
 		{`{"items":[{"sku":"a"},{"qty":2}]}`, []string{"items.qty"}},
 		{`{"obj":{"a":{"b":1}}}`, []string{"obj"}},
 		{`{"n":null}`, []string{"n"}},
+		// A copy_to target the mapping lacks is mapped by the cluster
+		// from the copied value (a number makes it a long).
+		{`{"code":5,"tag":"t"}`, []string{"all_codes"}},
+		{`{"tag":"t","host":{"name":"a"}}`, nil},
+		{`{"tag2":"t"}`, []string{"tag2_all"}},
+		{`{"code":"a","extra":1}`, []string{"all_codes", "extra"}},
 	} {
 		v, err := esbody.ParseJSON([]byte(tt.doc))
 		if err != nil {
