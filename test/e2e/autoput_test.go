@@ -37,7 +37,7 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	}
 	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl, "", "", strings.NewReader(`{"index_patterns":["`+ds+`"],"data_stream":{},"priority":500,`+
 		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}},`+
-		`"apcode":{"type":"keyword","copy_to":"apcopied"}}}}}`), hj); r.Status != 200 {
+		`"apcode":{"type":"keyword","copy_to":"apcopied"},"apquiet":{"type":"object","dynamic":false}}}}}`), hj); r.Status != 200 {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() {
@@ -174,6 +174,9 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	// whose privileges grant auto_put.
 	for _, ok := range []struct{ user, body string }{
 		{"apcd", `{` + ts + `,"message":"known","host":{"name":"h"}}`},
+		// An object mapped with dynamic:false keeps new fields in
+		// _source only: no mapping update.
+		{"apcd", `{` + ts + `,"message":"quiet","apquiet":{"apunmapped":{"x":1}}}`},
 		{"apw", `{` + ts + `,"message":"w","apwrite":1}`},
 		{"apac", `{` + ts + `,"message":"ac","apautoconf":1}`},
 	} {
@@ -185,10 +188,10 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, "apwrite") || !strings.Contains(r.Body, "apautoconf") {
 		t.Fatalf("the mapping after the writes: %d %s", r.Status, r.Body)
 	}
-	if strings.Contains(r.Body, "apnew") || strings.Contains(r.Body, `"apcopied":{`) {
+	if strings.Contains(r.Body, "apnew") || strings.Contains(r.Body, `"apcopied":{`) || strings.Contains(r.Body, "apunmapped") {
 		t.Errorf("a field create_doc may not add is in the mapping: %s", r.Body)
 	}
-	if r := do(t, c0, "GET", os_+"/"+ds+"/_count", "", "", nil, nil); !strings.Contains(r.Body, `"count":4`) {
-		t.Errorf("documents in the data stream: %s, want the 4 allowed ones", r.Body)
+	if r := do(t, c0, "GET", os_+"/"+ds+"/_count", "", "", nil, nil); !strings.Contains(r.Body, `"count":5`) {
+		t.Errorf("documents in the data stream: %s, want the 5 allowed ones", r.Body)
 	}
 }

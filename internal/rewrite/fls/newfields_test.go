@@ -55,3 +55,46 @@ func TestUnmappedFields(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmappedFieldsDynamic: new fields under an object (or a mapping)
+// whose dynamic setting is false add nothing to the mapping, nor under
+// strict (the cluster refuses the document); the nearest setting applies,
+// true and runtime map new fields.
+func TestUnmappedFieldsDynamic(t *testing.T) {
+	ms, err := ParseMappings([]byte(`{
+		"root_false":{"mappings":{"dynamic":false,"properties":{
+			"open":{"dynamic":"true","properties":{"known":{"type":"keyword"}}},
+			"closed":{"properties":{"known":{"type":"keyword"}}}}}},
+		"objects":{"mappings":{"properties":{
+			"quiet":{"type":"object","dynamic":"false","properties":{
+				"loud":{"type":"object","dynamic":true}}},
+			"strict":{"dynamic":"strict","properties":{}},
+			"rt":{"dynamic":"runtime","properties":{}},
+			"items":{"type":"nested","dynamic":false}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		index, doc string
+		want       []string
+	}{
+		{"root_false", `{"new":1,"closed":{"new":1},"closed.other":{"x":1}}`, nil},
+		{"root_false", `{"open":{"known":"a","new":1}}`, []string{"open.new"}},
+		{"root_false", `{"open.new":1}`, []string{"open.new"}},
+		{"objects", `{"quiet":{"new":{"deep":1}},"quiet.other":1,"strict":{"new":1},"items":[{"new":1}]}`, nil},
+		{"objects", `{"quiet":{"loud":{"new":1}}}`, []string{"quiet.loud.new"}},
+		{"objects", `{"rt":{"new":1},"top":1}`, []string{"rt.new", "top"}},
+	} {
+		v, err := esbody.ParseJSON([]byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := v.(*esbody.Object)
+		if got := UnmappedFields(ms[tt.index], o); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: UnmappedFields(%s) = %q, want %q", tt.index, tt.doc, got, tt.want)
+		}
+	}
+	if m := ms["root_false"].WithField("@timestamp", "date"); m.dynamicAbove("new") != "false" {
+		t.Error("WithField lost the mapping's dynamic setting")
+	}
+}
