@@ -259,7 +259,7 @@ func docAutoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, bas
 		// data streams where the user may update the mapping, and as a
 		// name it would be taken for one the write creates. One matching
 		// no known name reaches nothing: a by-query write creates nothing.
-		names, _ = writtenNames(base.Metadata, names)
+		names, _ = writtenNames(base.Metadata, names, base.Options)
 		for _, n := range names {
 			for _, ix := range concreteOrSelf(base.Metadata, n) {
 				if ref := autoPutRefusal(ctx, rs, az, base, ix, nil, reasonScriptedAutoPut); ref != nil {

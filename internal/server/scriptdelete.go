@@ -66,7 +66,7 @@ func scriptDeleteRefusal(az Authorizer, base authz.Request, c *esapi.Classificat
 	if d.Rewritten {
 		written = d.Indices
 	}
-	indices, expanded := writtenNames(base.Metadata, written)
+	indices, expanded := writtenNames(base.Metadata, written, base.Options)
 	if !expanded {
 		indices = written
 	}

@@ -68,6 +68,13 @@ logs_deleter:
   indices:
     - names: ["logs-*"]
       privileges: [index, read, delete]
+visible_deleter:
+  indices:
+    - names: ["*"]
+      privileges: [index, read]
+      allow_restricted_indices: true
+    - names: ["logs-application-*", "logs-tmp-*"]
+      privileges: [delete]
 `))
 	if probs.HasErrors() {
 		t.Fatal(probs)
@@ -76,7 +83,7 @@ logs_deleter:
 	for i := range 60 { // more than a request line's worth of names
 		indices = append(indices, authz.ConcreteIndex{Name: fmt.Sprintf("logs-application-events-%03d", i)})
 	}
-	indices = append(indices, authz.ConcreteIndex{Name: "logs-tmp-1"})
+	indices = append(indices, authz.ConcreteIndex{Name: "logs-tmp-1"}, authz.ConcreteIndex{Name: "logs-zhidden", Hidden: true})
 	md := authz.NewMetadata(indices, nil, nil)
 	body, err := esbody.ParseJSON([]byte(`{"script":{"source":"ctx.op = 'delete'"}}`))
 	if err != nil {
@@ -88,18 +95,22 @@ logs_deleter:
 		name, role, action string
 		indices            []string
 		refused            bool
+		expand             authz.ExpandWildcards
 	}{
-		{"an unconditional grant keeps the wildcard", "everywhere", "indices:data/write/update/byquery", []string{"logs-*"}, true},
-		{"and _all", "everywhere", "indices:data/write/update/byquery", []string{"_all"}, true},
-		{"and a wildcard matching nothing known", "everywhere", "indices:data/write/update/byquery", []string{"logs-tmp-9*"}, true},
-		{"a long list keeps the wildcard", "logs_writer", "indices:data/write/update/byquery", []string{"logs-*"}, true},
-		{"delete where the wildcard reaches", "logs_writer", "indices:data/write/update/byquery", []string{"logs-tmp-*"}, false},
-		{"delete on every index", "logs_deleter", "indices:data/write/update/byquery", []string{"logs-*"}, false},
-		{"a single index with delete", "logs_writer", "indices:data/write/update", []string{"logs-tmp-1"}, false},
-		{"a single index without delete", "logs_writer", "indices:data/write/update", []string{"logs-application-events-001"}, true},
+		{"visible indices only by default", "visible_deleter", "indices:data/write/update/byquery", []string{"logs-*"}, false, 0},
+		{"hidden ones too with expand_wildcards=all", "visible_deleter", "indices:data/write/update/byquery", []string{"logs-*"}, true, authz.ExpandAll},
+		{"and with hidden", "visible_deleter", "indices:data/write/update/byquery", []string{"logs-*"}, true, authz.ExpandOpen | authz.ExpandHidden},
+		{"an unconditional grant keeps the wildcard", "everywhere", "indices:data/write/update/byquery", []string{"logs-*"}, true, 0},
+		{"and _all", "everywhere", "indices:data/write/update/byquery", []string{"_all"}, true, 0},
+		{"and a wildcard matching nothing known", "everywhere", "indices:data/write/update/byquery", []string{"logs-tmp-9*"}, true, 0},
+		{"a long list keeps the wildcard", "logs_writer", "indices:data/write/update/byquery", []string{"logs-*"}, true, 0},
+		{"delete where the wildcard reaches", "logs_writer", "indices:data/write/update/byquery", []string{"logs-tmp-*"}, false, 0},
+		{"delete on every index", "logs_deleter", "indices:data/write/update/byquery", []string{"logs-*"}, false, 0},
+		{"a single index with delete", "logs_writer", "indices:data/write/update", []string{"logs-tmp-1"}, false, 0},
+		{"a single index without delete", "logs_writer", "indices:data/write/update", []string{"logs-application-events-001"}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := authz.Request{User: "u", Roles: []string{tc.role}, Action: tc.action, Indices: tc.indices, Metadata: md}
+			req := authz.Request{User: "u", Roles: []string{tc.role}, Action: tc.action, Indices: tc.indices, Metadata: md, Options: authz.IndicesOptions{ExpandWildcards: tc.expand}}
 			d := az.Decide(req)
 			if !d.Allowed || d.MatchNothing && tc.indices[0] != "logs-tmp-9*" {
 				t.Fatalf("the update itself: %+v", d)

@@ -19,10 +19,12 @@ import (
 
 // writtenNames returns names with every wildcard expression, "_all" and
 // the empty list (every index) replaced by the names of md it matches
-// (indices, aliases and data streams; hidden ones only for a pattern
-// starting with a dot; exclusions ignored, so a superset), other names as
+// (indices, aliases and data streams; hidden ones when the request's
+// expand_wildcards has hidden, or for a pattern starting with a dot;
+// closed ones too, and exclusions ignored, so a superset), other names as
 // they are. ok is false when an expression matches no name md knows.
-func writtenNames(md *authz.Metadata, names []string) (out []string, ok bool) {
+func writtenNames(md *authz.Metadata, names []string, opts authz.IndicesOptions) (out []string, ok bool) {
+	hidden := opts.ExpandWildcards&authz.ExpandHidden != 0
 	if len(names) == 0 {
 		names = []string{"*"}
 	}
@@ -39,7 +41,7 @@ func writtenNames(md *authz.Metadata, names []string) (out []string, ok bool) {
 		}
 		matched := false
 		for _, name := range md.Names() {
-			if authz.SimpleMatch(n, name) && (strings.HasPrefix(n, ".") || !hiddenName(md, name)) {
+			if authz.SimpleMatch(n, name) && (hidden || strings.HasPrefix(n, ".") || !hiddenName(md, name)) {
 				out = append(out, name)
 				matched = true
 			}
