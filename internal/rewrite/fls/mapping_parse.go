@@ -127,7 +127,7 @@ func parseMappingsObject(dec *jsontext.Decoder, m *Mapping) error {
 		switch {
 		case name == "properties":
 			err = parseProperties(dec, m, "")
-		case name == "dynamic":
+		case name == "dynamic" && dec.PeekKind() != '{': // (an object: a 6.x type named so)
 			m.dynamic, err = readDynamic(dec)
 		case name == "runtime" || name == "derived":
 			err = parseRuntimeSection(dec, m, "")
