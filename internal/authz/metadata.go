@@ -50,6 +50,10 @@ type ConcreteIndex struct {
 	// SearchPipeline is the index's default search pipeline (OpenSearch's
 	// index.search.default_pipeline); empty when it has none.
 	SearchPipeline string
+	// IngestPipeline says the index runs an ingest pipeline on every
+	// document written to it (index.default_pipeline or
+	// index.final_pipeline, other than "_none").
+	IngestPipeline bool
 }
 
 // Alias describes one alias: of indices, or (data stream alias) of data

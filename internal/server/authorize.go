@@ -79,11 +79,7 @@ func withAuthorization(az Authorizer, md MetadataSource, rs *Restrictions, next 
 			return
 		}
 		if scriptUpdateActions[c.Action] && !d.MatchNothing {
-			written := c.Indices
-			if d.Rewritten {
-				written = d.Indices
-			}
-			if ref, why := scriptDeleteRefusal(az, req, c, st.Body, written); ref != nil {
+			if ref, why := scriptDeleteRefusal(az, req, c, st.Body, d); ref != nil {
 				st.Log().Info("the update's script may delete documents", zap.String("why", why))
 				refuse(w, st, ref.status, ref.reason)
 				return

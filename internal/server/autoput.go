@@ -32,10 +32,14 @@ import (
 // there, the proxy reads the write index's mapping (the cache FLS uses)
 // and refuses, as Elasticsearch refuses the item, a document with a field
 // the mapping lacks (fls.UnmappedFields, which errs towards listing), and
-// refuses scripted writes there (the proxy does not see what they add). A
+// refuses scripted writes there (the proxy does not see what they add), and
+// writes through an ingest pipeline (the data stream's default or final
+// pipeline, or one the request names: the cluster maps the pipeline's
+// output, which the proxy does not see either; a json, kv or set processor
+// makes fields of the document's values). A
 // write to a name the cluster lacks, which creates a data stream when the
 // composable template of highest priority matching it says so, is checked
-// against the mapping that template gives (newDataStreamMapping).
+// against the mapping that template gives (newDataStream).
 // Not covered: ordinary indices written through raw action names (a role
 // granting indices:data/write/index by name gets no backwards-compatible
 // mapping updates in Elasticsearch), and a data stream rolled over in the
@@ -48,13 +52,11 @@ const actionAutoPutMapping = "indices:admin/mapping/auto_put"
 // data stream, date math unresolved) that would add fields to a data
 // stream's mapping, or a scripted write there, when the user may not
 // update its mapping. docs are the documents written (an index or create
-// body; an update's doc and upsert).
-func autoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, name string, docs []*esbody.Object, scripted bool) *itemRefusal {
-	c := newAutoPutCheck(ctx, rs, az, base, name)
-	if scripted {
-		return c.refusal(nil, reasonScriptedAutoPut)
-	}
-	return c.refusal(docs, "")
+// body; an update's doc and upsert); unseen, when not empty, says why the
+// documents the cluster maps are not those (a script, a pipeline the
+// request names).
+func autoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, name string, docs []*esbody.Object, unseen string) *itemRefusal {
+	return newAutoPutCheck(ctx, rs, az, base, name).refusal(docs, unseen)
 }
 
 // reasonScriptedAutoPut and reasonCopiedAutoPut say why writes the proxy
@@ -62,6 +64,7 @@ func autoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base a
 const (
 	reasonScriptedAutoPut = "a scripted write to a data stream can add fields to its mapping, which the security proxy cannot see"
 	reasonCopiedAutoPut   = "a reindex into a data stream copies documents the security proxy does not see, which can add fields to its mapping"
+	reasonPipedAutoPut    = "an ingest pipeline runs on the documents written to the data stream, and its output, which the security proxy does not see, can add fields to the mapping"
 )
 
 // autoPutCheck is what autoPutRefusal needs to know about one written
@@ -77,6 +80,9 @@ type autoPutCheck struct {
 	// noMapping: the proxy has no mapping source to check documents with.
 	noMapping bool
 	mapping   *fls.Mapping
+	// piped: the data stream's write index runs an ingest pipeline on
+	// every document (index.default_pipeline, index.final_pipeline).
+	piped bool
 }
 
 func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, name string) *autoPutCheck {
@@ -90,14 +96,17 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 	}
 	idx, ok := md.WriteTarget(name)
 	created := !ok && !md.Has(name) // the write creates name
+	var piped bool
 	switch {
 	case created:
 	case !ok:
 		return &autoPutCheck{skip: true}
 	default:
-		if ci, ok := md.Index(idx); !ok || ci.DataStream == "" {
+		ci, ok := md.Index(idx)
+		if !ok || ci.DataStream == "" {
 			return &autoPutCheck{skip: true}
 		}
+		piped = ci.IngestPipeline
 	}
 	probe := base
 	probe.Action, probe.Indices, probe.Options = actionAutoPutMapping, []string{name}, authz.IndicesOptions{}
@@ -105,7 +114,7 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 	if d.Allowed && !d.MatchNothing {
 		return &autoPutCheck{skip: true}
 	}
-	c := &autoPutCheck{refuse: func(why string) *itemRefusal {
+	c := &autoPutCheck{piped: piped, refuse: func(why string) *itemRefusal {
 		reason := d.Reason
 		if reason == "" {
 			reason = fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices [%s]", actionAutoPutMapping, base.User, name)
@@ -118,14 +127,14 @@ func newAutoPutCheck(ctx context.Context, rs *Restrictions, az Authorizer, base 
 			c.noMapping = true
 			return c
 		}
-		m, isDS, err := newDataStreamMapping(ctx, rs.Cluster, name)
+		nd, err := newDataStream(ctx, rs.Cluster, name)
 		switch {
 		case err != nil:
 			c.fail = &itemRefusal{status: http.StatusServiceUnavailable, reason: fmt.Sprintf("the security proxy cannot read the templates [%s] would be created from: %v", name, err)}
-		case !isDS:
+		case nd == nil:
 			c.skip = true
 		default:
-			c.mapping = m
+			c.mapping, c.piped = nd.mapping, nd.piped
 		}
 		return c
 	}
@@ -153,6 +162,8 @@ func (c *autoPutCheck) refusal(docs []*esbody.Object, unseen string) *itemRefusa
 		return c.fail
 	case unseen != "":
 		return c.refuse(unseen)
+	case c.piped:
+		return c.refuse(reasonPipedAutoPut)
 	case c.noMapping:
 		return c.refuse("the data stream's mapping is not available to tell whether the document adds fields to it")
 	}
@@ -199,15 +210,17 @@ func bulkAutoPutRefusal(r *http.Request, az Authorizer, base authz.Request, st *
 	if c.skip {
 		return nil
 	}
-	scripted := it.Op == "update" && bulkItemHasScript(st.Body, pos, it)
+	switch {
+	case it.Op == "update" && bulkItemHasScript(st.Body, pos, it):
+		return c.refusal(nil, reasonScriptedAutoPut)
+	case it.Pipeline != "" || namesPipeline(st.Class):
+		return c.refusal(nil, reasonPipedAutoPut)
+	}
 	if it.Source == nil {
 		var ref *itemRefusal
 		if it, ref = spooledItem(st, pos, it); ref != nil {
 			return ref
 		}
-	}
-	if scripted {
-		return c.refusal(nil, reasonScriptedAutoPut)
 	}
 	docs, _ := writtenDocs(it.Op == "update", it.Source)
 	return c.refusal(docs, "")
@@ -215,7 +228,7 @@ func bulkAutoPutRefusal(r *http.Request, az Authorizer, base authz.Request, st *
 
 // docAutoPutRefusal is autoPutRefusal for a single-document write (index,
 // create, update) and for a scripted _update_by_query, on the names the
-// decision d allows.
+// decision d allows (every name a wildcard it keeps as written reaches).
 func docAutoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, base authz.Request, c *esapi.Classification, d authz.Decision, pb *parsedBody) *itemRefusal {
 	var body *esbody.Object
 	if pb != nil {
@@ -228,15 +241,28 @@ func docAutoPutRefusal(ctx context.Context, rs *Restrictions, az Authorizer, bas
 			return nil
 		}
 		docs, scripted := writtenDocs(c.API == "update", body)
-		return autoPutRefusal(ctx, rs, az, base, ix, docs, scripted)
+		var unseen string
+		switch {
+		case scripted:
+			unseen = reasonScriptedAutoPut
+		case namesPipeline(c):
+			unseen = reasonPipedAutoPut
+		}
+		return autoPutRefusal(ctx, rs, az, base, ix, docs, unseen)
 	case c.Action == "indices:data/write/update/byquery" && body != nil && body.Has("script") && !d.MatchNothing:
 		names := c.Indices
 		if d.Rewritten {
 			names = d.Indices
 		}
+		// A wildcard kept as written is checked on each name it reaches
+		// (writtenNames): decided again as auto_put it would narrow to the
+		// data streams where the user may update the mapping, and as a
+		// name it would be taken for one the write creates. One matching
+		// no known name reaches nothing: a by-query write creates nothing.
+		names, _ = writtenNames(base.Metadata, names, base.Options)
 		for _, n := range names {
 			for _, ix := range concreteOrSelf(base.Metadata, n) {
-				if ref := autoPutRefusal(ctx, rs, az, base, ix, nil, true); ref != nil {
+				if ref := autoPutRefusal(ctx, rs, az, base, ix, nil, reasonScriptedAutoPut); ref != nil {
 					return ref
 				}
 			}
@@ -256,19 +282,28 @@ func concreteOrSelf(md *authz.Metadata, name string) []string {
 	return []string{name}
 }
 
-// newDataStreamMapping tells whether a write to name, which the cluster
-// does not have, creates a data stream (the composable template of highest
-// priority matching it has data_stream), and then the mapping its backing
-// index gets: the template's as the cluster simulates it, plus the
-// timestamp field the cluster maps itself (@timestamp, or OpenSearch's
-// data_stream.timestamp_field.name).
-func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Mapping, bool, error) {
+// createdDataStream is what a write creating a data stream gives it.
+type createdDataStream struct {
+	// mapping is its backing index's mapping.
+	mapping *fls.Mapping
+	// piped: its settings name a default or final ingest pipeline.
+	piped bool
+}
+
+// newDataStream tells whether a write to name, which the cluster does not
+// have, creates a data stream (the composable template of highest
+// priority matching it has data_stream; nil when not), and then the
+// mapping its backing index gets: the template's as the cluster simulates
+// it, plus the timestamp field the cluster maps itself (@timestamp, or
+// OpenSearch's data_stream.timestamp_field.name); and whether the
+// simulated settings name an ingest pipeline.
+func newDataStream(ctx context.Context, cl Cluster, name string) (*createdDataStream, error) {
 	if cl == nil {
-		return nil, false, errors.New("no cluster connection")
+		return nil, errors.New("no cluster connection")
 	}
 	all, err := clusterJSON(ctx, cl, http.MethodGet, "/_index_template")
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	best, bestPriority := (*esbody.Object)(nil), int64(-1)
 	list, _ := esbody.Lookup(all, "index_templates")
@@ -277,7 +312,7 @@ func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Ma
 		tmpl, ok := esbody.Lookup(t, "index_template")
 		o, isObj := tmpl.(*esbody.Object)
 		if !ok || !isObj {
-			return nil, false, errors.New("unexpected index templates answer")
+			return nil, errors.New("unexpected index templates answer")
 		}
 		patterns, _ := indexNames(o, "index_patterns")
 		if !slices.ContainsFunc(patterns, func(p string) bool { return authz.SimpleMatch(p, name) }) {
@@ -287,10 +322,10 @@ func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Ma
 		if v, ok := o.Get("priority"); ok {
 			n, isNum := v.(esbody.Number)
 			if !isNum {
-				return nil, false, errors.New("unexpected template priority")
+				return nil, errors.New("unexpected template priority")
 			}
 			if priority, err = strconv.ParseInt(string(n), 10, 64); err != nil {
-				return nil, false, fmt.Errorf("template priority: %w", err)
+				return nil, fmt.Errorf("template priority: %w", err)
 			}
 		}
 		if priority > bestPriority {
@@ -298,7 +333,7 @@ func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Ma
 		}
 	}
 	if best == nil || !best.Has("data_stream") {
-		return nil, false, nil
+		return nil, nil
 	}
 	timestamp := "@timestamp"
 	if v, ok := esbody.Lookup(best, "data_stream", "timestamp_field", "name"); ok {
@@ -308,7 +343,7 @@ func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Ma
 	}
 	sim, err := clusterJSON(ctx, cl, http.MethodPost, "/_index_template/_simulate_index/"+url.PathEscape(name))
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	mappings, ok := esbody.Lookup(sim, "template", "mappings")
 	if !ok {
@@ -316,11 +351,27 @@ func newDataStreamMapping(ctx context.Context, cl Cluster, name string) (*fls.Ma
 	}
 	raw, err := esbody.Encode(mappings)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	maps, err := fls.ParseMappings([]byte(`{"new":{"mappings":` + string(raw) + `}}`))
 	if err != nil {
-		return nil, false, fmt.Errorf("the simulated mapping of [%s]: %w", name, err)
+		return nil, fmt.Errorf("the simulated mapping of [%s]: %w", name, err)
 	}
-	return maps["new"].WithField(timestamp, "date"), true, nil
+	return &createdDataStream{mapping: maps["new"].WithField(timestamp, "date"), piped: simulatedPipeline(sim)}, nil
+}
+
+// simulatedPipeline reports whether a simulated index's settings
+// (template.settings, nested or dotted) name a default or final ingest
+// pipeline other than "_none".
+func simulatedPipeline(sim esbody.Value) bool {
+	for _, key := range []string{"default_pipeline", "final_pipeline"} {
+		for _, path := range [][]string{{"template", "settings", "index", key}, {"template", "settings", "index." + key}} {
+			if v, ok := esbody.Lookup(sim, path...); ok {
+				if s, isStr := v.(esbody.String); !isStr || (s != "" && s != "_none") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -41,10 +41,12 @@ var harmlessOps = map[string]bool{"noop": true, "none": true, "index": true, "cr
 
 // scriptDeleteRefusal refuses an _update or _update_by_query whose script
 // may delete the documents it updates (see above) when the user may not
-// delete documents of indices, the names it writes: with the refusal
-// Elasticsearch puts on the delete, and why the script may delete (for the
-// proxy's log).
-func scriptDeleteRefusal(az Authorizer, base authz.Request, c *esapi.Classification, pb *parsedBody, indices []string) (*itemRefusal, string) {
+// delete documents of every index the update reaches (d, its decision):
+// with the refusal Elasticsearch puts on the delete, and why the script
+// may delete (for the proxy's log). A wildcard the update's decision keeps
+// as written is checked on each name it reaches (writtenNames), never
+// narrowed to the indices where the user may delete.
+func scriptDeleteRefusal(az Authorizer, base authz.Request, c *esapi.Classification, pb *parsedBody, d authz.Decision) (*itemRefusal, string) {
 	if !scriptUpdateActions[c.Action] || pb == nil {
 		return nil, ""
 	}
@@ -60,17 +62,27 @@ func scriptDeleteRefusal(az Authorizer, base authz.Request, c *esapi.Classificat
 	if why == "" {
 		return nil, ""
 	}
+	written := c.Indices
+	if d.Rewritten {
+		written = d.Indices
+	}
+	indices, expanded := writtenNames(base.Metadata, written, base.Options)
+	if !expanded {
+		indices = written
+	}
 	probe := base
 	probe.Action, probe.Indices, probe.Options = actionDelete, indices, authz.IndicesOptions{}
-	d := az.Decide(probe)
-	if d.Allowed && !d.MatchNothing {
+	dd := az.Decide(probe)
+	// Explicit names are refused, not dropped; an expression matching no
+	// name the proxy knows must be allowed as written.
+	if dd.Allowed && !dd.MatchNothing && (expanded || !dd.Rewritten) {
 		return nil, ""
 	}
-	reason := d.Reason
+	reason := dd.Reason
 	if reason == "" {
 		reason = fmt.Sprintf("action [%s] is unauthorized for user [%s] on indices %v", actionDelete, base.User, indices)
 	}
-	return &itemRefusal{status: statusOr403(d.Status), reason: reason}, why
+	return &itemRefusal{status: statusOr403(dd.Status), reason: reason}, why
 }
 
 // scriptMayDelete says why a script (a string: its Painless source; or an

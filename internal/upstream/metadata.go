@@ -174,6 +174,7 @@ const (
 	clusterStatePath = "/_cluster/state/metadata?filter_path=" +
 		"metadata.indices.*.state,metadata.indices.*.settings.index.hidden,metadata.indices.*.system," +
 		"metadata.indices.*.settings.index.search.default_pipeline," +
+		"metadata.indices.*.settings.index.default_pipeline,metadata.indices.*.settings.index.final_pipeline," +
 		"metadata.indices.*.aliases,metadata.data_stream"
 	aliasFlagsPath = "/_alias?expand_wildcards=all&filter_path=*.aliases.*.is_write_index,*.aliases.*.is_hidden"
 	rootPath       = "/?filter_path=version.distribution,version.number"

@@ -29,7 +29,10 @@ type clusterStateBody struct {
 			Settings struct {
 				Index struct {
 					Hidden flexBool `json:"hidden"`
-					Search struct {
+					// The ingest pipelines every write runs.
+					DefaultPipeline string `json:"default_pipeline"`
+					FinalPipeline   string `json:"final_pipeline"`
+					Search          struct {
 						DefaultPipeline string `json:"default_pipeline"`
 					} `json:"search"`
 				} `json:"index"`
@@ -79,8 +82,9 @@ func parseClusterState(body []byte) (*namespace, error) {
 		if pipeline == "_none" { // OpenSearch's name for no pipeline
 			pipeline = ""
 		}
+		ingest := runsPipeline(ix.Settings.Index.DefaultPipeline) || runsPipeline(ix.Settings.Index.FinalPipeline)
 		ns.indices = append(ns.indices, authz.ConcreteIndex{Name: name, Hidden: bool(ix.Settings.Index.Hidden),
-			Closed: ix.State == "close", System: bool(ix.System), Aliases: ix.Aliases, SearchPipeline: pipeline})
+			Closed: ix.State == "close", System: bool(ix.System), Aliases: ix.Aliases, SearchPipeline: pipeline, IngestPipeline: ingest})
 		for _, a := range ix.Aliases {
 			ns.alias(a) // membership travels in the index; the record takes the flags
 		}
@@ -242,3 +246,8 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// runsPipeline reports whether an index.default_pipeline or
+// index.final_pipeline setting names a pipeline ("_none" and empty do
+// not).
+func runsPipeline(setting string) bool { return setting != "" && setting != "_none" }

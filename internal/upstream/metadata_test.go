@@ -487,3 +487,24 @@ func TestMetadataCacheMappingVersions(t *testing.T) {
 		t.Fatal("a version kept after a refresh that could not read them")
 	}
 }
+
+// TestMetadataIngestPipelines: an index whose default or final ingest
+// pipeline is set (not "_none") runs one on every write.
+func TestMetadataIngestPipelines(t *testing.T) {
+	const state = `{"metadata":{"indices":{` +
+		`"dflt":{"state":"open","settings":{"index":{"default_pipeline":"p1"}}},` +
+		`"final":{"state":"open","settings":{"index":{"final_pipeline":"p2","default_pipeline":"_none"}}},` +
+		`"none":{"state":"open","settings":{"index":{"default_pipeline":"_none","final_pipeline":"_none","search":{"default_pipeline":"s"}}}},` +
+		`"plain":{"state":"open"}}}}`
+	f := newFakeCluster(t, state, `{}`)
+	c := NewMetadataCache(f.fetcher(), MetadataCacheConfig{}, zaptest.NewLogger(t))
+	if err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	md := c.Snapshot()
+	for name, want := range map[string]bool{"dflt": true, "final": true, "none": false, "plain": false} {
+		if ix, ok := md.Index(name); !ok || ix.IngestPipeline != want {
+			t.Errorf("%s: IngestPipeline = %v (found %v), want %v", name, ix.IngestPipeline, ok, want)
+		}
+	}
+}

@@ -36,7 +36,8 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl, "", "", strings.NewReader(`{"index_patterns":["`+ds+`"],"data_stream":{},"priority":500,`+
-		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}}}}}}`), hj); r.Status != 200 {
+		`"template":{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"keyword"},"host":{"properties":{"name":{"type":"keyword"}}},`+
+		`"apcode":{"type":"keyword","copy_to":"apcopied"},"apquiet":{"type":"object","dynamic":false}}}}}`), hj); r.Status != 200 {
 		t.Fatalf("template: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() {
@@ -48,18 +49,42 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r := do(t, c0, "PUT", os_+"/_data_stream/"+ds, "", "", nil, nil); r.Status != 200 {
 		t.Fatalf("data stream: %d %s", r.Status, r.Body)
 	}
+	// A data stream with a default ingest pipeline: the fields the cluster
+	// maps are the pipeline's output, which the proxy does not see (a json
+	// or kv processor makes fields of a message's content; the test node
+	// has no processor modules, so this pipeline has none).
+	plds, pl := ds+"-pl", fmt.Sprintf("e2e-appl-%d", n)
+	if r := do(t, c0, "PUT", os_+"/_ingest/pipeline/"+pl, "", "", strings.NewReader(`{"processors":[]}`), hj); r.Status != 200 {
+		t.Fatalf("pipeline: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c0, "PUT", os_+"/_index_template/"+tmpl+"-pl", "", "", strings.NewReader(`{"index_patterns":["`+plds+`","`+plds+`-new*"],"data_stream":{},"priority":502,`+
+		`"template":{"settings":{"index.default_pipeline":"`+pl+`"},"mappings":{"properties":{"message":{"type":"keyword"}}}}}`), hj); r.Status != 200 {
+		t.Fatalf("template: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() {
+		do(t, c0, "DELETE", os_+"/_data_stream/"+plds, "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_data_stream/"+plds+"-new*", "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_index_template/"+tmpl+"-pl", "", "", nil, nil)
+		do(t, c0, "DELETE", os_+"/_ingest/pipeline/"+pl, "", "", nil, nil)
+	})
+	if r := do(t, c0, "PUT", os_+"/_data_stream/"+plds, "", "", nil, nil); r.Status != 200 {
+		t.Fatalf("data stream: %d %s", r.Status, r.Body)
+	}
 	src := fmt.Sprintf("e2e-apsrc-%d", n)
 	if r := do(t, c0, "PUT", os_+"/"+src+"/_doc/s1?refresh=true", "", "", strings.NewReader(`{"@timestamp":"2024-05-01T00:00:00Z","apnew6":"copied"}`), hj); r.Status != 201 {
 		t.Fatalf("reindex source: %d %s", r.Status, r.Body)
 	}
 	t.Cleanup(func() { do(t, c0, "DELETE", os_+"/"+src, "", "", nil, nil) })
-	for _, u := range []string{"apcd", "apw", "apac"} {
+	for _, u := range []string{"apcd", "apw", "apac", "apstar"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
-	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\n"
+	o.UsersRoles += "e2e_ap_cd:apcd\ne2e_ap_w:apw\ne2e_ap_ac:apac\ne2e_ap_star:apstar\n"
 	o.Roles = "e2e_ap_cd:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, create, index, create_index]\n    - names: [\"e2e-apsrc-*\"]\n      privileges: [read]\n    - names: [\"e2e-apother-*\"]\n      privileges: [write]\n" +
 		"e2e_ap_w:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [write]\n" +
-		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n"
+		"e2e_ap_ac:\n  indices:\n    - names: [\"e2e-apds-*\"]\n      privileges: [create_doc, auto_configure]\n" +
+		// index everywhere (a grant that keeps wildcards as written), and
+		// auto_configure on the data streams first writes create only.
+		"e2e_ap_star:\n  indices:\n    - names: [\"*\"]\n      privileges: [index, read]\n      allow_restricted_indices: true\n    - names: [\"" + newds + "*\"]\n      privileges: [auto_configure]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -70,6 +95,9 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		{"a new field of a mapped object", "POST", "/" + ds + "/_doc?refresh=true", `{` + ts + `,"host":{"name":"h","apnew2":"x"}}`},
 		{"a new object", "PUT", "/" + ds + "/_create/c1?refresh=true", `{` + ts + `,"apnew3":{"deep":1}}`},
 		{"a new dotted field", "POST", "/" + ds + "/_doc?op_type=create&refresh=true", `{` + ts + `,"host.apnew4":"x"}`},
+		// A mapped field whose copy_to target is not mapped: the cluster
+		// maps the target from the copied value (a number: long).
+		{"a copy_to target", "POST", "/" + ds + "/_doc?refresh=true", `{` + ts + `,"apcode":5}`},
 	}
 	for _, pr := range refused {
 		r := do(t, c, pr.method, p.URL+pr.path, "apcd", su.Password, strings.NewReader(pr.body), hj)
@@ -83,6 +111,25 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 		if !denied {
 			t.Errorf("%s as apcd: no access_denied audit record", pr.name)
 		}
+	}
+	// Mapped fields only, but through the data stream's default pipeline
+	// (which a json processor would turn into a field of its own).
+	piped := `{` + ts + `,"message":"{\"apnew9\":1}"}`
+	if r := do(t, c, "POST", p.URL+"/"+plds+"/_doc?refresh=true", "apcd", su.Password, strings.NewReader(piped), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a write through a default pipeline as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	pbulk := `{"create":{"_index":"` + plds + `"}}` + "\n" + piped + "\n"
+	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", "apcd", su.Password, strings.NewReader(pbulk), hn); r.Status != 200 || strings.Contains(r.Body, `"status":201`) || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a _bulk item through a default pipeline as apcd: %d %s, want the item refused", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plds+"-new1/_doc?refresh=true", "apcd", su.Password, strings.NewReader(piped), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a first write creating a data stream with a default pipeline as apcd: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
+	if r := do(t, c, "POST", p.URL+"/"+plds+"/_doc?refresh=true", "apac", su.Password, strings.NewReader(`{`+ts+`,"message":"m","apautoconf9":1}`), hj); r.Status != 201 {
+		t.Errorf("a write through a default pipeline as apac (auto_configure): %d %s", r.Status, r.Body)
+	}
+	if r := do(t, c0, "GET", os_+"/"+plds+"/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew9") || !strings.Contains(r.Body, "apautoconf9") {
+		t.Errorf("the piped data stream's mapping: %d %s, want apautoconf9 and no apnew9", r.Status, r.Body)
 	}
 	bulk := `{"create":{"_index":"` + ds + `"}}` + "\n" + `{` + ts + `,"message":"bulk ok"}` + "\n" +
 		`{"create":{"_index":"` + ds + `"}}` + "\n" + `{` + ts + `,"message":"b","apnew5":true}` + "\n"
@@ -110,6 +157,11 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r := do(t, c0, "GET", os_+"/"+newds+"*/_mapping", "", "", nil, nil); r.Status != 200 || strings.Contains(r.Body, "apnew7") {
 		t.Errorf("the new data streams' mappings: %d %s", r.Status, r.Body)
 	}
+	// A scripted update by query through a wildcard kept whole reaches
+	// the data stream without auto_put (ds) as well as the ones with it.
+	if r := do(t, c, "POST", p.URL+"/"+ds+"*/_update_by_query?refresh=true", "apstar", su.Password, strings.NewReader(`{"script":"ctx._source.apnew8 = 1"}`), hj); r.Status != 403 || !strings.Contains(r.Body, "indices:admin/mapping/auto_put") {
+		t.Errorf("a scripted update by query through a wildcard as apstar: %d %s, want the auto_put 403", r.Status, r.Body)
+	}
 	// A reindex into a new ordinary index needs no auto_put (create and
 	// index map fields there, for backwards compatibility).
 	plainDest := ds + "-plain"
@@ -122,6 +174,9 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	// whose privileges grant auto_put.
 	for _, ok := range []struct{ user, body string }{
 		{"apcd", `{` + ts + `,"message":"known","host":{"name":"h"}}`},
+		// An object mapped with dynamic:false keeps new fields in
+		// _source only: no mapping update.
+		{"apcd", `{` + ts + `,"message":"quiet","apquiet":{"apunmapped":{"x":1}}}`},
 		{"apw", `{` + ts + `,"message":"w","apwrite":1}`},
 		{"apac", `{` + ts + `,"message":"ac","apautoconf":1}`},
 	} {
@@ -133,10 +188,10 @@ func TestDataStreamMappingNeedsAutoPut(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, "apwrite") || !strings.Contains(r.Body, "apautoconf") {
 		t.Fatalf("the mapping after the writes: %d %s", r.Status, r.Body)
 	}
-	if strings.Contains(r.Body, "apnew") {
+	if strings.Contains(r.Body, "apnew") || strings.Contains(r.Body, `"apcopied":{`) || strings.Contains(r.Body, "apunmapped") {
 		t.Errorf("a field create_doc may not add is in the mapping: %s", r.Body)
 	}
-	if r := do(t, c0, "GET", os_+"/"+ds+"/_count", "", "", nil, nil); !strings.Contains(r.Body, `"count":4`) {
-		t.Errorf("documents in the data stream: %s, want the 4 allowed ones", r.Body)
+	if r := do(t, c0, "GET", os_+"/"+ds+"/_count", "", "", nil, nil); !strings.Contains(r.Body, `"count":5`) {
+		t.Errorf("documents in the data stream: %s, want the 5 allowed ones", r.Body)
 	}
 }

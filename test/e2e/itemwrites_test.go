@@ -23,17 +23,20 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	n := time.Now().UnixNano()
 	ix := fmt.Sprintf("e2e-iw-%d", n)
 	script := fmt.Sprintf("e2e-iw-del-%d", n)
-	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel", "iwupd", "iwnobulk"} {
+	for _, u := range []string{"iwdbq", "iwubq", "iwindex", "iwdel", "iwupd", "iwnobulk", "iwstar"} {
 		o.Users += u + ":" + su.Password + "\n"
 	}
-	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\ne2e_iw_update:iwupd\ne2e_iw_nobulk:iwnobulk\ne2e_iw_other:iwnobulk\n"
+	o.UsersRoles += "e2e_iw_dbq:iwdbq\ne2e_iw_ubq:iwubq\ne2e_iw_index:iwindex\ne2e_iw_delete:iwdel\ne2e_iw_update:iwupd\ne2e_iw_nobulk:iwnobulk\ne2e_iw_other:iwnobulk\ne2e_iw_star:iwstar\n"
 	o.Roles = "e2e_iw_dbq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_ubq:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update/byquery\", \"indices:data/write/bulk*\", read]\n" +
 		"e2e_iw_index:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [index, read]\n" +
 		"e2e_iw_delete:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [delete, read]\n" +
 		"e2e_iw_update:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/update\", \"indices:data/write/bulk\", read]\n" +
 		"e2e_iw_nobulk:\n  indices:\n    - names: [\"e2e-iw-*\"]\n      privileges: [\"indices:data/write/delete\", read]\n" +
-		"e2e_iw_other:\n  indices:\n    - names: [\"e2e-iwother-*\"]\n      privileges: [write]\n"
+		"e2e_iw_other:\n  indices:\n    - names: [\"e2e-iwother-*\"]\n      privileges: [write]\n" +
+		// index everywhere (a grant that keeps wildcards as written), delete
+		// on the -tmp indices only.
+		"e2e_iw_star:\n  indices:\n    - names: [\"*\"]\n      privileges: [index, read]\n      allow_restricted_indices: true\n    - names: [\"e2e-iw-*-tmp\"]\n      privileges: [delete]\n"
 	p := startProxy(t, o)
 	p.waitReady()
 	c := p.client(nil)
@@ -46,7 +49,10 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 	if r := do(t, c, "POST", p.URL+"/_bulk?refresh=true", su.Name, su.Password, strings.NewReader(seed.String()), hn); r.Status != 200 || strings.Contains(r.Body, `"errors":true`) {
 		t.Fatalf("seed: %d %s", r.Status, r.Body)
 	}
-	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+ix, su.Name, su.Password, nil, nil) })
+	t.Cleanup(func() { do(t, c, "DELETE", p.URL+"/"+ix+","+ix+"-tmp", su.Name, su.Password, nil, nil) })
+	if r := do(t, c, "PUT", p.URL+"/"+ix+"-tmp/_doc/t1?refresh=true", su.Name, su.Password, strings.NewReader(`{"n":0}`), hj); r.Status != 201 {
+		t.Fatalf("seed %s-tmp: %d %s", ix, r.Status, r.Body)
+	}
 	count := func() string {
 		t.Helper()
 		r := do(t, c, "GET", p.URL+"/"+ix+"/_count", su.Name, su.Password, nil, nil)
@@ -64,6 +70,9 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 		`{"script":{"source":"def o = 'delete'; ctx.op = o"}}`,
 		`{"script":{"source":"ctx.put('op', 'delete')"}}`,
 		`{"script":{"source":"ctx.op /* noop */ = 'delete' // 'noop'\n"}}`,
+		// Painless assigns through parentheses.
+		`{"script":"(ctx.op) = 'delete'"}`,
+		`{"script":{"source":"((ctx['op'])) = \"delete\";"}}`,
 	}
 	probes := []struct{ name, user, path, body string }{
 		{"_delete_by_query without the delete action", "iwdbq", "/" + ix + "/_delete_by_query?refresh=true", `{"query":{"match_all":{}}}`},
@@ -74,6 +83,12 @@ func TestWritesAuthorizedPerItem(t *testing.T) {
 		{"_update without the index action", "iwupd", "/" + ix + "/_update/d3?refresh=true", `{"doc":{"n":7}}`},
 		{"_update upsert without the index action", "iwupd", "/" + ix + "/_update/new1?refresh=true", `{"doc":{"n":7},"doc_as_upsert":true}`},
 	}
+	// A wildcard the update's decision keeps whole (ix and ix-tmp) must
+	// not be narrowed, for the delete, to the indices where the user may
+	// delete (ix-tmp).
+	probes = append(probes,
+		struct{ name, user, path, body string }{"_update_by_query through a wildcard kept whole", "iwstar", "/" + ix + "*/_update_by_query?refresh=true", deletes[0]},
+		struct{ name, user, path, body string }{"_update_by_query on _all", "iwstar", "/_all/_update_by_query?refresh=true&q=keep:CANARY-IW-*", deletes[0]})
 	for i, b := range deletes {
 		probes = append(probes,
 			struct{ name, user, path, body string }{fmt.Sprintf("_update with a deleting script %d", i), "iwindex", "/" + ix + "/_update/d1?refresh=true", b},

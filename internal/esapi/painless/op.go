@@ -28,7 +28,7 @@ var ErrUnreadable = errors.New("the security proxy cannot read the script as Pai
 // the document ("index", "noop", "none", "delete", "create"), each as a
 // string literal in a plain assignment (ctx.op = 'noop'; ctx['op'] = "noop").
 // Reading ctx.op and writing other members of ctx (ctx._source.n += 1) are
-// fine. Any other way the script could set it — a computed value
+// fine. A target in parentheses is the same target ((ctx.op) = 'delete'). Any other way the script could set it — a computed value
 // (ctx.op = params.op, 'del' + 'ete', a ternary), ctx used other than
 // through a member (passed to a function or lambda, assigned to a variable,
 // a method call such as ctx.put or ctx.putAll, ctx[k] with a computed key),
@@ -68,6 +68,11 @@ func OpValues(src string) ([]string, error) {
 		if member != "op" {
 			i = next - 1
 			continue
+		}
+		// Painless assigns through parentheses ((ctx.op) = 'delete'): its
+		// walker drops them, so the target is ctx.op all the same.
+		for next < len(toks) && toks[next].is(tokPunct, ")") {
+			next++
 		}
 		v, after, assigned, err := opAssignment(toks, next)
 		if err != nil {

@@ -26,6 +26,14 @@ func TestOpValues(t *testing.T) {
 		{"ctx._source.half = (ctx._source.n) / 2; ctx._source.q = 10 / 3; ctx._source.r = x / y", nil},
 		{"ctx._source.msg = 'it\\'s ctx.op = params.op'", nil},
 		{"ctx._source['o'] = 2; ctx._source.opt = 'ops'", nil},
+		// A parenthesized target is the same target for Painless (its
+		// walker drops the parentheses): the assignment is read through
+		// them.
+		{"(ctx.op) = 'delete'", []string{"delete"}},
+		{"((ctx['op'])) = \"delete\";", []string{"delete"}},
+		{"( ctx . op ) = 'noop'", []string{"noop"}},
+		{"if (ctx._source.k == ctx.op) ctx._source.x = 1", nil},
+		{"if ((ctx.op) == 'index') { ctx._source.x = 1 }", nil},
 	}
 	for _, tt := range ok {
 		got, err := OpValues(tt.src)
@@ -57,6 +65,10 @@ func TestOpValues(t *testing.T) {
 		"getCtx().op = 'delete'",
 		"metadata().op = 'delete'",
 		"ctx.op = x = 'delete'",
+		"(ctx.op) = params.op",
+		"((ctx.op)) += 'x'",
+		"(ctx.op)++",
+		"(ctx['op']) = 'de' + 'lete'",
 		"ctx",
 		// Over-restriction: any name ctx is read as the context.
 		"ctx._source.ctx = 1",

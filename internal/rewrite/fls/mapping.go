@@ -74,6 +74,10 @@ type Field struct {
 	// Disabled says the object is mapped with enabled:false: its content
 	// is kept in _source only.
 	Disabled bool
+	// Dynamic is an object's (or nested field's) dynamic setting as
+	// written ("true", "false", "strict", "runtime"); empty when it takes
+	// its parent's.
+	Dynamic string
 }
 
 // Mapping is the mapping of one concrete index, flattened to paths.
@@ -92,6 +96,9 @@ type Mapping struct {
 	// searchable are the sorted paths Expand can return.
 	searchable []string
 	hasNested  bool
+	// dynamic is the mapping's top-level dynamic setting; empty for the
+	// default (true).
+	dynamic string
 }
 
 // Lookup returns the definition of a path. A runtime field shadows a

@@ -127,6 +127,8 @@ func parseMappingsObject(dec *jsontext.Decoder, m *Mapping) error {
 		switch {
 		case name == "properties":
 			err = parseProperties(dec, m, "")
+		case name == "dynamic" && dec.PeekKind() != '{': // (an object: a 6.x type named so)
+			m.dynamic, err = readDynamic(dec)
 		case name == "runtime" || name == "derived":
 			err = parseRuntimeSection(dec, m, "")
 		case dec.PeekKind() == '{' && !mappingObjectParams[name]:
@@ -206,10 +208,30 @@ func parseFieldParam(dec *jsontext.Decoder, m *Mapping, f *Field, name string) e
 		if tok, err = dec.ReadToken(); err == nil {
 			f.Disabled = tok.Kind() == 'f' || (tok.Kind() == '"' && tok.String() == "false")
 		}
+	case "dynamic":
+		f.Dynamic, err = readDynamic(dec)
 	default:
 		err = dec.SkipValue()
 	}
 	return err
+}
+
+// readDynamic reads a dynamic setting: a boolean or a string, as the
+// string the cluster shows ("true", "false", "strict", "runtime").
+func readDynamic(dec *jsontext.Decoder) (string, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	switch tok.Kind() {
+	case 't':
+		return "true", nil
+	case 'f':
+		return "false", nil
+	case '"':
+		return tok.String(), nil
+	}
+	return "", fmt.Errorf("dynamic: unexpected %v", tok.Kind())
 }
 
 // parseMultiFields reads the "fields" of the field at parent.

@@ -1,6 +1,11 @@
 package fls
 
-import "github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+import (
+	"slices"
+	"strings"
+
+	"github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
+)
 
 // UnmappedFields returns the paths of a document's fields that the mapping
 // does not define, in document order: writing the document would make the
@@ -8,11 +13,17 @@ import "github.com/portcullis-proxy/portcullis/internal/esapi/esbody"
 // Elasticsearch authorizes as indices:admin/mapping/auto_put). Fields
 // under a mapped leaf (a geo_point given as an object, a flattened field)
 // or under an object mapped with enabled:false add nothing and are not
-// listed; the members of mapped objects and nested fields are walked.
+// listed; the members of mapped objects and nested fields are walked. A
+// mapped field whose copy_to target the mapping does not define adds that
+// target (the cluster maps it from the copied value's type), which is
+// listed too.
 //
-// It errs towards listing: a field the cluster would not map after all (a
-// null value, an empty array, an object whose mapping says dynamic:false)
-// is listed too, since the mapping here does not keep the dynamic setting.
+// A new field under an object whose dynamic setting (its own, or the
+// nearest one above it, or the mapping's) is false adds nothing (the
+// cluster keeps it in _source only), nor under strict (the cluster refuses
+// the document): neither is listed. Otherwise it errs towards listing: a
+// field the cluster would not map after all (a null value, an empty
+// array) is listed too.
 // Only the top-level unmapped path of a new object is listed.
 func UnmappedFields(m *Mapping, doc *esbody.Object) []string {
 	var out []string
@@ -32,11 +43,18 @@ func unmappedIn(m *Mapping, prefix string, obj *esbody.Object, out *[]string) {
 				continue // "loc.lat" beside a geo_point "loc"
 			} else if under != nil && under.Disabled {
 				continue
+			} else if d := m.dynamicAbove(path); d == "false" || d == "strict" {
+				continue
 			}
 			*out = append(*out, path)
 			continue
 		}
 		if !f.Kind.container() || f.Disabled {
+			for _, target := range f.CopyTo {
+				if m.lookup(target) == nil && !slices.Contains(*out, target) {
+					*out = append(*out, target)
+				}
+			}
 			continue
 		}
 		unmappedValue(m, path, v, out)
@@ -56,6 +74,21 @@ func unmappedValue(m *Mapping, path string, v esbody.Value, out *[]string) {
 	}
 }
 
+// dynamicAbove returns the dynamic setting that applies to a new field at
+// path: that of the nearest mapped object above it that sets one, or the
+// mapping's.
+func (m *Mapping) dynamicAbove(path string) string {
+	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
+		if f := m.lookup(path[:i]); f != nil && f.Kind.container() && f.Dynamic != "" {
+			return f.Dynamic
+		}
+	}
+	if m == nil {
+		return ""
+	}
+	return m.dynamic
+}
+
 // WithField returns a copy of m in which path is mapped as a leaf of type
 // typ, when m does not map it already (a field the cluster maps by itself,
 // such as a data stream's timestamp); m is not changed. A nil m is an
@@ -66,6 +99,7 @@ func (m *Mapping) WithField(path, typ string) *Mapping {
 	}
 	c := newMapping()
 	if m != nil {
+		c.dynamic = m.dynamic
 		for k, f := range m.fields {
 			c.fields[k] = f
 		}
