@@ -44,6 +44,19 @@ func prepareFilteredRequest(r *http.Request) (*filterpath.Filter, string) {
 	return prepareRewrittenRequest(r, filterPathApply)
 }
 
+// serveThroughFilter forwards r and passes the cluster's successful answer
+// through filter, then through the client's filter_path; a request for a
+// response format the filter cannot read is refused.
+func serveThroughFilter(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler, filter bodyFilter) {
+	gz := clientGzip(st, r)
+	fp, reason := prepareFilteredRequest(r)
+	if reason != "" {
+		refuse(w, st, http.StatusBadRequest, reason)
+		return
+	}
+	serveFiltered(w, r, next, thenFilterPath(filter, fp), st.Log(), gz)
+}
+
 // prepareRewrittenRequest is prepareFilteredRequest, with filter_path
 // handled as fp says.
 func prepareRewrittenRequest(r *http.Request, fp filterPathMode) (*filterpath.Filter, string) {

@@ -52,13 +52,7 @@ func isAddressSetting(name string) bool {
 // passes its answer on without the address settings (JSON only: another
 // format is refused).
 func serveClusterSettingsWithoutAddresses(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
-	gz := clientGzip(st, r)
-	fp, reason := prepareFilteredRequest(r)
-	if reason != "" {
-		refuse(w, st, http.StatusBadRequest, reason)
-		return
-	}
-	serveFiltered(w, r, next, thenFilterPath(dropAddressSettings, fp), st.Log(), gz)
+	serveThroughFilter(w, r, st, next, dropAddressSettings)
 }
 
 // dropAddressSettings copies a cluster settings answer without the

@@ -35,13 +35,7 @@ var nodeAddressMembers = map[string]bool{"transport_address": true, "ip": true}
 // its answer on without the nodes' transport addresses (JSON only: another format is
 // refused).
 func serveTaskListWithoutAddresses(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
-	gz := clientGzip(st, r)
-	fp, reason := prepareFilteredRequest(r)
-	if reason != "" {
-		refuse(w, st, http.StatusBadRequest, reason)
-		return
-	}
-	serveFiltered(w, r, next, thenFilterPath(dropNodeAddresses, fp), st.Log(), gz)
+	serveThroughFilter(w, r, st, next, dropNodeAddresses)
 }
 
 // dropNodeAddresses copies a task list answer without the address members

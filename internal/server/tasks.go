@@ -126,12 +126,6 @@ func copyWithoutMember(dec *jsontext.Decoder, enc *jsontext.Encoder, name string
 // answer on without task descriptions (JSON only: another format is
 // refused).
 func serveTaskWithoutDescriptions(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
-	gz := clientGzip(st, r)
-	fp, reason := prepareFilteredRequest(r)
-	if reason != "" {
-		refuse(w, st, http.StatusBadRequest, reason)
-		return
-	}
 	st.Decision = "allow"
-	serveFiltered(w, r, next, thenFilterPath(dropTaskDescriptions, fp), st.Log(), gz)
+	serveThroughFilter(w, r, st, next, dropTaskDescriptions)
 }
