@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -261,11 +262,11 @@ func compareUTF16(a, b string) int {
 		}
 		u1, u2 := utf16Lead(r1), utf16Lead(r2)
 		if u1 != u2 {
-			return cmpInt(u1, u2)
+			return cmp.Compare(u1, u2)
 		}
-		return cmpInt(r1, r2) // same lead surrogate: the trail decides, in code point order
+		return cmp.Compare(r1, r2) // same lead surrogate: the trail decides, in code point order
 	}
-	return cmpInt(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func utf16Lead(r rune) rune {
@@ -273,16 +274,6 @@ func utf16Lead(r rune) rune {
 		return 0xD800 + (r-0x10000)>>10
 	}
 	return r
-}
-
-func cmpInt[T int | rune](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // attributeName reads an attribute name and the "=" after it. UnboundID

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -58,16 +57,9 @@ func serveClusterSettingsWithoutAddresses(w http.ResponseWriter, r *http.Request
 // dropAddressSettings copies a cluster settings answer without the
 // address settings of its sections.
 func dropAddressSettings(dst io.Writer, src io.Reader) error {
-	dec := jsontext.NewDecoder(src)
-	enc := jsontext.NewEncoder(dst)
-	err := copyObjectMembers(dec, enc, func(string) error { return copySettings(dec, enc, "") }, nil)
-	if err != nil {
-		return err
-	}
-	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
-		return errors.New("cluster settings: data after the top-level value")
-	}
-	return nil
+	return copyOneValue(dst, src, "cluster settings", func(dec *jsontext.Decoder, enc *jsontext.Encoder) error {
+		return copyObjectMembers(dec, enc, func(string) error { return copySettings(dec, enc, "") }, nil)
+	})
 }
 
 // copySettings copies the next value, a settings object whose members'

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -41,13 +42,19 @@ func serveTaskListWithoutAddresses(w http.ResponseWriter, r *http.Request, st *r
 // dropNodeAddresses copies a task list answer without the address members
 // of the nodes under its top-level "nodes" object.
 func dropNodeAddresses(dst io.Writer, src io.Reader) error {
+	return copyOneValue(dst, src, "task list", copyTaskList)
+}
+
+// copyOneValue copies the answer in src, one JSON value, to dst with
+// copy, and refuses data after it (what names the answer in the error).
+func copyOneValue(dst io.Writer, src io.Reader, what string, copy func(*jsontext.Decoder, *jsontext.Encoder) error) error {
 	dec := jsontext.NewDecoder(src)
 	enc := jsontext.NewEncoder(dst)
-	if err := copyTaskList(dec, enc); err != nil {
+	if err := copy(dec, enc); err != nil {
 		return err
 	}
 	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
-		return errors.New("task list: data after the top-level value")
+		return fmt.Errorf("%s: data after the top-level value", what)
 	}
 	return nil
 }
