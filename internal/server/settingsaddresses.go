@@ -65,38 +65,7 @@ func dropAddressSettings(dst io.Writer, src io.Reader) error {
 // copySettings copies the next value, a settings object whose members'
 // flat names start with prefix, without the address settings.
 func copySettings(dec *jsontext.Decoder, enc *jsontext.Encoder, prefix string) error {
-	if dec.PeekKind() != '{' {
-		return copyValue(dec, enc)
-	}
-	open, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	if err := enc.WriteToken(open); err != nil {
-		return err
-	}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		name := prefix + tok.String()
-		if isAddressSetting(strings.ToLower(name)) {
-			if err := dec.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := enc.WriteToken(tok); err != nil {
-			return err
-		}
-		if err := copySettings(dec, enc, name+"."); err != nil {
-			return err
-		}
-	}
-	end, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	return enc.WriteToken(end)
+	return copyObjectMembers(dec, enc,
+		func(name string) error { return copySettings(dec, enc, prefix+name+".") },
+		func(name string) bool { return isAddressSetting(strings.ToLower(prefix + name)) })
 }

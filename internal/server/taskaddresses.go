@@ -69,15 +69,16 @@ func copyTaskList(dec *jsontext.Decoder, enc *jsontext.Encoder) error {
 			if dec.PeekKind() != '{' {
 				return copyValue(dec, enc)
 			}
-			return copyObjectMembers(dec, enc, func(string) error { return copyValue(dec, enc) }, nodeAddressMembers)
+			return copyObjectMembers(dec, enc, func(string) error { return copyValue(dec, enc) },
+				func(name string) bool { return nodeAddressMembers[name] })
 		}, nil)
 	}, nil)
 }
 
 // copyObjectMembers copies the next value; when it is an object, each
 // member's name is written and member copies its value, except for the
-// members in drop, left out with their values.
-func copyObjectMembers(dec *jsontext.Decoder, enc *jsontext.Encoder, member func(name string) error, drop map[string]bool) error {
+// members drop reports (nil: none), left out with their values.
+func copyObjectMembers(dec *jsontext.Decoder, enc *jsontext.Encoder, member func(name string) error, drop func(name string) bool) error {
 	if dec.PeekKind() != '{' {
 		return copyValue(dec, enc)
 	}
@@ -93,7 +94,7 @@ func copyObjectMembers(dec *jsontext.Decoder, enc *jsontext.Encoder, member func
 		if err != nil {
 			return err
 		}
-		if drop[name.String()] {
+		if drop != nil && drop(name.String()) {
 			if err := dec.SkipValue(); err != nil {
 				return err
 			}
